@@ -1,0 +1,167 @@
+"""Keyword tables: how every configuration keyword is dispatched and documented.
+
+A keyword row says where the keyword is allowed, which function parses it and
+what herdsman does with it:
+
+* ``IMPLEMENTED``: parsed into the model and acted upon.
+* ``PLANNED``: parsed and validated into the model (so the model is complete),
+  then refused with a fatal error naming the feature it waits for. herdsman
+  never accepts a keyword it does not act upon.
+* ``UNSUPPORTED``: a HAProxy keyword herdsman does not parse at all; refused
+  with a fatal error that says so (rather than "unknown keyword").
+
+``docs/configuration.md`` is generated from these tables (``herdsman.config.docs``),
+and a test keeps it in sync.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from herdsman.config.diag import ConfigError, Diagnostics, Err, Location
+from herdsman.config.model import Cap, Config, GlobalConfig, ProxyConfig
+
+
+class Support(enum.Enum):
+    IMPLEMENTED = "implemented"
+    PLANNED = "parsed, not implemented yet"
+    UNSUPPORTED = "not supported"
+
+
+@dataclass
+class Ctx:
+    """What a keyword parser gets besides its arguments."""
+
+    diag: Diagnostics
+    loc: Location
+    config: Config
+    section: str  # "global", "defaults", "frontend", "backend", "listen"
+    proxy: ProxyConfig | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def global_(self) -> GlobalConfig:
+        return self.config.global_
+
+    @property
+    def px(self) -> ProxyConfig:
+        assert self.proxy is not None
+        return self.proxy
+
+    def warn(self, text: str) -> None:
+        """A warning with the ``parsing [file:line] : `` prefix."""
+        self.diag.warning(self.loc.parsing + text)
+
+    def alert(self, text: str, flags: Err = Err.ALERT | Err.FATAL) -> None:
+        """An alert with the ``parsing [file:line] : `` prefix (fatal by default)."""
+        self.diag.alert(self.loc.parsing + text, flags)
+
+
+# A keyword parser receives the whole argument list (args[0] is the keyword,
+# or for two-word keywords such as "timeout connect", args[0:2]). It raises
+# ConfigError for an error at this line, or reports through ctx itself.
+Parser = Callable[[Ctx, list[str]], None]
+
+SECTIONS_PROXY = ("defaults", "frontend", "listen", "backend")
+CAP_OF = {"defaults": Cap.DEF, "frontend": Cap.FE, "listen": Cap.LISTEN, "backend": Cap.BE}
+
+
+@dataclass(frozen=True)
+class Keyword:
+    name: str  # "balance", "timeout connect", "option httpchk", "tcp-check connect"
+    parser: Parser | None
+    sections: tuple[str, ...]  # where it is allowed
+    support: Support = Support.IMPLEMENTED
+    planned_for: str = ""  # for PLANNED: the feature that will implement it
+    doc: str = ""  # one line for docs/configuration.md
+
+
+@dataclass
+class Table:
+    """Keywords of one family (global, proxy, server, bind...)."""
+
+    title: str
+    rows: dict[str, Keyword] = field(default_factory=dict)
+
+    def add(self, kw: Keyword) -> None:
+        if kw.name in self.rows:
+            raise ValueError(f"duplicate keyword {kw.name!r} in {self.title}")
+        self.rows[kw.name] = kw
+
+    def extend(self, kws: Iterable[Keyword]) -> None:
+        for kw in kws:
+            self.add(kw)
+
+    def get(self, name: str) -> Keyword | None:
+        return self.rows.get(name)
+
+    def names(self, section: str | None = None) -> list[str]:
+        return [k for k, v in self.rows.items() if section is None or section in v.sections]
+
+
+def refuse(kw: Keyword) -> ConfigError:
+    """The fatal error for a keyword herdsman does not act upon."""
+    if kw.support is Support.PLANNED:
+        what = f" ({kw.planned_for})" if kw.planned_for else ""
+        return ConfigError(
+            f"'{kw.name}' is not implemented in herdsman yet{what}; remove it or use haproxy."
+        )
+    return ConfigError(f"'{kw.name}' is not supported by herdsman; remove it or use haproxy.")
+
+
+# -- "did you mean": HAProxy's fingerprint distance (tools.c) ------------------
+
+
+def _fingerprint(word: str) -> list[int]:
+    fp = [0] * 1024
+    frm = 28  # begin
+    for ch in word.lower():
+        if "a" <= ch <= "z":
+            to = ord(ch) - ord("a") + 1
+        elif "0" <= ch <= "9":
+            to = 27
+        else:
+            to = 28
+        fp[to] = 1
+        fp[32 * frm + to] += 1
+        frm = to
+    fp[32 * frm + 28] += 1  # end
+    return fp
+
+
+def best_match(word: str, candidates: Iterable[str]) -> str | None:
+    """``cfg_find_best_match()``: the closest candidate, or None if too far."""
+    sig = _fingerprint(word)
+    best: str | None = None
+    best_dist = 1 << 62
+    for cand in candidates:
+        fp = _fingerprint(cand)
+        dist = sum(abs(a - b) for a, b in zip(sig, fp, strict=True))
+        if dist < best_dist:
+            best_dist, best = dist, cand
+    if best_dist > 2 * len(word) or (best is not None and best_dist > 2 * len(best)):
+        return None
+    return best
+
+
+def parse_int(text: str) -> int:
+    """C ``atol()``: leading blanks, optional sign, digits; anything else stops; "" is 0."""
+    s = text.lstrip(" \t\n\r\f\v")
+    i = 0
+    if s[:1] in ("+", "-"):
+        i = 1
+    j = i
+    while j < len(s) and s[j].isdigit():
+        j += 1
+    if j == i:
+        return 0
+    return int(s[:j])
+
+
+def parse_uint_strict(text: str) -> int | None:
+    """A decimal unsigned integer with nothing else, or None."""
+    if text.isdigit() and text.isascii():
+        return int(text)
+    return None

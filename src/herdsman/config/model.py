@@ -1,0 +1,365 @@
+"""The typed configuration model: what a parsed ``haproxy.cfg`` says.
+
+Plain dataclasses, no behaviour beyond small derived properties. The parser
+(``config/parser.py`` and the keyword modules) fills them in; the runtime
+(``core/``) is built from them. Defaults are HAProxy 2.6's (spec Appendix A).
+
+Mutability: HAProxy builds a proxy by copying its ``defaults`` section and a
+server by copying the proxy's ``default-server`` as it stands when the server
+line is read (spec §1.8), so these objects are mutable and copied with
+``copy.deepcopy`` at those two moments.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from herdsman.checks.rules import Ruleset
+from herdsman.config.diag import NOWHERE, Location
+
+# -- addresses -----------------------------------------------------------------
+
+
+class Family(enum.Enum):
+    INET = "ipv4"
+    INET6 = "ipv6"
+    UNIX = "unix"
+    ABNS = "abns"
+    SOCKPAIR = "sockpair"
+    FD = "fd"
+    HOSTNAME = "fqdn"  # resolved after parsing (init-addr), spec §1.4
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A parsed address (``str2sa_range()``, spec §1.2-§1.3).
+
+    For servers, ``port`` is the stored ``svc_port``: a fixed port, or an
+    offset to the client's destination port when ``mapped`` is set.
+    For binds, ``port``..``port_end`` is the port range.
+    """
+
+    raw: str
+    family: Family
+    host: str = ""  # IP literal, socket path, abstract name, or hostname
+    port: int = 0
+    port_end: int = 0
+    mapped: bool = False  # SRV_F_MAPPORTS: no port, ":0", "+N", "-N"
+    fd: int = -1  # fd@ / sockpair@
+    force_family: Family | None = None  # ipv4@ / ipv6@ on a hostname
+
+    @property
+    def is_any(self) -> bool:
+        """0.0.0.0 or ::, replaced by the client's destination address."""
+        return self.family in (Family.INET, Family.INET6) and self.host in ("0.0.0.0", "::")
+
+    @property
+    def is_ip(self) -> bool:
+        return self.family in (Family.INET, Family.INET6)
+
+
+# -- logs ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class LogTarget:
+    """One ``log`` line: ``log <target> [len <n>] [format <f>] [sample <r>:<s>] <fac> [<lvl> [<min>]]``."""
+
+    target: str  # as written: "stdout", "stderr", "127.0.0.1:514", "/dev/log", ...
+    address: Address | None
+    facility: str
+    level: str = "debug"  # max level sent
+    minlevel: str = "emerg"
+    format: str = "rfc3164"
+    maxlen: int = 1024
+    sample: tuple[tuple[tuple[int, int], ...], int] | None = None
+    loc: Location = NOWHERE
+
+
+# -- servers ---------------------------------------------------------------------
+
+
+class Observe(enum.Enum):
+    NONE = "none"
+    LAYER4 = "layer4"
+    LAYER7 = "layer7"
+
+
+class OnError(enum.Enum):
+    FASTINTER = "fastinter"
+    FAIL_CHECK = "fail-check"
+    SUDDEN_DEATH = "sudden-death"
+    MARK_DOWN = "mark-down"
+
+
+@dataclass(slots=True)
+class ServerConfig:
+    """A ``server`` (or the ``default-server`` object). Defaults: spec §1, §4.1, App. A."""
+
+    name: str = ""
+    addr: Address | None = None
+    loc: Location = NOWHERE
+    puid: int = 0  # explicit "id", 0 when automatic
+    puid_loc: Location | None = None
+    template: str | None = None  # prefix when created by server-template
+    # state and LB (spec §1.7)
+    backup: bool = False
+    weight: int = 1
+    disabled: bool = False
+    # address resolution and sockets (spec §1.4, §1.5)
+    init_addr: list[str] = field(default_factory=list)  # methods and at most one literal
+    namespace: str | None = None
+    source: str | None = None
+    resolvers: str | None = None
+    resolve_prefer: str = "ipv6"
+    send_proxy: bool = False
+    send_proxy_v2: bool = False
+    tfo: bool = False
+    # health checks (spec §4.1)
+    check: bool = False
+    inter: int = 2000
+    fastinter: int = 0
+    downinter: int = 0
+    rise: int = 2
+    fall: int = 3
+    check_port: int = 0
+    check_addr: Address | None = None
+    check_send_proxy: bool = False
+    check_ssl: bool = False
+    check_sni: str | None = None
+    check_alpn: str | None = None
+    check_proto: str | None = None
+    check_via_socks4: bool = False
+    observe: Observe = Observe.NONE
+    error_limit: int = 10
+    on_error: OnError = OnError.FAIL_CHECK
+    on_marked_down_shutdown: bool = False
+    on_marked_up_shutdown_backup: bool = False
+    track: str | None = None  # "[backend/]server"
+    # agent checks (spec §9), slowstart (§10)
+    agent_check: bool = False
+    agent_inter: int = 2000
+    agent_port: int = 0
+    agent_addr: Address | None = None
+    agent_send: str | None = None
+    agent_rise: int = 1
+    agent_fall: int = 1
+    slowstart: int = 0  # ms as written; HAProxy stores whole seconds rounded up
+    # limits and queues (spec §2)
+    maxconn: int = 0
+    minconn: int = 0
+    maxqueue: int = 0
+    # connection reuse (spec §3.6)
+    pool_max_conn: int = -1
+    pool_purge_delay: int = 5000
+    pool_low_conn: int = 0
+    max_reuse: int = -1
+    # HTTP-only
+    cookie: str | None = None
+    redir: str | None = None
+    proto: str | None = None
+    ws: str = "auto"
+    # SSL and everything else stored as written: keyword -> arguments
+    ssl: bool = False
+    extra: dict[str, list[str]] = field(default_factory=dict)
+    # keywords present on the line (or inherited from default-server), with where
+    keywords: dict[str, Location] = field(default_factory=dict)
+
+
+# -- binds -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BindConfig:
+    """One address of a ``bind`` line (a line with a list gives several)."""
+
+    addr: Address
+    loc: Location = NOWHERE
+    name: str | None = None
+    maxconn: int = 0
+    backlog: int = 0
+    v4v6: bool = False
+    v6only: bool = False
+    transparent: bool = False
+    interface: str | None = None
+    namespace: str | None = None
+    defer_accept: bool = False
+    tfo: bool = False
+    mode: int | None = None  # UNIX socket permissions
+    uid: int | None = None
+    gid: int | None = None
+    accept_proxy: bool = False
+    extra: dict[str, list[str]] = field(default_factory=dict)
+
+
+# -- proxies ---------------------------------------------------------------------
+
+
+class Mode(enum.Enum):
+    TCP = "tcp"
+    HTTP = "http"
+    LOG = "log"
+
+
+class Cap(enum.IntFlag):
+    """``PR_CAP_*``: which roles a section can play."""
+
+    NONE = 0
+    FE = 1
+    BE = 2
+    DEF = 4
+    LISTEN = FE | BE
+
+
+class HashMethod(enum.Enum):
+    MAP_BASED = "map-based"
+    CONSISTENT = "consistent"
+
+
+@dataclass(slots=True)
+class Balance:
+    """``balance`` and ``hash-type`` (spec §12.2)."""
+
+    algo: str = "roundrobin"
+    draws: int = 2  # random(<draws>)
+    uri_len: int = 0
+    uri_depth: int = 0
+    uri_whole: bool = False
+    uri_path_only: bool = False
+    param: str | None = None  # url_param
+    hdr: str | None = None  # hdr(<name>)
+    hdr_domain_only: bool = False
+    rdp_cookie: str | None = None
+    expr: str | None = None  # balance hash <expr>
+    hash_method: HashMethod = HashMethod.MAP_BASED
+    hash_function: str = "sdbm"
+    avalanche: bool = False
+    hash_balance_factor: int = 0
+    loc: Location = NOWHERE
+
+    @property
+    def is_hash(self) -> bool:
+        return self.algo in ("source", "uri", "url_param", "hdr", "rdp-cookie", "hash")
+
+
+@dataclass(slots=True)
+class Timeouts:
+    """``timeout <name>`` values in milliseconds; None means unset."""
+
+    connect: int | None = None
+    client: int | None = None
+    server: int | None = None
+    tunnel: int | None = None
+    client_fin: int | None = None
+    server_fin: int | None = None
+    check: int | None = None
+    queue: int | None = None
+    http_request: int | None = None
+    http_keep_alive: int | None = None
+    tarpit: int | None = None
+
+
+@dataclass(slots=True)
+class UseBackend:
+    name: str
+    loc: Location
+    condition: list[str] = field(default_factory=list)  # "if"/"unless" words, unsupported
+
+
+@dataclass(slots=True)
+class ProxyConfig:
+    """A ``defaults``, ``frontend``, ``backend`` or ``listen`` section."""
+
+    name: str
+    kind: str  # "defaults" | "frontend" | "backend" | "listen"
+    cap: Cap
+    loc: Location = NOWHERE
+    from_defaults: str | None = None
+    mode: Mode = Mode.TCP
+    disabled: bool = False
+    uuid: int = 0  # explicit "id"
+    description: str | None = None
+    # frontend side
+    binds: list[BindConfig] = field(default_factory=list)
+    maxconn: int = 0
+    backlog: int = 0
+    default_backend: str | None = None
+    default_backend_loc: Location = NOWHERE
+    use_backend: list[UseBackend] = field(default_factory=list)
+    # backend side
+    balance: Balance = field(default_factory=Balance)
+    fullconn: int = 0
+    retries: int = 3
+    redispatch: int | None = None  # None: off; -1: on the last retry (default interval)
+    default_server: ServerConfig = field(default_factory=ServerConfig)
+    servers: list[ServerConfig] = field(default_factory=list)
+    checks: Ruleset | None = None  # selected by an "option ..." check keyword
+    tcpcheck_rules: Ruleset = field(default_factory=Ruleset)  # "tcp-check ..." lines
+    httpcheck_rules: Ruleset | None = None  # "http-check ..." lines before/without option
+    # both
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    options: dict[str, bool] = field(default_factory=dict)  # "option X" / "no option X"
+    logs: list[LogTarget] = field(default_factory=list)
+    log_global: bool = False
+    log_tag: str | None = None
+    # every keyword seen, for diagnostics ("used in defaults", not implemented...)
+    keywords: dict[str, Location] = field(default_factory=dict)
+
+    def option(self, name: str) -> bool:
+        return self.options.get(name, False)
+
+
+@dataclass(slots=True)
+class GlobalConfig:
+    """The ``global`` section."""
+
+    maxconn: int = 0  # 0: computed from RLIMIT_NOFILE (spec §2.1)
+    nbthread: int = 1
+    daemon: bool = False
+    master_worker: bool = False
+    pidfile: str | None = None
+    node: str | None = None  # defaults to the host name
+    description: str | None = None
+    spread_checks: int = 0
+    max_spread_checks: int = 0
+    logs: list[LogTarget] = field(default_factory=list)
+    log_tag: str | None = None
+    log_send_hostname: str | None = None
+    chroot: str | None = None
+    uid: int | None = None
+    gid: int | None = None
+    user: str | None = None
+    group: str | None = None
+    ulimit_n: int = 0
+    hard_stop_after: int | None = None
+    grace: int = 0
+    quiet: bool = False
+    zero_warning: bool = False
+    pp2_never_send_local: bool = False
+    setenv: list[tuple[str, str, str]] = field(default_factory=list)  # (kw, name, value)
+    keywords: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Config:
+    """A whole parsed configuration."""
+
+    global_: GlobalConfig = field(default_factory=GlobalConfig)
+    defaults: dict[str, ProxyConfig] = field(default_factory=dict)  # by name ("" = anonymous)
+    proxies: list[ProxyConfig] = field(default_factory=list)  # frontends/backends/listens
+    files: list[str] = field(default_factory=list)
+
+    def proxy(self, name: str, cap: Cap = Cap.NONE) -> ProxyConfig | None:
+        for px in self.proxies:
+            if px.name == name and (not cap or px.cap & cap):
+                return px
+        return None
+
+    @property
+    def backends(self) -> list[ProxyConfig]:
+        return [px for px in self.proxies if px.cap & Cap.BE]
+
+    @property
+    def frontends(self) -> list[ProxyConfig]:
+        return [px for px in self.proxies if px.cap & Cap.FE]

@@ -1,0 +1,128 @@
+"""The load-balancing interface, mirroring HAProxy's ``struct lbprm`` callbacks.
+
+Rule 1: algorithms do no I/O and never read a clock. Everything time-dependent
+(slowstart, the dynamic maxconn) is computed by ``core`` and reaches an
+algorithm only through ``LbServer.eweight`` and ``LbBackend.server_is_full()``.
+That keeps them deterministic, so tests can compare their pick sequences with
+the ones the real HAProxy 2.6.12 produced (``spec/observed-2.6.12-server-lb.md``).
+
+Rule 2: ``core`` owns server state. It tells an algorithm about changes through
+exactly three calls, after updating the server and recounting the backend:
+
+* ``set_server_up(srv)``: the server became usable (``srv_willbe_usable()``);
+* ``set_server_down(srv)``: it stopped being usable;
+* ``update_server_eweight(srv)``: it stays usable but ``srv.eweight`` changed.
+
+An algorithm may keep per-server data in ``srv.lb`` (one slot, owned by the
+algorithm of the server's backend) and must not touch other server fields.
+
+Rule 3: ``take_conn``/``drop_conn`` are called when a connection is assigned
+to / released from a server (after ``served`` changed); only leastconn-like
+algorithms care.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Protocol
+
+# BE_WEIGHT_SCALE (spec §12.1): dynamic algorithms work on uweight * 16.
+BE_WEIGHT_SCALE = 16
+SRV_UWGHT_MAX = 256
+SRV_EWGHT_MAX = SRV_UWGHT_MAX * BE_WEIGHT_SCALE
+
+
+class LbServer(Protocol):
+    """What an algorithm may read from a server."""
+
+    name: str
+    puid: int  # numeric id: ordering for "first", ring placement for chash
+    backup: bool
+    uweight: int  # user weight 0..256
+    iweight: int  # initial user weight
+    eweight: int  # effective weight, on the algorithm's scale (see wmult/wdiv)
+    served: int  # connections currently assigned
+    nbpend: int  # entries in this server's queue
+    maxconn: int
+    cumulative_weight: int  # set by LbBackend.recount(): sum of previous eweights
+    lb: Any  # per-algorithm slot
+
+
+class LbBackend(Protocol):
+    """What an algorithm may read from (and, for wmult/wdiv, write to) a backend."""
+
+    name: str
+    servers: Sequence[LbServer]  # declaration order
+    allbackups: bool  # option allbackups
+    # maintained by core's recount (backend.c recount_servers/update_backend_weight)
+    srv_act: int
+    srv_bck: int
+    tot_wact: int
+    tot_wbck: int
+    tot_weight: int
+    tot_used: int
+    fbck: LbServer | None
+    # set by the algorithm's init: eweight = ceil(uweight * wdiv / wmult)
+    wmult: int
+    wdiv: int
+    # balance/hash-type parameters the algorithm needs
+    hash_balance_factor: int
+    random_draws: int
+    beconn: int  # streams attached to the backend (for bounded-load hashing)
+
+    def server_is_full(self, srv: LbServer) -> bool:
+        """``srv->maxconn && (srv->nbpend || srv->served >= srv_dynamic_maxconn(srv))``."""
+        ...
+
+    def server_usable(self, srv: LbServer) -> bool:
+        """``srv_willbe_usable()``: weight > 0, not MAINT/DRAIN, STARTING or RUNNING."""
+        ...
+
+
+class Algorithm(Protocol):
+    """One balancing algorithm bound to one backend (``lb_ops``)."""
+
+    name: ClassVar[str]
+    dynamic: ClassVar[bool]  # weights can change to any value at run time
+
+    def init(self, backend: LbBackend) -> None:
+        """Set wmult/wdiv, compute initial structures from the usable servers.
+
+        Called once, after ``core`` computed every server's eweight with the
+        algorithm's scale (so ``init`` must set wmult/wdiv before core computes
+        eweights: core calls ``scale()`` first, see below).
+        """
+        ...
+
+    def set_server_up(self, srv: LbServer) -> None: ...
+
+    def set_server_down(self, srv: LbServer) -> None: ...
+
+    def update_server_eweight(self, srv: LbServer) -> None: ...
+
+    def take_conn(self, srv: LbServer) -> None: ...
+
+    def drop_conn(self, srv: LbServer) -> None: ...
+
+    def pick(self, avoid: LbServer | None = None, key: int | None = None) -> LbServer | None:
+        """Choose a server for a new stream, or None (then core queues or fails).
+
+        ``avoid`` is the server of the previous attempt on a retry/redispatch.
+        ``key`` is the 32-bit hash for hash-based algorithms (None: no key, so
+        the algorithm falls back to round-robin, spec §12.8).
+        """
+        ...
+
+
+AlgorithmFactory = Callable[[], Algorithm]
+REGISTRY: dict[str, AlgorithmFactory] = {}
+
+
+def register(name: str) -> Callable[[AlgorithmFactory], AlgorithmFactory]:
+    """Decorator: ``@register("roundrobin")`` on an algorithm class."""
+
+    def deco(factory: AlgorithmFactory) -> AlgorithmFactory:
+        REGISTRY[name] = factory
+        return factory
+
+    return deco
