@@ -64,7 +64,10 @@ class Address:
 
 @dataclass(slots=True)
 class LogTarget:
-    """One ``log`` line: ``log <target> [len <n>] [format <f>] [sample <r>:<s>] <fac> [<lvl> [<min>]]``."""
+    """One ``log`` line.
+
+    ``log <target> [len <n>] [format <f>] [sample <r>:<s>] <fac> [<lvl> [<min>]]``
+    """
 
     target: str  # as written: "stdout", "stderr", "127.0.0.1:514", "/dev/log", ...
     address: Address | None
