@@ -9,3 +9,25 @@ the branches meant for 2.6.
 VERSION = "0.1.0"
 RELEASE_DATE = "2026/11/24"
 HAPROXY_COMPAT = "2.6.12"
+
+# Build features, as "haproxy -vv" lists them ("+NAME" present, "-NAME" absent).
+# ``.if feature(NAME)`` is true for the present ones.
+FEATURES: dict[str, bool] = {
+    "EPOLL": True,  # through uvloop (libuv)
+    "GETADDRINFO": True,
+    "NS": True,  # network namespaces (setns)
+    "TFO": True,
+    "THREAD": False,
+    "OPENSSL": False,
+    "LUA": False,
+    "PCRE": False,
+    "PCRE2": False,
+    "QUIC": False,
+    "PROMEX": False,
+    "ZLIB": False,
+    "SLZ": False,
+    "SYSTEMD": True,  # -Ws notifies through $NOTIFY_SOCKET
+    "LINUX_SPLICE": False,
+    "ACCEPT4": True,
+    "TPROXY": False,
+}

@@ -85,13 +85,17 @@ class Algorithm(Protocol):
     name: ClassVar[str]
     dynamic: ClassVar[bool]  # weights can change to any value at run time
 
-    def init(self, backend: LbBackend) -> None:
-        """Set wmult/wdiv, compute initial structures from the usable servers.
+    def configure(self, backend: LbBackend) -> None:
+        """Set ``backend.wmult``/``backend.wdiv`` from the configured weights.
 
-        Called once, after ``core`` computed every server's eweight with the
-        algorithm's scale (so ``init`` must set wmult/wdiv before core computes
-        eweights: core calls ``scale()`` first, see below).
+        Called first. core then computes every server's ``eweight`` as
+        ``ceil(uweight * wdiv / wmult)`` (``server_recalc_eweight()``) and
+        recounts the backend, then calls ``init``.
         """
+        ...
+
+    def init(self, backend: LbBackend) -> None:
+        """Build the algorithm's structures from the currently usable servers."""
         ...
 
     def set_server_up(self, srv: LbServer) -> None: ...
