@@ -44,6 +44,7 @@ class LbServer(Protocol):
     served: int  # connections currently assigned
     nbpend: int  # entries in this server's queue
     maxconn: int
+    maxqueue: int
     cumulative_weight: int  # set by LbBackend.recount(): sum of previous eweights
     lb: Any  # per-algorithm slot
 
@@ -72,6 +73,10 @@ class LbBackend(Protocol):
 
     def server_is_full(self, srv: LbServer) -> bool:
         """``srv->maxconn && (srv->nbpend || srv->served >= srv_dynamic_maxconn(srv))``."""
+        ...
+
+    def dynamic_maxconn(self, srv: LbServer) -> int:
+        """``srv_dynamic_maxconn()``: the server's current connection limit (0: none)."""
         ...
 
     def server_usable(self, srv: LbServer) -> bool:
