@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from lbfakes import FakeBackend, Harness, servers
+from lbfakes import Harness, servers
 
 from herdsman.lb.base import Algorithm
 from herdsman.lb.chash import ChashAlgorithm, RandomAlgorithm
@@ -171,7 +171,7 @@ def test_leastconn_maxqueue_lets_a_server_queue() -> None:
     assert h.pick() is None
 
 
-def test_leastconn_uses_the_dynamic_maxconn_when_core_offers_it() -> None:
+def test_leastconn_uses_the_dynamic_maxconn() -> None:
     srvs = servers([1, 1])
     srvs[0].maxconn, srvs[0].dyn_maxconn = 1, 3
     h = Harness.start(FwlcAlgorithm(), srvs)
@@ -181,20 +181,6 @@ def test_leastconn_uses_the_dynamic_maxconn_when_core_offers_it() -> None:
     h.take(h["b"])
     h.take(h["b"])
     assert h.seq(1) == "a"
-
-
-class _NoDynamic(FakeBackend):
-    dynamic_maxconn = None  # type: ignore[assignment]
-
-
-def test_leastconn_falls_back_to_the_static_maxconn() -> None:
-    srvs = servers([1, 1])
-    srvs[0].maxconn, srvs[0].dyn_maxconn = 1, 3
-    h = Harness.start(FwlcAlgorithm(), srvs, backend_cls=_NoDynamic)
-    h.take(h["a"])
-    h.take(h["b"])
-    h.take(h["b"])
-    assert h.seq(1) == "b"
 
 
 def test_leastconn_no_op_reposition_keeps_the_order() -> None:
