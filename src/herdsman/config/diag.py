@@ -76,8 +76,17 @@ class Message:
     def render(self, pid: int) -> str:
         tag = f"[{self.level.value}]".ljust(10)
         ctx = "config : " if self.context else ""
-        text = self.text[:-1] if self.text.endswith("\n") else self.text
-        return f"{tag} ({pid}) : {ctx}{text}"
+        # HAProxy formats "<msg>\n" and trims one newline: a message that
+        # itself ends with "\n" is followed by an empty line on the terminal.
+        return f"{tag} ({pid}) : {ctx}{self.text}"
+
+
+def _executable(program: str) -> str:
+    """The path HAProxy would print as "path to executable"."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if not argv0 or argv0.endswith("__main__.py") or argv0 == "-c":
+        return f"{sys.executable} -m {program}"
+    return os.path.realpath(argv0)
 
 
 class ConfigError(Exception):
@@ -116,7 +125,7 @@ class Diagnostics:
             return
         if not self._noticed and msg.level in (Level.ALERT, Level.WARNING):
             self._noticed = True
-            exe = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else self.program
+            exe = _executable(self.program)
             for head in (
                 f"{self.program} version is {self.version}",
                 f"path to executable is {exe}",

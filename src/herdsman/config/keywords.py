@@ -17,7 +17,7 @@ and a test keeps it in sync.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 
 from herdsman.config.diag import ConfigError, Diagnostics, Err, Location
@@ -39,7 +39,8 @@ class Ctx:
     config: Config
     section: str  # "global", "defaults", "frontend", "backend", "listen"
     proxy: ProxyConfig | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: MutableMapping[str, str] = field(default_factory=dict)
+    modifier: str = ""  # "no" or "default" before the keyword (options, log)
 
     @property
     def global_(self) -> GlobalConfig:
@@ -65,7 +66,12 @@ class Ctx:
 Parser = Callable[[Ctx, list[str]], None]
 
 SECTIONS_PROXY = ("defaults", "frontend", "listen", "backend")
-CAP_OF = {"defaults": Cap.DEF, "frontend": Cap.FE, "listen": Cap.LISTEN, "backend": Cap.BE}
+CAP_OF = {
+    "defaults": Cap.DEF | Cap.LISTEN,
+    "frontend": Cap.FE,
+    "listen": Cap.LISTEN,
+    "backend": Cap.BE,
+}
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ class LogTarget:
     facility: str
     level: str = "debug"  # max level sent
     minlevel: str = "emerg"
-    format: str = "rfc3164"
+    format: str = ""  # "" = unspecified: HAProxy's legacy "local"-like header
     maxlen: int = 1024
     sample: tuple[tuple[tuple[int, int], ...], int] | None = None
     loc: Location = NOWHERE
@@ -112,6 +112,7 @@ class ServerConfig:
     disabled: bool = False
     # address resolution and sockets (spec §1.4, §1.5)
     init_addr: list[str] = field(default_factory=list)  # methods and at most one literal
+    unresolved: bool = False  # init-addr ended on "none": starts in MAINT (resolution)
     namespace: str | None = None
     source: str | None = None
     resolvers: str | None = None

@@ -53,7 +53,6 @@ class LbBackend(Protocol):
     """What an algorithm may read from (and, for wmult/wdiv, write to) a backend."""
 
     name: str
-    servers: Sequence[LbServer]  # declaration order
     allbackups: bool  # option allbackups
     # maintained by core's recount (backend.c recount_servers/update_backend_weight)
     srv_act: int
@@ -62,7 +61,6 @@ class LbBackend(Protocol):
     tot_wbck: int
     tot_weight: int
     tot_used: int
-    fbck: LbServer | None
     # set by the algorithm's init: eweight = ceil(uweight * wdiv / wmult)
     wmult: int
     wdiv: int
@@ -70,6 +68,17 @@ class LbBackend(Protocol):
     hash_balance_factor: int
     random_draws: int
     beconn: int  # streams attached to the backend (for bounded-load hashing)
+
+    # read-only views (core holds its own, more specific, server type)
+    @property
+    def servers(self) -> Sequence[LbServer]:
+        """The servers, in declaration order."""
+        ...
+
+    @property
+    def fbck(self) -> LbServer | None:
+        """The first usable backup when ``option allbackups`` is off (recount)."""
+        ...
 
     def server_is_full(self, srv: LbServer) -> bool:
         """``srv->maxconn && (srv->nbpend || srv->served >= srv_dynamic_maxconn(srv))``."""

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# herdsman's two entry points on a fresh Debian machine (run as root, or with sudo for apt):
+#   ./run.sh demo [--port N] [--duration S]   set up, then run the demonstration
+#   ./run.sh test [pytest arguments]           set up everything the tests need, then lint,
+#                                              type-check and run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PY=${PYTHON:-python3}
+VENV=.venv
+
+apt_install() {
+    # install the given Debian packages when one of them is missing
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "run.sh: installing Debian packages: ${missing[*]}" >&2
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo=sudo
+        $sudo apt-get update -qq || true
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+setup_python() {
+    if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+        echo "run.sh: Python 3.11 or newer is required ($PY)" >&2
+        exit 1
+    fi
+    if ! "$PY" -m venv --help >/dev/null 2>&1 || ! "$PY" -c 'import ensurepip' 2>/dev/null; then
+        apt_install python3-venv
+    fi
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PY" -m venv "$VENV"
+    fi
+    # reinstall only when the project metadata changed
+    local stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+    if [ ! -e "$stamp" ]; then
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
+        rm -f "$VENV"/.installed-*
+        touch "$stamp"
+    fi
+}
+
+case "${1:-}" in
+demo)
+    shift
+    setup_python
+    exec "$VENV/bin/python" -m herdsman.demo "$@"
+    ;;
+test)
+    shift
+    setup_python
+    # real peers and the reference binary the tests compare against
+    apt_install haproxy iproute2 procps
+    "$VENV/bin/ruff" check src tests bench
+    "$VENV/bin/ruff" format --check src tests bench
+    "$VENV/bin/mypy"
+    exec "$VENV/bin/python" -bb -m pytest -n 2 "$@"
+    ;;
+*)
+    echo "usage: $0 demo [--port N] [--duration S] | test [pytest args]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,206 @@
+"""When checks run (spec §4.4, §4.5): one timer heap for every check.
+
+The scheduler is sans-IO: it owns a heap of (expire, seq, check) and a clock;
+``run_due()`` starts the checks whose time has come through an injected
+``starter`` and ``on_result()`` takes their outcome back. The asyncio driver at
+the bottom only arms one loop timer for the earliest deadline, so thousands of
+servers cost one timer, and tests drive the same scheduler on virtual time.
+
+Timing rules reproduced from HAProxy 2.6 (``check.c start_checks()``,
+``start_check_task()``, ``process_chk_conn()``):
+
+* first run: ``now + m * srvpos / nbcheck`` with ``m = max(mininter,
+  getinter(check))`` capped by ``max-spread-checks``, where ``mininter`` is
+  the smallest interval of at least 1 s among all checks (§4.5);
+* next run: ``completion + getinter(check) + rv``, ``rv`` a uniform jitter of
+  ``±spread-checks %`` (so the period is check duration + interval);
+* a due check that is disabled, paused or whose proxy is stopped is not run,
+  only pushed forward by whole ``inter`` steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import random
+from collections.abc import Callable, Iterable
+
+from herdsman.checks import health
+from herdsman.checks.check import Check
+from herdsman.checks.target import CheckResult
+from herdsman.core.clock import Clock
+
+SRV_CHK_INTER_THRES = 1000
+
+# starter(check, on_done) launches one run; on_done(result) is called once.
+Starter = Callable[[Check, Callable[[CheckResult], None]], object]
+
+
+class Scheduler:
+    def __init__(
+        self,
+        clock: Clock,
+        starter: Starter,
+        *,
+        spread_checks: int = 0,
+        max_spread_checks: int = 0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.clock = clock
+        self.starter = starter
+        self.spread_checks = spread_checks
+        self.max_spread_checks = max_spread_checks
+        self.rng = rng or random.Random()
+        self.checks: list[Check] = []
+        self._heap: list[tuple[int, int, Check]] = []
+        self.on_change: Callable[[], None] | None = None  # the driver re-arms its timer
+        self.stopped = False
+
+    # -- scheduling -----------------------------------------------------------
+
+    def start(self, checks: Iterable[Check]) -> None:
+        """``start_checks()``: spread the first runs (in declaration order)."""
+        self.checks = list(checks)
+        nbcheck = len(self.checks)
+        if not nbcheck:
+            return
+        mininter = 0
+        for chk in self.checks:
+            inter = chk.getinter()
+            if inter >= SRV_CHK_INTER_THRES and (not mininter or mininter > inter):
+                mininter = inter
+        now = self.clock.now_ms()
+        for srvpos, chk in enumerate(self.checks):
+            m = max(mininter, chk.getinter())
+            if self.max_spread_checks and m > self.max_spread_checks:
+                m = self.max_spread_checks
+            chk.start_ms = now
+            self._schedule(chk, now + m * srvpos // nbcheck)
+
+    def add(self, chk: Check) -> None:
+        """A check created at run time: first run one interval from now (§4.5)."""
+        self.checks.append(chk)
+        m = chk.getinter()
+        if self.max_spread_checks and m > self.max_spread_checks:
+            m = self.max_spread_checks
+        self._schedule(chk, self.clock.now_ms() + m)
+
+    def _schedule(self, chk: Check, expire: int) -> None:
+        chk.expire = expire
+        chk.seq += 1
+        heapq.heappush(self._heap, (expire, chk.seq, chk))
+        if self.on_change is not None:
+            self.on_change()
+
+    def reschedule_sooner(self, chk: Check, expire: int) -> None:
+        """Move a waiting check earlier (``on-error`` with fastinter, §4.7)."""
+        if not chk.in_progress and expire < chk.expire:
+            self._schedule(chk, expire)
+
+    def next_deadline(self) -> int | None:
+        heap = self._heap
+        while heap and heap[0][1] != heap[0][2].seq:
+            heapq.heappop(heap)  # stale entry of a rescheduled check
+        return heap[0][0] if heap else None
+
+    def run_due(self) -> list[Check]:
+        """Start every check whose time has come; returns the ones started."""
+        now = self.clock.now_ms()
+        started: list[Check] = []
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            expire, seq, chk = heapq.heappop(heap)
+            if seq != chk.seq or chk.in_progress:
+                continue
+            if self.stopped or not chk.active or chk.server.backend.cfg.disabled:
+                nxt = expire
+                while nxt <= now:
+                    nxt += chk.inter
+                self._schedule(chk, nxt)
+                continue
+            chk.in_progress = True
+            chk.start_ms = now
+            started.append(chk)
+            chk.running = self.starter(chk, self._done_callback(chk))
+        return started
+
+    def _done_callback(self, chk: Check) -> Callable[[CheckResult], None]:
+        def done(result: CheckResult) -> None:
+            self.on_result(chk, result)
+
+        return done
+
+    def on_result(self, chk: Check, result: CheckResult) -> None:
+        """A run finished: update health and server, then plan the next run."""
+        if not chk.in_progress:
+            return
+        chk.in_progress = False
+        chk.running = None
+        health.complete(chk, result)
+        now = self.clock.now_ms()
+        inter = chk.getinter()
+        rv = 0
+        if self.spread_checks > 0:
+            rv = inter * self.spread_checks // 100
+            rv -= int(2 * rv * (self.rng.getrandbits(32) / 4294967295.0))
+        nxt = now + inter + rv
+        while nxt <= now:
+            nxt += chk.inter
+        self._schedule(chk, nxt)
+
+    def stop(self) -> None:
+        """Stop running checks (soft stop); running ones are cancelled."""
+        self.stopped = True
+        for chk in self.checks:
+            handle = chk.running
+            cancel = getattr(handle, "cancel", None)
+            if cancel is not None:
+                cancel()
+            chk.in_progress = False
+            chk.running = None
+
+
+class AsyncioDriver:
+    """Runs a Scheduler on an asyncio loop with a single re-armed timer."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, scheduler: Scheduler) -> None:
+        self.loop = loop
+        self.scheduler = scheduler
+        self._handle: asyncio.TimerHandle | None = None
+        self._armed_at: int | None = None
+        self._pending = False
+        scheduler.on_change = self._arm_soon
+
+    def _arm_soon(self) -> None:
+        # Several checks are rescheduled in a row after each tick: arm once.
+        if not self._pending:
+            self._pending = True
+            self.loop.call_soon(self._arm)
+
+    def _arm(self) -> None:
+        self._pending = False
+        deadline = self.scheduler.next_deadline()
+        if deadline is None:
+            return
+        if self._handle is not None and self._armed_at is not None and self._armed_at <= deadline:
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        delay = max(0, deadline - self.scheduler.clock.now_ms()) / 1000.0
+        self._armed_at = deadline
+        self._handle = self.loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        self._armed_at = None
+        self.scheduler.run_due()
+        self._arm()
+
+    def start(self) -> None:
+        self._arm()
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self.scheduler.stop()

@@ -1,0 +1,226 @@
+"""``bind`` lines: listening addresses and their options (``cfgparse-listen.c``,
+``bind_parse_args_list()``, ``listener.c``/``proto_tcp.c``/``proto_uxst.c``
+keyword parsers).
+
+One line may list several comma-separated addresses, each possibly a port
+range; every address/port becomes one ``BindConfig`` sharing the options.
+"""
+
+from __future__ import annotations
+
+import copy
+import grp
+import os
+import pwd
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from herdsman.config.address import parse_address, split_bind_addresses
+from herdsman.config.diag import ConfigError
+from herdsman.config.keywords import Ctx, Support, best_match, parse_int
+from herdsman.config.model import BindConfig, Family
+
+
+@dataclass(frozen=True)
+class BindKw:
+    name: str
+    parse: Callable[[BindConfig, str, str, int], None] | None
+    nargs: int = 1
+    support: Support = Support.IMPLEMENTED
+    planned_for: str = ""
+    doc: str = ""
+
+
+def _need(kw: str, arg: str, what: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' : missing {what}")
+
+
+def p_maxconn(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    _need(kw, arg, "value")
+    b.maxconn = parse_int(arg)
+
+
+def p_backlog(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    _need(kw, arg, "value")
+    b.backlog = parse_int(arg)
+
+
+def p_name(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    _need(kw, arg, "name")
+    b.name = arg
+
+
+def p_id(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    if n > 1:
+        raise ConfigError(f"'{kw}' can only be used with a single socket")
+    _need(kw, arg, "value")
+    if parse_int(arg) <= 0:
+        raise ConfigError(f"'{kw}' : custom id has to be > 0")
+    b.extra["id"] = [arg]
+
+
+def p_flag(field: str) -> Callable[[BindConfig, str, str, int], None]:
+    def parse(b: BindConfig, kw: str, arg: str, n: int) -> None:
+        setattr(b, field, True)
+
+    return parse
+
+
+def p_interface(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    _need(kw, arg, "interface name")
+    b.interface = arg
+
+
+def p_namespace(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    _need(kw, arg, "namespace name")
+    if not os.path.exists(os.path.join("/var/run/netns", arg)):
+        raise ConfigError(f"Cannot open namespace '{arg}'.")
+    b.namespace = arg
+
+
+def p_mode(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    try:
+        if not arg:
+            raise ValueError
+        b.mode = int(arg, 8)
+    except ValueError:
+        raise ConfigError(
+            f"'{kw}' : missing or invalid mode '{arg}' (octal integer expected)"
+        ) from None
+
+
+def p_uid(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    _need(kw, arg, "value")
+    if kw == "uid":
+        b.uid = parse_int(arg)
+    elif kw == "gid":
+        b.gid = parse_int(arg)
+    elif kw == "user":
+        try:
+            b.uid = pwd.getpwnam(arg).pw_uid
+        except KeyError:
+            raise ConfigError(f"'{kw}' : unknown user name '{arg}'") from None
+    else:
+        try:
+            b.gid = grp.getgrnam(arg).gr_gid
+        except KeyError:
+            raise ConfigError(f"'{kw}' : unknown group name '{arg}'") from None
+
+
+def p_extra(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    b.extra[kw] = [arg]
+
+
+_P, _U = Support.PLANNED, Support.UNSUPPORTED
+_ROWS = [
+    BindKw("name", p_name, doc="listener name"),
+    BindKw("id", p_id, doc="listener id"),
+    BindKw(
+        "maxconn", p_maxconn, doc="stop accepting on this listener beyond this many connections"
+    ),
+    BindKw("backlog", p_backlog, doc="listen() backlog"),
+    BindKw("v4v6", p_flag("v4v6"), 0, doc="accept IPv4 on an IPv6 socket"),
+    BindKw("v6only", p_flag("v6only"), 0, doc="IPv6 only on an IPv6 socket"),
+    BindKw("transparent", p_flag("transparent"), 0, doc="IP_TRANSPARENT: bind a foreign address"),
+    BindKw("interface", p_interface, doc="SO_BINDTODEVICE"),
+    BindKw("namespace", p_namespace, doc="listen in this network namespace"),
+    BindKw("defer-accept", p_flag("defer_accept"), 0, doc="TCP_DEFER_ACCEPT"),
+    BindKw("tfo", p_flag("tfo"), 0, doc="TCP Fast Open"),
+    BindKw("mode", p_mode, doc="UNIX socket permissions (octal)"),
+    BindKw("uid", p_uid, doc="UNIX socket owner"),
+    BindKw("gid", p_uid, doc="UNIX socket group"),
+    BindKw("user", p_uid, doc="UNIX socket owner"),
+    BindKw("group", p_uid, doc="UNIX socket group"),
+    BindKw("accept-proxy", p_flag("accept_proxy"), 0, _P, "PROXY protocol on listeners"),
+    BindKw("process", p_extra, 1, _P, "multi-core"),
+    BindKw("thread", p_extra, 1, _P, "multi-core"),
+    BindKw("shards", p_extra, 1, _P, "multi-core"),
+    BindKw("mss", p_extra, 1, _P, "TCP tuning"),
+    BindKw("tcp-ut", p_extra, 1, _P, "TCP tuning"),
+    BindKw("nice", p_extra, 1, _P, "TCP tuning"),
+    BindKw("proto", p_extra, 1, _P, "HTTP mode"),
+    BindKw("level", p_extra, 1, _P, "runtime API and stats"),
+    BindKw("severity-output", p_extra, 1, _P, "runtime API and stats"),
+    BindKw("expose-fd", p_extra, 1, _P, "hitless reload"),
+    BindKw("accept-netscaler-cip", p_extra, 1, _U),
+]
+for _name, _n in (
+    ("ssl", 0), ("crt", 1), ("crt-list", 1), ("ca-file", 1), ("ca-ignore-err", 1),
+    ("ca-sign-file", 1), ("ca-sign-pass", 1), ("ca-verify-file", 1), ("ciphers", 1),
+    ("ciphersuites", 1), ("crl-file", 1), ("crt-ignore-err", 1), ("curves", 1), ("ecdhe", 1),
+    ("alpn", 1), ("npn", 1), ("verify", 1), ("strict-sni", 0), ("generate-certificates", 0),
+    ("no-ca-names", 0), ("prefer-client-ciphers", 0), ("allow-0rtt", 0),
+    ("ssl-min-ver", 1), ("ssl-max-ver", 1), ("tls-ticket-keys", 1), ("no-tls-tickets", 0),
+    ("force-sslv3", 0), ("force-tlsv10", 0), ("force-tlsv11", 0), ("force-tlsv12", 0),
+    ("force-tlsv13", 0), ("no-sslv3", 0), ("no-tlsv10", 0), ("no-tlsv11", 0),
+    ("no-tlsv12", 0), ("no-tlsv13", 0), ("quic-force-retry", 0),
+):  # fmt: skip
+    _ROWS.append(BindKw(_name, None, _n, _U))
+KEYWORDS = {row.name: row for row in _ROWS}
+
+
+def parse_bind_line(ctx: Ctx, args: list[str]) -> None:
+    from herdsman.config.kw_proxy import warn_if_not_cap
+    from herdsman.config.model import Cap
+
+    px = ctx.px
+    loc = ctx.loc
+    if px.cap & Cap.DEF:
+        ctx.alert(f"'{args[0]}' not allowed in 'defaults' section.")
+        return
+    warn_if_not_cap(ctx, Cap.FE, args[0])
+    if len(args) < 2 or not args[1]:
+        ctx.alert(
+            f"'{args[0]}' expects {{<path>|[addr1]:port1[-end1]}}{{,[addr]:port[-end]}}... as arguments."
+        )
+        return
+    binds: list[BindConfig] = []
+    for item in split_bind_addresses(args[1]):
+        try:
+            addr = parse_address(item, "bind", env=ctx.env)
+        except ConfigError as err:
+            ctx.alert(f"'{args[0]}' : {err.message}")
+            return
+        binds.append(BindConfig(addr=addr, loc=loc))
+    nsock = sum(
+        (b.addr.port_end - b.addr.port + 1) if b.addr.family in (Family.INET, Family.INET6) else 1
+        for b in binds
+    )
+    proto = binds[0]
+    where = f"'bind {args[1]}' in section '{px.kind}'"
+    cur = 2
+    refused: list[BindKw] = []
+    while cur < len(args):
+        word = args[cur]
+        row = KEYWORDS.get(word)
+        if row is None:
+            best = best_match(word, KEYWORDS)
+            hint = f"; did you mean '{best}' maybe ?" if best else "."
+            ctx.alert(f"{where}: unknown keyword '{word}'{hint}")
+            return
+        arg = args[cur + 1] if row.nargs and cur + 1 < len(args) else ""
+        cur += 1 + row.nargs
+        if row.parse is None:
+            ctx.alert(f"{where} : '{word}' is not supported by herdsman; remove it or use haproxy.")
+            return
+        try:
+            row.parse(proto, word, arg, nsock)
+        except ConfigError as err:
+            if word == "namespace":
+                ctx.diag.alert(err.message)
+                ctx.alert(f"{where} : error encountered while processing '{word}'.")
+            else:
+                ctx.alert(f"{where} : {err.message}")
+            return
+        if row.support is not Support.IMPLEMENTED:
+            refused.append(row)
+    for row in refused:
+        ctx.alert(
+            f"{where} : '{row.name}' is not implemented in herdsman yet ({row.planned_for}); "
+            "remove it or use haproxy."
+        )
+    for b in binds:
+        opts = copy.deepcopy(proto)
+        opts.addr = b.addr
+        px.binds.append(opts)

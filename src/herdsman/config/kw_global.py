@@ -1,0 +1,354 @@
+"""``global`` section keywords (``src/cfgparse-global.c`` and registered ones)."""
+
+from __future__ import annotations
+
+import grp
+import pwd
+
+from herdsman.config import known
+from herdsman.config.diag import ConfigError, Err
+from herdsman.config.keywords import Ctx, Keyword, Support, Table, parse_int
+from herdsman.config.units import UnitError, parse_time
+
+_G = ("global",)
+
+
+def _arg(args: list[str], i: int) -> str:
+    return args[i] if i < len(args) else ""
+
+
+def _too_many(ctx: Ctx, args: list[str], maxarg: int) -> bool:
+    if len(args) > maxarg + 1:
+        ctx.alert(f"'{args[0]}' cannot handle unexpected argument '{args[maxarg + 1]}'.")
+        return True
+    return False
+
+
+def _already(ctx: Ctx, args: list[str]) -> None:
+    """HAProxy's non-fatal "'X' already specified. Continuing." alert."""
+    ctx.alert(f"'{args[0]}' already specified. Continuing.", Err.ALERT)
+
+
+def kw_flag(field: str) -> object:
+    def parser(ctx: Ctx, args: list[str]) -> None:
+        if _too_many(ctx, args, 0):
+            return
+        setattr(ctx.global_, field, True)
+
+    return parser
+
+
+def kw_master_worker(ctx: Ctx, args: list[str]) -> None:
+    if _too_many(ctx, args, 1):
+        return
+    if _arg(args, 1) and args[1] != "no-exit-on-failure":
+        raise ConfigError(f"'{args[0]}' only supports 'no-exit-on-failure' option.")
+    ctx.global_.master_worker = True
+
+
+def kw_maxconn(ctx: Ctx, args: list[str]) -> None:
+    if _too_many(ctx, args, 1):
+        return
+    if ctx.global_.maxconn:
+        _already(ctx, args)
+        return
+    if not _arg(args, 1):
+        raise ConfigError(f"'{args[0]}' expects an integer argument.")
+    ctx.global_.maxconn = parse_int(args[1])
+
+
+def kw_nbthread(ctx: Ctx, args: list[str]) -> None:
+    if _too_many(ctx, args, 1):
+        return
+    n = parse_int(_arg(args, 1))
+    if n < 1 or not _arg(args, 1).isdigit():
+        raise ConfigError(f"'{args[0]}' expects a positive numeric value.")
+    ctx.global_.nbthread = n
+    if n != 1:
+        raise ConfigError(
+            "'nbthread' above 1 is not implemented in herdsman yet (multi-core); "
+            "use 'nbthread 1' or remove it."
+        )
+
+
+def kw_pidfile(ctx: Ctx, args: list[str]) -> None:
+    if _too_many(ctx, args, 1):
+        return
+    if ctx.global_.pidfile is not None:
+        _already(ctx, args)
+        return
+    if not _arg(args, 1):
+        raise ConfigError(f"'{args[0]}' expects a file name as an argument.")
+    ctx.global_.pidfile = args[1]
+
+
+def kw_node(ctx: Ctx, args: list[str]) -> None:
+    if _too_many(ctx, args, 1):
+        return
+    name = _arg(args, 1)
+    if not name or any(not (c.isascii() and (c.isalnum() or c in "_-.")) for c in name):
+        loc = ctx.loc
+        ctx.diag.alert(
+            f"parsing [{loc.file}:{loc.line}]: '{args[0]}' requires valid node name - non-empty "
+            "string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_)."
+        )
+        return
+    ctx.global_.node = name
+
+
+def kw_description(ctx: Ctx, args: list[str]) -> None:
+    if not _arg(args, 1):
+        loc = ctx.loc
+        ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects a string argument.")
+        return
+    ctx.global_.description = " ".join(args[1:])
+
+
+def kw_spread_checks(ctx: Ctx, args: list[str]) -> None:
+    loc = ctx.loc
+    p = f"parsing [{loc.file}:{loc.line}]: "
+    if _too_many(ctx, args, 1):
+        return
+    if ctx.global_.spread_checks != 0:
+        ctx.diag.alert(p + "spread-checks already specified. Continuing.", Err.ALERT)
+        return
+    if not _arg(args, 1):
+        ctx.diag.alert(p + f"'{args[0]}' expects an integer argument (0..50).")
+        return
+    value = parse_int(args[1])
+    ctx.global_.spread_checks = value
+    if not 0 <= value <= 50:
+        ctx.diag.alert(p + "'spread-checks' needs a positive value in range 0..50.")
+
+
+def kw_max_spread_checks(ctx: Ctx, args: list[str]) -> None:
+    loc = ctx.loc
+    p = f"parsing [{loc.file}:{loc.line}]: "
+    if _too_many(ctx, args, 1):
+        return
+    if not _arg(args, 1):
+        ctx.diag.alert(p + f"'{args[0]}' expects an integer argument (0..50).")
+        return
+    try:
+        ctx.global_.max_spread_checks = parse_time(args[1])
+    except UnitError as err:
+        if err.kind == "overflow":
+            msg = (
+                f"timer overflow in argument <{args[1]}> to <{args[0]}>, maximum value is "
+                "2147483647 ms (~24.8 days)."
+            )
+        elif err.kind == "underflow":
+            msg = (
+                f"timer underflow in argument <{args[1]}> to <{args[0]}>, minimum non-null value "
+                "is 1 ms."
+            )
+        else:
+            msg = f"unsupported character '{err.char}' in '{args[0]}' (wants an integer delay)."
+        ctx.diag.alert(p + msg)
+
+
+def kw_log(ctx: Ctx, args: list[str]) -> None:
+    from herdsman.config.log import check_no_log, parse_log
+
+    if ctx.modifier == "no":
+        try:
+            check_no_log(args)
+        except ConfigError as err:
+            raise ConfigError(f"{args[0]} : {err.message}") from None
+        ctx.global_.logs = []
+        return
+    try:
+        ctx.global_.logs.append(parse_log(args, ctx.loc, in_global=True))
+    except ConfigError as err:
+        raise ConfigError(f"{args[0]} : {err.message}") from None
+
+
+def kw_log_tag(ctx: Ctx, args: list[str]) -> None:
+    from herdsman.config.log import parse_log_tag
+
+    ctx.global_.log_tag = parse_log_tag(args, in_global=True)
+
+
+def kw_log_send_hostname(ctx: Ctx, args: list[str]) -> None:
+    import socket
+
+    if ctx.global_.log_send_hostname is not None:
+        _already(ctx, args)
+        return
+    ctx.global_.log_send_hostname = _arg(args, 1) or socket.gethostname()
+
+
+def kw_chroot(ctx: Ctx, args: list[str]) -> None:
+    if _too_many(ctx, args, 1):
+        return
+    if ctx.global_.chroot is not None:
+        _already(ctx, args)
+        return
+    if not _arg(args, 1):
+        raise ConfigError(f"'{args[0]}' expects a directory as an argument.")
+    ctx.global_.chroot = args[1]
+
+
+def kw_uid(ctx: Ctx, args: list[str]) -> None:
+    g = ctx.global_
+    if _too_many(ctx, args, 1):
+        return
+    is_gid = args[0] == "gid"
+    if (g.gid if is_gid else g.uid) is not None:
+        ctx.alert(
+            f"{'group/gid' if is_gid else 'user/uid'} already specified. Continuing.", Err.ALERT
+        )
+        return
+    if not _arg(args, 1):
+        raise ConfigError(f"'{args[0]}' expects an integer argument.")
+    if not args[1].isdigit():
+        loc = ctx.loc
+        what = "group" if is_gid else "user"
+        ctx.diag.warning(
+            f"parsing [{loc.file}:{loc.line}] :  {args[0]}: string '{args[1]}' is not a number.\n"
+            f"   | You might want to use the '{what}' parameter to use a system {what} name."
+        )
+        return
+    if is_gid:
+        g.gid = int(args[1])
+    else:
+        g.uid = int(args[1])
+
+
+def kw_user(ctx: Ctx, args: list[str]) -> None:
+    g = ctx.global_
+    if _too_many(ctx, args, 1):
+        return
+    if args[0] == "user":
+        if g.uid is not None:
+            ctx.alert("user/uid already specified. Continuing.", Err.ALERT)
+            return
+        try:
+            g.uid = pwd.getpwnam(_arg(args, 1)).pw_uid
+            g.user = args[1]
+        except KeyError:
+            raise ConfigError(f"cannot find user id for '{_arg(args, 1)}' (0:Success)") from None
+    else:
+        if g.gid is not None:
+            ctx.alert("group/gid already specified. Continuing.", Err.ALERT)
+            return
+        try:
+            g.gid = grp.getgrnam(_arg(args, 1)).gr_gid
+            g.group = args[1]
+        except KeyError:
+            raise ConfigError(f"cannot find group id for '{_arg(args, 1)}' (0:Success)") from None
+
+
+def kw_ulimit_n(ctx: Ctx, args: list[str]) -> None:
+    if _too_many(ctx, args, 1):
+        return
+    if ctx.global_.ulimit_n:
+        _already(ctx, args)
+        return
+    if not _arg(args, 1):
+        raise ConfigError(f"'{args[0]}' expects an integer argument.")
+    ctx.global_.ulimit_n = parse_int(args[1])
+
+
+def kw_setenv(ctx: Ctx, args: list[str]) -> None:
+    """setenv/presetenv/unsetenv/resetenv change the environment used by later lines."""
+    loc = ctx.loc
+    p = f"parsing [{loc.file}:{loc.line}]: "
+    env = ctx.env
+    name = args[0]
+    if name in ("setenv", "presetenv"):
+        if _too_many(ctx, args, 3):
+            return
+        if not _arg(args, 2):
+            ctx.diag.alert(p + f"'{name}' expects a name and a value.")
+            return
+        if name == "setenv" or args[1] not in env:
+            env[args[1]] = args[2]
+    elif name == "unsetenv":
+        if not _arg(args, 1):
+            ctx.diag.alert(p + f"'{name}' expects at least one variable name.")
+            return
+        for var in args[1:]:
+            env.pop(var, None)
+    else:  # resetenv: keep only the listed variables
+        keep = set(args[1:])
+        for var in [v for v in env if v not in keep]:
+            env.pop(var, None)
+    ctx.global_.setenv.append((name, _arg(args, 1), _arg(args, 2)))
+
+
+def kw_time(field: str) -> object:
+    def parser(ctx: Ctx, args: list[str]) -> None:
+        if not _arg(args, 1):
+            raise ConfigError(f"'{args[0]}' expects <time> as argument.")
+        try:
+            setattr(ctx.global_, field, parse_time(args[1]))
+        except UnitError as err:
+            if err.kind == "overflow":
+                raise ConfigError(
+                    f"timer overflow in argument '{args[1]}' to '{args[0]}' (maximum value is "
+                    "2147483647 ms or ~24.8 days)"
+                ) from None
+            raise ConfigError(
+                f"unexpected character '{err.char}' in argument to <{args[0]}>."
+            ) from None
+
+    return parser
+
+
+def kw_nbproc(ctx: Ctx, args: list[str]) -> None:
+    raise ConfigError(
+        "nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used "
+        "on multi-processor machines if available."
+    )
+
+
+def kw_experimental(ctx: Ctx, args: list[str]) -> None:
+    """Allows experimental directives; herdsman implements none, so nothing else changes."""
+
+
+def kw_pp2(ctx: Ctx, args: list[str]) -> None:
+    ctx.global_.pp2_never_send_local = True
+
+
+def _kw(name: str, parser: object, doc: str) -> Keyword:
+    return Keyword(name, parser, _G, Support.IMPLEMENTED, doc=doc)  # type: ignore[arg-type]
+
+
+TABLE = Table("global")
+TABLE.extend(
+    [
+        _kw("daemon", kw_flag("daemon"), "run in the background (like -D)"),
+        _kw("master-worker", kw_master_worker, "master-worker mode (like -W)"),
+        _kw("quiet", kw_flag("quiet"), "no messages at start-up (like -q)"),
+        _kw("zero-warning", kw_flag("zero_warning"), "refuse to start when a warning was emitted"),
+        _kw("maxconn", kw_maxconn, "process-wide connection limit (listeners pause beyond it)"),
+        _kw("nbthread", kw_nbthread, "only 1 (multi-core is planned)"),
+        _kw("nbproc", kw_nbproc, "removed in HAProxy 2.5 (error)"),
+        _kw("pidfile", kw_pidfile, "write the pid there (like -p)"),
+        _kw("node", kw_node, "node name (send-state header, stats)"),
+        _kw("description", kw_description, "free text"),
+        _kw("spread-checks", kw_spread_checks, "jitter in % of the check interval (0..50)"),
+        _kw("max-spread-checks", kw_max_spread_checks, "cap of the initial spreading of checks"),
+        _kw("log", kw_log, "global log targets"),
+        _kw("log-tag", kw_log_tag, "syslog tag (default: the program name)"),
+        _kw("log-send-hostname", kw_log_send_hostname, "put a host name in syslog headers"),
+        _kw("chroot", kw_chroot, "chroot after start-up"),
+        _kw("uid", kw_uid, "drop privileges to this uid"),
+        _kw("gid", kw_uid, "drop privileges to this gid"),
+        _kw("user", kw_user, "drop privileges to this user"),
+        _kw("group", kw_user, "drop privileges to this group"),
+        _kw("ulimit-n", kw_ulimit_n, "RLIMIT_NOFILE to set at start-up"),
+        _kw("setenv", kw_setenv, "set an environment variable (visible to later lines)"),
+        _kw("presetenv", kw_setenv, "set a variable if not already set"),
+        _kw("unsetenv", kw_setenv, "remove variables"),
+        _kw("resetenv", kw_setenv, "keep only the listed variables"),
+        _kw(
+            "hard-stop-after", kw_time("hard_stop_after"), "force exit this long after a soft stop"
+        ),
+        _kw("grace", kw_time("grace"), "delay between a soft-stop signal and stopping listeners"),
+        _kw("expose-experimental-directives", kw_experimental, "accepted (herdsman has none)"),
+        _kw("pp2-never-send-local", kw_pp2, "PROXY v2 health checks send PROXY, not LOCAL"),
+    ]
+)
+TABLE.extend(known.global_keywords())

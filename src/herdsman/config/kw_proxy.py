@@ -1,0 +1,521 @@
+"""Proxy section keywords (``defaults``, ``frontend``, ``backend``, ``listen``).
+
+Messages follow ``src/cfgparse-listen.c`` and ``src/proxy.c`` (2.6), checked
+against the 2.6.12 binary. Keywords herdsman does not act on yet are in the
+table as PLANNED or UNSUPPORTED (``config/known.py``) so they are refused by
+name instead of being reported as unknown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from herdsman.config import known
+from herdsman.config.diag import ConfigError, Err, Location
+from herdsman.config.keywords import (
+    SECTIONS_PROXY,
+    Ctx,
+    Keyword,
+    Support,
+    Table,
+    best_match,
+    parse_int,
+)
+from herdsman.config.model import Balance, Cap, HashMethod, Mode, ProxyConfig, Timeouts, UseBackend
+from herdsman.config.units import proxy_time_arg
+
+if TYPE_CHECKING:
+    from herdsman.config.parser import ConfigParser
+
+DEF_FE_LS_BE = ("defaults", "frontend", "listen", "backend")
+DEF_LS_BE = ("defaults", "listen", "backend")
+DEF_FE_LS = ("defaults", "frontend", "listen")
+FE_LS = ("frontend", "listen")
+LS_BE = ("listen", "backend")
+FE_LS_BE = ("frontend", "listen", "backend")
+
+_TYPE_WORD = {"frontend": "frontend", "backend": "backend", "listen": "proxy", "defaults": "proxy"}
+
+
+def proxy_type_str(px: ProxyConfig) -> str:
+    """``proxy_type_str()``: the word HAProxy uses for a section in messages."""
+    return _TYPE_WORD[px.kind]
+
+
+def _invalid_char(name: str) -> str | None:
+    """``invalid_char()``: proxy/server names allow ``[A-Za-z0-9_:.-]``."""
+    for ch in name:
+        if not (ch.isascii() and (ch.isalnum() or ch in "_:.-")):
+            return ch
+    return None
+
+
+def start_proxy(parser: ConfigParser, loc: Location, args: list[str]) -> ProxyConfig | None:
+    """A section header: ``listen|frontend|backend <name> [from <defaults>]`` or ``defaults``."""
+    kind = args[0]
+    diag = parser.diag
+    cfg = parser.config
+    args = args + ["", "", "", ""]
+    if kind != "defaults":
+        if not args[1]:
+            diag.alert(f"{loc.parsing}'{kind}' expects an <id> argument", Err.ALERT | Err.ABORT)
+            return None
+        bad = _invalid_char(args[1])
+        if bad is not None:
+            diag.alert(
+                f"{loc.parsing}character '{bad}' is not permitted in '{kind}' name '{args[1]}'."
+            )
+        cap = Cap.FE if kind == "frontend" else Cap.BE if kind == "backend" else Cap.LISTEN
+        for other in cfg.proxies:
+            clash = (cap & Cap.FE and other.cap & Cap.FE) or (cap & Cap.BE and other.cap & Cap.BE)
+            if other.name == args[1] and clash:
+                diag.alert(
+                    f"Parsing [{loc.file}:{loc.line}]: {_cap_str(cap)} '{args[1]}' has the same name "
+                    f"as {proxy_type_str(other)} '{other.name}' declared at {other.loc.file}:{other.loc.line}."
+                )
+        # "<kind> <name> [from <defaults>]": anything else is refused, and the
+        # lines that follow find no current proxy (as in cfg_parse_listen()).
+        bad_header = bool(args[2]) and (not args[3] or args[2] != "from")
+        if not bad_header and args[4]:
+            diag.alert(f"{loc.parsing}'{kind}' cannot handle unexpected argument '{args[4]}'.")
+            bad_header = True
+        if bad_header:
+            if cap & Cap.FE:
+                diag.alert(f"{loc.parsing}please use the 'bind' keyword for listening addresses.")
+            return None
+    name = args[1]
+    arg = 2
+    if kind == "defaults" and args[1] == "from" and args[2] and not args[3]:
+        arg, name = 1, ""
+    defaults = parser.last_defaults
+    if args[arg] == "from":
+        target = cfg.defaults.get(args[arg + 1])
+        if target is None or not args[arg + 1]:
+            diag.alert(
+                f"{loc.parsing}defaults section '{args[arg + 1]}' not found for {kind} '{name}'.",
+                Err.ALERT | Err.ABORT,
+            )
+            return None
+        defaults = target
+    px = parser.new_proxy(name, kind, loc, defaults)
+    px.from_defaults = defaults.name if args[arg] == "from" else None
+    if kind == "defaults":
+        parser.last_defaults = px
+        cfg.defaults[name] = px
+    else:
+        cfg.proxies.append(px)
+    return px
+
+
+def _cap_str(cap: Cap) -> str:
+    """``proxy_cap_str()``."""
+    if cap & Cap.DEF:
+        return "defaults"
+    if cap & Cap.LISTEN == Cap.LISTEN:
+        return "listen"
+    return "frontend" if cap & Cap.FE else "backend"
+
+
+def warn_if_not_cap(ctx: Ctx, cap: Cap, what: str, hint: str = "") -> bool:
+    """``warnifnotcap()``: warn (and tell the caller) when the section lacks ``cap``."""
+    px = ctx.px
+    if px.cap & cap:
+        return False
+    lack = {Cap.BE: "no backend", Cap.FE: "no frontend"}.get(cap, "neither frontend nor backend")
+    ctx.warn(
+        f"'{what}' ignored because {proxy_type_str(px)} '{px.name}' has {lack} capability.{hint}"
+    )
+    return True
+
+
+def too_many_args(ctx: Ctx, args: list[str], maxarg: int, index: int = 0) -> bool:
+    """``alertif_too_many_args_idx()``."""
+    if len(args) > index + maxarg + 1:
+        kw = " ".join(args[: index + 1])
+        ctx.alert(f"'{kw}' cannot handle unexpected argument '{args[index + maxarg + 1]}'.")
+        return True
+    return False
+
+
+def _arg(args: list[str], i: int) -> str:
+    return args[i] if i < len(args) else ""
+
+
+# -- keyword parsers -------------------------------------------------------------
+
+
+def kw_mode(ctx: Ctx, args: list[str]) -> None:
+    if too_many_args(ctx, args, 1):
+        return
+    word = _arg(args, 1)
+    if word == "http":
+        ctx.px.mode = Mode.HTTP
+        raise ConfigError(
+            "'mode http' is not implemented in herdsman yet (HTTP mode); use 'mode tcp' or haproxy."
+        )
+    if word == "tcp":
+        ctx.px.mode = Mode.TCP
+    elif word == "health":
+        raise ConfigError(
+            "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead."
+        )
+    elif word == "log":
+        raise ConfigError(
+            "'mode log' is only valid in 'log-forward' sections, not supported by herdsman."
+        )
+    else:
+        raise ConfigError(f"unknown proxy mode '{word}'.")
+
+
+def kw_id(ctx: Ctx, args: list[str]) -> None:
+    px = ctx.px
+    loc = ctx.loc
+    if px.cap & Cap.DEF:
+        ctx.diag.alert(
+            f"parsing [{loc.file}:{loc.line}]: '{args[0]}' not allowed in 'defaults' section."
+        )
+        return
+    if too_many_args(ctx, args, 1):
+        return
+    if not _arg(args, 1):
+        ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects an integer argument.")
+        return
+    px.uuid = parse_int(args[1])
+    if px.uuid <= 0:
+        ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: custom id has to be > 0.")
+        return
+    for other in ctx.config.proxies:
+        if other is not px and other.uuid == px.uuid:
+            ctx.diag.alert(
+                f"parsing [{loc.file}:{loc.line}]: {proxy_type_str(px)} {px.name} reuses same custom id "
+                f"as {proxy_type_str(other)} {other.name} (declared at {other.loc.file}:{other.loc.line})."
+            )
+            return
+
+
+def kw_description(ctx: Ctx, args: list[str]) -> None:
+    if ctx.px.cap & Cap.DEF:
+        ctx.alert(f"'{args[0]}' not allowed in 'defaults' section.")
+        return
+    if len(args) < 2:
+        ctx.alert(f"'{args[0]}' expects a string argument.")
+        return
+    ctx.px.description = " ".join(args[1:])
+
+
+def kw_disabled(ctx: Ctx, args: list[str]) -> None:
+    if too_many_args(ctx, args, 0):
+        return
+    ctx.px.disabled = args[0] == "disabled"
+
+
+def kw_default_backend(ctx: Ctx, args: list[str]) -> None:
+    warn_if_not_cap(ctx, Cap.FE, args[0])
+    if not _arg(args, 1):
+        raise ConfigError(f"'{args[0]}' expects a backend name.")
+    ctx.px.default_backend = args[1]
+    ctx.px.default_backend_loc = ctx.loc
+    too_many_args(ctx, args, 1)
+
+
+def kw_use_backend(ctx: Ctx, args: list[str]) -> None:
+    px = ctx.px
+    if px.cap & Cap.DEF:
+        raise ConfigError(f"'{args[0]}' not allowed in 'defaults' section.")
+    warn_if_not_cap(ctx, Cap.FE, args[0])
+    if not _arg(args, 1):
+        raise ConfigError(f"'{args[0]}' expects a backend name.")
+    cond = args[2:]
+    if cond and cond[0] not in ("if", "unless"):
+        raise ConfigError(
+            f"unexpected keyword '{cond[0]}' after switching rule, only 'if' and 'unless' are allowed."
+        )
+    if cond:
+        raise ConfigError(
+            "'use_backend' with an 'if'/'unless' condition is not implemented in herdsman yet "
+            "(ACLs); only unconditional rules are supported."
+        )
+    if "%" in args[1]:
+        raise ConfigError(
+            "'use_backend' with a log-format backend name is not implemented in herdsman yet."
+        )
+    px.use_backend.append(UseBackend(args[1], ctx.loc, cond))
+
+
+def kw_retries(ctx: Ctx, args: list[str]) -> None:
+    warn_if_not_cap(ctx, Cap.BE, args[0])
+    if too_many_args(ctx, args, 1):
+        return
+    if not _arg(args, 1):
+        raise ConfigError(f"'{args[0]}' expects an integer argument (dispatch counts for one).")
+    ctx.px.retries = parse_int(args[1])
+
+
+def kw_int_field(field: str, cap: Cap, hint: str = "") -> object:
+    def parser(ctx: Ctx, args: list[str]) -> None:
+        warn_if_not_cap(ctx, cap, args[0], hint)
+        if not _arg(args, 1):
+            raise ConfigError(f"'{args[0]}' expects an integer argument.")
+        setattr(ctx.px, field, parse_int(args[1]))
+        too_many_args(ctx, args, 1)
+
+    return parser
+
+
+def kw_balance(ctx: Ctx, args: list[str]) -> None:
+    from herdsman.config.balance import parse_balance
+
+    warn_if_not_cap(ctx, Cap.BE, args[0])
+    try:
+        parse_balance(args[1:], ctx.px.balance)
+    except ConfigError as err:
+        raise ConfigError(f"{args[0]} {err.message}") from None
+    ctx.px.balance.loc = ctx.loc
+
+
+def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
+    bal = ctx.px.balance
+    warn_if_not_cap(ctx, Cap.BE, args[0])
+    method = _arg(args, 1)
+    if method == "consistent":
+        bal.hash_method = HashMethod.CONSISTENT
+    elif method == "map-based":
+        bal.hash_method = HashMethod.MAP_BASED
+    elif method == "avalanche":
+        raise ConfigError(
+            f"experimental feature '{args[0]} {args[1]}' is not supported anymore, please use "
+            f"'{args[0]} map-based sdbm avalanche' instead."
+        )
+    else:
+        raise ConfigError(f"'{args[0]}' only supports 'consistent' and 'map-based'.")
+    fn = _arg(args, 2)
+    bal.avalanche = False
+    if not fn:
+        bal.hash_function = "sdbm"
+        bal.avalanche = bal.hash_method is HashMethod.CONSISTENT
+        return
+    if fn not in ("sdbm", "djb2", "wt6", "crc32"):
+        raise ConfigError(
+            f"'{args[0]}' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions."
+        )
+    bal.hash_function = fn
+    mod = _arg(args, 3)
+    if mod == "avalanche":
+        bal.avalanche = True
+    elif mod:
+        raise ConfigError(
+            f"'{args[0]}' only supports 'avalanche' as a modifier for hash functions."
+        )
+
+
+def kw_hash_balance_factor(ctx: Ctx, args: list[str]) -> None:
+    if not _arg(args, 1):
+        raise ConfigError(f"'{args[0]}' expects an integer argument.")
+    factor = parse_int(args[1])
+    ctx.px.balance.hash_balance_factor = factor
+    if factor != 0 and factor <= 100:
+        raise ConfigError(f"'{args[0]}' must be 0 or greater than 100.")
+
+
+_TIMEOUTS: dict[str, tuple[str, Cap]] = {
+    "client": ("client", Cap.FE),
+    "tarpit": ("tarpit", Cap.FE | Cap.BE),
+    "http-keep-alive": ("http_keep_alive", Cap.FE | Cap.BE),
+    "http-request": ("http_request", Cap.FE | Cap.BE),
+    "server": ("server", Cap.BE),
+    "connect": ("connect", Cap.BE),
+    "check": ("check", Cap.BE),
+    "queue": ("queue", Cap.BE),
+    "tunnel": ("tunnel", Cap.BE),
+    "client-fin": ("client_fin", Cap.FE),
+    "server-fin": ("server_fin", Cap.BE),
+}
+_OLD_TIMEOUTS = {"clitimeout": "client", "srvtimeout": "server", "contimeout": "connect"}
+
+
+def kw_timeout(ctx: Ctx, args: list[str]) -> None:
+    """``proxy_parse_timeout()``."""
+    if args[0] in _OLD_TIMEOUTS:
+        raise ConfigError(
+            f"the '{args[0]}' directive is not supported anymore since HAProxy 2.1. "
+            f"Use 'timeout {_OLD_TIMEOUTS[args[0]]}'."
+        )
+    args = args[1:]
+    name = _arg(args, 0)
+    if name in _OLD_TIMEOUTS:
+        raise ConfigError(
+            f"the '{name}' directive is not supported anymore since HAProxy 2.1. "
+            f"Use 'timeout {_OLD_TIMEOUTS[name]}'."
+        )
+    if name not in _TIMEOUTS:
+        raise ConfigError(
+            "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', "
+            "'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and "
+            f"'server-fin' (got '{name}')"
+        )
+    field, cap = _TIMEOUTS[name]
+    value = proxy_time_arg(f"timeout {name}", _arg(args, 1), warn=ctx.diag.warning)
+    px = ctx.px
+    warn: str | None = None
+    if not px.cap & cap:
+        side = "backend" if cap & Cap.BE else "frontend"
+        warn = (
+            f"'timeout {name}' will be ignored because {proxy_type_str(px)} '{px.name}' "
+            f"has no {side} capability"
+        )
+    elif ("timeout " + name) in px.keywords:
+        warn = f"overwriting 'timeout {name}' which was already specified"
+    if len(args) > 2:
+        raise ConfigError(
+            f"'timeout {name}' : unexpected extra argument '{args[2]}' after value '{args[1]}'."
+        )
+    px.keywords["timeout " + name] = ctx.loc
+    setattr(px.timeouts, field, value)
+    if warn:
+        raise ConfigError(warn, Err.WARN)
+
+
+def kw_log(ctx: Ctx, args: list[str]) -> None:
+    from herdsman.config.log import check_no_log, is_log_global, parse_log
+
+    px = ctx.px
+    try:
+        if ctx.modifier == "no":
+            check_no_log(args)
+            px.logs = []
+            px.log_global = False
+            return
+        if is_log_global(args):
+            # the global targets are copied where "log global" appears,
+            # skipping those already present (parse_logsrv())
+            px.log_global = True
+            for target in ctx.global_.logs:
+                if target not in px.logs:
+                    px.logs.append(target)
+            return
+        px.logs.append(parse_log(args, ctx.loc))
+    except ConfigError as err:
+        raise ConfigError(f"{args[0]} : {err.message}") from None
+
+
+def kw_log_tag(ctx: Ctx, args: list[str]) -> None:
+    from herdsman.config.log import parse_log_tag
+
+    ctx.px.log_tag = parse_log_tag(args, in_global=False)
+
+
+def kw_option(ctx: Ctx, args: list[str]) -> None:
+    from herdsman.config.options import parse_option
+
+    parse_option(ctx, args)
+
+
+# -- the table -------------------------------------------------------------------
+
+
+def _kw(name: str, parser: object, sections: tuple[str, ...], doc: str) -> Keyword:
+    return Keyword(name, parser, sections, Support.IMPLEMENTED, doc=doc)  # type: ignore[arg-type]
+
+
+TABLE = Table("proxy")
+TABLE.extend(
+    [
+        _kw("mode", kw_mode, DEF_FE_LS_BE, "`tcp` (default). `http` is planned (HTTP mode)."),
+        _kw("id", kw_id, FE_LS_BE, "numeric proxy id"),
+        _kw("description", kw_description, FE_LS_BE, "free text"),
+        _kw("disabled", kw_disabled, DEF_FE_LS_BE, "do not start this proxy"),
+        _kw("enabled", kw_disabled, DEF_FE_LS_BE, "cancel an inherited `disabled`"),
+        _kw(
+            "default_backend",
+            kw_default_backend,
+            DEF_FE_LS,
+            "backend for traffic no rule sent elsewhere",
+        ),
+        _kw(
+            "use_backend",
+            kw_use_backend,
+            FE_LS,
+            "unconditional `use_backend <name>` (conditions need ACLs: planned)",
+        ),
+        _kw(
+            "retries",
+            kw_retries,
+            DEF_LS_BE,
+            "connection retries after a failed connect (N+1 attempts)",
+        ),
+        _kw(
+            "maxconn",
+            kw_int_field("maxconn", Cap.FE, " Maybe you want 'fullconn' instead ?"),
+            DEF_FE_LS,
+            "frontend connection limit: stop accepting beyond it",
+        ),
+        _kw("backlog", kw_int_field("backlog", Cap.FE), DEF_FE_LS, "listen() backlog"),
+        _kw(
+            "fullconn",
+            kw_int_field("fullconn", Cap.BE, " Maybe you want 'maxconn' instead ?"),
+            DEF_LS_BE,
+            "only used by dynamic server limits (`minconn`, planned)",
+        ),
+        _kw(
+            "balance",
+            kw_balance,
+            DEF_LS_BE,
+            "roundrobin, static-rr, leastconn, first, source, random; L7 hashes need HTTP mode (planned)",
+        ),
+        _kw(
+            "hash-type",
+            kw_hash_type,
+            DEF_LS_BE,
+            "map-based or consistent, sdbm/djb2/wt6/crc32, avalanche",
+        ),
+        _kw(
+            "hash-balance-factor",
+            kw_hash_balance_factor,
+            DEF_LS_BE,
+            "bounded-load consistent hashing",
+        ),
+        _kw(
+            "timeout",
+            kw_timeout,
+            DEF_FE_LS_BE,
+            "connect, client, server, tunnel, client-fin, server-fin, check, queue (http-* have no effect in TCP mode, as in HAProxy)",
+        ),
+        _kw("clitimeout", kw_timeout, DEF_FE_LS_BE, "removed in HAProxy 2.1 (error)"),
+        _kw("srvtimeout", kw_timeout, DEF_FE_LS_BE, "removed in HAProxy 2.1 (error)"),
+        _kw("contimeout", kw_timeout, DEF_FE_LS_BE, "removed in HAProxy 2.1 (error)"),
+        _kw("option", kw_option, DEF_FE_LS_BE, "see the option table"),
+        _kw(
+            "log",
+            kw_log,
+            DEF_FE_LS_BE,
+            "log targets for health-check and state-change messages; `log global`, `no log`",
+        ),
+        _kw("log-tag", kw_log_tag, DEF_FE_LS_BE, "syslog tag for this proxy's messages"),
+    ]
+)
+
+
+def _register_checks() -> None:
+    from herdsman.config import checks
+
+    for kw in checks.KEYWORDS:
+        if " " not in kw.name:
+            TABLE.add(kw)
+
+
+_register_checks()
+for _row in known.proxy_keywords():
+    if _row.name not in TABLE.rows and _row.name.split()[0] not in TABLE.rows:
+        TABLE.add(_row)
+
+__all__ = [
+    "TABLE",
+    "start_proxy",
+    "proxy_type_str",
+    "warn_if_not_cap",
+    "too_many_args",
+    "best_match",
+    "SECTIONS_PROXY",
+    "Timeouts",
+    "Balance",
+]

@@ -1,0 +1,565 @@
+"""``server``, ``default-server`` and ``server-template`` lines (spec §1).
+
+Mirrors ``server.c parse_server()``: the name and address come first, then the
+proxy's default-server object is copied (as it stands now, spec §1.8), then the
+keywords are applied in order; the first fatal keyword error stops the line.
+Keyword errors are printed as ``[file:line] : 'server <px>/<name>' : <msg>.``
+(``display_parser_err()`` appends the final period, hence HAProxy's ``..``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from herdsman.config.address import parse_address
+from herdsman.config.diag import ConfigError, Err
+from herdsman.config.keywords import Ctx, Support, best_match, parse_int
+from herdsman.config.model import Cap, Family, Observe, OnError, ProxyConfig, ServerConfig
+from herdsman.config.units import server_time_arg
+
+
+@dataclass
+class SrvCtx:
+    ctx: Ctx
+    srv: ServerConfig
+    px: ProxyConfig
+    is_default: bool
+
+    prefix: str = ""
+
+    def warn(self, text: str) -> None:
+        self.ctx.diag.warning(self.prefix + text)
+
+    @property
+    def ident(self) -> str:
+        """The name used inside messages (``newsrv->id``)."""
+        return "default-server" if self.is_default else self.srv.name
+
+
+Handler = Callable[[SrvCtx, str, str], None]
+
+
+@dataclass(frozen=True)
+class SrvKw:
+    """A row of ``srv_kws[]``: name, parser, argument count, default-server allowed."""
+
+    name: str
+    parse: Handler | None
+    nargs: int = 1
+    default_ok: bool = True
+    support: Support = Support.IMPLEMENTED
+    planned_for: str = ""
+    doc: str = ""
+
+
+# -- parsers -------------------------------------------------------------------
+
+
+def _flag(field: str, value: object = True) -> Handler:
+    def parse(sc: SrvCtx, kw: str, arg: str) -> None:
+        setattr(sc.srv, field, value)
+
+    return parse
+
+
+def _int(field: str) -> Handler:
+    def parse(sc: SrvCtx, kw: str, arg: str) -> None:
+        setattr(sc.srv, field, parse_int(arg))
+
+    return parse
+
+
+def _str(field: str, what: str) -> Handler:
+    def parse(sc: SrvCtx, kw: str, arg: str) -> None:
+        if not arg:
+            raise ConfigError(f"'{kw}' expects {what} as argument.")
+        setattr(sc.srv, field, arg)
+
+    return parse
+
+
+def _extra(sc: SrvCtx, kw: str, arg: str) -> None:
+    sc.srv.extra[kw] = [arg]
+
+
+def _check_time(field: str) -> Handler:
+    """``srv_parse_check_inter()`` and friends: a non-zero delay."""
+
+    def parse(sc: SrvCtx, kw: str, arg: str) -> None:
+        setattr(sc.srv, field, server_time_arg(kw, arg, sc.ident, warn=sc.warn))
+
+    return parse
+
+
+def _rise_fall(field: str) -> Handler:
+    def parse(sc: SrvCtx, kw: str, arg: str) -> None:
+        if not arg:
+            raise ConfigError(f"'{kw}' expects an integer argument.")
+        value = parse_int(arg)
+        if value <= 0:
+            raise ConfigError(f"'{kw}' has to be > 0.")
+        setattr(sc.srv, field, value)
+
+    return parse
+
+
+def p_weight(sc: SrvCtx, kw: str, arg: str) -> None:
+    w = parse_int(arg)
+    if not 0 <= w <= 256:
+        raise ConfigError(f"weight of server {sc.ident} is not within 0 and 256 ({w}).")
+    sc.srv.weight = w
+
+
+def p_id(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' : expects an integer argument")
+    puid = parse_int(arg)
+    if puid <= 0:
+        raise ConfigError(f"'{kw}' : custom id has to be > 0")
+    for other in sc.px.servers:
+        if other.puid == puid and other is not sc.srv and other.puid_loc is not None:
+            raise ConfigError(
+                f"'{kw}' : custom id {puid} already used at {other.puid_loc.file}:"
+                f"{other.puid_loc.line} ('server {other.name}')"
+            )
+    sc.srv.puid = puid
+    sc.srv.puid_loc = sc.srv.loc
+
+
+def p_init_addr(sc: SrvCtx, kw: str, arg: str) -> None:
+    """``srv_parse_init_addr()``: methods libc/last/none and at most one literal IP."""
+    methods: list[str] = []
+    literal = False
+    for item in arg.split(",") if arg else []:
+        if item in ("libc", "last", "none"):
+            pass
+        elif _is_ip(item):
+            if literal:
+                raise ConfigError(
+                    f"'{kw}' : initial address already specified, cannot add '{item}'."
+                )
+            literal = True
+        else:
+            raise ConfigError(
+                f"'{kw}' : unknown init-addr method '{item}', supported methods are 'libc', "
+                "'last', 'none'."
+            )
+        if len(methods) >= 10:  # 3 bits per method in a 32-bit word
+            raise ConfigError(f"'{kw}' : too many init-addr methods when trying to add '{item}'")
+        methods.append(item)
+    sc.srv.init_addr = methods
+
+
+def _is_ip(text: str) -> bool:
+    for fam in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(fam, text)
+            return True
+        except OSError:
+            pass
+    return False
+
+
+def p_namespace(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' : expects <name> as argument")
+    if arg != "*" and not os.path.exists(os.path.join("/var/run/netns", arg)):
+        raise ConfigError(f"Cannot open namespace '{arg}'")
+    if sc.is_default and arg != "*":
+        # 2.6: only the "*" flag is copied from default-server (spec §1.5).
+        return
+    sc.srv.namespace = arg
+
+
+def p_check(sc: SrvCtx, kw: str, arg: str) -> None:
+    px = sc.px
+    if not px.cap & Cap.BE:
+        from herdsman.config.kw_proxy import proxy_type_str
+
+        raise ConfigError(
+            f"'{kw}' ignored because {proxy_type_str(px)} '{px.name}' has no backend capability",
+            Err.WARN,
+        )
+    sc.srv.check = True
+
+
+def p_port(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' expects a port number as argument.")
+    sc.srv.check_port = parse_int(arg)
+    if "agent-port" not in sc.srv.keywords:
+        sc.srv.agent_port = sc.srv.check_port
+
+
+def p_addr(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' expects <ipv4|ipv6> as argument.")
+    try:
+        addr = parse_address(arg, "check")
+    except ConfigError as err:
+        raise ConfigError(f"'{kw}' : {err.message}") from None
+    if addr.family is Family.HOSTNAME:
+        from herdsman.config.resolve import resolve_now
+
+        resolved = resolve_now(addr)
+        if resolved is None:
+            raise ConfigError(f"'{kw}' : invalid address: '{addr.host}' in '{arg}'")
+        addr = resolved
+    sc.srv.check_addr = addr
+    if "agent-addr" not in sc.srv.keywords:
+        sc.srv.agent_addr = addr
+
+
+def p_observe(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' expects <mode> as argument.\n")
+    if arg == "layer7" and sc.px.mode.value != "http":
+        raise ConfigError(f"'{arg}' can only be used in http proxies.\n", Err.ALERT)
+    try:
+        sc.srv.observe = Observe(arg)
+    except ValueError:
+        raise ConfigError(
+            f"'{kw}' expects one of 'none', 'layer4', 'layer7' but got '{arg}'\n"
+        ) from None
+
+
+def p_on_error(sc: SrvCtx, kw: str, arg: str) -> None:
+    try:
+        sc.srv.on_error = OnError(arg)
+    except ValueError:
+        raise ConfigError(
+            f"'{kw}' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' "
+            f"but got '{arg}'"
+        ) from None
+
+
+def p_on_marked_down(sc: SrvCtx, kw: str, arg: str) -> None:
+    if arg != "shutdown-sessions":
+        raise ConfigError(f"'{kw}' expects 'shutdown-sessions' but got '{arg}'")
+    sc.srv.on_marked_down_shutdown = True
+
+
+def p_on_marked_up(sc: SrvCtx, kw: str, arg: str) -> None:
+    if arg != "shutdown-backup-sessions":
+        raise ConfigError(f"'{kw}' expects 'shutdown-backup-sessions' but got '{arg}'")
+    sc.srv.on_marked_up_shutdown_backup = True
+
+
+def p_error_limit(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' expects an integer argument.")
+    value = parse_int(arg)
+    sc.srv.error_limit = value
+    if value <= 0:
+        raise ConfigError(f"{kw} has to be > 0.")
+
+
+def p_track(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError("'track' expects [<proxy>/]<server> as argument.\n")
+    sc.srv.track = arg
+
+
+def p_slowstart(sc: SrvCtx, kw: str, arg: str) -> None:
+    sc.srv.slowstart = server_time_arg(kw, arg, sc.ident, warn=sc.warn)
+
+
+def p_send_proxy(version: int) -> Handler:
+    def parse(sc: SrvCtx, kw: str, arg: str) -> None:
+        if version == 1:
+            sc.srv.send_proxy = True
+        else:
+            sc.srv.send_proxy_v2 = True
+
+    return parse
+
+
+def p_agent_port(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' expects a port number as argument.")
+    sc.srv.agent_port = parse_int(arg)
+
+
+def p_agent_addr(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' expects an address as argument.")
+    sc.srv.agent_addr = parse_address(arg, "check")
+
+
+def p_agent_send(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' expects a string as argument.")
+    sc.srv.agent_send = arg
+
+
+def p_pool_max_conn(sc: SrvCtx, kw: str, arg: str) -> None:
+    if not arg:
+        raise ConfigError(f"'{kw}' expects <value> as argument.\n")
+    value = parse_int(arg)
+    if value < -1:
+        raise ConfigError(f"'{kw}' must be >= -1")
+    sc.srv.pool_max_conn = value
+
+
+def p_pool_purge_delay(sc: SrvCtx, kw: str, arg: str) -> None:
+    sc.srv.pool_purge_delay = server_time_arg(kw, arg, sc.ident, warn=sc.warn)
+
+
+# -- the table -------------------------------------------------------------------
+
+_P, _U = Support.PLANNED, Support.UNSUPPORTED
+AGENT = "agent checks and slowstart"
+LIMITS = "connection limits and queues"
+HTTP = "HTTP mode"
+DNS = "DNS resolvers"
+TLS = ""  # unsupported: herdsman has no TLS to servers
+
+_ROWS: list[SrvKw] = [
+    SrvKw("backup", _flag("backup"), 0, doc="used only when no active server is usable"),
+    SrvKw("no-backup", _flag("backup", False), 0, doc="cancel an inherited `backup`"),
+    SrvKw("disabled", _flag("disabled"), 0, doc="start in maintenance"),
+    SrvKw("enabled", _flag("disabled", False), 0, doc="cancel an inherited `disabled`"),
+    SrvKw("weight", p_weight, doc="0..256, default 1"),
+    SrvKw("id", p_id, default_ok=False, doc="numeric id (ordering for `first`, hashing ring)"),
+    SrvKw(
+        "init-addr",
+        p_init_addr,
+        doc="last, libc, none, or an IP: how the address is resolved at start-up",
+    ),
+    SrvKw("namespace", p_namespace, doc="connect from this network namespace (`ip netns`)"),
+    SrvKw("check", p_check, 0, doc="enable health checks"),
+    SrvKw("no-check", _flag("check", False), 0, doc="cancel an inherited `check`"),
+    SrvKw("inter", _check_time("inter"), doc="check interval when the server is fully up (2s)"),
+    SrvKw("fastinter", _check_time("fastinter"), doc="interval while going up or down"),
+    SrvKw("downinter", _check_time("downinter"), doc="interval while fully down"),
+    SrvKw("rise", _rise_fall("rise"), doc="successes to go up (2)"),
+    SrvKw("fall", _rise_fall("fall"), doc="failures to go down (3)"),
+    SrvKw("port", p_port, doc="port for checks"),
+    SrvKw("addr", p_addr, doc="address for checks"),
+    SrvKw("check-send-proxy", _flag("check_send_proxy"), 0, doc="send a PROXY header on checks"),
+    SrvKw(
+        "no-check-send-proxy", _flag("check_send_proxy", False), 0, doc="cancel `check-send-proxy`"
+    ),
+    SrvKw("track", p_track, doc="follow another server's state instead of checking"),
+    SrvKw("observe", p_observe, doc="passive health: layer4 (layer7 needs HTTP mode)"),
+    SrvKw("error-limit", p_error_limit, doc="consecutive errors before `on-error` (10)"),
+    SrvKw("on-error", p_on_error, doc="fastinter, fail-check, sudden-death, mark-down"),
+    SrvKw("on-marked-down", p_on_marked_down, doc="shutdown-sessions"),
+    SrvKw("on-marked-up", p_on_marked_up, doc="shutdown-backup-sessions"),
+    SrvKw("send-proxy", p_send_proxy(1), 0, doc="PROXY protocol v1 header to the server"),
+    SrvKw("send-proxy-v2", p_send_proxy(2), 0, doc="PROXY protocol v2 header to the server"),
+    SrvKw("no-send-proxy", _flag("send_proxy", False), 0, doc="cancel `send-proxy`"),
+    SrvKw("no-send-proxy-v2", _flag("send_proxy_v2", False), 0, doc="cancel `send-proxy-v2`"),
+    SrvKw("tfo", _flag("tfo"), 0, doc="TCP Fast Open on server connections"),
+    SrvKw("no-tfo", _flag("tfo", False), 0, doc="cancel `tfo`"),
+    # planned: parsed into the model, then refused
+    SrvKw("agent-check", _flag("agent_check"), 0, support=_P, planned_for=AGENT),
+    SrvKw("no-agent-check", _flag("agent_check", False), 0, support=_P, planned_for=AGENT),
+    SrvKw("agent-inter", _check_time("agent_inter"), support=_P, planned_for=AGENT),
+    SrvKw("agent-port", p_agent_port, support=_P, planned_for=AGENT),
+    SrvKw("agent-addr", p_agent_addr, support=_P, planned_for=AGENT),
+    SrvKw("agent-send", p_agent_send, support=_P, planned_for=AGENT),
+    SrvKw("slowstart", p_slowstart, support=_P, planned_for=AGENT),
+    SrvKw("maxconn", _int("maxconn"), support=_P, planned_for=LIMITS),
+    SrvKw("minconn", _int("minconn"), support=_P, planned_for=LIMITS),
+    SrvKw("maxqueue", _int("maxqueue"), support=_P, planned_for=LIMITS),
+    SrvKw("cookie", _str("cookie", "<value>"), support=_P, planned_for=HTTP),
+    SrvKw("redir", _str("redir", "<prefix>"), support=_P, planned_for=HTTP),
+    SrvKw("proto", _str("proto", "a protocol name"), support=_P, planned_for=HTTP),
+    SrvKw("ws", _str("ws", "'auto', 'h1' or 'h2'"), support=_P, planned_for=HTTP),
+    SrvKw("pool-max-conn", p_pool_max_conn, support=_P, planned_for=HTTP),
+    SrvKw("pool-purge-delay", p_pool_purge_delay, support=_P, planned_for=HTTP),
+    SrvKw("pool-low-conn", _int("pool_low_conn"), support=_P, planned_for=HTTP),
+    SrvKw("max-reuse", _int("max_reuse"), support=_P, planned_for=HTTP),
+    SrvKw("resolvers", _str("resolvers", "<resolvers id>"), support=_P, planned_for=DNS),
+    SrvKw(
+        "resolve-prefer", _str("resolve_prefer", "'ipv4' or 'ipv6'"), support=_P, planned_for=DNS
+    ),
+    SrvKw("resolve-opts", _extra, support=_P, planned_for=DNS),
+    SrvKw("resolve-net", _extra, support=_P, planned_for=DNS),
+    SrvKw("source", _extra, support=_P, planned_for="source address selection"),
+    SrvKw("tcp-ut", _extra, support=_P, planned_for="TCP user timeout"),
+    SrvKw("proxy-v2-options", _extra, support=_P, planned_for="PROXY v2 TLVs"),
+]
+for _name, _n in (
+    ("usesrc", 1), ("socks4", 1), ("check-via-socks4", 0), ("non-stick", 0), ("stick", 0),
+    ("log-proto", 1), ("check-proto", 1), ("ssl", 0), ("no-ssl", 0), ("check-ssl", 0),
+    ("no-check-ssl", 0), ("check-sni", 1), ("check-alpn", 1), ("sni", 1), ("alpn", 1),
+    ("npn", 1), ("ca-file", 1), ("crl-file", 1), ("crt", 1), ("ciphers", 1),
+    ("ciphersuites", 1), ("verify", 1), ("verifyhost", 1), ("no-verifyhost", 0),
+    ("ssl-min-ver", 1), ("ssl-max-ver", 1), ("ssl-reuse", 0), ("no-ssl-reuse", 0),
+    ("tls-tickets", 0), ("no-tls-tickets", 0), ("allow-0rtt", 0), ("force-sslv3", 0),
+    ("force-tlsv10", 0), ("force-tlsv11", 0), ("force-tlsv12", 0), ("force-tlsv13", 0),
+    ("no-sslv3", 0), ("no-tlsv10", 0), ("no-tlsv11", 0), ("no-tlsv12", 0), ("no-tlsv13", 0),
+    ("send-proxy-v2-ssl", 0), ("send-proxy-v2-ssl-cn", 0), ("no-send-proxy-v2-ssl", 0),
+    ("no-send-proxy-v2-ssl-cn", 0),
+):  # fmt: skip
+    _ROWS.append(SrvKw(_name, None, _n, support=_U))
+
+KEYWORDS: dict[str, SrvKw] = {row.name: row for row in _ROWS}
+
+
+# -- the line --------------------------------------------------------------------
+
+
+def _invalid(name: str, allowed: str) -> str | None:
+    for ch in name:
+        if not (ch.isascii() and (ch.isalnum() or ch in allowed)):
+            return ch
+    return None
+
+
+def parse_server_line(ctx: Ctx, args: list[str], defaults: ProxyConfig) -> None:
+    """One ``server``/``default-server``/``server-template`` line."""
+    kind = args[0]
+    px = ctx.px
+    loc = ctx.loc
+    a = args + [""] * 4
+    is_default = kind == "default-server"
+    is_tmpl = kind == "server-template"
+    if not is_default and px.cap & Cap.DEF:
+        ctx.diag.alert(f"{loc.at}'{kind}' not allowed in 'defaults' section.")
+        return
+    if not px.cap & Cap.BE:
+        from herdsman.config.kw_proxy import proxy_type_str
+
+        ctx.diag.alert(
+            f"{loc.at}{loc.parsing}'{kind}' not allowed because {proxy_type_str(px)} "
+            f"'{px.name}' has no backend capability."
+        )
+        return
+    low = high = 0
+    if is_default:
+        srv = px.default_server
+        cur = 1
+    else:
+        if is_tmpl:
+            if not a[3]:
+                ctx.diag.alert(
+                    f"{loc.at}'{kind}' expects <prefix> <nb | range> <addr>[:<port>] as arguments."
+                )
+                return
+            bad = _invalid(a[1], "._-")
+            what = "prefix"
+        else:
+            if not a[2]:
+                ctx.diag.alert(f"{loc.at}'{kind}' expects <name> and <addr>[:<port>] as arguments.")
+                return
+            bad = _invalid(a[1], "._:-")
+            what = "name"
+        if bad is not None or not a[1]:
+            ctx.diag.alert(
+                f"{loc.at}character '{bad or ''}' is not permitted in {kind} {what} '{a[1]}'."
+            )
+            return
+        cur = 2
+        if is_tmpl:
+            rng = _tmpl_range(a[2])
+            if rng is None:
+                ctx.diag.alert(f"{loc.at}Wrong {kind} number or range arg '{a[2]}'.")
+                return
+            low, high = rng
+            cur = 3
+        srv = copy.deepcopy(px.default_server)
+        srv.name = a[1] if not is_tmpl else ""
+        srv.template = a[1] if is_tmpl else None
+        srv.loc = loc
+        srv.puid = 0
+        srv.puid_loc = None
+        srv.keywords = dict(srv.keywords)
+        prefix = f"{loc.at}'server {px.name}/{srv.name if not is_tmpl else '(null)'}' : "
+        try:
+            srv.addr = parse_address(args[cur], "server", env=ctx.env)
+        except ConfigError as err:
+            ctx.diag.alert(prefix + err.message)
+            return
+        cur += 1
+    prefix = (
+        loc.at
+        if is_default
+        else f"{loc.at}'server {px.name}/{srv.name if not is_tmpl else '(null)'}' : "
+    )
+    sc = SrvCtx(ctx, srv, px, is_default, prefix)
+    hint = " Hint: no address was expected for this server." if is_default else ""
+    refused: list[SrvKw] = []
+    while cur < len(args):
+        word = args[cur]
+        row = KEYWORDS.get(word)
+        if row is None:
+            best = best_match(word, KEYWORDS)
+            if best:
+                ctx.diag.alert(
+                    f"{prefix}unknown keyword '{word}'; did you mean '{best}' maybe ?{hint}"
+                )
+            else:
+                ctx.diag.alert(f"{prefix}unknown keyword '{word}'.{hint}")
+            return
+        arg = args[cur + 1] if row.nargs > 0 and cur + 1 < len(args) else ""
+        cur += 1 + max(row.nargs, 0)
+        if row.parse is None:
+            ctx.diag.alert(
+                f"{prefix}'{word}' is not supported by herdsman; remove it or use haproxy."
+            )
+            return
+        if is_default and not row.default_ok:
+            ctx.diag.alert(
+                f"{prefix}'{word}' option is not accepted in default-server sections", Err.ALERT
+            )
+            continue
+        try:
+            row.parse(sc, word, arg)
+        except ConfigError as err:
+            msg = err.message[:-1] if err.message.endswith("\n") else err.message
+            if err.flags & Err.FATAL:
+                ctx.diag.alert(f"{prefix}{msg}.", err.flags)
+                return
+            if err.flags & Err.ALERT:
+                ctx.diag.alert(f"{prefix}{msg}.", err.flags)
+            else:
+                ctx.diag.warning(f"{prefix}{msg}.")
+            continue
+        srv.keywords[word] = loc
+        if row.support is not Support.IMPLEMENTED:
+            refused.append(row)
+    for row in refused:
+        ctx.diag.alert(
+            f"{prefix}'{row.name}' is not implemented in herdsman yet ({row.planned_for}); "
+            "remove it or use haproxy."
+        )
+    if is_default or refused:
+        return
+    if srv.check and srv.track:
+        ctx.diag.alert(f"{prefix}unable to enable checks and tracking at the same time!")
+        return
+    if is_tmpl:
+        for n in range(low, high + 1):
+            inst = copy.deepcopy(srv)
+            inst.name = f"{srv.template}{n}"
+            if n != low:
+                inst.puid = 0
+                inst.puid_loc = None
+            px.servers.append(inst)
+    else:
+        px.servers.append(srv)
+    if srv.weight == 0:
+        ctx.diag.diag(
+            f"{prefix}configured with weight of 0 will never be selected by load balancing algorithms"
+        )
+
+
+def _tmpl_range(text: str) -> tuple[int, int] | None:
+    """``_srv_parse_tmpl_range()``: "<n>" gives 1..n, "<lo>-<hi>" gives lo..hi."""
+    if "-" in text[1:]:
+        lo_s, hi_s = text.split("-", 1) if not text.startswith("-") else ("-", text[1:])
+        lo, hi = parse_int(lo_s), parse_int(hi_s)
+        if lo < 0 or hi < lo or not lo_s.isdigit() or not hi_s.isdigit():
+            return None
+        return lo, hi
+    n = parse_int(text)
+    if n <= 0:
+        return None
+    return 1, n

@@ -1,0 +1,228 @@
+"""``option <name>`` keywords (``cfg_opts[]``, ``cfg_opts2[]`` and the special cases
+of ``cfg_parse_listen()``).
+
+Each option says which capability it needs (HAProxy warns and ignores it in a
+section without it), whether herdsman implements it, and for planned ones the
+feature that will. ``no option X`` / ``default option X`` are handled here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from herdsman.config.diag import ConfigError
+from herdsman.config.keywords import Ctx, Keyword, Support, best_match, parse_int
+from herdsman.config.model import Cap
+
+_FE, _BE, _FEBE = Cap.FE, Cap.BE, Cap.FE | Cap.BE
+
+
+@dataclass(frozen=True)
+class Opt:
+    name: str
+    cap: Cap
+    support: Support
+    planned_for: str = ""
+    doc: str = ""
+
+
+_I, _P, _U = Support.IMPLEMENTED, Support.PLANNED, Support.UNSUPPORTED
+LOGS = "traffic logs (runtime API, stats and logs)"
+HTTP = "HTTP mode"
+LIMITS = "connection limits and queues"
+
+# Simple boolean options: name -> (cap, support, planned_for, doc)
+SIMPLE: dict[str, Opt] = {
+    o.name: o
+    for o in [
+        Opt("abortonclose", _BE, _P, LIMITS),
+        Opt(
+            "allbackups", _BE, _I, doc="balance over all usable backup servers, not only the first"
+        ),
+        Opt("checkcache", _BE, _P, HTTP),
+        Opt("clitcpka", _FE, _I, doc="TCP keep-alive on client connections"),
+        Opt("contstats", _FE, _P, LOGS),
+        Opt("dontlognull", _FE, _P, LOGS),
+        Opt("http-buffer-request", _FEBE, _P, HTTP),
+        Opt("http-ignore-probes", _FE, _P, HTTP),
+        Opt("idle-close-on-response", _FE, _P, HTTP),
+        Opt("prefer-last-server", _BE, _P, HTTP),
+        Opt("logasap", _FE, _P, LOGS),
+        Opt(
+            "nolinger", _FEBE, _I, doc="close connections with a reset instead of a graceful close"
+        ),
+        Opt("persist", _BE, _P, LIMITS),
+        Opt("srvtcpka", _BE, _I, doc="TCP keep-alive on server connections"),
+        Opt("transparent", _BE, _U),
+        Opt("splice-request", _FEBE, _U),
+        Opt("splice-response", _FEBE, _U),
+        Opt("splice-auto", _FEBE, _U),
+        Opt("accept-invalid-http-request", _FE, _P, HTTP),
+        Opt("accept-invalid-http-response", _BE, _P, HTTP),
+        Opt("dontlog-normal", _FE, _P, LOGS),
+        Opt("log-separate-errors", _FE, _P, LOGS),
+        Opt("log-health-checks", _BE, _I, doc="log every change of a check's status or health"),
+        Opt("socket-stats", _FE, _P, LOGS),
+        Opt("tcp-smart-accept", _FE, _U),
+        Opt("tcp-smart-connect", _BE, _U),
+        Opt(
+            "independent-streams",
+            _FEBE,
+            _I,
+            doc="a side's timeout is refreshed only by reads on it",
+        ),
+        Opt("http-use-proxy-header", _FE, _P, HTTP),
+        Opt("http-pretend-keepalive", _BE, _P, HTTP),
+        Opt("http-no-delay", _FEBE, _P, HTTP),
+        Opt("h1-case-adjust-bogus-client", _FE, _P, HTTP),
+        Opt("h1-case-adjust-bogus-server", _BE, _P, HTTP),
+        Opt("disable-h2-upgrade", _FE, _P, HTTP),
+        Opt("http-keep-alive", _FEBE, _P, HTTP),
+        Opt("http-server-close", _FEBE, _P, HTTP),
+        Opt("httpclose", _FEBE, _P, HTTP),
+        Opt("tcpka", _FEBE, _I, doc="TCP keep-alive on both sides"),
+    ]
+}
+
+# Options with arguments or special handling, and planned check types.
+OTHER: dict[str, Opt] = {
+    o.name: o
+    for o in [
+        Opt("redispatch", _BE, _I, doc="`option redispatch [<interval>]`: retry on another server"),
+        Opt("tcplog", _FE, _P, LOGS),
+        Opt("httplog", _FE, _P, LOGS),
+        Opt("httpslog", _FE, _P, LOGS),
+        Opt("forwardfor", _FEBE, _P, HTTP),
+        Opt("originalto", _FEBE, _P, HTTP),
+        Opt("http-restrict-req-hdr-names", _FEBE, _P, HTTP),
+        Opt("redis-check", _BE, _P, "protocol checks"),
+        Opt("mysql-check", _BE, _P, "protocol checks"),
+        Opt("pgsql-check", _BE, _P, "protocol checks"),
+        Opt("smtpchk", _BE, _P, "protocol checks"),
+        Opt("ldap-check", _BE, _P, "protocol checks"),
+        Opt("ssl-hello-chk", _BE, _P, "protocol checks"),
+        Opt("spop-check", _BE, _P, "protocol checks"),
+        Opt("external-check", _BE, _P, "external checks"),
+        Opt("httpchk", _BE, _I, doc="HTTP health checks (see http-check)"),
+        Opt("tcp-check", _BE, _I, doc="scripted health checks (see tcp-check)"),
+    ]
+}
+
+REMOVED = {
+    "forceclose": "option 'forceclose' is not supported any more since HAProxy 2.0, please just "
+    "remove it, or use 'option httpclose' if absolutely needed.",
+    "http-tunnel": "option 'http-tunnel' is not supported any more since HAProxy 2.1, please "
+    "just remove it, it shouldn't be needed.",
+    "http_proxy": "option 'http_proxy' is not supported any more since HAProxy 2.5. This option "
+    "stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably "
+    "implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and "
+    "even 'http-request do-resolve' if DNS resolution is desired.",
+}
+
+
+def _refuse(opt: Opt) -> ConfigError:
+    if opt.support is Support.PLANNED:
+        return ConfigError(
+            f"'option {opt.name}' is not implemented in herdsman yet ({opt.planned_for}); "
+            "remove it or use haproxy."
+        )
+    return ConfigError(
+        f"'option {opt.name}' is not supported by herdsman; remove it or use haproxy."
+    )
+
+
+def _not_cap(ctx: Ctx, opt: Opt) -> bool:
+    from herdsman.config.kw_proxy import warn_if_not_cap
+
+    return warn_if_not_cap(ctx, opt.cap, opt.name)
+
+
+def parse_option(ctx: Ctx, args: list[str]) -> None:
+    loc = ctx.loc
+    px = ctx.px
+    name = args[1] if len(args) > 1 else ""
+    if not name:
+        ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects an option name.")
+        return
+    if name in SIMPLE:
+        opt = SIMPLE[name]
+        if len(args) > 2:
+            raise ConfigError(f"'{args[0]} {name}' cannot handle unexpected argument '{args[2]}'.")
+        if _not_cap(ctx, opt):
+            return
+        _set(ctx, name)
+        if opt.support is not Support.IMPLEMENTED and ctx.modifier != "no":
+            raise _refuse(opt)
+        return
+    if name in REMOVED:
+        ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: {REMOVED[name]}")
+        return
+    if name == "redispatch":
+        if _not_cap(ctx, OTHER[name]):
+            return
+        if ctx.modifier == "no":
+            px.redispatch = None
+            px.options["redispatch"] = False
+        elif ctx.modifier == "default":
+            px.redispatch = None
+            px.options.pop("redispatch", None)
+        else:
+            px.redispatch = parse_int(args[2]) if len(args) > 2 else -1
+            px.options["redispatch"] = True
+        return
+    if ctx.modifier:
+        ctx.diag.alert(
+            f"parsing [{loc.file}:{loc.line}]: negation/default is not supported for option '{name}'."
+        )
+        return
+    if name in ("httpchk", "tcp-check"):
+        from herdsman.config import checks
+
+        for kw in checks.KEYWORDS:
+            if kw.name == f"option {name}" and kw.parser is not None:
+                kw.parser(ctx, args)
+                return
+    if name in OTHER:
+        opt = OTHER[name]
+        if _not_cap(ctx, opt):
+            return
+        raise _refuse(opt)
+    best = best_match(name, list(SIMPLE) + list(OTHER))
+    if best:
+        raise ConfigError(f"unknown option '{name}'; did you mean '{best}' maybe ?")
+    raise ConfigError(f"unknown option '{name}'.")
+
+
+def _set(ctx: Ctx, name: str) -> None:
+    if ctx.modifier == "no":
+        ctx.px.options[name] = False
+    elif ctx.modifier == "default":
+        ctx.px.options.pop(name, None)
+    else:
+        ctx.px.options[name] = True
+
+
+def option_rows() -> list[Keyword]:
+    """Rows for docs/configuration.md."""
+    rows = []
+    for opt in list(SIMPLE.values()) + list(OTHER.values()):
+        rows.append(
+            Keyword(
+                f"option {opt.name}",
+                None,
+                tuple(
+                    s
+                    for s, c in (
+                        ("defaults", Cap.DEF),
+                        ("frontend", Cap.FE),
+                        ("listen", Cap.LISTEN),
+                        ("backend", Cap.BE),
+                    )
+                    if c & opt.cap or s in ("defaults", "listen")
+                ),
+                opt.support,
+                opt.planned_for,
+                opt.doc,
+            )
+        )
+    return rows
