@@ -355,6 +355,7 @@ class Herdsman:
         for fe in self.frontends:
             fe.kill_streams()
         transitions.set_shutdown_hook(None)
+        self.sink.close()
 
     def active_connections(self) -> int:
         return sum(fe.feconn for fe in self.frontends)

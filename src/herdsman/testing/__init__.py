@@ -1,1 +1,231 @@
+"""Test doubles and helpers shipped with herdsman (for its tests and for embedders).
 
+* ``NamedServer``: a loopback TCP server that answers its name (and can hold
+  connections open, refuse connections, or stop listening), to observe which
+  server a connection reached.
+* ``running(text)``: parse a configuration and run a ``Herdsman`` on the
+  current loop for the duration of an ``async with``.
+* ``Haproxy``: the real haproxy binary running a configuration, for
+  side-by-side comparisons (``haproxy_available()`` says if it is installed).
+* ``wait_for(predicate)``: poll a condition with a deadline (never sleep to
+  synchronise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from herdsman.config.diag import Diagnostics
+from herdsman.config.parser import parse_text
+from herdsman.core.clock import Clock
+from herdsman.runtime import Herdsman
+
+__all__ = [
+    "Haproxy",
+    "NamedServer",
+    "free_port",
+    "haproxy_available",
+    "listening",
+    "named_servers",
+    "running",
+    "wait_for",
+    "wait_for_async",
+]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free right now on ``host`` (the caller binds it soon after)."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.01) -> None:
+    """Poll ``predicate`` until true; AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+async def wait_for_async(
+    predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.005
+) -> None:
+    """``wait_for`` for coroutines: yields to the loop between polls."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+class NamedServer:
+    """A TCP server on loopback that writes its name to every connection.
+
+    ``hold=True`` keeps connections open after the name (for leastconn and
+    connection counts); otherwise the server closes right after writing.
+    """
+
+    def __init__(
+        self, name: str, host: str = "127.0.0.1", port: int = 0, hold: bool = False
+    ) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.hold = hold
+        self.server: asyncio.AbstractServer | None = None
+        self.accepted = 0
+        self.writers: list[asyncio.StreamWriter] = []
+        self.peers: list[tuple[str, int]] = []
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        self.peers.append(writer.get_extra_info("peername"))
+        writer.write(self.name.encode())
+        with contextlib.suppress(OSError):
+            await writer.drain()
+        if self.hold:
+            self.writers.append(writer)
+            with contextlib.suppress(OSError):
+                await reader.read()
+        writer.close()
+
+    async def start(self) -> NamedServer:
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        self.server = await asyncio.start_server(self._handle, sock=sock)
+        return self
+
+    async def stop(self) -> None:
+        """Stop listening (later connections are refused); open ones stay."""
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None
+
+    async def close(self) -> None:
+        await self.stop()
+        for w in self.writers:
+            w.close()
+        self.writers.clear()
+
+
+@contextlib.asynccontextmanager
+async def named_servers(
+    count: int, *, hold: bool = False, names: str = "abcdefghijklmnop"
+) -> AsyncIterator[list[NamedServer]]:
+    """``count`` NamedServers called a, b, c...; all closed on exit."""
+    servers: list[NamedServer] = []
+    try:
+        for i in range(count):
+            servers.append(await NamedServer(names[i], hold=hold).start())
+        yield servers
+    finally:
+        for srv in servers:
+            await srv.close()
+
+
+@contextlib.asynccontextmanager
+async def running(
+    text: str, *, clock: Clock | None = None, stderr: object = None
+) -> AsyncIterator[Herdsman]:
+    """Run a configuration on the current loop; stop it on exit."""
+    diag = Diagnostics()
+    config = parse_text(text, diag, "test.cfg")
+    if config is None:
+        raise AssertionError("configuration refused:\n" + "\n".join(diag.texts()))
+    hm = Herdsman(config, clock=clock, stderr=stderr)  # type: ignore[arg-type]
+    await hm.start()
+    try:
+        yield hm
+    finally:
+        hm.hard_stop()
+
+
+def haproxy_available() -> bool:
+    return shutil.which("haproxy") is not None
+
+
+class Haproxy:
+    """The real haproxy running a configuration in the foreground (``-db``)."""
+
+    def __init__(self, text: str) -> None:
+        self.dir = tempfile.mkdtemp(prefix="hm-haproxy-")
+        self.path = os.path.join(self.dir, "haproxy.cfg")
+        with open(self.path, "w") as f:
+            f.write(text)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, port: int | None = None) -> Haproxy:
+        self.proc = subprocess.Popen(
+            ["haproxy", "-db", "-f", self.path],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        if port is not None:
+            proc = self.proc
+            wait_for(lambda: listening(port) or proc.poll() is not None, timeout=5)
+            if proc.poll() is not None:
+                _, err = proc.communicate()
+                raise AssertionError("haproxy did not start:\n" + err.decode(errors="replace"))
+        return self
+
+    def stop(self) -> tuple[str, str]:
+        """Stop it; returns (stdout, stderr)."""
+        out = err = b""
+        if self.proc is not None:
+            self.proc.terminate()
+            out, err = self.proc.communicate(timeout=5)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return out.decode(errors="replace"), err.decode(errors="replace")
+
+    def __enter__(self) -> Haproxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.stop()
+
+
+def listening(port: int) -> bool:
+    """Is some socket listening on TCP ``port``? (read from /proc, without connecting,
+    so a side-by-side test does not send an extra connection to a backend)."""
+    want = f":{port:04X} "
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if (fields[1] + " ").endswith(want) and fields[3] == "0A":
+                        return True
+        except OSError:
+            continue
+    return False
+
+
+@contextlib.contextmanager
+def env(**values: str) -> Iterator[None]:
+    """Temporarily set environment variables."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
