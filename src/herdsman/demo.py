@@ -99,7 +99,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def main(port: int, duration: float | None) -> int:
+async def main(port: int, duration: float | None, up_s: float = 8, down_s: float = 6) -> int:
     backends = [Backend(f"s{i}") for i in (1, 2, 3)]
     for be in backends:
         be.sock.close()
@@ -114,7 +114,7 @@ async def main(port: int, duration: float | None) -> int:
     print(
         f"herdsman (pid {proc.pid}) listens on 127.0.0.1:{port}; try: curl http://127.0.0.1:{port}/"
     )
-    print("s3 flaps: down 6 s out of every 14. Ctrl-C stops the demo.\n")
+    print(f"s3 flaps: down {down_s:g} s out of every {up_s + down_s:g}. Ctrl-C stops the demo.\n")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -122,10 +122,10 @@ async def main(port: int, duration: float | None) -> int:
 
     async def flap() -> None:
         while True:
-            await asyncio.sleep(8)
+            await asyncio.sleep(up_s)
             print("demo: s3 stops listening", flush=True)
             await backends[2].down()
-            await asyncio.sleep(6)
+            await asyncio.sleep(down_s)
             print("demo: s3 listens again", flush=True)
             await backends[2].up()
 
@@ -170,8 +170,10 @@ def run() -> int:
     ap = argparse.ArgumentParser(description="herdsman demo")
     ap.add_argument("--port", type=int, default=0, help="listening port (default: a free one)")
     ap.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    ap.add_argument("--up", type=float, default=8, help="seconds s3 listens in each cycle")
+    ap.add_argument("--down", type=float, default=6, help="seconds s3 refuses in each cycle")
     args = ap.parse_args()
-    return asyncio.run(main(args.port or free_port(), args.duration))
+    return asyncio.run(main(args.port or free_port(), args.duration, args.up, args.down))
 
 
 if __name__ == "__main__":
