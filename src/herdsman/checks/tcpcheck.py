@@ -1,0 +1,679 @@
+"""The tcp-check rule interpreter, sans-IO (``src/tcpcheck.c tcpcheck_main()``).
+
+Every active check runs here: ``option tcp-check`` rules, ``option httpchk``
+compiled into HTTP send/expect rules, and the built-in connect-only check. The
+interpreter never touches a socket or a clock. The I/O driver (``runner.py``)
+tells it what happened (``connected()``, ``received()``, ``peer_closed()``,
+``conn_failed()``, ``timed_out()``) and performs the actions it returns:
+``Connect``, ``Send``, ``Close``, ``Arm`` (replace the deadline) and ``Done``.
+
+Rule 1 -- the evaluation loop is HAProxy's, so that statuses and texts match.
+Rules run in order from the current step; each returns CONTINUE (next rule),
+WAIT (stop until the next event, resuming at the same step) or STOP (the
+check is over). A WAIT on an expect resumes at the head of its expect chain
+(the first negated expect of consecutive expects, ``expect.head``), and an
+expect only evaluates once new data, a close or an error has been seen since
+the last send or connect (``must_read``).
+
+Rule 2 -- one buffer. Received data accumulates in one input buffer of
+``tune.bufsize`` (16384) bytes, shared by consecutive expects and cleared by
+each send and connect. Data beyond a full buffer is kept aside, as HAProxy
+leaves it in the socket, and becomes readable once a send empties the buffer.
+
+Rule 3 -- exactly one ``Done``. Every path ends with one ``Done`` (preceded by
+a ``Close`` while a connection is open); events after it return nothing.
+
+Step numbers (``tcpcheck_get_step_id()``) are 1-based positions in the rule
+list as configured: ``comment`` rules count, the implicit first connect is
+step 0 ("initial connection step"). Comment rules therefore stay in the list;
+the interpreter skips them.
+"""
+
+from __future__ import annotations
+
+import errno as errno_mod
+import functools
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from herdsman.checks import http
+from herdsman.checks.http import BUFSIZE, ResponseParser, Verdict
+from herdsman.checks.proxyproto import SockAddr, proxy_header
+from herdsman.checks.rules import (
+    ActionRule,
+    CommentRule,
+    ConnectRule,
+    ExpectKind,
+    ExpectRule,
+    HttpSendRule,
+    Rule,
+    Ruleset,
+    RulesetKind,
+    SendKind,
+    SendRule,
+)
+from herdsman.checks.status import Status
+from herdsman.checks.target import CheckResult, CheckTarget
+from herdsman.config.logformat import LogFormat, SampleExpr, parse_expr, to_int
+
+DESC_LEN = 127  # HCHK_DESC_LEN - 1: the longest info text kept
+
+
+@dataclass(slots=True)
+class CheckRuleset(Ruleset):
+    """A ruleset plus what HAProxy keeps beside the rule list of a proxy.
+
+    These fields belong in ``Ruleset`` (rules.py); they live here until the
+    lead moves them. ``name`` is HAProxy's ruleset name
+    (``*tcp-check-<proxy>_<file>-<line>``) and tells a proxy's own rules from
+    those copied from its defaults section; ``unused`` is
+    ``TCPCHK_RULES_UNUSED_*_RS``; ``indexes`` are the rule indexes HAProxy
+    assigns while parsing (config error messages quote them). The two
+    ``http_*`` flags are backend options the H1 mux applies to check requests.
+    """
+
+    name: str = ""
+    unused: bool = False
+    indexes: list[int] = field(default_factory=list)
+    http_force_close: bool = False
+    http_fake_keepalive: bool = False
+
+
+# -- actions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """Open a connection (any previous one was closed by a ``Close`` just before)."""
+
+    family: int
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Close the connection: RST (SO_LINGER 0) unless ``linger`` (FIN)."""
+
+    linger: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """Replace the check's deadline by now + ``timeout_ms`` (spec §4.6)."""
+
+    timeout_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    result: CheckResult
+
+
+Action = Connect | Send | Close | Arm | Done
+
+# A built-in expect of a protocol check (``expect->custom``): given the input
+# buffer and whether more data may come, True goes on to the next rule, False
+# waits for more data, a CheckResult ends the check with it.
+CustomExpect = Callable[[bytes, bool], "bool | CheckResult"]
+CUSTOM_EXPECTS: dict[str, CustomExpect] = {}
+
+_IMPLICIT_CONNECT = ConnectRule(default=True, implicit=True)
+_NO_RESPONSE = ResponseParser()  # stands for the parser of non-HTTP checks: never fed
+_UNCLEAN = frozenset(
+    (0, errno_mod.EAGAIN, errno_mod.EINPROGRESS, errno_mod.EISCONN, errno_mod.EALREADY)
+)
+
+
+def _truncate(text: str) -> str:
+    """``set_server_check_status()``: a C string of at most 127 bytes."""
+    text = text.split("\0", 1)[0]
+    raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) <= DESC_LEN:
+        return text
+    return raw[:DESC_LEN].decode("utf-8", "ignore")
+
+
+@functools.lru_cache(maxsize=256)
+def _status_expr(text: str) -> SampleExpr:
+    return parse_expr(text)
+
+
+def _check_context(target: CheckTarget) -> dict[str, str]:
+    """The values log-format strings and sample expressions see in a check."""
+    ctx = {
+        "srv_name": target.server_name,
+        "srv_id": str(target.server_id),
+        "be_name": target.backend_name,
+        "be_id": str(target.backend_id),
+    }
+    ctx.update(target.extra)
+    return ctx
+
+
+def _family_of(host: str) -> int:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+class _Stop(Exception):
+    """Raised inside the loop when the check is over (TCPCHK_EVAL_STOP)."""
+
+
+class TcpCheck:
+    """One run of a check ruleset against one server. Not reusable."""
+
+    def __init__(self, ruleset: Ruleset, target: CheckTarget) -> None:
+        rules = ruleset.rules
+        if not rules or type(rules[0]) is not ConnectRule:  # finalized rulesets: rarely
+            first = next((r for r in rules if not isinstance(r, CommentRule | ActionRule)), None)
+            if not isinstance(first, ConnectRule):
+                rules = [_IMPLICIT_CONNECT, *rules]  # check_proxy_tcpcheck() does this
+        self._rules: list[Rule] = rules
+        self._implicit_head = isinstance(rules[0], ConnectRule) and rules[0].implicit
+        self._kind = ruleset.kind
+        # chk_report_conn_err() and the generic expect texts apply to
+        # "option tcp-check" only; an empty ruleset is the built-in check.
+        self._tcp_texts = ruleset.kind is RulesetKind.TCP and bool(ruleset.rules)
+        self._http = ruleset.kind is RulesetKind.HTTP
+        self._skip_404 = ruleset.disable_on_404 and not target.server_down
+        self._send_state = ruleset.send_state
+        self._force_close = self._fake_ka = False
+        if self._http and isinstance(ruleset, CheckRuleset):
+            self._force_close = ruleset.http_force_close
+            self._fake_ka = ruleset.http_fake_keepalive
+        self._target = target
+        self._ctx_cache: Mapping[str, str] | None = None
+        self._out: list[Action] = []
+        self._pos = -1  # check->current_step (-1: none yet)
+        self._code = 0  # check->code
+        self._done = False
+        # connection state
+        self._conn_rule: ConnectRule | None = None
+        self._connected = False
+        self._send_proxy = False
+        self._eos = False
+        self._error = 0
+        # input: raw buffer (tcp) or HTTP response, plus what did not fit
+        self._buf = bytearray()
+        self._resp = _NO_RESPONSE  # an HTTP response parser per request, HTTP only
+        self._backlog = bytearray()
+        self._got = 0  # bytes added to the input since the last read (cur_read)
+
+    # -- events ----------------------------------------------------------------------
+
+    def start(self) -> list[Action]:
+        """Begin the run: usually ``Connect`` and ``Arm``."""
+        return self._run(self._loop)
+
+    def connected(self, local: SockAddr = None, peer: SockAddr = None) -> list[Action]:
+        """The connection is established; ``local``/``peer`` feed the PROXY header."""
+        if self._done or self._conn_rule is None or self._connected:
+            return []
+        self._connected = True
+        if self._send_proxy:
+            t = self._target
+            header = proxy_header(
+                local, peer, v2=t.proxy_v2, never_send_local=t.pp2_never_send_local
+            )
+            self._out.append(Send(header))
+        return self._run(self._loop)
+
+    def received(self, data: bytes) -> list[Action]:
+        if self._done or not self._connected or not data:
+            return []
+        self._backlog += data
+        self._fill()
+        return self._run(self._loop)
+
+    def peer_closed(self) -> list[Action]:
+        if self._done or not self._connected:
+            return []
+        self._eos = True
+        if self._http:
+            self._resp.eof()
+        return self._run(self._loop)
+
+    def conn_failed(self, err: int) -> list[Action]:
+        """The connection failed (connect error) or broke (``errno`` of the error)."""
+        if self._done or self._conn_rule is None:
+            return []
+        if not self._connected:
+            return self._run(lambda: self._conn_error(err, expired=False))
+        self._error = err or errno_mod.EPIPE
+        return self._run(self._loop)
+
+    def timed_out(self) -> list[Action]:
+        if self._done:
+            return []
+        return self._run(lambda: self._conn_error(0, expired=True))
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    @property
+    def _ctx(self) -> Mapping[str, str]:
+        # Built on first use: most checks never evaluate a log-format string.
+        if self._ctx_cache is None:
+            self._ctx_cache = _check_context(self._target)
+        return self._ctx_cache
+
+    @property
+    def needs_addresses(self) -> bool:
+        """Whether ``connected()`` needs the socket addresses (a PROXY header is due)."""
+        return self._send_proxy
+
+    @property
+    def room(self) -> int:
+        """How many more bytes ``received()`` may usefully take now.
+
+        HAProxy reads no further than a full buffer; the rest waits in the
+        socket. The driver stops reading at 0 and asks again after each event.
+        """
+        used = (self._resp.received if self._http else len(self._buf)) + len(self._backlog)
+        return max(BUFSIZE - used, 0) if not self._done else 0
+
+    # -- the loop (tcpcheck_main) ------------------------------------------------------
+
+    def _run(self, step: Callable[[], None]) -> list[Action]:
+        try:
+            step()
+        except _Stop:
+            pass
+        out, self._out = self._out, []
+        return out
+
+    def _loop(self) -> None:
+        rules = self._rules
+        i = self._pos if self._pos > 0 else 0
+        must_read, last_read = True, False
+        # Exact type tests: rule classes are final, and this is the hot path.
+        while i < len(rules):
+            rule = rules[i]
+            kind = type(rule)
+            if kind is not CommentRule:
+                self._code = 0  # every evaluated rule resets check->code
+            if kind is ConnectRule:
+                assert isinstance(rule, ConnectRule)
+                if self._conn_rule is not None and self._pos != i:
+                    self._close()  # a new connect: the previous connection goes first
+                self._pos = i
+                if self._conn_rule is None:
+                    self._connect(rule)
+                    return
+                if not self._connected:
+                    return
+                if self._target.timeout_check:
+                    self._out.append(Arm(self._target.timeout_check))
+                must_read, last_read = not self._buffered(), False
+            elif kind is HttpSendRule or kind is SendRule:
+                assert isinstance(rule, SendRule | HttpSendRule)
+                self._pos = i
+                self._send(rule)
+                must_read = True
+            elif kind is ExpectRule:
+                assert isinstance(rule, ExpectRule)
+                self._pos = i
+                if must_read:
+                    if not self._recv(rule):
+                        self._pos = self._head(i)
+                        return
+                    last_read = self._eos or bool(self._error)
+                    must_read = False
+                if not self._expect(rule, last_read):
+                    self._pos = self._head(i)
+                    return
+            i += 1
+        self._succeed()
+
+    def _head(self, i: int) -> int:
+        """``expect.head``: the first negated expect of the chain ending at ``i``, or ``i``."""
+        head = i
+        for j in range(i - 1, -1, -1):
+            rule = self._rules[j]
+            if isinstance(rule, ExpectRule):
+                if rule.inverse:
+                    head = j
+            elif not isinstance(rule, CommentRule | ActionRule):
+                break
+        return head
+
+    def _step(self, pos: int | None = None) -> int:
+        pos = self._pos if pos is None else pos
+        if pos < 0:
+            return 1
+        if pos == 0 and self._implicit_head:
+            return 0
+        return pos if self._implicit_head else pos + 1
+
+    # -- connect -----------------------------------------------------------------------
+
+    def _connect(self, rule: ConnectRule) -> None:
+        """``tcpcheck_eval_connect()`` for a new connection."""
+        t = self._target
+        host, family, addr_port = t.host, t.family, 0
+        if rule.addr is not None:
+            host, family, addr_port = rule.addr[0], _family_of(rule.addr[0]), rule.addr[1] or 0
+        # rule port, then the rule's address port, then the check's (spec §4.2)
+        port = rule.port or addr_port or t.port
+        self._conn_rule = rule
+        self._connected = self._eos = False
+        self._error = 0
+        self._send_proxy = rule.send_proxy or (
+            rule.default and t.send_proxy and self._kind is not RulesetKind.AGENT
+        )
+        self._buf.clear()
+        self._backlog.clear()
+        if self._http:
+            self._resp = ResponseParser()
+        self._got = 0
+        deadline = t.inter
+        if t.timeout_check and t.timeout_connect:
+            deadline = min(deadline, t.timeout_connect)
+        self._out += [Connect(family, host, port), Arm(deadline)]
+
+    def _close(self) -> None:
+        rule = self._conn_rule
+        if rule is not None:
+            self._out.append(Close(rule.linger))
+        self._conn_rule = None
+        self._connected = False
+
+    # -- send --------------------------------------------------------------------------
+
+    def _send(self, rule: SendRule | HttpSendRule) -> None:
+        """``tcpcheck_eval_send()``: every send empties the input buffer first."""
+        if self._error:
+            self._conn_error(self._error, expired=False)
+        self._buf.clear()
+        if self._http:
+            head = isinstance(rule, HttpSendRule) and rule.meth == "HEAD"
+            self._resp = ResponseParser(head_request=head)
+        self._got = 0
+        self._fill()  # what the full buffer kept out is readable now
+        if isinstance(rule, HttpSendRule):
+            state = None
+            if self._send_state and self._target.state_header is not None:
+                state = self._target.state_header()
+            data = http.build_request(
+                rule,
+                self._ctx,
+                state=state,
+                force_close=self._force_close,
+                fake_keepalive=self._fake_ka,
+            )
+        elif rule.kind in (SendKind.STRING, SendKind.BINARY):
+            data = rule.data
+            if len(data) >= BUFSIZE:
+                self._finish(
+                    Status.L7RSP,
+                    f"tcp-check send : string too large ({len(data)}) for buffer size "
+                    f"({BUFSIZE}) at step {self._step()}",
+                )
+        else:
+            assert rule.fmt is not None
+            data = rule.fmt.evaluate_bytes(self._ctx)[: BUFSIZE - 1]
+            if rule.kind is SendKind.BINARY_LF and data:
+                try:
+                    data = bytes.fromhex(data.decode("ascii"))
+                except ValueError:
+                    self._finish(
+                        Status.L7RSP,
+                        "tcp-check send : failed to build log-format string at step "
+                        f"{self._step()}",
+                    )
+        if data:
+            self._out.append(Send(data))
+
+    # -- receive -----------------------------------------------------------------------
+
+    def _fill(self) -> None:
+        """Move data kept aside into the input buffer, up to its size."""
+        if not self._backlog:
+            return
+        room = BUFSIZE - (self._resp.received if self._http else len(self._buf))
+        if room <= 0:
+            return
+        chunk = bytes(self._backlog[:room])
+        del self._backlog[:room]
+        if self._http:
+            self._resp.feed(chunk)
+        else:
+            self._buf += chunk
+        self._got += len(chunk)
+
+    def _buffered(self) -> bool:
+        return bool(self._resp.received if self._http else self._buf)
+
+    def _full(self) -> bool:
+        return (self._resp.received if self._http else len(self._buf)) >= BUFSIZE
+
+    def _recv(self, rule: ExpectRule) -> bool:
+        """``tcpcheck_eval_recv()``: False to wait; stops the check on an empty close.
+
+        An expect only runs once something was read since the last send or
+        connect, or the connection closed, broke or filled the buffer. An
+        empty close is "TCPCHK got an empty response" for tcp-check; the H1
+        mux turns it into an invalid response for HTTP (L7RSP, no info).
+        """
+        got, self._got = self._got, 0
+        empty = not self._buffered()
+        if empty and self._error:
+            self._conn_error(self._error, expired=False)
+        if got:
+            return True
+        if not (self._eos or self._error or self._full()):
+            return False
+        if empty and not self._http:
+            text = f"TCPCHK got an empty response at step {self._step()}"
+            if rule.comment:
+                text += f" comment: '{rule.comment}'"
+            self._finish(rule.error_status or Status.L7RSP, text)
+        return True
+
+    # -- expect ------------------------------------------------------------------------
+
+    def _expect(self, rule: ExpectRule, last_read: bool) -> bool:
+        """``tcpcheck_eval_expect()`` / ``_expect_http()``: False to wait."""
+        if self._http:
+            return self._expect_http(rule, last_read)
+        data = bytes(self._buf)
+        last_read = last_read or self._full()
+        kind = rule.kind
+        if not last_read:
+            pattern = rule.pattern
+            if (
+                kind in (ExpectKind.STRING, ExpectKind.BINARY)
+                and isinstance(pattern, bytes)
+                and len(data) < len(pattern)
+            ):
+                return False
+            if rule.min_recv > 0 and len(data) < rule.min_recv:
+                return False
+        if kind is ExpectKind.CUSTOM:
+            return self._expect_custom(rule, data, last_read)
+        info = ""
+        if kind in (ExpectKind.STRING, ExpectKind.BINARY):
+            assert isinstance(rule.pattern, bytes)
+            match = rule.pattern in data
+        elif kind is ExpectKind.RSTRING:
+            assert isinstance(rule.pattern, re.Pattern)
+            match = rule.pattern.search(data[: BUFSIZE - 1]) is not None
+        elif kind is ExpectKind.RBINARY:
+            assert isinstance(rule.pattern, re.Pattern)
+            match = rule.pattern.search(data.hex().upper().encode()[: BUFSIZE - 1]) is not None
+        else:  # STRING_LF, BINARY_LF
+            assert isinstance(rule.pattern, LogFormat)
+            needle = rule.pattern.evaluate_bytes(self._ctx)
+            match = False
+            if not needle:
+                info = "log-format string evaluated to an empty string"
+                return self._expect_failed(rule, False, info, Status.L7RSP)
+            if kind is ExpectKind.BINARY_LF:
+                try:
+                    needle = bytes.fromhex(needle.decode("ascii"))
+                except ValueError:
+                    info = "Failed to parse hexastring resulting of eval of a log-format string"
+                    return self._expect_failed(rule, False, info, Status.L7RSP)
+            if len(data) < len(needle):
+                if not last_read:
+                    return False
+            else:
+                match = needle in data
+        if not match and not last_read and rule.min_recv == -1:
+            return False
+        if match != rule.inverse:
+            return True
+        return self._expect_failed(rule, match, info, rule.error_status or Status.L7RSP)
+
+    def _expect_custom(self, rule: ExpectRule, data: bytes, last_read: bool) -> bool:
+        func = CUSTOM_EXPECTS.get(rule.custom or "")
+        if func is None:
+            return True  # "expect custom" without a function passes, as in HAProxy
+        verdict = func(data, last_read)
+        if isinstance(verdict, CheckResult):
+            self._code = verdict.code or 0
+            self._finish(verdict.status, verdict.desc)
+        return bool(verdict)
+
+    def _expect_http(self, rule: ExpectRule, last_read: bool) -> bool:
+        resp = self._resp
+        outcome = http.eval_http_expect(rule, resp, last_read, self._ctx, skip_404=self._skip_404)
+        if resp.headers_done and not resp.error:
+            self._code = resp.status
+        if outcome.verdict is Verdict.WAIT:
+            return False
+        if outcome.verdict is Verdict.CONTINUE:
+            return True
+        return self._expect_failed(rule, False, outcome.info, outcome.status)
+
+    def _expect_failed(self, rule: ExpectRule, match: bool, info: str, status: Status) -> NoReturn:
+        """``tcpcheck_expect_onerror_message()`` then the failure status."""
+        if info:
+            text = info
+        elif rule.on_error is not None:
+            text = rule.on_error.evaluate(self._ctx)
+        elif self._tcp_texts:
+            text = self._generic_error(rule, match)
+        else:
+            text = ""
+        if rule.comment:
+            text += f" comment: {rule.comment}"
+        self._apply_status_code(rule)
+        self._finish(status, text)
+
+    def _generic_error(self, rule: ExpectRule, match: bool) -> str:
+        head = "TCPCHK matched unwanted content" if match else "TCPCHK did not match content"
+        step = self._step()
+        what = {
+            ExpectKind.BINARY: " (binary)",
+            ExpectKind.RSTRING: " (regex)",
+            ExpectKind.RBINARY: " (binary regex)",
+            ExpectKind.STRING_LF: " (log-format string)",
+            ExpectKind.BINARY_LF: " (log-format binary)",
+            ExpectKind.CUSTOM: " (custom function)",
+        }.get(rule.kind)
+        if what is None:  # STRING
+            what = f" '{rule.pattern_text}'"
+        return f"{head}{what} at step {step}"
+
+    def _apply_status_code(self, rule: ExpectRule) -> None:
+        if rule.status_code is None:
+            return
+        value = _status_expr(rule.status_code).evaluate(self._ctx)
+        number = None if value is None else to_int(value)
+        if number is not None:
+            self._code = number
+
+    # -- results -----------------------------------------------------------------------
+
+    def _succeed(self) -> None:
+        """The end of ``tcpcheck_main()`` when every rule passed."""
+        rule = self._rules[self._pos] if self._pos >= 0 else None
+        if isinstance(rule, ExpectRule):
+            if self._http and self._skip_404 and self._code == 404:
+                self._finish(Status.L7OKC, "")
+            if rule.on_success is not None:
+                text = rule.on_success.evaluate(self._ctx)
+            else:
+                text = "(tcp-check)" if self._tcp_texts else ""
+            self._apply_status_code(rule)
+            self._finish(rule.ok_status, text)
+        if isinstance(rule, ConnectRule):
+            self._finish(Status.L4OK, "" if rule.implicit else "(tcp-check)")
+        self._finish(Status.L7OK, "(tcp-check)")
+
+    def _conn_step_text(self) -> str:
+        """The " at step N of tcp-check (...)" part of ``chk_report_conn_err()``."""
+        if not self._tcp_texts:
+            return ""
+        step = self._step()
+        if step == 0:
+            return " at initial connection step of tcp-check"
+        text = f" at step {step} of tcp-check"
+        rule = self._rules[self._pos] if self._pos >= 0 else None
+        if isinstance(rule, ConnectRule):
+            text += f" (connect port {rule.port})" if rule.port else " (connect)"
+        elif isinstance(rule, ExpectRule):
+            text += _expect_what(rule)
+        elif isinstance(rule, SendRule | HttpSendRule):
+            text += " (send)"
+        if rule is not None and not isinstance(rule, CommentRule) and rule.comment:
+            text += f" comment: '{rule.comment}'"
+        return text
+
+    def _conn_error(self, err: int, *, expired: bool) -> NoReturn:
+        """``chk_report_conn_err()``: L4CON/L4TOUT before, SOCKERR/L7TOUT after connect."""
+        text = (os.strerror(err) if err not in _UNCLEAN else "") + self._conn_step_text()
+        if not self._connected:
+            status = Status.L4TOUT if expired else Status.L4CON
+        elif not expired:
+            status = Status.SOCKERR
+        else:
+            rule = self._rules[self._pos] if self._pos >= 0 else None
+            status = rule.tout_status if isinstance(rule, ExpectRule) else Status.L7TOUT
+        self._finish(status, text)
+
+    def _finish(self, status: Status, text: str) -> NoReturn:
+        """``set_server_check_status()``: close, then report once. Never returns."""
+        if not self._done:
+            self._done = True
+            self._close()
+            code = self._code if status.has_code else None
+            self._out.append(Done(CheckResult(status, code, _truncate(text))))
+        raise _Stop
+
+
+def _expect_what(rule: ExpectRule) -> str:
+    """The "(expect ...)" part of timeout and connection error texts."""
+    kind = rule.kind
+    if kind is ExpectKind.STRING:
+        return f" (expect string '{rule.pattern_text}')"
+    if kind is ExpectKind.BINARY:
+        # printed with "%.*s": the text stops at the first NUL byte
+        raw = rule.pattern if isinstance(rule.pattern, bytes) else b""
+        shown = raw.split(b"\0", 1)[0].decode("latin-1")
+        return f" (expect binary '{shown}')"
+    if kind is ExpectKind.HTTP_BODY:
+        return f" (expect HTTP body content '{rule.pattern_text}')"
+    return {
+        ExpectKind.RSTRING: " (expect regex)",
+        ExpectKind.RBINARY: " (expect binary regex)",
+        ExpectKind.STRING_LF: " (expect log-format string)",
+        ExpectKind.BINARY_LF: " (expect log-format binary)",
+        ExpectKind.HTTP_STATUS: " (expect HTTP status codes)",
+        ExpectKind.HTTP_RSTATUS: " (expect HTTP status regex)",
+        ExpectKind.HTTP_HEADER: " (expect HTTP header pattern)",
+        ExpectKind.HTTP_RBODY: " (expect HTTP body regex)",
+        ExpectKind.HTTP_BODY_LF: " (expect log-format HTTP body)",
+        ExpectKind.CUSTOM: " (expect custom function)",
+    }[kind]
