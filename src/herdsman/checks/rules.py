@@ -178,6 +178,14 @@ class Ruleset:
     # http-check options (spec §5.5, §5.6); meaningful for HTTP rulesets only.
     disable_on_404: bool = False
     send_state: bool = False
+    # HAProxy's ruleset name (``*tcp-check-<proxy>_<file>-<line>``): tells a
+    # proxy's own rules from those copied from its defaults section.
+    name: str = ""
+    unused: bool = False  # TCPCHK_RULES_UNUSED_*_RS: rules without their option
+    indexes: list[int] = field(default_factory=list)  # rule numbers quoted in errors
+    # backend options the H1 mux applies to HTTP check requests
+    http_force_close: bool = False
+    http_fake_keepalive: bool = False
 
     def first_connect_port(self) -> int | None:
         """Port of the first connect rule, if it carries one (spec §1.3, §4.2)."""

@@ -37,7 +37,7 @@ import os
 import re
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NoReturn
 
 from herdsman.checks import http
@@ -61,26 +61,6 @@ from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.config.logformat import LogFormat, SampleExpr, parse_expr, to_int
 
 DESC_LEN = 127  # HCHK_DESC_LEN - 1: the longest info text kept
-
-
-@dataclass(slots=True)
-class CheckRuleset(Ruleset):
-    """A ruleset plus what HAProxy keeps beside the rule list of a proxy.
-
-    These fields belong in ``Ruleset`` (rules.py); they live here until the
-    lead moves them. ``name`` is HAProxy's ruleset name
-    (``*tcp-check-<proxy>_<file>-<line>``) and tells a proxy's own rules from
-    those copied from its defaults section; ``unused`` is
-    ``TCPCHK_RULES_UNUSED_*_RS``; ``indexes`` are the rule indexes HAProxy
-    assigns while parsing (config error messages quote them). The two
-    ``http_*`` flags are backend options the H1 mux applies to check requests.
-    """
-
-    name: str = ""
-    unused: bool = False
-    indexes: list[int] = field(default_factory=list)
-    http_force_close: bool = False
-    http_fake_keepalive: bool = False
 
 
 # -- actions ---------------------------------------------------------------------------
@@ -187,7 +167,7 @@ class TcpCheck:
         self._skip_404 = ruleset.disable_on_404 and not target.server_down
         self._send_state = ruleset.send_state
         self._force_close = self._fake_ka = False
-        if self._http and isinstance(ruleset, CheckRuleset):
+        if self._http:
             self._force_close = ruleset.http_force_close
             self._fake_ka = ruleset.http_fake_keepalive
         self._target = target

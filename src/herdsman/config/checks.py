@@ -38,9 +38,9 @@ from herdsman.checks.rules import (
     ExpectRule,
     HttpSendRule,
     Rule,
+    Ruleset,
     RulesetKind,
 )
-from herdsman.checks.tcpcheck import CheckRuleset
 from herdsman.config.check_rules import (
     SendSpec,
     http_header_list,
@@ -90,16 +90,16 @@ def _rs_name(px: ProxyConfig, what: str) -> str:
     return f"*{what}-{owner}_{px.loc.file}-{px.loc.line}"
 
 
-def _own(px: ProxyConfig, kind: RulesetKind, *, create: bool) -> CheckRuleset | None:
+def _own(px: ProxyConfig, kind: RulesetKind, *, create: bool) -> Ruleset | None:
     """The section's own tcp-check or http-check ruleset (``find_tcpcheck_ruleset()``)."""
     http = kind is RulesetKind.HTTP
     name = _rs_name(px, "http-check" if http else "tcp-check")
     current = px.httpcheck_rules if http else px.tcpcheck_rules
-    if isinstance(current, CheckRuleset) and current.name == name:
+    if isinstance(current, Ruleset) and current.name == name:
         return current
     if not create:
         return None
-    rs = CheckRuleset(kind=kind, name=name)
+    rs = Ruleset(kind=kind, name=name)
     if http:
         px.httpcheck_rules = rs
     else:
@@ -114,14 +114,14 @@ def _drop(px: ProxyConfig, kind: RulesetKind) -> None:
     if kind is RulesetKind.HTTP:
         px.httpcheck_rules = None
     else:
-        px.tcpcheck_rules = CheckRuleset()
+        px.tcpcheck_rules = Ruleset()
 
 
 def _selected(px: ProxyConfig, kind: RulesetKind) -> bool:
     return px.checks is not None and px.checks.kind is kind
 
 
-def _select(px: ProxyConfig, rs: CheckRuleset) -> None:
+def _select(px: ProxyConfig, rs: Ruleset) -> None:
     """A check option selects ``rs`` and clears both "unused" flags."""
     px.checks = rs
     for own in (_own(px, RulesetKind.TCP, create=False), _own(px, RulesetKind.HTTP, create=False)):
@@ -133,7 +133,7 @@ def _skippable(rule: Rule) -> bool:
     return isinstance(rule, CommentRule | ActionRule)
 
 
-def _first(rs: CheckRuleset, start: int = 0) -> int:
+def _first(rs: Ruleset, start: int = 0) -> int:
     """``get_first_tcpcheck_rule()``/``get_next_...()``: -1 when there is none."""
     for i in range(start, len(rs.rules)):
         if not _skippable(rs.rules[i]):
@@ -141,7 +141,7 @@ def _first(rs: CheckRuleset, start: int = 0) -> int:
     return -1
 
 
-def _last(rs: CheckRuleset) -> int:
+def _last(rs: Ruleset) -> int:
     for i in range(len(rs.rules) - 1, -1, -1):
         if not _skippable(rs.rules[i]):
             return i
@@ -152,12 +152,12 @@ def _is_implicit_send(rule: Rule | None) -> bool:
     return isinstance(rule, HttpSendRule) and rule.from_option
 
 
-def _append(rs: CheckRuleset, rule: Rule, index: int) -> None:
+def _append(rs: Ruleset, rule: Rule, index: int) -> None:
     rs.rules.append(rule)
     rs.indexes.append(index)
 
 
-def _add_http_rule(rs: CheckRuleset, chk: ParsedRule, index: int) -> None:
+def _add_http_rule(rs: Ruleset, chk: ParsedRule, index: int) -> None:
     """``tcpcheck_add_http_rule()``: order checks and the implicit send merge."""
     if isinstance(chk, SendSpec) and chk.from_option:
         i = _first(rs)
@@ -444,7 +444,7 @@ def _propagate_comments(rules: list[Rule]) -> list[Rule]:
     return out
 
 
-def _finalize_http(rs: CheckRuleset) -> None:
+def _finalize_http(rs: Ruleset) -> None:
     i = _first(rs)
     if i >= 0 and _is_implicit_send(rs.rules[i]):
         j = _first(rs, i + 1)
@@ -490,8 +490,8 @@ def finalize_checks(px: ProxyConfig, diag: Diagnostics) -> None:
     rs = px.checks
     if not px.cap & Cap.BE or rs is None:
         return
-    if not isinstance(rs, CheckRuleset):
-        rs = CheckRuleset(kind=rs.kind, rules=list(rs.rules), indexes=list(range(len(rs.rules))))
+    if len(rs.indexes) != len(rs.rules):
+        rs.indexes = list(range(len(rs.rules)))
         px.checks = rs
     if rs.kind is RulesetKind.HTTP:
         _finalize_http(rs)
