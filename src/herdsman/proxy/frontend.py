@@ -12,6 +12,7 @@ while the original stays open, so the backlog is kept.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import grp
 import os
@@ -130,6 +131,7 @@ class Listener:
         self.server: asyncio.AbstractServer | None = None
         self.paused = True
         self.stopped = False
+        self.held: collections.deque[TcpStream] = collections.deque()
 
     @property
     def full(self) -> bool:
@@ -154,29 +156,39 @@ class Listener:
         if self.paused:
             return
         self.paused = True
+        server = self.server
+        self.server = None
+        if server is not None:
+            # never close uvloop's server from inside its own accept callback
+            self.frontend.loop.call_soon(server.close)
+
+    def stop(self) -> None:
+        """Stop listening for good (soft stop): the socket is closed now."""
         if self.server is not None:
             self.server.close()
             self.server = None
-
-    def stop(self) -> None:
-        """Stop listening for good (soft stop): the socket is closed."""
-        self.pause()
+        self.paused = True
         self.stopped = True
         with contextlib.suppress(OSError):
             self.sock.close()
+        for stream in self.held:
+            stream.close()
+        self.held.clear()
 
     def _accept(self) -> asyncio.Protocol:
-        # Called by the event loop for each accepted socket: count it now,
-        # so the limit is reached before the next accept.
+        # Called by the event loop for each accepted socket. The loop may
+        # accept a batch before the pause takes effect: connections beyond a
+        # limit are held (not read, not forwarded, not counted) until a slot
+        # frees, which for the client is the same as waiting in the backlog.
         fe = self.frontend
-        self.nbconn += 1
-        fe.feconn += 1
-        fe.cum_conn += 1
-        limits = fe.limits
-        limits.actconn += 1
-        limits.cum_conn += 1
         stream = TcpStream(fe, self)
-        fe.streams.add(stream)
+        limits = fe.limits
+        if self.full or fe.full or limits.full:
+            stream.held = True
+            self.held.append(stream)
+            self.pause()
+            return stream.client
+        self.count_in(stream)
         if self.full:
             self.pause()
         if fe.full:
@@ -185,6 +197,29 @@ class Listener:
             for other in limits.frontends:
                 other.pause_all()
         return stream.client
+
+    def count_in(self, stream: TcpStream) -> None:
+        fe = self.frontend
+        self.nbconn += 1
+        fe.feconn += 1
+        fe.cum_conn += 1
+        fe.limits.actconn += 1
+        fe.limits.cum_conn += 1
+        fe.streams.add(stream)
+        fe.idle.clear()
+
+    def promote(self) -> bool:
+        """Start the oldest held connection if a slot is free; True if one was."""
+        fe = self.frontend
+        while self.held and not (self.full or fe.full or fe.limits.full):
+            stream = self.held.popleft()
+            if stream.client.transport is None:
+                continue  # the client gave up while held
+            stream.held = False
+            self.count_in(stream)
+            stream.start()
+            return True
+        return False
 
 
 @dataclass
@@ -262,6 +297,10 @@ class Frontend:
             lst.pause()
 
     def stream_closed(self, stream: TcpStream) -> None:
+        if stream.held:
+            with contextlib.suppress(ValueError):
+                stream.listener.held.remove(stream)
+            return
         self.streams.discard(stream)
         lst = stream.listener
         lst.nbconn -= 1
@@ -272,7 +311,13 @@ class Frontend:
             self.idle.set()
         if self.stopping:
             return
-        # resume what can accept again (listener, frontend, process scopes)
+        # a freed slot goes first to a held connection (FIFO), else the
+        # listeners of every scope that can accept again resume
+        if lst.promote() or any(other.promote() for other in self.listeners):
+            return
+        for fe in limits.frontends if not limits.full else ():
+            if fe is not self and any(other.promote() for other in fe.listeners):
+                return
         for fe in limits.frontends if not limits.full else ():
             if fe.stopping or fe.full:
                 continue

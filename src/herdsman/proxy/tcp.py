@@ -134,6 +134,7 @@ class TcpStream:
         "established",
         "peer_addr",
         "local_addr",
+        "held",
     )
 
     def __init__(self, frontend: Frontend, listener: Listener) -> None:
@@ -154,6 +155,7 @@ class TcpStream:
         self.established = False
         self.peer_addr: object = None
         self.local_addr: object = None
+        self.held = False  # accepted beyond a limit: waits for a slot (frontend.py)
 
     # -- start ------------------------------------------------------------------
 
@@ -166,11 +168,16 @@ class TcpStream:
             sock = tr.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        tr.pause_reading()
+        if not self.held:
+            self.start()
+
+    def start(self) -> None:
+        """Pick a server and connect (at accept time, or when a held stream gets a slot)."""
         self.last = self.loop.time()
         if self.backend is None:
             self.close()
             return
-        tr.pause_reading()
         self._arm_timer()
         self.task = self.loop.create_task(self._connect())
 
