@@ -189,14 +189,19 @@ class Listener:
             self.pause()
             return stream.client
         self.count_in(stream)
+        self._pause_full_scopes()
+        return stream.client
+
+    def _pause_full_scopes(self) -> None:
+        """Stop accepting in every scope (listener, frontend, process) now at its limit."""
+        fe = self.frontend
         if self.full:
             self.pause()
         if fe.full:
             fe.pause_all()
-        if limits.full:
-            for other in limits.frontends:
+        if fe.limits.full:
+            for other in fe.limits.frontends:
                 other.pause_all()
-        return stream.client
 
     def count_in(self, stream: TcpStream) -> None:
         fe = self.frontend
