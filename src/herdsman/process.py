@@ -65,6 +65,8 @@ def bind_all(hm: Herdsman, loop: asyncio.AbstractEventLoop) -> bool:
         if pxc.disabled:
             continue
         fe = Frontend(pxc, loop, hm.backends, hm.limits)
+        if pxc.logs:
+            fe.logger = hm._logger(pxc.logs, pxc.log_tag)
         for bind in pxc.binds:
             try:
                 fe.open_bind(bind)

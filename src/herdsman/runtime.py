@@ -33,7 +33,7 @@ from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.config.log import max_syslog_len
 from herdsman.config.model import Cap, Config, Family, Mode
 from herdsman.core import transitions
-from herdsman.core.backend import Backend
+from herdsman.core.backend import LOG_NOTICE, LOG_WARNING, Backend
 from herdsman.core.clock import Clock, MonotonicClock
 from herdsman.core.netns import STORE
 from herdsman.core.server import MAINT, Server, SrvAdmin, SrvState
@@ -56,10 +56,9 @@ class StreamReporter:
         self.starting = True
         self.stderr = stderr
         self.pid = pid
-        self.loggers: dict[str, Logger] = {}
 
     def log(self, backend: Backend, level: int, message: str) -> None:
-        logger = self.loggers.get(backend.name)
+        logger = backend.logger
         if logger is not None:
             logger.send(level, message)
 
@@ -76,6 +75,9 @@ class StreamReporter:
 
     def alert(self, message: str) -> None:
         self._write("ALERT", message)
+
+    def notice(self, message: str) -> None:
+        self._write("NOTICE", message)
 
 
 class Herdsman:
@@ -139,6 +141,7 @@ class Herdsman:
         cfg = self.config
         all_targets = list(cfg.global_.logs) + [t for px in cfg.proxies for t in px.logs]
         self._maxlen = max_syslog_len(all_targets) if all_targets else 1024
+        self.global_logger = self._logger(cfg.global_.logs, None) if cfg.global_.logs else None
         for pxc in cfg.backends:
             if pxc.disabled:
                 continue
@@ -147,7 +150,7 @@ class Herdsman:
             be.passive_hook = self._passive
             self.backends[pxc.name] = be
             if pxc.logs:
-                self.reporter.loggers[pxc.name] = self._logger(pxc.logs, pxc.log_tag)
+                be.logger = self._logger(pxc.logs, pxc.log_tag)
         # tracking links (validated by config/validate.py)
         for be in self.backends.values():
             for srv in be.servers:
@@ -300,6 +303,8 @@ class Herdsman:
             if pxc.disabled or pxc.mode is not Mode.TCP:
                 continue
             fe = Frontend(pxc, loop, self.backends, self.limits)
+            if pxc.logs:
+                fe.logger = self._logger(pxc.logs, pxc.log_tag)
             fe.open()
             self.frontends.append(fe)
             self.limits.frontends.append(fe)
@@ -339,15 +344,57 @@ class Herdsman:
             self.driver.stop()
 
     async def soft_stop(self, hard_stop_after: float | None = None) -> None:
-        """SIGUSR1: stop accepting, wait for live connections to end."""
+        """SIGUSR1 (``soft_stop()``): after ``grace``, stop accepting, let live
+        connections end, and after ``hard-stop-after`` kill what remains."""
+        g = self.config.global_
+        if g.grace:
+            self.reporter.notice(f"Scheduling a soft-stop in {g.grace} ms.")
+            self.global_log(LOG_WARNING, f"Scheduling a soft-stop in {g.grace} ms.")
+            await asyncio.sleep(g.grace / 1000.0)
+            self.reporter.notice("Grace period expired, proceeding with soft-stop now.")
+            self.global_log(LOG_NOTICE, "Grace period expired, proceeding with soft-stop now.")
         self.stop_listening()
+        self._report_stopped()
         waits = [fe.idle.wait() for fe in self.frontends]
         if waits:
             try:
                 await asyncio.wait_for(asyncio.gather(*waits), hard_stop_after)
             except TimeoutError:
-                pass
+                text = "soft-stop running for too long, performing a hard-stop."
+                self.reporter.warning(text)
+                self.global_log(LOG_WARNING, text)
+                for fe in self.frontends:
+                    if fe.feconn > 0:
+                        text = f"Proxy {fe.name} hard-stopped ({fe.feconn} remaining conns will be closed)."
+                        self.reporter.warning(text)
+                        if fe.logger is not None:
+                            fe.logger.send(LOG_WARNING, text)
         self.hard_stop()
+
+    def _report_stopped(self) -> None:
+        """``proxy_cond_disable()``: one line per proxy once its listeners are gone
+        (those with listeners first, as HAProxy's listener shutdown reaches them)."""
+        fes = {id(fe.cfg): fe for fe in self.frontends}
+        bes = {id(be.cfg): be for be in self.backends.values()}
+        order = [px for px in self.config.proxies if id(px) in fes] + [
+            px for px in self.config.proxies if id(px) in bes and id(px) not in fes
+        ]
+        for px in order:
+            fe = fes.get(id(px))
+            be = bes.get(id(px))
+            text = (
+                f"Proxy {px.name} stopped (cumulated conns: FE: {fe.cum_conn if fe else 0}, "
+                f"BE: {be.cum_conn if be else 0})."
+            )
+            self.reporter.warning(text)
+            logger = (fe.logger if fe else None) or (be.logger if be else None)
+            if logger is not None:
+                logger.send(LOG_WARNING, text)
+
+    def global_log(self, level: int, text: str) -> None:
+        """``send_log(NULL, ...)``: the global section's log targets."""
+        if self.global_logger is not None:
+            self.global_logger.send(level, text)
 
     def hard_stop(self) -> None:
         """SIGTERM: close everything now."""

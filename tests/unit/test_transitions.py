@@ -56,8 +56,8 @@ def make(text: str = G) -> tuple[Herdsman, Logs, io.StringIO]:
     hm = Herdsman(cfg, clock=ManualClock(), stderr=err, check_starter=lambda c, d: None)
     hm.reporter.starting = False
     logs = Logs()
-    for name in hm.backends:
-        hm.reporter.loggers[name] = logs  # type: ignore[assignment]
+    for be in hm.backends.values():
+        be.logger = logs
     return hm, logs, err
 
 

@@ -26,6 +26,10 @@ from herdsman.lb.base import Algorithm, LbServer
 LOG_EMERG, LOG_ALERT, LOG_CRIT, LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG = range(8)
 
 
+class _Sender(Protocol):
+    def send(self, level: int, message: str) -> None: ...
+
+
 class Reporter(Protocol):
     """Where state-change messages go: the proxy's log targets and stderr."""
 
@@ -92,6 +96,7 @@ class Backend:
         self.down_trans = 0
         self.failed_conns = 0
         self._key_of = key_of or source_key
+        self.logger: _Sender | None = None  # where this proxy's messages go (send_log)
         # data path settings
         self.srvtcpka = cfg.option("srvtcpka") or cfg.option("tcpka")
         self.passive_hook: Callable[[Server, HanaEvent], None] | None = None
@@ -197,7 +202,6 @@ class Backend:
         srv.served += 1
         srv.cum_sess += 1
         self.beconn += 1
-        self.cum_conn += 1
         self.algo.take_conn(srv)
 
     def release(self, srv: Server) -> None:

@@ -20,7 +20,7 @@ import pwd
 import socket
 import stat
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from herdsman.config.model import BindConfig, Family, ProxyConfig
 from herdsman.core.netns import STORE
@@ -251,6 +251,9 @@ class Frontend:
         self.feconn = 0
         self.cum_conn = 0
         self.listeners: list[Listener] = []
+        # the proxy's log targets: without a log format, HAProxy logs each
+        # accepted connection ("Connect from ...", frontend_accept())
+        self.logger: Any = None
         self.streams: set[TcpStream] = set()
         self.stopping = False
         self.idle: asyncio.Event = asyncio.Event()

@@ -29,6 +29,7 @@ import socket
 from typing import TYPE_CHECKING
 
 from herdsman.checks.status import HanaEvent
+from herdsman.core.backend import LOG_INFO
 from herdsman.core.connect import destination, make_socket, proxy_header
 from herdsman.core.server import Server, SrvState
 
@@ -169,8 +170,21 @@ class TcpStream:
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         tr.pause_reading()
+        if self.frontend.logger is not None:
+            self._log_connect()
         if not self.held:
             self.start()
+
+    def _log_connect(self) -> None:
+        """``frontend_accept()`` without a log format: one INFO line per connection."""
+        fe = self.frontend
+        src, dst = self.peer_addr, self.local_addr
+        if isinstance(src, tuple) and isinstance(dst, tuple):
+            text = f"Connect from {src[0]}:{src[1]} to {dst[0]}:{dst[1]} ({fe.name}/TCP)"
+        else:
+            luid = fe.listeners.index(self.listener) + 1 if self.listener in fe.listeners else 0
+            text = f"Connect to unix:{luid} ({fe.name}/TCP)"
+        fe.logger.send(LOG_INFO, text)
 
     def start(self) -> None:
         """Pick a server and connect (at accept time, or when a held stream gets a slot)."""
@@ -179,6 +193,7 @@ class TcpStream:
             self.close()
             return
         self._arm_timer()
+        self.backend.cum_conn += 1
         self.task = self.loop.create_task(self._connect())
 
     # -- connect and retries (spec §2.7) ----------------------------------------------
