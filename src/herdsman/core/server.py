@@ -47,6 +47,9 @@ class SrvAdmin(enum.IntFlag):
 
 MAINT = SrvAdmin.FMAINT | SrvAdmin.IMAINT | SrvAdmin.RMAINT
 DRAIN = SrvAdmin.FDRAIN | SrvAdmin.IDRAIN
+# plain int: IntFlag operators are slow, and usability is tested on every pick
+_NOT_LB = int(MAINT | DRAIN)
+_LB_STATES = (1, 2)  # SrvState.STARTING, SrvState.RUNNING
 
 
 class Server:
@@ -115,19 +118,15 @@ class Server:
 
     def willbe_usable(self) -> bool:
         """``srv_willbe_usable()``: may the balancer pick this server (spec §11.1)?"""
-        if not self.eweight:
+        if not self.eweight or self.next_admin.value & _NOT_LB:
             return False
-        if self.next_admin & (MAINT | DRAIN):
-            return False
-        return self.next_state in (SrvState.STARTING, SrvState.RUNNING)
+        return self.next_state in _LB_STATES
 
     def is_usable(self) -> bool:
         """``srv_currently_usable()``."""
-        if not self.eweight:
+        if not self.eweight or self.cur_admin.value & _NOT_LB:
             return False
-        if self.cur_admin & (MAINT | DRAIN):
-            return False
-        return self.cur_state in (SrvState.STARTING, SrvState.RUNNING)
+        return self.cur_state in _LB_STATES
 
     @property
     def in_maint(self) -> bool:

@@ -266,39 +266,44 @@ class TcpStream:
 
     async def _try_connect(self, srv: Server, timeout: float | None) -> int | None:
         """One connection attempt; None on success, else an errno."""
-        be = self.backend
-        assert be is not None
         try:
             family, addr = destination(srv, self.local_addr)
-            sock = make_socket(srv, family)
         except OSError as exc:
             return exc.errno or errno.EIO
         side = ServerSide(self, True)
         # the server may answer (or close) before this coroutine resumes:
         # its side forwards to the client from the start
         side.peer = self.client
+        loop = self.loop
+        cfg = srv.cfg
+        sock: socket.socket | None = None
         try:
-            if family == socket.AF_UNIX:
-                coro = self.loop.create_unix_connection(lambda: side, sock=sock)
-                await asyncio.wait_for(self._sock_connect(sock, addr), timeout)
-                await coro
-            else:
-                await asyncio.wait_for(self._sock_connect(sock, addr), timeout)
-                await self.loop.create_connection(lambda: side, sock=sock)
+            async with asyncio.timeout(timeout):
+                if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo:
+                    # the common case: one call, uvloop connects a numeric address itself
+                    host, port = addr[0], addr[1]  # type: ignore[index]
+                    await loop.create_connection(lambda: side, host, port)
+                else:
+                    sock = make_socket(srv, family)
+                    await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
+                    if family == socket.AF_UNIX:
+                        await loop.create_unix_connection(lambda: side, sock=sock)
+                    else:
+                        await loop.create_connection(lambda: side, sock=sock)
         except TimeoutError:
-            sock.close()
+            if sock is not None:
+                sock.close()
             return errno.ETIMEDOUT
         except OSError as exc:
-            sock.close()
+            if sock is not None:
+                sock.close()
             return exc.errno or errno.ECONNREFUSED
         except asyncio.CancelledError:
-            sock.close()
+            if sock is not None:
+                sock.close()
             raise
         self.server_side = side
         return None
-
-    async def _sock_connect(self, sock: socket.socket, addr: object) -> None:
-        await self.loop.sock_connect(sock, addr)  # type: ignore[arg-type]
 
     def _established(self, srv: Server) -> None:
         be = self.backend
@@ -365,11 +370,17 @@ class TcpStream:
         self.timer = self.loop.call_at(self.last + limit, self._on_timer)
 
     def rearm(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        if not self.closed:
+        """Re-arm only if the limit got shorter: a later one is found by _on_timer."""
+        if self.closed:
+            return
+        timer = self.timer
+        if timer is None:
             self._arm_timer()
+            return
+        limit = self._timeout()
+        if limit is not None and self.last + limit < timer.when():
+            timer.cancel()
+            self.timer = self.loop.call_at(self.last + limit, self._on_timer)
 
     def _on_timer(self) -> None:
         self.timer = None
