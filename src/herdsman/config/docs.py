@@ -35,9 +35,7 @@ herdsman never ignores a keyword silently. Unknown keywords are reported with
 HAProxy's message and its "did you mean" suggestion.
 
 Sections `global`, `defaults` (anonymous or named, with `from`), `frontend`,
-`backend` and `listen` are supported; `userlist`, `peers`, `resolvers`,
-`mailers`, `program`, `http-errors`, `ring`, `cache`, `log-forward` and
-`fcgi-app` are refused. The conditional blocks `.if/.elif/.else/.endif` with
+`backend` and `listen` are supported; {refused_sections} are refused. The conditional blocks `.if/.elif/.else/.endif` with
 `defined()`, `feature()`, `streq()`, `strneq()`, `version_atleast()` and
 `version_before()`, and the `.diag/.notice/.warning/.alert` directives work as
 in HAProxy 2.6; versions compare against HAProxy {compat}, the version whose
@@ -74,14 +72,25 @@ def generate() -> str:
     from herdsman.version import HAPROXY_COMPAT
 
     proxy_rows = [kw for kw in kw_proxy.TABLE.rows.values() if kw.name != "option"]
+    from herdsman.config.parser import OTHER_SECTIONS
+
+    names = [f"`{name}`" for name in OTHER_SECTIONS]
+    refused_sections = ", ".join(names[:-1]) + " and " + names[-1]
     parts = [
-        HEADER.format(compat=HAPROXY_COMPAT),
+        HEADER.format(compat=HAPROXY_COMPAT, refused_sections=refused_sections),
         "\n## `global` section\n\n",
         _rows(list(kw_global.TABLE.rows.values())),
-        "\nAny `tune.*` keyword: not supported.\n",
+        "\nThe `tune.*` keywords of HAProxy 2.6: not supported. Directives HAProxy itself "
+        "no longer accepts (`tune.chksize`) are refused with HAProxy's message.\n",
         "\n## Proxy sections (`defaults`, `frontend`, `listen`, `backend`)\n\n",
         _rows(proxy_rows),
+        "\nDirectives removed from HAProxy (`reqadd`, `rspdel`, `block`, `appsession`, "
+        "`redispatch` as a keyword, `grace` in a proxy, `monitor-net`...) are refused with "
+        "HAProxy 2.6's own message.\n",
         "\n## `option` keywords\n\n",
+        "`no option <name>` turns off a boolean option (herdsman's behaviour anyway when the "
+        "option is not implemented); `default option <name>` is refused as HAProxy 2.6.12 "
+        "refuses it.\n\n",
         _rows(options.option_rows()),
         "\n## `server`, `default-server` and `server-template` keywords\n\n",
         "Address forms: IPv4, IPv6 (`[v6]`, `v6:port`), host names (resolved at start-up "

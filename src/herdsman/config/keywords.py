@@ -41,6 +41,9 @@ class Ctx:
     proxy: ProxyConfig | None = None
     env: MutableMapping[str, str] = field(default_factory=dict)
     modifier: str = ""  # "no" or "default" before the keyword (options, log)
+    # The defaults section the proxy was created from (``curr_defproxy``): some
+    # keywords compare against it. For a defaults section, itself.
+    defaults: ProxyConfig | None = None
 
     @property
     def global_(self) -> GlobalConfig:
@@ -58,6 +61,15 @@ class Ctx:
     def alert(self, text: str, flags: Err = Err.ALERT | Err.FATAL) -> None:
         """An alert with the ``parsing [file:line] : `` prefix (fatal by default)."""
         self.diag.alert(self.loc.parsing + text, flags)
+
+
+class BrokenFile(Exception):
+    """A keyword parser "returned -1", i.e. every ``ERR_*`` bit at once.
+
+    2.6 has one such path (``description`` without text in a proxy): the file
+    is abandoned and haproxy reports it as if it could not be read,
+    ``Could not open configuration file <f> : Success``, and exits.
+    """
 
 
 # A keyword parser receives the whole argument list (args[0] is the keyword,

@@ -15,10 +15,16 @@ import pwd
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from herdsman.config.address import parse_address, split_bind_addresses
+from herdsman.config.address import (
+    invalid_address_message,
+    parse_address,
+    split_bind_addresses,
+)
 from herdsman.config.diag import ConfigError
 from herdsman.config.keywords import Ctx, Support, best_match, parse_int
 from herdsman.config.model import BindConfig, Family
+from herdsman.config.resolve import resolve_now
+from herdsman.config.units import c_atoi, c_strtol
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,18 @@ def _need(kw: str, arg: str, what: str) -> None:
 
 def p_maxconn(b: BindConfig, kw: str, arg: str, n: int) -> None:
     _need(kw, arg, "value")
-    b.maxconn = parse_int(arg)
+    value = c_atoi(str(parse_int(arg)))  # atol() stored in an int
+    if value < 0:
+        raise ConfigError(f"'{kw}' : invalid value {value}, must be >= 0")
+    b.maxconn = value
 
 
 def p_backlog(b: BindConfig, kw: str, arg: str, n: int) -> None:
     _need(kw, arg, "value")
-    b.backlog = parse_int(arg)
+    value = c_atoi(str(parse_int(arg)))
+    if value < 0:
+        raise ConfigError(f"'{kw}' : invalid value {value}, must be > 0")  # sic
+    b.backlog = value
 
 
 def p_name(b: BindConfig, kw: str, arg: str, n: int) -> None:
@@ -52,12 +64,18 @@ def p_name(b: BindConfig, kw: str, arg: str, n: int) -> None:
 
 
 def p_id(b: BindConfig, kw: str, arg: str, n: int) -> None:
+    """``bind_parse_id()``; the caller checks that the id is free in the proxy."""
     if n > 1:
         raise ConfigError(f"'{kw}' can only be used with a single socket")
-    _need(kw, arg, "value")
-    if parse_int(arg) <= 0:
+    if not arg:
+        raise ConfigError(f"'{kw}' : expects an integer argument")
+    value, end = c_strtol(arg)
+    if end != len(arg):
+        raise ConfigError(f"'{kw}' : expects an integer argument, found '{arg}'")
+    value = c_atoi(str(value))
+    if value <= 0:
         raise ConfigError(f"'{kw}' : custom id has to be > 0")
-    b.extra["id"] = [arg]
+    b.extra["id"] = [str(value)]
 
 
 def p_flag(field: str) -> Callable[[BindConfig, str, str, int], None]:
@@ -73,39 +91,32 @@ def p_interface(b: BindConfig, kw: str, arg: str, n: int) -> None:
 
 
 def p_namespace(b: BindConfig, kw: str, arg: str, n: int) -> None:
-    _need(kw, arg, "namespace name")
+    _need(kw, arg, "namespace id")
     if not os.path.exists(os.path.join("/var/run/netns", arg)):
         raise ConfigError(f"Cannot open namespace '{arg}'.")
     b.namespace = arg
 
 
 def p_mode(b: BindConfig, kw: str, arg: str, n: int) -> None:
-    try:
-        if not arg:
-            raise ValueError
-        b.mode = int(arg, 8)
-    except ValueError:
-        raise ConfigError(
-            f"'{kw}' : missing or invalid mode '{arg}' (octal integer expected)"
-        ) from None
+    value, end = c_strtol(arg, base=8)
+    if not arg or end != len(arg):
+        raise ConfigError(f"'{kw}' : missing or invalid mode '{arg}' (octal integer expected)")
+    b.mode = value
 
 
 def p_uid(b: BindConfig, kw: str, arg: str, n: int) -> None:
-    _need(kw, arg, "value")
-    if kw == "uid":
-        b.uid = parse_int(arg)
-    elif kw == "gid":
-        b.gid = parse_int(arg)
-    elif kw == "user":
-        try:
+    if kw in ("uid", "gid"):
+        _need(kw, arg, "value")
+        setattr(b, kw, parse_int(arg))
+        return
+    _need(kw, arg, f"{kw} name")
+    try:
+        if kw == "user":
             b.uid = pwd.getpwnam(arg).pw_uid
-        except KeyError:
-            raise ConfigError(f"'{kw}' : unknown user name '{arg}'") from None
-    else:
-        try:
+        else:
             b.gid = grp.getgrnam(arg).gr_gid
-        except KeyError:
-            raise ConfigError(f"'{kw}' : unknown group name '{arg}'") from None
+    except KeyError:
+        raise ConfigError(f"'{kw}' : unknown {kw} name '{arg}'") from None
 
 
 def p_extra(b: BindConfig, kw: str, arg: str, n: int) -> None:
@@ -154,10 +165,20 @@ for _name, _n in (
     ("ssl-min-ver", 1), ("ssl-max-ver", 1), ("tls-ticket-keys", 1), ("no-tls-tickets", 0),
     ("force-sslv3", 0), ("force-tlsv10", 0), ("force-tlsv11", 0), ("force-tlsv12", 0),
     ("force-tlsv13", 0), ("no-sslv3", 0), ("no-tlsv10", 0), ("no-tlsv11", 0),
-    ("no-tlsv12", 0), ("no-tlsv13", 0), ("quic-force-retry", 0),
+    ("no-tlsv12", 0), ("no-tlsv13", 0),
 ):  # fmt: skip
     _ROWS.append(BindKw(_name, None, _n, _U))
 KEYWORDS = {row.name: row for row in _ROWS}
+
+
+def _check_id_free(binds: list[BindConfig], new: BindConfig) -> None:
+    """Listener ids are unique within a proxy."""
+    luid = new.extra["id"][0]
+    for other in binds:
+        if other.extra.get("id") == [luid]:
+            raise ConfigError(
+                f"'id' : custom id {luid} already used at {other.loc} ('bind {other.addr.raw}')"
+            )
 
 
 def parse_bind_line(ctx: Ctx, args: list[str]) -> None:
@@ -180,8 +201,16 @@ def parse_bind_line(ctx: Ctx, args: list[str]) -> None:
         try:
             addr = parse_address(item, "bind", env=ctx.env)
         except ConfigError as err:
-            ctx.alert(f"'{args[0]}' : {err.message}")
+            # str2listener()'s texts lose their final newline here.
+            ctx.alert(f"'{args[0]}' : {err.message.removesuffix(chr(10))}")
             return
+        if addr.family is Family.HOSTNAME:
+            # Listening addresses are resolved while parsing.
+            resolved = resolve_now(addr)
+            if resolved is None:
+                ctx.alert(f"'{args[0]}' : {invalid_address_message(addr).removesuffix(chr(10))}")
+                return
+            addr = resolved
         binds.append(BindConfig(addr=addr, loc=loc))
     nsock = sum(
         (b.addr.port_end - b.addr.port + 1) if b.addr.family in (Family.INET, Family.INET6) else 1
@@ -206,8 +235,11 @@ def parse_bind_line(ctx: Ctx, args: list[str]) -> None:
             return
         try:
             row.parse(proto, word, arg, nsock)
+            if word == "id":
+                _check_id_free(px.binds, proto)
         except ConfigError as err:
-            if word == "namespace":
+            if err.message.startswith("Cannot open namespace"):
+                # ha_alert()ed by the keyword parser, which then returns no message
                 ctx.diag.alert(err.message)
                 ctx.alert(f"{where} : error encountered while processing '{word}'.")
             else:
@@ -216,10 +248,15 @@ def parse_bind_line(ctx: Ctx, args: list[str]) -> None:
         if row.support is not Support.IMPLEMENTED:
             refused.append(row)
     for row in refused:
-        ctx.alert(
-            f"{where} : '{row.name}' is not implemented in herdsman yet ({row.planned_for}); "
-            "remove it or use haproxy."
-        )
+        if row.support is Support.PLANNED:
+            ctx.alert(
+                f"{where} : '{row.name}' is not implemented in herdsman yet ({row.planned_for}); "
+                "remove it or use haproxy."
+            )
+        else:
+            ctx.alert(
+                f"{where} : '{row.name}' is not supported by herdsman; remove it or use haproxy."
+            )
     for b in binds:
         opts = copy.deepcopy(proto)
         opts.addr = b.addr

@@ -8,9 +8,10 @@ import pwd
 from herdsman.config import known
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import Ctx, Keyword, Support, Table, parse_int
-from herdsman.config.units import UnitError, parse_time
+from herdsman.config.units import UnitError, c_strtol, parse_time
 
 _G = ("global",)
+MAX_THREADS = 64  # this build's MAX_THREADS (the 'nbthread' range)
 
 
 def _arg(args: list[str], i: int) -> str:
@@ -38,6 +39,14 @@ def kw_flag(field: str) -> object:
     return parser
 
 
+def kw_quiet(ctx: Ctx, args: list[str]) -> None:
+    """MODE_QUIET from here on: haproxy prints nothing more, alerts included."""
+    if _too_many(ctx, args, 0):
+        return
+    ctx.global_.quiet = True
+    ctx.diag.quiet = True
+
+
 def kw_master_worker(ctx: Ctx, args: list[str]) -> None:
     if _too_many(ctx, args, 1):
         return
@@ -58,13 +67,17 @@ def kw_maxconn(ctx: Ctx, args: list[str]) -> None:
 
 
 def kw_nbthread(ctx: Ctx, args: list[str]) -> None:
-    if _too_many(ctx, args, 1):
-        return
-    n = parse_int(_arg(args, 1))
-    if n < 1 or not _arg(args, 1).isdigit():
-        raise ConfigError(f"'{args[0]}' expects a positive numeric value.")
-    ctx.global_.nbthread = n
-    if n != 1:
+    """``cfg_parse_nbthread()`` (registered: errors are ``parsing [f:l] : <msg>``)."""
+    if len(args) > 2:
+        raise ConfigError(f"'{args[0]}' cannot handle unexpected argument '{args[2]}'.")
+    text = _arg(args, 1)
+    value, end = c_strtol(text)
+    if not text or end != len(text):
+        raise ConfigError(f"'{args[0]}' passed a missing or unparsable integer value in '{text}'")
+    if not 1 <= value <= MAX_THREADS:
+        raise ConfigError(f"'{args[0]}' value must be between 1 and {MAX_THREADS} (was {value})")
+    ctx.global_.nbthread = value
+    if value != 1:
         raise ConfigError(
             "'nbthread' above 1 is not implemented in herdsman yet (multi-core); "
             "use 'nbthread 1' or remove it."
@@ -194,14 +207,16 @@ def kw_uid(ctx: Ctx, args: list[str]) -> None:
     if _too_many(ctx, args, 1):
         return
     is_gid = args[0] == "gid"
-    if (g.gid if is_gid else g.uid) is not None:
+    # HAProxy tests "already set" against 0, so "uid 0" can be followed by another.
+    current = g.gid if is_gid else g.uid
+    if current:
         ctx.alert(
             f"{'group/gid' if is_gid else 'user/uid'} already specified. Continuing.", Err.ALERT
         )
         return
     if not _arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects an integer argument.")
-    if not args[1].isdigit():
+    if not args[1].isdigit() or not args[1].isascii():
         loc = ctx.loc
         what = "group" if is_gid else "user"
         ctx.diag.warning(
@@ -220,7 +235,7 @@ def kw_user(ctx: Ctx, args: list[str]) -> None:
     if _too_many(ctx, args, 1):
         return
     if args[0] == "user":
-        if g.uid is not None:
+        if g.uid:
             ctx.alert("user/uid already specified. Continuing.", Err.ALERT)
             return
         try:
@@ -229,8 +244,8 @@ def kw_user(ctx: Ctx, args: list[str]) -> None:
         except KeyError:
             raise ConfigError(f"cannot find user id for '{_arg(args, 1)}' (0:Success)") from None
     else:
-        if g.gid is not None:
-            ctx.alert("group/gid already specified. Continuing.", Err.ALERT)
+        if g.gid:
+            ctx.alert("gid/group was already specified. Continuing.", Err.ALERT)
             return
         try:
             g.gid = grp.getgrnam(_arg(args, 1)).gr_gid
@@ -280,7 +295,7 @@ def kw_setenv(ctx: Ctx, args: list[str]) -> None:
 def kw_time(field: str) -> object:
     def parser(ctx: Ctx, args: list[str]) -> None:
         if not _arg(args, 1):
-            raise ConfigError(f"'{args[0]}' expects <time> as argument.")
+            raise ConfigError(f"'{args[0]}' expects <time> as argument.\n")
         try:
             setattr(ctx.global_, field, parse_time(args[1]))
         except UnitError as err:
@@ -290,7 +305,7 @@ def kw_time(field: str) -> object:
                     "2147483647 ms or ~24.8 days)"
                 ) from None
             raise ConfigError(
-                f"unexpected character '{err.char}' in argument to <{args[0]}>."
+                f"unexpected character '{err.char}' in argument to <{args[0]}>.\n"
             ) from None
 
     return parser
@@ -308,6 +323,8 @@ def kw_experimental(ctx: Ctx, args: list[str]) -> None:
 
 
 def kw_pp2(ctx: Ctx, args: list[str]) -> None:
+    if len(args) > 1:
+        raise ConfigError(f"'{args[0]}' cannot handle unexpected argument '{args[1]}'.")
     ctx.global_.pp2_never_send_local = True
 
 
@@ -320,7 +337,7 @@ TABLE.extend(
     [
         _kw("daemon", kw_flag("daemon"), "run in the background (like -D)"),
         _kw("master-worker", kw_master_worker, "master-worker mode (like -W)"),
-        _kw("quiet", kw_flag("quiet"), "no messages at start-up (like -q)"),
+        _kw("quiet", kw_quiet, "no messages at start-up (like -q)"),
         _kw("zero-warning", kw_flag("zero_warning"), "refuse to start when a warning was emitted"),
         _kw("maxconn", kw_maxconn, "process-wide connection limit (listeners pause beyond it)"),
         _kw("nbthread", kw_nbthread, "only 1 (multi-core is planned)"),

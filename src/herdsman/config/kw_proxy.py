@@ -8,12 +8,11 @@ name instead of being reported as unknown.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from herdsman.config import known
-from herdsman.config.diag import ConfigError, Err, Location
+from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
+    BrokenFile,
     Ctx,
     Keyword,
     Support,
@@ -21,11 +20,9 @@ from herdsman.config.keywords import (
     best_match,
     parse_int,
 )
-from herdsman.config.model import Balance, Cap, HashMethod, Mode, ProxyConfig, Timeouts, UseBackend
+from herdsman.config.model import Balance, Cap, HashMethod, Mode, Timeouts, UseBackend
+from herdsman.config.sections import proxy_type_str
 from herdsman.config.units import proxy_time_arg
-
-if TYPE_CHECKING:
-    from herdsman.config.parser import ConfigParser
 
 DEF_FE_LS_BE = ("defaults", "frontend", "listen", "backend")
 DEF_LS_BE = ("defaults", "listen", "backend")
@@ -33,87 +30,6 @@ DEF_FE_LS = ("defaults", "frontend", "listen")
 FE_LS = ("frontend", "listen")
 LS_BE = ("listen", "backend")
 FE_LS_BE = ("frontend", "listen", "backend")
-
-_TYPE_WORD = {"frontend": "frontend", "backend": "backend", "listen": "proxy", "defaults": "proxy"}
-
-
-def proxy_type_str(px: ProxyConfig) -> str:
-    """``proxy_type_str()``: the word HAProxy uses for a section in messages."""
-    return _TYPE_WORD[px.kind]
-
-
-def _invalid_char(name: str) -> str | None:
-    """``invalid_char()``: proxy/server names allow ``[A-Za-z0-9_:.-]``."""
-    for ch in name:
-        if not (ch.isascii() and (ch.isalnum() or ch in "_:.-")):
-            return ch
-    return None
-
-
-def start_proxy(parser: ConfigParser, loc: Location, args: list[str]) -> ProxyConfig | None:
-    """A section header: ``listen|frontend|backend <name> [from <defaults>]`` or ``defaults``."""
-    kind = args[0]
-    diag = parser.diag
-    cfg = parser.config
-    args = args + ["", "", "", ""]
-    if kind != "defaults":
-        if not args[1]:
-            diag.alert(f"{loc.parsing}'{kind}' expects an <id> argument", Err.ALERT | Err.ABORT)
-            return None
-        bad = _invalid_char(args[1])
-        if bad is not None:
-            diag.alert(
-                f"{loc.parsing}character '{bad}' is not permitted in '{kind}' name '{args[1]}'."
-            )
-        cap = Cap.FE if kind == "frontend" else Cap.BE if kind == "backend" else Cap.LISTEN
-        for other in cfg.proxies:
-            clash = (cap & Cap.FE and other.cap & Cap.FE) or (cap & Cap.BE and other.cap & Cap.BE)
-            if other.name == args[1] and clash:
-                diag.alert(
-                    f"Parsing [{loc.file}:{loc.line}]: {_cap_str(cap)} '{args[1]}' has the same name "
-                    f"as {proxy_type_str(other)} '{other.name}' declared at {other.loc.file}:{other.loc.line}."
-                )
-        # "<kind> <name> [from <defaults>]": anything else is refused, and the
-        # lines that follow find no current proxy (as in cfg_parse_listen()).
-        bad_header = bool(args[2]) and (not args[3] or args[2] != "from")
-        if not bad_header and args[4]:
-            diag.alert(f"{loc.parsing}'{kind}' cannot handle unexpected argument '{args[4]}'.")
-            bad_header = True
-        if bad_header:
-            if cap & Cap.FE:
-                diag.alert(f"{loc.parsing}please use the 'bind' keyword for listening addresses.")
-            return None
-    name = args[1]
-    arg = 2
-    if kind == "defaults" and args[1] == "from" and args[2] and not args[3]:
-        arg, name = 1, ""
-    defaults = parser.last_defaults
-    if args[arg] == "from":
-        target = cfg.defaults.get(args[arg + 1])
-        if target is None or not args[arg + 1]:
-            diag.alert(
-                f"{loc.parsing}defaults section '{args[arg + 1]}' not found for {kind} '{name}'.",
-                Err.ALERT | Err.ABORT,
-            )
-            return None
-        defaults = target
-    px = parser.new_proxy(name, kind, loc, defaults)
-    px.from_defaults = defaults.name if args[arg] == "from" else None
-    if kind == "defaults":
-        parser.last_defaults = px
-        cfg.defaults[name] = px
-    else:
-        cfg.proxies.append(px)
-    return px
-
-
-def _cap_str(cap: Cap) -> str:
-    """``proxy_cap_str()``."""
-    if cap & Cap.DEF:
-        return "defaults"
-    if cap & Cap.LISTEN == Cap.LISTEN:
-        return "listen"
-    return "frontend" if cap & Cap.FE else "backend"
 
 
 def warn_if_not_cap(ctx: Ctx, cap: Cap, what: str, hint: str = "") -> bool:
@@ -159,10 +75,6 @@ def kw_mode(ctx: Ctx, args: list[str]) -> None:
         raise ConfigError(
             "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead."
         )
-    elif word == "log":
-        raise ConfigError(
-            "'mode log' is only valid in 'log-forward' sections, not supported by herdsman."
-        )
     else:
         raise ConfigError(f"unknown proxy mode '{word}'.")
 
@@ -194,13 +106,24 @@ def kw_id(ctx: Ctx, args: list[str]) -> None:
 
 
 def kw_description(ctx: Ctx, args: list[str]) -> None:
+    loc = ctx.loc
     if ctx.px.cap & Cap.DEF:
-        ctx.alert(f"'{args[0]}' not allowed in 'defaults' section.")
+        ctx.diag.alert(
+            f"parsing [{loc.file}:{loc.line}]: '{args[0]}' not allowed in 'defaults' section."
+        )
         return
     if len(args) < 2:
-        ctx.alert(f"'{args[0]}' expects a string argument.")
-        return
+        ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects a string argument.")
+        raise BrokenFile  # sic: 2.6 returns -1 here
     ctx.px.description = " ".join(args[1:])
+
+
+def kw_monitor_net(ctx: Ctx, args: list[str]) -> None:
+    arg = args[1] if len(args) > 1 else ""
+    raise ConfigError(
+        f"'{args[0]}' doesn't exist anymore. Please use 'http-request return status 200 if "
+        f"{{ src {arg} }}' instead."
+    )
 
 
 def kw_disabled(ctx: Ctx, args: list[str]) -> None:
@@ -271,6 +194,13 @@ def kw_balance(ctx: Ctx, args: list[str]) -> None:
     except ConfigError as err:
         raise ConfigError(f"{args[0]} {err.message}") from None
     ctx.px.balance.loc = ctx.loc
+    if ctx.px.balance.algo in ("rdp-cookie", "hash"):
+        # Both read the request's content: uri, url_param and hdr() need HTTP
+        # mode, and in TCP mode fall back to roundrobin as in HAProxy.
+        raise ConfigError(
+            f"'balance {ctx.px.balance.algo}' is not implemented in herdsman yet (content "
+            "inspection); use another algorithm or haproxy."
+        )
 
 
 def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
@@ -363,13 +293,16 @@ def kw_timeout(ctx: Ctx, args: list[str]) -> None:
             f"'timeout {name}' will be ignored because {proxy_type_str(px)} '{px.name}' "
             f"has no {side} capability"
         )
-    elif ("timeout " + name) in px.keywords:
-        warn = f"overwriting 'timeout {name}' which was already specified"
+    elif ctx.defaults is not None and ctx.defaults is not px:
+        # HAProxy compares with the defaults' value, not with an earlier line:
+        # setting the inherited value again, or twice the same, says nothing.
+        inherited = getattr(ctx.defaults.timeouts, field) or 0
+        if (getattr(px.timeouts, field) or 0) != inherited:
+            warn = f"overwriting 'timeout {name}' which was already specified"
     if len(args) > 2:
         raise ConfigError(
             f"'timeout {name}' : unexpected extra argument '{args[2]}' after value '{args[1]}'."
         )
-    px.keywords["timeout " + name] = ctx.loc
     setattr(px.timeouts, field, value)
     if warn:
         raise ConfigError(warn, Err.WARN)
@@ -423,6 +356,7 @@ TABLE.extend(
         _kw("mode", kw_mode, DEF_FE_LS_BE, "`tcp` (default). `http` is planned (HTTP mode)."),
         _kw("id", kw_id, FE_LS_BE, "numeric proxy id"),
         _kw("description", kw_description, FE_LS_BE, "free text"),
+        _kw("monitor-net", kw_monitor_net, DEF_FE_LS, "removed from HAProxy (error)"),
         _kw("disabled", kw_disabled, DEF_FE_LS_BE, "do not start this proxy"),
         _kw("enabled", kw_disabled, DEF_FE_LS_BE, "cancel an inherited `disabled`"),
         _kw(
@@ -510,7 +444,6 @@ for _row in known.proxy_keywords():
 
 __all__ = [
     "TABLE",
-    "start_proxy",
     "proxy_type_str",
     "warn_if_not_cap",
     "too_many_args",

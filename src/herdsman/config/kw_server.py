@@ -367,8 +367,18 @@ _ROWS: list[SrvKw] = [
     SrvKw("maxconn", _int("maxconn"), support=_P, planned_for=LIMITS),
     SrvKw("minconn", _int("minconn"), support=_P, planned_for=LIMITS),
     SrvKw("maxqueue", _int("maxqueue"), support=_P, planned_for=LIMITS),
-    SrvKw("cookie", _str("cookie", "<value>"), support=_P, planned_for=HTTP),
-    SrvKw("redir", _str("redir", "<prefix>"), support=_P, planned_for=HTTP),
+    # HTTP-only: in TCP mode (herdsman's only mode) HAProxy ignores a cookie with
+    # a warning and refuses a redirect prefix, both after parsing.
+    SrvKw(
+        "cookie",
+        _str("cookie", "<value>"),
+        doc="ignored with HAProxy's warning in TCP mode (HTTP mode is planned)",
+    ),
+    SrvKw(
+        "redir",
+        _str("redir", "<prefix>"),
+        doc="refused with HAProxy's error in TCP mode (HTTP mode is planned)",
+    ),
     SrvKw("proto", _str("proto", "a protocol name"), support=_P, planned_for=HTTP),
     SrvKw("ws", _str("ws", "'auto', 'h1' or 'h2'"), support=_P, planned_for=HTTP),
     SrvKw("pool-max-conn", p_pool_max_conn, support=_P, planned_for=HTTP),
@@ -390,7 +400,7 @@ for _name, _n in (
     ("log-proto", 1), ("check-proto", 1), ("ssl", 0), ("no-ssl", 0), ("check-ssl", 0),
     ("no-check-ssl", 0), ("check-sni", 1), ("check-alpn", 1), ("sni", 1), ("alpn", 1),
     ("npn", 1), ("ca-file", 1), ("crl-file", 1), ("crt", 1), ("ciphers", 1),
-    ("ciphersuites", 1), ("verify", 1), ("verifyhost", 1), ("no-verifyhost", 0),
+    ("ciphersuites", 1), ("verify", 1), ("verifyhost", 1),
     ("ssl-min-ver", 1), ("ssl-max-ver", 1), ("ssl-reuse", 0), ("no-ssl-reuse", 0),
     ("tls-tickets", 0), ("no-tls-tickets", 0), ("allow-0rtt", 0), ("force-sslv3", 0),
     ("force-tlsv10", 0), ("force-tlsv11", 0), ("force-tlsv12", 0), ("force-tlsv13", 0),
@@ -413,7 +423,7 @@ def _invalid(name: str, allowed: str) -> str | None:
     return None
 
 
-def parse_server_line(ctx: Ctx, args: list[str], defaults: ProxyConfig) -> None:
+def parse_server_line(ctx: Ctx, args: list[str]) -> None:
     """One ``server``/``default-server``/``server-template`` line."""
     kind = args[0]
     px = ctx.px
@@ -451,10 +461,14 @@ def parse_server_line(ctx: Ctx, args: list[str], defaults: ProxyConfig) -> None:
                 return
             bad = _invalid(a[1], "._:-")
             what = "name"
-        if bad is not None or not a[1]:
-            ctx.diag.alert(
-                f"{loc.at}character '{bad or ''}' is not permitted in {kind} {what} '{a[1]}'."
-            )
+        if not a[1]:
+            # The offending character is the terminating NUL, which cuts 2.6's
+            # message right there, its newline included; Diagnostics always
+            # ends a message with one, so only that newline differs.
+            ctx.diag.alert(f"{loc.at}character '")
+            return
+        if bad is not None:
+            ctx.diag.alert(f"{loc.at}character '{bad}' is not permitted in {kind} {what} '{a[1]}'.")
             return
         cur = 2
         if is_tmpl:
@@ -525,15 +539,24 @@ def parse_server_line(ctx: Ctx, args: list[str], defaults: ProxyConfig) -> None:
         srv.keywords[word] = loc
         if row.support is not Support.IMPLEMENTED:
             refused.append(row)
+    # _srv_parse_finalize() comes first: when it fails, haproxy's message is
+    # all there is to say about the line.
+    if not is_default:
+        if srv.check and srv.track:
+            ctx.diag.alert(f"{prefix}unable to enable checks and tracking at the same time!")
+            return
+        if srv.agent_check and not srv.agent_port:
+            ctx.diag.alert(
+                f"{prefix}server {srv.name or '(null)'} does not have agent port. Agent check "
+                "has been disabled."
+            )
+            return
     for row in refused:
         ctx.diag.alert(
             f"{prefix}'{row.name}' is not implemented in herdsman yet ({row.planned_for}); "
             "remove it or use haproxy."
         )
     if is_default or refused:
-        return
-    if srv.check and srv.track:
-        ctx.diag.alert(f"{prefix}unable to enable checks and tracking at the same time!")
         return
     if is_tmpl:
         for n in range(low, high + 1):

@@ -1,9 +1,20 @@
 """``option <name>`` keywords (``cfg_opts[]``, ``cfg_opts2[]`` and the special cases
-of ``cfg_parse_listen()``).
+of ``cfg_parse_listen()``), in HAProxy 2.6's order of checks:
 
-Each option says which capability it needs (HAProxy warns and ignores it in a
-section without it), whether herdsman implements it, and for planned ones the
-feature that will. ``no option X`` / ``default option X`` are handled here.
+1. the boolean options of ``cfg_opts``/``cfg_opts2`` take no argument, warn and
+   are ignored in a section without the capability they need, and accept the
+   ``no`` and ``default`` modifiers -- but readcfgfile() shifts the words of a
+   ``default`` line leaving the last one duplicated, so ``default option X``
+   always fails with "cannot handle unexpected argument 'X'" (2.6.12 does that);
+2. ``forceclose``, ``http-tunnel`` and ``http_proxy`` are refused with their
+   own texts; the HTTP connection modes and ``redispatch`` accept ``no``;
+3. every other option refuses ``no``/``default``, then is parsed (``tcpka``,
+   the check options...), or is unknown, with a suggestion taken from
+   HAProxy's candidate list (``known.OPTION_CANDIDATES``).
+
+Each option also says whether herdsman implements it; a planned or
+unsupported one is refused once HAProxy's own checks passed, except when it
+is being turned off (``no option X``), which is what herdsman does anyway.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from dataclasses import dataclass
 
 from herdsman.config.diag import ConfigError
 from herdsman.config.keywords import Ctx, Keyword, Support, best_match, parse_int
+from herdsman.config.known import OPTION_CANDIDATES
 from herdsman.config.model import Cap
 
 _FE, _BE, _FEBE = Cap.FE, Cap.BE, Cap.FE | Cap.BE
@@ -30,8 +42,9 @@ _I, _P, _U = Support.IMPLEMENTED, Support.PLANNED, Support.UNSUPPORTED
 LOGS = "traffic logs (runtime API, stats and logs)"
 HTTP = "HTTP mode"
 LIMITS = "connection limits and queues"
+PROTO = "protocol checks"
 
-# Simple boolean options: name -> (cap, support, planned_for, doc)
+# cfg_opts[] then cfg_opts2[]: boolean options.
 SIMPLE: dict[str, Opt] = {
     o.name: o
     for o in [
@@ -77,31 +90,38 @@ SIMPLE: dict[str, Opt] = {
         Opt("h1-case-adjust-bogus-client", _FE, _P, HTTP),
         Opt("h1-case-adjust-bogus-server", _BE, _P, HTTP),
         Opt("disable-h2-upgrade", _FE, _P, HTTP),
-        Opt("http-keep-alive", _FEBE, _P, HTTP),
-        Opt("http-server-close", _FEBE, _P, HTTP),
-        Opt("httpclose", _FEBE, _P, HTTP),
-        Opt("tcpka", _FEBE, _I, doc="TCP keep-alive on both sides"),
     ]
 }
 
-# Options with arguments or special handling, and planned check types.
+# The HTTP connection modes: exclusive, "no" only cancels the current one.
+HTTP_MODES: dict[str, Opt] = {
+    o.name: o
+    for o in [
+        Opt("httpclose", _FEBE, _P, HTTP),
+        Opt("http-server-close", _FEBE, _P, HTTP),
+        Opt("http-keep-alive", _FEBE, _P, HTTP),
+    ]
+}
+
+# Options with arguments or special handling.
 OTHER: dict[str, Opt] = {
     o.name: o
     for o in [
         Opt("redispatch", _BE, _I, doc="`option redispatch [<interval>]`: retry on another server"),
+        Opt("tcpka", _FEBE, _I, doc="TCP keep-alive on both sides"),
         Opt("tcplog", _FE, _P, LOGS),
         Opt("httplog", _FE, _P, LOGS),
         Opt("httpslog", _FE, _P, LOGS),
         Opt("forwardfor", _FEBE, _P, HTTP),
         Opt("originalto", _FEBE, _P, HTTP),
         Opt("http-restrict-req-hdr-names", _FEBE, _P, HTTP),
-        Opt("redis-check", _BE, _P, "protocol checks"),
-        Opt("mysql-check", _BE, _P, "protocol checks"),
-        Opt("pgsql-check", _BE, _P, "protocol checks"),
-        Opt("smtpchk", _BE, _P, "protocol checks"),
-        Opt("ldap-check", _BE, _P, "protocol checks"),
-        Opt("ssl-hello-chk", _BE, _P, "protocol checks"),
-        Opt("spop-check", _BE, _P, "protocol checks"),
+        Opt("redis-check", _BE, _P, PROTO),
+        Opt("mysql-check", _BE, _P, PROTO),
+        Opt("pgsql-check", _BE, _P, PROTO),
+        Opt("smtpchk", _BE, _P, PROTO),
+        Opt("ldap-check", _BE, _P, PROTO),
+        Opt("ssl-hello-chk", _BE, _P, PROTO),
+        Opt("spop-check", _BE, _P, PROTO),
         Opt("external-check", _BE, _P, "external checks"),
         Opt("httpchk", _BE, _I, doc="HTTP health checks (see http-check)"),
         Opt("tcp-check", _BE, _I, doc="scripted health checks (see tcp-check)"),
@@ -137,43 +157,75 @@ def _not_cap(ctx: Ctx, opt: Opt) -> bool:
     return warn_if_not_cap(ctx, opt.cap, opt.name)
 
 
+def _too_many(args: list[str]) -> ConfigError | None:
+    """``alertif_too_many_args_idx(0, 1)``: ``option <name>`` takes nothing more."""
+    if len(args) > 2 and args[2]:
+        return ConfigError(f"'{args[0]} {args[1]}' cannot handle unexpected argument '{args[2]}'.")
+    return None
+
+
 def parse_option(ctx: Ctx, args: list[str]) -> None:
+    """``option ...`` with ``ctx.modifier`` set by a ``no``/``default`` prefix."""
     loc = ctx.loc
     px = ctx.px
+    kwm = ctx.modifier
     name = args[1] if len(args) > 1 else ""
     if not name:
         ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects an option name.")
         return
     if name in SIMPLE:
         opt = SIMPLE[name]
-        if len(args) > 2:
-            raise ConfigError(f"'{args[0]} {name}' cannot handle unexpected argument '{args[2]}'.")
+        err = _too_many(args)
+        if err is not None:
+            raise err
         if _not_cap(ctx, opt):
             return
         _set(ctx, name)
-        if opt.support is not Support.IMPLEMENTED and ctx.modifier != "no":
+        if opt.support is not Support.IMPLEMENTED and kwm != "no":
             raise _refuse(opt)
         return
-    if name in REMOVED:
+    if name == "forceclose" or name == "http-tunnel":
         ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: {REMOVED[name]}")
         return
+    if name in HTTP_MODES:
+        err = _too_many(args)
+        if err is not None:
+            raise err
+        if kwm != "default":
+            _set(ctx, name)
+            if kwm != "no":
+                raise _refuse(HTTP_MODES[name])
+            return
     if name == "redispatch":
         if _not_cap(ctx, OTHER[name]):
             return
-        if ctx.modifier == "no":
+        if kwm == "no":
             px.redispatch = None
             px.options["redispatch"] = False
-        elif ctx.modifier == "default":
+        elif kwm == "default":
             px.redispatch = None
             px.options.pop("redispatch", None)
         else:
-            px.redispatch = parse_int(args[2]) if len(args) > 2 else -1
+            px.redispatch = parse_int(args[2]) if len(args) > 2 and args[2] else -1
             px.options["redispatch"] = True
         return
-    if ctx.modifier:
+    if name == "http_proxy":
+        ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: {REMOVED[name]}")
+        return
+    if kwm:
         ctx.diag.alert(
             f"parsing [{loc.file}:{loc.line}]: negation/default is not supported for option '{name}'."
         )
+        return
+    if name == "tcpka":
+        # The same flags as clitcpka/srvtcpka, for the sides the section has.
+        err = _too_many(args)
+        if err is not None:
+            raise err
+        if px.cap & Cap.FE:
+            px.options["clitcpka"] = True
+        if px.cap & Cap.BE:
+            px.options["srvtcpka"] = True
         return
     if name in ("httpchk", "tcp-check"):
         from herdsman.config import checks
@@ -187,7 +239,7 @@ def parse_option(ctx: Ctx, args: list[str]) -> None:
         if _not_cap(ctx, opt):
             return
         raise _refuse(opt)
-    best = best_match(name, list(SIMPLE) + list(OTHER))
+    best = best_match(name, OPTION_CANDIDATES)
     if best:
         raise ConfigError(f"unknown option '{name}'; did you mean '{best}' maybe ?")
     raise ConfigError(f"unknown option '{name}'.")
@@ -205,7 +257,7 @@ def _set(ctx: Ctx, name: str) -> None:
 def option_rows() -> list[Keyword]:
     """Rows for docs/configuration.md."""
     rows = []
-    for opt in list(SIMPLE.values()) + list(OTHER.values()):
+    for opt in [*SIMPLE.values(), *HTTP_MODES.values(), *OTHER.values()]:
         rows.append(
             Keyword(
                 f"option {opt.name}",
@@ -226,3 +278,8 @@ def option_rows() -> list[Keyword]:
             )
         )
     return rows
+
+
+def all_options() -> dict[str, Opt]:
+    """Every option herdsman knows, by name (tests iterate over it)."""
+    return {**SIMPLE, **HTTP_MODES, **OTHER}

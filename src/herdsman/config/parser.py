@@ -2,10 +2,23 @@
 
 This is ``readcfgfile()`` + ``cfg_parse_global()`` + ``cfg_parse_listen()``
 reduced to tables: the lexer (``config/lexer.py``) yields active lines with
-their location, this module tracks the current section, applies the ``no`` /
-``default`` modifiers and hands each line to the keyword's parser. Errors are
+their location, this module applies the ``no`` / ``default`` modifiers, tracks
+the current section and hands each line to the keyword's parser. Errors are
 collected in ``Diagnostics``; parsing goes on after an error, as HAProxy does,
 so one run reports every mistake.
+
+How reading ends, as ``haproxy.c`` decides it after each file:
+
+* a missing file: ``Cannot open configuration file/directory ...`` and nothing else;
+* an error flagged ``ERR_ABORT`` (a section without a name, an unknown
+  ``from`` target, ``.alert``...): the file is abandoned, ``Error(s) found in
+  configuration file : <f>`` is printed and haproxy exits, without the final
+  "Fatal errors found" line and without reading the next files;
+* a keyword parser that "returned -1" (see ``BrokenFile``): ``Could not open
+  configuration file <f> : Success``, and exit;
+* otherwise a fatal error in a file adds ``Error(s) found in configuration
+  file`` after it, and once every file was read ``Fatal errors found in
+  configuration.`` ends the run before the post-parse checks.
 """
 
 from __future__ import annotations
@@ -14,19 +27,27 @@ import copy
 import os
 from collections.abc import Iterable, MutableMapping
 
-from herdsman.config import kw_bind, kw_global, kw_proxy, kw_server
+from herdsman.config import known, kw_bind, kw_global, kw_proxy, kw_server
 from herdsman.config.diag import ConfigError, Diagnostics, Err, Location
 from herdsman.config.keywords import (
     CAP_OF,
     SECTIONS_PROXY,
+    BrokenFile,
     Ctx,
     Keyword,
     Support,
     best_match,
     refuse,
 )
-from herdsman.config.lexer import ConfigFilesError, Line, config_files, read_config
+from herdsman.config.lexer import (
+    SECTION_KEYWORDS,
+    ConfigFilesError,
+    Line,
+    config_files,
+    read_config,
+)
 from herdsman.config.model import Cap, Config, ProxyConfig
+from herdsman.config.sections import DefaultsRefs, builtin_defaults, start_section
 
 # HAProxy sections herdsman does not implement: the whole section is refused
 # at its first line and its body skipped.
@@ -41,8 +62,9 @@ OTHER_SECTIONS = {
     "cache": "HTTP caching",
     "log-forward": "syslog forwarding",
     "fcgi-app": "FastCGI applications",
-    "dynamic-update": "51Degrees device detection",
+    "namespace_list": "network namespace lists",
 }
+assert set(OTHER_SECTIONS) | {"global", *SECTIONS_PROXY} == SECTION_KEYWORDS
 
 # Keywords that may follow "no" / "default" (readcfgfile()).
 MODIFIABLE = {
@@ -54,6 +76,25 @@ MODIFIABLE = {
     "insecure-fork-wanted",
     "numa-cpu-mapping",
 }
+
+
+def apply_modifier(args: list[str]) -> tuple[str, list[str]]:
+    """readcfgfile()'s ``no``/``default`` prefix: (modifier, the words the section sees).
+
+    Both shift the words left up to the first empty one. ``no`` leaves an
+    empty word behind; ``default`` leaves the last word where it was, so
+    ``default option tcpka`` reaches the option parser as ``option tcpka tcpka``.
+    """
+    if args[0] not in ("no", "default"):
+        return "", args
+    end = next((i for i in range(1, len(args)) if not args[i]), len(args))
+    if args[0] == "no":
+        shifted = args[1:end] + [""] + args[end + 1 :]
+    else:
+        shifted = args[1:end] + args[end - 1 : end] + args[end + 1 :] if end > 1 else args
+    while len(shifted) > 1 and not shifted[-1]:
+        shifted.pop()
+    return args[0], shifted
 
 
 class ConfigParser:
@@ -70,15 +111,23 @@ class ConfigParser:
         self.config = Config()
         self.section: str | None = None
         self.proxy: ProxyConfig | None = None
-        # The defaults a new proxy copies: the last anonymous/named defaults
+        # The defaults a new proxy copies (``last_defproxy``): the last defaults
         # section read so far, or HAProxy's built-in defaults.
-        self.last_defaults = ProxyConfig(name="", kind="defaults", cap=Cap.DEF | Cap.LISTEN)
+        self.last_defaults = builtin_defaults()
+        self.all_defaults: list[ProxyConfig] = []  # every defaults section, in order
+        self.defaults_refs = DefaultsRefs()
+        self.curr_defaults: ProxyConfig | None = None  # ``curr_defproxy``
         self.skipping = False  # inside a refused section
+        self.broken = False  # a keyword "returned -1" (BrokenFile)
+        self.aborted = False  # reading stopped on ERR_ABORT or BrokenFile
 
     # -- input -----------------------------------------------------------------
 
     def feed_paths(self, paths: Iterable[str]) -> bool:
-        """Read every file (directories expanded); False if a file is missing."""
+        """Read every file (directories expanded); False when haproxy would exit at once.
+
+        After False the alerts are already out, and nothing more is printed.
+        """
         try:
             files = config_files(list(paths))
         except ConfigFilesError as exc:
@@ -89,43 +138,50 @@ class ConfigParser:
                 with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
                     text = f.read()
             except OSError as exc:
-                self.diag.alert(f"Cannot open configuration file {path} : {exc.strerror}")
+                self.diag.alert(f"Could not open configuration file {path} : {exc.strerror}")
                 return False
             if not self.feed_text(text, path):
                 return False
         return True
 
     def feed_text(self, text: str, filename: str) -> bool:
-        """Parse one file's text. False when an error must stop reading (ERR_ABORT)."""
+        """Parse one file's text. False when reading must stop (ERR_ABORT, BrokenFile)."""
         before = self.diag.flags
         self.diag.flags = Err.NONE
         self.config.files.append(filename)
         for line in read_config(text, filename, self.env, self.diag):
             self.line(line)
-            if self.diag.flags & Err.ABORT:
+            if self.broken:
+                self.diag.flags |= Err.ABORT
                 break
         file_flags = self.diag.flags
         self.diag.flags |= before
+        if self.broken:
+            self.diag.alert(f"Could not open configuration file {filename} : Success")
+            self.aborted = True
+            return False
         if file_flags & (Err.FATAL | Err.ABORT):
             self.diag.alert(f"Error(s) found in configuration file : {filename}")
-        return not file_flags & Err.ABORT
+        if file_flags & Err.ABORT:
+            self.aborted = True
+            return False
+        return True
 
     # -- lines -----------------------------------------------------------------
 
     def line(self, line: Line) -> None:
-        args = list(line.args)
         loc = line.loc
-        modifier = ""
-        if args[0] in ("no", "default") and len(args) > 1:
-            modifier = args.pop(0)
-            if args[0] not in MODIFIABLE:
-                self.diag.alert(
-                    f"parsing [{loc.file}:{loc.line}]: negation/default currently supported "
-                    "only for options, log, busy-polling, set-dumpable, strict-limits, "
-                    "insecure-fork-wanted and numa-cpu-mapping."
-                )
-                return
+        modifier, args = apply_modifier(list(line.args))
         word = args[0]
+        if self.skipping and word not in SECTION_KEYWORDS:
+            return
+        if modifier and word not in MODIFIABLE:
+            # readcfgfile() complains, then hands the line over all the same.
+            self.diag.alert(
+                f"parsing [{loc.file}:{loc.line}]: negation/default currently supported "
+                "only for options, log, busy-polling, set-dumpable, strict-limits, "
+                "insecure-fork-wanted and numa-cpu-mapping."
+            )
         if word == "global" or word in SECTIONS_PROXY:
             self._start_section(loc, args)
             return
@@ -137,8 +193,6 @@ class ConfigParser:
                 "by herdsman; remove it or use haproxy."
             )
             return
-        if self.skipping:
-            return
         if self.section is None:
             self.diag.alert(
                 f"parsing [{loc.file}:{loc.line}]: unknown keyword '{word}' out of section."
@@ -146,13 +200,14 @@ class ConfigParser:
             return
         ctx = Ctx(self.diag, loc, self.config, self.section, self.proxy, self.env)
         ctx.modifier = modifier
-        if self.section == "global":
-            if word.startswith("tune."):
-                ctx.alert(f"'{word}' is not supported by herdsman; remove it or use haproxy.")
-                return
-            self._dispatch(ctx, args, kw_global.TABLE.rows, "global")
-        else:
-            self._proxy_line(ctx, args)
+        ctx.defaults = self.curr_defaults
+        try:
+            if self.section == "global":
+                self._global_line(ctx, args)
+            else:
+                self._proxy_line(ctx, args)
+        except BrokenFile:
+            self.broken = True
 
     def _start_section(self, loc: Location, args: list[str]) -> None:
         self.skipping = False
@@ -160,9 +215,24 @@ class ConfigParser:
         self.section = word
         if word == "global":
             self.proxy = None
+            if len(args) > 1:
+                self.diag.alert(
+                    f"{loc.parsing}'global' cannot handle unexpected argument '{args[1]}'."
+                )
             return
-        px = kw_proxy.start_proxy(self, loc, args)
-        self.proxy = px
+        self.proxy = start_section(self, loc, args)
+
+    def _global_line(self, ctx: Ctx, args: list[str]) -> None:
+        word = args[0]
+        if word in known.REMOVED_GLOBAL:
+            ctx.diag.alert(
+                f"parsing [{ctx.loc.file}:{ctx.loc.line}]: {known.REMOVED_GLOBAL[word] % word}"
+            )
+            return
+        if word in known.TUNE:
+            ctx.alert(f"'{word}' is not supported by herdsman; remove it or use haproxy.")
+            return
+        self._dispatch(ctx, args, kw_global.TABLE.rows, known.GLOBAL_CANDIDATES)
 
     def _proxy_line(self, ctx: Ctx, args: list[str]) -> None:
         if self.proxy is None:
@@ -171,21 +241,29 @@ class ConfigParser:
         word = args[0]
         self.proxy.keywords.setdefault(word, ctx.loc)
         if word in ("server", "default-server", "server-template"):
-            kw_server.parse_server_line(ctx, args, self.last_defaults)
+            kw_server.parse_server_line(ctx, args)
             return
         if word == "bind":
             kw_bind.parse_bind_line(ctx, args)
             return
-        self._dispatch(ctx, args, kw_proxy.TABLE.rows, self.section or "")
+        if word in known.REMOVED_PROXY:
+            text = known.REMOVED_PROXY[word] % word
+            if word in known.REMOVED_PROXY_TIGHT:
+                ctx.diag.alert(f"parsing [{ctx.loc.file}:{ctx.loc.line}]: {text}")
+            else:
+                ctx.alert(text)
+            return
+        self._dispatch(ctx, args, kw_proxy.TABLE.rows, known.LISTEN_CANDIDATES)
 
-    def _dispatch(self, ctx: Ctx, args: list[str], rows: dict[str, Keyword], section: str) -> None:
+    def _dispatch(
+        self, ctx: Ctx, args: list[str], rows: dict[str, Keyword], candidates: Iterable[str]
+    ) -> None:
         word = args[0]
         kw = rows.get(word)
         if kw is None:
-            candidates = [k.split()[0] for k, v in rows.items() if section in v.sections]
-            best = best_match(word, dict.fromkeys(candidates))
+            best = best_match(word, candidates)
             hint = f"; did you mean '{best}' maybe ?" if best else ""
-            ctx.alert(f"unknown keyword '{word}' in '{section}' section{hint}")
+            ctx.alert(f"unknown keyword '{word}' in '{ctx.section}' section{hint}")
             return
         if kw.parser is None:
             ctx.diag.report(ctx.loc.parsing, refuse(kw))
@@ -217,21 +295,28 @@ class ConfigParser:
 
 
 def parse(
-    paths: Iterable[str], diag: Diagnostics, env: MutableMapping[str, str] | None = None
+    paths: Iterable[str],
+    diag: Diagnostics,
+    env: MutableMapping[str, str] | None = None,
+    dont_fail_resolve: bool = False,
 ) -> Config | None:
     """Read and validate a configuration as ``haproxy -c`` does.
 
-    Returns the model, or None when a fatal error was reported (the caller
-    prints nothing more: ``diag`` already holds HAProxy's closing lines).
+    Returns the model, or None after a fatal error; ``diag`` then holds every
+    message haproxy would print, its closing lines included. ``env`` (default
+    ``os.environ``) serves ``${VAR}`` and receives ``setenv`` and
+    ``HAPROXY_CFGFILES``. ``dont_fail_resolve`` is ``-dr``.
     """
     from herdsman.config.validate import validate
 
     parser = ConfigParser(diag, env)
-    ok = parser.feed_paths(paths)
-    if not ok or diag.fatal:
+    if not parser.feed_paths(paths):
+        return None
+    if diag.fatal:
         diag.alert("Fatal errors found in configuration.")
         return None
-    return validate(parser.config, diag)
+    parser.env["HAPROXY_CFGFILES"] = ";".join(parser.config.files)
+    return validate(parser.config, diag, dont_fail_resolve)
 
 
 def parse_text(
@@ -240,15 +325,16 @@ def parse_text(
     filename: str = "haproxy.cfg",
     env: MutableMapping[str, str] | None = None,
 ) -> Config | None:
-    """Like ``parse`` for an in-memory configuration (tests, embedding)."""
+    """Like ``parse`` for an in-memory configuration (tests, embedding); ``env`` defaults to {}."""
     from herdsman.config.validate import validate
 
     parser = ConfigParser(diag, {} if env is None else env)
-    parser.feed_text(text, filename)
+    if not parser.feed_text(text, filename):
+        return None
     if diag.fatal:
         diag.alert("Fatal errors found in configuration.")
         return None
     return validate(parser.config, diag)
 
 
-__all__ = ["ConfigParser", "parse", "parse_text", "Cap"]
+__all__ = ["ConfigParser", "apply_modifier", "parse", "parse_text", "Cap"]

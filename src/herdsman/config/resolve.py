@@ -3,7 +3,8 @@
 Hostnames on ``server`` lines are kept while parsing and resolved here, after
 the whole configuration was read, by trying the server's ``init-addr`` methods
 in order (default ``last,libc``). A server whose resolution ends on ``none``
-starts in maintenance (RMAINT, "MAINT (resolution)").
+starts in maintenance (RMAINT, "MAINT (resolution)"). Servers of disabled
+proxies are not resolved, as in HAProxy.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def init_addresses(config: Config, diag: Diagnostics, dont_fail: bool = False) -
     """Resolve every server hostname; False (after alerts) if one could not be."""
     ok = True
     for px in config.backends:
+        if px.disabled:
+            continue
         for srv in px.servers:
             if srv.addr is None or srv.addr.family is not Family.HOSTNAME:
                 continue

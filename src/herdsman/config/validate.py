@@ -1,30 +1,43 @@
-"""Post-parse checks (the parts of ``cfgparse.c check_config_validity()`` and the
-post-config server checks that herdsman's features need).
+"""Post-parse checks: the parts of ``cfgparse.c check_config_validity()`` and of the
+post-server checks (``check.c init_srv_check()``) that herdsman's features need.
 
-Runs once the whole configuration was read: resolves references between
-sections (default_backend, use_backend, track), assigns automatic server IDs,
-finalizes check rulesets, checks that every checked server has a check port,
-then resolves server hostnames. Messages and their order follow HAProxy 2.6.12.
+Runs once the whole configuration was read, proxy by proxy in declaration
+order and in HAProxy's order within a proxy, because that order is visible in
+the output: the TCP-mode fallbacks, "no bind", the check-rule warnings,
+``default_backend``/``use_backend``, "missing timeouts", server names and
+automatic IDs, tracking, the per-server TCP-mode checks. Disabled proxies are
+skipped, as HAProxy does. Then every server's check port is verified; one
+"Fatal errors found in configuration." closes all of that, and only then are
+server host names resolved (``srv_init_addr()``), which has its own closing line.
 """
 
 from __future__ import annotations
 
 from herdsman.config.checks import finalize_checks
-from herdsman.config.diag import Diagnostics, Err
-from herdsman.config.kw_proxy import proxy_type_str
+from herdsman.config.diag import Diagnostics, Err, Level
 from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig, ServerConfig
 from herdsman.config.resolve import init_addresses
+from herdsman.config.sections import proxy_type_str
 
 L7_HASHES = ("uri", "url_param", "hdr")
 
+MISSING_TIMEOUTS = (
+    "missing timeouts for {kind} '{name}'.\n"
+    "   | While not properly invalid, you will certainly encounter various problems\n"
+    "   | with such a configuration. To fix this, please ensure that all following\n"
+    "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."
+)
+
 
 def _backend(config: Config, name: str) -> ProxyConfig | None:
+    """``proxy_be_by_name()``: the first proxy with the backend capability of that name."""
     return config.proxy(name, Cap.BE)
 
 
-def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
+def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tracked) -> None:
     kind = proxy_type_str(px)
-    if px.mode is Mode.TCP and px.cap & Cap.BE and px.balance.algo in L7_HASHES:
+    # proxy_cfg_ensure_no_http(): every proxy is in TCP mode here.
+    if px.mode is Mode.TCP and px.balance.algo in L7_HASHES:
         px.balance.algo = "roundrobin"
         diag.warning(
             f"Layer 7 hash not possible for {kind} '{px.name}' (needs 'mode http'). "
@@ -35,14 +48,8 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
             f"{kind} '{px.name}' has no 'bind' directive. Please declare it as a backend if "
             "this was intended."
         )
-    if px.cap & Cap.BE:
-        finalize_checks(px, diag)
-        if px.balance.algo in ("rdp-cookie", "hash"):
-            diag.alert(
-                f"{kind} '{px.name}' : 'balance {px.balance.algo}' is not implemented in herdsman "
-                "yet (content inspection); use another algorithm or haproxy.",
-            )
-    if px.cap & Cap.FE and px.default_backend:
+    late = _finalize_checks(px, diag)
+    if px.default_backend:
         target = _backend(config, px.default_backend)
         if target is None:
             diag.alert(
@@ -57,7 +64,7 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
                 f"In proxy '{px.name}', the 'default_backend' rule always has precedence over the "
                 "servers, which will never be used."
             )
-    for rule in px.use_backend if px.cap & Cap.FE else []:
+    for rule in px.use_backend:
         target = _backend(config, rule.name)
         if target is None:
             diag.alert(f"Proxy '{px.name}': unable to find required use_backend: '{rule.name}'.")
@@ -67,15 +74,61 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
     if (px.cap & Cap.FE and not t.client) or (
         px.cap & Cap.BE and px.servers and (not t.connect or (not t.server and not t.tunnel))
     ):
-        diag.warning(
-            f"missing timeouts for {kind} '{px.name}'.\n"
-            "   | While not properly invalid, you will certainly encounter various problems\n"
-            "   | with such a configuration. To fix this, please ensure that all following\n"
-            "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."
-        )
-    if px.cap & Cap.BE:
-        _name_conflicts(px, diag)
-        _assign_ids(px)
+        diag.warning(MISSING_TIMEOUTS.format(kind=kind, name=px.name))
+    for text in late:
+        diag.warning(text)
+    if not px.cap & Cap.BE:
+        return
+    _name_conflicts(px, diag)
+    assign_ids(px)
+    for srv in px.servers:
+        where = f"{srv.loc.at}'server {px.name}/{srv.name}' : "
+        if srv.tfo:
+            # 'retry-on' (HTTP mode) is not implemented, so no proxy has the
+            # retry conditions HAProxy asks for.
+            diag.warning(
+                f"{where}server has tfo activated, the backend should be configured with at "
+                "least 'conn-failure', 'empty-response' and 'response-timeout' or we wouldn't be "
+                "able to retry the connection on failure."
+            )
+        if srv.track:
+            res = resolve_track(config, px, srv, applied)
+            if isinstance(res, str):
+                diag.alert(where + res)
+    # Servers in a TCP proxy: HTTP-only settings.
+    for srv in px.servers:
+        if srv.redir:
+            diag.alert(
+                f"{kind} '{px.name}' : server cannot have cookie or redirect prefix in "
+                "non-HTTP mode."
+            )
+        if srv.cookie:
+            diag.warning(
+                f"{kind} '{px.name}' : ignoring cookie for server '{srv.name}' as HTTP mode is "
+                "disabled."
+            )
+
+
+def _finalize_checks(px: ProxyConfig, diag: Diagnostics) -> list[str]:
+    """``finalize_checks()``, its warnings in HAProxy's places.
+
+    It reports unused http-check rules and the options needing ``option
+    httpchk`` at once with unused tcp-check rules, but check_config_validity()
+    prints the tcp-check one later, after "missing timeouts": that one is
+    returned for the caller to emit there. (Simpler once checks.py reports
+    the two groups separately.)
+    """
+    staged = Diagnostics()
+    finalize_checks(px, staged)
+    late: list[str] = []
+    for msg in staged.messages:
+        if msg.level is Level.WARNING and "uses tcp-check rules without" in msg.text:
+            late.append(msg.text)
+        elif msg.level is Level.WARNING:
+            diag.warning(msg.text)
+        else:
+            diag.alert(msg.text, staged.flags & ~Err.WARN)
+    return late
 
 
 def _name_conflicts(px: ProxyConfig, diag: Diagnostics) -> None:
@@ -94,7 +147,7 @@ def _name_conflicts(px: ProxyConfig, diag: Diagnostics) -> None:
                 break
 
 
-def _assign_ids(px: ProxyConfig) -> None:
+def assign_ids(px: ProxyConfig) -> None:
     """Automatic ids: the smallest unused id >= a counter bumped after every server."""
     used = {s.puid for s in px.servers if s.puid}
     next_id = 1
@@ -195,26 +248,34 @@ def _check_port(px: ProxyConfig, srv: ServerConfig, diag: Diagnostics) -> None:
             return
 
 
+def has_listener(config: Config) -> bool:
+    """Whether some enabled proxy listens: ``haproxy -c`` exits 2 without one.
+
+    ("Configuration file has no error but will not start (no listener) => exit(2).")
+    """
+    return any(px.binds and not px.disabled for px in config.proxies)
+
+
 def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False) -> Config | None:
     """Check and complete a parsed configuration; None after a fatal error."""
     applied: Tracked = {}
     for px in config.proxies:
-        _check_proxy(config, px, diag)
-        if px.cap & Cap.BE:
-            for srv in px.servers:
-                if srv.track:
-                    res = resolve_track(config, px, srv, applied)
-                    if isinstance(res, str):
-                        diag.alert(f"{srv.loc.at}'server {px.name}/{srv.name}' : {res}")
-    if diag.fatal:
-        diag.alert("Fatal errors found in configuration.")
-        return None
+        if px.disabled:
+            if px.cap & Cap.BE:
+                assign_ids(px)
+            continue
+        _check_proxy(config, px, diag, applied)
     for px in config.backends:
+        if px.disabled:
+            continue
         for srv in px.servers:
             _check_port(px, srv, diag)
-    if diag.flags & (Err.FATAL | Err.ABORT):  # (not diag.fatal: mypy would narrow it)
+    if diag.fatal:
         diag.alert("Fatal errors found in configuration.")
         return None
     if not init_addresses(config, diag, dont_fail_resolve):
         return None
     return config
+
+
+__all__ = ["assign_ids", "has_listener", "resolve_track", "validate"]

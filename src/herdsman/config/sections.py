@@ -1,0 +1,162 @@
+"""Proxy section headers: ``defaults``, ``frontend``, ``backend``, ``listen``.
+
+``cfg_parse_listen()`` of 2.6 before any keyword: the name checks, the
+duplicate-name check, ``from <defaults>`` and which defaults a new section
+copies. Checked against the 2.6.12 binary:
+
+* ``frontend``/``listen`` names clash only with proxies that have the frontend
+  capability and ``backend`` names with those that have the backend one, so a
+  ``listen X`` after a ``backend X`` is accepted (the reverse is not);
+* a proxy without ``from`` copies the last ``defaults`` section read so far,
+  while a ``defaults`` section without ``from`` starts from HAProxy's built-in
+  defaults, not from the previous one;
+* a defaults section used both explicitly (``from``) and implicitly (by being
+  the last one) is reported with an alert that is only a warning
+  (``ERR_WARN``): start-up goes on and ``-c`` does not say "Warnings were found.".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from herdsman.config.diag import Err, Location
+from herdsman.config.keywords import CAP_OF
+from herdsman.config.model import Cap, ProxyConfig
+
+if TYPE_CHECKING:
+    from herdsman.config.parser import ConfigParser
+
+_TYPE_WORD = {"frontend": "frontend", "backend": "backend", "listen": "proxy", "defaults": "proxy"}
+
+
+def proxy_type_str(px: ProxyConfig) -> str:
+    """``proxy_type_str()``: the word HAProxy uses for an existing section in messages."""
+    return _TYPE_WORD[px.kind]
+
+
+def proxy_cap_str(kind: str) -> str:
+    """``proxy_cap_str()``: the word for the capabilities of a section being declared."""
+    return {"defaults": "defaults", "frontend": "frontend", "backend": "backend"}.get(kind, "proxy")
+
+
+def invalid_char(name: str) -> str | None:
+    """``invalid_char()``: proxy and defaults names allow ``[A-Za-z0-9_:.-]``."""
+    for ch in name:
+        if not (ch.isascii() and (ch.isalnum() or ch in "_:.-")):
+            return ch
+    return None
+
+
+def builtin_defaults() -> ProxyConfig:
+    """``proxy_preset_defaults()``: what a section copies when no defaults apply."""
+    return ProxyConfig(name="", kind="defaults", cap=CAP_OF["defaults"])
+
+
+@dataclass
+class DefaultsRefs:
+    """How each defaults section was used: ``PR_FL_EXPLICIT_REF`` / ``PR_FL_IMPLICIT_REF``."""
+
+    explicit: set[int] = field(default_factory=set)
+    implicit: set[int] = field(default_factory=set)
+
+
+def start_section(parser: ConfigParser, loc: Location, args: list[str]) -> ProxyConfig | None:
+    """A section header; returns the new section, or None when its lines must find none.
+
+    ``args`` are the header's words. Messages are emitted on ``parser.diag``;
+    fatal ones for a missing name or defaults section carry ``Err.ABORT``.
+    """
+    kind = args[0]
+    diag = parser.diag
+    cfg = parser.config
+    a = args + [""] * 5
+    where = loc.parsing
+    if kind != "defaults":
+        if not a[1]:
+            diag.alert(f"{where}'{kind}' expects an <id> argument", Err.ALERT | Err.ABORT)
+            return None
+        bad = invalid_char(a[1])
+        if bad is not None:
+            diag.alert(f"{where}character '{bad}' is not permitted in '{kind}' name '{a[1]}'.")
+        cap = CAP_OF[kind]
+        need = Cap.FE if cap & Cap.FE else Cap.BE
+        other = next((p for p in cfg.proxies if p.name == a[1] and p.cap & need), None)
+        if other is not None:
+            diag.alert(
+                f"Parsing [{loc.file}:{loc.line}]: {proxy_cap_str(kind)} '{a[1]}' has the same "
+                f"name as {proxy_type_str(other)} '{other.name}' declared at {other.loc}."
+            )
+        # "<kind> <name> [from <defaults>]": anything else is refused, and the
+        # lines that follow find no current proxy (as in cfg_parse_listen()).
+        if a[2] and (not a[3] or a[2] != "from"):
+            if cap & Cap.FE:
+                diag.alert(f"{where}please use the 'bind' keyword for listening addresses.")
+            return None
+        if a[4]:
+            diag.alert(f"{where}'{kind}' cannot handle unexpected argument '{a[4]}'.")
+            if cap & Cap.FE:
+                diag.alert(f"{where}please use the 'bind' keyword for listening addresses.")
+            return None
+    name, arg = a[1], 2
+    if kind == "defaults" and a[1] == "from" and a[2] and not a[3]:
+        name, arg = "", 1  # "defaults from <name>": an anonymous section
+    # Only proxies inherit the last defaults section; a defaults section without
+    # "from" starts from the built-in values.
+    defaults: ProxyConfig | None = None if kind == "defaults" else parser.last_defaults
+    refs = parser.defaults_refs
+    if a[arg] == "from":
+        target = a[arg + 1]
+        found = [d for d in parser.all_defaults if d.name == target] if target else []
+        if not found:
+            diag.alert(
+                f"{where}defaults section '{target}' not found for {proxy_cap_str(kind)} '{name}'.",
+                Err.ALERT | Err.ABORT,
+            )
+            return None
+        defaults = found[0]
+        if len(found) > 1:
+            diag.alert(
+                f"{where}ambiguous defaults section name '{target}' referenced by "
+                f"{proxy_cap_str(kind)} '{name}' exists at least at {found[0].loc} and "
+                f"{found[1].loc}."
+            )
+        bad = invalid_char(target)
+        if bad is not None:
+            diag.alert(
+                f"{where}character '{bad}' is not permitted in defaults section name '{target}' "
+                f"when designated by its name (section found at {defaults.loc})."
+            )
+        refs.explicit.add(id(defaults))
+    elif defaults is not None:
+        refs.implicit.add(id(defaults))
+    if defaults is not None and id(defaults) in refs.explicit and id(defaults) in refs.implicit:
+        diag.alert(
+            f"{where}defaults section '{defaults.name}' (declared at {defaults.loc}) is "
+            "explicitly referenced by another proxy and implicitly used here. To avoid any "
+            "ambiguity don't mix both usage. Add a last defaults section not explicitly used or "
+            "always use explicit references.",
+            Err.ALERT,  # ERR_WARN in HAProxy, but printed as an alert
+        )
+    base = defaults if defaults is not None else builtin_defaults()
+    px = parser.new_proxy(name, kind, loc, base)
+    px.from_defaults = base.name if a[arg] == "from" else None
+    if kind == "defaults":
+        parser.last_defaults = px
+        parser.all_defaults.append(px)
+        cfg.defaults[name] = px
+        parser.curr_defaults = px
+    else:
+        cfg.proxies.append(px)
+        parser.curr_defaults = base
+    return px
+
+
+__all__ = [
+    "DefaultsRefs",
+    "builtin_defaults",
+    "invalid_char",
+    "proxy_cap_str",
+    "proxy_type_str",
+    "start_section",
+]
