@@ -558,3 +558,20 @@ ALL: list[Case] = [
 def test_server_lines(c: Case, tmp_path: Path) -> None:
     """Each server-line case prints HAProxy's exact messages and exit code (or herdsman's refusal)."""
     check_herdsman(c, tmp_path)
+
+
+def test_track_disable_on_404_inconsistency_with_a_later_backend() -> None:
+    """The flag is compared before the later proxy's checks are finalized."""
+    from herdsman.config.diag import Diagnostics
+    from herdsman.config.parser import parse_text
+
+    diag = Diagnostics()
+    text = (
+        "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n"
+        "backend a\n  server s1 127.0.0.1:80 track b/s2\n"
+        "backend b\n  option httpchk\n  http-check disable-on-404\n  server s2 127.0.0.1:81 check\n"
+    )
+    assert parse_text(text, diag, "t.cfg") is None
+    assert diag.texts()[0] == (
+        "[t.cfg:7] : 'server a/s1' : unable to use b/s2 fortracking: disable-on-404 option inconsistency."
+    )

@@ -13,7 +13,7 @@ server host names resolved (``srv_init_addr()``), which has its own closing line
 
 from __future__ import annotations
 
-from herdsman.config.checks import finalize_checks
+from herdsman.config.checks import DISABLE_404, finalize_checks
 from herdsman.config.diag import Diagnostics, Err, Level
 from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig, ServerConfig
 from herdsman.config.resolve import init_addresses
@@ -199,11 +199,13 @@ def resolve_track(
             f"unable to track {target_px.name}/{target.name} as it belongs to a tracking "
             f"chain looping back to {target_px.name}/{srv.name}."
         )
-    px_404 = bool(px.checks and px.checks.disable_on_404)
-    t_404 = bool(target_px.checks and target_px.checks.disable_on_404)
+    # the proxy flag (PR_O_DISABLE404), set while parsing: the target proxy's
+    # ruleset may not be finalized yet
+    px_404 = bool(px.options.get(DISABLE_404))
+    t_404 = bool(target_px.options.get(DISABLE_404))
     if target_px is not px and px_404 != t_404:
         return (
-            f"unable to use {target_px.name}/{target.name}for"
+            f"unable to use {target_px.name}/{target.name} for"
             "tracking: disable-on-404 option inconsistency."
         )
     applied[id(srv)] = (target_px, target)
