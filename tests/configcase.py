@@ -121,7 +121,6 @@ NO_LISTENER = "Configuration file has no error but will not start (no listener) 
 # A case that needs a change to herdsman.cli, described in the report: it is
 # expected to fail until the change is in, and then to pass (xfail_strict and
 # the integration test turn that into a reminder to drop the marker).
-CLI_PENDING = "needs cli.py: the global 'quiet' keyword silences -c's stdout too"
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ class Case:
     herdsman: tuple[str, ...] | None = None
     herdsman_rc: int = 1
     why: str = ""
-    pending: str = ""  # herdsman matches haproxy once this is done (see CLI_PENDING)
+    pending: str = ""  # herdsman matches haproxy once this is done
     stdout: tuple[str, ...] | None = None  # when not what stdout_for() says (global "quiet")
 
     @property

@@ -1,38 +1,74 @@
 """The ``herdsman`` command: haproxy's command line, so scripts and units can swap it in.
 
-Flags follow ``haproxy.c init_args()`` of 2.6, including its quirks: a flag
-is recognised by its first letters (``-db``, ``-dr``, ``-vv``...), an
-unknown flag prints the version and the usage on stderr and exits 1, ``--``
-starts a list of configuration files.
+Flags follow ``haproxy.c`` of 2.6, quirks included:
 
-Signals (standalone process or worker): SIGUSR1 soft stop (stop accepting,
-let connections finish, exit), SIGTERM/SIGINT stop now, SIGTTOU pause the
-listeners, SIGTTIN resume them (``-sf``/``-st`` of a new process use these),
-SIGHUP logs the servers' states. In master-worker mode (``-W``/``-Ws``) the
-master handles SIGUSR2 (reload) as described in ``herdsman.mworker``.
+* ``copy_argv()`` runs first: an option among ``-C -n -m -N -L -f -p -S``
+  (recognised by its first letter) without its value makes haproxy say
+  "failed to copy argv." and exit 1, before anything else is looked at.
+* ``init_args()`` then recognises a flag by its first letters (``-db``,
+  ``-dr``, ``-vv``...); an unknown flag, a word that is not a flag or a flag
+  without its value prints the version on stdout, the usage on stderr and
+  exits 1; ``--`` starts a list of configuration files.
+* ``init()`` changes directory (``-C``), evaluates ``-cc``, reads the files,
+  and ``-c`` stops there: 0 when valid, 2 when nothing listens, 1 on errors.
+
+Running the configuration is ``herdsman.process`` (standalone, daemon) and
+``herdsman.mworker`` (master-worker).
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import signal
 import socket
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from herdsman.config.diag import Diagnostics, Level, Message
 from herdsman.version import FEATURES, HAPROXY_COMPAT, RELEASE_DATE, VERSION
 
+if TYPE_CHECKING:
+    from herdsman.config.model import Config
+
+# Internal environment of a worker started by the master (haproxy passes the
+# equivalent as HAPROXY_MWORKER_REEXEC, HAPROXY_PROCESSES and "-x sockpair@").
+ENV_IPC = "HERDSMAN_MWORKER_IPC"  # fd of the worker's end of its socketpair with the master
+ENV_TAKEOVER = "HERDSMAN_TAKEOVER"  # pids to take listening sockets from, comma separated
+
 
 class Usage(Exception):
-    """Print the usage and exit 1."""
+    """Print the version and the usage, exit 1 (``usage()``)."""
+
+
+class Exit(Exception):
+    """Leave at once with this status; the alert is already out."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class Startup(Diagnostics):
+    """The process's message printer: ``ha_alert()``/``ha_warning()``/``ha_notice()``.
+
+    Configuration messages carry the ``config :`` context (``alert``,
+    ``warning``); the command line and the process life cycle do not
+    (``say``). Both print the two NOTICE lines naming the program before the
+    first alert or warning, once per process, as ``print_message()`` does.
+    """
+
+    def say(self, level: Level, text: str) -> None:
+        self._emit(Message(level, text, context=False))
 
 
 @dataclass
 class Options:
     cfgfiles: list[str] = field(default_factory=list)
     check: bool = False
+    check_cond: bool = False  # -cc seen (its expression may be missing)
     check_condition: str | None = None
     daemon: bool = False
     mworker: bool = False
@@ -57,17 +93,70 @@ class Options:
     old_unixsocket: str | None = None
     kwd_dump: str | None = None
     version: int = 0  # 1 for -v, 2 for -vv
-    ready_fd: int = -1  # internal: the master's readiness pipe (worker mode)
+    progname: str = "herdsman"  # argv[0], as "[%s.main()]" alerts print it
+    ipc_fd: int = -1  # worker of a master: its end of the IPC socketpair
+    takeover: list[int] = field(default_factory=list)  # worker: pids holding our sockets
+
+    @property
+    def silent(self) -> bool:
+        """MODE_QUIET without MODE_VERBOSE: ``-q`` silences, ``-V`` wins."""
+        return self.quiet and not self.verbose
 
 
-def _atol(text: str) -> int:
-    from herdsman.config.keywords import parse_int
-
-    return parse_int(text)
+# Options whose value copy_argv() copies, whatever it looks like.
+_VALUED = "CnmNLfpS"
 
 
-def parse_args(argv: list[str]) -> Options:
-    """``init_args()``: raises Usage for anything haproxy would refuse."""
+def check_argv(argv: list[str]) -> None:
+    """``copy_argv()``: Exit(1) when an option lacks its value."""
+    i, n = 0, len(argv)
+    while i < n:
+        arg = argv[i]
+        i += 1
+        if not arg.startswith("-"):
+            continue
+        flag = arg[1:]
+        if flag == "-":
+            return
+        first = flag[:1]
+        if first == "s" and flag[1:2] in ("f", "t"):
+            while i < n and not argv[i].startswith("-"):
+                i += 1
+        elif first == "x":
+            i = min(i + 1, n)
+        elif first and first in _VALUED:
+            if i >= n:
+                raise Usage("copy_argv")
+            i += 1
+
+
+def _strtol_pid(text: str, flag: str, diag: Startup) -> int:
+    """One pid of ``-sf``/``-st``, read as ``strtol()`` reads it."""
+    m = re.match(r"[ \t\n\v\f\r]*[+-]?[0-9]+", text)
+    value, rest = (int(m.group()), text[m.end() :]) if m else (0, text)
+    if not -(2**63) <= value < 2**63:
+        diag.say(
+            Level.ALERT,
+            f"-{flag} option: failed to parse {{{text}}}: Numerical result out of range",
+        )
+        raise Exit(1)
+    rest = rest.lstrip(" \t\n\v\f\r")
+    if rest:
+        diag.say(Level.ALERT, f"-{flag} option: some bytes unconsumed in PID list {{{rest}}}")
+        raise Exit(1)
+    if value <= 0:
+        raise Usage
+    return value
+
+
+def parse_args(argv: list[str], diag: Startup | None = None) -> Options:
+    """``copy_argv()`` then ``init_args()``: raises Usage or Exit as haproxy would stop."""
+    diag = diag or Startup(stream=sys.stderr)
+    try:
+        check_argv(argv)
+    except Usage:
+        diag.say(Level.ALERT, "failed to copy argv.")
+        raise Exit(1) from None
     opts = Options()
     i = 0
     n = len(argv)
@@ -76,15 +165,15 @@ def parse_args(argv: list[str]) -> Options:
         if not arg.startswith("-"):
             raise Usage
         flag = arg[1:]
+        two = flag[:2]
         if flag.startswith("v"):
             opts.version = 2 if flag[1:2] == "v" else 1
             return opts
-        two = flag[:2]
         if two in ("de", "dp", "dk", "dv", "dS", "dG", "dV", "dM", "dL"):
-            pass  # poller, splice, resolver and debugging switches: no effect here
+            pass  # pollers, splice, resolver, SSL verify, memory debugging: nothing to do here
         elif two == "dR":
             opts.no_reuseport = True
-        elif flag == "V" or flag.startswith("V"):
+        elif flag.startswith("V"):
             opts.verbose = True
         elif two == "db":
             opts.foreground = True
@@ -99,6 +188,7 @@ def parse_args(argv: list[str]) -> Options:
         elif flag.startswith("d"):
             opts.debug = True
         elif two == "cc":
+            opts.check_cond = True
             i += 1
             opts.check_condition = argv[i] if i < n else None
         elif flag.startswith("c"):
@@ -113,35 +203,23 @@ def parse_args(argv: list[str]) -> Options:
             opts.quiet = True
         elif flag.startswith("x"):
             if i + 1 >= n:
-                _alert("Unix socket path expected with the -x flag\n")
+                diag.say(Level.ALERT, "Unix socket path expected with the -x flag\n")
                 raise Usage
+            if opts.old_unixsocket:
+                diag.say(Level.WARNING, "-x option already set, overwriting the value")
             opts.old_unixsocket = argv[i + 1]
             i += 1
         elif flag.startswith("S"):
-            if i + 1 >= n:
-                _alert("Socket and optional bind parameters expected with the -S flag")
-                raise Usage
-            opts.master_cli.append(argv[i + 1])
+            opts.master_cli.append(argv[i + 1])  # check_argv() saw its value
             i += 1
         elif two in ("sf", "st"):
             opts.oldsig = signal.SIGUSR1 if two == "sf" else signal.SIGTERM
             while i + 1 < n and not argv[i + 1].startswith("-"):
                 i += 1
-                text = argv[i].strip()
-                try:
-                    pid = int(text)
-                except ValueError:
-                    _alert(f"-{flag[:2]} option: some bytes unconsumed in PID list {{{argv[i]}}}")
-                    raise SystemExit(1) from None
-                if pid <= 0:
-                    raise Usage
-                opts.oldpids.append(pid)
+                opts.oldpids.append(_strtol_pid(argv[i], flag, diag))
         elif flag == "-":
             opts.cfgfiles.extend(argv[i + 1 :])
             break
-        elif flag == "__worker":  # internal: run as a worker of a master process
-            i += 1
-            opts.ready_fd = int(argv[i])
         else:
             i += 1
             if i >= n:
@@ -168,11 +246,14 @@ def parse_args(argv: list[str]) -> Options:
     return opts
 
 
-def _alert(text: str) -> None:
-    sys.stderr.write(Message(Level.ALERT, text, context=False).render(os.getpid()) + "\n")
+def _atol(text: str) -> int:
+    """``atol()``: leading digits, 0 when there are none."""
+    m = re.match(r"[ \t\n\v\f\r]*[+-]?[0-9]+", text)
+    return int(m.group()) if m else 0
 
 
 def version_text() -> str:
+    """``display_version()``, naming herdsman and the HAProxy it behaves as."""
     uname = platform.uname()
     return (
         f"herdsman version {VERSION} {RELEASE_DATE} - HAProxy {HAPROXY_COMPAT} compatible\n"
@@ -183,9 +264,10 @@ def version_text() -> str:
 
 
 def build_options_text() -> str:
-    feats = " ".join(("+" if on else "-") + name for name, on in sorted(FEATURES.items()))
+    """``display_build_opts()``: the sections of ``haproxy -vv``, in its order."""
     from importlib.metadata import version
 
+    feats = " ".join(("+" if on else "-") + name for name, on in sorted(FEATURES.items()))
     return (
         "Build options :\n"
         f"  TARGET  = python{sys.version_info.major}.{sys.version_info.minor}\n"
@@ -201,16 +283,17 @@ def build_options_text() -> str:
         "Built with network namespace support.\n"
         "\n"
         "Available polling systems :\n"
-        "      epoll : pref=300,  test result OK (through uvloop)\n"
+        "      epoll : pref=300,  test result OK\n"
         "Total: 1 (1 usable), will use epoll.\n"
         "\n"
         "Available multiplexer protocols :\n"
         "(protocols marked as <default> cannot be specified using 'proto' keyword)\n"
         "  <default> : mode=TCP   side=FE|BE  mux=PASS  flags=\n"
         "\n"
+        # list_services() prints " none" when empty; list_filters() prints nothing
         "Available services : none\n"
         "\n"
-        "Available filters : none\n"
+        "Available filters :\n"
         "\n"
     )
 
@@ -250,102 +333,126 @@ USAGE = """Usage : {name} [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N
 
 
 def usage(name: str) -> int:
+    """``usage()``: the version on stdout, the usage on stderr, status 1."""
     sys.stdout.write(version_text())
     sys.stdout.flush()
     sys.stderr.write(USAGE.format(name=name))
     return 1
 
 
-def check_condition(expr: str | None, name: str) -> int:
-    """``-cc``: 0 if true, 1 if false, 2 on error."""
-    from herdsman.config.cond import CondError, eval_condition
-    from herdsman.config.lexer import LexError, tokenize
+def check_condition(opts: Options, diag: Startup) -> int:
+    """``-cc``: 0 if true, 1 if false, 2 on error (``init()``)."""
+    from herdsman.config import cond
 
-    if expr is None:
-        return usage(name)
-    try:
-        words = tokenize(expr, os.environ)
-    except LexError as err:
-        _alert(f"Syntax Error in condition: {err}")
-        return 2
-    try:
-        return 0 if eval_condition(words, os.environ) else 1
-    except CondError as err:
-        _alert(f"Failed to evaluate condition: {err}")
-        return 2
+    if opts.check_condition is None:
+        return usage(opts.progname)
+    status, text = cond.check_condition(opts.check_condition, os.environ)
+    if text is not None:
+        diag.alert(text)  # usermsgs_clr("config") ran: the alert has the config context
+    return status
 
 
-def load_config(opts: Options, stream: object = None) -> tuple[object | None, Diagnostics]:
-    """Parse and validate the configuration files as ``haproxy -c`` would."""
-    from herdsman.config.parser import ConfigParser
-    from herdsman.config.validate import validate
+def load_config(opts: Options, diag: Diagnostics) -> Config | None:
+    """Read and validate the files as ``init()`` does; None when haproxy would exit 1."""
+    from herdsman.config.parser import parse
 
-    diag = Diagnostics(
-        stream=sys.stderr if stream is None else stream,  # type: ignore[arg-type]
-        quiet=opts.quiet and not opts.verbose,
-        diag_mode=opts.diag,
-        version=f"{VERSION} (HAProxy {HAPROXY_COMPAT} compatible)",
-    )
-    os.environ.setdefault("HAPROXY_LOCALPEER", opts.localpeer or socket.gethostname())
-    if opts.localpeer:
-        os.environ["HAPROXY_LOCALPEER"] = opts.localpeer
-    parser = ConfigParser(diag, os.environ)
-    ok = parser.feed_paths(opts.cfgfiles)
-    os.environ["HAPROXY_CFGFILES"] = ";".join(parser.config.files)
-    if not ok or diag.fatal:
-        diag.alert("Fatal errors found in configuration.")
-        return None, diag
-    config = validate(parser.config, diag, opts.dont_fail_resolve)
-    if config is not None and (opts.zero_warning or config.global_.zero_warning) and diag.warned:
+    # init_early() sets it to the host name, overwriting the environment;
+    # init_args() sets it again for -L.
+    os.environ["HAPROXY_LOCALPEER"] = opts.localpeer or socket.gethostname()
+    config = parse(opts.cfgfiles, diag, os.environ, opts.dont_fail_resolve)
+    if config is None:
+        return None
+    if (opts.zero_warning or config.global_.zero_warning) and diag.warned:
         diag.alert("Some warnings were found and 'zero-warning' is set. Aborting.")
-        return None, diag
-    return config, diag
+        return None
+    return config
+
+
+def _progname(argv0: str) -> str:
+    if not argv0 or argv0.endswith("__main__.py") or argv0 == "-c":
+        return "herdsman"
+    return argv0
+
+
+def _take_worker_env(opts: Options) -> None:
+    """A worker started by the master: read, then hide, the master's internal variables."""
+    ipc = os.environ.pop(ENV_IPC, None)
+    takeover = os.environ.pop(ENV_TAKEOVER, None)
+    if ipc is not None:
+        opts.ipc_fd = int(ipc)
+        opts.takeover = [int(p) for p in (takeover or "").split(",") if p]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "herdsman"
-    if name == "__main__.py":
-        name = "herdsman"
+    progname = _progname(sys.argv[0] if sys.argv else "")
+    diag = Startup(stream=sys.stderr, version=f"{VERSION} (HAProxy {HAPROXY_COMPAT} compatible)")
     try:
-        opts = parse_args(args)
+        opts = parse_args(args, diag)
     except Usage:
-        return usage(name)
+        return usage(progname)
+    except Exit as exc:
+        return exc.status
+    opts.progname = progname
+    _take_worker_env(opts)
     if opts.version:
         sys.stdout.write(version_text())
         if opts.version == 2:
             sys.stdout.write(build_options_text())
         return 0
-    if opts.check_condition is not None or "-cc" in args:
-        return check_condition(opts.check_condition, name)
+    if opts.localpeer:
+        os.environ["HAPROXY_LOCALPEER"] = opts.localpeer
+    if opts.chdir:
+        try:
+            os.chdir(opts.chdir)
+        except OSError as exc:
+            diag.say(Level.ALERT, f"Could not change to directory {opts.chdir} : {exc.strerror}")
+            return 1
+    if opts.check_cond:
+        return check_condition(opts, diag)
     if opts.kwd_dump is not None:
         from herdsman.config.docs import dump_keywords
 
         sys.stdout.write(dump_keywords(opts.kwd_dump))
         return 0
-    if opts.chdir:
-        try:
-            os.chdir(opts.chdir)
-        except OSError as exc:
-            _alert(f"Could not change to directory {opts.chdir} : {exc.strerror}")
-            return 1
     if not opts.cfgfiles:
-        return usage(name)
-    if opts.old_unixsocket:
-        _alert("-x: fetching listening sockets from another process is not supported by herdsman.")
-        return 1
-    config, diag = load_config(opts)
+        return usage(progname)
+    diag.quiet = opts.silent
+    diag.diag_mode = opts.diag
+    config = load_config(opts, diag)
     if config is None:
         return 1
     if opts.check:
-        if not (opts.quiet and not opts.verbose):
-            if diag.warned:
-                print("Warnings were found.")
-            print("Configuration file is valid")
-        return 0
+        return _check_mode(config, opts, diag)
+    if opts.old_unixsocket and opts.ipc_fd < 0:
+        diag.say(
+            Level.ALERT,
+            f"-x {opts.old_unixsocket}: herdsman does not fetch listening sockets from a "
+            "stats socket; a process started with -sf/-st (or a master-worker reload) "
+            "takes them over from the old process by itself. Remove -x.",
+        )
+        return 1
     from herdsman.process import run
 
-    return run(config, opts, diag)  # type: ignore[arg-type]
+    return run(config, opts, diag)
+
+
+def _check_mode(config: Config, opts: Options, diag: Startup) -> int:
+    """``-c``: "Configuration file is valid", or exit 2 when nothing would listen."""
+    from herdsman.config.validate import has_listener
+
+    # qfprintf(): MODE_QUIET comes from -q or from the global "quiet" keyword
+    quiet = opts.silent or (config.global_.quiet and not opts.verbose)
+    out = None if quiet else sys.stdout
+    if diag.warned and out:
+        out.write("Warnings were found.\n")
+    if has_listener(config):
+        if out:
+            out.write("Configuration file is valid\n")
+        return 0
+    if out:
+        out.write("Configuration file has no error but will not start (no listener) => exit(2).\n")
+    return 2
 
 
 if __name__ == "__main__":

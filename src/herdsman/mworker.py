@@ -1,21 +1,32 @@
 """Master-worker mode (``-W``, ``-Ws``, global ``master-worker``).
 
-The master does not serve traffic: it starts a worker process (herdsman
-itself, run with the same configuration files), waits until the worker has
-bound its listeners, and supervises it:
+The master serves no traffic. It writes its pid to the pid file, starts a
+worker (herdsman itself, on the same files, told by ``HERDSMAN_MWORKER_IPC``
+that it is a worker) and supervises it, as ``mworker.c`` does:
 
-* SIGUSR2 or SIGHUP, or ``reload`` on the master CLI: start a new worker on the
-  configuration as it is now on disk; the new worker tells the old ones to
-  finish (``-sf``), so connections in progress are not cut. If the new
-  configuration does not load, the old worker keeps serving.
-* SIGUSR1: soft-stop the workers, then exit. SIGTERM/SIGINT: stop them now.
-* A worker that dies unexpectedly makes the master exit with an error, unless
-  ``master-worker no-exit-on-failure``.
-* ``-Ws``: readiness and reloads are reported to systemd (``$NOTIFY_SOCKET``).
-* ``-S <addr>``: the master CLI answers ``help``, ``show proc`` and ``reload``.
+* SIGUSR2 or SIGHUP, or ``reload`` on the master CLI: start a new worker on
+  the configuration as it is now on disk. The new worker takes the listening
+  sockets over from the current one (``herdsman.handover``), starts
+  accepting and says READY on its IPC socket; only then are the previous
+  workers told to finish (SIGUSR1, haproxy's ``-sf``) and listed as old
+  workers: no connection is refused during the reload. When the new
+  configuration does not load, the worker says why and exits; the master
+  prints "Loading failure!" and the old worker keeps serving.
+* SIGTERM, SIGINT, SIGUSR1: "Exiting Master process...", the signal is
+  passed on to every worker, and the master exits once they are all gone,
+  with the status of a worker that failed (``mworker_catch_sigchld()``).
+  SIGTTOU and SIGTTIN are passed on.
+* A current worker that dies with a status other than 0, 130 or 143 makes
+  the master stop every worker with SIGTERM and exit with that status.
+* A worker sees the master die when its IPC socket closes, and exits 1.
+* ``-Ws``: READY=1 (with MAINPID), RELOADING=1 and STOPPING=1 go to
+  ``$NOTIFY_SOCKET`` as systemd's Type=notify expects.
+* ``-S <addr>[,<opts>]``: the master CLI (``herdsman.mworker`` ``MasterCli``):
+  ``show proc``, ``reload``, ``show version``, ``prompt``, ``help``, ``quit``.
 
-Listeners are bound with SO_REUSEPORT, so a new worker binds while the old
-one still accepts: no connection is refused during a reload.
+Unlike haproxy's master, which re-executes itself to reload, herdsman's
+master stays the same process: the worker reads the configuration, and its
+alerts are the ones printed when a reload fails.
 """
 
 from __future__ import annotations
@@ -30,22 +41,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from herdsman.config.diag import Level, Message
+from herdsman.cli import ENV_IPC, ENV_TAKEOVER
+from herdsman.config.diag import Level
 from herdsman.core.tasks import spawn
+from herdsman.version import VERSION
 
 if TYPE_CHECKING:
-    from herdsman.cli import Options
+    from herdsman.cli import Options, Startup
     from herdsman.config.model import Config
-
-# flags of the master that a worker must not receive
-_MASTER_ONLY_1 = {"-W", "-Ws", "-D", "-d", "-db", "-q", "-V"}
-_MASTER_ONLY_2 = {"-p", "-S", "-x"}
-
-
-def _notice(label: str, text: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(Message(Level(label), text, context=False).render(os.getpid()) + "\n")
-        sys.stderr.flush()
 
 
 def sd_notify(message: str) -> None:
@@ -60,218 +63,358 @@ def sd_notify(message: str) -> None:
         s.send(message.encode())
 
 
-def worker_args(argv: list[str]) -> list[str]:
-    """The command line of a worker: the master's without master-only flags."""
-    out: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in _MASTER_ONLY_1:
-            i += 1
-            continue
-        if arg in _MASTER_ONLY_2:
-            i += 2
-            continue
-        if arg in ("-sf", "-st"):
-            i += 1
-            while i < len(argv) and not argv[i].startswith("-"):
-                i += 1
-            continue
-        out.append(arg)
-        i += 1
-    return out
+def worker_argv(opts: Options, daemon: bool) -> list[str]:
+    """A worker's command line: the master's modes, without master-only options.
+
+    ``-C`` is left out (the worker starts in the directory the master
+    changed to), and so are ``-W``, ``-p``, ``-S``, ``-x``, ``-sf``/``-st``.
+    """
+    args: list[str] = []
+    for on, flag in (
+        (opts.quiet, "-q"),
+        (opts.verbose, "-V"),
+        (opts.debug, "-d"),
+        (opts.diag, "-dD"),
+        (opts.zero_warning, "-dW"),
+        (opts.dont_fail_resolve, "-dr"),
+        (opts.no_reuseport, "-dR"),
+        (daemon, "-D"),
+    ):
+        if on:
+            args.append(flag)
+    for value, flag in ((opts.maxconn, "-n"), (opts.maxpconn, "-N"), (opts.memmax, "-m")):
+        if value:
+            args += [flag, str(value)]
+    if opts.localpeer:
+        args += ["-L", opts.localpeer]
+    return [*args, "--", *opts.cfgfiles]
+
+
+def _status(returncode: int) -> int:
+    """``WEXITSTATUS`` or 128 + the signal, as ``mworker_catch_sigchld()`` counts."""
+    return returncode if returncode >= 0 else 128 - returncode
+
+
+def _why(status: int) -> str:
+    if status < 128:
+        return "Exit"
+    return signal.strsignal(status - 128) or f"Signal {status - 128}"
+
+
+def _uptime(seconds: float) -> str:
+    up = int(seconds)
+    return f"{up // 86400}d{(up % 86400) // 3600:02d}h{(up % 3600) // 60:02d}m{up % 60:02d}s"
 
 
 @dataclass
 class Worker:
+    """``struct mworker_proc`` of a worker."""
+
     proc: asyncio.subprocess.Process
-    started: float
-    reloads: int
-    ready: bool = False
+    ipc: socket.socket
+    timestamp: float
+    reloads: int = 0
     leaving: bool = False
+    version: str = VERSION
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
 
 @dataclass
 class Master:
-    argv: list[str]
     opts: Options
-    exit_on_failure: bool = True
+    diag: Startup
+    daemon: bool
+    systemd: bool
     workers: list[Worker] = field(default_factory=list)
+    launching: set[asyncio.subprocess.Process] = field(default_factory=set)
     reloads: int = 0
+    failed_reloads: int = 0
+    exitcode: int = -1
     stopping: bool = False
+    timestamp: float = field(default_factory=time.time)
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    status: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def spawn(self, oldpids: list[int]) -> Worker | None:
-        """Start a worker and wait until it is serving (or has failed)."""
-        rfd, wfd = os.pipe()
-        args = [sys.executable, "-m", "herdsman", *worker_args(self.argv), "-db"]
-        if oldpids:
-            args += ["-sf", *map(str, oldpids)]
-        args += ["--__worker", str(wfd)]
+    def say(self, level: Level, text: str) -> None:
+        self.diag.say(level, text)
+
+    async def launch(self, takeover: list[int]) -> Worker | None:
+        """Start a worker; None when it exits before it is serving."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ, HAPROXY_MWORKER="1")
-        proc = await asyncio.create_subprocess_exec(*args, pass_fds=(wfd,), env=env)
-        os.close(wfd)
+        env[ENV_IPC] = str(theirs.fileno())
+        env[ENV_TAKEOVER] = ",".join(map(str, takeover))
+        env.pop("NOTIFY_SOCKET", None)  # only the master speaks to systemd
+        args = [sys.executable, "-m", "herdsman", *worker_argv(self.opts, self.daemon)]
+        try:
+            proc = await asyncio.create_subprocess_exec(*args, pass_fds=(theirs.fileno(),), env=env)
+        except OSError:
+            ours.close()
+            return None
+        finally:
+            theirs.close()
+        self.launching.add(proc)
+        ours.setblocking(False)
         loop = asyncio.get_running_loop()
-        ready = loop.create_future()
-
-        def on_readable() -> None:
-            data = os.read(rfd, 64)
-            loop.remove_reader(rfd)
-            os.close(rfd)
-            if not ready.done():
-                ready.set_result(data.startswith(b"READY"))
-
-        loop.add_reader(rfd, on_readable)
-        worker = Worker(proc, time.time(), self.reloads)
-        ok = await ready
-        if not ok:
+        try:
+            ready = (await loop.sock_recv(ours, 64)).startswith(b"READY")
+        except OSError:
+            ready = False
+        finally:
+            self.launching.discard(proc)
+        if not ready:
+            ours.close()
             await proc.wait()
             return None
-        worker.ready = True
+        worker = Worker(proc, ours, time.time())
         self.workers.append(worker)
         spawn(loop, self._watch(worker))
+        self.say(Level.NOTICE, f"New worker ({proc.pid}) forked")
+        self.say(Level.NOTICE, "Loading success.")
         return worker
 
-    async def _watch(self, worker: Worker) -> None:
-        code = await worker.proc.wait()
-        if worker in self.workers:
-            self.workers.remove(worker)
-        if self.stopping:
-            if not self.workers:
-                self.done.set()
-            return
-        if worker.leaving:
-            return
-        _notice("ALERT", f"Current worker (pid {worker.proc.pid}) exited with code {code}")
-        if self.exit_on_failure:
-            self.status = code if code else 1
-            self.stop(signal.SIGTERM)
+    async def reload(self) -> None:
+        """``mworker_reload()``: a new worker; the old ones finish once it serves."""
+        async with self.lock:
+            if self.stopping or self.done.is_set():
+                return
+            self.say(Level.NOTICE, "Reloading herdsman")
+            if self.systemd:
+                sd_notify("RELOADING=1")
+            self.reloads += 1
+            for w in self.workers:
+                w.reloads += 1
+            old = sorted(self.workers, key=lambda w: w.leaving)  # the current one first
+            worker = await self.launch([w.pid for w in old])
+            if worker is None:
+                self.failed_reloads += 1
+                self.say(Level.WARNING, "Loading failure!")
+            else:
+                self.failed_reloads = 0
+                for w in old:
+                    w.leaving = True
+                    with contextlib.suppress(ProcessLookupError):
+                        w.proc.send_signal(signal.SIGUSR1)
+            if self.systemd:
+                sd_notify(f"READY=1\nMAINPID={os.getpid()}")
+        self._check_all_gone()  # workers may have left meanwhile
 
-    async def reload(self) -> bool:
-        _notice("NOTICE", "Reloading herdsman")
-        sd_notify("RELOADING=1")
-        self.reloads += 1
-        old = [w for w in self.workers if not w.leaving]
-        worker = await self.spawn([w.proc.pid for w in old])
-        if worker is None:
-            _notice("ALERT", "Failed to start a new worker; the previous one keeps serving.")
-            sd_notify("READY=1")
-            return False
-        for w in old:
-            w.leaving = True
-        sd_notify("READY=1")
-        return True
+    async def _watch(self, worker: Worker) -> None:
+        """``mworker_catch_sigchld()`` for one worker."""
+        status = _status(await worker.proc.wait())
+        self.workers.remove(worker)
+        worker.ipc.close()
+        pid = worker.pid
+        if worker.leaving:
+            self.say(
+                Level.WARNING, f"Former worker ({pid}) exited with code {status} ({_why(status)})"
+            )
+        else:
+            level = Level.WARNING if status < 128 else Level.ALERT
+            self.say(level, f"Current worker ({pid}) exited with code {status} ({_why(status)})")
+            # master-worker no-exit-on-failure is not kept by the configuration model yet
+            if status not in (0, 130, 143):
+                self.say(Level.ALERT, "exit-on-failure: killing every processes with SIGTERM")
+                self.kill(signal.SIGTERM)
+            if self.exitcode < 0 and status not in (0, 143):
+                self.exitcode = status
+        self._check_all_gone()
+
+    def _check_all_gone(self) -> None:
+        if self.workers or self.launching or self.lock.locked() or self.done.is_set():
+            return
+        code = self.exitcode if self.exitcode > 0 else 0
+        self.say(Level.WARNING, f"All workers exited. Exiting... ({code})")
+        self.done.set()
+
+    def kill(self, sig: int) -> None:
+        """``mworker_kill()``: every worker, current or leaving (and one being started)."""
+        for proc in [w.proc for w in self.workers] + list(self.launching):
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
 
     def stop(self, sig: int) -> None:
+        """``mworker_catch_sigterm()``."""
         self.stopping = True
-        sd_notify("STOPPING=1")
-        for w in self.workers:
-            with contextlib.suppress(ProcessLookupError):
-                w.proc.send_signal(sig)
-        if not self.workers:
-            self.done.set()
+        if self.systemd:
+            sd_notify("STOPPING=1")
+        self.say(Level.WARNING, "Exiting Master process...")
+        self.kill(sig)
 
     def show_proc(self) -> str:
-        lines = ["#<PID>          <type>          <reloads>       <uptime>        <version>"]
+        """``cli_io_handler_show_proc()``, column for column."""
         now = time.time()
-        lines.append(
-            f"{os.getpid():<16}master          {self.reloads:<16}{_uptime(now - _START):<16}"
-        )
-        lines.append("# workers")
-        for w in self.workers:
-            if not w.leaving:
-                lines.append(
-                    f"{w.proc.pid:<16}worker          {self.reloads - w.reloads:<16}"
-                    f"{_uptime(now - w.started):<16}"
-                )
-        old = [w for w in self.workers if w.leaving]
+        out = [
+            f"#{'<PID>':<14} {'<type>':<15} {'<reloads>':<15} {'<uptime>':<15} {'<version>':<15}",
+            f"{os.getpid():<15} {'master':<15} "
+            f"{f'{self.reloads} [failed: {self.failed_reloads}]':<15} "
+            f"{_uptime(now - self.timestamp):<15} {VERSION:<15}",
+            "# workers",
+        ]
+
+        def line(w: Worker) -> str:
+            return (
+                f"{w.pid:<15} {'worker':<15} {w.reloads:<15} "
+                f"{_uptime(now - w.timestamp):<15} {w.version:<15}"
+            )
+
+        out += [line(w) for w in self.workers if not w.leaving]
+        old = [line(w) for w in self.workers if w.leaving]
         if old:
-            lines.append("# old workers")
-            for w in old:
-                lines.append(
-                    f"{w.proc.pid:<16}worker          {self.reloads - w.reloads:<16}"
-                    f"{_uptime(now - w.started):<16}"
-                )
-        return "\n".join(lines) + "\n"
+            out += ["# old workers", *old]
+        out.append("# programs")
+        return "\n".join(out) + "\n"
 
 
-_START = time.time()
+# -- the master CLI ----------------------------------------------------------------
+
+CLI_HELP = [
+    ("help [<command>]", "list matching or all commands"),
+    ("prompt", "toggle interactive mode with prompt"),
+    ("quit", "disconnect"),
+    ("reload", "reload herdsman"),
+    ("show proc", "show processes status"),
+    ("show version", "show version of the current process"),
+]
 
 
-def _uptime(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 86400}d{(s // 3600) % 24:02d}h{(s // 60) % 60:02d}m{s % 60:02d}s"
+def _help(head: str) -> bytes:
+    rows = "".join(f"  {name:<40}: {text}\n" for name, text in CLI_HELP)
+    return f"{head}\n{rows}".encode()
 
 
-async def _master_cli(master: Master, addr: str) -> asyncio.AbstractServer:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # The master CLI is control plane, not the data path: streams are fine here.
+class MasterCli:
+    """The master CLI of ``-S``: one command per line (or ``;``-separated)."""
+
+    def __init__(self, master: Master) -> None:
+        self.master = master
+        self.servers: list[asyncio.AbstractServer] = []
+
+    async def listen(self, spec: str) -> None:
+        """``-S <addr>[,<bind options>...]``: /path, ``unix@``, ``abns@``, ``ipv4@``/``ipv6@``, host:port.
+
+        Raises ValueError with haproxy's reason when the address is unusable.
+        """
+        addr, *bind_opts = spec.split(",")
+        mode = None
+        for name, value in zip(bind_opts[::2], bind_opts[1::2], strict=False):
+            if name == "mode":
+                mode = int(value, 8)
+        if addr.startswith("abns@"):
+            server = await asyncio.start_unix_server(self._session, path="\0" + addr[5:])
+        elif addr.startswith(("unix@", "/")):  # str2sa_range(): a path starts with '/'
+            path = addr.removeprefix("unix@")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            server = await asyncio.start_unix_server(self._session, path=path)
+            if mode is not None:
+                os.chmod(path, mode)
+        else:
+            host, colon, port = addr.removeprefix("ipv4@").removeprefix("ipv6@").rpartition(":")
+            if not colon or not port.isdigit():
+                raise ValueError(f"missing port specification in '{addr}'")
+            server = await asyncio.start_server(self._session, host or None, int(port))
+        self.servers.append(server)
+
+    def close(self) -> None:
+        for srv in self.servers:
+            srv.close()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Control plane, not the data path: streams are simple and fast enough.
+        prompt = False
         try:
             while line := await reader.readline():
                 for cmd in line.decode(errors="replace").strip().split(";"):
-                    cmd = cmd.strip()
-                    if not cmd:
+                    words = cmd.split()
+                    if not words:
                         continue
-                    if cmd == "show proc":
-                        writer.write(master.show_proc().encode())
-                    elif cmd == "reload":
-                        await master.reload()
-                    elif cmd in ("help", "quit"):
-                        if cmd == "quit":
-                            writer.close()
-                            return
-                        writer.write(
-                            b"help           : this message\nshow proc      : show the processes\nreload         : reload the workers\nquit           : disconnect\n"
-                        )
+                    if words == ["quit"]:
+                        return
+                    if words == ["reload"]:
+                        # haproxy's master re-executes itself: the session ends
+                        spawn(asyncio.get_running_loop(), self.master.reload())
+                        return
+                    if words == ["prompt"]:
+                        prompt = not prompt
                     else:
-                        writer.write(
-                            b"Unknown command. Please enter one of the following commands only :\n  help\n  show proc\n  reload\n  quit\n"
-                        )
-                    writer.write(b"\n")
+                        writer.write(self._answer(words) + b"\n")
+                    if prompt:
+                        writer.write(b"master> ")
                     await writer.drain()
+        except (ConnectionError, OSError):
+            pass
         finally:
             writer.close()
 
-    path = addr.split(",", 1)[0]
-    if path.startswith("unix@"):
-        path = path[5:]
-    if path.startswith("/") or "/" in path:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        return await asyncio.start_unix_server(handle, path=path)
-    host, _, port = path.rpartition(":")
-    return await asyncio.start_server(handle, host or "0.0.0.0", int(port))
+    def _answer(self, words: list[str]) -> bytes:
+        if words == ["show", "proc"]:
+            return self.master.show_proc().encode()
+        if words == ["show", "version"]:
+            return f"{VERSION}\n".encode()
+        if words[0] == "help":
+            return _help("The following commands are valid at this level:")
+        return _help("Unknown command, but maybe one of the following ones is a better match:")
 
 
-def run_master(config: Config, opts: Options) -> int:
+# -- entry point -------------------------------------------------------------------
+
+
+def run_master(config: Config, opts: Options, diag: Startup) -> int:
+    """The master's life: pid file, master CLI, first worker, then signals."""
     import uvloop
 
-    from herdsman.process import daemonize, write_pidfile
+    from herdsman.process import daemonize, signal_ready, stdio_quiet, write_pidfile
 
-    if (opts.daemon or config.global_.daemon) and not opts.foreground:
-        daemonize()
-    argv = sys.argv[1:]
-    master = Master(argv, opts, exit_on_failure=True)
+    g = config.global_
+    daemon = (opts.daemon or g.daemon) and not (opts.foreground or opts.debug)
+    os.environ["HAPROXY_MWORKER"] = "1"
 
-    async def main() -> int:
+    async def main(ready_fd: int) -> int:
         loop = asyncio.get_running_loop()
-        pidfile = opts.pidfile or config.global_.pidfile
+        master = Master(opts, diag, daemon, opts.systemd)
+        pidfile = opts.pidfile or g.pidfile
         if pidfile:
-            write_pidfile(pidfile, os.getpid())
-        servers = [await _master_cli(master, addr) for addr in opts.master_cli]
-        worker = await master.spawn(opts.oldpids if opts.oldpids else [])
-        if worker is None:
+            try:
+                write_pidfile(pidfile, os.getpid())
+            except OSError:
+                diag.say(Level.ALERT, f"[{opts.progname}.main()] Cannot create pidfile {pidfile}")
+                return 1
+        cli = MasterCli(master)
+        try:
+            for spec in opts.master_cli:
+                await cli.listen(spec)
+        except (OSError, ValueError) as exc:
+            diag.alert("Cannot create the listener of the master CLI")
+            diag.alert(str(exc) if isinstance(exc, ValueError) else f"{spec}: {exc.strerror}")
+            diag.alert("Can't create the master's CLI.")
             return 1
-        sd_notify(f"READY=1\nMAINPID={os.getpid()}")
-        loop.add_signal_handler(signal.SIGUSR2, lambda: spawn(loop, master.reload()))
-        loop.add_signal_handler(signal.SIGHUP, lambda: spawn(loop, master.reload()))
-        loop.add_signal_handler(signal.SIGUSR1, master.stop, signal.SIGUSR1)
-        loop.add_signal_handler(signal.SIGTERM, master.stop, signal.SIGTERM)
-        loop.add_signal_handler(signal.SIGINT, master.stop, signal.SIGTERM)
-        await master.done.wait()
-        for srv in servers:
-            srv.close()
-        return master.status
+        if await master.launch(opts.oldpids) is None:
+            return 1
+        if opts.oldpids and opts.oldsig:
+            from herdsman.process import tell_pids
 
-    return uvloop.run(main())
+            tell_pids(opts.oldpids, opts.oldsig)
+        if opts.systemd:
+            sd_notify(f"READY=1\nMAINPID={os.getpid()}")
+        for sig in (signal.SIGUSR2, signal.SIGHUP):
+            loop.add_signal_handler(sig, lambda: spawn(loop, master.reload()))
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+            loop.add_signal_handler(sig, master.stop, sig)
+        for sig in (signal.SIGTTOU, signal.SIGTTIN):
+            loop.add_signal_handler(sig, master.kill, sig)
+        if ready_fd >= 0:
+            stdio_quiet()
+            master.diag.quiet = True
+            signal_ready(ready_fd, b"R")
+            os.close(ready_fd)
+        await master.done.wait()
+        cli.close()
+        return master.exitcode if master.exitcode > 0 else 0
+
+    if daemon:
+        return daemonize(lambda fd: uvloop.run(main(fd)))
+    return uvloop.run(main(-1))

@@ -1,10 +1,28 @@
 """Running a configuration as a process: binding, daemon mode, pid file, signals.
 
-The order follows ``haproxy.c main()``: ask the old processes of ``-sf``/``-st``
-to pause their listeners (SIGTTOU), bind every listener (on failure, resume
-the old processes with SIGTTIN and exit 1), go to the background if asked,
-write the pid file, then tell the old processes to finish (SIGUSR1) or
-terminate (SIGTERM), and serve.
+Start-up follows ``haproxy.c main()``:
+
+1. Bind every listener. A failure is retried when old processes were named
+   with ``-sf``/``-st``: they get SIGTTOU (pause: stop listening) and we try
+   again 10 ms later, up to 200 times; in the end the failures are reported
+   ("Binding [...] cannot bind socket ... Exiting."), the old processes get
+   SIGTTIN (resume) and we exit 1.
+2. No listener at all: exit 1.
+3. The pid file, in daemon mode only (master-worker: ``herdsman.mworker``).
+4. The old processes get SIGUSR1 (``-sf``, finish) or SIGTERM (``-st``).
+5. Serve. In daemon mode the launcher returns only now (exit 0), so when
+   ``herdsman -D -p pidfile`` returns, the pid file holds the daemon's pid
+   and the listeners accept: a readiness pipe replaces haproxy's fork after
+   binding, since an asyncio loop cannot survive a fork.
+
+Before binding, the listening sockets of the old processes are taken over
+(``herdsman.handover``): no connection is refused or reset during a reload.
+
+Signals (``main()``, ``sig_soft_stop()``, ``sig_pause()``, ``sig_listen()``,
+``sig_dump_state()``): SIGUSR1 soft stop, SIGTTOU pause, SIGTTIN resume,
+SIGHUP dump the servers' states; SIGTERM and SIGINT keep their default
+action (the process dies at once, as haproxy, which does not catch them);
+SIGUSR2, SIGQUIT are ignored.
 """
 
 from __future__ import annotations
@@ -14,80 +32,88 @@ import contextlib
 import os
 import resource
 import signal
+import socket
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from herdsman.config.diag import Diagnostics, Level, Message
-from herdsman.config.model import Config
+from herdsman.config.diag import Level
+from herdsman.config.model import BindConfig, Config, Family, Mode
+from herdsman.core.backend import LOG_NOTICE, LOG_WARNING
+from herdsman.core.server import SrvState
 from herdsman.core.tasks import spawn
+from herdsman.handover import Handover, bind_key, ports, stop_listening, take_over
 
 if TYPE_CHECKING:
-    from herdsman.cli import Options
-    from herdsman.runtime import Herdsman
+    from herdsman.cli import Options, Startup
+    from herdsman.proxy.frontend import Frontend
+
+MAX_START_RETRIES = 200  # haproxy.c
 
 
-def _alert(text: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(Message(Level.ALERT, text, context=False).render(os.getpid()) + "\n")
-        sys.stderr.flush()
-
-
-def _signal_pids(pids: list[int], sig: int) -> None:
+def tell_pids(pids: list[int], sig: int) -> int:
+    """``tell_old_pids()``: how many processes got the signal."""
+    count = 0
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
+            count += 1
+    return count
 
 
-def daemonize() -> None:
-    """Fork into the background, detached from the terminal (``-D``)."""
-    if os.fork() > 0:
-        os._exit(0)
-    os.setsid()
-    if os.fork() > 0:
-        os._exit(0)
+def daemonize(child: Callable[[int], int]) -> int:
+    """Run ``child(ready_fd)`` in the background; return when it is ready (0) or dead.
+
+    The child is a session leader with no terminal; it writes to ``ready_fd``
+    once serving, then closes its standard descriptors. Until then its alerts
+    reach the caller's terminal, and a child that fails gives its exit status.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        os.setsid()
+        return child(wfd)
+    os.close(wfd)
+    with os.fdopen(rfd, "rb") as ready:
+        if ready.read(1):
+            return 0
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return code if code >= 0 else 128 - code
+
+
+def stdio_quiet() -> None:
+    """``stdio_quiet()``: standard descriptors on /dev/null (detach from the terminal)."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
 
 
+def signal_ready(fd: int, message: bytes) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fd, message)
+
+
+def create_pidfile(path: str) -> int:
+    """Open the pid file as haproxy does (unlink, then create 0644); raises OSError."""
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    return os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+
+
 def write_pidfile(path: str, pid: int) -> None:
-    with open(path, "w") as f:
-        f.write(f"{pid}\n")
-
-
-def bind_all(hm: Herdsman, loop: asyncio.AbstractEventLoop) -> bool:
-    """Open every listener; report failures as HAProxy does."""
-    from herdsman.proxy.frontend import Frontend
-
-    ok = True
-    for pxc in hm.config.frontends:
-        if pxc.disabled:
-            continue
-        fe = Frontend(pxc, loop, hm.backends, hm.limits)
-        if pxc.logs:
-            fe.logger = hm._logger(pxc.logs, pxc.log_tag)
-        for bind in pxc.binds:
-            try:
-                fe.open_bind(bind)
-            except OSError as exc:
-                ok = False
-                where = (
-                    f"[{bind.addr.host}:{bind.addr.port}]"
-                    if bind.addr.is_ip
-                    else f"[{bind.addr.raw}]"
-                )
-                kind = "proxy" if pxc.kind == "listen" else pxc.kind
-                _alert(
-                    f"Binding [{bind.loc.file}:{bind.loc.line}] for {kind} {pxc.name}: cannot bind "
-                    f"socket ({exc.strerror}) for {where}"
-                )
-        hm.frontends.append(fe)
-        hm.limits.frontends.append(fe)
-    if not ok:
-        _alert("[herdsman.main()] Some protocols failed to start their listeners! Exiting.")
-    hm.loop = loop
-    return ok
+    fd = create_pidfile(path)
+    try:
+        os.write(fd, f"{pid}\n".encode())
+    finally:
+        os.close(fd)
 
 
 def apply_limits(config: Config, opts: Options) -> None:
@@ -104,105 +130,292 @@ def apply_limits(config: Config, opts: Options) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def run(config: Config, opts: Options, diag: Diagnostics) -> int:
+def run(config: Config, opts: Options, diag: Startup) -> int:
     """Serve ``config`` until stopped; returns the exit status."""
+    # haproxy leaves SIGINT to its default action; Python would raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     g = config.global_
-    if (opts.mworker or g.master_worker) and opts.ready_fd < 0:
+    worker = opts.ipc_fd >= 0
+    if (opts.mworker or g.master_worker) and not worker:
         from herdsman.mworker import run_master
 
-        return run_master(config, opts)
+        return run_master(config, opts, diag)
     import uvloop
 
     apply_limits(config, opts)
     for px in config.frontends:
         if opts.maxpconn and not px.maxconn:
             px.maxconn = opts.maxpconn
-    return uvloop.run(_serve(config, opts))
+    daemon = (opts.daemon or g.daemon) and not (opts.foreground or opts.debug)
+    if daemon and not worker:
+        return daemonize(lambda fd: uvloop.run(Process(config, opts, diag, fd).serve()))
+    return uvloop.run(Process(config, opts, diag, opts.ipc_fd).serve())
 
 
-async def _serve(config: Config, opts: Options) -> int:
-    from herdsman.runtime import Herdsman
-
-    g = config.global_
-    loop = asyncio.get_running_loop()
-    quiet = (opts.quiet or g.quiet) and not opts.verbose
-    daemon = (opts.daemon or g.daemon) and not opts.foreground and not opts.debug
-    hm = Herdsman(config, stderr=None if quiet else sys.stderr, maxconn=opts.maxconn)
-    if opts.oldpids:
-        _signal_pids(opts.oldpids, signal.SIGTTOU)
-    if not bind_all(hm, loop):
-        if opts.oldpids:
-            _signal_pids(opts.oldpids, signal.SIGTTIN)
-        return 1
-    if daemon:
-        daemonize()
-        hm.reporter.stderr = None
-        hm.pid = hm.reporter.pid = os.getpid()
-    pidfile = opts.pidfile or g.pidfile
-    if pidfile and opts.ready_fd < 0:
-        try:
-            write_pidfile(pidfile, os.getpid())
-        except OSError as exc:
-            _alert(f"[herdsman.main()] Cannot create pidfile {pidfile} : {exc.strerror}")
-            return 1
-    done = asyncio.Event()
-    status = {"code": 0}
-
-    async def soft() -> None:
-        hsa = g.hard_stop_after / 1000.0 if g.hard_stop_after else None
-        await hm.soft_stop(hsa)
-        done.set()
-
-    def on_signal(sig: int) -> None:
-        if sig == signal.SIGUSR1:
-            spawn(loop, soft())
-        elif sig in (signal.SIGTERM, signal.SIGINT):
-            hm.hard_stop()
-            done.set()
-        elif sig == signal.SIGTTOU:
-            hm.pause()
-        elif sig == signal.SIGTTIN:
-            spawn(loop, hm.resume())
-        elif sig == signal.SIGHUP:
-            dump_states(hm)
-
-    for sig in (
-        signal.SIGUSR1,
-        signal.SIGTERM,
-        signal.SIGINT,
-        signal.SIGTTOU,
-        signal.SIGTTIN,
-        signal.SIGHUP,
-    ):
-        loop.add_signal_handler(sig, on_signal, sig)
-    await hm.start(bind=False)
-    if opts.oldpids and opts.oldsig:
-        _signal_pids(opts.oldpids, opts.oldsig)
-    if opts.ready_fd >= 0:
-        with contextlib.suppress(OSError):
-            os.write(opts.ready_fd, b"READY\n")
-            os.close(opts.ready_fd)
-    await done.wait()
-    return status["code"]
+# -- the process -------------------------------------------------------------------
 
 
-def dump_states(hm: Herdsman) -> None:
-    """SIGHUP: one line per server with its state (``sig_dump_state()``)."""
-    from herdsman.core.backend import LOG_NOTICE
+class Process:
+    """One serving process (standalone, daemon or a master's worker)."""
 
-    for be in hm.backends.values():
-        for srv in be.servers:
-            chk = srv.check
-            health = f"{chk.health}/{chk.rise + chk.fall - 1}" if chk else "-"
-            text = (
-                f"SIGHUP: Server {srv.id} is {'UP' if srv.is_up else 'DOWN'}. Conn: {srv.served} act, "
-                f"{srv.nbpend} pend, {srv.cum_sess} tot. health {health}."
-            )
-            hm.reporter.warning(text)
-            hm.reporter.log(be, LOG_NOTICE, text)
-        text = (
-            f"SIGHUP: {be.kind.capitalize()} {be.name} has {be.srv_act} active servers and "
-            f"{be.srv_bck} backup servers available. Conn: {be.beconn} act, 0 pend, {be.cum_conn} tot."
+    def __init__(self, config: Config, opts: Options, diag: Startup, ready_fd: int) -> None:
+        self.config = config
+        self.opts = opts
+        self.diag = diag
+        self.ready_fd = ready_fd
+        self.worker = opts.ipc_fd >= 0
+        g = config.global_
+        self.daemon = (opts.daemon or g.daemon) and not (opts.foreground or opts.debug)
+        self.quiet = opts.silent or (g.quiet and not opts.verbose)
+        self.shared: set[int] = set()  # fds another process holds too: never suspended
+        self.done = asyncio.Event()
+        self.stopping = False
+        self.status = 0
+
+    async def serve(self) -> int:
+        from herdsman.runtime import Herdsman
+
+        loop = asyncio.get_running_loop()
+        opts = self.opts
+        self.hm = hm = Herdsman(
+            self.config, stderr=None if self.quiet else sys.stderr, maxconn=opts.maxconn
         )
+        hm.loop = loop
+        self.handover = Handover(loop, hm, self.shared)
+        inherited = take_over(opts.takeover or opts.oldpids)
+        try:
+            ok = await self.bind_all(loop, inherited)
+        finally:
+            for s in inherited.values():
+                s.close()
+        if not ok:
+            return 1
+        if not any(fe.listeners for fe in hm.frontends):
+            self.diag.say(
+                Level.ALERT,
+                f"[{opts.progname}.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
+            )
+            return 1
+        pidfile = opts.pidfile or self.config.global_.pidfile
+        if self.daemon and not self.worker and pidfile:
+            try:
+                write_pidfile(pidfile, os.getpid())
+            except OSError:
+                self.diag.say(
+                    Level.ALERT, f"[{opts.progname}.main()] Cannot create pidfile {pidfile}"
+                )
+                tell_pids(opts.oldpids, signal.SIGTTIN)
+                self.unbind()
+                return 1
+        self.install_signals(loop)
+        await hm.start(bind=False)
+        self.handover.open()
+        if opts.oldpids and opts.oldsig:
+            tell_pids(opts.oldpids, opts.oldsig)
+        if self.daemon:
+            stdio_quiet()
+            hm.reporter.stderr = None
+        if self.worker:
+            signal_ready(self.ready_fd, b"READY\n")
+            loop.add_reader(self.ready_fd, self._master_gone)
+        elif self.ready_fd >= 0:
+            signal_ready(self.ready_fd, b"R")
+            os.close(self.ready_fd)
+        await self.done.wait()
+        return self.status
+
+    async def bind_all(
+        self, loop: asyncio.AbstractEventLoop, inherited: dict[str, socket.socket]
+    ) -> bool:
+        """``protocol_bind_all()`` in the retry loop of ``main()``."""
+        from herdsman.proxy.frontend import Frontend
+
+        hm = self.hm
+        pending: list[tuple[Frontend, BindConfig]] = []
+        for pxc in self.config.frontends:
+            if pxc.disabled or pxc.mode is not Mode.TCP:
+                continue
+            fe = Frontend(pxc, loop, hm.backends, hm.limits)
+            if pxc.logs:
+                fe.logger = hm._logger(pxc.logs, pxc.log_tag)
+            hm.frontends.append(fe)
+            hm.limits.frontends.append(fe)
+            pending += [(fe, bind) for bind in pxc.binds]
+        oldpids = self.opts.oldpids
+        retry = MAX_START_RETRIES
+        while True:
+            verbose = retry == 0 or not oldpids
+            pending = [(fe, b) for fe, b in pending if not self._bind(fe, b, inherited, verbose)]
+            if not pending or not oldpids or retry == 0:
+                break
+            if tell_pids(oldpids, signal.SIGTTOU) == 0:
+                retry = 0  # nobody to wait for
+                continue
+            await asyncio.sleep(0.01)  # haproxy.c: 10 ms for the old processes to pause
+            retry -= 1
+        if not pending:
+            return True
+        self.diag.say(
+            Level.ALERT,
+            f"[{self.opts.progname}.main()] Some protocols failed to start their listeners! Exiting.",
+        )
+        if retry != MAX_START_RETRIES and oldpids:
+            self.unbind()
+            tell_pids(oldpids, signal.SIGTTIN)
+        return False
+
+    def _bind(
+        self, fe: Frontend, bind: BindConfig, inherited: dict[str, socket.socket], verbose: bool
+    ) -> bool:
+        from herdsman.proxy.frontend import Listener
+
+        keys = [bind_key(bind, port) for port in ports(bind)]
+        if all(k is not None and k in inherited for k in keys):
+            for key in keys:
+                assert key is not None
+                sock = inherited.pop(key)
+                self.shared.add(sock.fileno())
+                fe.listeners.append(Listener(fe, bind, sock))
+            return True
+        first = len(fe.listeners)
+        try:
+            fe.open_bind(bind)
+        except OSError as exc:
+            for lst in fe.listeners[first:]:
+                lst.sock.close()
+            del fe.listeners[first:]
+            if verbose:
+                self._bind_alert(fe, bind, exc)
+            return False
+        if bind.addr.family is Family.FD:
+            self.shared.update(lst.sock.fileno() for lst in fe.listeners[first:])
+        return True
+
+    def _bind_alert(self, fe: Frontend, bind: BindConfig, exc: OSError) -> None:
+        addr = bind.addr
+        where = f"[{addr.host}:{addr.port}]" if addr.is_ip else f"[{addr.raw}]"
+        self.diag.say(
+            Level.ALERT,
+            f"Binding [{bind.loc.file}:{bind.loc.line}] for {_kind(fe)} {fe.name}: cannot bind "
+            f"socket ({exc.strerror}) for {where}",
+        )
+
+    def unbind(self) -> None:
+        """``protocol_unbind_all()``."""
+        for fe in self.hm.frontends:
+            for lst in fe.listeners:
+                lst.sock.close()
+            fe.listeners.clear()
+
+    # -- signals --------------------------------------------------------------------
+
+    def install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        # SIGTERM and SIGINT keep their default action (see run()): haproxy does not catch them
+        for sig in (signal.SIGUSR2, signal.SIGQUIT):
+            signal.signal(sig, signal.SIG_IGN)
+        loop.add_signal_handler(signal.SIGUSR1, lambda: spawn(loop, self.soft_stop()))
+        loop.add_signal_handler(signal.SIGTTOU, self.pause)
+        loop.add_signal_handler(signal.SIGTTIN, lambda: spawn(loop, self.resume()))
+        loop.add_signal_handler(signal.SIGHUP, self.dump_states)
+
+    def _master_gone(self) -> None:
+        """``mworker_accept_wrapper()``: the master closed the IPC socket, exit in error."""
+        try:
+            data = os.read(self.ready_fd, 64)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            asyncio.get_running_loop().remove_reader(self.ready_fd)
+            self.hm.hard_stop()
+            self.status = 1
+            self.done.set()
+
+    def _warn(self, text: str, be_name: str | None = None, level: int = LOG_WARNING) -> None:
+        hm = self.hm
         hm.reporter.warning(text)
-        hm.reporter.log(be, LOG_NOTICE, text)
+        be = hm.backends.get(be_name) if be_name else None
+        if be is not None:
+            hm.reporter.log(be, level, text)
+
+    def pause(self) -> None:
+        """SIGTTOU: stop accepting; unshared sockets refuse connections as haproxy's do."""
+        if self.stopping:
+            return
+        self.hm.pause()
+        for fe in self.hm.frontends:
+            # Frontend resumes limit-paused listeners when a connection ends;
+            # "stopping" keeps it from undoing this pause until SIGTTIN.
+            fe.stopping = True
+            self._warn(f"Paused {_kind(fe)} {fe.name}.", fe.name)
+        # after the event loop's servers are closed (Listener.pause() defers that)
+        asyncio.get_running_loop().call_soon(self._suspend)
+
+    def _suspend(self) -> None:
+        for fe in self.hm.frontends:
+            for lst in fe.listeners:
+                if not lst.stopped and lst.sock.fileno() not in self.shared and lst.bind.addr.is_ip:
+                    stop_listening(lst.sock)
+
+    async def resume(self) -> None:
+        """SIGTTIN: listen and accept again (the event loop's listen() re-arms the socket)."""
+        if self.stopping:
+            return
+        for fe in self.hm.frontends:
+            fe.stopping = False
+        await self.hm.resume()
+        for fe in self.hm.frontends:
+            self._warn(f"Resumed {_kind(fe)} {fe.name}.", fe.name)
+
+    async def soft_stop(self) -> None:
+        """SIGUSR1: ``soft_stop()`` (the runtime's: grace, stop, hard-stop-after), then exit."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self.handover.close()  # a process started from now on binds anew
+        g = self.config.global_
+        await self.hm.soft_stop(g.hard_stop_after / 1000 if g.hard_stop_after else None)
+        self.done.set()
+
+    def dump_states(self) -> None:
+        """SIGHUP: ``sig_dump_state()``."""
+        hm = self.hm
+        hm.reporter.warning("SIGHUP received, dumping servers states.")
+        fe_by_name = {fe.name: fe for fe in hm.frontends}
+        for pxc in self.config.proxies:
+            be = hm.backends.get(pxc.name)
+            fe = fe_by_name.get(pxc.name)
+            if be is None and fe is None:
+                continue
+            if be is not None:
+                hm.reporter.log(
+                    be, LOG_NOTICE, f"SIGHUP received, dumping servers states for proxy {pxc.name}."
+                )
+                for srv in be.servers:
+                    up = "UP" if srv.cur_state is not SrvState.STOPPED else "DOWN"
+                    self._warn(
+                        f"SIGHUP: Server {srv.id} is {up}. Conn: {srv.served} act, "
+                        f"{srv.nbpend} pend, {srv.cum_sess} tot.",
+                        pxc.name,
+                        LOG_NOTICE,
+                    )
+            feconn, fecum = (fe.feconn, fe.cum_conn) if fe else (0, 0)
+            beconn, becum = (be.beconn, be.cum_conn) if be else (0, 0)
+            conn = f"Conn: act(FE+BE): {feconn}+{beconn}, 0 pend (0 unass), tot(FE+BE): {fecum}+{becum}."
+            if be is None or not be.servers:
+                text = f"SIGHUP: Proxy {pxc.name} has no servers. {conn}"
+            elif be.srv_act == 0:
+                what = "is running on backup servers" if be.srv_bck else "has no server available"
+                text = f"SIGHUP: Proxy {pxc.name} {what} ! {conn}"
+            else:
+                text = (
+                    f"SIGHUP: Proxy {pxc.name} has {be.srv_act} active servers and "
+                    f"{be.srv_bck} backup servers available. {conn}"
+                )
+            self._warn(text, pxc.name, LOG_NOTICE)
+
+
+def _kind(fe: Frontend) -> str:
+    """``proxy_type_str()``."""
+    return "proxy" if fe.cfg.kind == "listen" else "frontend"
