@@ -128,6 +128,10 @@ class Master:
     diag: Startup
     daemon: bool
     systemd: bool
+    # "master-worker no-exit-on-failure" would clear it, but 2.6.12's master
+    # re-executes itself in wait mode without the configuration and loses the
+    # option: the binary always exits. herdsman follows the binary.
+    exit_on_failure: bool = True
     workers: list[Worker] = field(default_factory=list)
     launching: set[asyncio.subprocess.Process] = field(default_factory=set)
     reloads: int = 0
@@ -215,12 +219,13 @@ class Master:
         else:
             level = Level.WARNING if status < 128 else Level.ALERT
             self.say(level, f"Current worker ({pid}) exited with code {status} ({_why(status)})")
-            # master-worker no-exit-on-failure is not kept by the configuration model yet
-            if status not in (0, 130, 143):
+            if status not in (0, 130, 143) and self.exit_on_failure:
                 self.say(Level.ALERT, "exit-on-failure: killing every processes with SIGTERM")
                 self.kill(signal.SIGTERM)
             if self.exitcode < 0 and status not in (0, 143):
                 self.exitcode = status
+            if not self.exit_on_failure and not self.stopping:
+                return  # the master waits for a reload, without workers
         self._check_all_gone()
 
     def _check_all_gone(self) -> None:

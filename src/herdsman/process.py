@@ -178,7 +178,10 @@ class Process:
         loop = asyncio.get_running_loop()
         opts = self.opts
         self.hm = hm = Herdsman(
-            self.config, stderr=None if self.quiet else sys.stderr, maxconn=opts.maxconn
+            self.config,
+            stderr=None if self.quiet else sys.stderr,
+            maxconn=opts.maxconn,
+            reuseport=not opts.no_reuseport,
         )
         hm.loop = loop
         self.handover = Handover(loop, hm, self.shared)
@@ -235,9 +238,8 @@ class Process:
         for pxc in self.config.frontends:
             if pxc.disabled or pxc.mode is not Mode.TCP:
                 continue
-            fe = Frontend(pxc, loop, hm.backends, hm.limits)
-            if pxc.logs:
-                fe.logger = hm._logger(pxc.logs, pxc.log_tag)
+            fe = Frontend(pxc, loop, hm.backends, hm.limits, reuseport=hm.reuseport)
+            fe.logger = hm.frontend_logger(pxc)
             hm.frontends.append(fe)
             hm.limits.frontends.append(fe)
             pending += [(fe, bind) for bind in pxc.binds]
@@ -267,15 +269,13 @@ class Process:
     def _bind(
         self, fe: Frontend, bind: BindConfig, inherited: dict[str, socket.socket], verbose: bool
     ) -> bool:
-        from herdsman.proxy.frontend import Listener
-
         keys = [bind_key(bind, port) for port in ports(bind)]
         if all(k is not None and k in inherited for k in keys):
             for key in keys:
                 assert key is not None
                 sock = inherited.pop(key)
                 self.shared.add(sock.fileno())
-                fe.listeners.append(Listener(fe, bind, sock))
+                fe.adopt(bind, sock)
             return True
         first = len(fe.listeners)
         try:
@@ -345,9 +345,6 @@ class Process:
             return
         self.hm.pause()
         for fe in self.hm.frontends:
-            # Frontend resumes limit-paused listeners when a connection ends;
-            # "stopping" keeps it from undoing this pause until SIGTTIN.
-            fe.stopping = True
             self._warn(f"Paused {_kind(fe)} {fe.name}.", fe.name)
         # after the event loop's servers are closed (Listener.pause() defers that)
         asyncio.get_running_loop().call_soon(self._suspend)
@@ -362,8 +359,6 @@ class Process:
         """SIGTTIN: listen and accept again (the event loop's listen() re-arms the socket)."""
         if self.stopping:
             return
-        for fe in self.hm.frontends:
-            fe.stopping = False
         await self.hm.resume()
         for fe in self.hm.frontends:
             self._warn(f"Resumed {_kind(fe)} {fe.name}.", fe.name)

@@ -31,7 +31,7 @@ from herdsman.checks.scheduler import AsyncioDriver, Scheduler
 from herdsman.checks.status import HanaEvent
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.config.log import max_syslog_len
-from herdsman.config.model import Cap, Config, Family, Mode
+from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig
 from herdsman.core import transitions
 from herdsman.core.backend import LOG_NOTICE, LOG_WARNING, Backend
 from herdsman.core.clock import Clock, MonotonicClock
@@ -91,8 +91,10 @@ class Herdsman:
         stderr: TextIO | None = sys.stderr,
         maxconn: int = 0,
         check_starter: Callable[[Check, Callable[[CheckResult], None]], object] | None = None,
+        reuseport: bool = True,
     ) -> None:
         self.config = config
+        self.reuseport = reuseport  # False with -dR
         self.clock: Clock = clock or MonotonicClock()
         self.pid = os.getpid()
         self.reporter = StreamReporter(stderr, self.pid)
@@ -302,9 +304,8 @@ class Herdsman:
         for pxc in self.config.frontends:
             if pxc.disabled or pxc.mode is not Mode.TCP:
                 continue
-            fe = Frontend(pxc, loop, self.backends, self.limits)
-            if pxc.logs:
-                fe.logger = self._logger(pxc.logs, pxc.log_tag)
+            fe = Frontend(pxc, loop, self.backends, self.limits, reuseport=self.reuseport)
+            fe.logger = self.frontend_logger(pxc)
             fe.open()
             self.frontends.append(fe)
             self.limits.frontends.append(fe)
@@ -329,12 +330,16 @@ class Herdsman:
     def pause(self) -> None:
         """SIGTTOU: stop accepting (another process is taking over)."""
         for fe in self.frontends:
-            fe.pause_all()
+            fe.pause_admin()
 
     async def resume(self) -> None:
         """SIGTTIN: accept again."""
         for fe in self.frontends:
-            await fe.start()
+            await fe.resume_admin()
+
+    def frontend_logger(self, pxc: ProxyConfig) -> Logger | None:
+        """The logger of a frontend's own log targets (None without targets)."""
+        return self._logger(pxc.logs, pxc.log_tag) if pxc.logs else None
 
     def stop_listening(self) -> None:
         self.stopping = True

@@ -153,3 +153,34 @@ async def test_soft_stop_closes_listeners_and_lets_connections_finish() -> None:
             await w.drain()
             w.close()
             await asyncio.wait_for(stop, 5)
+
+
+async def test_reuseport_and_backlog_as_configured() -> None:
+    """SO_REUSEPORT unless -dR; the configured backlog survives pauses (the event
+    loop calls listen() again on resume)."""
+    import subprocess
+
+    from herdsman.config.diag import Diagnostics
+    from herdsman.config.parser import parse_text
+    from herdsman.runtime import Herdsman
+
+    for reuseport in (True, False):
+        port = free_port()
+        text = (
+            f"{DEFAULTS}listen L\n    bind 127.0.0.1:{port} backlog 77\n    server a 127.0.0.1:9\n"
+        )
+        cfg = parse_text(text, Diagnostics(), "t.cfg")
+        assert cfg is not None
+        hm = Herdsman(cfg, stderr=None, reuseport=reuseport)
+        await hm.start()
+        try:
+            sock = hm.frontends[0].listeners[0].sock
+            assert bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)) is reuseport
+            hm.pause()
+            await hm.resume()
+            out = subprocess.run(
+                ["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True
+            ).stdout.split()
+            assert out[2] == "77"  # Send-Q of a listening socket: its backlog
+        finally:
+            hm.hard_stop()

@@ -52,6 +52,10 @@ def kw_master_worker(ctx: Ctx, args: list[str]) -> None:
         return
     if _arg(args, 1) and args[1] != "no-exit-on-failure":
         raise ConfigError(f"'{args[0]}' only supports 'no-exit-on-failure' option.")
+    if _arg(args, 1):
+        # kept in the model; like 2.6.12 (whose master loses it when it
+        # re-executes itself), the master still exits when a worker fails
+        ctx.global_.mworker_exit_on_failure = False
     ctx.global_.master_worker = True
 
 
@@ -336,7 +340,11 @@ TABLE = Table("global")
 TABLE.extend(
     [
         _kw("daemon", kw_flag("daemon"), "run in the background (like -D)"),
-        _kw("master-worker", kw_master_worker, "master-worker mode (like -W)"),
+        _kw(
+            "master-worker",
+            kw_master_worker,
+            "master-worker mode (like -W); `no-exit-on-failure` has no effect, as in 2.6.12",
+        ),
         _kw("quiet", kw_quiet, "no messages at start-up (like -q)"),
         _kw("zero-warning", kw_flag("zero_warning"), "refuse to start when a warning was emitted"),
         _kw("maxconn", kw_maxconn, "process-wide connection limit (listeners pause beyond it)"),

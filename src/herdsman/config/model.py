@@ -322,6 +322,7 @@ class GlobalConfig:
     nbthread: int = 1
     daemon: bool = False
     master_worker: bool = False
+    mworker_exit_on_failure: bool = True  # "master-worker no-exit-on-failure" clears it
     pidfile: str | None = None
     node: str | None = None  # defaults to the host name
     description: str | None = None

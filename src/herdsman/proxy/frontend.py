@@ -50,7 +50,7 @@ class ProcessLimits:
         return bool(self.maxconn) and self.actconn >= self.maxconn
 
 
-def open_listener_socket(bind: BindConfig, port: int) -> socket.socket:
+def open_listener_socket(bind: BindConfig, port: int, reuseport: bool = True) -> socket.socket:
     """Create, bind and listen one socket for ``bind`` (one port of its range)."""
     addr = bind.addr
     fam = addr.family
@@ -75,9 +75,10 @@ def open_listener_socket(bind: BindConfig, port: int) -> socket.socket:
     sock = STORE.socket(bind.namespace, family)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # as HAProxy (unless -dR/noreuseport): a reloading process can bind
-        # the same address while the old one still serves
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if reuseport:
+            # as HAProxy (unless -dR/noreuseport): a reloading process can bind
+            # the same address while the old one still serves
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if family == socket.AF_INET6:
             if bind.v6only:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -147,10 +148,12 @@ class Listener:
         loop = self.frontend.loop
         dup = self.sock.dup()
         dup.setblocking(False)
+        # the loop calls listen() again: keep the configured backlog
+        backlog = _backlog(self.bind)
         if self.sock.family == socket.AF_UNIX:
-            self.server = await loop.create_unix_server(self._accept, sock=dup)
+            self.server = await loop.create_unix_server(self._accept, sock=dup, backlog=backlog)
         else:
-            self.server = await loop.create_server(self._accept, sock=dup)
+            self.server = await loop.create_server(self._accept, sock=dup, backlog=backlog)
 
     def pause(self) -> None:
         if self.paused:
@@ -242,8 +245,12 @@ class Frontend:
         loop: asyncio.AbstractEventLoop,
         backends: dict[str, Backend],
         limits: ProcessLimits,
+        *,
+        reuseport: bool = True,
     ) -> None:
         self.cfg = cfg
+        self.reuseport = reuseport
+        self.admin_paused = False  # SIGTTOU: only SIGTTIN resumes accepting
         self.name = cfg.name
         self.loop = loop
         self.limits = limits
@@ -292,13 +299,34 @@ class Frontend:
         _backlog_fe[id(bind)] = self.cfg.backlog or (self.cfg.maxconn if not bind.maxconn else 0)
         if bind.addr.family in (Family.INET, Family.INET6):
             for port in range(bind.addr.port, (bind.addr.port_end or bind.addr.port) + 1):
-                self.listeners.append(Listener(self, bind, open_listener_socket(bind, port)))
+                self.adopt(bind, open_listener_socket(bind, port, self.reuseport))
         else:
-            self.listeners.append(Listener(self, bind, open_listener_socket(bind, 0)))
+            self.adopt(bind, open_listener_socket(bind, 0, self.reuseport))
+
+    def adopt(self, bind: BindConfig, sock: socket.socket) -> Listener:
+        """Serve an already listening socket for ``bind`` (inherited or just bound)."""
+        _backlog_fe.setdefault(id(bind), self.cfg.backlog or 0)
+        listener = Listener(self, bind, sock)
+        self.listeners.append(listener)
+        return listener
+
+    def pause_admin(self) -> None:
+        """SIGTTOU: stop accepting until ``resume_admin()``, whatever the limits."""
+        self.admin_paused = True
+        self.pause_all()
+
+    async def resume_admin(self) -> None:
+        """SIGTTIN: accept again; connections held by the limits get their slots."""
+        self.admin_paused = False
+        for lst in self.listeners:
+            while lst.promote():
+                pass
+        await self.start()
 
     async def start(self) -> None:
         for lst in self.listeners:
-            await lst.resume()
+            if not lst.full and not self.full:
+                await lst.resume()
 
     def pause_all(self) -> None:
         for lst in self.listeners:
@@ -317,7 +345,7 @@ class Frontend:
         limits.actconn -= 1
         if not self.streams:
             self.idle.set()
-        if self.stopping:
+        if self.stopping or self.admin_paused:
             return
         # a freed slot goes first to a held connection (FIFO), else the
         # listeners of every scope that can accept again resume
@@ -327,7 +355,7 @@ class Frontend:
             if fe is not self and any(other.promote() for other in fe.listeners):
                 return
         for fe in limits.frontends if not limits.full else ():
-            if fe.stopping or fe.full:
+            if fe.stopping or fe.full or fe.admin_paused:
                 continue
             for other in fe.listeners:
                 if other.paused and not other.full and not other.stopped:
