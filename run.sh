@@ -55,8 +55,10 @@ test)
     setup_python
     # real peers and the reference binary the tests compare against
     apt_install haproxy iproute2 procps
-    "$VENV/bin/ruff" check src tests bench
-    "$VENV/bin/ruff" format --check src tests bench
+    lint=(src tests)
+    [ -d bench ] && lint+=(bench)
+    "$VENV/bin/ruff" check "${lint[@]}"
+    "$VENV/bin/ruff" format --check "${lint[@]}"
     "$VENV/bin/mypy"
     exec "$VENV/bin/python" -bb -m pytest -n 2 "$@"
     ;;
