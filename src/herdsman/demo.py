@@ -4,7 +4,7 @@
 
 It starts three small HTTP servers on loopback, writes a configuration, runs
 ``herdsman -db -f <that file>`` as a child process (its health-check and
-state-change lines appear as they happen), and sends a request every half
+state-change lines appear on its stderr as they happen), and sends a request every half
 second, printing which server answered. Server ``s3`` refuses connections for
 6 seconds out of every 14: watch the checks take it out and put it back, and
 the traffic move accordingly.
@@ -23,13 +23,10 @@ import tempfile
 from collections import Counter
 
 CONFIG = """\
-global
-    log stdout format raw local0
-
 defaults
     mode tcp
-    log global
     option log-health-checks
+    option redispatch
     timeout connect 1s
     timeout client 10s
     timeout server 10s
