@@ -53,6 +53,7 @@ class Scheduler:
         self.rng = rng or random.Random()
         self.checks: list[Check] = []
         self._heap: list[tuple[int, int, Check]] = []
+        self._seq = 0
         self.on_change: Callable[[], None] | None = None  # the driver re-arms its timer
         self.stopped = False
 
@@ -86,9 +87,14 @@ class Scheduler:
         self._schedule(chk, self.clock.now_ms() + m)
 
     def _schedule(self, chk: Check, expire: int) -> None:
+        # One counter for the whole heap: entries never tie (heapq would then
+        # compare Check objects), equal deadlines run in FIFO order as in
+        # HAProxy's timer tree, and an entry whose seq is not the check's
+        # current one is stale (the check was rescheduled since).
+        self._seq += 1
         chk.expire = expire
-        chk.seq += 1
-        heapq.heappush(self._heap, (expire, chk.seq, chk))
+        chk.seq = self._seq
+        heapq.heappush(self._heap, (expire, self._seq, chk))
         if self.on_change is not None:
             self.on_change()
 
