@@ -112,6 +112,8 @@ class Herdsman:
             max_spread_checks=g.max_spread_checks,
         )
         self.driver: AsyncioDriver | None = None
+        self.node = g.node or socket.gethostname()
+        self._targets: dict[int, CheckTarget] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopping = False
         self._build_backends()
@@ -218,7 +220,20 @@ class Herdsman:
     # -- checks ---------------------------------------------------------------------
 
     def check_target(self, chk: Check) -> CheckTarget:
-        """The snapshot a check run needs (spec §4.2)."""
+        """The snapshot a check run needs (spec §4.2).
+
+        Built once per check and server state (only ``server_down`` varies
+        between runs; the send-state header is computed when sent).
+        """
+        down = chk.server.next_state is SrvState.STOPPED
+        cached = self._targets.get(id(chk))
+        if cached is not None and cached.server_down is down:
+            return cached
+        target = self._build_target(chk, down)
+        self._targets[id(chk)] = target
+        return target
+
+    def _build_target(self, chk: Check, down: bool) -> CheckTarget:
         srv = chk.server
         cfg = srv.cfg
         be = srv.backend
@@ -249,9 +264,9 @@ class Herdsman:
             inter=chk.inter,
             timeout_check=t.check,
             timeout_connect=t.connect,
-            server_down=srv.next_state is SrvState.STOPPED,
+            server_down=down,
             state_header=lambda: self.state_header(chk),
-            node=self.config.global_.node or socket.gethostname(),
+            node=self.node,
             make_socket=lambda fam: STORE.socket(cfg.namespace, fam),
         )
 
@@ -275,7 +290,7 @@ class Herdsman:
         wmult, wdiv = be.wmult, be.wdiv
         weight = -(-srv.eweight * wmult // wdiv)
         total = -(-(be.tot_weight) * wmult // wdiv)
-        node = self.config.global_.node or socket.gethostname()
+        node = self.node
         text = (
             f"{state}; address={address}; port={port}; name={srv.id}; node={node}; "
             f"weight={weight}/{total}; scur={srv.served}/{be.beconn - 0}; qcur={srv.nbpend}"

@@ -314,3 +314,21 @@ async def test_on_marked_up_shutdown_backup_sessions() -> None:
             # the backup's session is killed as soon as the active server is up
             assert await asyncio.wait_for(reader.read(), 5) == b""
             writer.close()
+
+
+async def test_connect_only_checks_are_never_accepted_by_the_server() -> None:
+    """Delayed ACK + RST (CONNECT_DELACK_ALWAYS): the server's accept() never
+    sees a connect-only check, as with haproxy (observed-2.6.12-checks.md)."""
+    async with named_servers(1) as (srv,):
+        text = (
+            "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n"
+            f"    timeout server 5s\nbackend b\n    server s 127.0.0.1:{srv.port} check inter 50ms\n"
+        )
+        async with running(text) as hm:
+            chk = hm.server("b/s").check
+            assert chk is not None
+            await wait_for_async(lambda: chk.health == chk.rise + chk.fall - 1)
+            runs = 3
+            before = chk.start_ms
+            await wait_for_async(lambda: chk.start_ms >= before + runs * 50, timeout=5)
+            assert srv.accepted == 0

@@ -251,7 +251,9 @@ def test_a_success_resets_the_passive_error_count() -> None:
 def test_many_checks_due_in_the_same_millisecond() -> None:
     """More checks than milliseconds in inter: equal deadlines, all started, FIFO
     (a heap of (expire, per-check count, check) would compare Check objects)."""
-    servers = "".join(f"    server s{i} 127.0.0.1:{10000 + i} check inter 1s\n" for i in range(3000))
+    servers = "".join(
+        f"    server s{i} 127.0.0.1:{10000 + i} check inter 1s\n" for i in range(3000)
+    )
     sim = Sim(cfg(servers))
     sim.run_until(999)
     assert len(sim.started) == 3000

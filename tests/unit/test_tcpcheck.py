@@ -457,8 +457,26 @@ def test_proxy_header_first() -> None:
 def test_connect_addr_and_linger() -> None:
     rs = ruleset("option tcp-check", "tcp-check connect addr [::1]:8443 linger")
     actions, _ = run(rs, [C])
-    assert actions[0] == Connect(socket.AF_INET6, "::1", 8443)
+    # a lone connect: no expect follows, so the last ACK is delayed (delack)
+    assert actions[0] == Connect(socket.AF_INET6, "::1", 8443, delack=True)
     assert Close(linger=True) in actions
+
+
+@pytest.mark.parametrize(
+    ("lines", "delack"),
+    [
+        (["option tcp-check"], True),
+        (["option tcp-check", "tcp-check expect string +OK"], False),
+        (["option tcp-check", "tcp-check comment banner", "tcp-check expect string +OK"], False),
+        (["option tcp-check", "tcp-check send PING\\r\\n", "tcp-check expect string +PONG"], True),
+        (["option httpchk"], True),
+    ],
+)
+def test_delayed_ack_unless_an_expect_follows_the_connect(lines: list[str], delack: bool) -> None:
+    """CONNECT_DELACK_ALWAYS when the rule after the connect is not an expect."""
+    connect = TcpCheck(ruleset(*lines), TARGET).start()[0]
+    assert isinstance(connect, Connect)
+    assert connect.delack is delack
 
 
 def test_custom_expect_registry() -> None:

@@ -24,6 +24,7 @@ from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, TcpCheck
 
 _RST = struct.pack("ii", 1, 0)
+_TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
 _RECV_SIZE = 16384
 
 
@@ -115,7 +116,8 @@ class RunningCheck:
             addr = (action.host, action.port)
         try:
             sock = self._target.make_socket(action.family)
-            sock.setblocking(False)
+            if action.delack and action.family != socket.AF_UNIX:
+                sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 0)
         except OSError as exc:
             self._apply(self._check.conn_failed(exc.errno or errno.EMFILE))
             return

@@ -45,7 +45,7 @@ class CheckTarget:
     # Creates the (non-blocking) socket for a connection, in the server's
     # network namespace and with its source address: owned by core.
     make_socket: Callable[[int], socket.socket] = field(
-        default=lambda family: socket.socket(family, socket.SOCK_STREAM)
+        default=lambda family: socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
     )
     # Variables for log-format strings (srv_name, be_name, ...), evaluated lazily.
     extra: dict[str, str] = field(default_factory=dict)

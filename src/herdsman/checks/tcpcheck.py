@@ -73,6 +73,11 @@ class Connect:
     family: int
     host: str
     port: int
+    # TCP_QUICKACK off before connect() when the next rule is not an expect
+    # (CONNECT_DELACK_ALWAYS): the handshake's last ACK rides on the first
+    # data, and a connect-only check's RST replaces it (the server never
+    # accepts), as HAProxy does.
+    delack: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +364,16 @@ class TcpCheck:
         deadline = t.inter
         if t.timeout_check and t.timeout_connect:
             deadline = min(deadline, t.timeout_connect)
-        self._out += [Connect(family, host, port), Arm(deadline)]
+        nxt = next(
+            (
+                r
+                for r in self._rules[self._pos + 1 :]
+                if not isinstance(r, CommentRule | ActionRule)
+            ),
+            None,
+        )
+        delack = not isinstance(nxt, ExpectRule)
+        self._out += [Connect(family, host, port, delack), Arm(deadline)]
 
     def _close(self) -> None:
         rule = self._conn_rule

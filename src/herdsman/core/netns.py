@@ -48,18 +48,18 @@ class NamespaceStore:
         self, name: str | None, family: int, type_: int = socket.SOCK_STREAM
     ) -> socket.socket:
         """A non-blocking socket created in namespace ``name`` (None: the current one)."""
+        # SOCK_NONBLOCK at creation: no extra ioctl per socket (checks create
+        # thousands per second)
+        type_ |= socket.SOCK_NONBLOCK
         if not name or name == "*":
-            sock = socket.socket(family, type_)
-        else:
-            if self._default is None:
-                self._default = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-            _setns(self.fd(name))
-            try:
-                sock = socket.socket(family, type_)
-            finally:
-                _setns(self._default)
-        sock.setblocking(False)
-        return sock
+            return socket.socket(family, type_)
+        if self._default is None:
+            self._default = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        _setns(self.fd(name))
+        try:
+            return socket.socket(family, type_)
+        finally:
+            _setns(self._default)
 
     def close(self) -> None:
         for fd in self._fds.values():
