@@ -423,6 +423,10 @@ class Herdsman:
             fe.kill_streams()
         transitions.set_shutdown_hook(None)
         self.sink.close()
+        if self.loop is not None:
+            from herdsman.checks.runner import close_poller
+
+            close_poller(self.loop)
 
     def active_connections(self) -> int:
         return sum(fe.feconn for fe in self.frontends)

@@ -1,11 +1,15 @@
 """The I/O driver of one check run: the sockets and timers around ``TcpCheck``.
 
 It is deliberately thin and cheap, because thousands of checks run every
-second: no task, no stream, no protocol object. A run is a handful of event
-loop callbacks on one non-blocking socket (``add_writer`` for the connection,
-``add_reader`` for the response) and one timer handle for the deadline.
-Everything the check *means* is decided by the sans-IO interpreter; this
-module only moves bytes and reports what the kernel said.
+second: no task, no stream, no protocol object. Check sockets are watched by
+one edge-triggered epoll of their own (``CheckPoller``), itself a single
+reader of the event loop: a socket is registered once when it is created and
+leaves the epoll when it is closed, so a run costs one ``epoll_ctl`` instead of
+an ``add_writer``/``remove_writer``/``add_reader``/``remove_reader`` series.
+Edge-triggered means readiness is remembered (``_rd``/``_wr``) and sockets are
+read or written until EAGAIN. Everything the check *means* is decided by the
+sans-IO interpreter; this module only moves bytes and reports what the
+kernel said.
 
 Closing follows HAProxy: an abortive close (RST, ``SO_LINGER`` 0) unless the
 connect rule has ``linger``, so that checks leave no TIME_WAIT behind.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import select
 import socket
 import struct
 from collections.abc import Callable
@@ -25,24 +30,76 @@ from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, Tc
 
 _RST = struct.pack("ii", 1, 0)
 _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
-_RECV_SIZE = 16384
+_EV_RD = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
+_EV_WR = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
+_WATCH = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET
+
+
+class CheckPoller:
+    """One epoll for every check socket of an event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.ep = select.epoll()
+        self.runs: dict[int, RunningCheck] = {}
+        loop.add_reader(self.ep.fileno(), self._drain)
+
+    def register(self, fd: int, run: RunningCheck) -> None:
+        self.runs[fd] = run
+        self.ep.register(fd, _WATCH)
+
+    def forget(self, fd: int) -> None:
+        # close() removes the socket from the epoll: no epoll_ctl needed
+        self.runs.pop(fd, None)
+
+    def _drain(self) -> None:
+        runs = self.runs
+        for fd, events in self.ep.poll(0, 512):
+            run = runs.get(fd)
+            if run is not None:
+                run.on_events(events)
+
+    def close(self) -> None:
+        self.loop.remove_reader(self.ep.fileno())
+        self.ep.close()
+
+
+_POLLERS: dict[asyncio.AbstractEventLoop, CheckPoller] = {}
+
+
+def poller(loop: asyncio.AbstractEventLoop) -> CheckPoller:
+    """The loop's CheckPoller, created on first use."""
+    p = _POLLERS.get(loop)
+    if p is None or p.ep.closed:
+        p = _POLLERS[loop] = CheckPoller(loop)
+    return p
+
+
+def close_poller(loop: asyncio.AbstractEventLoop) -> None:
+    p = _POLLERS.pop(loop, None)
+    if p is not None:
+        p.close()
 
 
 class RunningCheck:
     """One check run in progress; ``cancel()`` stops it without a result."""
 
     __slots__ = (
+        "_busy",
         "_check",
+        "_connecting",
         "_eos",
+        "_fd",
         "_loop",
         "_on_done",
         "_out",
-        "_reading",
+        "_poller",
+        "_rd",
         "_sock",
         "_start",
         "_target",
         "_timer",
-        "_writing",
+        "_wr",
     )
 
     def __init__(
@@ -53,13 +110,17 @@ class RunningCheck:
         on_done: Callable[[CheckResult], None],
     ) -> None:
         self._loop = loop
+        self._poller = poller(loop)
         self._target = target
         self._on_done: Callable[[CheckResult], None] | None = on_done
         self._check = TcpCheck(ruleset, target)
         self._sock: socket.socket | None = None
+        self._fd = -1
         self._timer: asyncio.TimerHandle | None = None
         self._out = b""  # bytes accepted by Send but not yet written
-        self._reading = self._writing = False
+        self._connecting = False
+        self._busy = False
+        self._rd = self._wr = False  # edge-triggered readiness not consumed yet
         self._eos = False  # the peer closed: nothing more to read on this connection
         self._start = loop.time()
 
@@ -87,7 +148,9 @@ class RunningCheck:
             kind = type(action)  # exact types: cheaper than isinstance() chains
             if kind is Send:
                 assert isinstance(action, Send)
-                self._send(action.data)
+                self._out += action.data
+                if self._wr and not self._connecting:
+                    self._flush()  # out now: a Done/Close may follow at once
             elif kind is Arm:
                 assert isinstance(action, Arm)
                 if self._timer is not None:
@@ -104,7 +167,8 @@ class RunningCheck:
             elif kind is Done:
                 assert isinstance(action, Done)
                 self._finish(action.result)
-        self._flow()
+        if self._on_done is not None and self._sock is not None and not self._connecting:
+            self._io()
 
     def _connect(self, action: Connect) -> None:
         addr: str | tuple[str, int] | tuple[str, int, int, int]
@@ -121,45 +185,25 @@ class RunningCheck:
         except OSError as exc:
             self._apply(self._check.conn_failed(exc.errno or errno.EMFILE))
             return
-        self._sock = sock
-        self._eos = False
         err = sock.connect_ex(addr)
         if err not in (0, errno.EINPROGRESS, errno.EAGAIN):
+            sock.close()
             self._apply(self._check.conn_failed(err))
             return
-        self._loop.add_writer(sock.fileno(), self._on_connect)
-        self._writing = True
-
-    def _send(self, data: bytes) -> None:
-        sock = self._sock
-        if sock is None:
-            return
-        if not self._out:
-            try:
-                sent = sock.send(data)
-            except BlockingIOError:
-                sent = 0
-            except OSError as exc:
-                self._apply(self._check.conn_failed(exc.errno or errno.EPIPE))
-                return
-            data = data[sent:]
-        self._out += data
-        if self._out and not self._writing:
-            self._loop.add_writer(sock.fileno(), self._on_writable)
-            self._writing = True
+        self._sock = sock
+        self._fd = sock.fileno()
+        self._eos = self._rd = self._wr = False
+        self._connecting = True
+        self._poller.register(self._fd, self)
 
     def _close(self, linger: bool) -> None:
         sock, self._sock = self._sock, None
         self._out = b""
+        self._connecting = False
         if sock is None:
             return
-        fd = sock.fileno()
-        if self._reading:
-            self._loop.remove_reader(fd)
-            self._reading = False
-        if self._writing:
-            self._loop.remove_writer(fd)
-            self._writing = False
+        self._poller.forget(self._fd)
+        self._fd = -1
         if not linger:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RST)
@@ -178,80 +222,99 @@ class RunningCheck:
             elapsed = int((self._loop.time() - self._start) * 1000)
             on_done(CheckResult(result.status, result.code, result.desc, elapsed))
 
-    def _flow(self) -> None:
-        """Read while the check can take data (HAProxy stops at a full buffer)."""
-        sock = self._sock
-        if sock is None or self._eos or (self._writing and not self._out):
-            return
-        want = self._check.room > 0
-        if want and not self._reading:
-            self._loop.add_reader(sock.fileno(), self._on_readable)
-            self._reading = True
-        elif not want and self._reading:
-            self._loop.remove_reader(sock.fileno())
-            self._reading = False
+    # -- readiness ---------------------------------------------------------------------
 
-    # -- loop callbacks --------------------------------------------------------------
-
-    def _on_connect(self) -> None:
-        sock = self._sock
-        if sock is None:
-            return
-        self._loop.remove_writer(sock.fileno())
-        self._writing = False
-        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if err:
-            self._apply(self._check.conn_failed(err))
-            return
-        local = peer = None
-        if self._check.needs_addresses:
-            try:
-                local, peer = sock.getsockname(), sock.getpeername()
-            except OSError as exc:
-                self._apply(self._check.conn_failed(exc.errno or errno.ENOTCONN))
+    def on_events(self, events: int) -> None:
+        """Called by the poller: remember the edges, then do what they allow."""
+        if events & _EV_WR:
+            self._wr = True
+        if events & _EV_RD:
+            self._rd = True
+        if self._connecting:
+            if not self._wr:
                 return
-        self._apply(self._check.connected(local, peer))
+            self._connecting = False
+            sock = self._sock
+            assert sock is not None
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                self._apply(self._check.conn_failed(err))
+                return
+            local = peer = None
+            if self._check.needs_addresses:
+                try:
+                    local, peer = sock.getsockname(), sock.getpeername()
+                except OSError as exc:
+                    self._apply(self._check.conn_failed(exc.errno or errno.ENOTCONN))
+                    return
+            self._apply(self._check.connected(local, peer))
+            return
+        self._io()
 
-    def _on_writable(self) -> None:
+    def _flush(self) -> None:
         sock = self._sock
-        if sock is None:
+        if sock is None or not self._out:
             return
         try:
             sent = sock.send(self._out)
         except BlockingIOError:
+            self._wr = False
             return
-        except OSError as exc:
-            self._apply(self._check.conn_failed(exc.errno or errno.EPIPE))
-            return
+        except OSError:
+            return  # reported by the next read or write attempt in _io()
         self._out = self._out[sent:]
-        if not self._out:
-            self._loop.remove_writer(sock.fileno())
-            self._writing = False
-            self._flow()
+        if self._out:
+            self._wr = False
 
-    def _on_readable(self) -> None:
-        sock = self._sock
-        if sock is None:
+    def _io(self) -> None:
+        """Write what is pending, then read while the check can take data.
+
+        Re-entrant calls (from ``_apply`` inside this loop) return at once:
+        the outer call goes on with whatever the new actions asked for.
+        """
+        if self._busy:
             return
+        self._busy = True
         try:
-            data = sock.recv(max(self._check.room, 1))
-        except BlockingIOError:
-            return
-        except OSError as exc:
-            self._stop_reading(sock)
-            self._apply(self._check.conn_failed(exc.errno or errno.ECONNRESET))
-            return
-        if not data:
-            self._stop_reading(sock)
-            self._apply(self._check.peer_closed())
-            return
-        self._apply(self._check.received(data))
-
-    def _stop_reading(self, sock: socket.socket) -> None:
-        if self._reading:
-            self._loop.remove_reader(sock.fileno())
-            self._reading = False
-        self._eos = True
+            check = self._check
+            while True:
+                sock = self._sock
+                if sock is None or self._connecting or self._on_done is None:
+                    return
+                if self._out:
+                    if not self._wr:
+                        return  # wait for the next EPOLLOUT edge
+                    try:
+                        sent = sock.send(self._out)
+                    except BlockingIOError:
+                        self._wr = False
+                        return
+                    except OSError as exc:
+                        self._apply(check.conn_failed(exc.errno or errno.EPIPE))
+                        continue
+                    self._out = self._out[sent:]
+                    if self._out:
+                        self._wr = False
+                        return
+                    continue
+                if not self._rd or self._eos or check.room <= 0:
+                    return
+                try:
+                    data = sock.recv(check.room)
+                except BlockingIOError:
+                    self._rd = False
+                    return
+                except OSError as exc:
+                    self._eos = True
+                    self._apply(check.conn_failed(exc.errno or errno.ECONNRESET))
+                    continue
+                if not data:
+                    self._eos = True
+                    self._apply(check.peer_closed())
+                    continue
+                self._apply(check.received(data))
+        finally:
+            self._busy = False
 
     def _on_timeout(self) -> None:
         self._timer = None
