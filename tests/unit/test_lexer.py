@@ -17,14 +17,8 @@ from pathlib import Path
 import pytest
 
 from herdsman.config.diag import Diagnostics, Err, Level
-from herdsman.config.lexer import (
-    ConfigFilesError,
-    LexError,
-    config_files,
-    read_config,
-    split_words,
-    tokenize,
-)
+from herdsman.config.lexer import LexError, split_words, tokenize
+from herdsman.config.reader import ConfigFilesError, config_files, read_config
 
 HAPROXY = shutil.which("haproxy")
 needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="haproxy binary not installed")

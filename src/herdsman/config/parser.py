@@ -1,7 +1,7 @@
 """Section dispatch: from configuration lines to the ``Config`` model.
 
 This is ``readcfgfile()`` + ``cfg_parse_global()`` + ``cfg_parse_listen()``
-reduced to tables: the lexer (``config/lexer.py``) yields active lines with
+reduced to tables: the reader (``config/reader.py``) yields active lines with
 their location, this module applies the ``no`` / ``default`` modifiers, tracks
 the current section and hands each line to the keyword's parser. Errors are
 collected in ``Diagnostics``; parsing goes on after an error, as HAProxy does,
@@ -39,14 +39,9 @@ from herdsman.config.keywords import (
     best_match,
     refuse,
 )
-from herdsman.config.lexer import (
-    SECTION_KEYWORDS,
-    ConfigFilesError,
-    Line,
-    config_files,
-    read_config,
-)
+from herdsman.config.lexer import SECTION_KEYWORDS
 from herdsman.config.model import Cap, Config, ProxyConfig
+from herdsman.config.reader import ConfigFilesError, Line, config_files, read_config
 from herdsman.config.sections import DefaultsRefs, builtin_defaults, start_section
 
 # HAProxy sections herdsman does not implement: the whole section is refused
