@@ -15,9 +15,10 @@ from lbfakes import Harness, servers
 
 from herdsman.lb.base import Algorithm
 from herdsman.lb.chash import ChashAlgorithm, RandomAlgorithm
+from herdsman.lb.ebtree import Eb32Tree
 from herdsman.lb.fas import FasAlgorithm
 from herdsman.lb.fwlc import FwlcAlgorithm
-from herdsman.lb.fwrr import Eb32Tree, FwrrAlgorithm
+from herdsman.lb.fwrr import FwrrAlgorithm
 from herdsman.lb.hashing import full_hash
 from herdsman.lb.map import MapAlgorithm
 

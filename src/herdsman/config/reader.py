@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from herdsman.config.cond import CondError, eval_condition
 from herdsman.config.diag import Diagnostics, Err, Level, Location
-from herdsman.config.lexer import (  # the reader is the lexer's only other client
+from herdsman.config.lexer import (  # package-private helpers of parse_line()
     _SPACE,
     LINESIZE,
     MAX_FATAL,

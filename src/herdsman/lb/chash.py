@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from herdsman.lb.base import BE_WEIGHT_SCALE, LbBackend, LbServer, register
-from herdsman.lb.fwrr import Eb32Tree, Leaf
+from herdsman.lb.ebtree import Eb32Tree, Leaf
 from herdsman.lb.hashing import full_hash, lookup_key
 
 SRV_EWGHT_RANGE = 256 * BE_WEIGHT_SCALE

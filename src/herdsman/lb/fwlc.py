@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from herdsman.lb.base import BE_WEIGHT_SCALE, SRV_EWGHT_MAX, LbBackend, LbServer, register
-from herdsman.lb.fwrr import Eb32Tree, Leaf
+from herdsman.lb.ebtree import Eb32Tree, Leaf
 
 
 @dataclass(eq=False, slots=True)
