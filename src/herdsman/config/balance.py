@@ -8,33 +8,7 @@ from __future__ import annotations
 
 from herdsman.config.diag import ConfigError
 from herdsman.config.model import Balance
-
-
-def _strtol(text: str) -> tuple[int, str]:
-    """C ``strtol(s, &end, 0)``: the value and the unparsed rest."""
-    s = text.lstrip(" \t\n\r\f\v")
-    i = 0
-    sign = 1
-    if s[:1] in "+-" and s[:1]:
-        sign = -1 if s[0] == "-" else 1
-        i = 1
-    base = 10
-    if s[i : i + 2].lower() == "0x" and i + 2 < len(s) and s[i + 2] in "0123456789abcdefABCDEF":
-        base, i = 16, i + 2
-    elif s[i : i + 1] == "0":
-        base = 8
-    digits = "0123456789abcdef"[:base]
-    j = i
-    while j < len(s) and s[j].lower() in digits:
-        j += 1
-    if j == i:
-        return 0, text
-    return sign * int(s[i:j], base), s[j:]
-
-
-def _atoi(text: str) -> int:
-    value, _ = _strtol(text)
-    return value if not text.lower().startswith(("0x", "-0x", "+0x")) else 0
+from herdsman.config.units import c_atoi, c_strtol
 
 
 def parse_balance(args: list[str], bal: Balance) -> None:
@@ -51,7 +25,8 @@ def parse_balance(args: list[str], bal: Balance) -> None:
         bal.algo = "random"
         bal.draws = 2
         if word[6:7] == "(" and word[7:8] != ")":
-            value, rest = _strtol(word[7:])
+            value, stop = c_strtol(word, 7, 0)  # strtol(beg, &end, 0)
+            rest = word[stop:] if stop > 7 else word[7:]
             if not rest.startswith(")"):
                 if not rest:
                     raise ConfigError("random : missing closing parenthesis.")
@@ -67,14 +42,14 @@ def parse_balance(args: list[str], bal: Balance) -> None:
         while a[i]:
             opt = a[i]
             if opt in ("len", "depth"):
-                if not a[i + 1] or _dec(a[i + 1]) <= 0:
+                if not a[i + 1] or c_atoi(a[i + 1]) <= 0:
                     raise ConfigError(
                         f"uri : '{opt}' expects a positive integer (got '{a[i + 1]}')."
                     )
                 if opt == "len":
-                    bal.uri_len = _dec(a[i + 1])
+                    bal.uri_len = c_atoi(a[i + 1])
                 else:
-                    bal.uri_depth = _dec(a[i + 1])
+                    bal.uri_depth = c_atoi(a[i + 1])
                 i += 2
             elif opt == "whole":
                 bal.uri_whole = True
@@ -130,21 +105,6 @@ def parse_balance(args: list[str], bal: Balance) -> None:
             "only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', "
             "'url_param', 'hdr(name)' and 'rdp-cookie(name)' options."
         )
-
-
-def _dec(text: str) -> int:
-    """C ``atoi()``."""
-    s = text.lstrip()
-    n = 0
-    sign = 1
-    i = 0
-    if s[:1] in ("+", "-") and s[:1]:
-        sign = -1 if s[0] == "-" else 1
-        i = 1
-    while i < len(s) and s[i].isdigit():
-        n = n * 10 + int(s[i])
-        i += 1
-    return sign * n
 
 
 __all__ = ["parse_balance"]

@@ -50,7 +50,9 @@ class ProcessLimits:
         return bool(self.maxconn) and self.actconn >= self.maxconn
 
 
-def open_listener_socket(bind: BindConfig, port: int, reuseport: bool = True) -> socket.socket:
+def open_listener_socket(
+    bind: BindConfig, port: int, backlog: int = 1024, reuseport: bool = True
+) -> socket.socket:
     """Create, bind and listen one socket for ``bind`` (one port of its range)."""
     addr = bind.addr
     fam = addr.family
@@ -64,7 +66,7 @@ def open_listener_socket(bind: BindConfig, port: int, reuseport: bool = True) ->
             sock.bind(b"\0" + addr.host.encode())
         else:
             _bind_unix(sock, addr.host, bind)
-        sock.listen(_backlog(bind))
+        sock.listen(backlog)
         return sock
     if fam is Family.SOCKPAIR:
         raise OSError(0, "sockpair@ listeners are not supported by herdsman")
@@ -91,9 +93,9 @@ def open_listener_socket(bind: BindConfig, port: int, reuseport: bool = True) ->
         if bind.defer_accept:
             sock.setsockopt(socket.IPPROTO_TCP, TCP_DEFER_ACCEPT, 1)
         if bind.tfo:
-            sock.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, _backlog(bind))
+            sock.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, backlog)
         sock.bind((host, port) if family == socket.AF_INET else (host, port, 0, 0))
-        sock.listen(_backlog(bind))
+        sock.listen(backlog)
     except OSError:
         sock.close()
         raise
@@ -112,20 +114,13 @@ def _bind_unix(sock: socket.socket, path: str, bind: BindConfig) -> None:
         os.chown(path, -1 if bind.uid is None else bind.uid, -1 if bind.gid is None else bind.gid)
 
 
-_backlog_fe: dict[int, int] = {}
-
-
-def _backlog(bind: BindConfig) -> int:
-    """``listener_backlog()``: bind backlog, frontend backlog, bind maxconn, frontend maxconn, 1024."""
-    return bind.backlog or _backlog_fe.get(id(bind), 0) or bind.maxconn or 1024
-
-
 class Listener:
     """One listening socket and its accept loop (through uvloop's server)."""
 
     def __init__(self, frontend: Frontend, bind: BindConfig, sock: socket.socket) -> None:
         self.frontend = frontend
         self.bind = bind
+        self.backlog = frontend.backlog_for(bind)
         self.sock = sock
         self.maxconn = bind.maxconn
         self.nbconn = 0
@@ -149,7 +144,7 @@ class Listener:
         dup = self.sock.dup()
         dup.setblocking(False)
         # the loop calls listen() again: keep the configured backlog
-        backlog = _backlog(self.bind)
+        backlog = self.backlog
         if self.sock.family == socket.AF_UNIX:
             self.server = await loop.create_unix_server(self._accept, sock=dup, backlog=backlog)
         else:
@@ -294,18 +289,22 @@ class Frontend:
         for bind in self.cfg.binds:
             self.open_bind(bind)
 
+    def backlog_for(self, bind: BindConfig) -> int:
+        """``listener_backlog()``: bind backlog, frontend backlog, bind maxconn,
+        frontend maxconn, else 1024."""
+        return bind.backlog or self.cfg.backlog or bind.maxconn or self.maxconn or 1024
+
     def open_bind(self, bind: BindConfig) -> None:
         """Bind the sockets of one address (one per port of a range); OSError on failure."""
-        _backlog_fe[id(bind)] = self.cfg.backlog or (self.cfg.maxconn if not bind.maxconn else 0)
+        backlog = self.backlog_for(bind)
         if bind.addr.family in (Family.INET, Family.INET6):
             for port in range(bind.addr.port, (bind.addr.port_end or bind.addr.port) + 1):
-                self.adopt(bind, open_listener_socket(bind, port, self.reuseport))
+                self.adopt(bind, open_listener_socket(bind, port, backlog, self.reuseport))
         else:
-            self.adopt(bind, open_listener_socket(bind, 0, self.reuseport))
+            self.adopt(bind, open_listener_socket(bind, 0, backlog, self.reuseport))
 
     def adopt(self, bind: BindConfig, sock: socket.socket) -> Listener:
         """Serve an already listening socket for ``bind`` (inherited or just bound)."""
-        _backlog_fe.setdefault(id(bind), self.cfg.backlog or 0)
         listener = Listener(self, bind, sock)
         self.listeners.append(listener)
         return listener
