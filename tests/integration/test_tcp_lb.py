@@ -195,3 +195,54 @@ async def test_no_usable_server_closes_the_client_connection() -> None:
         text = config(port, "roundrobin", srvs, ["disabled"])
         async with running(text):
             assert await one(port) == ""
+
+
+@pytest.mark.haproxy
+@pytest.mark.parametrize("hash_type", ["map-based", "consistent"])
+async def test_source_same_as_the_binary(hash_type: str) -> None:
+    async with named_servers(3) as srvs:
+        port = free_port()
+        text = config(
+            port,
+            "source",
+            srvs,
+            ["weight 1", "weight 2", "weight 3"],
+            f"    hash-type {hash_type}\n",
+        )
+        async with running(text):
+            ours = await sequence(port, len(SOURCES), SOURCES)
+        hport = free_port()
+        with Haproxy(text.replace(f":{port}\n", f":{hport}\n")).start(hport):
+            theirs = await sequence(hport, len(SOURCES), SOURCES)
+    assert ours == theirs
+
+
+async def held_sequence(port: int, n: int) -> list[tuple[str, asyncio.StreamWriter]]:
+    out = []
+    for _ in range(n):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        out.append(((await reader.readexactly(1)).decode(), writer))
+    return out
+
+
+@pytest.mark.haproxy
+async def test_leastconn_held_same_as_the_binary() -> None:
+    weights = [1, 2, 3]
+    async with named_servers(3, hold=True) as srvs:
+        port = free_port()
+        text = config(port, "leastconn", srvs, [f"weight {w}" for w in weights])
+        async with running(text):
+            held = await held_sequence(port, 12)
+            ours = " ".join(name for name, _ in held)
+            for _, w in held:
+                w.close()
+        for s in srvs:
+            await s.close()
+            await s.start()
+        hport = free_port()
+        with Haproxy(text.replace(f":{port}\n", f":{hport}\n")).start(hport):
+            held = await held_sequence(hport, 12)
+            theirs = " ".join(name for name, _ in held)
+            for _, w in held:
+                w.close()
+    assert ours == theirs == "a b c c b c c b c a b c"
