@@ -235,6 +235,27 @@ def test_backend_http_mode_options(options: dict[str, bool], expected: bytes) ->
     )
 
 
+def test_constant_request_built_once_dynamic_one_every_time() -> None:
+    """Literal requests are cached per mux option; a header with a fetch is rebuilt each run."""
+    rule = HttpSendRule(meth="GET", uri="/a", ver="HTTP/1.1", headers=[("X", LogFormat("y"))])
+    first = build_request(rule, {})
+    assert first == b"GET /a HTTP/1.1\r\nx: y\r\nconnection: close\r\n\r\n"
+    assert build_request(rule, {}) is first
+    assert build_request(rule, {}, fake_keepalive=True) == b"GET /a HTTP/1.1\r\nx: y\r\n\r\n"
+    dynamic = HttpSendRule(
+        meth="GET", uri="/a", ver="HTTP/1.1", headers=[("X", LogFormat("%[srv_name]"))]
+    )
+    assert (
+        build_request(dynamic, {"srv_name": "a"})
+        == b"GET /a HTTP/1.1\r\nx: a\r\nconnection: close\r\n\r\n"
+    )
+    assert (
+        build_request(dynamic, {"srv_name": "b"})
+        == b"GET /a HTTP/1.1\r\nx: b\r\nconnection: close\r\n\r\n"
+    )
+    assert not dynamic.wire
+
+
 # -- response parser -----------------------------------------------------------------------
 
 

@@ -135,6 +135,30 @@ def build_request(
     backend and ``fake_keepalive`` ``option http-pretend-keepalive``: the H1
     mux applies both to check requests too.
     """
+    # Most checks send the same bytes every time: build them once.
+    constant = (
+        state is None
+        and rule.uri_fmt is None
+        and rule.body_fmt is None
+        and all(fmt.is_literal for _, fmt in rule.headers)
+    )
+    if constant:
+        cached = rule.wire.get((force_close, fake_keepalive))
+        if cached is not None:
+            return cached
+    data = _build(rule, ctx, state, force_close, fake_keepalive)
+    if constant:
+        rule.wire[(force_close, fake_keepalive)] = data
+    return data
+
+
+def _build(
+    rule: HttpSendRule,
+    ctx: Mapping[str, str],
+    state: str | None,
+    force_close: bool,
+    fake_keepalive: bool,
+) -> bytes:
     meth = rule.meth or "OPTIONS"
     uri = rule.uri_fmt.evaluate(ctx) if rule.uri_fmt is not None else rule.uri
     uri = uri or "/"

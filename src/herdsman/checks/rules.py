@@ -110,6 +110,9 @@ class HttpSendRule:
     body_fmt: LogFormat | None = None
     from_option: bool = False  # TCPCHK_SND_HTTP_FROM_OPT
     comment: str | None = None
+    # the request bytes when nothing in it varies between runs, by
+    # (force_close, fake_keepalive): filled by checks/http.py at run time
+    wire: dict[tuple[bool, bool], bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
