@@ -7,6 +7,7 @@ the whole window. Pinning uses ``sched_setaffinity`` (what ``taskset -p`` does).
 
 from __future__ import annotations
 
+import argparse
 import collections
 import contextlib
 import json
@@ -422,3 +423,37 @@ def calibrate(cpus: set[int] | None, rounds: int = 3) -> float:
         return round(best * 1000, 2)
     finally:
         os.sched_setaffinity(0, old)
+
+
+def add_run_options(ap: argparse.ArgumentParser, what: str, scope: str) -> None:
+    """The options every benchmark shares: niceness, interference guard, experiments.
+
+    ``what`` names the processes reniced, ``scope`` what one retry repeats.
+    """
+    ap.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help=f"nice value of {what} (e.g. -10 on a shared machine)",
+    )
+    ap.add_argument(
+        "--max-interference",
+        type=float,
+        default=10.0,
+        help=f"run {scope} again when other processes used more than this (%% of a core)",
+    )
+    ap.add_argument("--retries", type=int, default=2, help=f"runs {scope} again at most")
+    ap.add_argument(
+        "--quiet-below",
+        type=float,
+        default=15.0,
+        help="before each run, wait until no core is busier than this (%%)",
+    )
+    ap.add_argument(
+        "--quiet-timeout", type=float, default=300.0, help="longest wait for that, s (0: none)"
+    )
+    ap.add_argument(
+        "--experiments",
+        default="",
+        help="comma list of bench/experiments.py prototypes to apply to herdsman",
+    )

@@ -51,6 +51,7 @@ from typing import IO, Any
 
 from _common import (
     CpuWindow,
+    add_run_options,
     calibrate,
     haproxy_bin,
     herdsman_cmd,
@@ -502,33 +503,7 @@ def main(argv: list[str]) -> int:
     )
     ap.add_argument("--profile", action="store_true", help="py-spy record herdsman (30 s max)")
     ap.add_argument("--perf", action="store_true", help="perf record the checker (30 s max)")
-    ap.add_argument(
-        "--nice",
-        type=int,
-        default=0,
-        help="nice value of the checker and listeners (e.g. -10 on a shared machine)",
-    )
-    ap.add_argument(
-        "--max-interference",
-        type=float,
-        default=10.0,
-        help="run again when other processes used more than this (%% of a core)",
-    )
-    ap.add_argument("--retries", type=int, default=2, help="runs again at most (default 2)")
-    ap.add_argument(
-        "--quiet-below",
-        type=float,
-        default=15.0,
-        help="before each run, wait until no core is busier than this (%%)",
-    )
-    ap.add_argument(
-        "--quiet-timeout", type=float, default=300.0, help="longest wait for that, s (0: none)"
-    )
-    ap.add_argument(
-        "--experiments",
-        default="",
-        help="comma list of bench/experiments.py prototypes to apply to herdsman",
-    )
+    add_run_options(ap, "the checker and listeners", "it")
     args = ap.parse_args(argv)
 
     raise_nofile(65536)

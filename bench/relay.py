@@ -49,6 +49,7 @@ from typing import IO, Any
 
 from _common import (
     CpuWindow,
+    add_run_options,
     free_port,
     haproxy_bin,
     herdsman_cmd,
@@ -491,33 +492,7 @@ def main(argv: list[str]) -> int:
         "--profile", action="store_true", help="py-spy record herdsman during each test"
     )
     ap.add_argument("--perf", action="store_true", help="perf record the proxy during each test")
-    ap.add_argument(
-        "--nice",
-        type=int,
-        default=0,
-        help="nice value of the proxy and the load (e.g. -10 on a shared machine)",
-    )
-    ap.add_argument(
-        "--max-interference",
-        type=float,
-        default=10.0,
-        help="run a test again when other processes used more than this (%% of a core)",
-    )
-    ap.add_argument("--retries", type=int, default=2, help="runs a test again at most")
-    ap.add_argument(
-        "--quiet-below",
-        type=float,
-        default=15.0,
-        help="before each proxy, wait until no core is busier than this (%%)",
-    )
-    ap.add_argument(
-        "--quiet-timeout", type=float, default=300.0, help="longest wait for that, s (0: none)"
-    )
-    ap.add_argument(
-        "--experiments",
-        default="",
-        help="comma list of bench/experiments.py prototypes to apply to herdsman",
-    )
+    add_run_options(ap, "the proxy and the load", "a test")
     args = ap.parse_args(argv)
 
     raise_nofile(65536)
