@@ -36,6 +36,12 @@ DEADLINE = 10.0
 
 needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="haproxy 2.6 is not installed")
 
+# the program a test runs: herdsman (None), or haproxy beside it when installed
+PROGRAMS = [
+    pytest.param(None, id="herdsman"),
+    pytest.param([HAPROXY or "haproxy"], id="haproxy", marks=needs_haproxy),
+]
+
 DEFAULTS = """\
 defaults
     mode tcp

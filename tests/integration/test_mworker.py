@@ -18,7 +18,7 @@ import proc_helpers
 import pytest
 from proc_helpers import (
     DEADLINE,
-    HAPROXY,
+    PROGRAMS,
     Client,
     EchoServer,
     Proc,
@@ -28,7 +28,6 @@ from proc_helpers import (
     holds,
     listen_cfg,
     listen_inodes,
-    needs_haproxy,
     normalise,
     pidfile_pid,
     serves,
@@ -40,11 +39,6 @@ proc_runner = proc_helpers.proc_runner
 proc_echo = proc_helpers.proc_echo
 
 Echo = Callable[[bytes], EchoServer]
-
-PROGRAMS = [
-    pytest.param(None, id="herdsman"),
-    pytest.param([HAPROXY or "haproxy"], id="haproxy", marks=needs_haproxy),
-]
 
 HEADER = "#<PID>          <type>          <reloads>       <uptime>        <version>      "
 UPTIME = re.compile(r"\d+d\d\dh\d\dm\d\ds")

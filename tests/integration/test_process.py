@@ -22,6 +22,7 @@ import pytest
 from proc_helpers import (
     DEADLINE,
     HAPROXY,
+    PROGRAMS,
     Client,
     EchoServer,
     Proc,
@@ -45,11 +46,6 @@ proc_runner = proc_helpers.proc_runner
 proc_echo = proc_helpers.proc_echo
 
 Echo = Callable[[bytes], EchoServer]
-
-PROGRAMS = [
-    pytest.param(None, id="herdsman"),
-    pytest.param([HAPROXY or "haproxy"], id="haproxy", marks=needs_haproxy),
-]
 
 # Prints the name of each signal it gets: stands for an old process of -sf.
 RECORDER = """
