@@ -4,6 +4,26 @@
 every eweight (``server_recalc_eweight()``), recount the backend exactly as
 ``backend.c recount_servers()`` + ``update_backend_weight()`` do, init; and
 for runtime changes: update the server, recount, then the right callback.
+
+The ``Scenario`` answers in ``test_lb_ref_*`` come from HAProxy 2.6.12
+(Debian 12) on loopback, with this config::
+
+    global
+        stats socket <sock> level admin
+    defaults
+        mode tcp
+        timeout connect 1s
+        timeout client 5s
+        timeout server 5s
+    listen L
+        bind 127.0.0.1:18000
+        balance <balance>
+        <extra lines>
+        server <name> 127.0.0.1:<port> <server line tail>
+
+and one small TCP server per server line that writes its name and waits for
+the client to close. ``cli`` ops went to the stats socket. ``replay`` plays
+a scenario on herdsman's algorithm.
 """
 
 from __future__ import annotations

@@ -1,26 +1,8 @@
 """roundrobin and static-rr against the binary: long runs, weight changes,
 disable/enable, backups, saturated servers and redispatch (srvtoavoid).
 
-Every scenario below was run on the reference binary, HAProxy 2.6.12
-(Debian 12), on loopback, and the answers are pasted as literals. The config
-was::
-
-    global
-        stats socket <sock> level admin
-    defaults
-        mode tcp
-        timeout connect 1s
-        timeout client 5s
-        timeout server 5s
-    listen L
-        bind 127.0.0.1:18000
-        balance <balance>
-        <extra lines>
-        server <name> 127.0.0.1:<port> <server line tail>
-
-with one small TCP server per server line that writes its name and waits for
-the client to close. ``cli`` ops went to the stats socket. The harness that
-replays them is ``lbfakes.replay``.
+Every scenario below was run on the reference binary, HAProxy 2.6.12, and
+the answers are pasted as literals; how, is told in ``lbfakes``.
 """
 
 from __future__ import annotations
