@@ -194,36 +194,24 @@ def test_broken_configuration_on_reload_keeps_the_old_worker(
     assert "old workers" not in procs
 
 
+@pytest.mark.parametrize(
+    "extra_global",
+    [
+        pytest.param("", id="default"),
+        # 2.6.12's master re-executes itself in wait mode without the
+        # configuration, so this option has no effect: herdsman does the same
+        pytest.param("    master-worker no-exit-on-failure\n", id="no-exit-on-failure"),
+    ],
+)
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_worker_crash_makes_the_master_exit(
-    proc_runner: Runner, proc_echo: Echo, program: list[str] | None
+    proc_runner: Runner, proc_echo: Echo, program: list[str] | None, extra_global: str
 ) -> None:
-    """A worker killed by SIGKILL: the master stops everything and exits 137."""
+    """A worker killed by SIGKILL: the master stops everything and exits 137,
+    with or without ``master-worker no-exit-on-failure`` (lost as in the binary)."""
     a = proc_echo(b"A")
     port = free_port()
-    proc_runner.write("h.cfg", listen_cfg(port, a.port))
-    master = start_master(proc_runner, port, ["-f", "h.cfg"], program)
-    [worker] = workers(proc_runner.path("m.sock"))
-    os.kill(worker, signal.SIGKILL)
-    assert master.wait() == 137
-    assert normalise(master.stderr())[-3:] == [
-        f"[ALERT]    (pid) : Current worker ({worker}) exited with code 137 (Killed)",
-        "[ALERT]    (pid) : exit-on-failure: killing every processes with SIGTERM",
-        "[WARNING]  (pid) : All workers exited. Exiting... (137)",
-    ]
-
-
-@pytest.mark.parametrize("program", PROGRAMS)
-def test_no_exit_on_failure_is_lost_as_in_the_binary(
-    proc_runner: Runner, proc_echo: Echo, program: list[str] | None
-) -> None:
-    """``master-worker no-exit-on-failure``: 2.6.12's master re-executes itself
-    in wait mode without the configuration, so the option has no effect and a
-    crashed worker still stops everything. herdsman does what the binary does."""
-    a = proc_echo(b"A")
-    port = free_port()
-    cfg = listen_cfg(port, a.port, extra_global="    master-worker no-exit-on-failure\n")
-    proc_runner.write("h.cfg", cfg)
+    proc_runner.write("h.cfg", listen_cfg(port, a.port, extra_global=extra_global))
     master = start_master(proc_runner, port, ["-f", "h.cfg"], program)
     [worker] = workers(proc_runner.path("m.sock"))
     os.kill(worker, signal.SIGKILL)
