@@ -309,6 +309,20 @@ def pidfile_pid(path: Path) -> int:
     return int(wait_until(lambda: path.exists() and path.read_text().strip(), f"pid in {path}"))
 
 
+def start_serving(
+    runner: Runner,
+    port: int,
+    args: list[str],
+    program: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> Proc:
+    """Start the program and wait until ``port`` serves (or it exits: then fail with its stderr)."""
+    proc = runner.start(args, program, env)
+    wait_until(lambda: serves(port) or proc.popen.poll() is not None, "a listener")
+    assert proc.popen.poll() is None, proc.stderr()
+    return proc
+
+
 def listen_cfg(port: int, server_port: int, extra_global: str = "", name: str = "l1") -> str:
     return (
         f"global\n{extra_global}"

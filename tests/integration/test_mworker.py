@@ -31,6 +31,7 @@ from proc_helpers import (
     normalise,
     pidfile_pid,
     serves,
+    start_serving,
     wait_until,
 )
 
@@ -98,9 +99,9 @@ def start_master(
     program: list[str] | None,
     env: dict[str, str] | None = None,
 ) -> Proc:
-    proc = runner.start(["-W", "-S", "unix@m.sock", "-p", "m.pid", *args], program, env)
-    wait_until(lambda: serves(port) or proc.popen.poll() is not None, "a worker")
-    assert proc.popen.poll() is None, proc.stderr()
+    proc = start_serving(
+        runner, port, ["-W", "-S", "unix@m.sock", "-p", "m.pid", *args], program, env
+    )
     assert pidfile_pid(runner.path("m.pid")) == proc.pid
     return proc
 

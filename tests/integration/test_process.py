@@ -25,7 +25,6 @@ from proc_helpers import (
     PROGRAMS,
     Client,
     EchoServer,
-    Proc,
     Runner,
     alive,
     echo_once,
@@ -38,6 +37,7 @@ from proc_helpers import (
     pidfile_pid,
     refused,
     serves,
+    start_serving,
     wait_until,
 )
 
@@ -82,15 +82,6 @@ def recorded(rec: subprocess.Popen[bytes], last: str) -> list[str]:
     rec.wait(10)
     rec.stdout.close()
     return data.decode().split()
-
-
-def start_serving(
-    runner: Runner, port: int, args: list[str], program: list[str] | None = None
-) -> Proc:
-    proc = runner.start(args, program)
-    wait_until(lambda: serves(port) or proc.popen.poll() is not None, "a listener")
-    assert proc.popen.poll() is None, proc.stderr()
-    return proc
 
 
 # -- foreground, daemon --------------------------------------------------------------
