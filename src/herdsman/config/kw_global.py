@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grp
 import pwd
+from collections.abc import Callable
 
 from herdsman.config import known
 from herdsman.config.diag import ConfigError, Err
@@ -59,15 +60,20 @@ def kw_master_worker(ctx: Ctx, args: list[str]) -> None:
     ctx.global_.master_worker = True
 
 
-def kw_maxconn(ctx: Ctx, args: list[str]) -> None:
-    if _too_many(ctx, args, 1):
-        return
-    if ctx.global_.maxconn:
-        _already(ctx, args)
-        return
-    if not _arg(args, 1):
-        raise ConfigError(f"'{args[0]}' expects an integer argument.")
-    ctx.global_.maxconn = parse_int(args[1])
+def _set_int_once(attr: str) -> Callable[[Ctx, list[str]], None]:
+    """``maxconn``/``ulimit-n``: one integer, a second setting is an alert (non-zero = set)."""
+
+    def parse(ctx: Ctx, args: list[str]) -> None:
+        if _too_many(ctx, args, 1):
+            return
+        if getattr(ctx.global_, attr):
+            _already(ctx, args)
+            return
+        if not _arg(args, 1):
+            raise ConfigError(f"'{args[0]}' expects an integer argument.")
+        setattr(ctx.global_, attr, parse_int(args[1]))
+
+    return parse
 
 
 def kw_nbthread(ctx: Ctx, args: list[str]) -> None:
@@ -258,17 +264,6 @@ def kw_user(ctx: Ctx, args: list[str]) -> None:
             raise ConfigError(f"cannot find group id for '{_arg(args, 1)}' (0:Success)") from None
 
 
-def kw_ulimit_n(ctx: Ctx, args: list[str]) -> None:
-    if _too_many(ctx, args, 1):
-        return
-    if ctx.global_.ulimit_n:
-        _already(ctx, args)
-        return
-    if not _arg(args, 1):
-        raise ConfigError(f"'{args[0]}' expects an integer argument.")
-    ctx.global_.ulimit_n = parse_int(args[1])
-
-
 def kw_setenv(ctx: Ctx, args: list[str]) -> None:
     """setenv/presetenv/unsetenv/resetenv change the environment used by later lines."""
     loc = ctx.loc
@@ -347,7 +342,11 @@ TABLE.extend(
         ),
         _kw("quiet", kw_quiet, "no messages at start-up (like -q)"),
         _kw("zero-warning", kw_flag("zero_warning"), "refuse to start when a warning was emitted"),
-        _kw("maxconn", kw_maxconn, "process-wide connection limit (listeners pause beyond it)"),
+        _kw(
+            "maxconn",
+            _set_int_once("maxconn"),
+            "process-wide connection limit (listeners pause beyond it)",
+        ),
         _kw("nbthread", kw_nbthread, "only 1 (multi-core is planned)"),
         _kw("nbproc", kw_nbproc, "removed in HAProxy 2.5 (error)"),
         _kw("pidfile", kw_pidfile, "write the pid there (like -p)"),
@@ -363,7 +362,7 @@ TABLE.extend(
         _kw("gid", kw_uid, "drop privileges to this gid"),
         _kw("user", kw_user, "drop privileges to this user"),
         _kw("group", kw_user, "drop privileges to this group"),
-        _kw("ulimit-n", kw_ulimit_n, "RLIMIT_NOFILE to set at start-up"),
+        _kw("ulimit-n", _set_int_once("ulimit_n"), "RLIMIT_NOFILE to set at start-up"),
         _kw("setenv", kw_setenv, "set an environment variable (visible to later lines)"),
         _kw("presetenv", kw_setenv, "set a variable if not already set"),
         _kw("unsetenv", kw_setenv, "remove variables"),
