@@ -403,14 +403,16 @@ def run_master(config: Config, opts: Options, diag: Startup) -> int:
             from herdsman.process import tell_pids
 
             tell_pids(opts.oldpids, opts.oldsig)
-        if opts.systemd:
-            sd_notify(f"READY=1\nMAINPID={os.getpid()}")
+        # handlers before READY: whoever is told "ready" may signal at once, and
+        # SIGUSR2's default action would kill the master
         for sig in (signal.SIGUSR2, signal.SIGHUP):
             loop.add_signal_handler(sig, lambda: spawn(loop, master.reload()))
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
             loop.add_signal_handler(sig, master.stop, sig)
         for sig in (signal.SIGTTOU, signal.SIGTTIN):
             loop.add_signal_handler(sig, master.kill, sig)
+        if opts.systemd:
+            sd_notify(f"READY=1\nMAINPID={os.getpid()}")
         if ready_fd >= 0:
             stdio_quiet()
             master.diag.quiet = True
