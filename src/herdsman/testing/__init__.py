@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import shutil
 import socket
@@ -41,12 +42,52 @@ __all__ = [
 ]
 
 
+_PORTS_LOW = 10000  # below: well-known services; above the slices: the kernel's ephemeral range
+_PORTS_SLICE = 2000
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _port_slice() -> Iterator[int]:
+    """This process's ports: a slice of its own below the ephemeral range.
+
+    A port that ``bind(0)`` hands out is an ephemeral one: before the caller
+    binds it, it can become the source port of any outgoing connection, or,
+    in a parallel test run, another test's listener (a "dead" server of one
+    test answering because another listens there). Each pytest-xdist worker
+    (else each process) takes its own slice and walks it in steps of two, so
+    ``port + 1`` stays free for port ranges.
+    """
+    slices = max(1, (_ephemeral_low() - _PORTS_LOW) // _PORTS_SLICE)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) if worker[2:].isdigit() else os.getpid()
+    start = _PORTS_LOW + (index % slices) * _PORTS_SLICE
+    while True:
+        yield from range(start, start + _PORTS_SLICE, 2)
+
+
+_PORTS = _port_slice()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port free right now on ``host`` (the caller binds it soon after)."""
+    """A port free right now on ``host`` (the caller binds it soon after),
+    never handed out twice by this process while its slice lasts."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(fam) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    for _ in range(_PORTS_SLICE // 2):
+        port = next(_PORTS)
+        with socket.socket(fam) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue  # in use, or in TIME_WAIT from an earlier run
+            return port
+    raise OSError(errno.EADDRINUSE, f"no free port left in this process's slice on {host}")
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.01) -> None:
