@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from herdsman.testing import free_port, named_servers, running
+from herdsman.testing import free_port, named_servers, running, wait_for_async
 
 DEFAULTS = (
     "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n"
@@ -119,6 +119,32 @@ async def test_accept_limit_holds_clients_in_the_backlog(where: str) -> None:
             for _, w in conns[1:]:
                 w.close()
             w3.close()
+
+
+async def test_burst_beyond_the_limit_is_served_one_at_a_time() -> None:
+    """A burst beyond ``maxconn`` waits in the backlog (sized apart: by default it
+    is maxconn, and a full accept queue makes the kernel drop the SYNs and ACKs),
+    then each connection gets the freed slot in turn; none is lost."""
+    async with named_servers(1) as (a,):
+        port = free_port()
+        text = f"{DEFAULTS}listen L\n    bind 127.0.0.1:{port} maxconn 1 backlog 64\n    server a 127.0.0.1:{a.port}\n"
+        async with running(text) as hm:
+            fe = hm.frontends[0]
+            most = 0
+
+            async def client() -> bytes:
+                nonlocal most
+                r, w = await asyncio.open_connection("127.0.0.1", port)
+                most = max(most, fe.feconn)
+                data = await asyncio.wait_for(r.read(), 10)
+                w.close()
+                return data
+
+            got = await asyncio.gather(*(client() for _ in range(30)))
+            assert got == [b"a"] * 30
+            assert a.accepted == 30
+            assert most == 1
+            await wait_for_async(lambda: fe.feconn == 0)  # the last client's close
 
 
 async def test_frontend_routes_to_use_backend_then_default_backend() -> None:
