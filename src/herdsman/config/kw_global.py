@@ -60,8 +60,11 @@ def kw_master_worker(ctx: Ctx, args: list[str]) -> None:
     ctx.global_.master_worker = True
 
 
-def _set_int_once(attr: str) -> Callable[[Ctx, list[str]], None]:
-    """``maxconn``/``ulimit-n``: one integer, a second setting is an alert (non-zero = set)."""
+def _set_once(
+    attr: str, expects: str, convert: Callable[[str], object] = str
+) -> Callable[[Ctx, list[str]], None]:
+    """``maxconn``, ``ulimit-n``, ``pidfile``, ``chroot``: one argument, a second
+    setting is an alert (a set value is non-zero or non-empty)."""
 
     def parse(ctx: Ctx, args: list[str]) -> None:
         if _too_many(ctx, args, 1):
@@ -70,8 +73,8 @@ def _set_int_once(attr: str) -> Callable[[Ctx, list[str]], None]:
             _already(ctx, args)
             return
         if not _arg(args, 1):
-            raise ConfigError(f"'{args[0]}' expects an integer argument.")
-        setattr(ctx.global_, attr, parse_int(args[1]))
+            raise ConfigError(f"'{args[0]}' expects {expects}.")
+        setattr(ctx.global_, attr, convert(args[1]))
 
     return parse
 
@@ -92,17 +95,6 @@ def kw_nbthread(ctx: Ctx, args: list[str]) -> None:
             "'nbthread' above 1 is not implemented in herdsman yet (multi-core); "
             "use 'nbthread 1' or remove it."
         )
-
-
-def kw_pidfile(ctx: Ctx, args: list[str]) -> None:
-    if _too_many(ctx, args, 1):
-        return
-    if ctx.global_.pidfile is not None:
-        _already(ctx, args)
-        return
-    if not _arg(args, 1):
-        raise ConfigError(f"'{args[0]}' expects a file name as an argument.")
-    ctx.global_.pidfile = args[1]
 
 
 def kw_node(ctx: Ctx, args: list[str]) -> None:
@@ -199,17 +191,6 @@ def kw_log_send_hostname(ctx: Ctx, args: list[str]) -> None:
         _already(ctx, args)
         return
     ctx.global_.log_send_hostname = _arg(args, 1) or socket.gethostname()
-
-
-def kw_chroot(ctx: Ctx, args: list[str]) -> None:
-    if _too_many(ctx, args, 1):
-        return
-    if ctx.global_.chroot is not None:
-        _already(ctx, args)
-        return
-    if not _arg(args, 1):
-        raise ConfigError(f"'{args[0]}' expects a directory as an argument.")
-    ctx.global_.chroot = args[1]
 
 
 def kw_uid(ctx: Ctx, args: list[str]) -> None:
@@ -344,12 +325,16 @@ TABLE.extend(
         _kw("zero-warning", kw_flag("zero_warning"), "refuse to start when a warning was emitted"),
         _kw(
             "maxconn",
-            _set_int_once("maxconn"),
+            _set_once("maxconn", "an integer argument", parse_int),
             "process-wide connection limit (listeners pause beyond it)",
         ),
         _kw("nbthread", kw_nbthread, "only 1 (multi-core is planned)"),
         _kw("nbproc", kw_nbproc, "removed in HAProxy 2.5 (error)"),
-        _kw("pidfile", kw_pidfile, "write the pid there (like -p)"),
+        _kw(
+            "pidfile",
+            _set_once("pidfile", "a file name as an argument"),
+            "write the pid there (like -p)",
+        ),
         _kw("node", kw_node, "node name (send-state header, stats)"),
         _kw("description", kw_description, "free text"),
         _kw("spread-checks", kw_spread_checks, "jitter in % of the check interval (0..50)"),
@@ -357,12 +342,16 @@ TABLE.extend(
         _kw("log", kw_log, "global log targets"),
         _kw("log-tag", kw_log_tag, "syslog tag (default: the program name)"),
         _kw("log-send-hostname", kw_log_send_hostname, "put a host name in syslog headers"),
-        _kw("chroot", kw_chroot, "chroot after start-up"),
+        _kw("chroot", _set_once("chroot", "a directory as an argument"), "chroot after start-up"),
         _kw("uid", kw_uid, "drop privileges to this uid"),
         _kw("gid", kw_uid, "drop privileges to this gid"),
         _kw("user", kw_user, "drop privileges to this user"),
         _kw("group", kw_user, "drop privileges to this group"),
-        _kw("ulimit-n", _set_int_once("ulimit_n"), "RLIMIT_NOFILE to set at start-up"),
+        _kw(
+            "ulimit-n",
+            _set_once("ulimit_n", "an integer argument", parse_int),
+            "RLIMIT_NOFILE to set at start-up",
+        ),
         _kw("setenv", kw_setenv, "set an environment variable (visible to later lines)"),
         _kw("presetenv", kw_setenv, "set a variable if not already set"),
         _kw("unsetenv", kw_setenv, "remove variables"),
