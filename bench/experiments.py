@@ -175,7 +175,7 @@ def _patch_check_target(*, cache: bool, quickack: bool) -> None:
 
 def _connect_only(ruleset: Any) -> bool:
     """HAProxy 2.6 ``tcpcheck_eval_connect()``: ``CONNECT_DELACK_ALWAYS`` unless an expect follows."""
-    from herdsman.checks.rules import ActionRule, CommentRule, ConnectRule, ExpectRule
+    from herdsman.defs.rules import ActionRule, CommentRule, ConnectRule, ExpectRule
 
     rules = [r for r in ruleset.rules if not isinstance(r, CommentRule | ActionRule)]
     if rules and isinstance(rules[0], ConnectRule):

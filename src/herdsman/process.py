@@ -39,9 +39,9 @@ from typing import TYPE_CHECKING
 
 from herdsman.config.diag import Level
 from herdsman.config.model import BindConfig, Config, Family, Mode
-from herdsman.core.backend import LOG_NOTICE, LOG_WARNING
 from herdsman.core.server import SrvState
 from herdsman.core.tasks import spawn
+from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
 from herdsman.handover import Handover, bind_key, ports, stop_listening, take_over
 
 if TYPE_CHECKING:

@@ -26,17 +26,18 @@ from typing import TextIO
 from herdsman.admin.log import Logger, LogSink, stderr_line
 from herdsman.checks import health
 from herdsman.checks.check import Check
-from herdsman.checks.rules import Ruleset
 from herdsman.checks.scheduler import AsyncioDriver, Scheduler
-from herdsman.checks.status import HanaEvent
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.config.log import max_syslog_len
 from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig
 from herdsman.core import transitions
-from herdsman.core.backend import LOG_NOTICE, LOG_WARNING, Backend
+from herdsman.core.backend import Backend
 from herdsman.core.clock import Clock, MonotonicClock
 from herdsman.core.netns import STORE
 from herdsman.core.server import MAINT, Server, SrvAdmin, SrvState
+from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
+from herdsman.defs.rules import Ruleset
+from herdsman.defs.status import HanaEvent
 from herdsman.lb.select import make_algorithm
 from herdsman.proxy.frontend import Frontend, ProcessLimits, drop_privileges
 

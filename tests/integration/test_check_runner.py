@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_check_config import parse_section
 from test_httpcheck import REQUESTS
 
-from herdsman.checks.rules import Ruleset
 from herdsman.checks.runner import start_check
-from herdsman.checks.status import Status
 from herdsman.checks.target import CheckResult, CheckTarget
+from herdsman.defs.rules import Ruleset
+from herdsman.defs.status import Status
 
 HAPROXY = shutil.which("haproxy")
 needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")

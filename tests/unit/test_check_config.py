@@ -17,7 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from herdsman.checks.rules import (
+from herdsman.config.checks import KEYWORDS, finalize_checks
+from herdsman.config.diag import ConfigError, Diagnostics, Location
+from herdsman.config.keywords import CAP_OF, Ctx
+from herdsman.config.lexer import split_words
+from herdsman.config.model import Config, ProxyConfig
+from herdsman.defs.rules import (
     CommentRule,
     ConnectRule,
     ExpectKind,
@@ -30,12 +35,7 @@ from herdsman.checks.rules import (
     SendRule,
     StrMatch,
 )
-from herdsman.checks.status import Status
-from herdsman.config.checks import KEYWORDS, finalize_checks
-from herdsman.config.diag import ConfigError, Diagnostics, Location
-from herdsman.config.keywords import CAP_OF, Ctx
-from herdsman.config.lexer import split_words
-from herdsman.config.model import Config, ProxyConfig
+from herdsman.defs.status import Status
 
 FILE = "t.cfg"
 _ROWS = {kw.name: kw for kw in KEYWORDS}

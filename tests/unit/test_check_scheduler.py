@@ -15,12 +15,12 @@ from collections.abc import Callable
 import pytest
 
 from herdsman.checks.check import Check
-from herdsman.checks.status import HanaEvent, Status
 from herdsman.checks.target import CheckResult
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
 from herdsman.core.clock import ManualClock
 from herdsman.core.server import SrvState
+from herdsman.defs.status import HanaEvent, Status
 from herdsman.runtime import Herdsman
 
 OK = CheckResult(Status.L4OK, None, "", 0)

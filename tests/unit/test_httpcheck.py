@@ -19,9 +19,9 @@ from herdsman.checks.http import (
     build_request,
     eval_http_expect,
 )
-from herdsman.checks.rules import ExpectKind, ExpectRule, HttpSendRule
-from herdsman.checks.status import Status
-from herdsman.config.logformat import LogFormat
+from herdsman.defs.rules import ExpectKind, ExpectRule, HttpSendRule
+from herdsman.defs.status import Status
+from herdsman.sample.logformat import LogFormat
 
 STATE = "UP 1/3; address=127.0.0.1; port=9805; name=d5/s; node=lb1; weight=1/1; scur=0/0; qcur=0"
 CTX = {"srv_name": "s", "srv_id": "1", "be_name": "h16", "be_id": "18", "hostname": "host1"}

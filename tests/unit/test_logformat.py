@@ -1,4 +1,4 @@
-"""Log-format strings and sample expressions of checks (``config/logformat.py``).
+"""Log-format strings and sample expressions of checks (``sample/logformat.py``).
 
 Every error text in ``HAPROXY_ERRORS`` was printed by ``haproxy -c`` 2.6.12
 inside ``'tcp-check send-lf' : '<fmt>' invalid log-format string (<here>).``;
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from herdsman.config.logformat import LogFormat, LogFormatError, SampleExpr, parse_expr
+from herdsman.sample.logformat import LogFormat, LogFormatError, SampleExpr, parse_expr
 
 CTX = {"srv_name": "s1", "srv_id": "3", "be_name": "app", "be_id": "7", "hostname": "lb1"}
 

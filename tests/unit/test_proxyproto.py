@@ -1,4 +1,4 @@
-"""PROXY protocol headers of health checks (``checks/proxyproto.py``).
+"""PROXY protocol headers of health checks (``defs/proxyproto.py``).
 
 The expected bytes were captured from haproxy 2.6.12 checks (``check-send-proxy``,
 ``tcp-check connect send-proxy``, ``send-proxy-v2``, ``pp2-never-send-local``).
@@ -6,7 +6,7 @@ The expected bytes were captured from haproxy 2.6.12 checks (``check-send-proxy`
 
 from __future__ import annotations
 
-from herdsman.checks.proxyproto import PP2_SIGNATURE, proxy_header, proxy_v1, proxy_v2
+from herdsman.defs.proxyproto import PP2_SIGNATURE, proxy_header, proxy_v1, proxy_v2
 
 
 def test_v1_ipv4() -> None:

@@ -19,13 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from herdsman.checks import health
-from herdsman.checks.status import Status
 from herdsman.checks.target import CheckResult
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
 from herdsman.core import transitions
 from herdsman.core.clock import ManualClock
 from herdsman.core.server import MAINT, SrvAdmin, SrvState
+from herdsman.defs.status import Status
 from herdsman.runtime import Herdsman
 
 TEXT = """\

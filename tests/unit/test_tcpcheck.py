@@ -17,8 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_check_config import parse_section
 
-from herdsman.checks.rules import ConnectRule, Ruleset, RulesetKind
-from herdsman.checks.status import Status
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.checks.tcpcheck import (
     CUSTOM_EXPECTS,
@@ -30,6 +28,8 @@ from herdsman.checks.tcpcheck import (
     Send,
     TcpCheck,
 )
+from herdsman.defs.rules import ConnectRule, Ruleset, RulesetKind
+from herdsman.defs.status import Status
 
 TARGET = CheckTarget("c_tcp2", "s", 2, 1, socket.AF_INET, "127.0.0.1", 9500, inter=1000)
 Event = tuple[str, object]

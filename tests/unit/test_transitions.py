@@ -13,14 +13,15 @@ import io
 import pytest
 
 from herdsman.checks import health
-from herdsman.checks.status import Status
 from herdsman.checks.target import CheckResult
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
 from herdsman.core import transitions
-from herdsman.core.backend import LOG_ALERT, LOG_EMERG, LOG_NOTICE, Backend
+from herdsman.core.backend import Backend
 from herdsman.core.clock import ManualClock
 from herdsman.core.server import MAINT, SrvAdmin, SrvState
+from herdsman.defs.levels import LOG_ALERT, LOG_EMERG, LOG_NOTICE
+from herdsman.defs.status import Status
 from herdsman.runtime import Herdsman
 
 G = """\

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from herdsman.checks.rules import Ruleset
-from herdsman.checks.status import Result, Status
+from herdsman.defs.rules import Ruleset
+from herdsman.defs.status import Result, Status
 
 if TYPE_CHECKING:
     from herdsman.core.server import Server

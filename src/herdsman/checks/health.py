@@ -10,12 +10,12 @@ changed, through ``core/transitions.py``.
 from __future__ import annotations
 
 from herdsman.checks.check import Check
-from herdsman.checks.status import HanaEvent, Result, Status
 from herdsman.checks.target import CheckResult
 from herdsman.config.model import Observe, OnError
 from herdsman.core import transitions
-from herdsman.core.backend import LOG_NOTICE
 from herdsman.core.server import MAINT, SrvState
+from herdsman.defs.levels import LOG_NOTICE
+from herdsman.defs.status import HanaEvent, Result, Status
 
 HCHK_DESC_LEN = 128
 

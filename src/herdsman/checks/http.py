@@ -27,9 +27,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from herdsman.checks.rules import ExpectKind, ExpectRule, HeaderMatch, HttpSendRule, StrMatch
-from herdsman.checks.status import Status
-from herdsman.config.logformat import LogFormat
+from herdsman.defs.rules import ExpectKind, ExpectRule, HeaderMatch, HttpSendRule, StrMatch
+from herdsman.defs.status import Status
+from herdsman.sample.logformat import LogFormat
 
 BUFSIZE = 16384  # tune.bufsize: one buffer of response is read and judged
 _LWS = b" \t\r\n"

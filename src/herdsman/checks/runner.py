@@ -24,9 +24,9 @@ import socket
 import struct
 from collections.abc import Callable
 
-from herdsman.checks.rules import Ruleset
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, TcpCheck
+from herdsman.defs.rules import Ruleset
 
 _RST = struct.pack("ii", 1, 0)
 _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)

@@ -12,7 +12,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from herdsman.checks.status import Status
+from herdsman.defs.status import Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,8 +42,9 @@ from typing import NoReturn
 
 from herdsman.checks import http
 from herdsman.checks.http import BUFSIZE, ResponseParser, Verdict
-from herdsman.checks.proxyproto import SockAddr, proxy_header
-from herdsman.checks.rules import (
+from herdsman.checks.target import CheckResult, CheckTarget
+from herdsman.defs.proxyproto import SockAddr, proxy_header
+from herdsman.defs.rules import (
     ActionRule,
     CommentRule,
     ConnectRule,
@@ -56,9 +57,8 @@ from herdsman.checks.rules import (
     SendKind,
     SendRule,
 )
-from herdsman.checks.status import Status
-from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.config.logformat import LogFormat, SampleExpr, parse_expr, to_int
+from herdsman.defs.status import Status
+from herdsman.sample.logformat import LogFormat, SampleExpr, parse_expr, to_int
 
 DESC_LEN = 127  # HCHK_DESC_LEN - 1: the longest info text kept
 

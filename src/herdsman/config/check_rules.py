@@ -19,7 +19,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from herdsman.checks.rules import (
+from herdsman.config.address import invalid_address_message, parse_address
+from herdsman.config.diag import ConfigError
+from herdsman.config.keywords import parse_int
+from herdsman.config.model import Family
+from herdsman.config.resolve import resolve_now
+from herdsman.defs.rules import (
     ActionRule,
     CommentRule,
     ConnectRule,
@@ -32,13 +37,8 @@ from herdsman.checks.rules import (
     SendRule,
     StrMatch,
 )
-from herdsman.checks.status import Status
-from herdsman.config.address import invalid_address_message, parse_address
-from herdsman.config.diag import ConfigError
-from herdsman.config.keywords import parse_int
-from herdsman.config.logformat import LogFormat, LogFormatError, parse_expr
-from herdsman.config.model import Family
-from herdsman.config.resolve import resolve_now
+from herdsman.defs.status import Status
+from herdsman.sample.logformat import LogFormat, LogFormatError, parse_expr
 
 INT_MAX = 2147483647
 _MUX_TCP = ("none",)

@@ -30,17 +30,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 
-from herdsman.checks.rules import (
-    ActionRule,
-    CommentRule,
-    ConnectRule,
-    ExpectKind,
-    ExpectRule,
-    HttpSendRule,
-    Rule,
-    Ruleset,
-    RulesetKind,
-)
 from herdsman.config.check_rules import (
     SendSpec,
     http_header_list,
@@ -55,6 +44,17 @@ from herdsman.config.check_rules import (
 from herdsman.config.diag import ConfigError, Diagnostics
 from herdsman.config.keywords import Ctx, Keyword, Support
 from herdsman.config.model import Cap, ProxyConfig
+from herdsman.defs.rules import (
+    ActionRule,
+    CommentRule,
+    ConnectRule,
+    ExpectKind,
+    ExpectRule,
+    HttpSendRule,
+    Rule,
+    Ruleset,
+    RulesetKind,
+)
 
 SECTIONS = ("defaults", "frontend", "listen", "backend")
 DISABLE_404 = "http-check disable-on-404"  # keys of ProxyConfig.options

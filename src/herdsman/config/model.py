@@ -15,8 +15,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from herdsman.checks.rules import Ruleset
 from herdsman.config.diag import NOWHERE, Location
+from herdsman.defs.rules import Ruleset
 
 # -- addresses -----------------------------------------------------------------
 

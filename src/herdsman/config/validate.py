@@ -233,7 +233,7 @@ def _check_port(px: ProxyConfig, srv: ServerConfig, diag: Diagnostics) -> None:
     if not rules:
         diag.alert(head + ".", Err.ALERT | Err.ABORT)
         return
-    from herdsman.checks.rules import ActionRule, CommentRule, ConnectRule
+    from herdsman.defs.rules import ActionRule, CommentRule, ConnectRule
 
     first = next((r for r in rules if not isinstance(r, CommentRule | ActionRule)), None)
     if not isinstance(first, ConnectRule) or not (first.port or (first.addr and first.addr[1])):

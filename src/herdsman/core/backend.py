@@ -16,14 +16,11 @@ import ipaddress
 from collections.abc import Callable
 from typing import Protocol, cast
 
-from herdsman.checks.status import HanaEvent
 from herdsman.config.model import ProxyConfig
 from herdsman.core.clock import Clock
 from herdsman.core.server import Server, SrvState
+from herdsman.defs.status import HanaEvent
 from herdsman.lb.base import Algorithm, LbServer
-
-# syslog levels (RFC 5424)
-LOG_EMERG, LOG_ALERT, LOG_CRIT, LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG = range(8)
 
 
 class _Sender(Protocol):

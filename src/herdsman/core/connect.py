@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import socket
 
-from herdsman.checks.proxyproto import proxy_v1, proxy_v2
 from herdsman.config.model import Family
 from herdsman.core.netns import STORE
 from herdsman.core.server import Server
+from herdsman.defs.proxyproto import proxy_v1, proxy_v2
 
 _AF = {Family.INET: socket.AF_INET, Family.INET6: socket.AF_INET6}
 TCP_FASTOPEN_CONNECT = getattr(socket, "TCP_FASTOPEN_CONNECT", 30)

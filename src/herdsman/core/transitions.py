@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from herdsman.checks.status import Status
-from herdsman.core.backend import LOG_ALERT, LOG_EMERG, LOG_NOTICE
 from herdsman.core.server import DRAIN, MAINT, Server, SrvAdmin, SrvState
+from herdsman.defs.levels import LOG_ALERT, LOG_EMERG, LOG_NOTICE
+from herdsman.defs.status import Status
 
 if TYPE_CHECKING:
     from herdsman.checks.check import Check

@@ -28,10 +28,10 @@ import errno
 import socket
 from typing import TYPE_CHECKING
 
-from herdsman.checks.status import HanaEvent
-from herdsman.core.backend import LOG_INFO
 from herdsman.core.connect import destination, make_socket, proxy_header
 from herdsman.core.server import Server, SrvState
+from herdsman.defs.levels import LOG_INFO
+from herdsman.defs.status import HanaEvent
 
 if TYPE_CHECKING:
     from herdsman.proxy.frontend import Frontend, Listener

@@ -15,8 +15,8 @@ import enum
 import re
 from dataclasses import dataclass, field
 
-from herdsman.checks.status import Status
-from herdsman.config.logformat import LogFormat
+from herdsman.defs.status import Status
+from herdsman.sample.logformat import LogFormat
 
 
 class ExpectKind(enum.Enum):

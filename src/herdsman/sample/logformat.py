@@ -33,8 +33,6 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from herdsman.config.diag import ConfigError
-
 Value = str | int | bytes
 
 FETCHES = ("srv_name", "srv_id", "be_name", "be_id", "hostname", "env", "str", "int")
@@ -42,8 +40,13 @@ CONVERTERS = ("lower", "upper", "hex", "base64")
 _FETCH_ARGS = {"env": "string", "str": "string", "int": "integer"}
 
 
-class LogFormatError(ConfigError):
-    """A parse error; ``message`` is HAProxy's inner text (callers wrap it)."""
+class LogFormatError(ValueError):
+    """A parse error; ``message`` is HAProxy's inner text (the configuration
+    parser wraps it with the keyword's own context)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _is_idchar(ch: str) -> bool:
