@@ -41,13 +41,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from herdsman.cli import ENV_IPC, ENV_TAKEOVER
 from herdsman.config.diag import Level
 from herdsman.core.tasks import spawn
+from herdsman.daemon import daemonize, signal_ready, stdio_quiet, tell_pids, write_pidfile
+from herdsman.startup import ENV_IPC, ENV_TAKEOVER, Options, Startup
 from herdsman.version import VERSION
 
 if TYPE_CHECKING:
-    from herdsman.cli import Options, Startup
     from herdsman.config.model import Config
 
 
@@ -372,8 +372,6 @@ def run_master(config: Config, opts: Options, diag: Startup) -> int:
     """The master's life: pid file, master CLI, first worker, then signals."""
     import uvloop
 
-    from herdsman.process import daemonize, signal_ready, stdio_quiet, write_pidfile
-
     g = config.global_
     daemon = (opts.daemon or g.daemon) and not (opts.foreground or opts.debug)
     os.environ["HAPROXY_MWORKER"] = "1"
@@ -400,8 +398,6 @@ def run_master(config: Config, opts: Options, diag: Startup) -> int:
         if await master.launch(opts.oldpids) is None:
             return 1
         if opts.oldpids and opts.oldsig:
-            from herdsman.process import tell_pids
-
             tell_pids(opts.oldpids, opts.oldsig)
         # handlers before READY: whoever is told "ready" may signal at once, and
         # SIGUSR2's default action would kill the master

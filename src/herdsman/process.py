@@ -28,120 +28,40 @@ SIGUSR2, SIGQUIT are ignored.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import resource
 import signal
 import socket
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from herdsman.config.diag import Level
 from herdsman.config.model import BindConfig, Config, Family, Mode
 from herdsman.core.server import SrvState
 from herdsman.core.tasks import spawn
+from herdsman.daemon import (
+    apply_limits,
+    daemonize,
+    signal_ready,
+    stdio_quiet,
+    tell_pids,
+    write_pidfile,
+)
 from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
 from herdsman.handover import Handover, bind_key, ports, stop_listening, take_over
+from herdsman.startup import Options, Startup
 
 if TYPE_CHECKING:
-    from herdsman.cli import Options, Startup
     from herdsman.proxy.frontend import Frontend
 
 MAX_START_RETRIES = 200  # haproxy.c
 
 
-def tell_pids(pids: list[int], sig: int) -> int:
-    """``tell_old_pids()``: how many processes got the signal."""
-    count = 0
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-            count += 1
-    return count
-
-
-def daemonize(child: Callable[[int], int]) -> int:
-    """Run ``child(ready_fd)`` in the background; return when it is ready (0) or dead.
-
-    The child is a session leader with no terminal; it writes to ``ready_fd``
-    once serving, then closes its standard descriptors. Until then its alerts
-    reach the caller's terminal, and a child that fails gives its exit status.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rfd)
-        os.setsid()
-        return child(wfd)
-    os.close(wfd)
-    with os.fdopen(rfd, "rb") as ready:
-        if ready.read(1):
-            return 0
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    return code if code >= 0 else 128 - code
-
-
-def stdio_quiet() -> None:
-    """``stdio_quiet()``: standard descriptors on /dev/null (detach from the terminal)."""
-    with contextlib.suppress(OSError, ValueError):
-        sys.stdout.flush()
-        sys.stderr.flush()
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-
-
-def signal_ready(fd: int, message: bytes) -> None:
-    with contextlib.suppress(OSError):
-        os.write(fd, message)
-
-
-def create_pidfile(path: str) -> int:
-    """Open the pid file as haproxy does (unlink, then create 0644); raises OSError."""
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-    return os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
-
-
-def write_pidfile(path: str, pid: int) -> None:
-    fd = create_pidfile(path)
-    try:
-        os.write(fd, f"{pid}\n".encode())
-    finally:
-        os.close(fd)
-
-
-def apply_limits(config: Config, opts: Options) -> None:
-    if opts.memmax:
-        limit = opts.memmax * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    nofile = config.global_.ulimit_n
-    if nofile:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-    else:
-        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 def run(config: Config, opts: Options, diag: Startup) -> int:
     """Serve ``config`` until stopped; returns the exit status."""
-    # haproxy leaves SIGINT to its default action; Python would raise KeyboardInterrupt
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    g = config.global_
-    worker = opts.ipc_fd >= 0
-    if (opts.mworker or g.master_worker) and not worker:
-        from herdsman.mworker import run_master
-
-        return run_master(config, opts, diag)
     import uvloop
 
+    g = config.global_
+    worker = opts.ipc_fd >= 0
     apply_limits(config, opts)
     for px in config.frontends:
         if opts.maxpconn and not px.maxconn:
