@@ -119,6 +119,26 @@ class Table:
         return [k for k, v in self.rows.items() if section is None or section in v.sections]
 
 
+_TYPE_WORD = {"frontend": "frontend", "backend": "backend", "listen": "proxy", "defaults": "proxy"}
+
+
+def proxy_type_str(px: ProxyConfig) -> str:
+    """``proxy_type_str()``: the word HAProxy uses for an existing section in messages."""
+    return _TYPE_WORD[px.kind]
+
+
+def warn_if_not_cap(ctx: Ctx, cap: Cap, what: str, hint: str = "") -> bool:
+    """``warnifnotcap()``: warn (and tell the caller) when the section lacks ``cap``."""
+    px = ctx.px
+    if px.cap & cap:
+        return False
+    lack = {Cap.BE: "no backend", Cap.FE: "no frontend"}.get(cap, "neither frontend nor backend")
+    ctx.warn(
+        f"'{what}' ignored because {proxy_type_str(px)} '{px.name}' has {lack} capability.{hint}"
+    )
+    return True
+
+
 def refuse(kw: Keyword) -> ConfigError:
     """The fatal error for a keyword herdsman does not act upon."""
     if kw.support is Support.PLANNED:

@@ -21,8 +21,8 @@ from herdsman.config.address import (
     split_bind_addresses,
 )
 from herdsman.config.diag import ConfigError
-from herdsman.config.keywords import Ctx, Support, best_match, parse_int
-from herdsman.config.model import BindConfig, Family
+from herdsman.config.keywords import Ctx, Support, best_match, parse_int, warn_if_not_cap
+from herdsman.config.model import BindConfig, Cap, Family
 from herdsman.config.resolve import resolve_now
 from herdsman.config.units import c_atoi, c_strtol
 
@@ -182,8 +182,6 @@ def _check_id_free(binds: list[BindConfig], new: BindConfig) -> None:
 
 
 def parse_bind_line(ctx: Ctx, args: list[str]) -> None:
-    from herdsman.config.kw_proxy import warn_if_not_cap
-    from herdsman.config.model import Cap
 
     px = ctx.px
     loc = ctx.loc

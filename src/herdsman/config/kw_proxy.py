@@ -19,9 +19,10 @@ from herdsman.config.keywords import (
     Table,
     best_match,
     parse_int,
+    proxy_type_str,
+    warn_if_not_cap,
 )
 from herdsman.config.model import Balance, Cap, HashMethod, Mode, Timeouts, UseBackend
-from herdsman.config.sections import proxy_type_str
 from herdsman.config.units import proxy_time_arg
 
 DEF_FE_LS_BE = ("defaults", "frontend", "listen", "backend")
@@ -30,18 +31,6 @@ DEF_FE_LS = ("defaults", "frontend", "listen")
 FE_LS = ("frontend", "listen")
 LS_BE = ("listen", "backend")
 FE_LS_BE = ("frontend", "listen", "backend")
-
-
-def warn_if_not_cap(ctx: Ctx, cap: Cap, what: str, hint: str = "") -> bool:
-    """``warnifnotcap()``: warn (and tell the caller) when the section lacks ``cap``."""
-    px = ctx.px
-    if px.cap & cap:
-        return False
-    lack = {Cap.BE: "no backend", Cap.FE: "no frontend"}.get(cap, "neither frontend nor backend")
-    ctx.warn(
-        f"'{what}' ignored because {proxy_type_str(px)} '{px.name}' has {lack} capability.{hint}"
-    )
-    return True
 
 
 def too_many_args(ctx: Ctx, args: list[str], maxarg: int, index: int = 0) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from herdsman.config.address import parse_address
 from herdsman.config.diag import ConfigError, Err
-from herdsman.config.keywords import Ctx, Support, best_match, parse_int
+from herdsman.config.keywords import Ctx, Support, best_match, parse_int, proxy_type_str
 from herdsman.config.model import Cap, Family, Observe, OnError, ProxyConfig, ServerConfig
 from herdsman.config.units import server_time_arg
 
@@ -178,8 +178,6 @@ def p_namespace(sc: SrvCtx, kw: str, arg: str) -> None:
 def p_check(sc: SrvCtx, kw: str, arg: str) -> None:
     px = sc.px
     if not px.cap & Cap.BE:
-        from herdsman.config.kw_proxy import proxy_type_str
-
         raise ConfigError(
             f"'{kw}' ignored because {proxy_type_str(px)} '{px.name}' has no backend capability",
             Err.WARN,
@@ -435,8 +433,6 @@ def parse_server_line(ctx: Ctx, args: list[str]) -> None:
         ctx.diag.alert(f"{loc.at}'{kind}' not allowed in 'defaults' section.")
         return
     if not px.cap & Cap.BE:
-        from herdsman.config.kw_proxy import proxy_type_str
-
         ctx.diag.alert(
             f"{loc.at}{loc.parsing}'{kind}' not allowed because {proxy_type_str(px)} "
             f"'{px.name}' has no backend capability."

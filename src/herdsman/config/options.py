@@ -22,7 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from herdsman.config.diag import ConfigError
-from herdsman.config.keywords import Ctx, Keyword, Support, best_match, parse_int
+from herdsman.config.keywords import (
+    Ctx,
+    Keyword,
+    Support,
+    best_match,
+    parse_int,
+    warn_if_not_cap,
+)
 from herdsman.config.known import OPTION_CANDIDATES
 from herdsman.config.model import Cap
 
@@ -152,8 +159,6 @@ def _refuse(opt: Opt) -> ConfigError:
 
 
 def _not_cap(ctx: Ctx, opt: Opt) -> bool:
-    from herdsman.config.kw_proxy import warn_if_not_cap
-
     return warn_if_not_cap(ctx, opt.cap, opt.name)
 
 

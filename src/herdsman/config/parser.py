@@ -23,14 +23,12 @@ How reading ends, as ``haproxy.c`` decides it after each file:
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Iterable, MutableMapping
 
 from herdsman.config import known, kw_bind, kw_global, kw_proxy, kw_server
 from herdsman.config.diag import ConfigError, Diagnostics, Err, Location
 from herdsman.config.keywords import (
-    CAP_OF,
     SECTIONS_PROXY,
     BrokenFile,
     Ctx,
@@ -42,7 +40,7 @@ from herdsman.config.keywords import (
 from herdsman.config.lexer import SECTION_KEYWORDS
 from herdsman.config.model import Cap, Config, ProxyConfig
 from herdsman.config.reader import ConfigFilesError, Line, config_files, read_config
-from herdsman.config.sections import DefaultsRefs, builtin_defaults, start_section
+from herdsman.config.sections import Sections
 
 # HAProxy sections herdsman does not implement: the whole section is refused
 # at its first line and its body skipped.
@@ -106,12 +104,7 @@ class ConfigParser:
         self.config = Config()
         self.section: str | None = None
         self.proxy: ProxyConfig | None = None
-        # The defaults a new proxy copies (``last_defproxy``): the last defaults
-        # section read so far, or HAProxy's built-in defaults.
-        self.last_defaults = builtin_defaults()
-        self.all_defaults: list[ProxyConfig] = []  # every defaults section, in order
-        self.defaults_refs = DefaultsRefs()
-        self.curr_defaults: ProxyConfig | None = None  # ``curr_defproxy``
+        self.sections = Sections()
         self.skipping = False  # inside a refused section
         self.broken = False  # a keyword "returned -1" (BrokenFile)
         self.aborted = False  # reading stopped on ERR_ABORT or BrokenFile
@@ -195,7 +188,7 @@ class ConfigParser:
             return
         ctx = Ctx(self.diag, loc, self.config, self.section, self.proxy, self.env)
         ctx.modifier = modifier
-        ctx.defaults = self.curr_defaults
+        ctx.defaults = self.sections.curr_defaults
         try:
             if self.section == "global":
                 self._global_line(ctx, args)
@@ -215,7 +208,7 @@ class ConfigParser:
                     f"{loc.parsing}'global' cannot handle unexpected argument '{args[1]}'."
                 )
             return
-        self.proxy = start_section(self, loc, args)
+        self.proxy = self.sections.start(self.diag, self.config, loc, args)
 
     def _global_line(self, ctx: Ctx, args: list[str]) -> None:
         word = args[0]
@@ -272,21 +265,6 @@ class ConfigParser:
             ctx.diag.report(ctx.loc.parsing, refuse(kw))
 
     # -- end -------------------------------------------------------------------
-
-    def new_proxy(self, name: str, kind: str, loc: Location, defaults: ProxyConfig) -> ProxyConfig:
-        """``parse_new_proxy()``: a copy of ``defaults`` with this section's identity."""
-        px = copy.deepcopy(defaults)
-        px.name = name
-        px.kind = kind
-        px.cap = CAP_OF[kind]
-        px.loc = loc
-        px.keywords = {}
-        px.servers = []
-        px.binds = []
-        px.use_backend = []
-        px.uuid = 0
-        px.description = None
-        return px
 
 
 def parse(

@@ -17,22 +17,12 @@ copies. Checked against the 2.6.12 binary:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from herdsman.config.diag import Err, Location
-from herdsman.config.keywords import CAP_OF
-from herdsman.config.model import Cap, ProxyConfig
-
-if TYPE_CHECKING:
-    from herdsman.config.parser import ConfigParser
-
-_TYPE_WORD = {"frontend": "frontend", "backend": "backend", "listen": "proxy", "defaults": "proxy"}
-
-
-def proxy_type_str(px: ProxyConfig) -> str:
-    """``proxy_type_str()``: the word HAProxy uses for an existing section in messages."""
-    return _TYPE_WORD[px.kind]
+from herdsman.config.diag import Diagnostics, Err, Location
+from herdsman.config.keywords import CAP_OF, proxy_type_str
+from herdsman.config.model import Cap, Config, ProxyConfig
 
 
 def proxy_cap_str(kind: str) -> str:
@@ -61,15 +51,48 @@ class DefaultsRefs:
     implicit: set[int] = field(default_factory=set)
 
 
-def start_section(parser: ConfigParser, loc: Location, args: list[str]) -> ProxyConfig | None:
-    """A section header; returns the new section, or None when its lines must find none.
+def new_proxy(name: str, kind: str, loc: Location, defaults: ProxyConfig) -> ProxyConfig:
+    """``parse_new_proxy()``: a copy of ``defaults`` with this section's identity."""
+    px = copy.deepcopy(defaults)
+    px.name = name
+    px.kind = kind
+    px.cap = CAP_OF[kind]
+    px.loc = loc
+    px.keywords = {}
+    px.servers = []
+    px.binds = []
+    px.use_backend = []
+    px.uuid = 0
+    px.description = None
+    return px
 
-    ``args`` are the header's words. Messages are emitted on ``parser.diag``;
-    fatal ones for a missing name or defaults section carry ``Err.ABORT``.
-    """
+
+@dataclass
+class Sections:
+    """Which defaults each new section copies, across the files read so far."""
+
+    # The defaults a new proxy copies (``last_defproxy``): the last defaults
+    # section read so far, or HAProxy's built-in defaults.
+    last_defaults: ProxyConfig = field(default_factory=lambda: builtin_defaults())
+    all_defaults: list[ProxyConfig] = field(default_factory=list)  # in order
+    refs: DefaultsRefs = field(default_factory=lambda: DefaultsRefs())
+    curr_defaults: ProxyConfig | None = None  # ``curr_defproxy``
+
+    def start(
+        self, diag: Diagnostics, cfg: Config, loc: Location, args: list[str]
+    ) -> ProxyConfig | None:
+        """A section header; returns the new section, or None when its lines must find none.
+
+        ``args`` are the header's words. Fatal messages for a missing name or
+        defaults section carry ``Err.ABORT``.
+        """
+        return _start_section(self, diag, cfg, loc, args)
+
+
+def _start_section(
+    parser: Sections, diag: Diagnostics, cfg: Config, loc: Location, args: list[str]
+) -> ProxyConfig | None:
     kind = args[0]
-    diag = parser.diag
-    cfg = parser.config
     a = args + [""] * 5
     where = loc.parsing
     if kind != "defaults":
@@ -104,7 +127,7 @@ def start_section(parser: ConfigParser, loc: Location, args: list[str]) -> Proxy
     # Only proxies inherit the last defaults section; a defaults section without
     # "from" starts from the built-in values.
     defaults: ProxyConfig | None = None if kind == "defaults" else parser.last_defaults
-    refs = parser.defaults_refs
+    refs = parser.refs
     if a[arg] == "from":
         target = a[arg + 1]
         found = [d for d in parser.all_defaults if d.name == target] if target else []
@@ -139,7 +162,7 @@ def start_section(parser: ConfigParser, loc: Location, args: list[str]) -> Proxy
             Err.ALERT,  # ERR_WARN in HAProxy, but printed as an alert
         )
     base = defaults if defaults is not None else builtin_defaults()
-    px = parser.new_proxy(name, kind, loc, base)
+    px = new_proxy(name, kind, loc, base)
     px.from_defaults = base.name if a[arg] == "from" else None
     if kind == "defaults":
         parser.last_defaults = px
@@ -154,9 +177,9 @@ def start_section(parser: ConfigParser, loc: Location, args: list[str]) -> Proxy
 
 __all__ = [
     "DefaultsRefs",
+    "Sections",
     "builtin_defaults",
     "invalid_char",
+    "new_proxy",
     "proxy_cap_str",
-    "proxy_type_str",
-    "start_section",
 ]

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from herdsman.config.checks import DISABLE_404, finalize_checks
 from herdsman.config.diag import Diagnostics, Err, Level
+from herdsman.config.keywords import proxy_type_str
 from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig, ServerConfig
 from herdsman.config.resolve import init_addresses
-from herdsman.config.sections import proxy_type_str
 
 L7_HASHES = ("uri", "url_param", "hdr")
 
