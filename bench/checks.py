@@ -201,12 +201,12 @@ def _apply_patches(patch: str, experiments: str) -> None:
 
 
 async def _herdsman_async(cfg_path: str) -> None:
-    from herdsman.checks.check import Check
     from herdsman.checks.target import CheckResult
     from herdsman.config.diag import Diagnostics
     from herdsman.config.parser import parse
+    from herdsman.core.backend import Check
     from herdsman.core.clock import MonotonicClock
-    from herdsman.core.server import SrvState
+    from herdsman.core.states import SrvState
     from herdsman.runtime import Herdsman
 
     diag = Diagnostics()

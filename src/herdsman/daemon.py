@@ -91,3 +91,16 @@ def apply_limits(config: Config, opts: Options) -> None:
         _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def drop_privileges(uid: int | None, gid: int | None, user: str | None, chroot: str | None) -> None:
+    """chroot, setgid, setuid as configured (global section)."""
+    if chroot:
+        os.chroot(chroot)
+        os.chdir("/")
+    if gid is not None:
+        if user:
+            os.initgroups(user, gid)
+        os.setgid(gid)
+    if uid is not None:
+        os.setuid(uid)

@@ -36,12 +36,9 @@ import json
 import os
 import socket
 import struct
-from typing import TYPE_CHECKING
 
 from herdsman.config.model import BindConfig, Family
-
-if TYPE_CHECKING:
-    from herdsman.runtime import Herdsman
+from herdsman.proxy.frontend import Frontend
 
 XFER_NAME = "\0herdsman-listeners-{pid}"
 XFER_BATCH = 200  # fds per message, under the kernel's SCM_MAX_FD (253)
@@ -113,9 +110,11 @@ def take_over(pids: list[int]) -> dict[str, socket.socket]:
 class Handover:
     """Offers our listening sockets to the process that replaces us."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, hm: Herdsman, shared: set[int]) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, frontends: list[Frontend], shared: set[int]
+    ) -> None:
         self.loop = loop
-        self.hm = hm
+        self.frontends = frontends
         self.shared = shared
         self.sock: socket.socket | None = None
 
@@ -148,7 +147,7 @@ class Handover:
             if not _peer_trusted(conn, None):
                 return
             items: list[tuple[str, socket.socket]] = []
-            for fe in self.hm.frontends:
+            for fe in self.frontends:
                 for lst in fe.listeners:
                     if lst.stopped:
                         continue

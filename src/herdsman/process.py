@@ -35,8 +35,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from herdsman.config.diag import Level
-from herdsman.config.model import BindConfig, Config, Family, Mode
-from herdsman.core.server import SrvState
+from herdsman.config.model import BindConfig, Config
+from herdsman.core.states import SrvState
 from herdsman.core.tasks import spawn
 from herdsman.daemon import (
     apply_limits,
@@ -47,7 +47,7 @@ from herdsman.daemon import (
     write_pidfile,
 )
 from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
-from herdsman.handover import Handover, bind_key, ports, stop_listening, take_over
+from herdsman.handover import Handover, stop_listening, take_over
 from herdsman.startup import Options, Startup
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class Process:
             reuseport=not opts.no_reuseport,
         )
         hm.loop = loop
-        self.handover = Handover(loop, hm, self.shared)
+        self.handover = Handover(loop, hm.frontends, self.shared)
         inherited = take_over(opts.takeover or opts.oldpids)
         try:
             ok = await self.bind_all(loop, inherited)
@@ -128,7 +128,7 @@ class Process:
                     Level.ALERT, f"[{opts.progname}.main()] Cannot create pidfile {pidfile}"
                 )
                 tell_pids(opts.oldpids, signal.SIGTTIN)
-                self.unbind()
+                self.hm.unbind()
                 return 1
         self.install_signals(loop)
         await hm.start(bind=False)
@@ -137,7 +137,7 @@ class Process:
             tell_pids(opts.oldpids, opts.oldsig)
         if self.daemon:
             stdio_quiet()
-            hm.reporter.stderr = None
+            hm.hooks.stderr = None
         if self.worker:
             signal_ready(self.ready_fd, b"READY\n")
             loop.add_reader(self.ready_fd, self._master_gone)
@@ -151,65 +151,33 @@ class Process:
         self, loop: asyncio.AbstractEventLoop, inherited: dict[str, socket.socket]
     ) -> bool:
         """``protocol_bind_all()`` in the retry loop of ``main()``."""
-        from herdsman.proxy.frontend import Frontend
-
         hm = self.hm
-        pending: list[tuple[Frontend, BindConfig]] = []
-        for pxc in self.config.frontends:
-            if pxc.disabled or pxc.mode is not Mode.TCP:
-                continue
-            fe = Frontend(pxc, loop, hm.backends, hm.limits, reuseport=hm.reuseport)
-            fe.logger = hm.frontend_logger(pxc)
-            hm.frontends.append(fe)
-            hm.limits.frontends.append(fe)
-            pending += [(fe, bind) for bind in pxc.binds]
+        hm.create_frontends(loop)
         oldpids = self.opts.oldpids
         retry = MAX_START_RETRIES
         while True:
             verbose = retry == 0 or not oldpids
-            pending = [(fe, b) for fe, b in pending if not self._bind(fe, b, inherited, verbose)]
-            if not pending or not oldpids or retry == 0:
+            failures = hm.bind_pending(inherited, self.shared)
+            if verbose:
+                for failure in failures:
+                    self._bind_alert(failure.frontend, failure.bind, failure.error)
+            if not failures or not oldpids or retry == 0:
                 break
             if tell_pids(oldpids, signal.SIGTTOU) == 0:
                 retry = 0  # nobody to wait for
                 continue
             await asyncio.sleep(0.01)  # haproxy.c: 10 ms for the old processes to pause
             retry -= 1
-        if not pending:
+        if not failures:
             return True
         self.diag.say(
             Level.ALERT,
             f"[{self.opts.progname}.main()] Some protocols failed to start their listeners! Exiting.",
         )
         if retry != MAX_START_RETRIES and oldpids:
-            self.unbind()
+            hm.unbind()
             tell_pids(oldpids, signal.SIGTTIN)
         return False
-
-    def _bind(
-        self, fe: Frontend, bind: BindConfig, inherited: dict[str, socket.socket], verbose: bool
-    ) -> bool:
-        keys = [bind_key(bind, port) for port in ports(bind)]
-        if all(k is not None and k in inherited for k in keys):
-            for key in keys:
-                assert key is not None
-                sock = inherited.pop(key)
-                self.shared.add(sock.fileno())
-                fe.adopt(bind, sock)
-            return True
-        first = len(fe.listeners)
-        try:
-            fe.open_bind(bind)
-        except OSError as exc:
-            for lst in fe.listeners[first:]:
-                lst.sock.close()
-            del fe.listeners[first:]
-            if verbose:
-                self._bind_alert(fe, bind, exc)
-            return False
-        if bind.addr.family is Family.FD:
-            self.shared.update(lst.sock.fileno() for lst in fe.listeners[first:])
-        return True
 
     def _bind_alert(self, fe: Frontend, bind: BindConfig, exc: OSError) -> None:
         addr = bind.addr
@@ -219,13 +187,6 @@ class Process:
             f"Binding [{bind.loc.file}:{bind.loc.line}] for {_kind(fe)} {fe.name}: cannot bind "
             f"socket ({exc.strerror}) for {where}",
         )
-
-    def unbind(self) -> None:
-        """``protocol_unbind_all()``."""
-        for fe in self.hm.frontends:
-            for lst in fe.listeners:
-                lst.sock.close()
-            fe.listeners.clear()
 
     # -- signals --------------------------------------------------------------------
 
@@ -254,10 +215,10 @@ class Process:
 
     def _warn(self, text: str, be_name: str | None = None, level: int = LOG_WARNING) -> None:
         hm = self.hm
-        hm.reporter.warning(text)
+        hm.hooks.warning(text)
         be = hm.backends.get(be_name) if be_name else None
         if be is not None:
-            hm.reporter.log(be, level, text)
+            hm.hooks.log(be, level, text)
 
     def pause(self) -> None:
         """SIGTTOU: stop accepting; unshared sockets refuse connections as haproxy's do."""
@@ -296,7 +257,7 @@ class Process:
     def dump_states(self) -> None:
         """SIGHUP: ``sig_dump_state()``."""
         hm = self.hm
-        hm.reporter.warning("SIGHUP received, dumping servers states.")
+        hm.hooks.warning("SIGHUP received, dumping servers states.")
         fe_by_name = {fe.name: fe for fe in hm.frontends}
         for pxc in self.config.proxies:
             be = hm.backends.get(pxc.name)
@@ -304,19 +265,19 @@ class Process:
             if be is None and fe is None:
                 continue
             if be is not None:
-                hm.reporter.log(
+                hm.hooks.log(
                     be, LOG_NOTICE, f"SIGHUP received, dumping servers states for proxy {pxc.name}."
                 )
                 for srv in be.servers:
                     up = "UP" if srv.cur_state is not SrvState.STOPPED else "DOWN"
                     self._warn(
                         f"SIGHUP: Server {srv.id} is {up}. Conn: {srv.served} act, "
-                        f"{srv.nbpend} pend, {srv.cum_sess} tot.",
+                        f"{srv.nbpend} pend, {srv.counters.cum_sess} tot.",
                         pxc.name,
                         LOG_NOTICE,
                     )
-            feconn, fecum = (fe.feconn, fe.cum_conn) if fe else (0, 0)
-            beconn, becum = (be.beconn, be.cum_conn) if be else (0, 0)
+            feconn, fecum = (fe.feconn, fe.counters.cum_conn) if fe else (0, 0)
+            beconn, becum = (be.beconn, be.counters.cum_conn) if be else (0, 0)
             conn = f"Conn: act(FE+BE): {feconn}+{beconn}, 0 pend (0 unass), tot(FE+BE): {fecum}+{becum}."
             if be is None or not be.servers:
                 text = f"SIGHUP: Proxy {pxc.name} has no servers. {conn}"

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from herdsman.core.server import SrvState
+from herdsman.core.states import SrvState
 from herdsman.testing import free_port, running, wait_for_async
 
 pytestmark = pytest.mark.netns

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from herdsman.core.server import SrvState
+from herdsman.core.states import SrvState
 from herdsman.testing import Haproxy, free_port, named_servers, running, wait_for_async
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], object]
@@ -289,7 +289,7 @@ async def test_observe_layer4_marks_down_on_live_connection_errors() -> None:
                 await asyncio.wait_for(reader.read(), 5)
                 writer.close()
             assert srv.cur_state is SrvState.STOPPED
-            assert srv.failed_hana == 1
+            assert srv.counters.failed_hana == 1
             assert srv.check.desc == (
                 "Detected 2 consecutive errors, last one was: L4 unsuccessful connection"
             )

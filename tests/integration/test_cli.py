@@ -16,7 +16,7 @@ from proc_helpers import DEFAULTS, HAPROXY, Runner, needs_haproxy, normalise
 
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse
-from herdsman.core.server import SrvAdmin, SrvState
+from herdsman.core.states import SrvAdmin, SrvState
 
 proc_dir = proc_helpers.proc_dir  # fixtures
 proc_runner = proc_helpers.proc_runner

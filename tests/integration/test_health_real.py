@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from herdsman.core.server import SrvState
+from herdsman.core.states import SrvState
 from herdsman.testing import Haproxy, free_port, named_servers, running, wait_for_async
 
 

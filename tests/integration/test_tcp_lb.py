@@ -159,7 +159,7 @@ async def test_backup_servers_only_when_no_active_is_usable() -> None:
         async with running(text) as hm:
             assert await sequence(port, 4) == "a b a b"
             from herdsman.core import transitions
-            from herdsman.core.server import SrvAdmin
+            from herdsman.core.states import SrvAdmin
 
             for name in ("a", "b"):
                 transitions.set_admin_flag(hm.server(f"L/{name}"), SrvAdmin.FMAINT)
@@ -175,7 +175,7 @@ async def test_allbackups_balances_over_every_backup() -> None:
         text = config(port, "roundrobin", srvs, ["", "backup", "backup"], "    option allbackups\n")
         async with running(text) as hm:
             from herdsman.core import transitions
-            from herdsman.core.server import SrvAdmin
+            from herdsman.core.states import SrvAdmin
 
             transitions.set_admin_flag(hm.server("L/a"), SrvAdmin.FMAINT)
             assert await sequence(port, 4) == "b c b c"

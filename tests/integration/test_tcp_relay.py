@@ -277,8 +277,9 @@ async def test_retries_then_failure_counts_attempts() -> None:
         assert await asyncio.wait_for(reader.read(), 5) == b""
         writer.close()
         srv = hm.server("L/a")
-        assert (srv.failed_conns, srv.retries, srv.redispatches) == (4, 3, 0)
-        assert hm.backend("L").failed_conns == 1
+        c = srv.counters
+        assert (c.failed_conns, c.retries, c.redispatches) == (4, 3, 0)
+        assert hm.backend("L").counters.failed_conns == 1
 
 
 async def test_redispatch_moves_a_failed_connection_to_another_server() -> None:
@@ -297,7 +298,7 @@ async def test_redispatch_moves_a_failed_connection_to_another_server() -> None:
                 assert await asyncio.wait_for(reader.read(), 5) == b"a"
                 writer.close()
             # each connection first picked "dead" (the rr turn), then was redispatched
-            assert hm.server("L/dead").redispatches == 2
+            assert hm.server("L/dead").counters.redispatches == 2
 
 
 def _free_pair(offset: int) -> int:

@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 import pytest
 
-from herdsman.checks.check import Check
 from herdsman.checks.target import CheckResult
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
+from herdsman.core.backend import Check
 from herdsman.core.clock import ManualClock
-from herdsman.core.server import SrvState
+from herdsman.core.states import SrvState
 from herdsman.defs.status import HanaEvent, Status
 from herdsman.runtime import Herdsman
 
@@ -39,10 +39,10 @@ class Sim:
         self.pending: dict[str, Callable[[CheckResult], None]] = {}
         self.stderr = io.StringIO()
         self.hm = Herdsman(cfg, clock=self.clock, stderr=self.stderr, check_starter=self._start)
-        self.hm.scheduler.rng = random.Random(spread_seed)
+        self.hm.checks.scheduler.rng = random.Random(spread_seed)
         self.answers: dict[str, list[CheckResult]] = {}
-        self.hm.reporter.starting = False
-        self.hm.scheduler.start(self.hm.checks)
+        self.hm.hooks.starting = False
+        self.hm.checks.scheduler.start(self.hm.checks.checks)
 
     def _start(self, chk: Check, done: Callable[[CheckResult], None]) -> object:
         self.started.append((self.clock.now_ms() - T0, chk.server.name))
@@ -51,7 +51,7 @@ class Sim:
 
     def run_until(self, t_ms: int, duration: int = 0) -> None:
         """Advance to T0+t_ms, answering every check ``duration`` ms after it starts."""
-        sched = self.hm.scheduler
+        sched = self.hm.checks.scheduler
         while True:
             nxt = sched.next_deadline()
             if nxt is None or nxt > T0 + t_ms:
@@ -223,14 +223,14 @@ def test_passive_errors_reaching_the_limit(
     chk = srv.check
     assert chk.health == 4
     for _ in range(2):
-        sim.hm._passive(srv, HanaEvent.L4_ERR)
+        sim.hm.checks.traffic(srv, HanaEvent.L4_ERR)
     assert chk.health == 4
     assert srv.consecutive_errors == 2
-    sim.hm._passive(srv, HanaEvent.L4_ERR)
+    sim.hm.checks.traffic(srv, HanaEvent.L4_ERR)
     assert chk.health == health_after
     assert srv.cur_state is state
     assert srv.consecutive_errors == 0
-    assert srv.failed_hana == 1
+    assert srv.counters.failed_hana == 1
     if on_error != "fastinter":
         assert chk.status is Status.HANA
         assert chk.desc == "Detected 3 consecutive errors, last one was: L4 unsuccessful connection"
@@ -241,11 +241,11 @@ def test_passive_errors_reaching_the_limit(
 def test_a_success_resets_the_passive_error_count() -> None:
     sim = Sim(cfg("    server s 127.0.0.1:9000 check observe layer4 error-limit 2\n"))
     srv = sim.server("b/s")
-    sim.hm._passive(srv, HanaEvent.L4_ERR)
-    sim.hm._passive(srv, HanaEvent.L4_OK)
-    sim.hm._passive(srv, HanaEvent.L4_ERR)
+    sim.hm.checks.traffic(srv, HanaEvent.L4_ERR)
+    sim.hm.checks.traffic(srv, HanaEvent.L4_OK)
+    sim.hm.checks.traffic(srv, HanaEvent.L4_ERR)
     assert srv.consecutive_errors == 1
-    assert srv.failed_hana == 0
+    assert srv.counters.failed_hana == 0
 
 
 def test_many_checks_due_in_the_same_millisecond() -> None:

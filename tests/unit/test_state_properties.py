@@ -24,7 +24,7 @@ from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
 from herdsman.core import transitions
 from herdsman.core.clock import ManualClock
-from herdsman.core.server import MAINT, SrvAdmin, SrvState
+from herdsman.core.states import MAINT, SrvAdmin, SrvState
 from herdsman.defs.status import Status
 from herdsman.runtime import Herdsman
 
@@ -71,7 +71,7 @@ def build() -> Herdsman:
     cfg = parse_text(TEXT, Diagnostics(), "p.cfg")
     assert cfg is not None
     hm = Herdsman(cfg, clock=ManualClock(), stderr=io.StringIO(), check_starter=lambda c, d: None)
-    hm.reporter.starting = False
+    hm.hooks.starting = False
     return hm
 
 
@@ -97,7 +97,7 @@ def check_invariants(hm: Herdsman) -> None:
     bck = [s for s in be.servers if s.is_usable() and s.backup]
     assert (be.srv_act, be.srv_bck) == (len(act), len(bck))
     assert be.tot_wact == sum(s.eweight for s in act)
-    picked = {be.assign() for _ in range(12)}
+    picked = {be.algo.pick(None, None) for _ in range(12)}
     if act:
         assert picked <= set(act)
     elif bck:

@@ -19,7 +19,7 @@ from herdsman.config.parser import parse_text
 from herdsman.core import transitions
 from herdsman.core.backend import Backend
 from herdsman.core.clock import ManualClock
-from herdsman.core.server import MAINT, SrvAdmin, SrvState
+from herdsman.core.states import MAINT, SrvAdmin, SrvState
 from herdsman.defs.levels import LOG_ALERT, LOG_EMERG, LOG_NOTICE
 from herdsman.defs.status import Status
 from herdsman.runtime import Herdsman
@@ -55,10 +55,10 @@ def make(text: str = G) -> tuple[Herdsman, Logs, io.StringIO]:
     assert cfg is not None
     err = io.StringIO()
     hm = Herdsman(cfg, clock=ManualClock(), stderr=err, check_starter=lambda c, d: None)
-    hm.reporter.starting = False
+    hm.hooks.starting = False
     logs = Logs()
     for be in hm.backends.values():
-        be.logger = logs
+        hm.hooks.loggers[be.name] = logs  # type: ignore[assignment]
     return hm, logs, err
 
 
@@ -262,7 +262,7 @@ def test_a_down_server_receives_no_new_traffic() -> None:
     be: Backend = hm.backend("g")
     s1 = hm.server("g/s1")
     transitions.set_stopped(s1, "changed from CLI")
-    picks = {be.assign().name for _ in range(50)}  # type: ignore[union-attr]
+    picks = {be.algo.pick(None, None).name for _ in range(50)}  # type: ignore[union-attr]
     assert "s1" not in picks
     assert "s3" not in picks
     assert "s7" not in picks
@@ -285,13 +285,7 @@ def test_on_marked_down_shutdown_sessions_kills_streams() -> None:
 
     st = Stream()
     srv.streams.add(st)
-    from herdsman.runtime import _shutdown_streams
-
-    transitions.set_shutdown_hook(_shutdown_streams)
-    try:
-        transitions.set_stopped(srv, "changed from CLI")
-    finally:
-        transitions.set_shutdown_hook(None)
+    transitions.set_stopped(srv, "changed from CLI")
     assert st.aborted
 
 

@@ -9,11 +9,12 @@ changed, through ``core/transitions.py``.
 
 from __future__ import annotations
 
-from herdsman.checks.check import Check
 from herdsman.checks.target import CheckResult
 from herdsman.config.model import Observe, OnError
 from herdsman.core import transitions
-from herdsman.core.server import MAINT, SrvState
+from herdsman.core.backend import Check
+from herdsman.core.states import MAINT, SrvState
+from herdsman.core.transitions import append_status
 from herdsman.defs.levels import LOG_NOTICE
 from herdsman.defs.status import HanaEvent, Result, Status
 
@@ -50,7 +51,7 @@ def set_status(
     if check.result is Result.FAILED:
         # An agent that cannot be reached never takes a server down (§4.3).
         if (not check.agent or status > Status.L57DATA) and check.health > 0:
-            srv.failed_checks += 1
+            srv.counters.failed_checks += 1
             report = True
             check.health -= 1
             if check.health < check.rise:
@@ -63,8 +64,6 @@ def set_status(
                 check.health = check.rise + check.fall - 1
         srv.consecutive_errors = 0
     if _logs_checks(check) and (status != prev_status or report):
-        from herdsman.core.transitions import append_status
-
         msg = [
             f"{'Agent' if check.agent else 'Health'} check for {'backup ' if srv.backup else ''}"
             f"server {srv.id} {'conditionally ' if check.result is Result.CONDPASS else ''}"
@@ -75,8 +74,8 @@ def set_status(
         word = ("UP" if srv.uweight else "DRAIN") if up else "DOWN"
         msg.append(f", status: {a}/{b} {word}")
         text = "".join(msg) + "."
-        srv.backend.reporter.warning(text)
-        srv.backend.reporter.log(srv.backend, LOG_NOTICE, text)
+        srv.backend.hooks.warning(text)
+        srv.backend.hooks.log(srv.backend, LOG_NOTICE, text)
 
 
 def _reason_check(check: Check) -> Check | None:
@@ -152,7 +151,7 @@ def adjust(check: Check, event: HanaEvent) -> int | None:
         set_status(check, Status.HANA, desc)
         notify(check)
     srv.consecutive_errors = 0
-    srv.failed_hana += 1
+    srv.counters.failed_hana += 1
     if check.fastinter:
         return srv.backend.clock.now_ms() + check.fastinter
     return None

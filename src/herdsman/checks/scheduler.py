@@ -26,8 +26,8 @@ import random
 from collections.abc import Callable, Iterable
 
 from herdsman.checks import health
-from herdsman.checks.check import Check
 from herdsman.checks.target import CheckResult
+from herdsman.core.backend import Check
 from herdsman.core.clock import Clock
 
 SRV_CHK_INTER_THRES = 1000

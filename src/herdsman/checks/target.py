@@ -1,8 +1,8 @@
 """What one check run needs to know about the server it checks.
 
-core builds a ``CheckTarget`` for each run (``core`` owns server state; the
-check engine and its I/O driver only read this snapshot), and receives a
-``CheckResult`` back. Keeping the boundary to these two plain objects lets the
+``checks/snapshot.py`` builds a ``CheckTarget`` for each run from core's
+server (core owns server state; the check engine and its I/O driver only read
+this snapshot), and the run gives a ``CheckResult`` back. Keeping the boundary to these two plain objects lets the
 engine run without sockets in tests and lets the scheduler run on virtual time.
 """
 
@@ -39,11 +39,11 @@ class CheckTarget:
     timeout_connect: int | None = None
     # State at start, for disable-on-404 (spec §5.6): server next_state != STOPPED.
     server_down: bool = False
-    # Value of the X-Haproxy-Server-State header for send-state, built by core.
+    # Value of the X-Haproxy-Server-State header for send-state (checks/snapshot.py).
     state_header: Callable[[], str] | None = None
     node: str = ""
     # Creates the (non-blocking) socket for a connection, in the server's
-    # network namespace and with its source address: owned by core.
+    # network namespace and with its source address.
     make_socket: Callable[[int], socket.socket] = field(
         default=lambda family: socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
     )

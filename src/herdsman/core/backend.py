@@ -1,36 +1,62 @@
-"""Runtime backends: the servers of one proxy, their balancer and counters.
+"""A backend, its servers and their checks at run time (``struct proxy`` seen as a
+backend, ``struct server``, ``struct check``).
 
-``Backend.assign()`` is the one question the data path asks: "which server,
-may I connect now?". Today it answers a server or None (no usable server);
-connection limits and queues will let it answer "wait" without changing the
-callers' shape.
+Rule 1: these objects are the one place server state lives. Checks, the
+balancer, the data path and the views (runtime API, stats, Prometheus) read
+them; only ``core/transitions.py`` changes a server's operational state,
+admin flags, weight or limits, and it commits through ``Backend.commit_lb()``
+so the balancer, trackers, logs and queues see every change at once.
 
-Rule: the balancer's view is refreshed only by ``commit_lb()``, which
-``core/transitions.py`` calls after every state or weight change (HAProxy's
-``srv_lb_commit_status()`` + ``recount_servers()`` + the ``lbprm`` callbacks).
+Rule 2: the state is plain data (ints, enums, counters), so it can be dumped
+by ``show servers state`` or, later, shared with worker processes.
+
+Rule 3: the data path asks once. ``acquire(stream)`` picks a server *and*
+takes its slot in one step (HAProxy's ``assign_server()`` followed by the
+connection slot, which a queue must see as one decision); ``release()`` hands
+the slot back, and is where a queue will pass it to the next waiter.
+
+Rule 4: core knows neither the data path nor its views. A stream is anything
+with ``abort()`` (``on-marked-down shutdown-sessions`` calls it); everything
+core tells the world goes through the one ``Hooks`` object given to the
+backend at construction (a ``NullHooks`` when nobody listens).
+
+The three classes share this module because they point at each other
+(a server knows its backend and its checks, a check its server).
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable
-from typing import Protocol, cast
+from typing import Any, Final, Protocol
 
-from herdsman.config.model import ProxyConfig
+from herdsman.config.model import Address, Observe, ProxyConfig, ServerConfig
 from herdsman.core.clock import Clock
-from herdsman.core.server import Server, SrvState
-from herdsman.defs.status import HanaEvent
+from herdsman.core.counters import BeCounters
+from herdsman.core.events import ServerEvent
+from herdsman.core.states import LB_STATES, MAINT, NOT_LB, SrvAdmin, SrvState
+from herdsman.defs.rules import Ruleset
+from herdsman.defs.status import HanaEvent, Result, Status
 from herdsman.lb.base import Algorithm, LbServer
 
 
-class _Sender(Protocol):
-    def send(self, level: int, message: str) -> None: ...
+class Stream(Protocol):
+    """What core knows of a client stream attached to a server."""
+
+    def abort(self) -> None:
+        """Kill the stream now (both connections reset)."""
+        ...
 
 
-class Reporter(Protocol):
-    """Where state-change messages go: the proxy's log targets and stderr."""
+class Hooks(Protocol):
+    """Everything core tells the world, in one object given at construction.
 
-    starting: bool  # HAProxy's MODE_STARTING: some messages are not emitted yet
+    ``starting`` is HAProxy's MODE_STARTING: some messages are not emitted
+    before the process serves. ``log`` goes to the proxy's log targets,
+    ``warning``/``alert`` to the process's stderr; ``changed`` receives one
+    event per committed server change; ``traffic`` receives the passive
+    health events of live traffic (``observe``, spec §4.7).
+    """
+
+    starting: bool
 
     def log(self, backend: Backend, level: int, message: str) -> None: ...
 
@@ -38,41 +64,199 @@ class Reporter(Protocol):
 
     def alert(self, message: str) -> None: ...
 
+    def changed(self, event: ServerEvent) -> None: ...
 
-class NullReporter:
-    """Collects messages in memory (tests, embedding without logs)."""
+    def traffic(self, srv: Server, event: HanaEvent) -> None: ...
 
-    def __init__(self) -> None:
-        self.starting = False
-        self.logs: list[tuple[str, int, str]] = []
-        self.stderr: list[tuple[str, str]] = []
 
-    def log(self, backend: Backend, level: int, message: str) -> None:
-        self.logs.append((backend.name, level, message))
+class Waiting:
+    """``acquire()``'s answer when the stream must wait for a slot (queues, spec §2.5)."""
 
-    def warning(self, message: str) -> None:
-        self.stderr.append(("WARNING", message))
+    __slots__ = ()
 
-    def alert(self, message: str) -> None:
-        self.stderr.append(("ALERT", message))
+
+WAIT: Final = Waiting()
+
+
+class Check:
+    """One periodic check (or agent check) of one server (spec §4.1, §4.3).
+
+    Holds the health counter and the last result; the counter rule and the
+    log line live in ``checks/health.py``, the timing in ``checks/scheduler.py``.
+    """
+
+    __slots__ = (
+        "server",
+        "agent",
+        "ruleset",
+        "rise",
+        "fall",
+        "health",
+        "inter",
+        "fastinter",
+        "downinter",
+        "configured",
+        "enabled",
+        "paused",
+        "in_progress",
+        "status",
+        "result",
+        "code",
+        "desc",
+        "duration",
+        "start_ms",
+        "expire",
+        "seq",
+        "running",
+    )
+
+    def __init__(
+        self,
+        server: Server,
+        ruleset: Ruleset,
+        *,
+        agent: bool = False,
+        rise: int = 2,
+        fall: int = 3,
+        inter: int = 2000,
+        fastinter: int = 0,
+        downinter: int = 0,
+    ) -> None:
+        self.server = server
+        self.agent = agent
+        self.ruleset = ruleset
+        self.rise = rise
+        self.fall = fall
+        # Servers start UP at the lowest "up" health: one failure takes them
+        # down (spec §4.3, confirmed on 2.6.12).
+        self.health = rise
+        self.inter = inter
+        self.fastinter = fastinter
+        self.downinter = downinter
+        self.configured = True
+        self.enabled = True
+        self.paused = False
+        self.in_progress = False
+        self.status = Status.INI
+        self.result = Result.UNKNOWN
+        self.code = 0
+        self.desc = ""
+        self.duration = -1
+        self.start_ms = 0
+        self.expire = 0  # next run, in clock milliseconds
+        self.seq = 0  # bumped on every (re)schedule: stale heap entries are skipped
+        self.running: object | None = None  # the I/O driver's handle while in progress
+
+    def __repr__(self) -> str:
+        kind = "agent" if self.agent else "check"
+        return f"<{kind} {self.server.id} health={self.health} {self.status.short}>"
+
+    @property
+    def active(self) -> bool:
+        """Runs when due: enabled and not paused (``CHK_ST_ENABLED`` without ``PAUSED``)."""
+        return self.enabled and not self.paused
+
+    def getinter(self) -> int:
+        """``srv_getinter()``: inter when fully up, downinter when fully down, else fastinter."""
+        if self.configured and self.health == self.rise + self.fall - 1:
+            return self.inter
+        if self.server.next_state is SrvState.STOPPED and self.health == 0:
+            return self.downinter or self.inter
+        return self.fastinter or self.inter
+
+    def state_word(self) -> tuple[int, int, bool]:
+        """(a, b, up) of "status: a/b UP|DOWN" (spec §4.9)."""
+        if self.health >= self.rise:
+            return self.health - self.rise + 1, self.fall, True
+        return self.health, self.rise, False
+
+
+class Server:
+    """A backend server at run time (``struct server``)."""
+
+    def __init__(self, backend: Backend, cfg: ServerConfig) -> None:
+        assert cfg.addr is not None
+        self.backend = backend
+        self.cfg = cfg
+        self.name = cfg.name
+        self.puid = cfg.puid
+        self.backup = cfg.backup
+        self.addr: Address = cfg.addr
+        # operational and administrative state (spec §11.1)
+        self.cur_state = SrvState.RUNNING
+        self.next_state = SrvState.RUNNING
+        self.cur_admin = SrvAdmin.NONE
+        self.next_admin = SrvAdmin.NONE
+        self.last_change = 0  # seconds (clock.now_s)
+        self.down_time = 0
+        # weights (spec §12.1): user scale and the algorithm's scale
+        self.uweight = cfg.weight
+        self.iweight = cfg.weight
+        self.eweight = 0
+        self.lb: Any = None  # the balancing algorithm's per-server slot
+        self.lb_usable = False  # whether the algorithm currently holds the server
+        self.lb_eweight = 0  # the eweight the algorithm last saw
+        self.cumulative_weight = 0
+        # limits (spec §2; enforced with queues)
+        self.maxconn = cfg.maxconn
+        self.minconn = cfg.minconn
+        self.maxqueue = cfg.maxqueue
+        # live traffic
+        self.served = 0  # streams currently holding a slot
+        self.nbpend = 0  # queued streams
+        self.streams: set[Stream] = set()  # for shutdown-sessions
+        self.counters = BeCounters()
+        self.consecutive_errors = 0  # passive health (observe)
+        # checks and tracking
+        self.check: Check | None = None
+        self.agent: Check | None = None
+        self.track: Server | None = None
+        self.trackers: list[Server] = []
+        self.adm_cause = ""  # adm_st_chg_cause
+        # pending operational change report (op_st_chg)
+        self.chg_reason = ""
+        self.chg_status = -1
+        self.chg_code = 0
+        self.chg_duration = -1
+
+    def __repr__(self) -> str:
+        return f"<Server {self.backend.name}/{self.name} {self.cur_state.name} {self.cur_admin!r}>"
+
+    @property
+    def id(self) -> str:
+        return f"{self.backend.name}/{self.name}"
+
+    def willbe_usable(self) -> bool:
+        """``srv_willbe_usable()``: may the balancer pick this server (spec §11.1)?"""
+        if not self.eweight or self.next_admin.value & NOT_LB:
+            return False
+        return self.next_state in LB_STATES
+
+    def is_usable(self) -> bool:
+        """``srv_currently_usable()``."""
+        if not self.eweight or self.cur_admin.value & NOT_LB:
+            return False
+        return self.cur_state in LB_STATES
+
+    @property
+    def in_maint(self) -> bool:
+        return bool(self.cur_admin & MAINT)
+
+    @property
+    def is_up(self) -> bool:
+        """UP as the data path sees it: not DOWN and not in maintenance."""
+        return self.cur_state is not SrvState.STOPPED and not self.cur_admin & MAINT
 
 
 class Backend:
     """A proxy with backend capability (``backend`` or ``listen``)."""
 
-    def __init__(
-        self,
-        cfg: ProxyConfig,
-        algorithm: Algorithm,
-        clock: Clock,
-        reporter: Reporter,
-        key_of: Callable[[Backend, object], int | None] | None = None,
-    ) -> None:
+    def __init__(self, cfg: ProxyConfig, algorithm: Algorithm, clock: Clock, hooks: Hooks) -> None:
         self.cfg = cfg
         self.name = cfg.name
         self.kind = "proxy" if cfg.kind == "listen" else "backend"
         self.clock = clock
-        self.reporter = reporter
+        self.hooks = hooks
         self.algo = algorithm
         self.allbackups = cfg.option("allbackups")
         self.hash_balance_factor = cfg.balance.hash_balance_factor
@@ -85,18 +269,15 @@ class Backend:
         self.fbck: Server | None = None
         self.wmult = 1
         self.wdiv = 1
-        # counters
-        self.beconn = 0
-        self.cum_conn = 0
+        # live traffic and counters
+        self.beconn = 0  # streams holding a server slot (or queued) in this backend
+        self.nbpend = 0  # streams in the backend's own queue
+        self.counters = BeCounters()
         self.last_change = clock.now_s()
         self.down_time = 0
-        self.down_trans = 0
-        self.failed_conns = 0
-        self._key_of = key_of or source_key
-        self.logger: _Sender | None = None  # where this proxy's messages go (send_log)
-        # data path settings
+        # data path settings read once
         self.srvtcpka = cfg.option("srvtcpka") or cfg.option("tcpka")
-        self.passive_hook: Callable[[Server, HanaEvent], None] | None = None
+        self.nolinger = cfg.option("nolinger")
 
     # -- set-up --------------------------------------------------------------
 
@@ -181,40 +362,65 @@ class Backend:
         return bool(srv.maxconn) and (srv.nbpend > 0 or srv.served >= self.dynamic_maxconn(srv))
 
     def server_usable(self, srv: LbServer) -> bool:
-        return cast(Server, srv).willbe_usable()
+        return srv.willbe_usable()  # type: ignore[attr-defined, no-any-return]
 
     # -- the data path's question ---------------------------------------------
 
-    def assign(self, client: object = None, avoid: Server | None = None) -> Server | None:
-        """Pick a server for a new connection (``assign_server()``), or None."""
-        key = self._key_of(self, client) if self.cfg.balance.algo == "source" else None
-        return cast(Server | None, self.algo.pick(avoid, key))
+    def acquire(self, stream: Stream, key: int | None = None) -> Server | Waiting | None:
+        """Choose a server for a new ``stream`` and take its slot, in one step.
+
+        ``key`` is the stream's hash for hash-based algorithms (spec §12.8;
+        the data path computes it, it knows the request). Returns the server
+        (its slot taken: ``release()`` must follow), ``WAIT`` when the stream
+        must wait for a slot, or None when no server is usable (the caller
+        answers 503 or closes).
+        """
+        self.counters.cum_conn += 1
+        srv: Server | None = self.algo.pick(None, key)  # type: ignore[assignment]
+        if srv is None:
+            return None
+        self._take(srv, stream)
+        return srv
+
+    def redispatch(self, stream: Stream, old: Server, key: int | None = None) -> Server:
+        """Move ``stream`` from ``old`` to another server (spec §2.7), in one step.
+
+        The balancer picks while avoiding ``old``; when it finds nothing else
+        the stream keeps its slot on ``old``.
+        """
+        srv: Server | None = self.algo.pick(old, key)  # type: ignore[assignment]
+        if srv is None or srv is old:
+            return old
+        self.release(old, stream)
+        self._take(srv, stream)
+        return srv
+
+    def _take(self, srv: Server, stream: Stream) -> None:
+        srv.served += 1
+        self.beconn += 1
+        srv.streams.add(stream)
+        self.algo.take_conn(srv)
+        now = self.clock.now_s()
+        c = srv.counters
+        c.cum_sess += 1
+        c.cum_lbconn += 1
+        c.last_sess = now
+        if srv.served > c.sess_max:
+            c.sess_max = srv.served
+        c = self.counters
+        c.cum_sess += 1
+        c.last_sess = now
+        if self.beconn > c.sess_max:
+            c.sess_max = self.beconn
+
+    def release(self, srv: Server, stream: Stream) -> None:
+        """Give ``stream``'s slot on ``srv`` back (the next waiter gets it, with queues)."""
+        srv.served -= 1
+        self.beconn -= 1
+        srv.streams.discard(stream)
+        self.algo.drop_conn(srv)
 
     def passive(self, srv: Server, event: HanaEvent) -> None:
         """Report a live-traffic event for ``observe`` (spec §4.7)."""
-        if self.passive_hook is not None and srv.check is not None:
-            self.passive_hook(srv, event)
-
-    def take(self, srv: Server) -> None:
-        srv.served += 1
-        srv.cum_sess += 1
-        self.beconn += 1
-        self.algo.take_conn(srv)
-
-    def release(self, srv: Server) -> None:
-        srv.served -= 1
-        self.beconn -= 1
-        self.algo.drop_conn(srv)
-
-
-def source_key(backend: Backend, client: object) -> int | None:
-    """The hash key of ``balance source`` for a client address (spec §12.8)."""
-    from herdsman.lb.hashing import source_key as lb_source_key
-
-    if not isinstance(client, tuple) or not client:
-        return None
-    try:
-        ip = ipaddress.ip_address(client[0])
-    except ValueError:
-        return None
-    return lb_source_key(ip, backend.cfg.balance)
+        if srv.check is not None and srv.cfg.observe is not Observe.NONE:
+            self.hooks.traffic(srv, event)

@@ -1,4 +1,4 @@
-"""Frontends and their listeners: sockets, accept limits, backend selection.
+"""Frontends and their listeners: accept loops, accept limits, streams.
 
 Accept limits (spec §2.1, §2.2): each accepted connection counts against its
 listener (``bind ... maxconn``), its frontend (``maxconn``, defaulting to the
@@ -7,6 +7,12 @@ limit stops accepting; clients wait in the kernel backlog (nothing is refused)
 and the listener resumes as soon as a connection of the exhausted scope ends.
 Pausing closes a duplicate of the listening descriptor held by the event loop
 while the original stays open, so the backlog is kept.
+
+Streams: a frontend does not know what its connections speak. It is given a
+``StreamFactory`` (``proxy/modes.py`` picks one by ``mode``) and creates one
+stream per accepted connection; the stream tells ``stream_closed()`` when it
+ends. Who closes what: the stream closes its own sockets; a listener closes
+only its socket (``stop()``) and the streams it still holds unstarted.
 """
 
 from __future__ import annotations
@@ -14,108 +20,51 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import grp
-import os
-import pwd
 import socket
-import stat
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from herdsman.config.model import BindConfig, Family, ProxyConfig
-from herdsman.core.netns import STORE
+from herdsman.core.backend import Backend
+from herdsman.core.registry import FrontendState, ProcessState
 from herdsman.core.tasks import spawn
-from herdsman.proxy.tcp import TcpStream
-
-if TYPE_CHECKING:
-    from herdsman.core.backend import Backend
-
-IP_TRANSPARENT = getattr(socket, "IP_TRANSPARENT", 19)
-TCP_FASTOPEN = getattr(socket, "TCP_FASTOPEN", 23)
-TCP_DEFER_ACCEPT = getattr(socket, "TCP_DEFER_ACCEPT", 9)
-SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
+from herdsman.proxy.listen import open_listener_socket
 
 
-class ProcessLimits:
-    """Process-wide accounting (``actconn`` against global ``maxconn``)."""
+class ClientStream(Protocol):
+    """What a frontend and its listeners need from a stream."""
 
-    def __init__(self, maxconn: int) -> None:
-        self.maxconn = maxconn
-        self.actconn = 0
-        self.cum_conn = 0
-        self.frontends: list[Frontend] = []
+    held: bool  # accepted beyond a limit: waits for a slot, not read, not counted
+    listener: Listener
 
     @property
-    def full(self) -> bool:
-        return bool(self.maxconn) and self.actconn >= self.maxconn
+    def client(self) -> asyncio.Protocol:
+        """The protocol the event loop drives for the client connection."""
+        ...
+
+    def client_transport(self) -> asyncio.BaseTransport | None:
+        """The client's transport, None once it is closed."""
+        ...
+
+    def start(self) -> None:
+        """Begin serving (at accept time, or when a held stream gets its slot)."""
+        ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
 
 
-def open_listener_socket(
-    bind: BindConfig, port: int, backlog: int = 1024, reuseport: bool = True
-) -> socket.socket:
-    """Create, bind and listen one socket for ``bind`` (one port of its range)."""
-    addr = bind.addr
-    fam = addr.family
-    if fam is Family.FD:
-        sock = socket.socket(fileno=addr.fd)
-        sock.setblocking(False)
-        return sock
-    if fam in (Family.UNIX, Family.ABNS):
-        sock = STORE.socket(bind.namespace, socket.AF_UNIX)
-        if fam is Family.ABNS:
-            sock.bind(b"\0" + addr.host.encode())
-        else:
-            _bind_unix(sock, addr.host, bind)
-        sock.listen(backlog)
-        return sock
-    if fam is Family.SOCKPAIR:
-        raise OSError(0, "sockpair@ listeners are not supported by herdsman")
-    host = addr.host
-    family = socket.AF_INET6 if fam is Family.INET6 else socket.AF_INET
-    if host in ("", "*"):
-        host = "0.0.0.0"
-    sock = STORE.socket(bind.namespace, family)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuseport:
-            # as HAProxy (unless -dR/noreuseport): a reloading process can bind
-            # the same address while the old one still serves
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        if family == socket.AF_INET6:
-            if bind.v6only:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            elif bind.v4v6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        if bind.transparent:
-            sock.setsockopt(socket.IPPROTO_IP, IP_TRANSPARENT, 1)
-        if bind.interface:
-            sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, bind.interface.encode())
-        if bind.defer_accept:
-            sock.setsockopt(socket.IPPROTO_TCP, TCP_DEFER_ACCEPT, 1)
-        if bind.tfo:
-            sock.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, backlog)
-        sock.bind((host, port) if family == socket.AF_INET else (host, port, 0, 0))
-        sock.listen(backlog)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _bind_unix(sock: socket.socket, path: str, bind: BindConfig) -> None:
-    """Bind a UNIX socket, replacing a stale one, then apply mode/owner."""
-    with contextlib.suppress(FileNotFoundError):
-        if stat.S_ISSOCK(os.lstat(path).st_mode):
-            os.unlink(path)
-    sock.bind(path)
-    if bind.mode is not None:
-        os.chmod(path, bind.mode)
-    if bind.uid is not None or bind.gid is not None:
-        os.chown(path, -1 if bind.uid is None else bind.uid, -1 if bind.gid is None else bind.gid)
+StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
 
 
 class Listener:
-    """One listening socket and its accept loop (through uvloop's server)."""
+    """One listening socket and its accept loop (through uvloop's server).
+
+    The event loop's server owns a duplicate of ``sock``: pausing closes the
+    duplicate, so the kernel keeps the backlog and no client is refused.
+    ``stop()`` closes ``sock`` itself (soft stop) and the held streams.
+    """
 
     def __init__(self, frontend: Frontend, bind: BindConfig, sock: socket.socket) -> None:
         self.frontend = frontend
@@ -127,7 +76,7 @@ class Listener:
         self.server: asyncio.AbstractServer | None = None
         self.paused = True
         self.stopped = False
-        self.held: collections.deque[TcpStream] = collections.deque()
+        self.held: collections.deque[ClientStream] = collections.deque()
 
     @property
     def full(self) -> bool:
@@ -179,9 +128,8 @@ class Listener:
         # limit are held (not read, not forwarded, not counted) until a slot
         # frees, which for the client is the same as waiting in the backlog.
         fe = self.frontend
-        stream = TcpStream(fe, self)
-        limits = fe.limits
-        if self.full or fe.full or limits.full:
+        stream = fe.new_stream(fe, self)
+        if self.full or fe.full or fe.process.full:
             stream.held = True
             self.held.append(stream)
             self.pause()
@@ -197,26 +145,24 @@ class Listener:
             self.pause()
         if fe.full:
             fe.pause_all()
-        if fe.limits.full:
-            for other in fe.limits.frontends:
+        if fe.process.full:
+            for other in fe.siblings:
                 other.pause_all()
 
-    def count_in(self, stream: TcpStream) -> None:
+    def count_in(self, stream: ClientStream) -> None:
         fe = self.frontend
         self.nbconn += 1
-        fe.feconn += 1
-        fe.cum_conn += 1
-        fe.limits.actconn += 1
-        fe.limits.cum_conn += 1
+        fe.count_conn()
+        fe.process.count_conn()
         fe.streams.add(stream)
         fe.idle.clear()
 
     def promote(self) -> bool:
         """Start the oldest held connection if a slot is free; True if one was."""
         fe = self.frontend
-        while self.held and not (self.full or fe.full or fe.limits.full):
+        while self.held and not (self.full or fe.full or fe.process.full):
             stream = self.held.popleft()
-            if stream.client.transport is None:
+            if stream.client_transport() is None:
                 continue  # the client gave up while held
             stream.held = False
             self.count_in(stream)
@@ -225,48 +171,38 @@ class Listener:
         return False
 
 
-@dataclass
-class FrontendOptions:
-    clitcpka: bool = False
-    nolinger: bool = False
-
-
-class Frontend:
-    """A proxy with frontend capability (``frontend`` or ``listen``)."""
+class Frontend(FrontendState):
+    """A proxy with frontend capability (``frontend`` or ``listen``) and its listeners."""
 
     def __init__(
         self,
         cfg: ProxyConfig,
         loop: asyncio.AbstractEventLoop,
         backends: dict[str, Backend],
-        limits: ProcessLimits,
+        process: ProcessState,
+        siblings: list[Frontend],
+        new_stream: StreamFactory,
         *,
         reuseport: bool = True,
     ) -> None:
-        self.cfg = cfg
+        super().__init__(cfg, cfg.maxconn or process.maxconn)
         self.reuseport = reuseport
-        self.admin_paused = False  # SIGTTOU: only SIGTTIN resumes accepting
-        self.name = cfg.name
         self.loop = loop
-        self.limits = limits
-        self.maxconn = cfg.maxconn or limits.maxconn
-        self.feconn = 0
-        self.cum_conn = 0
+        self.process = process
+        self.siblings = siblings  # every frontend of the process: a freed slot may resume any
+        self.new_stream = new_stream
         self.listeners: list[Listener] = []
         # the proxy's log targets: without a log format, HAProxy logs each
         # accepted connection ("Connect from ...", frontend_accept())
         self.logger: Any = None
-        self.streams: set[TcpStream] = set()
-        self.stopping = False
+        self.streams: set[ClientStream] = set()
         self.idle: asyncio.Event = asyncio.Event()
         self.idle.set()
         t = cfg.timeouts
         self.timeout_client = t.client or 0
         self.timeout_client_fin = t.client_fin or 0
-        self.options = FrontendOptions(
-            clitcpka=cfg.option("clitcpka") or cfg.option("tcpka"),
-            nolinger=cfg.option("nolinger"),
-        )
+        self.clitcpka = cfg.option("clitcpka") or cfg.option("tcpka")
+        self.nolinger = cfg.option("nolinger")
         # static backend choice: the first unconditional use_backend, else
         # default_backend, else the proxy itself when it is a listen section
         self._backend: Backend | None = None
@@ -277,17 +213,8 @@ class Frontend:
         elif cfg.kind == "listen":
             self._backend = backends.get(cfg.name)
 
-    @property
-    def full(self) -> bool:
-        return bool(self.maxconn) and self.feconn >= self.maxconn
-
     def backend_for(self) -> Backend | None:
         return self._backend
-
-    def open(self) -> None:
-        """Bind every listening socket (before dropping privileges)."""
-        for bind in self.cfg.binds:
-            self.open_bind(bind)
 
     def backlog_for(self, bind: BindConfig) -> int:
         """``listener_backlog()``: bind backlog, frontend backlog, bind maxconn,
@@ -331,7 +258,8 @@ class Frontend:
         for lst in self.listeners:
             lst.pause()
 
-    def stream_closed(self, stream: TcpStream) -> None:
+    def stream_closed(self, stream: ClientStream) -> None:
+        """A stream ended: its slots free, and the freed slot is handed on."""
         if stream.held:
             with contextlib.suppress(ValueError):
                 stream.listener.held.remove(stream)
@@ -340,8 +268,8 @@ class Frontend:
         lst = stream.listener
         lst.nbconn -= 1
         self.feconn -= 1
-        limits = self.limits
-        limits.actconn -= 1
+        process = self.process
+        process.actconn -= 1
         if not self.streams:
             self.idle.set()
         if self.stopping or self.admin_paused:
@@ -350,10 +278,11 @@ class Frontend:
         # listeners of every scope that can accept again resume
         if lst.promote() or any(other.promote() for other in self.listeners):
             return
-        for fe in limits.frontends if not limits.full else ():
+        siblings = self.siblings if not process.full else ()
+        for fe in siblings:
             if fe is not self and any(other.promote() for other in fe.listeners):
                 return
-        for fe in limits.frontends if not limits.full else ():
+        for fe in siblings:
             if fe.stopping or fe.full or fe.admin_paused:
                 continue
             for other in fe.listeners:
@@ -371,17 +300,3 @@ class Frontend:
     def kill_streams(self) -> None:
         for stream in list(self.streams):
             stream.abort()
-
-
-def drop_privileges(uid: int | None, gid: int | None, user: str | None, chroot: str | None) -> None:
-    """chroot, setgid, setuid as configured (global section)."""
-    if chroot:
-        os.chroot(chroot)
-        os.chdir("/")
-    if gid is not None:
-        if user:
-            os.initgroups(user, gid)
-        os.setgid(gid)
-    if uid is not None:
-        os.setuid(uid)
-    _ = (pwd, grp)

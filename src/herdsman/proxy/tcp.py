@@ -2,10 +2,11 @@
 the server the backend chose (HAProxy's stream in ``mode tcp``).
 
 Hot path rules: asyncio Protocol callbacks only (the one coroutine per stream
-is the connect, which also owns retries); data is forwarded as received; the
-only per-chunk work is a write and two counter additions; back-pressure is the
-transports' own (``pause_writing`` on one side pauses reading on the other),
-so memory stays bounded whatever the peers' speeds.
+is the connect, ``proxy/connect.py``, which also owns retries); data is
+forwarded as received; the only per-chunk work is a write and the byte
+counters; back-pressure is the transports' own (``pause_writing`` on one side
+pauses reading on the other), so memory stays bounded whatever the peers'
+speeds.
 
 Timeouts (``timeout client/server/tunnel/client-fin/server-fin``) are
 inactivity timeouts checked by one lazily re-armed timer per stream. As in
@@ -15,10 +16,11 @@ to its ``-fin`` timeout. ``timeout tunnel``, when set, replaces the client and
 server timeouts once the server connection is established (TCP mode has no
 analysers left at that point).
 
-Retries (spec §2.7): a failed connect is retried ``retries`` times (N+1
-attempts, as fixed in later 2.6.x); each retry either redispatches to another
-server or, after a turn-around delay of ``min(1s, timeout connect)``, goes to
-the same server.
+Who closes what: the stream closes both of its sockets (``close()`` flushes
+what was forwarded, ``abort()`` resets), releases its server slot and tells
+its frontend, exactly once, whichever side ends first. ``option nolinger``
+(frontend: the client socket, backend: the server socket) makes every close
+an RST (SO_LINGER 0), as HAProxy's ``FD_LINGER_RISK``/``CO_FL_NOLINGER``.
 """
 
 from __future__ import annotations
@@ -26,17 +28,32 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-from typing import TYPE_CHECKING
+import struct
 
-from herdsman.core.connect import destination, make_socket, proxy_header
-from herdsman.core.server import Server, SrvState
+from herdsman.core.backend import Backend, Server
+from herdsman.core.counters import BeCounters
 from herdsman.defs.levels import LOG_INFO
 from herdsman.defs.status import HanaEvent
+from herdsman.proxy.connect import (
+    ConnectError,
+    client_key,
+    connect,
+    destination,
+    make_socket,
+    proxy_header,
+)
+from herdsman.proxy.frontend import Frontend, Listener
 
-if TYPE_CHECKING:
-    from herdsman.proxy.frontend import Frontend, Listener
+_LINGER_RST = struct.pack("ii", 1, 0)
 
-RR_LIKE = ("roundrobin", "static-rr", "random")
+
+def _set_nolinger(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
+        except OSError:
+            pass
 
 
 class _Side(asyncio.Protocol):
@@ -61,10 +78,15 @@ class _Side(asyncio.Protocol):
             stream.pending.append(data)
             return
         peer.transport.write(data)
+        n = len(data)
         if self.is_server:
-            stream.bytes_out += len(data)
+            stream.fe_c.bytes_out += n
+            stream.be_c.bytes_out += n
+            stream.srv_c.bytes_out += n
         else:
-            stream.bytes_in += len(data)
+            stream.fe_c.bytes_in += n
+            stream.be_c.bytes_in += n
+            stream.srv_c.bytes_in += n
 
     def eof_received(self) -> bool:
         self.eof = True
@@ -114,6 +136,10 @@ class ServerSide(_Side):
         self.transport = transport  # type: ignore[assignment]
 
 
+# a server counter sink for bytes moved before a server is chosen (never read)
+_NO_SERVER = BeCounters()
+
+
 class TcpStream:
     """A client connection and its server connection (spec §2.7, §3 for TCP)."""
 
@@ -130,12 +156,13 @@ class TcpStream:
         "timer",
         "task",
         "closed",
-        "bytes_in",
-        "bytes_out",
         "established",
         "peer_addr",
         "local_addr",
         "held",
+        "fe_c",
+        "be_c",
+        "srv_c",
     )
 
     def __init__(self, frontend: Frontend, listener: Listener) -> None:
@@ -151,12 +178,17 @@ class TcpStream:
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task[None] | None = None
         self.closed = False
-        self.bytes_in = 0
-        self.bytes_out = 0
         self.established = False
         self.peer_addr: object = None
         self.local_addr: object = None
         self.held = False  # accepted beyond a limit: waits for a slot (frontend.py)
+        # byte counters updated as data flows (core/counters.py)
+        self.fe_c = frontend.counters
+        self.be_c = self.backend.counters if self.backend is not None else _NO_SERVER
+        self.srv_c = _NO_SERVER
+
+    def client_transport(self) -> asyncio.BaseTransport | None:
+        return self.client.transport
 
     # -- start ------------------------------------------------------------------
 
@@ -165,12 +197,15 @@ class TcpStream:
         assert tr is not None
         self.peer_addr = tr.get_extra_info("peername")
         self.local_addr = tr.get_extra_info("sockname")
-        if self.frontend.options.clitcpka:
+        fe = self.frontend
+        if fe.clitcpka:
             sock = tr.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        if fe.nolinger:
+            _set_nolinger(tr)
         tr.pause_reading()
-        if self.frontend.logger is not None:
+        if fe.logger is not None:
             self._log_connect()
         if not self.held:
             self.start()
@@ -193,79 +228,25 @@ class TcpStream:
             self.close()
             return
         self._arm_timer()
-        self.backend.cum_conn += 1
-        self.task = self.loop.create_task(self._connect())
+        self.task = self.loop.create_task(self._connect(self.backend))
 
-    # -- connect and retries (spec §2.7) ----------------------------------------------
+    # -- connect (proxy/connect.py owns the slot, retries and redispatch) ---------
 
-    async def _connect(self) -> None:
-        be = self.backend
-        assert be is not None
-        cfg = be.cfg
-        retries = cfg.retries
-        tconnect = (cfg.timeouts.connect or 0) / 1000.0 or None
-        attempt = 0
-        srv = be.assign(self.peer_addr)
-        while True:
-            if srv is None:
-                be.failed_conns += 1
-                self.close()
-                return
-            if self.server is not srv:
-                self._bind_server(srv)
-            err = await self._try_connect(srv, tconnect)
-            if self.is_closed():
-                return
-            if err is None:
-                self._established(srv)
-                return
-            srv.failed_conns += 1
-            be.passive(srv, HanaEvent.L4_ERR)
-            if attempt >= retries:
-                be.failed_conns += 1
-                self.close()
-                return
-            attempt += 1
-            if self._redispatch(srv, attempt):
-                srv.redispatches += 1
-                nxt = be.assign(self.peer_addr, avoid=srv)
-                srv = nxt if nxt is not None else srv
-            else:
-                srv.retries += 1
-                # turn-around: wait before retrying the same server
-                delay = min(1.0, tconnect) if tconnect else 1.0
-                await asyncio.sleep(delay)
-                if self.is_closed():
-                    return
+    async def _connect(self, be: Backend) -> None:
+        try:
+            srv = await connect(self, be, client_key(be, self.peer_addr))
+        except ConnectError:
+            self.close()
+            return
+        self._established(be, srv)
 
-    def _redispatch(self, srv: Server, attempt: int) -> bool:
-        """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7)."""
-        be = self.backend
-        assert be is not None
-        interval = be.cfg.redispatch
-        if interval is None:
-            return False
-        retries = be.cfg.retries
-        if srv.cur_state is not SrvState.RUNNING:
-            return True
-        if interval > 0 and attempt % interval == 0:
-            return True
-        if interval < 0 and (retries + 1 + interval) and attempt % (retries + 1 + interval) == 0:
-            return True
-        return be.srv_act > 1 and be.cfg.balance.algo in RR_LIKE
+    def is_closed(self) -> bool:
+        """``closed`` read as a call: it changes while the connect coroutine awaits."""
+        return self.closed
 
-    def _bind_server(self, srv: Server) -> None:
-        be = self.backend
-        assert be is not None
-        if self.server is not None:
-            self.server.streams.discard(self)
-            be.release(self.server)
-        self.server = srv
-        be.take(srv)
-        srv.streams.add(self)
-
-    async def _try_connect(self, srv: Server, timeout: float | None) -> int | None:
+    async def open_to(self, srv: Server, timeout: float | None) -> int | None:
         """One connection attempt; None on success, else an errno."""
+        self.srv_c = srv.counters
         try:
             family, addr = destination(srv, self.local_addr)
         except OSError as exc:
@@ -305,9 +286,7 @@ class TcpStream:
         self.server_side = side
         return None
 
-    def _established(self, srv: Server) -> None:
-        be = self.backend
-        assert be is not None
+    def _established(self, be: Backend, srv: Server) -> None:
         side = self.server_side
         assert side is not None
         client = self.client
@@ -316,16 +295,22 @@ class TcpStream:
             self.close()
             return
         self.established = True
+        srv.counters.connect += 1
         be.passive(srv, HanaEvent.L4_OK)
         if be.srvtcpka:
             sock = side.transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        if be.nolinger:
+            _set_nolinger(side.transport)
         if srv.cfg.send_proxy or srv.cfg.send_proxy_v2:
-            side.transport.write(proxy_header(srv, self.peer_addr, self.local_addr, True))
+            side.transport.write(proxy_header(srv, self.peer_addr, self.local_addr))
         for chunk in self.pending:
             side.transport.write(chunk)
-            self.bytes_in += len(chunk)
+            n = len(chunk)
+            self.fe_c.bytes_in += n
+            self.be_c.bytes_in += n
+            self.srv_c.bytes_in += n
         self.pending.clear()
         self.last = self.loop.time()
         self.rearm()
@@ -408,10 +393,6 @@ class TcpStream:
         elif side is self.client and not self.established:
             self.close()
 
-    def is_closed(self) -> bool:
-        """``closed`` read as a call: it changes while the connect coroutine awaits."""
-        return self.closed
-
     def close(self) -> None:
         if self.closed:
             return
@@ -441,10 +422,7 @@ class TcpStream:
             task.cancel()
         srv = self.server
         if srv is not None:
-            srv.bytes_in += self.bytes_in
-            srv.bytes_out += self.bytes_out
-            srv.streams.discard(self)
             assert self.backend is not None
-            self.backend.release(srv)
+            self.backend.release(srv, self)
             self.server = None
         self.frontend.stream_closed(self)

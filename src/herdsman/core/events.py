@@ -1,0 +1,55 @@
+"""What core tells the world when it commits a change: one typed event each.
+
+``core/transitions.py`` emits a ``ServerEvent`` for every committed change of
+a server's operational state, admin flags, weight or limits, whatever its
+cause (a check, an agent, the runtime API, start-up, a state file). The
+runtime API, the logs, Prometheus and, later, other worker processes
+subscribe to these events instead of watching the objects.
+
+Events are plain data (names and numbers, no object references) so that
+they can be queued, logged, or sent to another process as they are.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from herdsman.core.states import SrvAdmin, SrvState
+
+
+class Cause(enum.Enum):
+    """Why the change happened (HAProxy's ``SRV_OP_STCHGC_*``/``SRV_ADM_STCHGC_*``, coarser)."""
+
+    NONE = "none"
+    HEALTH = "health"  # a health check result
+    AGENT = "agent"  # an agent check reply
+    TRACK = "track"  # the tracked server changed
+    OPERATOR = "operator"  # the runtime API, a signal, the stats page
+    TRAFFIC = "traffic"  # passive health (observe)
+    STARTUP = "startup"  # configuration or state file at start-up
+
+
+@dataclass(frozen=True, slots=True)
+class ServerEvent:
+    """A committed change of one server: its values before and after."""
+
+    backend: str
+    server: str
+    puid: int
+    cause: Cause
+    at_s: int  # clock seconds of the change
+    state: tuple[SrvState, SrvState]
+    admin: tuple[SrvAdmin, SrvAdmin]
+    uweight: tuple[int, int]
+    eweight: tuple[int, int]
+    maxconn: tuple[int, int]
+    message: str = ""  # the log line written for it, if any ("" for silent changes)
+
+    @property
+    def state_changed(self) -> bool:
+        return self.state[0] is not self.state[1]
+
+    @property
+    def admin_changed(self) -> bool:
+        return self.admin[0] != self.admin[1]

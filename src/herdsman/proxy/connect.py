@@ -1,0 +1,206 @@
+"""Connecting a stream to a server: where, how, and what to do when it fails.
+
+Mode-neutral: TCP streams and HTTP transactions both call ``connect()``; only
+``Connecting.open_to()``, the opening of the transport itself, is theirs.
+
+* Destination (spec §1.2, §1.3; ``backend.c alloc_dst_address()``): a server
+  without a port, with ``:0`` or with ``+N``/``-N`` uses the client's
+  destination port plus the offset, written into 16 bits without range check
+  (so it wraps); a server whose address is "any" (``0.0.0.0``, ``::``) uses
+  the client's destination address.
+* Socket: created in the server's network namespace (``namespace``), with
+  ``tfo`` applied before ``connect()``.
+* PROXY header for ``send-proxy``/``send-proxy-v2``: the client's source and
+  the address it connected to.
+* Retries (spec §2.7): a failed connect is retried ``retries`` times (N+1
+  attempts, as fixed in later 2.6.x); each retry either redispatches to
+  another server or, after a turn-around delay of ``min(1s, timeout
+  connect)``, goes to the same server.
+
+Failures are typed (``ConnectError`` subclasses) and carry the status HTTP
+mode answers with (HAProxy answers 503 for all of them), so the answer is
+chosen in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno as errno_
+import ipaddress
+import socket
+from typing import Protocol
+
+from herdsman.config.model import Family
+from herdsman.core.backend import WAIT, Backend, Server
+from herdsman.core.netns import STORE
+from herdsman.core.states import SrvState
+from herdsman.defs.proxyproto import proxy_v1, proxy_v2
+from herdsman.defs.status import HanaEvent
+from herdsman.lb.hashing import source_key
+
+_AF = {Family.INET: socket.AF_INET, Family.INET6: socket.AF_INET6}
+TCP_FASTOPEN_CONNECT = getattr(socket, "TCP_FASTOPEN_CONNECT", 30)
+
+
+# -- where and how ------------------------------------------------------------------
+
+
+def destination(srv: Server, local: object) -> tuple[int, object]:
+    """(family, sockaddr) to connect to for a client whose local address is ``local``."""
+    addr = srv.addr
+    fam = addr.family
+    if fam is Family.UNIX:
+        return socket.AF_UNIX, addr.host
+    if fam is Family.ABNS:
+        # the whole 108-byte sun_path, zero padded, is the address (spec §1.2)
+        return socket.AF_UNIX, b"\0" + addr.host.encode().ljust(107, b"\0")
+    host = addr.host
+    port = addr.port
+    family = _AF.get(fam, socket.AF_INET)
+    client_ip = isinstance(local, tuple) and len(local) >= 2
+    if addr.is_any and client_ip:
+        host = local[0]  # type: ignore[index]
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if addr.mapped and client_ip:
+        port = (int(local[1]) + addr.port) & 0xFFFF  # type: ignore[index]
+    if family == socket.AF_INET6:
+        return family, (host, port, 0, 0)
+    return family, (host, port)
+
+
+def make_socket(srv: Server, family: int) -> socket.socket:
+    """A non-blocking stream socket for ``srv`` (namespace, tfo, no Nagle)."""
+    sock = STORE.socket(srv.cfg.namespace, family)
+    if family != socket.AF_UNIX:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if srv.cfg.tfo:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1)
+            except OSError:
+                pass
+    return sock
+
+
+def proxy_header(srv: Server, client: object, local: object) -> bytes:
+    """The PROXY header the server expects for this client, or b""."""
+    cfg = srv.cfg
+    if cfg.send_proxy_v2:
+        return proxy_v2(client, local, never_send_local=True)  # type: ignore[arg-type]
+    if cfg.send_proxy:
+        return proxy_v1(client, local)  # type: ignore[arg-type]
+    return b""
+
+
+def client_key(be: Backend, client: object) -> int | None:
+    """The hash key of ``balance source`` for a client address (spec §12.8).
+
+    None for other algorithms and for clients without an IP address (UNIX
+    sockets): the algorithm then falls back to round-robin.
+    """
+    if be.cfg.balance.algo != "source" or not isinstance(client, tuple) or not client:
+        return None
+    try:
+        ip = ipaddress.ip_address(client[0])
+    except ValueError:
+        return None
+    return source_key(ip, be.cfg.balance)
+
+
+# -- what went wrong ----------------------------------------------------------------
+
+
+class ConnectError(Exception):
+    """The stream got no server connection. ``status`` is what HTTP mode answers."""
+
+    status = 503
+
+
+class NoServer(ConnectError):
+    """No usable server in the backend (or no backend)."""
+
+
+class ConnectFailed(ConnectError):
+    """Every attempt failed; ``errno`` is the last attempt's error."""
+
+    def __init__(self, err: int) -> None:
+        super().__init__(errno_.errorcode.get(err, str(err)))
+        self.errno = err
+
+
+class Aborted(ConnectError):
+    """The client went away while connecting: nobody to answer."""
+
+
+# -- the policy -----------------------------------------------------------------------
+
+
+class Connecting(Protocol):
+    """What ``connect()`` needs from the stream it connects."""
+
+    server: Server | None  # the server whose slot the stream holds, set by connect()
+
+    def abort(self) -> None: ...
+
+    def is_closed(self) -> bool:
+        """The stream was closed meanwhile (checked after every await)."""
+        ...
+
+    async def open_to(self, srv: Server, timeout: float | None) -> int | None:
+        """Open the transport to ``srv``: None on success, else an errno."""
+        ...
+
+
+def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
+    """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7)."""
+    interval = be.cfg.redispatch
+    if interval is None:
+        return False
+    retries = be.cfg.retries
+    if srv.cur_state is not SrvState.RUNNING:
+        return True
+    if interval > 0 and attempt % interval == 0:
+        return True
+    if interval < 0 and (retries + 1 + interval) and attempt % (retries + 1 + interval) == 0:
+        return True
+    return be.srv_act > 1 and be.cfg.balance.is_rr_kind
+
+
+async def connect(stream: Connecting, be: Backend, key: int | None = None) -> Server:
+    """Give ``stream`` a server slot and an open transport to that server.
+
+    On success the stream holds the slot (``stream.server``) and its transport
+    is open. On failure a ``ConnectError`` is raised; a slot taken meanwhile
+    is still the stream's (``stream.server``), released when it closes.
+    """
+    cfg = be.cfg
+    retries = cfg.retries
+    tconnect = (cfg.timeouts.connect or 0) / 1000.0 or None
+    got = be.acquire(stream, key)
+    if got is None or got is WAIT:  # queues: issue 14
+        be.counters.failed_conns += 1
+        raise NoServer()
+    assert isinstance(got, Server)
+    srv = got
+    stream.server = srv
+    attempt = 0
+    while True:
+        err = await stream.open_to(srv, tconnect)
+        if stream.is_closed():
+            raise Aborted()
+        if err is None:
+            return srv
+        srv.counters.failed_conns += 1
+        be.passive(srv, HanaEvent.L4_ERR)
+        if attempt >= retries:
+            be.counters.failed_conns += 1
+            raise ConnectFailed(err)
+        attempt += 1
+        if _redispatch(be, srv, attempt):
+            srv.counters.redispatches += 1
+            srv = stream.server = be.redispatch(stream, srv, key)
+        else:
+            srv.counters.retries += 1
+            # turn-around: wait before retrying the same server
+            await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
+            if stream.is_closed():
+                raise Aborted()
