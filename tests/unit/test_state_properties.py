@@ -8,7 +8,10 @@ changes, these hold after every event:
   server, never a weight-0 one), and the backend's counts agree;
 * a tracking server has the operational state of the server it tracks, and
   inherits its maintenance;
-* a server in maintenance has its check paused.
+* a server in maintenance has its check paused;
+* every committed change is published as exactly one ``ServerEvent`` whose
+  before/after values are what changed, and nothing unchanged is published
+  without a log line.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
 from herdsman.core import transitions
 from herdsman.core.clock import ManualClock
+from herdsman.core.events import ServerEvent
 from herdsman.core.states import MAINT, SrvAdmin, SrvState
 from herdsman.defs.status import Status
 from herdsman.runtime import Herdsman
@@ -106,12 +110,39 @@ def check_invariants(hm: Herdsman) -> None:
         assert picked == {None}
 
 
+Snapshot = dict[str, tuple[object, ...]]
+
+
+def snapshot(hm: Herdsman) -> Snapshot:
+    return {
+        s.name: (s.cur_state, s.cur_admin, s.uweight, s.eweight, s.maxconn)
+        for s in hm.backend("b").servers
+    }
+
+
+def check_events(before: Snapshot, after: Snapshot, published: list[ServerEvent]) -> None:
+    changed = {name for name in after if after[name] != before[name]}
+    by_server = [ev.server for ev in published]
+    assert len(by_server) == len(set(by_server)), "one event per server and change"
+    assert changed <= set(by_server), "a committed change was not published"
+    for ev in published:
+        b, a = before[ev.server], after[ev.server]
+        assert (ev.state, ev.admin, ev.uweight, ev.eweight, ev.maxconn) == tuple(
+            zip(b, a, strict=True)
+        )
+        assert ev.server in changed or ev.message
+
+
 @settings(max_examples=300, deadline=None)
 @given(events)
 def test_invariants_hold_after_every_event(seq: list[tuple[str, str, object]]) -> None:
     hm = build()
+    published: list[ServerEvent] = []
+    hm.hooks.subscribers.append(published.append)
     check_invariants(hm)
     for kind, name, arg in seq:
+        before = snapshot(hm)
+        published.clear()
         srv = hm.server(f"b/{name}")
         if kind == "check":
             assert srv.check is not None
@@ -129,3 +160,4 @@ def test_invariants_hold_after_every_event(seq: list[tuple[str, str, object]]) -
             assert isinstance(arg, int)
             transitions.set_weight(srv, arg)
         check_invariants(hm)
+        check_events(before, snapshot(hm), published)

@@ -376,11 +376,37 @@ class TcpStream:
             return
         due = self.last + limit
         if self.loop.time() >= due:
-            self.close()
+            self._expire()
         else:
             self.timer = self.loop.call_at(due, self._on_timer)
 
     # -- end ---------------------------------------------------------------------------
+
+    def _expire(self) -> None:
+        """A timeout struck: close as HAProxy's ``process_stream()`` does then.
+
+        The client gets a FIN (its side is shut for writing, then closed: a
+        reset follows only with the frontend's ``nolinger``); the server
+        connection is aborted (``SI_FL_NOLINGER``): a FIN then a reset, or
+        only the reset with the backend's ``nolinger``. Observed on 2.6.12.
+        """
+        client = self.client.transport
+        if client is not None and not client.is_closing():
+            try:
+                client.write_eof()
+            except (OSError, RuntimeError):
+                pass
+        side = self.server_side
+        server = side.transport if side is not None else None
+        if server is not None and not server.is_closing():
+            be = self.backend
+            try:
+                if be is None or not be.nolinger:
+                    server.write_eof()
+                    _set_nolinger(server)
+            except (OSError, RuntimeError):
+                pass
+        self.close()
 
     def side_closed(self, side: _Side) -> None:
         peer = side.peer
