@@ -15,7 +15,7 @@ import pytest
 
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
-from herdsman.core import transitions
+from herdsman.core import commit
 from herdsman.core.backend import Server
 from herdsman.core.clock import ManualClock
 from herdsman.core.states import DRAIN, MAINT, SrvAdmin, SrvState
@@ -76,10 +76,10 @@ def test_every_operational_pair(cur: SrvState, nxt: SrvState) -> None:
     hm, srv = server()
     put(srv, cur)
     srv.next_state = nxt
-    done = transitions.update_status(srv)
+    done = commit.update_status(srv)
     expected = operational_rule(cur, nxt)
     assert done.rows[0] == expected
-    assert set(transitions.OPERATIONAL) == set(itertools.product(SrvState, SrvState))
+    assert set(commit.OPERATIONAL) == set(itertools.product(SrvState, SrvState))
     if expected == "SAME":
         assert done.messages == []
     else:
@@ -115,7 +115,7 @@ def test_every_maintenance_pair(before: bool, after: bool, down: bool) -> None:
     if before and srv.check is not None:
         srv.check.paused, srv.check.health = True, 0
     srv.next_admin = SrvAdmin.IMAINT if after else SrvAdmin.NONE
-    done = transitions.update_status(srv)
+    done = commit.update_status(srv)
     assert maintenance_rule(before, after, start is SrvState.STOPPED) in done.rows
     assert bool(srv.cur_admin & MAINT) is after
     if after:
@@ -138,7 +138,7 @@ def test_every_drain_pair(before: bool, after: bool) -> None:
     hm, srv = server()
     put(srv, SrvState.RUNNING, SrvAdmin.FDRAIN if before else SrvAdmin.NONE)
     srv.next_admin = SrvAdmin.IDRAIN if after else SrvAdmin.NONE
-    done = transitions.update_status(srv)
+    done = commit.update_status(srv)
     assert done.rows[-1] == drain_rule(before, after)
     assert bool(srv.cur_admin & DRAIN) is after
     assert srv.is_usable() is not after
@@ -146,9 +146,9 @@ def test_every_drain_pair(before: bool, after: bool) -> None:
 
 
 def test_tables_name_every_row_they_hold() -> None:
-    rows = {r.name for r in transitions.OPERATIONAL.values()}
-    rows |= {r.name for r in transitions.MAINTENANCE.values()}
-    rows |= {r.name for r in transitions.DRAINING.values()}
+    rows = {r.name for r in commit.OPERATIONAL.values()}
+    rows |= {r.name for r in commit.MAINTENANCE.values()}
+    rows |= {r.name for r in commit.DRAINING.values()}
     assert rows == {
         "DOWN",
         "STOPPING",

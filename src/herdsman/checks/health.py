@@ -13,8 +13,8 @@ from herdsman.checks.target import CheckResult
 from herdsman.config.model import Observe, OnError
 from herdsman.core import transitions
 from herdsman.core.backend import Check
+from herdsman.core.messages import append_status
 from herdsman.core.states import MAINT, SrvState
-from herdsman.core.transitions import append_status
 from herdsman.defs.levels import LOG_NOTICE
 from herdsman.defs.status import HanaEvent, Result, Status
 
