@@ -178,6 +178,17 @@ def parse_int(text: str) -> int:
     return int(s[:j])
 
 
+def words_from(args: list[str], start: int) -> list[str]:
+    """``args[start:]`` up to the first empty word, where HAProxy's ``while (*args[i])``
+    loops stop: an undefined ``"${VAR[*]}"`` ends the line there."""
+    out: list[str] = []
+    for word in args[start:]:
+        if not word:
+            break
+        out.append(word)
+    return out
+
+
 def parse_uint_strict(text: str) -> int | None:
     """A decimal unsigned integer with nothing else, or None."""
     if text.isdigit() and text.isascii():

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from herdsman.config import known
 from herdsman.config.diag import ConfigError, Err
-from herdsman.config.keywords import Ctx, Keyword, Support, Table, parse_int
+from herdsman.config.keywords import Ctx, Keyword, Support, Table, parse_int, words_from
 from herdsman.config.units import UnitError, c_strtol, parse_time
 
 _G = ("global",)
@@ -20,7 +20,9 @@ def _arg(args: list[str], i: int) -> str:
 
 
 def _too_many(ctx: Ctx, args: list[str], maxarg: int) -> bool:
-    if len(args) > maxarg + 1:
+    """``alertif_too_many_args()``: only the word after the last expected one counts,
+    so an empty word there (an undefined ``"${VAR[*]}"``) hides what follows."""
+    if _arg(args, maxarg + 1):
         ctx.alert(f"'{args[0]}' cannot handle unexpected argument '{args[maxarg + 1]}'.")
         return True
     return False
@@ -81,7 +83,7 @@ def _set_once(
 
 def kw_nbthread(ctx: Ctx, args: list[str]) -> None:
     """``cfg_parse_nbthread()`` (registered: errors are ``parsing [f:l] : <msg>``)."""
-    if len(args) > 2:
+    if _arg(args, 2):
         raise ConfigError(f"'{args[0]}' cannot handle unexpected argument '{args[2]}'.")
     text = _arg(args, 1)
     value, end = c_strtol(text)
@@ -116,7 +118,7 @@ def kw_description(ctx: Ctx, args: list[str]) -> None:
         loc = ctx.loc
         ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects a string argument.")
         return
-    ctx.global_.description = " ".join(args[1:])
+    ctx.global_.description = " ".join(words_from(args, 1))
 
 
 def kw_spread_checks(ctx: Ctx, args: list[str]) -> None:
@@ -173,7 +175,7 @@ def kw_log(ctx: Ctx, args: list[str]) -> None:
         ctx.global_.logs = []
         return
     try:
-        ctx.global_.logs.append(parse_log(args, ctx.loc, in_global=True))
+        ctx.global_.logs.append(parse_log(args, ctx.loc, in_global=True, env=ctx.env))
     except ConfigError as err:
         raise ConfigError(f"{args[0]} : {err.message}") from None
 
@@ -303,7 +305,7 @@ def kw_experimental(ctx: Ctx, args: list[str]) -> None:
 
 
 def kw_pp2(ctx: Ctx, args: list[str]) -> None:
-    if len(args) > 1:
+    if _arg(args, 1):
         raise ConfigError(f"'{args[0]}' cannot handle unexpected argument '{args[1]}'.")
     ctx.global_.pp2_never_send_local = True
 

@@ -19,6 +19,7 @@ from herdsman.config.keywords import (
     Table,
     best_match,
     parse_int,
+    words_from,
 )
 from herdsman.config.model import Balance, Cap, HashMethod, Mode, Timeouts, UseBackend
 from herdsman.config.sections import proxy_type_str
@@ -45,8 +46,8 @@ def warn_if_not_cap(ctx: Ctx, cap: Cap, what: str, hint: str = "") -> bool:
 
 
 def too_many_args(ctx: Ctx, args: list[str], maxarg: int, index: int = 0) -> bool:
-    """``alertif_too_many_args_idx()``."""
-    if len(args) > index + maxarg + 1:
+    """``alertif_too_many_args_idx()``: only the word after the last expected one counts."""
+    if _arg(args, index + maxarg + 1):
         kw = " ".join(args[: index + 1])
         ctx.alert(f"'{kw}' cannot handle unexpected argument '{args[index + maxarg + 1]}'.")
         return True
@@ -112,10 +113,10 @@ def kw_description(ctx: Ctx, args: list[str]) -> None:
             f"parsing [{loc.file}:{loc.line}]: '{args[0]}' not allowed in 'defaults' section."
         )
         return
-    if len(args) < 2:
+    if not _arg(args, 1):
         ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects a string argument.")
         raise BrokenFile  # sic: 2.6 returns -1 here
-    ctx.px.description = " ".join(args[1:])
+    ctx.px.description = " ".join(words_from(args, 1))
 
 
 def kw_monitor_net(ctx: Ctx, args: list[str]) -> None:
@@ -148,7 +149,7 @@ def kw_use_backend(ctx: Ctx, args: list[str]) -> None:
     warn_if_not_cap(ctx, Cap.FE, args[0])
     if not _arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects a backend name.")
-    cond = args[2:]
+    cond = args[2:] if _arg(args, 2) else []  # an empty word ends the line
     if cond and cond[0] not in ("if", "unless"):
         raise ConfigError(
             f"unexpected keyword '{cond[0]}' after switching rule, only 'if' and 'unless' are allowed."
@@ -299,7 +300,7 @@ def kw_timeout(ctx: Ctx, args: list[str]) -> None:
         inherited = getattr(ctx.defaults.timeouts, field) or 0
         if (getattr(px.timeouts, field) or 0) != inherited:
             warn = f"overwriting 'timeout {name}' which was already specified"
-    if len(args) > 2:
+    if _arg(args, 2):
         raise ConfigError(
             f"'timeout {name}' : unexpected extra argument '{args[2]}' after value '{args[1]}'."
         )
@@ -326,7 +327,7 @@ def kw_log(ctx: Ctx, args: list[str]) -> None:
                 if target not in px.logs:
                     px.logs.append(target)
             return
-        px.logs.append(parse_log(args, ctx.loc))
+        px.logs.append(parse_log(args, ctx.loc, env=ctx.env))
     except ConfigError as err:
         raise ConfigError(f"{args[0]} : {err.message}") from None
 
