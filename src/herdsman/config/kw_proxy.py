@@ -8,7 +8,7 @@ name instead of being reported as unknown.
 
 from __future__ import annotations
 
-from herdsman.config import known
+from herdsman.config import keywords, known
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
@@ -17,6 +17,7 @@ from herdsman.config.keywords import (
     Keyword,
     Support,
     Table,
+    arg,
     best_match,
     parse_int,
     words_from,
@@ -46,16 +47,11 @@ def warn_if_not_cap(ctx: Ctx, cap: Cap, what: str, hint: str = "") -> bool:
 
 
 def too_many_args(ctx: Ctx, args: list[str], maxarg: int, index: int = 0) -> bool:
-    """``alertif_too_many_args_idx()``: only the word after the last expected one counts."""
-    if _arg(args, index + maxarg + 1):
-        kw = " ".join(args[: index + 1])
-        ctx.alert(f"'{kw}' cannot handle unexpected argument '{args[index + maxarg + 1]}'.")
-        return True
-    return False
-
-
-def _arg(args: list[str], i: int) -> str:
-    return args[i] if i < len(args) else ""
+    """``alertif_too_many_args_idx()``."""
+    text = keywords.too_many_args(args, maxarg, index)
+    if text is not None:
+        ctx.alert(text)
+    return text is not None
 
 
 # -- keyword parsers -------------------------------------------------------------
@@ -64,7 +60,7 @@ def _arg(args: list[str], i: int) -> str:
 def kw_mode(ctx: Ctx, args: list[str]) -> None:
     if too_many_args(ctx, args, 1):
         return
-    word = _arg(args, 1)
+    word = arg(args, 1)
     if word == "http":
         ctx.px.mode = Mode.HTTP
         raise ConfigError(
@@ -90,7 +86,7 @@ def kw_id(ctx: Ctx, args: list[str]) -> None:
         return
     if too_many_args(ctx, args, 1):
         return
-    if not _arg(args, 1):
+    if not arg(args, 1):
         ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects an integer argument.")
         return
     px.uuid = parse_int(args[1])
@@ -113,7 +109,7 @@ def kw_description(ctx: Ctx, args: list[str]) -> None:
             f"parsing [{loc.file}:{loc.line}]: '{args[0]}' not allowed in 'defaults' section."
         )
         return
-    if not _arg(args, 1):
+    if not arg(args, 1):
         ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects a string argument.")
         raise BrokenFile  # sic: 2.6 returns -1 here
     ctx.px.description = " ".join(words_from(args, 1))
@@ -135,7 +131,7 @@ def kw_disabled(ctx: Ctx, args: list[str]) -> None:
 
 def kw_default_backend(ctx: Ctx, args: list[str]) -> None:
     warn_if_not_cap(ctx, Cap.FE, args[0])
-    if not _arg(args, 1):
+    if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects a backend name.")
     ctx.px.default_backend = args[1]
     ctx.px.default_backend_loc = ctx.loc
@@ -147,9 +143,9 @@ def kw_use_backend(ctx: Ctx, args: list[str]) -> None:
     if px.cap & Cap.DEF:
         raise ConfigError(f"'{args[0]}' not allowed in 'defaults' section.")
     warn_if_not_cap(ctx, Cap.FE, args[0])
-    if not _arg(args, 1):
+    if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects a backend name.")
-    cond = args[2:] if _arg(args, 2) else []  # an empty word ends the line
+    cond = args[2:] if arg(args, 2) else []  # an empty word ends the line
     if cond and cond[0] not in ("if", "unless"):
         raise ConfigError(
             f"unexpected keyword '{cond[0]}' after switching rule, only 'if' and 'unless' are allowed."
@@ -170,7 +166,7 @@ def kw_retries(ctx: Ctx, args: list[str]) -> None:
     warn_if_not_cap(ctx, Cap.BE, args[0])
     if too_many_args(ctx, args, 1):
         return
-    if not _arg(args, 1):
+    if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects an integer argument (dispatch counts for one).")
     ctx.px.retries = parse_int(args[1])
 
@@ -178,7 +174,7 @@ def kw_retries(ctx: Ctx, args: list[str]) -> None:
 def kw_int_field(field: str, cap: Cap, hint: str = "") -> object:
     def parser(ctx: Ctx, args: list[str]) -> None:
         warn_if_not_cap(ctx, cap, args[0], hint)
-        if not _arg(args, 1):
+        if not arg(args, 1):
             raise ConfigError(f"'{args[0]}' expects an integer argument.")
         setattr(ctx.px, field, parse_int(args[1]))
         too_many_args(ctx, args, 1)
@@ -207,7 +203,7 @@ def kw_balance(ctx: Ctx, args: list[str]) -> None:
 def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
     bal = ctx.px.balance
     warn_if_not_cap(ctx, Cap.BE, args[0])
-    method = _arg(args, 1)
+    method = arg(args, 1)
     if method == "consistent":
         bal.hash_method = HashMethod.CONSISTENT
     elif method == "map-based":
@@ -219,7 +215,7 @@ def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
         )
     else:
         raise ConfigError(f"'{args[0]}' only supports 'consistent' and 'map-based'.")
-    fn = _arg(args, 2)
+    fn = arg(args, 2)
     bal.avalanche = False
     if not fn:
         bal.hash_function = "sdbm"
@@ -230,7 +226,7 @@ def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
             f"'{args[0]}' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions."
         )
     bal.hash_function = fn
-    mod = _arg(args, 3)
+    mod = arg(args, 3)
     if mod == "avalanche":
         bal.avalanche = True
     elif mod:
@@ -240,7 +236,7 @@ def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
 
 
 def kw_hash_balance_factor(ctx: Ctx, args: list[str]) -> None:
-    if not _arg(args, 1):
+    if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects an integer argument.")
     factor = parse_int(args[1])
     ctx.px.balance.hash_balance_factor = factor
@@ -272,7 +268,7 @@ def kw_timeout(ctx: Ctx, args: list[str]) -> None:
             f"Use 'timeout {_OLD_TIMEOUTS[args[0]]}'."
         )
     args = args[1:]
-    name = _arg(args, 0)
+    name = arg(args, 0)
     if name in _OLD_TIMEOUTS:
         raise ConfigError(
             f"the '{name}' directive is not supported anymore since HAProxy 2.1. "
@@ -285,7 +281,7 @@ def kw_timeout(ctx: Ctx, args: list[str]) -> None:
             f"'server-fin' (got '{name}')"
         )
     field, cap = _TIMEOUTS[name]
-    value = proxy_time_arg(f"timeout {name}", _arg(args, 1), warn=ctx.diag.warning)
+    value = proxy_time_arg(f"timeout {name}", arg(args, 1), warn=ctx.diag.warning)
     px = ctx.px
     warn: str | None = None
     if not px.cap & cap:
@@ -300,7 +296,7 @@ def kw_timeout(ctx: Ctx, args: list[str]) -> None:
         inherited = getattr(ctx.defaults.timeouts, field) or 0
         if (getattr(px.timeouts, field) or 0) != inherited:
             warn = f"overwriting 'timeout {name}' which was already specified"
-    if _arg(args, 2):
+    if arg(args, 2):
         raise ConfigError(
             f"'timeout {name}' : unexpected extra argument '{args[2]}' after value '{args[1]}'."
         )
