@@ -175,6 +175,7 @@ class Herdsman:
                 process,
                 self.frontends,
                 factory,
+                self.config.global_,
                 reuseport=self.reuseport,
             )
             fe.logger = self.proxy_logger(pxc)

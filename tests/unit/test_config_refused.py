@@ -95,32 +95,19 @@ GLOBAL_ARGS = {
     "ssl-dh-param-file": "/dev/null", "ssl-load-extra-files": "none",
     "ssl-provider": "default", "server-state-base": "/tmp", "server-state-file": "/tmp/x",
     "mworker-max-reloads": "3", "maxconnrate": "10", "maxsessrate": "10", "fd-hard-limit": "1000",
-    "localpeer": "x", "maxsslconn": "10", "maxsslrate": "10", "maxcomprate": "10",
-    "maxcompcpuusage": "10", "maxpipes": "10", "maxzlibmem": "10", "cluster-secret": "x",
+    "localpeer": "x", "cluster-secret": "x",
     "ca-base": "/tmp", "crt-base": "/tmp", "lua-prepend-path": "/tmp/?.lua",
     "ssl-default-bind-ciphers": "HIGH", "ssl-default-bind-ciphersuites": "TLS_AES_128_GCM_SHA256",
     "ssl-default-bind-curves": "X25519", "ssl-default-server-ciphers": "HIGH",
     "ssl-default-server-ciphersuites": "TLS_AES_128_GCM_SHA256", "ssl-provider-path": "/tmp",
-    "tune.bufsize": "16384", "tune.h2.header-table-size": "4096",
-    "tune.h2.max-frame-size": "16384", "tune.http.maxhdr": "101", "tune.idle-pool.shared": "on",
-    "tune.listener.multi-queue": "on", "tune.sched.low-latency": "on",
-    "tune.ssl.default-dh-param": "2048", "tune.ssl.force-private-cache": "",
-    "tune.ssl.keylog": "on",
 }  # fmt: skip
 # haproxy refuses these lines too: thread groups left unassigned, no resolvers
-# section, /dev/null holds no DH parameters, a property string is needed, experimental.
-GLOBAL_REJECTED = {
-    "thread-group",
-    "httpclient.resolvers.id",
-    "ssl-dh-param-file",
-    "ssl-propquery",
-    "tune.fd.edge-triggered",
-}
+# section, /dev/null holds no DH parameters, a property string is needed.
+GLOBAL_REJECTED = {"thread-group", "httpclient.resolvers.id", "ssl-dh-param-file", "ssl-propquery"}
 _FLAGS = {
     "external-check", "insecure-fork-wanted", "insecure-setuid-wanted", "strict-limits",
-    "h1-accept-payload-with-any-method", "h2-workaround-bogus-websocket-clients", "busy-polling",
-    "set-dumpable", "noepoll", "nokqueue", "noevports", "nopoll", "nosplice", "nogetaddrinfo",
-    "noreuseport", "no-memory-trimming", "numa-cpu-mapping", "ssl-load-extra-del-ext",
+    "h1-accept-payload-with-any-method", "h2-workaround-bogus-websocket-clients",
+    "set-dumpable", "nogetaddrinfo", "noreuseport", "numa-cpu-mapping", "ssl-load-extra-del-ext",
     "ssl-mode-async", "ssl-skip-self-issued-ca", "httpclient.resolvers.id", "ssl-propquery",
 }  # fmt: skip
 
@@ -139,7 +126,7 @@ GLOBAL = [
         why=_why(planned),
         rc=1 if kw in GLOBAL_REJECTED else 0,
     )
-    for kw, planned in [*known.GLOBAL.items(), *((t, "") for t in sorted(known.TUNE))]
+    for kw, planned in known.GLOBAL.items()
 ]
 
 # -- options --------------------------------------------------------------------------
@@ -262,7 +249,7 @@ def test_every_table_is_covered() -> None:
     """No PLANNED or UNSUPPORTED keyword escapes the generated cases."""
     ids = {c.id for c in ALL}
     assert {f"proxy-{kw}" for kw in known.PROXY} <= ids
-    assert {f"global-{kw}" for kw in [*known.GLOBAL, *known.TUNE]} <= ids
+    assert {f"global-{kw}" for kw in known.GLOBAL} <= ids
     assert {f"section-{name}" for name in parser.OTHER_SECTIONS} <= ids
     for kw, row in kw_server.KEYWORDS.items():
         assert (row.support is Support.IMPLEMENTED) != (f"server-{kw}" in ids)

@@ -111,8 +111,9 @@ _AF_NUMBER = {Family.INET: socket.AF_INET, Family.INET6: socket.AF_INET6}
 def env_expand(text: str, env: Mapping[str, str]) -> str:
     """tools.c env_expand(): ``$NAME`` and ``${NAME}``, missing ones expand to nothing.
 
-    Names are ``[A-Za-z0-9_]*``; a ``$`` with no name is dropped, and
-    anything else (``${A-default}``) is copied as is.
+    Names are ``[A-Za-z0-9_]*``; a ``$`` with no name is dropped, and what
+    follows a name that is not a closing brace is copied: there is no default
+    value here, ``${A-default}`` is A's value followed by ``-default}``.
     """
     out: list[str] = []
     i = 0

@@ -42,7 +42,7 @@ from herdsman.config.check_rules import (
     send_rule,
 )
 from herdsman.config.diag import ConfigError, Diagnostics
-from herdsman.config.keywords import Ctx, Keyword, Support
+from herdsman.config.keywords import Ctx, Keyword, Support, too_many_args
 from herdsman.config.model import Cap, ProxyConfig
 from herdsman.defs.rules import (
     ActionRule,
@@ -209,18 +209,10 @@ def _add_http_rule(rs: Ruleset, chk: ParsedRule, index: int) -> None:
 # -- keyword parsers -------------------------------------------------------------------
 
 
-def _too_many(args: list[str], maxarg: int, index: int) -> str | None:
-    """``alertif_too_many_args_idx()``: the message, or None."""
-    extra = args[index + maxarg + 1] if len(args) > index + maxarg + 1 else ""
-    if extra:
-        return f"'{' '.join(args[: index + 1])}' cannot handle unexpected argument '{extra}'."
-    return None
-
-
 def kw_option_tcp_check(ctx: Ctx, args: list[str]) -> None:
     """``proxy_parse_tcp_check_opt()``."""
     _not_backend(ctx, "tcp-check")
-    too_many = _too_many(args, 0, 1)
+    too_many = too_many_args(args, 0, 1)
     if too_many:
         raise ConfigError(too_many)
     px = ctx.px
@@ -234,7 +226,7 @@ def kw_option_tcp_check(ctx: Ctx, args: list[str]) -> None:
 def kw_option_httpchk(ctx: Ctx, args: list[str]) -> None:
     """``proxy_parse_httpchk_opt()`` and ``proxy_parse_httpchk_req()``."""
     _not_backend(ctx, "httpchk")
-    too_many = _too_many(args, 3, 1)
+    too_many = too_many_args(args, 3, 1)
     if too_many:
         raise ConfigError(too_many)
     words = [*args[2:5], "", "", ""][:3]
@@ -324,7 +316,7 @@ def kw_http_check(ctx: Ctx, args: list[str]) -> None:
     sub = args[1] if len(args) > 1 else ""
     if sub in ("disable-on-404", "send-state"):
         px.options[DISABLE_404 if sub == "disable-on-404" else SEND_STATE] = True
-        too_many = _too_many(args, 1, 0)
+        too_many = too_many_args(args, 1, 0)
         if too_many:
             raise ConfigError(too_many)
         if warned:

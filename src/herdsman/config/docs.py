@@ -15,6 +15,7 @@ _STATUS = {
     Support.IMPLEMENTED: "implemented",
     Support.PLANNED: "parsed, not implemented yet",
     Support.UNSUPPORTED: "not supported",
+    Support.NO_EFFECT: "accepted, no effect",
 }
 
 HEADER = """\
@@ -29,7 +30,10 @@ what herdsman does with each keyword:
   fails with `'<keyword>' is not implemented in herdsman yet (<feature>)`,
   naming the feature that will implement it;
 * **not supported**: start-up fails with `'<keyword>' is not supported by
-  herdsman`.
+  herdsman`;
+* **accepted, no effect**: a tuning knob of a mechanism herdsman does not have;
+  its value is checked as HAProxy checks it, then start-up goes on with one
+  notice per line, `'<keyword>' has no effect in herdsman (<reason>).`
 
 herdsman never ignores a keyword silently. Unknown keywords are reported with
 HAProxy's message and its "did you mean" suggestion.
@@ -46,7 +50,7 @@ behaviour herdsman reproduces.
 def _rows(rows: list[Keyword]) -> str:
     out = ["| keyword | sections | status | notes |", "|---|---|---|---|"]
     for kw in sorted(rows, key=lambda k: k.name):
-        note = kw.doc or (kw.planned_for and f"planned: {kw.planned_for}") or ""
+        note = kw.doc or (kw.planned_for and f"planned: {kw.planned_for}") or kw.reason
         out.append(f"| `{kw.name}` | {', '.join(kw.sections)} | {_STATUS[kw.support]} | {note} |")
     return "\n".join(out) + "\n"
 
@@ -80,8 +84,11 @@ def generate() -> str:
         HEADER.format(compat=HAPROXY_COMPAT, refused_sections=refused_sections),
         "\n## `global` section\n\n",
         _rows(list(kw_global.TABLE.rows.values())),
-        "\nThe `tune.*` keywords of HAProxy 2.6: not supported. Directives HAProxy itself "
-        "no longer accepts (`tune.chksize`) are refused with HAProxy's message.\n",
+        "\nEvery `tune.*` keyword of HAProxy 2.6 is parsed with HAProxy's syntax, limits and "
+        "messages. `tune.bufsize` and `tune.http.maxhdr` must leave room for HAProxy's default "
+        "error pages, as in HAProxy, and `tune.maxrewrite` is capped to half the buffer. "
+        "Directives HAProxy itself no longer accepts (`tune.chksize`) are refused with "
+        "HAProxy's message.\n",
         "\n## Proxy sections (`defaults`, `frontend`, `listen`, `backend`)\n\n",
         _rows(proxy_rows),
         "\nDirectives removed from HAProxy (`reqadd`, `rspdel`, `block`, `appsession`, "

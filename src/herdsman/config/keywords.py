@@ -9,6 +9,10 @@ what herdsman does with it:
   never accepts a keyword it does not act upon.
 * ``UNSUPPORTED``: a HAProxy keyword herdsman does not parse at all; refused
   with a fatal error that says so (rather than "unknown keyword").
+* ``NO_EFFECT``: a tuning knob for a mechanism herdsman does not have (HTTP/2,
+  Lua, memory pools...). Its value is checked as HAProxy checks it, then it is
+  accepted with one NOTICE per occurrence naming the reason (``reason``), so
+  that configurations written for HAProxy start without a silent difference.
 
 ``docs/configuration.md`` is generated from these tables (``herdsman.config.docs``),
 and a test keeps it in sync.
@@ -28,6 +32,7 @@ class Support(enum.Enum):
     IMPLEMENTED = "implemented"
     PLANNED = "parsed, not implemented yet"
     UNSUPPORTED = "not supported"
+    NO_EFFECT = "accepted, no effect"
 
 
 @dataclass
@@ -94,6 +99,7 @@ class Keyword:
     support: Support = Support.IMPLEMENTED
     planned_for: str = ""  # for PLANNED: the feature that will implement it
     doc: str = ""  # one line for docs/configuration.md
+    reason: str = ""  # for NO_EFFECT: why it has no effect in herdsman (the notice says it)
 
 
 @dataclass
@@ -149,6 +155,11 @@ def refuse(kw: Keyword) -> ConfigError:
     return ConfigError(f"'{kw.name}' is not supported by herdsman; remove it or use haproxy.")
 
 
+def no_effect(kw: Keyword) -> str:
+    """The NOTICE text (after the location) for an accepted NO_EFFECT keyword."""
+    return f"'{kw.name}' has no effect in herdsman ({kw.reason})."
+
+
 # -- "did you mean": HAProxy's fingerprint distance (tools.c) ------------------
 
 
@@ -184,6 +195,24 @@ def best_match(word: str, candidates: Iterable[str]) -> str | None:
     return best
 
 
+def arg(args: list[str], i: int) -> str:
+    """``args[i]``, or "" past the end: HAProxy's argument array is padded with empty words."""
+    return args[i] if i < len(args) else ""
+
+
+def too_many_args(args: list[str], maxarg: int, index: int = 0) -> str | None:
+    """``too_many_args_idx()``: the text when a word follows the ``maxarg`` arguments
+    of the keyword ``args[:index + 1]``, else None.
+
+    Only that one position is looked at, so an empty word there (an undefined
+    ``"${VAR[*]}"``) hides whatever follows it.
+    """
+    extra = arg(args, index + maxarg + 1)
+    if not extra:
+        return None
+    return f"'{' '.join(args[: index + 1])}' cannot handle unexpected argument '{extra}'."
+
+
 def parse_int(text: str) -> int:
     """C ``atol()``: leading blanks, optional sign, digits; anything else stops; "" is 0."""
     s = text.lstrip(" \t\n\r\f\v")
@@ -196,6 +225,17 @@ def parse_int(text: str) -> int:
     if j == i:
         return 0
     return int(s[:j])
+
+
+def words_from(args: list[str], start: int) -> list[str]:
+    """``args[start:]`` up to the first empty word, where HAProxy's ``while (*args[i])``
+    loops stop: an undefined ``"${VAR[*]}"`` ends the line there."""
+    out: list[str] = []
+    for word in args[start:]:
+        if not word:
+            break
+        out.append(word)
+    return out
 
 
 def parse_uint_strict(text: str) -> int | None:

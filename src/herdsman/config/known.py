@@ -3,7 +3,8 @@
 Three kinds of data, all checked against the reference binary:
 
 * keywords herdsman refuses by name: PLANNED (a later herdsman feature
-  implements it; the text names it) or UNSUPPORTED. They come from the
+  implements it; the text names it) or UNSUPPORTED (the tuning keywords,
+  ``tune.*`` and the like, are all accepted: see ``kw_tune.py``). They come from the
   keyword matrix of HAProxy's manual (section 4.1), ``cfgparse-global.c`` and
   ``haproxy -dKall``; a keyword this build does not know (``ssl-engine``,
   ``51degrees-data-file``, ...) is not here, so it stays an unknown keyword;
@@ -162,11 +163,9 @@ GLOBAL: dict[str, str] = {
     "default-path": "relative paths",
 }
 for _name in (
-    "localpeer", "busy-polling", "set-dumpable", "noepoll", "nokqueue", "noevports", "nopoll",
-    "nosplice", "nogetaddrinfo", "noreuseport", "maxsslconn", "maxsslrate", "maxcomprate",
-    "maxcompcpuusage", "maxpipes", "maxzlibmem", "ssl-server-verify", "cluster-secret",
-    "ca-base", "crt-base", "issuers-chain-path", "lua-load", "lua-load-per-thread",
-    "lua-prepend-path", "profiling.tasks", "no-memory-trimming", "set-var", "set-var-fmt",
+    "localpeer", "set-dumpable", "nogetaddrinfo", "noreuseport", "ssl-server-verify",
+    "cluster-secret", "ca-base", "crt-base", "issuers-chain-path", "lua-load",
+    "lua-load-per-thread", "lua-prepend-path", "profiling.tasks", "set-var", "set-var-fmt",
     "httpclient.resolvers.id", "httpclient.resolvers.prefer", "httpclient.ssl.ca-file",
     "httpclient.ssl.verify", "ssl-default-bind-ciphers", "ssl-default-bind-ciphersuites",
     "ssl-default-bind-curves", "ssl-default-bind-options", "ssl-default-server-ciphers",
@@ -176,30 +175,6 @@ for _name in (
 ):  # fmt: skip
     GLOBAL[_name] = ""
 
-# Every tune.* keyword of this build: refused as "not supported". Others are unknown.
-TUNE = frozenset(
-    {
-        # cfgparse-global.c
-        "tune.runqueue-depth", "tune.maxpollevents", "tune.maxaccept", "tune.recv_enough",
-        "tune.buffers.limit", "tune.buffers.reserve", "tune.bufsize", "tune.maxrewrite",
-        "tune.idletimer", "tune.rcvbuf.client", "tune.rcvbuf.server", "tune.sndbuf.client",
-        "tune.sndbuf.server", "tune.pipesize", "tune.http.cookielen", "tune.http.logurilen",
-        "tune.http.maxhdr", "tune.comp.maxlevel", "tune.pattern.cache-size",
-        # registered (haproxy -dKcfg)
-        "tune.fail-alloc", "tune.fd.edge-triggered", "tune.h2.header-table-size",
-        "tune.h2.initial-window-size", "tune.h2.max-concurrent-streams", "tune.h2.max-frame-size",
-        "tune.idle-pool.shared", "tune.listener.multi-queue", "tune.lua.forced-yield",
-        "tune.lua.maxmem", "tune.lua.service-timeout", "tune.lua.session-timeout",
-        "tune.lua.task-timeout", "tune.peers.max-updates-at-once", "tune.pool-high-fd-ratio",
-        "tune.pool-low-fd-ratio", "tune.sched.low-latency", "tune.ssl.cachesize",
-        "tune.ssl.capture-buffer-size", "tune.ssl.capture-cipherlist-size",
-        "tune.ssl.default-dh-param", "tune.ssl.force-private-cache", "tune.ssl.hard-maxrecord",
-        "tune.ssl.keylog", "tune.ssl.lifetime", "tune.ssl.maxrecord",
-        "tune.ssl.ssl-ctx-cache-size", "tune.vars.check-max-size", "tune.vars.global-max-size",
-        "tune.vars.proc-max-size", "tune.vars.reqres-max-size", "tune.vars.sess-max-size",
-        "tune.vars.txn-max-size",
-    }
-)  # fmt: skip
 REMOVED_GLOBAL = {
     "tune.chksize": "option '%s' is not supported any more (tune.bufsize is used instead).",
 }

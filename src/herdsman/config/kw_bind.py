@@ -218,7 +218,8 @@ def parse_bind_line(ctx: Ctx, args: list[str]) -> None:
     where = f"'bind {args[1]}' in section '{px.kind}'"
     cur = 2
     refused: list[BindKw] = []
-    while cur < len(args):
+    # An empty word (an undefined "${VAR[*]}") ends the line, as in bind_parse_args_list().
+    while cur < len(args) and args[cur]:
         word = args[cur]
         row = KEYWORDS.get(word)
         if row is None:

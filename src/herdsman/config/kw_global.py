@@ -6,24 +6,30 @@ import grp
 import pwd
 from collections.abc import Callable
 
-from herdsman.config import known
+from herdsman.config import known, kw_tune
 from herdsman.config.diag import ConfigError, Err
-from herdsman.config.keywords import Ctx, Keyword, Support, Table, parse_int
+from herdsman.config.keywords import (
+    Ctx,
+    Keyword,
+    Support,
+    Table,
+    arg,
+    parse_int,
+    too_many_args,
+    words_from,
+)
 from herdsman.config.units import UnitError, c_strtol, parse_time
 
 _G = ("global",)
 MAX_THREADS = 64  # this build's MAX_THREADS (the 'nbthread' range)
 
 
-def _arg(args: list[str], i: int) -> str:
-    return args[i] if i < len(args) else ""
-
-
 def _too_many(ctx: Ctx, args: list[str], maxarg: int) -> bool:
-    if len(args) > maxarg + 1:
-        ctx.alert(f"'{args[0]}' cannot handle unexpected argument '{args[maxarg + 1]}'.")
-        return True
-    return False
+    """``alertif_too_many_args()``."""
+    text = too_many_args(args, maxarg)
+    if text is not None:
+        ctx.alert(text)
+    return text is not None
 
 
 def _already(ctx: Ctx, args: list[str]) -> None:
@@ -51,9 +57,9 @@ def kw_quiet(ctx: Ctx, args: list[str]) -> None:
 def kw_master_worker(ctx: Ctx, args: list[str]) -> None:
     if _too_many(ctx, args, 1):
         return
-    if _arg(args, 1) and args[1] != "no-exit-on-failure":
+    if arg(args, 1) and args[1] != "no-exit-on-failure":
         raise ConfigError(f"'{args[0]}' only supports 'no-exit-on-failure' option.")
-    if _arg(args, 1):
+    if arg(args, 1):
         # kept in the model; like 2.6.12 (whose master loses it when it
         # re-executes itself), the master still exits when a worker fails
         ctx.global_.mworker_exit_on_failure = False
@@ -72,7 +78,7 @@ def _set_once(
         if getattr(ctx.global_, attr):
             _already(ctx, args)
             return
-        if not _arg(args, 1):
+        if not arg(args, 1):
             raise ConfigError(f"'{args[0]}' expects {expects}.")
         setattr(ctx.global_, attr, convert(args[1]))
 
@@ -81,9 +87,9 @@ def _set_once(
 
 def kw_nbthread(ctx: Ctx, args: list[str]) -> None:
     """``cfg_parse_nbthread()`` (registered: errors are ``parsing [f:l] : <msg>``)."""
-    if len(args) > 2:
+    if arg(args, 2):
         raise ConfigError(f"'{args[0]}' cannot handle unexpected argument '{args[2]}'.")
-    text = _arg(args, 1)
+    text = arg(args, 1)
     value, end = c_strtol(text)
     if not text or end != len(text):
         raise ConfigError(f"'{args[0]}' passed a missing or unparsable integer value in '{text}'")
@@ -100,7 +106,7 @@ def kw_nbthread(ctx: Ctx, args: list[str]) -> None:
 def kw_node(ctx: Ctx, args: list[str]) -> None:
     if _too_many(ctx, args, 1):
         return
-    name = _arg(args, 1)
+    name = arg(args, 1)
     if not name or any(not (c.isascii() and (c.isalnum() or c in "_-.")) for c in name):
         loc = ctx.loc
         ctx.diag.alert(
@@ -112,11 +118,11 @@ def kw_node(ctx: Ctx, args: list[str]) -> None:
 
 
 def kw_description(ctx: Ctx, args: list[str]) -> None:
-    if not _arg(args, 1):
+    if not arg(args, 1):
         loc = ctx.loc
         ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects a string argument.")
         return
-    ctx.global_.description = " ".join(args[1:])
+    ctx.global_.description = " ".join(words_from(args, 1))
 
 
 def kw_spread_checks(ctx: Ctx, args: list[str]) -> None:
@@ -127,7 +133,7 @@ def kw_spread_checks(ctx: Ctx, args: list[str]) -> None:
     if ctx.global_.spread_checks != 0:
         ctx.diag.alert(p + "spread-checks already specified. Continuing.", Err.ALERT)
         return
-    if not _arg(args, 1):
+    if not arg(args, 1):
         ctx.diag.alert(p + f"'{args[0]}' expects an integer argument (0..50).")
         return
     value = parse_int(args[1])
@@ -141,7 +147,7 @@ def kw_max_spread_checks(ctx: Ctx, args: list[str]) -> None:
     p = f"parsing [{loc.file}:{loc.line}]: "
     if _too_many(ctx, args, 1):
         return
-    if not _arg(args, 1):
+    if not arg(args, 1):
         ctx.diag.alert(p + f"'{args[0]}' expects an integer argument (0..50).")
         return
     try:
@@ -173,7 +179,7 @@ def kw_log(ctx: Ctx, args: list[str]) -> None:
         ctx.global_.logs = []
         return
     try:
-        ctx.global_.logs.append(parse_log(args, ctx.loc, in_global=True))
+        ctx.global_.logs.append(parse_log(args, ctx.loc, in_global=True, env=ctx.env))
     except ConfigError as err:
         raise ConfigError(f"{args[0]} : {err.message}") from None
 
@@ -190,7 +196,7 @@ def kw_log_send_hostname(ctx: Ctx, args: list[str]) -> None:
     if ctx.global_.log_send_hostname is not None:
         _already(ctx, args)
         return
-    ctx.global_.log_send_hostname = _arg(args, 1) or socket.gethostname()
+    ctx.global_.log_send_hostname = arg(args, 1) or socket.gethostname()
 
 
 def kw_uid(ctx: Ctx, args: list[str]) -> None:
@@ -205,7 +211,7 @@ def kw_uid(ctx: Ctx, args: list[str]) -> None:
             f"{'group/gid' if is_gid else 'user/uid'} already specified. Continuing.", Err.ALERT
         )
         return
-    if not _arg(args, 1):
+    if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects an integer argument.")
     if not args[1].isdigit() or not args[1].isascii():
         loc = ctx.loc
@@ -230,19 +236,19 @@ def kw_user(ctx: Ctx, args: list[str]) -> None:
             ctx.alert("user/uid already specified. Continuing.", Err.ALERT)
             return
         try:
-            g.uid = pwd.getpwnam(_arg(args, 1)).pw_uid
+            g.uid = pwd.getpwnam(arg(args, 1)).pw_uid
             g.user = args[1]
         except KeyError:
-            raise ConfigError(f"cannot find user id for '{_arg(args, 1)}' (0:Success)") from None
+            raise ConfigError(f"cannot find user id for '{arg(args, 1)}' (0:Success)") from None
     else:
         if g.gid:
             ctx.alert("gid/group was already specified. Continuing.", Err.ALERT)
             return
         try:
-            g.gid = grp.getgrnam(_arg(args, 1)).gr_gid
+            g.gid = grp.getgrnam(arg(args, 1)).gr_gid
             g.group = args[1]
         except KeyError:
-            raise ConfigError(f"cannot find group id for '{_arg(args, 1)}' (0:Success)") from None
+            raise ConfigError(f"cannot find group id for '{arg(args, 1)}' (0:Success)") from None
 
 
 def kw_setenv(ctx: Ctx, args: list[str]) -> None:
@@ -254,13 +260,13 @@ def kw_setenv(ctx: Ctx, args: list[str]) -> None:
     if name in ("setenv", "presetenv"):
         if _too_many(ctx, args, 3):
             return
-        if not _arg(args, 2):
+        if not arg(args, 2):
             ctx.diag.alert(p + f"'{name}' expects a name and a value.")
             return
         if name == "setenv" or args[1] not in env:
             env[args[1]] = args[2]
     elif name == "unsetenv":
-        if not _arg(args, 1):
+        if not arg(args, 1):
             ctx.diag.alert(p + f"'{name}' expects at least one variable name.")
             return
         for var in args[1:]:
@@ -269,12 +275,12 @@ def kw_setenv(ctx: Ctx, args: list[str]) -> None:
         keep = set(args[1:])
         for var in [v for v in env if v not in keep]:
             env.pop(var, None)
-    ctx.global_.setenv.append((name, _arg(args, 1), _arg(args, 2)))
+    ctx.global_.setenv.append((name, arg(args, 1), arg(args, 2)))
 
 
 def kw_time(field: str) -> object:
     def parser(ctx: Ctx, args: list[str]) -> None:
-        if not _arg(args, 1):
+        if not arg(args, 1):
             raise ConfigError(f"'{args[0]}' expects <time> as argument.\n")
         try:
             setattr(ctx.global_, field, parse_time(args[1]))
@@ -299,11 +305,12 @@ def kw_nbproc(ctx: Ctx, args: list[str]) -> None:
 
 
 def kw_experimental(ctx: Ctx, args: list[str]) -> None:
-    """Allows experimental directives; herdsman implements none, so nothing else changes."""
+    """Allows the experimental directives that follow (no argument check, as in 2.6)."""
+    ctx.global_.expose_experimental = True
 
 
 def kw_pp2(ctx: Ctx, args: list[str]) -> None:
-    if len(args) > 1:
+    if arg(args, 1):
         raise ConfigError(f"'{args[0]}' cannot handle unexpected argument '{args[1]}'.")
     ctx.global_.pp2_never_send_local = True
 
@@ -360,8 +367,13 @@ TABLE.extend(
             "hard-stop-after", kw_time("hard_stop_after"), "force exit this long after a soft stop"
         ),
         _kw("grace", kw_time("grace"), "delay between a soft-stop signal and stopping listeners"),
-        _kw("expose-experimental-directives", kw_experimental, "accepted (herdsman has none)"),
+        _kw(
+            "expose-experimental-directives",
+            kw_experimental,
+            "allows the experimental directives that follow (`tune.fd.edge-triggered`)",
+        ),
         _kw("pp2-never-send-local", kw_pp2, "PROXY v2 health checks send PROXY, not LOCAL"),
     ]
 )
+TABLE.extend(kw_tune.keywords())
 TABLE.extend(known.global_keywords())

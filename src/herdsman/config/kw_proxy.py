@@ -8,7 +8,7 @@ name instead of being reported as unknown.
 
 from __future__ import annotations
 
-from herdsman.config import known
+from herdsman.config import keywords, known
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
@@ -17,10 +17,12 @@ from herdsman.config.keywords import (
     Keyword,
     Support,
     Table,
+    arg,
     best_match,
     parse_int,
     proxy_type_str,
     warn_if_not_cap,
+    words_from,
 )
 from herdsman.config.model import Balance, Cap, HashMethod, Mode, Timeouts, UseBackend
 from herdsman.config.units import proxy_time_arg
@@ -35,15 +37,10 @@ FE_LS_BE = ("frontend", "listen", "backend")
 
 def too_many_args(ctx: Ctx, args: list[str], maxarg: int, index: int = 0) -> bool:
     """``alertif_too_many_args_idx()``."""
-    if len(args) > index + maxarg + 1:
-        kw = " ".join(args[: index + 1])
-        ctx.alert(f"'{kw}' cannot handle unexpected argument '{args[index + maxarg + 1]}'.")
-        return True
-    return False
-
-
-def _arg(args: list[str], i: int) -> str:
-    return args[i] if i < len(args) else ""
+    text = keywords.too_many_args(args, maxarg, index)
+    if text is not None:
+        ctx.alert(text)
+    return text is not None
 
 
 # -- keyword parsers -------------------------------------------------------------
@@ -52,7 +49,7 @@ def _arg(args: list[str], i: int) -> str:
 def kw_mode(ctx: Ctx, args: list[str]) -> None:
     if too_many_args(ctx, args, 1):
         return
-    word = _arg(args, 1)
+    word = arg(args, 1)
     if word == "http":
         ctx.px.mode = Mode.HTTP
         raise ConfigError(
@@ -78,7 +75,7 @@ def kw_id(ctx: Ctx, args: list[str]) -> None:
         return
     if too_many_args(ctx, args, 1):
         return
-    if not _arg(args, 1):
+    if not arg(args, 1):
         ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects an integer argument.")
         return
     px.uuid = parse_int(args[1])
@@ -101,10 +98,10 @@ def kw_description(ctx: Ctx, args: list[str]) -> None:
             f"parsing [{loc.file}:{loc.line}]: '{args[0]}' not allowed in 'defaults' section."
         )
         return
-    if len(args) < 2:
+    if not arg(args, 1):
         ctx.diag.alert(f"parsing [{loc.file}:{loc.line}]: '{args[0]}' expects a string argument.")
         raise BrokenFile  # sic: 2.6 returns -1 here
-    ctx.px.description = " ".join(args[1:])
+    ctx.px.description = " ".join(words_from(args, 1))
 
 
 def kw_monitor_net(ctx: Ctx, args: list[str]) -> None:
@@ -123,7 +120,7 @@ def kw_disabled(ctx: Ctx, args: list[str]) -> None:
 
 def kw_default_backend(ctx: Ctx, args: list[str]) -> None:
     warn_if_not_cap(ctx, Cap.FE, args[0])
-    if not _arg(args, 1):
+    if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects a backend name.")
     ctx.px.default_backend = args[1]
     ctx.px.default_backend_loc = ctx.loc
@@ -135,9 +132,9 @@ def kw_use_backend(ctx: Ctx, args: list[str]) -> None:
     if px.cap & Cap.DEF:
         raise ConfigError(f"'{args[0]}' not allowed in 'defaults' section.")
     warn_if_not_cap(ctx, Cap.FE, args[0])
-    if not _arg(args, 1):
+    if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects a backend name.")
-    cond = args[2:]
+    cond = args[2:] if arg(args, 2) else []  # an empty word ends the line
     if cond and cond[0] not in ("if", "unless"):
         raise ConfigError(
             f"unexpected keyword '{cond[0]}' after switching rule, only 'if' and 'unless' are allowed."
@@ -158,7 +155,7 @@ def kw_retries(ctx: Ctx, args: list[str]) -> None:
     warn_if_not_cap(ctx, Cap.BE, args[0])
     if too_many_args(ctx, args, 1):
         return
-    if not _arg(args, 1):
+    if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects an integer argument (dispatch counts for one).")
     ctx.px.retries = parse_int(args[1])
 
@@ -166,7 +163,7 @@ def kw_retries(ctx: Ctx, args: list[str]) -> None:
 def kw_int_field(field: str, cap: Cap, hint: str = "") -> object:
     def parser(ctx: Ctx, args: list[str]) -> None:
         warn_if_not_cap(ctx, cap, args[0], hint)
-        if not _arg(args, 1):
+        if not arg(args, 1):
             raise ConfigError(f"'{args[0]}' expects an integer argument.")
         setattr(ctx.px, field, parse_int(args[1]))
         too_many_args(ctx, args, 1)
@@ -195,7 +192,7 @@ def kw_balance(ctx: Ctx, args: list[str]) -> None:
 def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
     bal = ctx.px.balance
     warn_if_not_cap(ctx, Cap.BE, args[0])
-    method = _arg(args, 1)
+    method = arg(args, 1)
     if method == "consistent":
         bal.hash_method = HashMethod.CONSISTENT
     elif method == "map-based":
@@ -207,7 +204,7 @@ def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
         )
     else:
         raise ConfigError(f"'{args[0]}' only supports 'consistent' and 'map-based'.")
-    fn = _arg(args, 2)
+    fn = arg(args, 2)
     bal.avalanche = False
     if not fn:
         bal.hash_function = "sdbm"
@@ -218,7 +215,7 @@ def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
             f"'{args[0]}' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions."
         )
     bal.hash_function = fn
-    mod = _arg(args, 3)
+    mod = arg(args, 3)
     if mod == "avalanche":
         bal.avalanche = True
     elif mod:
@@ -228,7 +225,7 @@ def kw_hash_type(ctx: Ctx, args: list[str]) -> None:
 
 
 def kw_hash_balance_factor(ctx: Ctx, args: list[str]) -> None:
-    if not _arg(args, 1):
+    if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects an integer argument.")
     factor = parse_int(args[1])
     ctx.px.balance.hash_balance_factor = factor
@@ -260,7 +257,7 @@ def kw_timeout(ctx: Ctx, args: list[str]) -> None:
             f"Use 'timeout {_OLD_TIMEOUTS[args[0]]}'."
         )
     args = args[1:]
-    name = _arg(args, 0)
+    name = arg(args, 0)
     if name in _OLD_TIMEOUTS:
         raise ConfigError(
             f"the '{name}' directive is not supported anymore since HAProxy 2.1. "
@@ -273,7 +270,7 @@ def kw_timeout(ctx: Ctx, args: list[str]) -> None:
             f"'server-fin' (got '{name}')"
         )
     field, cap = _TIMEOUTS[name]
-    value = proxy_time_arg(f"timeout {name}", _arg(args, 1), warn=ctx.diag.warning)
+    value = proxy_time_arg(f"timeout {name}", arg(args, 1), warn=ctx.diag.warning)
     px = ctx.px
     warn: str | None = None
     if not px.cap & cap:
@@ -288,7 +285,7 @@ def kw_timeout(ctx: Ctx, args: list[str]) -> None:
         inherited = getattr(ctx.defaults.timeouts, field) or 0
         if (getattr(px.timeouts, field) or 0) != inherited:
             warn = f"overwriting 'timeout {name}' which was already specified"
-    if len(args) > 2:
+    if arg(args, 2):
         raise ConfigError(
             f"'timeout {name}' : unexpected extra argument '{args[2]}' after value '{args[1]}'."
         )
@@ -315,7 +312,7 @@ def kw_log(ctx: Ctx, args: list[str]) -> None:
                 if target not in px.logs:
                     px.logs.append(target)
             return
-        px.logs.append(parse_log(args, ctx.loc))
+        px.logs.append(parse_log(args, ctx.loc, env=ctx.env))
     except ConfigError as err:
         raise ConfigError(f"{args[0]} : {err.message}") from None
 

@@ -197,7 +197,7 @@ def p_addr(sc: SrvCtx, kw: str, arg: str) -> None:
     if not arg:
         raise ConfigError(f"'{kw}' expects <ipv4|ipv6> as argument.")
     try:
-        addr = parse_address(arg, "check")
+        addr = parse_address(arg, "check", env=sc.ctx.env)
     except ConfigError as err:
         raise ConfigError(f"'{kw}' : {err.message}") from None
     if addr.family is Family.HOSTNAME:
@@ -496,7 +496,8 @@ def parse_server_line(ctx: Ctx, args: list[str]) -> None:
     sc = SrvCtx(ctx, srv, px, is_default, prefix)
     hint = " Hint: no address was expected for this server." if is_default else ""
     refused: list[SrvKw] = []
-    while cur < len(args):
+    # An empty word (an undefined "${VAR[*]}") ends the line for _srv_parse_kw()'s loop.
+    while cur < len(args) and args[cur]:
         word = args[cur]
         row = KEYWORDS.get(word)
         if row is None:

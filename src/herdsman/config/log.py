@@ -8,7 +8,11 @@ bad address reports the facility. The target grammar is the datagram subset of
 ``str2sa_range()`` (``src/tools.c``) called with ``PA_O_RESOLVE | PA_O_PORT_OK |
 PA_O_RAW_FD | PA_O_DGRAM | PA_O_STREAM | PA_O_DEFAULT_DGRAM``: host names are
 resolved while parsing, a missing or zero port means 514, ``fd@<n>`` is a raw
-file descriptor and ``stdout``/``stderr`` are ``fd@1``/``fd@2``.
+file descriptor and ``stdout``/``stderr`` are ``fd@1``/``fd@2``. Like every
+``str2sa_range()`` caller, the target expands ``$VAR``/``${VAR}`` itself (the
+lexer leaves ``$`` outside double quotes alone) and an undefined variable
+expands to nothing: ``log ${HOST}:${PORT} daemon`` with neither defined is
+``log : daemon``, the "any" address on port 514 (sent to the local host).
 
 What herdsman refuses (HAProxy accepts them): ``ring@<name>``, and stream
 addresses (``tcp@``, ``tcp4@``, ``tcp6@``, ``uxst@``, ``stream+``) for which
@@ -38,8 +42,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
+from herdsman.config.address import env_expand
 from herdsman.config.diag import NOWHERE, ConfigError, Location
 from herdsman.config.keywords import parse_int
 from herdsman.config.model import Address, Family, LogTarget
@@ -124,11 +129,14 @@ def parse_log(
     *,
     in_global: bool = False,
     resolve: Resolver | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> LogTarget:
     """Parse one ``log`` line (``args[0] == "log"``) into a LogTarget.
 
-    ``in_global`` selects the global section's wording of the errors. Raises
-    ConfigError with HAProxy's text (see the module docstring for the prefix).
+    ``in_global`` selects the global section's wording of the errors; ``env``
+    serves the target's ``$VAR`` expansion (None: no variable is defined).
+    Raises ConfigError with HAProxy's text (see the module docstring for the
+    prefix).
     """
     if in_global and is_log_global(args):
         raise ConfigError("'global' is not supported for a global syslog server")
@@ -181,7 +189,7 @@ def parse_log(
             f"'{target}': ring buffer log targets are not supported by herdsman; "
             "remove it or use haproxy."
         )
-    addr = parse_log_address(target, resolve)
+    addr = parse_log_address(target, resolve, env)
     return LogTarget(
         target=target,
         address=addr,
@@ -363,17 +371,22 @@ def _str2ip(text: str, family: Family | None, resolve: Resolver) -> tuple[Family
     return fam, found
 
 
-def parse_log_address(text: str, resolve: Resolver | None = None) -> Address:
+def parse_log_address(
+    text: str, resolve: Resolver | None = None, env: Mapping[str, str] | None = None
+) -> Address:
     """Parse a log target (``stdout``, ``fd@2``, ``/dev/log``, ``udp@host:port``...).
 
     Raises ConfigError with ``str2sa_range()``'s texts, or herdsman's refusal of
-    stream targets. ``resolve`` defaults to getaddrinfo().
+    stream targets. ``resolve`` defaults to getaddrinfo(); ``env`` serves
+    ``$VAR`` (None: no variable is defined).
     """
     raw = text
+    # The aliases are recognised before the expansion: "std${X}out" is a host name.
     if text == "stdout":
         text = "fd@1"
     elif text == "stderr":
         text = "fd@2"
+    text = env_expand(text, env or {})
     if not text:
         raise ConfigError(f"'{raw}' resolves to an empty address (environment variable missing?)\n")
     stream = False  # PA_O_DEFAULT_DGRAM

@@ -348,6 +348,25 @@ class GlobalConfig:
     quiet: bool = False
     zero_warning: bool = False
     pp2_never_send_local: bool = False
+    expose_experimental: bool = False  # "expose-experimental-directives" seen
+    # tune.* read by the data path and HTTP mode, as HAProxy 2.6 stores them in
+    # global.tune (defaults from haproxy.c and cfgparse.c check_config_validity()).
+    tune_bufsize: int = 16384
+    tune_maxrewrite: int = 1024  # never above tune_bufsize // 2 once validated
+    tune_http_maxhdr: int = 101
+    # Capture buffers in bytes with the trailing NUL: "tune.http.cookielen 63"
+    # stores 64 (the default) and at most 63 characters are kept.
+    tune_http_cookielen: int = 64
+    tune_http_logurilen: int = 1024
+    tune_idle_pool_shared: bool = True
+    # SO_RCVBUF / SO_SNDBUF for client and server sockets; 0 leaves the kernel's default.
+    tune_rcvbuf_client: int = 0
+    tune_rcvbuf_server: int = 0
+    tune_sndbuf_client: int = 0
+    tune_sndbuf_server: int = 0
+    # Values of the accepted keywords that have no effect in herdsman (Support.NO_EFFECT),
+    # as HAProxy stores them: its "already specified" checks read them.
+    tuning: dict[str, int] = field(default_factory=dict)
     setenv: list[tuple[str, str, str]] = field(default_factory=list)  # (kw, name, value)
     keywords: dict[str, Location] = field(default_factory=dict)
 

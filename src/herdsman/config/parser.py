@@ -217,9 +217,6 @@ class ConfigParser:
                 f"parsing [{ctx.loc.file}:{ctx.loc.line}]: {known.REMOVED_GLOBAL[word] % word}"
             )
             return
-        if word in known.TUNE:
-            ctx.alert(f"'{word}' is not supported by herdsman; remove it or use haproxy.")
-            return
         self._dispatch(ctx, args, kw_global.TABLE.rows, known.GLOBAL_CANDIDATES)
 
     def _proxy_line(self, ctx: Ctx, args: list[str]) -> None:
@@ -261,7 +258,7 @@ class ConfigParser:
         except ConfigError as err:
             ctx.diag.report(ctx.loc.parsing, err)
             return
-        if kw.support is not Support.IMPLEMENTED:
+        if kw.support in (Support.PLANNED, Support.UNSUPPORTED):
             ctx.diag.report(ctx.loc.parsing, refuse(kw))
 
     # -- end -------------------------------------------------------------------

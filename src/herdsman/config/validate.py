@@ -6,7 +6,9 @@ order and in HAProxy's order within a proxy, because that order is visible in
 the output: the TCP-mode fallbacks, "no bind", the check-rule warnings,
 ``default_backend``/``use_backend``, "missing timeouts", server names and
 automatic IDs, tracking, the per-server TCP-mode checks. Disabled proxies are
-skipped, as HAProxy does. Then every server's check port is verified; one
+skipped, as HAProxy does. Then come the global buffer size checks (those of
+HAProxy's internal HTTP proxy, last in its list, and of its post-parsers),
+and every server's check port is verified; one
 "Fatal errors found in configuration." closes all of that, and only then are
 server host names resolved (``srv_init_addr()``), which has its own closing line.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from herdsman.config.checks import DISABLE_404, finalize_checks
 from herdsman.config.diag import Diagnostics, Err, Level
+from herdsman.config.errpages import http_size_alerts
 from herdsman.config.keywords import proxy_type_str
 from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig, ServerConfig
 from herdsman.config.resolve import init_addresses
@@ -250,6 +253,16 @@ def _check_port(px: ProxyConfig, srv: ServerConfig, diag: Diagnostics) -> None:
             return
 
 
+def _check_tune(config: Config, diag: Diagnostics) -> None:
+    """The buffer size checks of the internal HTTP proxy and of ``http_htx_init()``
+    (config/errpages.py), then ``tune.maxrewrite`` capped to half the buffer as
+    ``haproxy.c`` does it, silently."""
+    g = config.global_
+    for text in http_size_alerts(g.tune_bufsize, g.tune_http_maxhdr):
+        diag.alert(text)
+    g.tune_maxrewrite = min(g.tune_maxrewrite, g.tune_bufsize // 2)
+
+
 def has_listener(config: Config) -> bool:
     """Whether some enabled proxy listens: ``haproxy -c`` exits 2 without one.
 
@@ -267,6 +280,7 @@ def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False)
                 assign_ids(px)
             continue
         _check_proxy(config, px, diag, applied)
+    _check_tune(config, diag)
     for px in config.backends:
         if px.disabled:
             continue

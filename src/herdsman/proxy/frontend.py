@@ -24,7 +24,7 @@ import socket
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from herdsman.config.model import BindConfig, Family, ProxyConfig
+from herdsman.config.model import BindConfig, Family, GlobalConfig, ProxyConfig
 from herdsman.core.backend import Backend
 from herdsman.core.registry import FrontendState, ProcessState
 from herdsman.core.tasks import spawn
@@ -182,6 +182,7 @@ class Frontend(FrontendState):
         process: ProcessState,
         siblings: list[Frontend],
         new_stream: StreamFactory,
+        g: GlobalConfig,
         *,
         reuseport: bool = True,
     ) -> None:
@@ -203,6 +204,9 @@ class Frontend(FrontendState):
         self.timeout_client_fin = t.client_fin or 0
         self.clitcpka = cfg.option("clitcpka") or cfg.option("tcpka")
         self.nolinger = cfg.option("nolinger")
+        # tune.{snd,rcv}buf.{client,server}: set on accepted and on server sockets
+        self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
+        self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)
         # static backend choice: the first unconditional use_backend, else
         # default_backend, else the proxy itself when it is a listen section
         self._backend: Backend | None = None

@@ -47,6 +47,15 @@ from herdsman.proxy.frontend import Frontend, Listener
 _LINGER_RST = struct.pack("ii", 1, 0)
 
 
+def set_bufs(sock: socket.socket, bufs: tuple[int, int]) -> None:
+    """``tune.sndbuf.*``/``tune.rcvbuf.*`` (0: the kernel's default)."""
+    sndbuf, rcvbuf = bufs
+    if sndbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+
+
 def _set_nolinger(transport: asyncio.BaseTransport) -> None:
     sock = transport.get_extra_info("socket")
     if sock is not None:
@@ -198,10 +207,12 @@ class TcpStream:
         self.peer_addr = tr.get_extra_info("peername")
         self.local_addr = tr.get_extra_info("sockname")
         fe = self.frontend
-        if fe.clitcpka:
+        if fe.clitcpka or fe.client_bufs != (0, 0):
             sock = tr.get_extra_info("socket")
             if sock is not None:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                if fe.clitcpka:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                set_bufs(sock, fe.client_bufs)
         if fe.nolinger:
             _set_nolinger(tr)
         tr.pause_reading()
@@ -260,12 +271,15 @@ class TcpStream:
         sock: socket.socket | None = None
         try:
             async with asyncio.timeout(timeout):
-                if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo:
+                bufs = self.frontend.server_bufs
+                if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
                     # the common case: one call, uvloop connects a numeric address itself
                     host, port = addr[0], addr[1]  # type: ignore[index]
                     await loop.create_connection(lambda: side, host, port)
                 else:
                     sock = make_socket(srv, family)
+                    if family != socket.AF_UNIX:
+                        set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
                     await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
                     if family == socket.AF_UNIX:
                         await loop.create_unix_connection(lambda: side, sock=sock)

@@ -1,0 +1,510 @@
+"""Implemented, or refused, never ignored: every implemented keyword is read at run time.
+
+For each keyword a table marks IMPLEMENTED (global, proxy, ``option``,
+``server``, ``bind``, and the ``timeout``/``tcp-check``/``http-check``
+sub-keywords) the test parses a small configuration with it and the same
+configuration without it, and diffs the two models (``config/model.py``,
+``defs/rules.py``) to find what the keyword sets: fields, ``options`` keys,
+and the classes of the rules it adds. Each of those must be read somewhere in
+``src/herdsman`` outside ``config/`` (and outside the ``testing`` helpers):
+
+* a field ``name`` as ``.name`` (neither called nor assigned);
+* an option as ``option("name")``/``options.get(NAME)``...: its name or the
+  constant that holds it;
+* a rule class by its name (``isinstance(rule, ExpectRule)``).
+
+A read that only copies the value (``nolinger=cfg.option("nolinger")``,
+``self.x = cfg.x``) counts when the copy itself is read, followed a few
+steps. Keywords whose whole effect is at configuration time are in ``AT_PARSE``,
+each with its reason; keywords waiting for the part of herdsman that will use
+them are in ``PENDING``/``LATER``, and those must really be unread, so the
+sets shrink as the work lands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+import herdsman
+from herdsman.config import checks, kw_bind, kw_global, kw_proxy, kw_server, options
+from herdsman.config.diag import Diagnostics
+from herdsman.config.keywords import Support
+from herdsman.config.model import Config
+from herdsman.config.parser import parse_text
+
+SRC = Path(herdsman.__file__).parent
+# Model fields that only serve diagnostics, and what the parser keeps for its own
+# later steps (the check rules as written, before finalize_checks() builds ``checks``).
+IGNORED_FIELDS = {
+    "keywords", "loc", "puid_loc", "default_backend_loc", "indexes",
+    "tcpcheck_rules", "httpcheck_rules", "from_option",
+}  # fmt: skip
+# Model classes whose changes are reported field by field; any other value
+# (an Address, a LogTarget, an enum...) is reported as the field holding it.
+CONTAINERS = {
+    "GlobalConfig", "ProxyConfig", "ServerConfig", "BindConfig", "Balance", "Timeouts",
+    "Ruleset", "ConnectRule", "SendRule", "HttpSendRule", "ExpectRule", "CommentRule",
+    "ActionRule",
+}  # fmt: skip
+
+
+# -- the configurations ---------------------------------------------------------------
+
+
+def cfg(
+    global_: str = "", proxy: str = "", server: str = "", bind: str = "", after: str = ""
+) -> str:
+    """A frame where each part takes one keyword; ``proxy`` may hold several lines."""
+    glob = "".join(f"    {line}\n" for line in global_.split("\n") if line)
+    body = "".join(f"    {line}\n" for line in proxy.split("\n") if line)
+    return (
+        f"global\n{glob}defaults\n    mode tcp\n    timeout connect 1s\n"
+        "    timeout client 1s\n    timeout server 1s\n"
+        f"listen L\n    bind 127.0.0.1:18000 {bind}\n{body}"
+        f"    server s1 127.0.0.1:80 {server}\n{after}"
+        "backend B\n    server b1 127.0.0.1:81\n"
+    )
+
+
+def same(**parts: str) -> tuple[str, str]:
+    """The keyword against the bare frame."""
+    return cfg(**parts), cfg()
+
+
+def over(base: dict[str, str], **parts: str) -> tuple[str, str]:
+    """The keyword against a frame that already holds ``base`` (to undo it, refine it)."""
+    merged = dict(base)
+    for k, v in parts.items():
+        merged[k] = f"{merged[k]}\n{v}" if k == "proxy" and k in merged else v
+    return cfg(**merged), cfg(**base)
+
+
+def pair(proxy: str, base: str) -> tuple[str, str]:
+    """Two versions of checked proxy lines (a rule refined rather than added)."""
+    return cfg(proxy=proxy, server="check"), cfg(proxy=base, server="check")
+
+
+TCPCHK = {"proxy": "option tcp-check"}
+HTTPCHK = {"proxy": "option httpchk"}
+CHECKED = {"server": "check"}
+
+EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
+    ("global", "daemon"): same(global_="daemon"),
+    ("global", "master-worker"): same(global_="master-worker"),
+    ("global", "quiet"): same(global_="quiet"),
+    ("global", "zero-warning"): same(global_="zero-warning"),
+    ("global", "maxconn"): same(global_="maxconn 100"),
+    ("global", "nbthread"): same(global_="nbthread 1"),
+    ("global", "pidfile"): same(global_="pidfile /tmp/hm.pid"),
+    ("global", "node"): same(global_="node n1"),
+    ("global", "description"): same(global_="description d"),
+    ("global", "spread-checks"): same(global_="spread-checks 5"),
+    ("global", "max-spread-checks"): same(global_="max-spread-checks 1s"),
+    ("global", "log"): same(global_="log 127.0.0.1:514 local0"),
+    ("global", "log-tag"): same(global_="log-tag t"),
+    ("global", "log-send-hostname"): same(global_="log-send-hostname h"),
+    ("global", "chroot"): same(global_="chroot /tmp"),
+    ("global", "uid"): same(global_="uid 1"),
+    ("global", "gid"): same(global_="gid 1"),
+    ("global", "user"): same(global_="user root"),
+    ("global", "group"): same(global_="group root"),
+    ("global", "ulimit-n"): same(global_="ulimit-n 1000"),
+    ("global", "setenv"): same(global_="setenv A b"),
+    ("global", "presetenv"): same(global_="presetenv A b"),
+    ("global", "unsetenv"): same(global_="unsetenv A"),
+    ("global", "resetenv"): same(global_="resetenv A"),
+    ("global", "hard-stop-after"): same(global_="hard-stop-after 1s"),
+    ("global", "grace"): same(global_="grace 1s"),
+    ("global", "expose-experimental-directives"): same(global_="expose-experimental-directives"),
+    ("global", "pp2-never-send-local"): same(global_="pp2-never-send-local"),
+    ("global", "tune.rcvbuf.client"): same(global_="tune.rcvbuf.client 65536"),
+    ("global", "tune.rcvbuf.server"): same(global_="tune.rcvbuf.server 65536"),
+    ("global", "tune.sndbuf.client"): same(global_="tune.sndbuf.client 65536"),
+    ("global", "tune.sndbuf.server"): same(global_="tune.sndbuf.server 65536"),
+    ("global", "tune.bufsize"): same(global_="tune.bufsize 32768"),
+    ("global", "tune.maxrewrite"): same(global_="tune.maxrewrite 2048"),
+    ("global", "tune.http.maxhdr"): same(global_="tune.http.maxhdr 200"),
+    ("global", "tune.http.cookielen"): same(global_="tune.http.cookielen 100"),
+    ("global", "tune.http.logurilen"): same(global_="tune.http.logurilen 2048"),
+    ("global", "tune.idle-pool.shared"): same(global_="tune.idle-pool.shared off"),
+    ("proxy", "mode"): same(proxy="mode tcp"),
+    ("proxy", "id"): same(proxy="id 7"),
+    ("proxy", "description"): same(proxy="description d"),
+    ("proxy", "disabled"): same(proxy="disabled"),
+    ("proxy", "enabled"): over({"proxy": "disabled"}, proxy="enabled"),
+    ("proxy", "default_backend"): same(proxy="default_backend B"),
+    ("proxy", "use_backend"): same(proxy="use_backend B"),
+    ("proxy", "retries"): same(proxy="retries 5"),
+    ("proxy", "maxconn"): same(proxy="maxconn 50"),
+    ("proxy", "backlog"): same(proxy="backlog 50"),
+    ("proxy", "fullconn"): same(proxy="fullconn 50"),
+    ("proxy", "balance"): same(proxy="balance leastconn"),
+    ("proxy", "hash-type"): same(proxy="hash-type consistent"),
+    ("proxy", "hash-balance-factor"): same(proxy="hash-balance-factor 150"),
+    ("proxy", "log"): same(proxy="log 127.0.0.1:514 local0"),
+    ("proxy", "log-tag"): same(proxy="log-tag t"),
+    **{
+        ("timeout", name): same(proxy=f"timeout {name} 5s")
+        for name in (
+            "client",
+            "tarpit",
+            "http-keep-alive",
+            "http-request",
+            "server",
+            "connect",
+            "check",
+            "queue",
+            "tunnel",
+            "client-fin",
+            "server-fin",
+        )
+    },
+    ("option", "allbackups"): same(proxy="option allbackups"),
+    ("option", "clitcpka"): same(proxy="option clitcpka"),
+    ("option", "nolinger"): same(proxy="option nolinger"),
+    ("option", "srvtcpka"): same(proxy="option srvtcpka"),
+    ("option", "log-health-checks"): same(proxy="option log-health-checks"),
+    ("option", "independent-streams"): same(proxy="option independent-streams"),
+    ("option", "redispatch"): same(proxy="option redispatch"),
+    ("option", "tcpka"): same(proxy="option tcpka"),
+    ("option", "httpchk"): over(CHECKED, proxy="option httpchk"),
+    ("option", "tcp-check"): over(CHECKED, proxy="option tcp-check"),
+    ("tcp-check", "connect"): over({**TCPCHK, **CHECKED}, proxy="tcp-check connect port 81"),
+    ("tcp-check", "connect options"): pair(
+        "option tcp-check\ntcp-check connect send-proxy linger addr 127.0.0.2 port 81",
+        "option tcp-check\ntcp-check connect",
+    ),
+    ("tcp-check", "send"): over({**TCPCHK, **CHECKED}, proxy="tcp-check send x"),
+    ("tcp-check", "send-lf"): over({**TCPCHK, **CHECKED}, proxy="tcp-check send-lf x"),
+    ("tcp-check", "send-binary"): over({**TCPCHK, **CHECKED}, proxy="tcp-check send-binary 41"),
+    ("tcp-check", "send-binary-lf"): over(
+        {**TCPCHK, **CHECKED}, proxy="tcp-check send-binary-lf 41"
+    ),
+    ("tcp-check", "expect"): over({**TCPCHK, **CHECKED}, proxy="tcp-check expect string x"),
+    ("tcp-check", "expect options"): pair(
+        "option tcp-check\ntcp-check expect min-recv 2 ok-status L7OKC error-status L7RSP "
+        "tout-status L7TOUT on-success ok on-error ko ! rstring y",
+        "option tcp-check\ntcp-check expect string x",
+    ),
+    ("tcp-check", "comment"): pair(
+        "option tcp-check\ntcp-check comment c\ntcp-check connect",
+        "option tcp-check\ntcp-check connect",
+    ),
+    ("http-check", "connect"): over({**HTTPCHK, **CHECKED}, proxy="http-check connect port 81"),
+    ("http-check", "send"): over(
+        {**HTTPCHK, **CHECKED}, proxy="http-check send meth POST uri /x ver HTTP/1.0 hdr X y body b"
+    ),
+    ("http-check", "expect"): over({**HTTPCHK, **CHECKED}, proxy="http-check expect status 200"),
+    ("http-check", "comment"): pair(
+        "option httpchk\nhttp-check comment c\nhttp-check connect",
+        "option httpchk\nhttp-check connect",
+    ),
+    ("http-check", "disable-on-404"): over(
+        {**HTTPCHK, **CHECKED}, proxy="http-check disable-on-404"
+    ),
+    ("http-check", "send-state"): over({**HTTPCHK, **CHECKED}, proxy="http-check send-state"),
+    ("server", "backup"): same(server="backup"),
+    ("server", "no-backup"): over({"proxy": "default-server backup"}, server="no-backup"),
+    ("server", "disabled"): same(server="disabled"),
+    ("server", "enabled"): over({"proxy": "default-server disabled"}, server="enabled"),
+    ("server", "weight"): same(server="weight 5"),
+    ("server", "id"): same(server="id 7"),
+    ("server", "init-addr"): same(server="init-addr none"),
+    ("server", "namespace"): same(server="namespace *"),
+    ("server", "check"): same(server="check"),
+    ("server", "no-check"): over({"proxy": "default-server check"}, server="no-check"),
+    ("server", "inter"): same(server="check inter 5s"),
+    ("server", "fastinter"): same(server="check fastinter 5s"),
+    ("server", "downinter"): same(server="check downinter 5s"),
+    ("server", "rise"): same(server="check rise 5"),
+    ("server", "fall"): same(server="check fall 5"),
+    ("server", "port"): same(server="check port 81"),
+    ("server", "addr"): same(server="check addr 127.0.0.2"),
+    ("server", "check-send-proxy"): same(server="check check-send-proxy"),
+    ("server", "no-check-send-proxy"): over(
+        {"proxy": "default-server check-send-proxy"}, server="no-check-send-proxy"
+    ),
+    ("server", "track"): over({"proxy": "server t 127.0.0.1:82 check"}, server="track t"),
+    ("server", "observe"): same(server="observe layer4"),
+    ("server", "error-limit"): same(server="error-limit 5"),
+    ("server", "on-error"): same(server="on-error mark-down"),
+    ("server", "on-marked-down"): same(server="on-marked-down shutdown-sessions"),
+    ("server", "on-marked-up"): same(server="on-marked-up shutdown-backup-sessions"),
+    ("server", "send-proxy"): same(server="send-proxy"),
+    ("server", "send-proxy-v2"): same(server="send-proxy-v2"),
+    ("server", "no-send-proxy"): over(
+        {"proxy": "default-server send-proxy"}, server="no-send-proxy"
+    ),
+    ("server", "no-send-proxy-v2"): over(
+        {"proxy": "default-server send-proxy-v2"}, server="no-send-proxy-v2"
+    ),
+    ("server", "tfo"): same(server="tfo"),
+    ("server", "no-tfo"): over({"proxy": "default-server tfo"}, server="no-tfo"),
+    ("bind", "name"): same(bind="name b1"),
+    ("bind", "maxconn"): same(bind="maxconn 10"),
+    ("bind", "backlog"): same(bind="backlog 10"),
+    ("bind", "v4v6"): same(bind="v4v6"),
+    ("bind", "v6only"): same(bind="v6only"),
+    ("bind", "transparent"): same(bind="transparent"),
+    ("bind", "interface"): same(bind="interface lo"),
+    ("bind", "namespace"): same(bind="namespace hm-test"),  # see netns()
+    ("bind", "defer-accept"): same(bind="defer-accept"),
+    ("bind", "tfo"): same(bind="tfo"),
+    ("bind", "mode"): same(bind="mode 600"),
+    ("bind", "uid"): same(bind="uid 1"),
+    ("bind", "gid"): same(bind="gid 1"),
+    ("bind", "user"): same(bind="user root"),
+    ("bind", "group"): same(bind="group root"),
+}
+
+# Whole effect at configuration time: nothing to read at run time.
+AT_PARSE = {
+    ("global", "nbthread"): "only 1 is accepted, which is the default",
+    ("global", "nbproc"): "always an error since HAProxy 2.5",
+    ("global", "description"): "free text for the stats page (runtime API not implemented)",
+    ("global", "setenv"): "changes the environment the lines after it see",
+    ("global", "presetenv"): "changes the environment the lines after it see",
+    ("global", "unsetenv"): "changes the environment the lines after it see",
+    ("global", "resetenv"): "changes the environment the lines after it see",
+    ("global", "expose-experimental-directives"): "allows the experimental keywords after it",
+    ("proxy", "mode"): "only tcp, the default, is accepted (http waits for HTTP mode)",
+    ("proxy", "monitor-net"): "always an error since HAProxy 2.1 (HAProxy's message)",
+    ("proxy", "clitimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
+    ("proxy", "srvtimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
+    ("proxy", "contimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
+    ("proxy", "description"): "free text for the stats page (runtime API not implemented)",
+    ("server", "cookie"): "an error in TCP mode, as in HAProxy (HTTP mode will read it)",
+    ("server", "redir"): "an error in TCP mode, as in HAProxy (HTTP mode will read it)",
+    ("server", "init-addr"): "resolved while the configuration is checked (config/resolve.py)",
+    ("bind", "id"): "a listener number for the stats page (not implemented); checked unique",
+}
+
+# What a keyword also sets for a feature still to come.
+UNREAD_OK = {
+    ("server", "port"): {"agent_port": "agent checks (planned) use the check port too"},
+    ("server", "addr"): {"agent_addr": "agent checks (planned) use the check address too"},
+}
+
+# Implemented by the data path (issue 12): stored, applied when it lands.
+PENDING = {
+    ("option", "independent-streams"),
+}
+
+# Stored for a feature still to come, which reads them; they have no effect in
+# TCP mode without it, in HAProxy either (the buffer sizes only feed HAProxy's
+# own checks at start-up, config/errpages.py).
+HTTP = "HTTP mode"
+LIMITS = "connection limits and queues (server maxconn/minconn)"
+LATER = {
+    ("global", "tune.bufsize"): HTTP,
+    ("global", "tune.maxrewrite"): HTTP,
+    ("global", "tune.http.maxhdr"): HTTP,
+    ("global", "tune.http.cookielen"): HTTP,
+    ("global", "tune.http.logurilen"): HTTP,
+    ("global", "tune.idle-pool.shared"): HTTP,
+    ("timeout", "http-request"): HTTP,
+    ("timeout", "http-keep-alive"): HTTP,
+    ("timeout", "tarpit"): HTTP,
+    ("timeout", "queue"): LIMITS,
+    ("proxy", "fullconn"): LIMITS,
+}
+
+
+def implemented() -> list[tuple[str, str]]:
+    """Every (family, name) the tables mark IMPLEMENTED, sub-keywords expanded."""
+    out: list[tuple[str, str]] = []
+    out += [
+        ("global", k) for k, v in kw_global.TABLE.rows.items() if v.support is Support.IMPLEMENTED
+    ]
+    expanded = {"option", "timeout", "tcp-check", "http-check"}
+    out += [
+        ("proxy", k)
+        for k, v in kw_proxy.TABLE.rows.items()
+        if v.support is Support.IMPLEMENTED and k not in expanded
+    ]
+    out += [
+        ("option", k) for k, v in options.all_options().items() if v.support is Support.IMPLEMENTED
+    ]
+    out += [(f, n) for (f, n) in EXAMPLES if f in ("timeout", "tcp-check", "http-check")]
+    out += [
+        ("server", k) for k, v in kw_server.KEYWORDS.items() if v.support is Support.IMPLEMENTED
+    ]
+    out += [("bind", k) for k, v in kw_bind.KEYWORDS.items() if v.support is Support.IMPLEMENTED]
+    return out
+
+
+# -- what a keyword sets ------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def netns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A network namespace named ``hm-test`` exists, for ``bind ... namespace``."""
+    exists = os.path.exists
+    monkeypatch.setattr(os.path, "exists", lambda p: p == "/var/run/netns/hm-test" or exists(p))
+
+
+def _parse(text: str) -> Config:
+    diag = Diagnostics()
+    config = parse_text(text, diag, "F.cfg", env={})
+    assert config is not None, diag.texts()
+    return config
+
+
+def _changes(a: object, b: object, name: str) -> Iterator[str]:
+    """What differs between two model values: field names, ``option:<name>``,
+    ``class:<Name>`` for the check rules one side lacks."""
+    if a == b:
+        return
+    if type(a) is not type(b) or type(a).__name__ not in CONTAINERS | {"list", "dict"}:
+        yield name
+    elif isinstance(a, list) and isinstance(b, list):
+        if len(a) == len(b):
+            for x, y in zip(a, b, strict=True):
+                yield from _changes(x, y, name)
+        else:
+            yield name
+            for extra in a[len(b) :] or b[len(a) :]:
+                if type(extra).__module__ == "herdsman.defs.rules":
+                    yield f"class:{type(extra).__name__}"
+    elif isinstance(a, dict) and isinstance(b, dict):
+        changed = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+        if name == "options":
+            yield from (f"option:{k}" for k in changed)
+        else:
+            yield from (f"{name}[{k}]" for k in changed)
+    else:
+        for f in dataclasses.fields(a):  # type: ignore[arg-type]
+            if f.name not in IGNORED_FIELDS:
+                yield from _changes(getattr(a, f.name), getattr(b, f.name), f.name)
+
+
+def sets(family: str, name: str) -> set[str]:
+    """What the keyword sets; an ``options`` key only counts when it is all there is
+    (``option redispatch`` also sets ``redispatch``, which is what is read)."""
+    with_kw, without = (_parse(text) for text in EXAMPLES[family, name])
+    found = set(_changes(with_kw.global_, without.global_, "global_"))
+    found |= set(_changes(with_kw.proxies, without.proxies, "proxies"))
+    fields = {item for item in found if not item.startswith("option:")}
+    return fields or found
+
+
+# -- what is read at run time --------------------------------------------------------------
+
+
+@cache
+def runtime_lines() -> tuple[str, ...]:
+    """The source lines of everything but the configuration parser and the test helpers."""
+    out: list[str] = []
+    for path in sorted(SRC.rglob("*.py")):
+        top = path.relative_to(SRC).parts[0]
+        if top not in ("config", "testing"):
+            out += path.read_text(encoding="utf-8").splitlines()
+    return tuple(out)
+
+
+# What comes right before a read when it is only copied: ``obj.name = `` into
+# an attribute, or ``name=`` as a keyword argument (ruff's formatting tells the
+# two apart from a local ``name = ``, which is a read: ruff refuses unused locals).
+_ATTR_COPY = re.compile(r"\.(\w+)\s*(?::[^=]*)?\s=\s*[\w.]*$")
+_KWARG_COPY = re.compile(r"(?:^|[\s(,])(\w+)=[\w.]*$")
+
+
+def _attr(name: str) -> str:
+    """``.name`` neither called nor assigned."""
+    return rf"\.{name}\b(?!\s*(\(|=[^=]))"
+
+
+def is_read(pattern: str, depth: int = 3) -> bool:
+    """Whether ``pattern`` occurs as a read; a copy counts if the copy is read."""
+    regex = re.compile(pattern)
+    for line in runtime_lines():
+        for m in regex.finditer(line):
+            before = line[: m.start()]
+            if copy := _ATTR_COPY.search(before):
+                if depth and is_read(_attr(copy.group(1)), depth - 1):
+                    return True
+            elif copy := _KWARG_COPY.search(before):
+                # a field of the object built, or a parameter used by its bare name
+                kw = copy.group(1)
+                bare = rf"(?<![.\w\"']){kw}\b(?![\"'])(?!\s*(=[^=]|:))"
+                if depth and (is_read(_attr(kw), depth - 1) or is_read(bare, depth - 1)):
+                    return True
+            else:
+                return True
+    return False
+
+
+@cache
+def _constants() -> dict[str, list[str]]:
+    """String constants of the configuration modules the run time imports (DISABLE_404)."""
+    out: dict[str, list[str]] = {}
+    for name, value in vars(checks).items():
+        if name.isupper() and isinstance(value, str):
+            out.setdefault(value, []).append(name)
+    return out
+
+
+def is_used(item: str) -> bool:
+    if item.startswith("class:"):
+        return is_read(rf"\b{item[6:]}\b")
+    if item.startswith("option:"):
+        # cfg.option("name"), cfg.options.get(NAME), cfg.options["name"]...
+        keys = [re.escape(f'"{item[7:]}"'), *(rf"\b{c}\b" for c in _constants().get(item[7:], []))]
+        return any(
+            is_read(rf"\.option\(\s*{k}\s*\)") or is_read(rf"\.options(?:\.get\(|\[)\s*{k}")
+            for k in keys
+        )
+    if m := re.fullmatch(r"(\w+)\[(.+)\]", item):
+        field, key = m.groups()
+        return is_read(rf"\.{field}(?:\.get\(|\[)\s*[\"']{re.escape(key)}[\"']")
+    return is_read(_attr(item))
+
+
+def unread(family: str, name: str) -> set[str]:
+    ok = UNREAD_OK.get((family, name), {})
+    return {item for item in sets(family, name) if item not in ok and not is_used(item)}
+
+
+# -- the tests --------------------------------------------------------------------------------
+
+CHECKED_KEYWORDS = [k for k in implemented() if k not in AT_PARSE]
+
+
+def test_every_implemented_keyword_has_an_example() -> None:
+    """A new IMPLEMENTED keyword needs an example here (or an AT_PARSE reason)."""
+    missing = [k for k in implemented() if k not in EXAMPLES and k not in AT_PARSE]
+    assert not missing, f"add an example configuration for {missing}"
+    listed = set(EXAMPLES) | set(AT_PARSE) | PENDING | set(LATER) | set(UNREAD_OK)
+    assert not listed - set(implemented()), "stale entries"
+    assert all(AT_PARSE.values()), "every exception says why"
+    assert all(LATER.values()), "every exception says why"
+
+
+@pytest.mark.parametrize(
+    ("family", "name"),
+    [k for k in CHECKED_KEYWORDS if k not in PENDING | set(LATER)],
+    ids=[" ".join(k) for k in CHECKED_KEYWORDS if k not in PENDING | set(LATER)],
+)
+def test_keyword_is_read_at_run_time(family: str, name: str) -> None:
+    """What the keyword sets in the model is read outside the configuration parser."""
+    found = sets(family, name)
+    assert found, f"'{name}' changes nothing in the model: give it an AT_PARSE reason"
+    assert not unread(family, name), f"nothing outside config/ reads {unread(family, name)}"
+
+
+@pytest.mark.parametrize(
+    ("family", "name"),
+    sorted(PENDING | set(LATER)),
+    ids=[" ".join(k) for k in sorted(PENDING | set(LATER))],
+)
+def test_pending_keyword_is_not_read_yet(family: str, name: str) -> None:
+    """Stored for a part of herdsman still to come: drop it from the set when it lands."""
+    assert sets(family, name)
+    assert unread(family, name), "read at run time now: remove it from PENDING/LATER"
