@@ -27,7 +27,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from herdsman.config.diag import Diagnostics, Level
-from herdsman.startup import ENV_IPC, ENV_TAKEOVER, Options, Startup
+from herdsman.startup import ENV_CONFIG_SHOWN, ENV_IPC, ENV_TAKEOVER, Options, Startup
 from herdsman.version import FEATURES, HAPROXY_COMPAT, RELEASE_DATE, VERSION
 
 if TYPE_CHECKING:
@@ -321,6 +321,7 @@ def _take_worker_env(opts: Options) -> None:
     """A worker started by the master: read, then hide, the master's internal variables."""
     ipc = os.environ.pop(ENV_IPC, None)
     takeover = os.environ.pop(ENV_TAKEOVER, None)
+    opts.config_shown = os.environ.pop(ENV_CONFIG_SHOWN, None) == "1"
     if ipc is not None:
         opts.ipc_fd = int(ipc)
         opts.takeover = [int(p) for p in (takeover or "").split(",") if p]
@@ -361,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     if not opts.cfgfiles:
         return usage(progname)
     diag.quiet = opts.silent
+    diag.alerts_only = opts.config_shown
     diag.diag_mode = opts.diag
     config = load_config(opts, diag)
     if config is None:

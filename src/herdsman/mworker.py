@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 from herdsman.config.diag import Level
 from herdsman.core.tasks import spawn
 from herdsman.daemon import daemonize, signal_ready, stdio_quiet, tell_pids, write_pidfile
-from herdsman.startup import ENV_IPC, ENV_TAKEOVER, Options, Startup
+from herdsman.startup import ENV_CONFIG_SHOWN, ENV_IPC, ENV_TAKEOVER, Options, Startup
 from herdsman.version import VERSION
 
 if TYPE_CHECKING:
@@ -145,12 +145,18 @@ class Master:
     def say(self, level: Level, text: str) -> None:
         self.diag.say(level, text)
 
-    async def launch(self, takeover: list[int]) -> Worker | None:
-        """Start a worker; None when it exits before it is serving."""
+    async def launch(self, takeover: list[int], *, first: bool = False) -> Worker | None:
+        """Start a worker; None when it exits before it is serving.
+
+        The ``first`` worker reads the configuration the master has just
+        read and printed: it prints only its alerts.
+        """
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ, HAPROXY_MWORKER="1")
         env[ENV_IPC] = str(theirs.fileno())
         env[ENV_TAKEOVER] = ",".join(map(str, takeover))
+        if first:
+            env[ENV_CONFIG_SHOWN] = "1"
         env.pop("NOTIFY_SOCKET", None)  # only the master speaks to systemd
         args = [sys.executable, "-m", "herdsman", *worker_argv(self.opts, self.daemon)]
         try:
@@ -395,7 +401,7 @@ def run_master(config: Config, opts: Options, diag: Startup) -> int:
             diag.alert(str(exc) if isinstance(exc, ValueError) else f"{spec}: {exc.strerror}")
             diag.alert("Can't create the master's CLI.")
             return 1
-        if await master.launch(opts.oldpids) is None:
+        if await master.launch(opts.oldpids, first=True) is None:
             return 1
         if opts.oldpids and opts.oldsig:
             tell_pids(opts.oldpids, opts.oldsig)

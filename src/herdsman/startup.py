@@ -14,6 +14,9 @@ from herdsman.config.diag import Diagnostics, Level, Message
 # equivalent as HAPROXY_MWORKER_REEXEC, HAPROXY_PROCESSES and "-x sockpair@").
 ENV_IPC = "HERDSMAN_MWORKER_IPC"  # fd of the worker's end of its socketpair with the master
 ENV_TAKEOVER = "HERDSMAN_TAKEOVER"  # pids to take listening sockets from, comma separated
+# set for a master's first worker: the master has just printed the configuration's
+# notices and warnings, the worker prints only alerts (haproxy parses once)
+ENV_CONFIG_SHOWN = "HERDSMAN_CONFIG_SHOWN"
 
 
 class Startup(Diagnostics):
@@ -61,6 +64,7 @@ class Options:
     progname: str = "herdsman"  # argv[0], as "[%s.main()]" alerts print it
     ipc_fd: int = -1  # worker of a master: its end of the IPC socketpair
     takeover: list[int] = field(default_factory=list)  # worker: pids holding our sockets
+    config_shown: bool = False  # worker: the master printed the notices and warnings
 
     @property
     def silent(self) -> bool:

@@ -306,3 +306,20 @@ def test_master_worker_keyword_in_daemon_mode(
     assert serves(port, b"A")
     os.kill(master, signal.SIGUSR1)
     wait_until(lambda: not alive(master) and not alive(worker), "the master and its worker to stop")
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_configuration_warnings_are_printed_once(
+    proc_runner: Runner, proc_echo: Echo, program: list[str] | None
+) -> None:
+    """-W: the master reads the configuration; its first worker does not print it again."""
+    srv = proc_echo(b"A")
+    port = free_port()
+    proc_runner.write(
+        "h.cfg",
+        f"listen l1\n    mode tcp\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{srv.port}\n",
+    )
+    master = start_master(proc_runner, port, ["-f", "h.cfg"], program)
+    master.wait_stderr("Loading success.")
+    err = normalise(master.stderr())
+    assert err.count("[WARNING]  (pid) : config : missing timeouts for proxy 'l1'.") == 1

@@ -111,6 +111,7 @@ class Diagnostics:
 
     stream: TextIO | None = None
     quiet: bool = False
+    alerts_only: bool = False  # a master's first worker: the master printed the rest
     diag_mode: bool = False
     program: str = "herdsman"
     version: str = ""
@@ -122,6 +123,8 @@ class Diagnostics:
     def _emit(self, msg: Message) -> None:
         self.messages.append(msg)
         if self.stream is None or self.quiet:
+            return
+        if self.alerts_only and msg.level is not Level.ALERT:
             return
         if not self._noticed and msg.level in (Level.ALERT, Level.WARNING):
             self._noticed = True
