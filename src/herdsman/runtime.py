@@ -30,6 +30,7 @@ from herdsman.admin.log import Logger, LogSink
 from herdsman.admin.reporter import Reporter
 from herdsman.checks.scheduler import Starter
 from herdsman.checks.service import CheckService
+from herdsman.config.limits import fullconns
 from herdsman.config.log import max_syslog_len
 from herdsman.config.model import BindConfig, Config, Family, LogTarget, ProxyConfig
 from herdsman.core import transitions
@@ -125,10 +126,12 @@ class Herdsman:
         return self._logger(pxc.logs, pxc.log_tag) if pxc.logs else None
 
     def _build_backends(self) -> None:
+        fullconn = fullconns(self.config, self.maxconn)
         for pxc in self.config.backends:
             if pxc.disabled:
                 continue
-            be = Backend(pxc, make_algorithm(pxc.balance), self.clock, self.hooks)
+            algo = make_algorithm(pxc.balance)
+            be = Backend(pxc, algo, self.clock, self.hooks, fullconn[pxc.name].value)
             be.add_servers([Server(be, scfg) for scfg in pxc.servers])
             self.backends[pxc.name] = be
             logger = self.proxy_logger(pxc)

@@ -10,7 +10,7 @@ import io
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
 from herdsman.core import transitions
-from herdsman.core.backend import WAIT, Backend, Server, Waiting
+from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import ManualClock
 from herdsman.core.states import SrvAdmin
 from herdsman.runtime import Herdsman
@@ -19,9 +19,13 @@ from herdsman.runtime import Herdsman
 class Stream:
     def __init__(self) -> None:
         self.aborted = False
+        self.granted: list[Server | None] = []
 
     def abort(self) -> None:
         self.aborted = True
+
+    def dequeued(self, srv: Server | None) -> None:
+        self.granted.append(srv)
 
 
 def backend(balance: str = "leastconn", servers: int = 3) -> Backend:
@@ -90,12 +94,6 @@ def test_redispatch_without_another_server_keeps_the_slot() -> None:
     assert isinstance(only, Server)
     assert be.redispatch(st, only) is only
     assert (only.served, be.beconn) == (1, 1)
-
-
-def test_wait_is_a_distinct_answer() -> None:
-    """Queues answer WAIT (issue 14); it is neither a server nor None."""
-    assert isinstance(WAIT, Waiting)
-    assert not isinstance(WAIT, Server)
 
 
 def test_shutdown_sessions_aborts_the_streams_holding_slots() -> None:

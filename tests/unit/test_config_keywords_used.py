@@ -215,6 +215,9 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("server", "disabled"): same(server="disabled"),
     ("server", "enabled"): over({"proxy": "default-server disabled"}, server="enabled"),
     ("server", "weight"): same(server="weight 5"),
+    ("server", "maxconn"): same(server="maxconn 10"),
+    ("server", "minconn"): same(server="minconn 2 maxconn 10"),
+    ("server", "maxqueue"): same(server="maxqueue 5"),
     ("server", "id"): same(server="id 7"),
     ("server", "init-addr"): same(server="init-addr none"),
     ("server", "namespace"): same(server="namespace *"),
@@ -301,7 +304,6 @@ PENDING = {
 # TCP mode without it, in HAProxy either (the buffer sizes only feed HAProxy's
 # own checks at start-up, config/errpages.py).
 HTTP = "HTTP mode"
-LIMITS = "connection limits and queues (server maxconn/minconn)"
 LATER = {
     ("global", "tune.bufsize"): HTTP,
     ("global", "tune.maxrewrite"): HTTP,
@@ -312,8 +314,6 @@ LATER = {
     ("timeout", "http-request"): HTTP,
     ("timeout", "http-keep-alive"): HTTP,
     ("timeout", "tarpit"): HTTP,
-    ("timeout", "queue"): LIMITS,
-    ("proxy", "fullconn"): LIMITS,
 }
 
 

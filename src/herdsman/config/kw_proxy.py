@@ -165,7 +165,8 @@ def kw_int_field(field: str, cap: Cap, hint: str = "") -> object:
         warn_if_not_cap(ctx, cap, args[0], hint)
         if not arg(args, 1):
             raise ConfigError(f"'{args[0]}' expects an integer argument.")
-        setattr(ctx.px, field, parse_int(args[1]))
+        # an unsigned int filled by atol(): a negative value wraps
+        setattr(ctx.px, field, parse_int(args[1]) & 0xFFFFFFFF)
         too_many_args(ctx, args, 1)
 
     return parser

@@ -73,6 +73,18 @@ def _int(field: str) -> Handler:
     return parse
 
 
+def _c_int(field: str, unsigned: bool) -> Handler:
+    """atol() into a C ``int`` or ``unsigned``: no check, the value wraps."""
+
+    def parse(sc: SrvCtx, kw: str, arg: str) -> None:
+        value = parse_int(arg) & 0xFFFFFFFF
+        if not unsigned and value >= 1 << 31:
+            value -= 1 << 32
+        setattr(sc.srv, field, value)
+
+    return parse
+
+
 def _str(field: str, what: str) -> Handler:
     def parse(sc: SrvCtx, kw: str, arg: str) -> None:
         if not arg:
@@ -311,7 +323,6 @@ def p_pool_purge_delay(sc: SrvCtx, kw: str, arg: str) -> None:
 
 _P, _U = Support.PLANNED, Support.UNSUPPORTED
 AGENT = "agent checks and slowstart"
-LIMITS = "connection limits and queues"
 HTTP = "HTTP mode"
 DNS = "DNS resolvers"
 TLS = ""  # unsupported: herdsman has no TLS to servers
@@ -362,9 +373,9 @@ _ROWS: list[SrvKw] = [
     SrvKw("agent-addr", p_agent_addr, support=_P, planned_for=AGENT),
     SrvKw("agent-send", p_agent_send, support=_P, planned_for=AGENT),
     SrvKw("slowstart", p_slowstart, support=_P, planned_for=AGENT),
-    SrvKw("maxconn", _int("maxconn"), support=_P, planned_for=LIMITS),
-    SrvKw("minconn", _int("minconn"), support=_P, planned_for=LIMITS),
-    SrvKw("maxqueue", _int("maxqueue"), support=_P, planned_for=LIMITS),
+    SrvKw("maxconn", _c_int("maxconn", True), doc="most concurrent streams (0: no limit)"),
+    SrvKw("minconn", _c_int("minconn", True), doc="dynamic limit floor (with fullconn)"),
+    SrvKw("maxqueue", _c_int("maxqueue", False), doc="longest server queue (0: no limit)"),
     # HTTP-only: in TCP mode (herdsman's only mode) HAProxy ignores a cookie with
     # a warning and refuses a redirect prefix, both after parsing.
     SrvKw(

@@ -86,6 +86,11 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
     assign_ids(px)
     for srv in px.servers:
         where = f"{srv.loc.at}'server {px.name}/{srv.name}' : "
+        # a static limit unless both are set with minconn < maxconn (spec §2.4)
+        if srv.minconn > srv.maxconn:
+            srv.maxconn = srv.minconn
+        elif srv.maxconn and not srv.minconn:
+            srv.minconn = srv.maxconn
         if srv.tfo:
             # 'retry-on' (HTTP mode) is not implemented, so no proxy has the
             # retry conditions HAProxy asks for.

@@ -26,12 +26,13 @@ The three classes share this module because they point at each other
 
 from __future__ import annotations
 
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
 from herdsman.config.model import Address, Observe, ProxyConfig, ServerConfig
 from herdsman.core.clock import Clock
 from herdsman.core.counters import BeCounters
 from herdsman.core.events import ServerEvent
+from herdsman.core.queue import Pending, Queue
 from herdsman.core.states import LB_STATES, MAINT, NOT_LB, SrvAdmin, SrvState
 from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import HanaEvent, Result, Status
@@ -43,6 +44,12 @@ class Stream(Protocol):
 
     def abort(self) -> None:
         """Kill the stream now (both connections reset)."""
+        ...
+
+    def dequeued(self, srv: Server | None) -> None:
+        """The stream's queue entry was unlinked: it now holds a slot on ``srv``,
+        or (None) it must ask again (``Backend.reassign()``). Called from core:
+        it must only schedule work, never call back into the backend."""
         ...
 
 
@@ -69,13 +76,13 @@ class Hooks(Protocol):
     def traffic(self, srv: Server, event: HanaEvent) -> None: ...
 
 
-class Waiting:
-    """``acquire()``'s answer when the stream must wait for a slot (queues, spec §2.5)."""
+class QueueFull:
+    """``acquire()``'s answer when the stream's server queue reached ``maxqueue`` (spec §2.5)."""
 
     __slots__ = ()
 
 
-WAIT: Final = Waiting()
+QUEUE_FULL: Final = QueueFull()
 
 
 class Check:
@@ -197,13 +204,15 @@ class Server:
         self.lb_usable = False  # whether the algorithm currently holds the server
         self.lb_eweight = 0  # the eweight the algorithm last saw
         self.cumulative_weight = 0
-        # limits (spec §2; enforced with queues)
+        # limits (spec §2.4; minconn/maxconn normalised by config/validate.py)
         self.maxconn = cfg.maxconn
         self.minconn = cfg.minconn
         self.maxqueue = cfg.maxqueue
+        self.slowstart_s = -(-cfg.slowstart // 1000)  # HAProxy keeps whole seconds, rounded up
         # live traffic
         self.served = 0  # streams currently holding a slot
-        self.nbpend = 0  # queued streams
+        self.queue = Queue()  # streams waiting for this server (spec §2.5)
+        self.nbpend = 0  # == queue.length (the balancer reads nbpend)
         self.streams: set[Stream] = set()  # for shutdown-sessions
         self.counters = BeCounters()
         self.consecutive_errors = 0  # passive health (observe)
@@ -251,7 +260,14 @@ class Server:
 class Backend:
     """A proxy with backend capability (``backend`` or ``listen``)."""
 
-    def __init__(self, cfg: ProxyConfig, algorithm: Algorithm, clock: Clock, hooks: Hooks) -> None:
+    def __init__(
+        self,
+        cfg: ProxyConfig,
+        algorithm: Algorithm,
+        clock: Clock,
+        hooks: Hooks,
+        fullconn: int = 1,
+    ) -> None:
         self.cfg = cfg
         self.name = cfg.name
         self.kind = "proxy" if cfg.kind == "listen" else "backend"
@@ -269,9 +285,12 @@ class Backend:
         self.fbck: Server | None = None
         self.wmult = 1
         self.wdiv = 1
-        # live traffic and counters
-        self.beconn = 0  # streams holding a server slot (or queued) in this backend
-        self.nbpend = 0  # streams in the backend's own queue
+        # limits and live traffic (spec §2.3-§2.5)
+        self.fullconn = fullconn  # configured, or derived from the frontends (config/limits.py)
+        self.beconn = 0  # streams in this backend: holding a slot or queued
+        self.queue = Queue()  # streams no server could take yet
+        # roundrobin, static-rr and first let nobody overtake the backend queue
+        self.fifo_queue = cfg.balance.algo in ("roundrobin", "static-rr", "first")
         self.counters = BeCounters()
         self.last_change = clock.now_s()
         self.down_time = 0
@@ -355,8 +374,25 @@ class Backend:
         srv.lb_eweight = srv.eweight
 
     def dynamic_maxconn(self, srv: LbServer) -> int:
-        """``srv_dynamic_maxconn()``: static until minconn/slowstart are implemented."""
-        return srv.maxconn
+        """``srv_dynamic_maxconn()`` for the balancer (lb/base.py's view of a server)."""
+        return self.limit(cast(Server, srv))
+
+    def limit(self, srv: Server) -> int:
+        """``srv_dynamic_maxconn()`` (spec §2.4, §2.9): the server's limit now.
+
+        Between minconn and maxconn in proportion to the backend's load
+        (``beconn`` against ``fullconn``, unsigned 32-bit math as in C), and
+        ramped from 1 while the server is STARTING under ``slowstart``.
+        """
+        if self.beconn >= self.fullconn or srv.minconn == srv.maxconn:
+            limit = srv.maxconn
+        else:
+            limit = max(srv.minconn, ((self.beconn * srv.maxconn) & 0xFFFFFFFF) // self.fullconn)
+        if srv.cur_state is SrvState.STARTING and srv.slowstart_s:
+            since = self.clock.now_s() - srv.last_change
+            if 0 <= since < srv.slowstart_s:
+                limit = max(1, limit * (100 * since // srv.slowstart_s) // 100)
+        return limit
 
     def server_is_full(self, srv: LbServer) -> bool:
         return bool(srv.maxconn) and (srv.nbpend > 0 or srv.served >= self.dynamic_maxconn(srv))
@@ -364,46 +400,117 @@ class Backend:
     def server_usable(self, srv: LbServer) -> bool:
         return srv.willbe_usable()  # type: ignore[attr-defined, no-any-return]
 
-    # -- the data path's question ---------------------------------------------
+    # -- the data path's question (backend.c assign_server_and_queue()) ---------
 
-    def acquire(self, stream: Stream, key: int | None = None) -> Server | Waiting | None:
-        """Choose a server for a new ``stream`` and take its slot, in one step.
+    def acquire(
+        self, stream: Stream, key: int | None = None
+    ) -> Server | Pending | QueueFull | None:
+        """A new ``stream`` enters the backend: a server slot for it, in one step.
 
         ``key`` is the stream's hash for hash-based algorithms (spec §12.8;
-        the data path computes it, it knows the request). Returns the server
-        (its slot taken: ``release()`` must follow), ``WAIT`` when the stream
-        must wait for a slot, or None when no server is usable (the caller
-        answers 503 or closes).
+        the data path computes it, it knows the request). Returns:
+
+        * the server, its slot taken (``release()`` must follow);
+        * a ``Pending`` entry: the stream waits in a queue until
+          ``stream.dequeued()`` is called, or gives up with ``abandon()``;
+        * None: no usable server (HTTP answers 503, TCP closes);
+        * ``QUEUE_FULL``: its server's queue reached ``maxqueue`` (503 too).
         """
         self.counters.cum_conn += 1
-        srv: Server | None = self.algo.pick(None, key)  # type: ignore[assignment]
-        if srv is None:
+        self.beconn += 1
+        got = self._assign(stream, key, None)
+        if got is None or got is QUEUE_FULL:
+            self.beconn -= 1
+        return got
+
+    def reassign(
+        self, stream: Stream, key: int | None = None
+    ) -> Server | Pending | QueueFull | None:
+        """Ask again for a stream already in the backend, holding no slot
+        (its queue entry was redistributed, spec §2.5)."""
+        got = self._assign(stream, key, None)
+        if got is None or got is QUEUE_FULL:
+            self.beconn -= 1
+        return got
+
+    def redispatch(
+        self, stream: Stream, old: Server, key: int | None = None
+    ) -> Server | Pending | QueueFull | None:
+        """Balance a stream holding a slot on ``old`` again (a connect retry with
+        ``option redispatch``, spec §2.7), in one step: the slot goes back, the
+        balancer picks avoiding ``old`` when it can, the answer is as ``acquire()``'s.
+        Counts a redispatch when the server changes, else a retry (as 2.6)."""
+        self._give_back(old, stream)
+        got = self._assign(stream, key, old)
+        if got is old:
+            old.counters.retries += 1
+            self.counters.retries += 1
+        else:
+            old.counters.redispatches += 1
+            self.counters.redispatches += 1
+        if old.served < self.limit(old) or not old.maxconn:
+            self.process_queue(old)
+        if got is None or got is QUEUE_FULL:
+            self.beconn -= 1
+        return got
+
+    def _assign(
+        self, stream: Stream, key: int | None, prev: Server | None
+    ) -> Server | Pending | QueueFull | None:
+        if not self.tot_weight:
             return None
+        queue = self.queue
+        if self.fifo_queue and queue.length and queue.length != self.beconn:
+            return self._enqueue(stream, None)
+        srv: Server | None = self.algo.pick(prev, key)  # type: ignore[assignment]
+        if srv is None:
+            return self._enqueue(stream, None)  # every server is full
+        if srv is not prev:
+            srv.counters.cum_lbconn += 1
+            self.counters.cum_lbconn += 1
+        if srv.maxconn and (srv.nbpend or srv.served >= self.limit(srv)):
+            if 0 < srv.maxqueue <= srv.nbpend:
+                srv.counters.failed_conns += 1
+                self.counters.failed_conns += 1
+                return QUEUE_FULL
+            return self._enqueue(stream, srv)
         self._take(srv, stream)
         return srv
 
-    def redispatch(self, stream: Stream, old: Server, key: int | None = None) -> Server:
-        """Move ``stream`` from ``old`` to another server (spec §2.7), in one step.
+    def _enqueue(self, stream: Stream, srv: Server | None) -> Pending:
+        """``pendconn_add()``: in ``srv``'s queue, or the backend's (None)."""
+        now = self.clock.now_ms()
+        p = Pending(stream, srv, now)
+        if srv is not None:
+            srv.queue.push(p, now)
+            srv.nbpend = srv.queue.length
+            if srv.nbpend > srv.counters.nbpend_max:
+                srv.counters.nbpend_max = srv.nbpend
+        else:
+            self.queue.push(p, now)
+            if self.queue.length > self.counters.nbpend_max:
+                self.counters.nbpend_max = self.queue.length
+        return p
 
-        The balancer picks while avoiding ``old``; when it finds nothing else
-        the stream keeps its slot on ``old``.
-        """
-        srv: Server | None = self.algo.pick(old, key)  # type: ignore[assignment]
-        if srv is None or srv is old:
-            return old
-        self.release(old, stream)
-        self._take(srv, stream)
-        return srv
+    def abandon(self, p: Pending) -> bool:
+        """A waiting stream gives up (queue timeout, client gone): it leaves its
+        queue and the backend. False when it had already been dequeued."""
+        srv: Server | None = p.server
+        queue = srv.queue if srv is not None else self.queue
+        if not queue.unlink(p):
+            return False
+        if srv is not None:
+            srv.nbpend = srv.queue.length
+        self.beconn -= 1
+        return True
 
     def _take(self, srv: Server, stream: Stream) -> None:
         srv.served += 1
-        self.beconn += 1
         srv.streams.add(stream)
         self.algo.take_conn(srv)
         now = self.clock.now_s()
         c = srv.counters
         c.cum_sess += 1
-        c.cum_lbconn += 1
         c.last_sess = now
         if srv.served > c.sess_max:
             c.sess_max = srv.served
@@ -413,12 +520,80 @@ class Backend:
         if self.beconn > c.sess_max:
             c.sess_max = self.beconn
 
-    def release(self, srv: Server, stream: Stream) -> None:
-        """Give ``stream``'s slot on ``srv`` back (the next waiter gets it, with queues)."""
+    def _give_back(self, srv: Server, stream: Stream) -> None:
         srv.served -= 1
-        self.beconn -= 1
         srv.streams.discard(stream)
         self.algo.drop_conn(srv)
+
+    def release(self, srv: Server, stream: Stream) -> None:
+        """``stream`` leaves the backend and gives its slot on ``srv`` back; the
+        slot goes at once to the next waiter (``process_srv_queue()``)."""
+        self._give_back(srv, stream)
+        self.beconn -= 1
+        self.process_queue(srv)
+
+    # -- queues (queue.c) --------------------------------------------------------
+
+    def process_queue(self, srv: Server) -> int:
+        """``process_srv_queue()``: while ``srv`` has room, give its slots to the
+        best waiter of its own queue and (when it may serve it) the backend's.
+        Returns how many streams got a slot."""
+        if not srv.nbpend and not self.queue.length:
+            return 0
+        ref = srv.track or srv
+        backend_ok = ref.is_usable() and (
+            not srv.backup or (not self.srv_act and (srv is self.fbck or self.allbackups))
+        )
+        done = 0
+        while srv.served < self.limit(srv):
+            mine = srv.queue.first_with_rank()
+            theirs = self.queue.first_with_rank() if backend_ok else None
+            if mine is None and theirs is None:
+                break
+            # the server's own entry wins ties (pendconn_process_next_strm())
+            if theirs is None or (mine is not None and mine[0] <= theirs[0]):
+                assert mine is not None
+                p = mine[1]
+                srv.queue.take_first()
+                srv.nbpend = srv.queue.length
+            else:
+                p = theirs[1]
+                self.queue.take_first()
+            self._take(srv, p.stream)
+            p.stream.dequeued(srv)
+            done += 1
+        return done
+
+    def redistribute(self, srv: Server) -> int:
+        """``pendconn_redistribute()``: a server that goes DOWN, NOLB, DRAIN or in
+        maintenance sends its waiters back to the balancer, only with ``option
+        redispatch`` and without ``option persist``. Returns how many."""
+        if self.cfg.redispatch is None or self.cfg.option("persist"):
+            return 0
+        moved = 0
+        for p in srv.queue.entries():
+            srv.queue.unlink(p)
+            p.stream.dequeued(None)
+            moved += 1
+        srv.nbpend = srv.queue.length
+        return moved
+
+    def grab_backend_queue(self, srv: Server) -> int:
+        """``pendconn_grab_from_px()``: a server coming UP takes what the backend
+        queue holds, up to its limit (all of it without maxconn). Returns how many."""
+        if not srv.is_usable():
+            return 0
+        if srv.backup and (self.srv_act or (srv is not self.fbck and not self.allbackups)):
+            return 0
+        limit = self.limit(srv)
+        moved = 0
+        while self.queue.length and not (srv.maxconn and srv.served >= limit):
+            p = self.queue.take_first()
+            assert p is not None
+            self._take(srv, p.stream)
+            p.stream.dequeued(srv)
+            moved += 1
+        return moved
 
     def passive(self, srv: Server, event: HanaEvent) -> None:
         """Report a live-traffic event for ``observe`` (spec §4.7)."""

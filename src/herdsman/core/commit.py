@@ -31,6 +31,7 @@ class Commit:
     prev_count: int  # usable servers of the backend before the change
     was_stopping: bool  # STOPPING or in drain before the change
     cur: SrvState  # operational state before the change
+    xferred: int = 0  # queued streams the change moved (the "N requeued" of the lines)
     messages: list[str] = field(default_factory=list)  # log lines written
     rows: list[str] = field(default_factory=list)  # rows of the tables it ran
 
@@ -68,7 +69,7 @@ def _say(
     level: Callable[[Commit], int] = _notice,
     *,
     cause: bool = False,
-    xferred: int = 0,
+    counts: bool = True,
     forced: SrvAdmin = SrvAdmin.NONE,
     starting_ok: bool = True,
 ) -> Step:
@@ -79,6 +80,7 @@ def _say(
         msg = [f"{prefix(srv)} {verb}"]
         if cause and srv.adm_cause:
             msg.append(f" ({srv.adm_cause})")
+        xferred = c.xferred if counts else -1  # -1: no server counts in the line
         append_status(msg, srv, None, xferred, bool(srv.next_admin & forced))
         _emit(c, level(c), "".join(msg), starting_ok)
 
@@ -106,6 +108,16 @@ def _backend_down(c: Commit) -> None:
         if not be.hooks.starting:
             be.hooks.alert(f"{be.kind} '{be.name}' has no server available!")
             be.hooks.log(be, LOG_EMERG, f"{be.kind} {be.name} has no server available!")
+
+
+def _redistribute(c: Commit) -> None:
+    """``pendconn_redistribute()``: the server's waiters go back to the balancer."""
+    c.xferred = c.srv.backend.redistribute(c.srv)
+
+
+def _grab(c: Commit) -> None:
+    """``pendconn_grab_from_px()``: the server takes what the backend queue holds."""
+    c.xferred = c.srv.backend.grab_backend_queue(c.srv)
 
 
 def _count_down(c: Commit) -> None:
@@ -166,12 +178,13 @@ _DOWN = Row(
         _stamp,
         _commit,
         _shutdown_if_marked_down,
+        _redistribute,
         _say("is DOWN", _alert_unless_stopping),
         _backend_down,
         _count_down,
     ),
 )
-_STOPPING = Row("STOPPING", (_stamp, _commit, _say("is stopping"), _backend_down))
+_STOPPING = Row("STOPPING", (_stamp, _commit, _redistribute, _say("is stopping"), _backend_down))
 _UP = Row(
     "UP",
     (
@@ -181,6 +194,7 @@ _UP = Row(
         _recalc,
         _commit,
         _shutdown_backups,
+        _grab,
         _say("is UP"),
         _backend_down,
     ),
@@ -306,7 +320,7 @@ _ENTER_MAINT_WHILE_DOWN = Row(
         _say(
             "was DOWN and now enters maintenance",
             cause=True,
-            xferred=-1,
+            counts=False,
             forced=SrvAdmin.FMAINT,
             starting_ok=False,
         ),
@@ -322,6 +336,7 @@ _ENTER_MAINT = Row(
         _admin_now,
         _commit,
         _shutdown_if_marked_down,
+        _redistribute,
         _say(
             "is going DOWN for maintenance",
             _alert_unless_stopping,
@@ -344,6 +359,7 @@ _LEAVE_MAINT = Row(
         _backend_down,
         _backend_back,
         _shutdown_backups,
+        _grab,
     ),
 )
 _STAY_MAINT = Row("STAY_MAINT", (_say_still_in_maintenance,))
@@ -392,6 +408,7 @@ _ENTER_DRAIN = Row(
         _stamp,
         _admin_now,
         _commit,
+        _redistribute,
         _say("enters drain state", cause=True, forced=SrvAdmin.FDRAIN, starting_ok=False),
         _backend_down,
     ),

@@ -28,11 +28,11 @@ import asyncio
 import errno as errno_
 import ipaddress
 import socket
-from typing import Protocol
 
 from herdsman.config.model import Family
-from herdsman.core.backend import WAIT, Backend, Server
+from herdsman.core.backend import QUEUE_FULL, Backend, Server
 from herdsman.core.netns import STORE
+from herdsman.core.queue import Pending
 from herdsman.core.states import SrvState
 from herdsman.defs.proxyproto import proxy_v1, proxy_v2
 from herdsman.defs.status import HanaEvent
@@ -116,11 +116,19 @@ class ConnectError(Exception):
 
 
 class NoServer(ConnectError):
-    """No usable server in the backend (or no backend)."""
+    """No usable server in the backend (or no backend): ``SC``."""
+
+
+class QueueFull(ConnectError):
+    """The stream's server queue reached ``maxqueue``: ``SQ``."""
+
+
+class QueueTimeout(ConnectError):
+    """``timeout queue`` (else ``timeout connect``) expired in a queue: ``sQ``."""
 
 
 class ConnectFailed(ConnectError):
-    """Every attempt failed; ``errno`` is the last attempt's error."""
+    """Every attempt failed; ``errno`` is the last attempt's error: ``SC``/``sC``."""
 
     def __init__(self, err: int) -> None:
         super().__init__(errno_.errorcode.get(err, str(err)))
@@ -128,26 +136,51 @@ class ConnectFailed(ConnectError):
 
 
 class Aborted(ConnectError):
-    """The client went away while connecting: nobody to answer."""
+    """The client went away while queued or connecting: nobody to answer (``CQ``/``CC``)."""
 
 
 # -- the policy -----------------------------------------------------------------------
 
 
-class Connecting(Protocol):
-    """What ``connect()`` needs from the stream it connects."""
+class Connecting:
+    """What ``connect()`` needs from the stream it connects (a base class of streams).
 
-    server: Server | None  # the server whose slot the stream holds, set by connect()
+    ``server`` is the server whose slot the stream holds (set by ``connect()``),
+    ``pending`` its queue entry while it waits: the stream's ``close()`` must
+    give it up (``Backend.abandon()``) and release the slot.
+    """
 
-    def abort(self) -> None: ...
+    __slots__ = ("server", "pending", "_waiter", "_granted")
+
+    def __init__(self) -> None:
+        self.server: Server | None = None
+        self.pending: Pending | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._granted: Server | None = None  # what dequeued() gave (None: ask again)
+
+    def dequeued(self, srv: Server | None) -> None:
+        """Core unlinked our queue entry (``Stream.dequeued()``): wake the connect.
+
+        A slot given is the stream's at once (its ``close()`` releases it),
+        even before the connect coroutine resumes.
+        """
+        self._granted = srv
+        if srv is not None:
+            self.server = srv
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def abort(self) -> None:
+        raise NotImplementedError
 
     def is_closed(self) -> bool:
         """The stream was closed meanwhile (checked after every await)."""
-        ...
+        raise NotImplementedError
 
     async def open_to(self, srv: Server, timeout: float | None) -> int | None:
         """Open the transport to ``srv``: None on success, else an errno."""
-        ...
+        raise NotImplementedError
 
 
 def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
@@ -165,22 +198,57 @@ def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
     return be.srv_act > 1 and be.cfg.balance.is_rr_kind
 
 
+async def _slot(
+    stream: Connecting,
+    be: Backend,
+    got: Server | Pending | object | None,
+    key: int | None,
+) -> Server:
+    """Wait in the queue while ``got`` is a queue entry; the server whose slot we hold."""
+    cfg = be.cfg
+    tqueue = cfg.timeouts.queue if cfg.timeouts.queue is not None else cfg.timeouts.connect
+    while isinstance(got, Pending):
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        stream._waiter = waiter
+        stream.pending = got
+        try:
+            async with asyncio.timeout(tqueue / 1000.0 if tqueue else None):
+                await waiter
+        except TimeoutError:
+            # still queued: give up; else it was dequeued just as the timeout struck
+            if be.abandon(got):
+                if got.server is not None:
+                    got.server.counters.failed_conns += 1
+                be.counters.failed_conns += 1
+                raise QueueTimeout() from None
+        finally:
+            stream._waiter = None
+            stream.pending = None
+        srv, stream._granted = stream._granted, None
+        if stream.is_closed():
+            raise Aborted()
+        got = srv if srv is not None else be.reassign(stream, key)
+    if got is None:
+        be.counters.failed_conns += 1
+        raise NoServer()
+    if got is QUEUE_FULL:
+        raise QueueFull()
+    assert isinstance(got, Server)
+    return got
+
+
 async def connect(stream: Connecting, be: Backend, key: int | None = None) -> Server:
     """Give ``stream`` a server slot and an open transport to that server.
 
-    On success the stream holds the slot (``stream.server``) and its transport
-    is open. On failure a ``ConnectError`` is raised; a slot taken meanwhile
-    is still the stream's (``stream.server``), released when it closes.
+    The slot may first be waited for in a queue (spec §2.5, §2.6). On success
+    the stream holds the slot (``stream.server``) and its transport is open.
+    On failure a ``ConnectError`` is raised; a slot taken meanwhile is still
+    the stream's (``stream.server``), released when it closes.
     """
     cfg = be.cfg
     retries = cfg.retries
     tconnect = (cfg.timeouts.connect or 0) / 1000.0 or None
-    got = be.acquire(stream, key)
-    if got is None or got is WAIT:  # queues: issue 14
-        be.counters.failed_conns += 1
-        raise NoServer()
-    assert isinstance(got, Server)
-    srv = got
+    srv = await _slot(stream, be, be.acquire(stream, key), key)
     stream.server = srv
     attempt = 0
     while True:
@@ -196,10 +264,12 @@ async def connect(stream: Connecting, be: Backend, key: int | None = None) -> Se
             raise ConnectFailed(err)
         attempt += 1
         if _redispatch(be, srv, attempt):
-            srv.counters.redispatches += 1
-            srv = stream.server = be.redispatch(stream, srv, key)
+            stream.server = None
+            srv = await _slot(stream, be, be.redispatch(stream, srv, key), key)
+            stream.server = srv
         else:
             srv.counters.retries += 1
+            be.counters.retries += 1
             # turn-around: wait before retrying the same server
             await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
             if stream.is_closed():

@@ -36,6 +36,7 @@ from herdsman.defs.levels import LOG_INFO
 from herdsman.defs.status import HanaEvent
 from herdsman.proxy.connect import (
     ConnectError,
+    Connecting,
     client_key,
     connect,
     destination,
@@ -84,7 +85,7 @@ class _Side(asyncio.Protocol):
         if peer is None or peer.transport is None:
             # client data before the server connection exists: keep it
             # (reading is paused right after, so this is at most one read)
-            stream.pending.append(data)
+            stream.early.append(data)
             return
         peer.transport.write(data)
         n = len(data)
@@ -149,7 +150,7 @@ class ServerSide(_Side):
 _NO_SERVER = BeCounters()
 
 
-class TcpStream:
+class TcpStream(Connecting):
     """A client connection and its server connection (spec §2.7, §3 for TCP)."""
 
     __slots__ = (
@@ -159,8 +160,7 @@ class TcpStream:
         "backend",
         "client",
         "server_side",
-        "server",
-        "pending",
+        "early",
         "last",
         "timer",
         "task",
@@ -175,14 +175,14 @@ class TcpStream:
     )
 
     def __init__(self, frontend: Frontend, listener: Listener) -> None:
+        super().__init__()
         self.frontend = frontend
         self.listener = listener
         self.loop = frontend.loop
         self.backend = frontend.backend_for()
         self.client = ClientSide(self, False)
         self.server_side: ServerSide | None = None
-        self.server: Server | None = None
-        self.pending: list[bytes] = []
+        self.early: list[bytes] = []  # client data read before the server connection
         self.last = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task[None] | None = None
@@ -319,13 +319,13 @@ class TcpStream:
             _set_nolinger(side.transport)
         if srv.cfg.send_proxy or srv.cfg.send_proxy_v2:
             side.transport.write(proxy_header(srv, self.peer_addr, self.local_addr))
-        for chunk in self.pending:
+        for chunk in self.early:
             side.transport.write(chunk)
             n = len(chunk)
             self.fe_c.bytes_in += n
             self.be_c.bytes_in += n
             self.srv_c.bytes_in += n
-        self.pending.clear()
+        self.early.clear()
         self.last = self.loop.time()
         self.rearm()
         if client.transport is not None:
@@ -460,9 +460,12 @@ class TcpStream:
         task = self.task
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
+        be = self.backend
+        if self.pending is not None and be is not None:
+            be.abandon(self.pending)  # gave up while queued
+            self.pending = None
         srv = self.server
-        if srv is not None:
-            assert self.backend is not None
-            self.backend.release(srv, self)
+        if srv is not None and be is not None:
+            be.release(srv, self)
             self.server = None
         self.frontend.stream_closed(self)
