@@ -31,6 +31,7 @@ the interpreter skips them.
 
 from __future__ import annotations
 
+import dataclasses
 import errno as errno_mod
 import functools
 import os
@@ -57,8 +58,16 @@ from herdsman.defs.rules import (
     SendKind,
     SendRule,
 )
-from herdsman.defs.status import Status
-from herdsman.sample.logformat import LogFormat, SampleExpr, parse_expr, to_int
+from herdsman.defs.status import Result, Status
+from herdsman.sample.logformat import (
+    PAYLOAD,
+    LogFormat,
+    SampleExpr,
+    Value,
+    cast_int,
+    parse_expr,
+    to_str,
+)
 
 DESC_LEN = 127  # HCHK_DESC_LEN - 1: the longest info text kept
 
@@ -106,11 +115,50 @@ class Done:
 
 Action = Connect | Send | Close | Arm | Done
 
-# A built-in expect of a protocol check (``expect->custom``): given the input
-# buffer and whether more data may come, True goes on to the next rule, False
-# waits for more data, a CheckResult ends the check with it.
-CustomExpect = Callable[[bytes, bool], "bool | CheckResult"]
+# A built-in expect of a protocol check (``expect->custom``, e.g.
+# ``tcpcheck_mysql_expect_iniths()``), registered under HAProxy's function name
+# by its module in ``checks/protocols/``. It gets the input buffer, whether the
+# input is over (``last_read``) and whether this is the last rule (no connect,
+# send or expect follows), and returns False to wait for more data, True to go
+# on, or a CheckResult: a failure ends the check with it (the rule's comment
+# and status-code still apply); a success is reported at once, as HAProxy's
+# functions call set_server_check_status() before going on, and the end of the
+# rules then reports the run's result again (see ReportedTwice).
+CustomExpect = Callable[[bytes, bool, bool], "bool | CheckResult"]
 CUSTOM_EXPECTS: dict[str, CustomExpect] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedTwice(CheckResult):
+    """A run that reported a status before its final one.
+
+    HAProxy's custom expect functions of mysql-check, ldap-check and
+    spop-check call ``set_server_check_status()`` on success and return
+    CONTINUE; ``tcpcheck_main()`` then reports the end of the rules again, with
+    the rule's own (empty) success text. Each report moves the health counter
+    and may log a line, so one such check can count as two successes (2.6.12
+    does it: a MySQL server DOWN with ``rise 2`` comes back after one check).
+    The fields are the first report; ``then`` is the final one.
+    """
+
+    then: CheckResult | None = None
+
+
+def reports(result: CheckResult) -> tuple[CheckResult, ...]:
+    """The statuses one run reported, in order: apply each one as a check result."""
+    if isinstance(result, ReportedTwice) and result.then is not None:
+        first = CheckResult(result.status, result.code, result.desc, result.duration_ms)
+        return (first, result.then)
+    return (result,)
+
+
+def timed(result: CheckResult, duration_ms: int) -> CheckResult:
+    """``result`` with its check duration (the same for every report of a run)."""
+    if isinstance(result, ReportedTwice) and result.then is not None:
+        then = dataclasses.replace(result.then, duration_ms=duration_ms)
+        return dataclasses.replace(result, duration_ms=duration_ms, then=then)
+    return CheckResult(result.status, result.code, result.desc, duration_ms)
+
 
 _IMPLICIT_CONNECT = ConnectRule(default=True, implicit=True)
 _NO_RESPONSE = ResponseParser()  # stands for the parser of non-HTTP checks: never fed
@@ -192,6 +240,7 @@ class TcpCheck:
         self._resp = _NO_RESPONSE  # an HTTP response parser per request, HTTP only
         self._backlog = bytearray()
         self._got = 0  # bytes added to the input since the last read (cur_read)
+        self._early: CheckResult | None = None  # a success a custom expect reported
 
     # -- events ----------------------------------------------------------------------
 
@@ -251,6 +300,12 @@ class TcpCheck:
         if self._ctx_cache is None:
             self._ctx_cache = _check_context(self._target)
         return self._ctx_cache
+
+    def _sample_ctx(self) -> Mapping[str, Value]:
+        """The context plus the input buffer, for ``res.payload`` (not on HTTP checks)."""
+        if self._http:
+            return self._ctx
+        return {**self._ctx, PAYLOAD: bytes(self._buf)}
 
     @property
     def needs_addresses(self) -> bool:
@@ -415,7 +470,7 @@ class TcpCheck:
                 )
         else:
             assert rule.fmt is not None
-            data = rule.fmt.evaluate_bytes(self._ctx)[: BUFSIZE - 1]
+            data = rule.fmt.evaluate_bytes(self._sample_ctx())[: BUFSIZE - 1]
             if rule.kind is SendKind.BINARY_LF and data:
                 try:
                     data = bytes.fromhex(data.decode("ascii"))
@@ -507,7 +562,7 @@ class TcpCheck:
             match = rule.pattern.search(data.hex().upper().encode()[: BUFSIZE - 1]) is not None
         else:  # STRING_LF, BINARY_LF
             assert isinstance(rule.pattern, LogFormat)
-            needle = rule.pattern.evaluate_bytes(self._ctx)
+            needle = rule.pattern.evaluate_bytes(self._sample_ctx())
             match = False
             if not needle:
                 info = "log-format string evaluated to an empty string"
@@ -533,11 +588,21 @@ class TcpCheck:
         func = CUSTOM_EXPECTS.get(rule.custom or "")
         if func is None:
             return True  # "expect custom" without a function passes, as in HAProxy
-        verdict = func(data, last_read)
-        if isinstance(verdict, CheckResult):
+        last_rule = not any(
+            not isinstance(r, CommentRule | ActionRule) for r in self._rules[self._pos + 1 :]
+        )
+        verdict = func(data, last_read, last_rule)
+        if not isinstance(verdict, CheckResult):
+            return verdict
+        if verdict.status.result is Result.FAILED:
             self._code = verdict.code or 0
-            self._finish(verdict.status, verdict.desc)
-        return bool(verdict)
+            self._expect_failed(rule, False, verdict.desc, verdict.status)
+        status = rule.ok_status if verdict.status is Status.L7OK else verdict.status
+        code = verdict.code if verdict.code is not None else self._code
+        self._early = CheckResult(
+            status, code if status.has_code else None, _truncate(verdict.desc)
+        )
+        return True
 
     def _expect_http(self, rule: ExpectRule, last_read: bool) -> bool:
         resp = self._resp
@@ -555,7 +620,7 @@ class TcpCheck:
         if info:
             text = info
         elif rule.on_error is not None:
-            text = rule.on_error.evaluate(self._ctx)
+            text = rule.on_error.evaluate(self._sample_ctx())
         elif self._tcp_texts:
             text = self._generic_error(rule, match)
         else:
@@ -581,10 +646,11 @@ class TcpCheck:
         return f"{head}{what} at step {step}"
 
     def _apply_status_code(self, rule: ExpectRule) -> None:
+        """``status-code``: fetched as a string, then cast to an integer."""
         if rule.status_code is None:
             return
-        value = _status_expr(rule.status_code).evaluate(self._ctx)
-        number = None if value is None else to_int(value)
+        value = _status_expr(rule.status_code).evaluate(self._sample_ctx())
+        number = None if value is None else cast_int(to_str(value))
         if number is not None:
             self._code = number
 
@@ -597,7 +663,7 @@ class TcpCheck:
             if self._http and self._skip_404 and self._code == 404:
                 self._finish(Status.L7OKC, "")
             if rule.on_success is not None:
-                text = rule.on_success.evaluate(self._ctx)
+                text = rule.on_success.evaluate(self._sample_ctx())
             else:
                 text = "(tcp-check)" if self._tcp_texts else ""
             self._apply_status_code(rule)
@@ -643,7 +709,11 @@ class TcpCheck:
             self._done = True
             self._close()
             code = self._code if status.has_code else None
-            self._out.append(Done(CheckResult(status, code, _truncate(text))))
+            result = CheckResult(status, code, _truncate(text))
+            early = self._early
+            if early is not None:
+                result = ReportedTwice(early.status, early.code, early.desc, then=result)
+            self._out.append(Done(result))
         raise _Stop
 
 
