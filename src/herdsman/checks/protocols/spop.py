@@ -1,0 +1,272 @@
+"""``option spop-check``: a SPOP HAPROXY-HELLO with ``healthcheck`` (spec §7.7).
+
+``proxy_parse_spop_check_opt()``, ``tcpcheck_spop_expect_agenthello()`` and,
+from ``flt_spoe.c``, ``spoe_prepare_healthcheck_request()`` and
+``spoe_handle_healthcheck_response()``: the agent must answer an AGENT-HELLO
+with a supported version (2.0) and a max-frame-size it may use; a
+disconnection or an invalid frame fails with L7RSP and SPOE's reason text.
+"""
+
+from __future__ import annotations
+
+from herdsman.checks.http import BUFSIZE
+from herdsman.checks.target import CheckResult
+from herdsman.checks.tcpcheck import CUSTOM_EXPECTS
+from herdsman.defs.rules import (
+    ExpectKind,
+    ExpectRule,
+    Ruleset,
+    RulesetKind,
+    SendKind,
+    SendRule,
+)
+from herdsman.defs.status import Status
+
+MAX_FRAME_SIZE = BUFSIZE - 4  # global.tune.bufsize - 4
+MIN_FRAME_SIZE = 256
+HAPROXY_HELLO, AGENT_HELLO, AGENT_DISCON = 1, 101, 102
+FLAG_FIN = 1
+T_BOOL, T_INT32, T_UINT32, T_INT64, T_UINT64, T_IPV4, T_IPV6, T_STR, T_BIN = range(1, 10)
+_INTEGERS = (T_INT32, T_UINT32, T_INT64, T_UINT64)
+FL_TRUE = 0x10
+
+# spoe_frm_err_reasons[], by SPOE_FRM_ERR_* code
+NORMAL, IO, TOUT, TOO_BIG, INVALID, NO_VSN, NO_FRAME_SIZE, NO_CAP = range(8)
+BAD_VSN, BAD_FRAME_SIZE, FRAG_NOT_SUPPORTED, INTERLACED, FRAMEID_NOTFOUND, RES = range(8, 14)
+UNKNOWN, ERRS = 99, 100
+REASONS = {
+    NORMAL: "normal",
+    IO: "I/O error",
+    TOUT: "a timeout occurred",
+    TOO_BIG: "frame is too big",
+    INVALID: "invalid frame received",
+    NO_VSN: "version value not found",
+    NO_FRAME_SIZE: "max-frame-size value not found",
+    NO_CAP: "capabilities value not found",
+    BAD_VSN: "unsupported version",
+    BAD_FRAME_SIZE: "max-frame-size too big or too small",
+    FRAG_NOT_SUPPORTED: "fragmentation not supported",
+    INTERLACED: "invalid interlaced frames",
+    FRAMEID_NOTFOUND: "frame-id not found",
+    RES: "resource allocation error",
+    UNKNOWN: "an unknown error occurred",
+}
+
+
+def varint(i: int) -> bytes:
+    """``encode_varint()``: 7 bits per byte after a first byte of 4 (values >= 240)."""
+    if i < 240:
+        return bytes([i])
+    out = bytearray([(i & 0xFF) | 240])
+    i = (i - 240) >> 4
+    while i >= 128:
+        out.append((i & 0xFF) | 128)
+        i = (i - 128) >> 7
+    out.append(i)
+    return bytes(out)
+
+
+def _string(text: bytes) -> bytes:
+    """``spoe_encode_buffer()``: varint length, then the bytes."""
+    return varint(len(text)) + text
+
+
+def request() -> bytes:
+    """The HAPROXY-HELLO frame of a health check, with its 4-byte length."""
+    frame = (
+        bytes([HAPROXY_HELLO])
+        + FLAG_FIN.to_bytes(4, "big")
+        + b"\x00\x00"  # no stream-id, no frame-id
+        + _string(b"supported-versions")
+        + bytes([T_STR])
+        + _string(b"2.0")
+        + _string(b"max-frame-size")
+        + bytes([T_UINT32])
+        + varint(MAX_FRAME_SIZE)
+        + _string(b"capabilities")
+        + bytes([T_STR])
+        + _string(b"")
+        + _string(b"healthcheck")
+        + bytes([T_BOOL | FL_TRUE])
+    )
+    return len(frame).to_bytes(4, "big") + frame
+
+
+class _Invalid(Exception):
+    """A decoding error, with its SPOE_FRM_ERR_* code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class _Reader:
+    """``decode_varint()``, ``spoe_decode_buffer()``, ``spoe_skip_data()`` on a frame."""
+
+    def __init__(self, frame: bytes, pos: int) -> None:
+        self.frame = frame
+        self.pos = pos
+
+    @property
+    def more(self) -> bool:
+        return self.pos < len(self.frame)
+
+    def byte(self) -> int:
+        if not self.more:
+            raise _Invalid(INVALID)
+        self.pos += 1
+        return self.frame[self.pos - 1]
+
+    def varint(self) -> int:
+        value = self.byte()
+        if value < 240:
+            return value
+        shift = 4
+        while True:
+            b = self.byte()
+            value += b << shift
+            shift += 7
+            if b < 128:
+                return value
+
+    def string(self) -> bytes:
+        size = self.varint()
+        if self.pos + size > len(self.frame):
+            raise _Invalid(INVALID)
+        self.pos += size
+        return self.frame[self.pos - size : self.pos]
+
+    def skip(self, kind: int) -> None:
+        kind &= 0x0F
+        if kind in _INTEGERS:
+            self.varint()
+        elif kind in (T_IPV4, T_IPV6):
+            size = 4 if kind == T_IPV4 else 16
+            if self.pos + size > len(self.frame):
+                raise _Invalid(INVALID)
+            self.pos += size
+        elif kind in (T_STR, T_BIN):
+            self.string()
+
+
+def _header(frame: bytes, kind: int) -> _Reader:
+    """Type, FIN flag, no stream-id nor frame-id (the metadata of both agent frames)."""
+    if not frame or frame[0] != kind or len(frame) < 7:
+        raise _Invalid(INVALID)
+    if not int.from_bytes(frame[1:5], "big") & FLAG_FIN:
+        raise _Invalid(FRAG_NOT_SUPPORTED)
+    if frame[5] or frame[6]:
+        raise _Invalid(INVALID)
+    return _Reader(frame, 7)
+
+
+def _version(text: bytes) -> int:
+    """``spoe_str_to_vsn()``: "MAJOR.MINOR" as 1000 * MAJOR + MINOR, -1 if invalid."""
+    major, dot, minor = text.decode("latin-1").strip(" \t\r\n\v\f").partition(".")
+    digits = "0123456789"
+    if not dot or not major or not minor or major.strip(digits) or minor.strip(digits):
+        return -1
+    if not int(major) or int(minor) > 999:
+        return -1
+    return int(major) * 1000 + int(minor)
+
+
+def _agent_hello(frame: bytes) -> None:
+    """``spoe_handle_agenthello_frame()``: raises _Invalid unless the hello is usable."""
+    rd = _header(frame, AGENT_HELLO)
+    vsn = max_frame_size = 0
+    while rd.more:
+        key = rd.string()
+        if not key:
+            raise _Invalid(INVALID)
+        if key.startswith(b"version"):
+            if rd.byte() & 0x0F != T_STR:
+                raise _Invalid(INVALID)
+            vsn = _version(rd.string())
+            if vsn != 2000:  # the supported versions: "2.0" only
+                raise _Invalid(BAD_VSN)
+        elif key.startswith(b"max-frame-size"):
+            if rd.byte() & 0x0F not in _INTEGERS:
+                raise _Invalid(INVALID)
+            size = rd.varint()
+            if not MIN_FRAME_SIZE <= size <= MAX_FRAME_SIZE:
+                raise _Invalid(BAD_FRAME_SIZE)
+            max_frame_size = size
+        elif key.startswith(b"capabilities"):
+            if rd.byte() & 0x0F != T_STR:
+                raise _Invalid(INVALID)
+            rd.string()
+        else:
+            rd.skip(rd.byte())  # unknown items are ignored
+    if not vsn:
+        raise _Invalid(NO_VSN)
+    if not max_frame_size:
+        raise _Invalid(NO_FRAME_SIZE)
+
+
+def _agent_discon(frame: bytes) -> int:
+    """``spoe_handle_agentdiscon_frame()``: the status code the agent sent (0 if none)."""
+    code = NORMAL
+    try:
+        rd = _header(frame, AGENT_DISCON)
+        while rd.more:
+            key = rd.string()
+            if not key:
+                return INVALID
+            if key.startswith(b"status-code"):
+                if rd.byte() & 0x0F not in _INTEGERS:
+                    return INVALID
+                code = rd.varint()
+            elif key.startswith(b"message"):
+                if rd.byte() & 0x0F != T_STR or len(rd.string()) > 255:
+                    return INVALID
+            else:
+                rd.skip(rd.byte())
+    except _Invalid as err:
+        return err.code
+    return code
+
+
+def healthcheck_response(frame: bytes) -> str | None:
+    """``spoe_handle_healthcheck_response()``: None, or the reason of the failure.
+
+    An agent's status code that 2.6 has no text for (14 to 98) makes 2.6.12
+    copy from a NULL pointer; herdsman reports "an unknown error occurred".
+    """
+    if frame[:1] == bytes([AGENT_DISCON]):
+        code = _agent_discon(frame)
+    else:
+        try:
+            _agent_hello(frame)
+            return None
+        except _Invalid as err:
+            code = err.code
+    if code >= ERRS:
+        code = UNKNOWN
+    return REASONS.get(code, REASONS[UNKNOWN])
+
+
+def expect_agenthello(data: bytes, last_read: bool, last_rule: bool) -> bool | CheckResult:
+    """``tcpcheck_spop_expect_agenthello()``: the 4-byte length, the whole frame, its verdict."""
+    framesz = int.from_bytes(data[:4], "big")
+    if not last_read and len(data) < 4 + framesz:
+        return False
+    reason = healthcheck_response(data[4 : 4 + framesz])
+    if reason is not None:
+        return CheckResult(Status.L7RSP, None, reason)
+    return CheckResult(Status.L7OK, 0, "SPOA server is ok")
+
+
+CUSTOM_EXPECTS["tcpcheck_spop_expect_agenthello"] = expect_agenthello
+
+
+def ruleset() -> Ruleset:
+    """Implicit connect, the hello, the agent's answer (4 bytes at least)."""
+    return Ruleset(
+        RulesetKind.SPOP,
+        [
+            SendRule(SendKind.BINARY, request()),
+            ExpectRule(ExpectKind.CUSTOM, min_recv=4, custom="tcpcheck_spop_expect_agenthello"),
+        ],
+        name="*spop-check",
+    )
