@@ -18,11 +18,12 @@ import time
 from dataclasses import dataclass, replace
 
 import pytest
+from checklog import config, first_lines, launched
 from test_check_runner import Script, serve
 
 import protoreplies as R
 from herdsman.checks.protocols import ldap, mysql, pgsql, redis, spop
-from herdsman.testing import Haproxy, Syslog, free_port, normalise_duration, running
+from herdsman.testing import Syslog, free_port, normalise_duration
 
 pytestmark = pytest.mark.haproxy
 
@@ -182,61 +183,15 @@ CASES = [
 ]
 
 
-def config(log_port: int, ports: list[int]) -> str:
-    lines = [
-        "global",
-        f"    log 127.0.0.1:{log_port} format raw local0",
-        "defaults",
-        "    mode tcp",
-        "    log global",
-        "    option log-health-checks",
-        "    timeout connect 1s",
-        "    timeout client 5s",
-        "    timeout server 5s",
-        "frontend dummy",
-        f"    bind 127.0.0.1:{free_port()}",
-        "    default_backend none",
-        "backend none",
-    ]
-    for c, port in zip(CASES, ports, strict=True):
-        # inter below 1s: the first checks are spread over it, and it is the timeout
-        lines += [f"backend {c.name}", f"    {c.option}"]
-        lines.append(f"    server s 127.0.0.1:{port} check inter 500ms")
-    return "\n".join(lines) + "\n"
-
-
-async def _first_lines(log: Syslog) -> dict[str, str]:
-    """The first check line of every backend."""
-    first: dict[str, str] = {}
-    deadline = asyncio.get_running_loop().time() + 10
-    while len(first) < len(CASES):
-        left = deadline - asyncio.get_running_loop().time()
-        got = await log.collect(1, max(left, 0))
-        if not got:
-            missing = sorted({c.name for c in CASES} - set(first))
-            raise AssertionError(f"no check line for {missing}: {log.lines}")
-        line = got[0]
-        if line.startswith("Health check for server "):
-            name = line.split()[4].split("/")[0]
-            first.setdefault(name, normalise_duration(line))
-    return first
-
-
 async def _run(program: str) -> tuple[dict[str, str], list[Script]]:
     scripts = [replace(c.script, requests=[], peers=[], got=asyncio.Event()) for c in CASES]
-    log = Syslog()
-    try:
-        async with contextlib.AsyncExitStack() as stack:
-            ports = [await stack.enter_async_context(serve(s)) for s in scripts]
-            text = config(log.port, ports)
-            if program == "haproxy":
-                with Haproxy(text).start():
-                    lines = await _first_lines(log)
-            else:
-                async with running(text):
-                    lines = await _first_lines(log)
-    finally:
-        log.close()
+    async with contextlib.AsyncExitStack() as stack:
+        ports = [await stack.enter_async_context(serve(s)) for s in scripts]
+        backends = [
+            (c.name, [c.option], f"127.0.0.1:{port}", "")
+            for c, port in zip(CASES, ports, strict=True)
+        ]
+        lines = await first_lines(program, backends)
     return lines, scripts
 
 
@@ -277,28 +232,14 @@ TWICE = [
 async def _coming_up(program: str) -> dict[str, list[str]]:
     """The check lines of each TWICE backend from DOWN (nothing listens) to UP."""
     ports = [free_port() for _ in TWICE]
-    log = Syslog()
-    lines = [
-        "global",
-        f"    log 127.0.0.1:{log.port} format raw local0",
-        "defaults",
-        "    mode tcp",
-        "    log global",
-        "    option log-health-checks",
-        "    timeout connect 1s",
-        f"frontend dummy\n    bind 127.0.0.1:{free_port()}\n    default_backend none",
-        "backend none",
+    backends = [
+        (c.name, [c.option], f"127.0.0.1:{port}", " rise 2 fall 1")
+        for c, port in zip(TWICE, ports, strict=True)
     ]
-    for c, port in zip(TWICE, ports, strict=True):
-        lines += [f"backend {c.name}", f"    {c.option}"]
-        lines.append(f"    server s 127.0.0.1:{port} check inter 300ms rise 2 fall 1")
-    text = "\n".join(lines) + "\n"
+    log = Syslog()
     try:
         async with contextlib.AsyncExitStack() as stack:
-            if program == "haproxy":
-                stack.enter_context(Haproxy(text).start())
-            else:
-                await stack.enter_async_context(running(text))
+            await stack.enter_async_context(launched(program, config(log.port, backends, "300ms")))
             for c in TWICE:
                 await log.wait_line(f"Server {c.name}/s is DOWN")
             seen = len(log.lines)
