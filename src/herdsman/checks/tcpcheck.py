@@ -307,6 +307,12 @@ class TcpCheck:
             return self._ctx
         return {**self._ctx, PAYLOAD: bytes(self._buf)}
 
+    def _text(self, fmt: LogFormat) -> str:
+        """A log-format text (``on-success``, ``on-error``): literal ones cost nothing."""
+        return (
+            fmt.text if fmt.is_literal and "%" not in fmt.text else fmt.evaluate(self._sample_ctx())
+        )
+
     @property
     def needs_addresses(self) -> bool:
         """Whether ``connected()`` needs the socket addresses (a PROXY header is due)."""
@@ -620,7 +626,7 @@ class TcpCheck:
         if info:
             text = info
         elif rule.on_error is not None:
-            text = rule.on_error.evaluate(self._sample_ctx())
+            text = self._text(rule.on_error)
         elif self._tcp_texts:
             text = self._generic_error(rule, match)
         else:
@@ -663,7 +669,7 @@ class TcpCheck:
             if self._http and self._skip_404 and self._code == 404:
                 self._finish(Status.L7OKC, "")
             if rule.on_success is not None:
-                text = rule.on_success.evaluate(self._sample_ctx())
+                text = self._text(rule.on_success)
             else:
                 text = "(tcp-check)" if self._tcp_texts else ""
             self._apply_status_code(rule)
