@@ -261,7 +261,7 @@ async def _coming_up(program: str) -> dict[str, list[str]]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="needs checks/health.py complete() to apply every tcpcheck.reports() entry",
+    reason="needs checks/health.py complete() to apply every checks.custom.reports() entry",
 )
 async def test_custom_success_counts_twice_as_in_haproxy() -> None:
     """mysql-check, ldap-check, spop-check: 2.6.12 reports a success twice, so a DOWN

@@ -6,7 +6,7 @@ stays silent until the check times out, or does nothing more. A reply given
 as a list is a conversation: each part after the first is only sent once the
 check has sent something since the previous part (SMTP's greeting, then the
 answers to HELO and QUIT). It returns what the check sent and every status
-it reported (``tcpcheck.reports()``: the protocols whose custom expect
+it reported (``custom.reports()``: the protocols whose custom expect
 reports a success first give two).
 """
 
@@ -16,8 +16,9 @@ import errno
 
 from test_tcpcheck import TARGET, ruleset
 
+from herdsman.checks.custom import reports
 from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.checks.tcpcheck import Done, Send, TcpCheck, reports
+from herdsman.checks.tcpcheck import Done, Send, TcpCheck
 from herdsman.defs.status import Status
 
 FEEDS = ["whole", "bytes"]  # how a reply arrives

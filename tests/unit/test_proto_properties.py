@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from test_tcpcheck import TARGET, ruleset
 
 import protoreplies as R
+from herdsman.checks.custom import reports
 from herdsman.checks.protocols import ldap, mysql, spop
 from herdsman.checks.target import CheckResult
-from herdsman.checks.tcpcheck import Done, TcpCheck, reports
+from herdsman.checks.tcpcheck import Done, TcpCheck
 from herdsman.defs.status import Status
 
 OPTIONS = [

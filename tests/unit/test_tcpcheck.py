@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_check_config import parse_section
 
+from herdsman.checks.custom import CUSTOM_EXPECTS, reports, timed
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.checks.tcpcheck import (
-    CUSTOM_EXPECTS,
     Action,
     Arm,
     Close,
@@ -27,8 +27,6 @@ from herdsman.checks.tcpcheck import (
     Done,
     Send,
     TcpCheck,
-    reports,
-    timed,
 )
 from herdsman.defs.rules import ConnectRule, Ruleset, RulesetKind
 from herdsman.defs.status import Status

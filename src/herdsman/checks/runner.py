@@ -24,8 +24,9 @@ import socket
 import struct
 from collections.abc import Callable
 
+from herdsman.checks.custom import timed
 from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, TcpCheck, timed
+from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, TcpCheck
 from herdsman.defs.rules import Ruleset
 
 _RST = struct.pack("ii", 1, 0)

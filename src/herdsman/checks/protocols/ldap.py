@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
+from herdsman.checks.custom import CUSTOM_EXPECTS
 from herdsman.checks.target import CheckResult
-from herdsman.checks.tcpcheck import CUSTOM_EXPECTS
 from herdsman.defs.rules import (
     ExpectKind,
     ExpectRule,

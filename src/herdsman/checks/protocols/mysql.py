@@ -9,8 +9,8 @@ error packet.
 
 from __future__ import annotations
 
+from herdsman.checks.custom import CUSTOM_EXPECTS
 from herdsman.checks.target import CheckResult
-from herdsman.checks.tcpcheck import CUSTOM_EXPECTS
 from herdsman.defs.rules import (
     ConnectRule,
     ExpectKind,

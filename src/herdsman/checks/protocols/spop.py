@@ -9,9 +9,9 @@ disconnection or an invalid frame fails with L7RSP and SPOE's reason text.
 
 from __future__ import annotations
 
+from herdsman.checks.custom import CUSTOM_EXPECTS
 from herdsman.checks.http import BUFSIZE
 from herdsman.checks.target import CheckResult
-from herdsman.checks.tcpcheck import CUSTOM_EXPECTS
 from herdsman.defs.rules import (
     ExpectKind,
     ExpectRule,
