@@ -42,7 +42,7 @@ from typing import NoReturn
 
 from herdsman.checks import http
 from herdsman.checks.custom import CUSTOM_EXPECTS, ReportedTwice
-from herdsman.checks.http import BUFSIZE, ResponseParser, Verdict
+from herdsman.checks.http import ResponseParser, Verdict
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.defs.proxyproto import SockAddr, proxy_header
 from herdsman.defs.rules import (
@@ -60,6 +60,7 @@ from herdsman.defs.rules import (
 )
 from herdsman.defs.status import Result, Status
 from herdsman.sample.logformat import (
+    BUFSIZE,
     PAYLOAD,
     LogFormat,
     SampleExpr,

@@ -69,7 +69,7 @@ _FETCH_ARGS = {
 }
 _CONV_ARGS = {"ltrim": (("string",), 0)}
 _UNITS = {"s": 1, "ms": 1000, "us": 1000000}
-BUFSIZE = 16384  # tune.bufsize: what res.payload can reach
+BUFSIZE = 16384  # tune.bufsize: a check's buffer, what res.payload can reach
 PAYLOAD = "res.payload"  # context key: the check's input buffer (bytes)
 DATE_US = "date"  # context key: the current time in microseconds (default: the clock)
 

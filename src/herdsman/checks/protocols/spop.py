@@ -10,7 +10,6 @@ disconnection or an invalid frame fails with L7RSP and SPOE's reason text.
 from __future__ import annotations
 
 from herdsman.checks.custom import CUSTOM_EXPECTS
-from herdsman.checks.http import BUFSIZE
 from herdsman.checks.target import CheckResult
 from herdsman.defs.rules import (
     ExpectKind,
@@ -21,6 +20,7 @@ from herdsman.defs.rules import (
     SendRule,
 )
 from herdsman.defs.status import Status
+from herdsman.sample.logformat import BUFSIZE
 
 MAX_FRAME_SIZE = BUFSIZE - 4  # global.tune.bufsize - 4
 MIN_FRAME_SIZE = 256
