@@ -72,7 +72,8 @@ class Server:
         raise NotImplementedError
 
     def prepare(self) -> None:
-        """Write configuration and data into ``self.dir`` (run as the server's user)."""
+        """Write configuration and data into ``self.dir``, once, before the first start
+        (commands through ``run()``, such as initdb, run as the server's user)."""
 
     # -- running things as the server's user --------------------------------------
 
