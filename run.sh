@@ -53,8 +53,10 @@ demo)
 test)
     shift
     setup_python
-    # real peers and the reference binary the tests compare against
-    apt_install haproxy iproute2 procps
+    # real peers and the reference binary the tests compare against, and the
+    # real servers of the protocol checks (tests/servers/)
+    apt_install haproxy iproute2 procps redis-server mariadb-server postgresql slapd \
+        ldap-utils openssl exim4-daemon-light
     lint=(src tests)
     [ -d bench ] && lint+=(bench)
     "$VENV/bin/ruff" check "${lint[@]}"

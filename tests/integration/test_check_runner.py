@@ -57,6 +57,8 @@ class Script:
     reply: bytes = b""
     read_request: bool = True  # read an HTTP request (headers and content-length body)
     until: bytes = b""  # or read until this terminator
+    size: int = 0  # or read exactly this many bytes
+    then: list[tuple[bytes, bytes]] = field(default_factory=list)  # more (until, reply) exchanges
     after: str = "close"  # "close", "hold" (until the client goes) or "rst"
     requests: list[bytes] = field(default_factory=list)
     peers: list[tuple[Any, ...]] = field(default_factory=list)
@@ -64,6 +66,8 @@ class Script:
 
 
 async def _read_request(reader: asyncio.StreamReader, script: Script) -> bytes:
+    if script.size:
+        return await reader.readexactly(script.size)
     if script.until:
         return await reader.readuntil(script.until)
     head = await reader.readuntil(b"\r\n\r\n")
@@ -74,20 +78,23 @@ async def _read_request(reader: asyncio.StreamReader, script: Script) -> bytes:
 
 @contextlib.asynccontextmanager
 async def serve(
-    script: Script, host: str = "127.0.0.1", path: str | None = None
+    script: Script, host: str = "127.0.0.1", path: str | None = None, port: int = 0
 ) -> AsyncIterator[int]:
-    """A server following ``script``; yields its port (0 for a UNIX socket)."""
+    """A server following ``script`` (on ``port``, else any); yields its port (0 for a UNIX socket)."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         script.peers.append(writer.get_extra_info("peername"))
         try:
             if script.banner:
                 writer.write(script.banner)
-            if script.read_request or script.until:
+            if script.read_request or script.until or script.size:
                 script.requests.append(await _read_request(reader, script))
                 script.got.set()
             if script.reply:
                 writer.write(script.reply)
+            for until, reply in script.then:
+                await reader.readuntil(until)
+                writer.write(reply)
             await writer.drain()
             if script.after == "hold":
                 await reader.read()
@@ -103,7 +110,7 @@ async def serve(
         server = await asyncio.start_unix_server(handle, path)
         port = 0
     else:
-        server = await asyncio.start_server(handle, host, 0)
+        server = await asyncio.start_server(handle, host, port)
         port = server.sockets[0].getsockname()[1]
     async with server:
         yield port

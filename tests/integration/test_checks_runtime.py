@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import pytest
 
 from herdsman.core.states import SrvState
-from herdsman.testing import Haproxy, free_port, named_servers, running, wait_for_async
+from herdsman.testing import Haproxy, Syslog, free_port, named_servers, running, wait_for_async
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], object]
 
@@ -39,32 +38,6 @@ async def scripted(handler: Handler) -> AsyncIterator[int]:
     finally:
         srv.close()
         await srv.wait_closed()
-
-
-class Syslog:
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.setblocking(False)
-        self.port = self.sock.getsockname()[1]
-        self.lines: list[str] = []
-
-    async def first(self, pattern: str, timeout: float = 8.0) -> str:
-        rx = re.compile(pattern)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            try:
-                line = self.sock.recv(65536).decode().rstrip("\n")
-                self.lines.append(line)
-                if rx.search(line):
-                    return re.sub(r"check duration: \d+ms", "check duration: Nms", line)
-            except BlockingIOError:
-                await asyncio.sleep(0.005)
-        raise AssertionError(f"no line matching {pattern!r}: {self.lines}")
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def cfg(log_port: int, backend: str) -> str:

@@ -32,6 +32,7 @@ from configcase import (
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 
 import test_config_global
+import test_config_proto_checks
 import test_config_proxy
 import test_config_refused
 import test_config_sections
@@ -45,6 +46,7 @@ TABLES: list[Case] = [
     *test_config_global.ALL,
     *test_config_proxy.ALL,
     *test_config_refused.ALL,
+    *test_config_proto_checks.ALL,
 ]
 
 

@@ -9,49 +9,20 @@ the same kind of UDP receiver, and the lines are compared.
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
-import time
 
 import pytest
 
 from herdsman.core.states import SrvState
-from herdsman.testing import Haproxy, free_port, named_servers, running, wait_for_async
-
-
-class Syslog:
-    """A UDP receiver for ``log 127.0.0.1:<port> format raw``."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.setblocking(False)
-        self.port = self.sock.getsockname()[1]
-        self.lines: list[str] = []
-
-    def poll(self) -> list[str]:
-        while True:
-            try:
-                self.lines.append(self.sock.recv(65536).decode().rstrip("\n"))
-            except BlockingIOError:
-                return self.lines
-
-    async def wait_line(self, pattern: str, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
-        rx = re.compile(pattern)
-        while time.monotonic() < deadline:
-            for line in self.poll():
-                if rx.search(line):
-                    return line
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"no log line matching {pattern!r} in {self.lines}")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def normalise(line: str) -> str:
-    return re.sub(r"check duration: \d+ms", "check duration: Nms", line)
+from herdsman.testing import (
+    Haproxy,
+    Syslog,
+    free_port,
+    named_servers,
+    normalise_duration,
+    running,
+    wait_for_async,
+)
 
 
 def config(port: int, log_port: int, a: int, b: int, extra: str = "") -> str:
@@ -94,10 +65,10 @@ async def test_refusing_server_goes_down_gets_no_traffic_and_comes_back() -> Non
                 down = await log.wait_line(r"Server L/a is DOWN")
                 assert srv.cur_state is SrvState.STOPPED
                 assert set(await names(port, 6)) == {"b"}
-                assert normalise(down) == EXPECTED[0]
+                assert normalise_duration(down) == EXPECTED[0]
                 await a.start()
                 up = await log.wait_line(r"Server L/a is UP")
-                assert normalise(up) == EXPECTED[1]
+                assert normalise_duration(up) == EXPECTED[1]
                 assert set(await names(port, 6)) == {"a", "b"}
     finally:
         log.close()
@@ -138,6 +109,6 @@ async def test_same_lines_as_the_binary(tmp_path: str) -> None:
                 down = await log.wait_line(r"Server L/a is DOWN")
                 await a.start()
                 up = await log.wait_line(r"Server L/a is UP")
-        assert [normalise(down), normalise(up)] == EXPECTED
+        assert [normalise_duration(down), normalise_duration(up)] == EXPECTED
     finally:
         log.close()

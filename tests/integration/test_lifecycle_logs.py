@@ -10,33 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 
 import pytest
 
-from herdsman.testing import Haproxy, free_port, named_servers, running
-
-
-class Syslog:
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.setblocking(False)
-        self.port = self.sock.getsockname()[1]
-
-    async def collect(self, count: int, timeout: float = 5.0) -> list[str]:
-        lines: list[str] = []
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(lines) < count and loop.time() < deadline:
-            try:
-                lines.append(self.sock.recv(65536).decode().rstrip("\n"))
-            except BlockingIOError:
-                await asyncio.sleep(0.005)
-        return lines
-
-    def close(self) -> None:
-        self.sock.close()
+from herdsman.testing import Haproxy, Syslog, free_port, named_servers, running
 
 
 def config(log_port: int, f: int, listen: int, server: int) -> str:

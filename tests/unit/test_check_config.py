@@ -22,6 +22,7 @@ from herdsman.config.diag import ConfigError, Diagnostics, Location
 from herdsman.config.keywords import CAP_OF, Ctx
 from herdsman.config.lexer import split_words
 from herdsman.config.model import Config, ProxyConfig
+from herdsman.config.options import parse_option
 from herdsman.defs.rules import (
     CommentRule,
     ConnectRule,
@@ -67,7 +68,8 @@ def parse_section(
         args = [w for w in split_words(line, {}).words if w != ""]
         key = " ".join(args[:2]) if args[0] == "option" else args[0]
         ctx = Ctx(diag, Location(FILE, n), Config(), kind, px)
-        parser = _ROWS[key].parser
+        # the other options (protocol checks) go through the option dispatcher
+        parser = _ROWS[key].parser if key in _ROWS else parse_option
         assert parser is not None
         try:
             parser(ctx, args)

@@ -176,6 +176,13 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("option", "tcpka"): same(proxy="option tcpka"),
     ("option", "httpchk"): over(CHECKED, proxy="option httpchk"),
     ("option", "tcp-check"): over(CHECKED, proxy="option tcp-check"),
+    ("option", "redis-check"): over(CHECKED, proxy="option redis-check"),
+    ("option", "mysql-check"): over(CHECKED, proxy="option mysql-check user u"),
+    ("option", "pgsql-check"): over(CHECKED, proxy="option pgsql-check user u"),
+    ("option", "smtpchk"): over(CHECKED, proxy="option smtpchk"),
+    ("option", "ldap-check"): over(CHECKED, proxy="option ldap-check"),
+    ("option", "ssl-hello-chk"): over(CHECKED, proxy="option ssl-hello-chk"),
+    ("option", "spop-check"): over(CHECKED, proxy="option spop-check"),
     ("tcp-check", "connect"): over({**TCPCHK, **CHECKED}, proxy="tcp-check connect port 81"),
     ("tcp-check", "connect options"): pair(
         "option tcp-check\ntcp-check connect send-proxy linger addr 127.0.0.2 port 81",

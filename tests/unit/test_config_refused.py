@@ -131,7 +131,7 @@ GLOBAL = [
 
 # -- options --------------------------------------------------------------------------
 
-OPTION_REJECTED = {"http-restrict-req-hdr-names", "pgsql-check", "external-check"}  # need args
+OPTION_REJECTED = {"http-restrict-req-hdr-names", "external-check"}  # need args
 
 OPTIONS = [
     refused(

@@ -13,7 +13,6 @@ import pytest
 from test_check_config import parse_section
 
 from herdsman.checks.http import (
-    BUFSIZE,
     ResponseParser,
     Verdict,
     build_request,
@@ -21,7 +20,7 @@ from herdsman.checks.http import (
 )
 from herdsman.defs.rules import ExpectKind, ExpectRule, HttpSendRule
 from herdsman.defs.status import Status
-from herdsman.sample.logformat import LogFormat
+from herdsman.sample.logformat import BUFSIZE, LogFormat
 
 STATE = "UP 1/3; address=127.0.0.1; port=9805; name=d5/s; node=lb1; weight=1/1; scur=0/0; qcur=0"
 CTX = {"srv_name": "s", "srv_id": "1", "be_name": "h16", "be_id": "18", "hostname": "host1"}

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from herdsman.sample.logformat import LogFormat, LogFormatError, SampleExpr, parse_expr
+from herdsman.sample.logformat import (
+    DATE_US,
+    PAYLOAD,
+    LogFormat,
+    LogFormatError,
+    SampleExpr,
+    cast_int,
+    parse_expr,
+)
 
 CTX = {"srv_name": "s1", "srv_id": "3", "be_name": "app", "be_id": "7", "hostname": "lb1"}
 
@@ -40,7 +48,59 @@ EVALUATIONS = [
     ("<%[env]><%[str()]>", "<><>"),
     # "%-" and the like: HAProxy drops the '%' and keeps the character
     ("a%-b", "a-b"),
+    ("%[int(1),htonl,hex]", "00000001"),
+    ("%[int(-1),htonl,hex]", "FFFFFFFF"),
+    ("%[str(12x),htonl,hex]", "0000000C"),  # c_str2int reads the leading digits
+    ("<%[str(a\r\nb),cut_crlf]>", "<a>"),
+    ("<%[str(  a ),ltrim(' ')]>", "<a >"),
+    ("<%[str(xxya),ltrim(xy)]>", "<a>"),
+    ("<%[res.payload(0,0)]>", "<>"),  # not a tcp-check: no payload
 ]
+
+# The check's input buffer, and a fixed time (2023-11-14T22:13:20.123456Z).
+PAYLOAD_CTX = {PAYLOAD: b"250-mx.example Hello\r\n250 OK\r\n", DATE_US: 1700000000123456}
+PAYLOAD_EVALUATIONS = [
+    ("%[res.payload(0,0)]", "250-mx.example Hello\r\n250 OK\r\n"),
+    ("%[res.payload(0,0),cut_crlf]", "250-mx.example Hello"),
+    ("%[res.payload(4,0),ltrim(' '),cut_crlf]", "mx.example Hello"),
+    ("%[res.payload(0,3)]", "250"),
+    ("<%[res.payload(30,0)]>", "<>"),  # offset at the end: empty
+    ("<%[res.payload(31,0)]>", "<>"),  # beyond: the fetch fails
+    ("<%[res.payload(0,40)]>", "<>"),  # not all there yet
+    ("<%[res.payload(-1,0)]>", "<>"),  # unsigned in HAProxy: out of range
+    ("<%[res.payload(0,16385)]>", "<>"),  # more than a buffer
+    ("%[date()]", "1700000000"),
+    ("%[date(10)]", "1700000010"),
+    ("%[date(0,ms)]", "1700000000123"),
+    ("%[date(0,us)]", "1700000000123456"),
+    ("%[date(),htonl,hex]", "6553F100"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "expected"), PAYLOAD_EVALUATIONS)
+def test_payload_and_date(fmt: str, expected: str) -> None:
+    """``res.payload`` reads the check's input buffer; ``date`` the clock (fixed here)."""
+    assert LogFormat(fmt).evaluate(PAYLOAD_CTX) == expected
+
+
+def test_binary_values_stop_at_nul() -> None:
+    """A value is copied as a C string (``c_bin2str``, ``strlcpy2``): up to its first NUL."""
+    ctx = {PAYLOAD: b"E\x00\x00\x00\x52SFATAL\x00VFATAL\x00C28000\x00"}
+    assert LogFormat("[%[res.payload(6,0)]]").evaluate(ctx) == "[FATAL]"
+    assert LogFormat("%[res.payload(0,0),hex]").evaluate(ctx).startswith("4500000052")
+
+
+def test_runtime_integer_cast() -> None:
+    """``c_str2int``: leading digits, an optional sign; empty and binary do not cast."""
+    assert [cast_int(v) for v in ("250 OK", "-12", "+7", "x", "", b"250", 3)] == [
+        250,
+        -12,
+        7,
+        0,
+        None,
+        None,
+        3,
+    ]
 
 
 @pytest.mark.parametrize(("fmt", "expected"), EVALUATIONS)
@@ -118,6 +178,76 @@ HAPROXY_ERRORS = [
         "unexpected variable name near ' ' at position 2 line : 'a% b'. Maybe you want to "
         "write a single '%', use the syntax '%%'",
     ),
+    (
+        "%[res.payload(0)]",
+        "failed to parse sample expression <res.payload(0)]> : fetch method 'res.payload' : "
+        "missing arguments (got 1/2), type 'integer' expected",
+    ),
+    (
+        "%[res.payload]",
+        "failed to parse sample expression <res.payload]> : fetch method 'res.payload' : "
+        "expected type 'integer' at position 1, but got nothing",
+    ),
+    (
+        "%[res.payload(0,x)]",
+        "failed to parse sample expression <res.payload(0,x)]> : fetch method 'res.payload' : "
+        "failed to parse 'x' as type 'integer' at position 2",
+    ),
+    (
+        "%[res.payload(0,1,2)]",
+        "failed to parse sample expression <res.payload(0,1,2)]> : fetch method 'res.payload' : "
+        "expected ')' before ',2)]'",
+    ),
+    (
+        "%[res.payload(0,)]",
+        "failed to parse sample expression <res.payload(0,)]> : fetch method 'res.payload' : "
+        "expected type 'integer' at position 2, but got nothing",
+    ),
+    (
+        "%[res.payload(,1)]",
+        "failed to parse sample expression <res.payload(,1)]> : fetch method 'res.payload' : "
+        "expected type 'integer' at position 1, but got nothing",
+    ),
+    (
+        "%[str(a),ltrim(a,b)]",
+        "failed to parse sample expression <str(a),ltrim(a,b)]> : invalid arg 2 in converter "
+        "'ltrim' : expected ')' before ',b)]'",
+    ),
+    (
+        "%[date(x)]",
+        "failed to parse sample expression <date(x)]> : fetch method 'date' : "
+        "failed to parse 'x' as type 'integer' at position 1",
+    ),
+    (
+        "%[date(1,2,3)]",
+        "failed to parse sample expression <date(1,2,3)]> : fetch method 'date' : "
+        "expected ')' before ',3)]'",
+    ),
+    (
+        "%[date(1,x)]",
+        "failed to parse sample expression <date(1,x)]> : invalid args in fetch method 'date' : "
+        "expects 's', 'ms' or 'us', got 'x'",
+    ),
+    (
+        "%[date(1,)]",
+        "failed to parse sample expression <date(1,)]> : invalid args in fetch method 'date' : "
+        "expects 's', 'ms' or 'us', got ''",
+    ),
+    (
+        "%[date(,ms)]",
+        "failed to parse sample expression <date(,ms)]> : fetch method 'date' : "
+        "expected ')' before ',ms)]'",
+    ),
+    (
+        "%[int(1),htonl(1)]",
+        "failed to parse sample expression <int(1),htonl(1)]> : invalid arg 1 in converter "
+        "'htonl' : expected ')' before '1)]'",
+    ),
+    (
+        "%[str(a),cut_crlf(1)]",
+        "failed to parse sample expression <str(a),cut_crlf(1)]> : invalid arg 1 in converter "
+        "'cut_crlf' : expected ')' before '1)]'",
+    ),
 ]
 
 
@@ -133,12 +263,13 @@ REFUSED = [
     (
         "%[src]",
         "fetch method 'src' is not supported by herdsman (supported: be_id, be_name, "
-        "env, hostname, int, srv_id, srv_name, str)",
+        "date, env, hostname, int, res.payload, srv_id, srv_name, str)",
     ),
     ("%[nbsrv(b1)]", "fetch method 'nbsrv' is not supported by herdsman"),
     (
         "%[srv_name,json]",
-        "converter 'json' is not supported by herdsman (supported: base64, hex, lower, upper)",
+        "converter 'json' is not supported by herdsman (supported: base64, cut_crlf, hex, "
+        "htonl, lower, ltrim, upper)",
     ),
     ("%ci", "log-format variable '%ci' is not supported by herdsman in checks"),
     ("%{+Q}[srv_name]", "log-format options '%{+Q}' are not supported by herdsman"),
@@ -155,7 +286,12 @@ def test_outside_the_subset_is_refused(fmt: str, fragment: str) -> None:
 
 def test_standalone_expressions() -> None:
     """``connect port`` / ``status-code`` expressions: the whole word is the expression."""
-    assert parse_expr("int(80),lower") == SampleExpr("int(80),lower", "int", 80, ("lower",))
+    assert parse_expr("int(80),lower") == SampleExpr(
+        "int(80),lower", "int", (80,), (("lower", None),)
+    )
+    assert parse_expr("res.payload(0,3),ltrim(' ')") == SampleExpr(
+        "res.payload(0,3),ltrim(' ')", "res.payload", (0, 3), (("ltrim", " "),)
+    )
     assert parse_expr("int(42)").evaluate_int({}) == 42
     assert parse_expr("str(12)").evaluate_int({}) == 12
     assert parse_expr("str(x1)").evaluate_int({}) is None  # c_str2int fails

@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_check_config import parse_section
 
+from herdsman.checks.custom import CUSTOM_EXPECTS, reports, timed
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.checks.tcpcheck import (
-    CUSTOM_EXPECTS,
     Action,
     Arm,
     Close,
@@ -480,8 +480,13 @@ def test_delayed_ack_unless_an_expect_follows_the_connect(lines: list[str], dela
 
 
 def test_custom_expect_registry() -> None:
-    CUSTOM_EXPECTS["test-answer"] = lambda buf, last: (
-        CheckResult(Status.L7STS, 7, "told") if buf.startswith(b"NO") else bool(buf)
+    """A custom expect waits (False), goes on (True), fails, or reports a success first."""
+    CUSTOM_EXPECTS["test-answer"] = lambda buf, last_read, last_rule: (
+        CheckResult(Status.L7STS, 7, "told")
+        if buf.startswith(b"NO")
+        else CheckResult(Status.L7OK, 0, "fine")
+        if buf.startswith(b"OK") and last_rule
+        else len(buf) > 2 or last_read
     )
     try:
         rs = Ruleset(
@@ -491,6 +496,17 @@ def test_custom_expect_registry() -> None:
         rs.rules[-1] = replace(rule, custom="test-answer")  # type: ignore[type-var]
         assert result(rs, C, data(b"NO")) == (Status.L7STS, 7, "told")
         assert result(rs, C, data(b"YES"))[0] is Status.L7OK
+        assert result(rs, C, data(b"YE"), CLOSE) == (Status.L7OK, 0, "")
+        # reported twice: first with the function's text, then at the end of the rules
+        res = run(rs, [C, data(b"OK")])[1]
+        assert reports(res) == (
+            CheckResult(Status.L7OK, 0, "fine"),
+            CheckResult(Status.L7OK, 0, ""),
+        )
+        assert reports(timed(res, 5)) == (
+            CheckResult(Status.L7OK, 0, "fine", 5),
+            CheckResult(Status.L7OK, 0, "", 5),
+        )
     finally:
         del CUSTOM_EXPECTS["test-answer"]
 

@@ -9,6 +9,7 @@ changed, through ``core/transitions.py``.
 
 from __future__ import annotations
 
+from herdsman.checks.custom import reports
 from herdsman.checks.target import CheckResult
 from herdsman.config.model import Observe, OnError
 from herdsman.core import transitions
@@ -116,8 +117,13 @@ def notify(check: Check) -> None:
 
 
 def complete(check: Check, result: CheckResult) -> None:
-    """A check run ended with ``result``: counter, log, server state."""
-    set_status(check, result.status, result.desc, result.code, result.duration_ms)
+    """A check run ended with ``result``: counter, log, server state.
+
+    A protocol check's built-in expect may have reported a success before the
+    run's end (``checks/custom.py``): each report moves the counter, as in 2.6.
+    """
+    for step in reports(result):
+        set_status(check, step.status, step.desc, step.code, step.duration_ms)
     notify(check)
 
 

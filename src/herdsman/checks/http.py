@@ -29,9 +29,8 @@ from dataclasses import dataclass
 
 from herdsman.defs.rules import ExpectKind, ExpectRule, HeaderMatch, HttpSendRule, StrMatch
 from herdsman.defs.status import Status
-from herdsman.sample.logformat import LogFormat
+from herdsman.sample.logformat import BUFSIZE, LogFormat  # one buffer of response is judged
 
-BUFSIZE = 16384  # tune.bufsize: one buffer of response is read and judged
 _LWS = b" \t\r\n"
 # A status line: version (HTTP_IS_VER_TOKEN), blanks, code digits, then an
 # optional reason; h1_process_res_vsn() wants exactly "?/d.d" as version.

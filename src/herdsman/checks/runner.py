@@ -24,6 +24,7 @@ import socket
 import struct
 from collections.abc import Callable
 
+from herdsman.checks.custom import timed
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, TcpCheck
 from herdsman.defs.rules import Ruleset
@@ -220,7 +221,7 @@ class RunningCheck:
         if on_done is not None:
             # check duration: whole milliseconds since the start (tv_ms_elapsed())
             elapsed = int((self._loop.time() - self._start) * 1000)
-            on_done(CheckResult(result.status, result.code, result.desc, elapsed))
+            on_done(timed(result, elapsed))
 
     # -- readiness ---------------------------------------------------------------------
 

@@ -40,8 +40,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NoReturn
 
-from herdsman.checks import http
-from herdsman.checks.http import BUFSIZE, ResponseParser, Verdict
+from herdsman.checks import (
+    http,
+    protocols,  # noqa: F401  (registers the built-in expects)
+)
+from herdsman.checks.custom import CUSTOM_EXPECTS, ReportedTwice
+from herdsman.checks.http import ResponseParser, Verdict
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.defs.proxyproto import SockAddr, proxy_header
 from herdsman.defs.rules import (
@@ -57,8 +61,17 @@ from herdsman.defs.rules import (
     SendKind,
     SendRule,
 )
-from herdsman.defs.status import Status
-from herdsman.sample.logformat import LogFormat, SampleExpr, parse_expr, to_int
+from herdsman.defs.status import Result, Status
+from herdsman.sample.logformat import (
+    BUFSIZE,
+    PAYLOAD,
+    LogFormat,
+    SampleExpr,
+    Value,
+    cast_int,
+    parse_expr,
+    to_str,
+)
 
 DESC_LEN = 127  # HCHK_DESC_LEN - 1: the longest info text kept
 
@@ -105,12 +118,6 @@ class Done:
 
 
 Action = Connect | Send | Close | Arm | Done
-
-# A built-in expect of a protocol check (``expect->custom``): given the input
-# buffer and whether more data may come, True goes on to the next rule, False
-# waits for more data, a CheckResult ends the check with it.
-CustomExpect = Callable[[bytes, bool], "bool | CheckResult"]
-CUSTOM_EXPECTS: dict[str, CustomExpect] = {}
 
 _IMPLICIT_CONNECT = ConnectRule(default=True, implicit=True)
 _NO_RESPONSE = ResponseParser()  # stands for the parser of non-HTTP checks: never fed
@@ -192,6 +199,7 @@ class TcpCheck:
         self._resp = _NO_RESPONSE  # an HTTP response parser per request, HTTP only
         self._backlog = bytearray()
         self._got = 0  # bytes added to the input since the last read (cur_read)
+        self._early: CheckResult | None = None  # a success a custom expect reported
 
     # -- events ----------------------------------------------------------------------
 
@@ -251,6 +259,18 @@ class TcpCheck:
         if self._ctx_cache is None:
             self._ctx_cache = _check_context(self._target)
         return self._ctx_cache
+
+    def _sample_ctx(self) -> Mapping[str, Value]:
+        """The context plus the input buffer, for ``res.payload`` (not on HTTP checks)."""
+        if self._http:
+            return self._ctx
+        return {**self._ctx, PAYLOAD: bytes(self._buf)}
+
+    def _text(self, fmt: LogFormat) -> str:
+        """A log-format text (``on-success``, ``on-error``): literal ones cost nothing."""
+        return (
+            fmt.text if fmt.is_literal and "%" not in fmt.text else fmt.evaluate(self._sample_ctx())
+        )
 
     @property
     def needs_addresses(self) -> bool:
@@ -415,7 +435,7 @@ class TcpCheck:
                 )
         else:
             assert rule.fmt is not None
-            data = rule.fmt.evaluate_bytes(self._ctx)[: BUFSIZE - 1]
+            data = rule.fmt.evaluate_bytes(self._sample_ctx())[: BUFSIZE - 1]
             if rule.kind is SendKind.BINARY_LF and data:
                 try:
                     data = bytes.fromhex(data.decode("ascii"))
@@ -507,7 +527,7 @@ class TcpCheck:
             match = rule.pattern.search(data.hex().upper().encode()[: BUFSIZE - 1]) is not None
         else:  # STRING_LF, BINARY_LF
             assert isinstance(rule.pattern, LogFormat)
-            needle = rule.pattern.evaluate_bytes(self._ctx)
+            needle = rule.pattern.evaluate_bytes(self._sample_ctx())
             match = False
             if not needle:
                 info = "log-format string evaluated to an empty string"
@@ -533,11 +553,21 @@ class TcpCheck:
         func = CUSTOM_EXPECTS.get(rule.custom or "")
         if func is None:
             return True  # "expect custom" without a function passes, as in HAProxy
-        verdict = func(data, last_read)
-        if isinstance(verdict, CheckResult):
+        last_rule = not any(
+            not isinstance(r, CommentRule | ActionRule) for r in self._rules[self._pos + 1 :]
+        )
+        verdict = func(data, last_read, last_rule)
+        if not isinstance(verdict, CheckResult):
+            return verdict
+        if verdict.status.result is Result.FAILED:
             self._code = verdict.code or 0
-            self._finish(verdict.status, verdict.desc)
-        return bool(verdict)
+            self._expect_failed(rule, False, verdict.desc, verdict.status)
+        status = rule.ok_status if verdict.status is Status.L7OK else verdict.status
+        code = verdict.code if verdict.code is not None else self._code
+        self._early = CheckResult(
+            status, code if status.has_code else None, _truncate(verdict.desc)
+        )
+        return True
 
     def _expect_http(self, rule: ExpectRule, last_read: bool) -> bool:
         resp = self._resp
@@ -555,7 +585,7 @@ class TcpCheck:
         if info:
             text = info
         elif rule.on_error is not None:
-            text = rule.on_error.evaluate(self._ctx)
+            text = self._text(rule.on_error)
         elif self._tcp_texts:
             text = self._generic_error(rule, match)
         else:
@@ -581,10 +611,11 @@ class TcpCheck:
         return f"{head}{what} at step {step}"
 
     def _apply_status_code(self, rule: ExpectRule) -> None:
+        """``status-code``: fetched as a string, then cast to an integer."""
         if rule.status_code is None:
             return
-        value = _status_expr(rule.status_code).evaluate(self._ctx)
-        number = None if value is None else to_int(value)
+        value = _status_expr(rule.status_code).evaluate(self._sample_ctx())
+        number = None if value is None else cast_int(to_str(value))
         if number is not None:
             self._code = number
 
@@ -597,7 +628,7 @@ class TcpCheck:
             if self._http and self._skip_404 and self._code == 404:
                 self._finish(Status.L7OKC, "")
             if rule.on_success is not None:
-                text = rule.on_success.evaluate(self._ctx)
+                text = self._text(rule.on_success)
             else:
                 text = "(tcp-check)" if self._tcp_texts else ""
             self._apply_status_code(rule)
@@ -643,7 +674,11 @@ class TcpCheck:
             self._done = True
             self._close()
             code = self._code if status.has_code else None
-            self._out.append(Done(CheckResult(status, code, _truncate(text))))
+            result = CheckResult(status, code, _truncate(text))
+            early = self._early
+            if early is not None:
+                result = ReportedTwice(early.status, early.code, early.desc, then=result)
+            self._out.append(Done(result))
         raise _Stop
 
 

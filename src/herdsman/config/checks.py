@@ -66,7 +66,7 @@ _TYPE_WORD = {"frontend": "frontend", "backend": "backend", "listen": "proxy", "
 ParsedRule = Rule | SendSpec
 
 
-def _not_backend(ctx: Ctx, what: str) -> bool:
+def warn_not_backend(ctx: Ctx, what: str) -> bool:
     """``warnifnotcap(PR_CAP_BE)``: warn, and go on, in a frontend."""
     px = ctx.px
     if px.cap & Cap.BE or px.kind == "defaults":  # a defaults section has both capabilities
@@ -121,7 +121,7 @@ def _selected(px: ProxyConfig, kind: RulesetKind) -> bool:
     return px.checks is not None and px.checks.kind is kind
 
 
-def _select(px: ProxyConfig, rs: Ruleset) -> None:
+def select_ruleset(px: ProxyConfig, rs: Ruleset) -> None:
     """A check option selects ``rs`` and clears both "unused" flags."""
     px.checks = rs
     for own in (_own(px, RulesetKind.TCP, create=False), _own(px, RulesetKind.HTTP, create=False)):
@@ -211,7 +211,7 @@ def _add_http_rule(rs: Ruleset, chk: ParsedRule, index: int) -> None:
 
 def kw_option_tcp_check(ctx: Ctx, args: list[str]) -> None:
     """``proxy_parse_tcp_check_opt()``."""
-    _not_backend(ctx, "tcp-check")
+    warn_not_backend(ctx, "tcp-check")
     too_many = too_many_args(args, 0, 1)
     if too_many:
         raise ConfigError(too_many)
@@ -220,12 +220,12 @@ def kw_option_tcp_check(ctx: Ctx, args: list[str]) -> None:
         return  # a tcp-check ruleset is already selected (own or inherited)
     rs = _own(px, RulesetKind.TCP, create=True)
     assert rs is not None
-    _select(px, rs)
+    select_ruleset(px, rs)
 
 
 def kw_option_httpchk(ctx: Ctx, args: list[str]) -> None:
     """``proxy_parse_httpchk_opt()`` and ``proxy_parse_httpchk_req()``."""
-    _not_backend(ctx, "httpchk")
+    warn_not_backend(ctx, "httpchk")
     too_many = too_many_args(args, 3, 1)
     if too_many:
         raise ConfigError(too_many)
@@ -263,7 +263,7 @@ def kw_option_httpchk(ctx: Ctx, args: list[str]) -> None:
     px = ctx.px
     rs = _own(px, RulesetKind.HTTP, create=True)
     assert rs is not None
-    _select(px, rs)
+    select_ruleset(px, rs)
     try:
         _add_http_rule(rs, spec, 0)
     except ConfigError as err:
@@ -280,7 +280,7 @@ def _action_refusal(args: list[str]) -> ConfigError:
 
 def kw_tcp_check(ctx: Ctx, args: list[str]) -> None:
     """``proxy_parse_tcpcheck()``."""
-    warned = _not_backend(ctx, "tcp-check")
+    warned = warn_not_backend(ctx, "tcp-check")
     px = ctx.px
     sub = args[1] if len(args) > 1 else ""
     rs = _own(px, RulesetKind.TCP, create=True)
@@ -311,7 +311,7 @@ def kw_tcp_check(ctx: Ctx, args: list[str]) -> None:
 
 def kw_http_check(ctx: Ctx, args: list[str]) -> None:
     """``proxy_parse_httpcheck()``."""
-    warned = _not_backend(ctx, "http-check")
+    warned = warn_not_backend(ctx, "http-check")
     px = ctx.px
     sub = args[1] if len(args) > 1 else ""
     if sub in ("disable-on-404", "send-state"):
@@ -467,7 +467,7 @@ def finalize_checks(px: ProxyConfig, diag: Diagnostics) -> None:
             f"{kind} '{px.name}' uses http-check rules without 'option httpchk', "
             "so the rules are ignored."
         )
-    if _selected(px, RulesetKind.TCP):
+    if px.checks is not None and px.checks.kind is not RulesetKind.HTTP:
         for key, word in ((DISABLE_404, "disable-on-404"), (SEND_STATE, "send-state")):
             if px.options.get(key):
                 diag.warning(

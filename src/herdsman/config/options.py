@@ -49,7 +49,6 @@ _I, _P, _U = Support.IMPLEMENTED, Support.PLANNED, Support.UNSUPPORTED
 LOGS = "traffic logs (runtime API, stats and logs)"
 HTTP = "HTTP mode"
 LIMITS = "connection limits and queues"
-PROTO = "protocol checks"
 
 # cfg_opts[] then cfg_opts2[]: boolean options.
 SIMPLE: dict[str, Opt] = {
@@ -122,13 +121,24 @@ OTHER: dict[str, Opt] = {
         Opt("forwardfor", _FEBE, _P, HTTP),
         Opt("originalto", _FEBE, _P, HTTP),
         Opt("http-restrict-req-hdr-names", _FEBE, _P, HTTP),
-        Opt("redis-check", _BE, _P, PROTO),
-        Opt("mysql-check", _BE, _P, PROTO),
-        Opt("pgsql-check", _BE, _P, PROTO),
-        Opt("smtpchk", _BE, _P, PROTO),
-        Opt("ldap-check", _BE, _P, PROTO),
-        Opt("ssl-hello-chk", _BE, _P, PROTO),
-        Opt("spop-check", _BE, _P, PROTO),
+        Opt("redis-check", _BE, _I, doc="Redis check: `PING`, expects `+PONG` (docs/checks.md)"),
+        Opt(
+            "mysql-check",
+            _BE,
+            _I,
+            doc="MySQL/MariaDB check: optional `user <name>`, then `post-41` (default) or "
+            "`pre-41` (docs/checks.md)",
+        ),
+        Opt("pgsql-check", _BE, _I, doc="PostgreSQL check: `user <name>` (docs/checks.md)"),
+        Opt(
+            "smtpchk",
+            _BE,
+            _I,
+            doc="SMTP check: optional `HELO <domain>` or `EHLO <domain>` (docs/checks.md)",
+        ),
+        Opt("ldap-check", _BE, _I, doc="LDAPv3 check: an anonymous bind (docs/checks.md)"),
+        Opt("ssl-hello-chk", _BE, _I, doc="SSLv3 ClientHello check (docs/checks.md)"),
+        Opt("spop-check", _BE, _I, doc="SPOE agent check: HAPROXY-HELLO (docs/checks.md)"),
         Opt("external-check", _BE, _P, "external checks"),
         Opt("httpchk", _BE, _I, doc="HTTP health checks (see http-check)"),
         Opt("tcp-check", _BE, _I, doc="scripted health checks (see tcp-check)"),
@@ -239,6 +249,11 @@ def parse_option(ctx: Ctx, args: list[str]) -> None:
             if kw.name == f"option {name}" and kw.parser is not None:
                 kw.parser(ctx, args)
                 return
+    from herdsman.config import proto_checks
+
+    if name in proto_checks.PARSERS:
+        proto_checks.parse_protocol_option(ctx, args)
+        return
     if name in OTHER:
         opt = OTHER[name]
         if _not_cap(ctx, opt):

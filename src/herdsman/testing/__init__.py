@@ -9,6 +9,8 @@
   side-by-side comparisons (``haproxy_available()`` says if it is installed).
 * ``wait_for(predicate)``: poll a condition with a deadline (never sleep to
   synchronise).
+* ``Syslog``: a UDP receiver for ``log 127.0.0.1:<port> format raw``, to read
+  the log lines of herdsman and of haproxy alike.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -32,10 +35,12 @@ from herdsman.runtime import Herdsman
 __all__ = [
     "Haproxy",
     "NamedServer",
+    "Syslog",
     "free_port",
     "haproxy_available",
     "listening",
     "named_servers",
+    "normalise_duration",
     "running",
     "wait_for",
     "wait_for_async",
@@ -108,6 +113,74 @@ async def wait_for_async(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+class Syslog:
+    """A UDP receiver for ``log 127.0.0.1:<port> format raw``: one datagram is one line.
+
+    Reading waits on the socket with a deadline; every line read is kept in
+    ``lines`` (trailing newline removed), including those a search skipped.
+    """
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.port: int = self.sock.getsockname()[1]
+        self.lines: list[str] = []
+
+    async def _next(self, deadline: float) -> str | None:
+        loop = asyncio.get_running_loop()
+        try:
+            data = await asyncio.wait_for(
+                loop.sock_recv(self.sock, 65536), max(deadline - loop.time(), 0)
+            )
+        except TimeoutError:
+            return None
+        line = data.decode(errors="replace").rstrip("\n")
+        self.lines.append(line)
+        return line
+
+    def poll(self) -> list[str]:
+        """Every line received so far, without waiting."""
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                return self.lines
+            self.lines.append(data.decode(errors="replace").rstrip("\n"))
+
+    async def wait_line(self, pattern: str, timeout: float = 10.0) -> str:
+        """The first line (already received or coming) that matches ``pattern``."""
+        rx = re.compile(pattern)
+        for old in self.poll():
+            if rx.search(old):
+                return old
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (line := await self._next(deadline)) is not None:
+            if rx.search(line):
+                return line
+        raise AssertionError(f"no log line matching {pattern!r} in {self.lines}")
+
+    async def first(self, pattern: str, timeout: float = 8.0) -> str:
+        """``wait_line()`` with the check duration replaced by ``Nms``."""
+        return normalise_duration(await self.wait_line(pattern, timeout))
+
+    async def collect(self, count: int, timeout: float = 5.0) -> list[str]:
+        """The next ``count`` lines, or those that came before the timeout."""
+        got: list[str] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(got) < count and (line := await self._next(deadline)) is not None:
+            got.append(line)
+        return got
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def normalise_duration(line: str) -> str:
+    """A log line with its ``check duration: <n>ms`` replaced by ``Nms`` (it varies)."""
+    return re.sub(r"check duration: \d+ms", "check duration: Nms", line)
 
 
 class NamedServer:
