@@ -160,6 +160,9 @@ def parse_args(argv: list[str], diag: Startup | None = None) -> Options:
             while i + 1 < n and not argv[i + 1].startswith("-"):
                 i += 1
                 opts.oldpids.append(_strtol_pid(argv[i], flag, diag))
+        elif flag in ("-explain", "-explain=text", "-explain=json"):
+            # beyond haproxy: with -c, how the limits and check schedule come out
+            opts.explain = "json" if flag.endswith("json") else "text"
         elif flag == "-":
             opts.cfgfiles.extend(argv[i + 1 :])
             break
@@ -398,12 +401,43 @@ def _check_mode(config: Config, opts: Options, diag: Startup) -> int:
     if diag.warned and out:
         out.write("Warnings were found.\n")
     if has_listener(config):
-        if out:
+        if opts.explain == "json":
+            sys.stdout.write(_explanation(config, opts))  # only JSON: the status says "valid"
+        elif out:
             out.write("Configuration file is valid\n")
+            if opts.explain:
+                out.write(_explanation(config, opts))
         return 0
     if out:
         out.write("Configuration file has no error but will not start (no listener) => exit(2).\n")
     return 2
+
+
+def _explanation(config: Config, opts: Options) -> str:
+    """``-c --explain[=json]``: docs/limits.md."""
+    import resource
+
+    from herdsman.config.explain import explain, render_json, render_text
+    from herdsman.config.limits import default_maxconn, reserved_fds
+
+    g = config.global_
+    if opts.maxconn:
+        maxconn, source = opts.maxconn, "-n on the command line"
+    elif g.maxconn:
+        loc = g.keywords.get("maxconn")
+        where = f" at {loc.file}:{loc.line}" if loc is not None else ""
+        maxconn, source = g.maxconn, f"global 'maxconn'{where}"
+    else:
+        # what the process computes after raising its descriptor limit to the hard one
+        nofile = g.ulimit_n or resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        maxconn = default_maxconn(config, nofile)
+        origin = "global 'ulimit-n'" if g.ulimit_n else "the hard RLIMIT_NOFILE"
+        source = (
+            f"computed: max(100, 2 * ({nofile} descriptors from {origin} - "
+            f"{reserved_fds(config)} for listeners and checks) / 5)"
+        )
+    report = explain(config, maxconn, source)
+    return render_json(report) if opts.explain == "json" else render_text(report)
 
 
 if __name__ == "__main__":

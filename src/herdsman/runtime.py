@@ -30,7 +30,7 @@ from herdsman.admin.log import Logger, LogSink
 from herdsman.admin.reporter import Reporter
 from herdsman.checks.scheduler import Starter
 from herdsman.checks.service import CheckService
-from herdsman.config.limits import fullconns
+from herdsman.config.limits import default_maxconn, fullconns
 from herdsman.config.log import max_syslog_len
 from herdsman.config.model import BindConfig, Config, Family, LogTarget, ProxyConfig
 from herdsman.core import transitions
@@ -43,14 +43,6 @@ from herdsman.handover import bind_key, ports
 from herdsman.lb.select import make_algorithm
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.modes import stream_factory
-
-DEFAULT_MAXCONN = 100
-
-
-def ideal_maxconn(nofile: int, reserved: int) -> int:
-    """``compute_ideal_maxconn()`` without pipes or memory limit (spec §2.1)."""
-    remain = nofile - reserved
-    return max(DEFAULT_MAXCONN, 2 * remain // 5)
 
 
 @dataclass
@@ -104,11 +96,7 @@ class Herdsman:
         import resource
 
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        nofile = self.config.global_.ulimit_n or max(soft, hard)
-        reserved = sum(len(px.binds) for px in self.config.frontends) + sum(
-            1 for px in self.config.backends for s in px.servers if s.check
-        )
-        return ideal_maxconn(nofile, reserved)
+        return default_maxconn(self.config, max(soft, hard))
 
     def _logger(self, targets: list[LogTarget], tag: str | None) -> Logger:
         g = self.config.global_

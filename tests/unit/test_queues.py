@@ -121,7 +121,7 @@ backend alone
     cfg = parse_text(text, Diagnostics(), "f.cfg")
     assert cfg is not None
     got = fullconns(cfg, 2000)
-    assert got["b1"].contributions == [("f1", 1024), ("f2", 2000)]
+    assert got["b1"].contributions == [("f1", 1024, "default_backend"), ("f2", 2000, "use_backend")]
     assert got["b1"].value == (1024 + 2000 + 9) // 10
     assert (got["b2"].value, got["b2"].configured) == (7, True)
     assert got["l"].value == 3

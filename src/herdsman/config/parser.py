@@ -217,6 +217,7 @@ class ConfigParser:
                 f"parsing [{ctx.loc.file}:{ctx.loc.line}]: {known.REMOVED_GLOBAL[word] % word}"
             )
             return
+        self.config.global_.keywords[word] = ctx.loc  # the last occurrence: the value in force
         self._dispatch(ctx, args, kw_global.TABLE.rows, known.GLOBAL_CANDIDATES)
 
     def _proxy_line(self, ctx: Ctx, args: list[str]) -> None:
