@@ -93,16 +93,20 @@ class Process:
         self.status = 0
 
     async def serve(self) -> int:
-        from herdsman.runtime import Herdsman
+        from herdsman.runtime import Herdsman, Unsupported
 
         loop = asyncio.get_running_loop()
         opts = self.opts
-        self.hm = hm = Herdsman(
-            self.config,
-            stderr=None if self.quiet else sys.stderr,
-            maxconn=opts.maxconn,
-            reuseport=not opts.no_reuseport,
-        )
+        try:
+            self.hm = hm = Herdsman(
+                self.config,
+                stderr=None if self.quiet else sys.stderr,
+                maxconn=opts.maxconn,
+                reuseport=not opts.no_reuseport,
+            )
+        except Unsupported as exc:
+            self.diag.say(Level.ALERT, str(exc))
+            return 1
         hm.loop = loop
         self.handover = Handover(loop, hm.frontends, self.shared)
         inherited = take_over(opts.takeover or opts.oldpids)

@@ -45,6 +45,11 @@ from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.modes import stream_factory
 
 
+class Unsupported(Exception):
+    """The configuration uses something this herdsman cannot run (the message says
+    where and why); ``herdsman -c`` accepts it, starting refuses it."""
+
+
 @dataclass
 class BindFailure:
     """A ``bind`` line that could not be bound (``protocol_bind_all()`` failures)."""
@@ -84,6 +89,13 @@ class Herdsman:
         all_targets = list(g.logs) + [t for px in config.proxies for t in px.logs]
         self._maxlen = max_syslog_len(all_targets) if all_targets else 1024
         self.global_logger = self._logger(g.logs, None) if g.logs else None
+        for px in config.frontends:
+            if not px.disabled and stream_factory(px.mode) is None:
+                loc = px.keywords.get("mode") or px.loc
+                raise Unsupported(
+                    f"[{loc.file}:{loc.line}] : {px.kind} '{px.name}' : 'mode "
+                    f"{px.mode.value}' is not served by this herdsman yet."
+                )
         self._build_backends()
 
     @property
@@ -339,4 +351,4 @@ class Herdsman:
         return srv
 
 
-__all__ = ["BindFailure", "Herdsman"]
+__all__ = ["BindFailure", "Herdsman", "Unsupported"]

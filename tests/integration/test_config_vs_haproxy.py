@@ -31,7 +31,9 @@ from configcase import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 
+import test_config_errfiles
 import test_config_global
+import test_config_http
 import test_config_proto_checks
 import test_config_proxy
 import test_config_refused
@@ -47,6 +49,8 @@ TABLES: list[Case] = [
     *test_config_proxy.ALL,
     *test_config_refused.ALL,
     *test_config_proto_checks.ALL,
+    *test_config_http.ALL,
+    *test_config_errfiles.ALL,
 ]
 
 
@@ -54,6 +58,7 @@ TABLES: list[Case] = [
 def test_tables_against_haproxy(c: Case, tmp_path: Path) -> None:
     """The texts and exit code a table records are haproxy's; herdsman prints the same,
     except in the recorded divergences (checked by the unit tests)."""
+    c.write_files(tmp_path)
     theirs = run_haproxy(tmp_path, c.text, c.args)
     if c.lines is None:
         assert theirs.rc == c.rc, theirs.lines

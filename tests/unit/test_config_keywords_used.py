@@ -44,12 +44,13 @@ SRC = Path(herdsman.__file__).parent
 # later steps (the check rules as written, before finalize_checks() builds ``checks``).
 IGNORED_FIELDS = {
     "keywords", "loc", "puid_loc", "default_backend_loc", "indexes",
-    "tcpcheck_rules", "httpcheck_rules", "from_option",
+    "tcpcheck_rules", "httpcheck_rules", "from_option", "error_rules",
 }  # fmt: skip
 # Model classes whose changes are reported field by field; any other value
 # (an Address, a LogTarget, an enum...) is reported as the field holding it.
 CONTAINERS = {
     "GlobalConfig", "ProxyConfig", "ServerConfig", "BindConfig", "Balance", "Timeouts",
+    "HttpSettings",
     "Ruleset", "ConnectRule", "SendRule", "HttpSendRule", "ExpectRule", "CommentRule",
     "ActionRule",
 }  # fmt: skip
@@ -94,6 +95,14 @@ def pair(proxy: str, base: str) -> tuple[str, str]:
 TCPCHK = {"proxy": "option tcp-check"}
 HTTPCHK = {"proxy": "option httpchk"}
 CHECKED = {"server": "check"}
+HTTP_MODE = {"proxy": "mode http"}
+ERRORS = {"proxy": "mode http", "after": "http-errors E\n    errorfile 503 /dev/null\n"}
+
+
+def http(**parts: str) -> tuple[str, str]:
+    """The keyword in an HTTP proxy, against the same proxy without it."""
+    return over(HTTP_MODE, **parts)
+
 
 EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("global", "daemon"): same(global_="daemon"),
@@ -134,7 +143,9 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("global", "tune.http.cookielen"): same(global_="tune.http.cookielen 100"),
     ("global", "tune.http.logurilen"): same(global_="tune.http.logurilen 2048"),
     ("global", "tune.idle-pool.shared"): same(global_="tune.idle-pool.shared off"),
-    ("proxy", "mode"): same(proxy="mode tcp"),
+    ("global", "tune.pool-high-fd-ratio"): same(global_="tune.pool-high-fd-ratio 50"),
+    ("global", "tune.pool-low-fd-ratio"): same(global_="tune.pool-low-fd-ratio 10"),
+    ("proxy", "mode"): same(proxy="mode http"),
     ("proxy", "id"): same(proxy="id 7"),
     ("proxy", "description"): same(proxy="description d"),
     ("proxy", "disabled"): same(proxy="disabled"),
@@ -150,6 +161,16 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("proxy", "hash-balance-factor"): same(proxy="hash-balance-factor 150"),
     ("proxy", "log"): same(proxy="log 127.0.0.1:514 local0"),
     ("proxy", "log-tag"): same(proxy="log-tag t"),
+    ("proxy", "http-reuse"): http(proxy="http-reuse always"),
+    ("proxy", "monitor-uri"): http(proxy="monitor-uri /health"),
+    ("proxy", "http-send-name-header"): http(proxy="http-send-name-header X-Server"),
+    ("proxy", "max-keep-alive-queue"): http(proxy="max-keep-alive-queue 10"),
+    ("proxy", "retry-on"): http(proxy="retry-on all-retryable-errors"),
+    ("proxy", "errorfile"): http(proxy="errorfile 503 /dev/null"),
+    ("proxy", "errorloc"): http(proxy="errorloc 503 /x"),
+    ("proxy", "errorloc302"): http(proxy="errorloc302 503 /x"),
+    ("proxy", "errorloc303"): http(proxy="errorloc303 503 /x"),
+    ("proxy", "errorfiles"): over(ERRORS, proxy="errorfiles E"),
     **{
         ("timeout", name): same(proxy=f"timeout {name} 5s")
         for name in (
@@ -174,6 +195,29 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("option", "independent-streams"): same(proxy="option independent-streams"),
     ("option", "redispatch"): same(proxy="option redispatch"),
     ("option", "tcpka"): same(proxy="option tcpka"),
+    **{
+        ("option", name): http(proxy=f"option {name}")
+        for name in (
+            "http-buffer-request",
+            "http-ignore-probes",
+            "idle-close-on-response",
+            "prefer-last-server",
+            "accept-invalid-http-request",
+            "accept-invalid-http-response",
+            "http-pretend-keepalive",
+            "http-no-delay",
+            "httpclose",
+            "http-server-close",
+            "forwardfor",
+            "originalto",
+        )
+    },
+    ("option", "http-keep-alive"): over(
+        {"proxy": "mode http\noption httpclose"}, proxy="option http-keep-alive"
+    ),
+    ("option", "http-restrict-req-hdr-names"): http(
+        proxy="option http-restrict-req-hdr-names reject"
+    ),
     ("option", "httpchk"): over(CHECKED, proxy="option httpchk"),
     ("option", "tcp-check"): over(CHECKED, proxy="option tcp-check"),
     ("option", "redis-check"): over(CHECKED, proxy="option redis-check"),
@@ -256,6 +300,11 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
         {"proxy": "default-server send-proxy-v2"}, server="no-send-proxy-v2"
     ),
     ("server", "tfo"): same(server="tfo"),
+    ("server", "redir"): http(server="redir http://example.com"),
+    ("server", "pool-max-conn"): http(server="pool-max-conn 10"),
+    ("server", "pool-purge-delay"): http(server="pool-purge-delay 1s"),
+    ("server", "pool-low-conn"): http(server="pool-low-conn 2"),
+    ("server", "max-reuse"): http(server="max-reuse 10"),
     ("server", "no-tfo"): over({"proxy": "default-server tfo"}, server="no-tfo"),
     ("bind", "name"): same(bind="name b1"),
     ("bind", "maxconn"): same(bind="maxconn 10"),
@@ -284,22 +333,26 @@ AT_PARSE = {
     ("global", "unsetenv"): "changes the environment the lines after it see",
     ("global", "resetenv"): "changes the environment the lines after it see",
     ("global", "expose-experimental-directives"): "allows the experimental keywords after it",
-    ("proxy", "mode"): "only tcp, the default, is accepted (http waits for HTTP mode)",
     ("proxy", "monitor-net"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "clitimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "srvtimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "contimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "description"): "free text for the stats page (runtime API not implemented)",
-    ("server", "cookie"): "an error in TCP mode, as in HAProxy (HTTP mode will read it)",
-    ("server", "redir"): "an error in TCP mode, as in HAProxy (HTTP mode will read it)",
+    ("server", "cookie"): "only the proxy's 'cookie' (planned) reads it; a warning in TCP mode",
     ("server", "init-addr"): "resolved while the configuration is checked (config/resolve.py)",
     ("bind", "id"): "a listener number for the stats page (not implemented); checked unique",
 }
 
 # What a keyword also sets for a feature still to come.
+TARPIT = "timeout tarpit falls back to it (cfgparse.c), HTTP mode reads tarpit"
 UNREAD_OK = {
     ("server", "port"): {"agent_port": "agent checks (planned) use the check port too"},
     ("server", "addr"): {"agent_addr": "agent checks (planned) use the check address too"},
+    ("proxy", "mode"): {"reuse": "HTTP mode reads it (a TCP proxy with servers never reuses)"},
+    ("timeout", "connect"): {"tarpit": TARPIT},
+    # a disabled proxy is not validated: no tarpit fallback, no forced reuse
+    ("proxy", "disabled"): {"tarpit": TARPIT, "reuse": "HTTP mode reads it"},
+    ("proxy", "enabled"): {"tarpit": TARPIT, "reuse": "HTTP mode reads it"},
 }
 
 # Implemented by the data path (issue 12): stored, applied when it lands.
@@ -318,9 +371,41 @@ LATER = {
     ("global", "tune.http.cookielen"): HTTP,
     ("global", "tune.http.logurilen"): HTTP,
     ("global", "tune.idle-pool.shared"): HTTP,
+    ("global", "tune.pool-high-fd-ratio"): HTTP,
+    ("global", "tune.pool-low-fd-ratio"): HTTP,
     ("timeout", "http-request"): HTTP,
     ("timeout", "http-keep-alive"): HTTP,
     ("timeout", "tarpit"): HTTP,
+    ("proxy", "http-reuse"): HTTP,
+    ("proxy", "monitor-uri"): HTTP,
+    ("proxy", "http-send-name-header"): HTTP,
+    ("proxy", "max-keep-alive-queue"): HTTP,
+    # and proxy/connect.py: without conn-failure, no connection is retried (TCP mode too)
+    ("proxy", "retry-on"): HTTP,
+    ("proxy", "errorfile"): HTTP,
+    ("proxy", "errorfiles"): HTTP,
+    ("proxy", "errorloc"): HTTP,
+    ("proxy", "errorloc302"): HTTP,
+    ("proxy", "errorloc303"): HTTP,
+    ("option", "http-buffer-request"): HTTP,
+    ("option", "http-ignore-probes"): HTTP,
+    ("option", "idle-close-on-response"): HTTP,
+    ("option", "prefer-last-server"): HTTP,
+    ("option", "accept-invalid-http-request"): HTTP,
+    ("option", "accept-invalid-http-response"): HTTP,
+    ("option", "http-pretend-keepalive"): HTTP,
+    ("option", "http-no-delay"): HTTP,
+    ("option", "httpclose"): HTTP,
+    ("option", "http-server-close"): HTTP,
+    ("option", "http-keep-alive"): HTTP,
+    ("option", "forwardfor"): HTTP,
+    ("option", "originalto"): HTTP,
+    ("option", "http-restrict-req-hdr-names"): HTTP,
+    ("server", "redir"): HTTP,
+    ("server", "pool-max-conn"): HTTP,
+    ("server", "pool-purge-delay"): HTTP,
+    ("server", "pool-low-conn"): HTTP,
+    ("server", "max-reuse"): HTTP,
 }
 
 

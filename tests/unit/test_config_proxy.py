@@ -326,15 +326,7 @@ LIMITS = [
 ]
 
 PROXY = [
-    refused(
-        "mode-http",
-        L("mode http", S),
-        P(8) + "'mode http' is not implemented in herdsman yet (HTTP mode); use 'mode tcp' or "
-        "haproxy.",
-        *FATAL_PARSE,
-        why="HTTP mode is planned",
-        haproxy=[],
-    ),
+    case("mode-http", L("mode http", S)),
     case(
         "mode-health",
         L("mode health", S),

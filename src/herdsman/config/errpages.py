@@ -6,19 +6,11 @@ to its internal HTX form (``http_htx_init()``, a post-parser, run after the
 per-proxy checks and before the per-server ones) and refuses to start when
 one does not fit; ``tune.bufsize`` and ``tune.http.maxhdr`` decide it, in
 any configuration since the internal HTTP client proxy always exists.
-herdsman prints the same alerts, computed from the same layout:
-
-* the header parser (``h1_headers_to_hdr_list()``) fills an array of
-  ``tune.http.maxhdr`` entries, one per header plus an empty one at the end;
-  the first entry that does not fit stops it at the end of its line:
-  "unable to parse headers (error offset: N)";
-* an HTX message is a 48-byte ``struct htx`` followed by blocks, each an
-  8-byte ``struct htx_blk`` plus its payload: the status line (a 20-byte
-  ``struct htx_sl`` and the version, code and reason), one block per header
-  (name and value), a 1-byte end-of-headers block, then the body in a data
-  block, which must fit whole. What is past the headers' room fails with
-  "unable to add headers into the HTX message", past the body's with
-  "unable to add payload into the HTX message".
+herdsman prints the same alerts, from the same conversion as the pages of
+``errorfile`` and ``errorloc`` (``config/htxmsg.py``): too many headers for
+``tune.http.maxhdr`` fail with "unable to parse headers (error offset: N)",
+a head or a body too large for ``tune.bufsize`` with "unable to add headers
+into the HTX message" or "unable to add payload into the HTX message".
 
 ``tune.bufsize`` is always a multiple of 16 (``kw_tune.py``). Below 48 bytes
 2.6.12 crashes (SIGSEGV) where its HTX header does not fit; herdsman refuses
@@ -30,11 +22,10 @@ check is the first to need them.
 
 from __future__ import annotations
 
+from herdsman.config.htxmsg import HTX_HEADER, convert
+
 __all__ = ["DEFAULT_PAGES", "http_size_alerts"]
 
-HTX_HEADER = 48  # sizeof(struct htx) on 64-bit
-HTX_BLOCK = 8  # sizeof(struct htx_blk)
-HTX_START_LINE = 20  # sizeof(struct htx_sl)
 MAX_BUFSIZE = 256 << 20  # "must be below 256 MB when HTTP is in use"
 
 _H = b"Cache-Control: no-cache\r\n"
@@ -161,33 +152,6 @@ DEFAULT_PAGES: dict[int, bytes] = {
 }
 
 
-def _conversion_error(page: bytes, bufsize: int, maxhdr: int) -> str | None:
-    """``http_str_to_htx()``'s complaint about one page, or None when it fits."""
-    head, _, body = page.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    # Where each header-array entry ends: its header line, then the empty line.
-    ends: list[int] = []
-    pos = len(lines[0]) + 2
-    for line in lines[1:]:
-        pos += len(line) + 2
-        ends.append(pos)
-    ends.append(pos + 2)
-    if maxhdr < len(ends):
-        return f"unable to parse headers (error offset: {ends[maxhdr]})"
-    version, code, reason = lines[0].split(b" ", 2)
-    used = HTX_BLOCK + HTX_START_LINE + len(version) + len(code) + len(reason)
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        used += HTX_BLOCK + len(name) + len(value.strip())
-    used += HTX_BLOCK + 1  # end of headers
-    room = bufsize - HTX_HEADER
-    if used > room:
-        return "unable to add headers into the HTX message"
-    if body and used + HTX_BLOCK + len(body) > room:
-        return "unable to add payload into the HTX message"
-    return None
-
-
 def http_size_alerts(bufsize: int, maxhdr: int) -> list[str]:
     """The alerts HAProxy prints for these values, in its order (empty when they fit).
 
@@ -206,7 +170,7 @@ def http_size_alerts(bufsize: int, maxhdr: int) -> list[str]:
             f"(current value = {bufsize})."
         )
     for code, page in DEFAULT_PAGES.items():
-        err = _conversion_error(page, bufsize, maxhdr)
+        err = convert(page, bufsize, maxhdr)
         if err is not None:
             alerts.append(
                 f"Internal error: invalid default message for HTTP return code {code}: {err}."

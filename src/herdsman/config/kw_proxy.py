@@ -8,7 +8,7 @@ name instead of being reported as unknown.
 
 from __future__ import annotations
 
-from herdsman.config import keywords, known
+from herdsman.config import errfiles, keywords, known, kw_http
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
@@ -52,10 +52,7 @@ def kw_mode(ctx: Ctx, args: list[str]) -> None:
     word = arg(args, 1)
     if word == "http":
         ctx.px.mode = Mode.HTTP
-        raise ConfigError(
-            "'mode http' is not implemented in herdsman yet (HTTP mode); use 'mode tcp' or haproxy."
-        )
-    if word == "tcp":
+    elif word == "tcp":
         ctx.px.mode = Mode.TCP
     elif word == "health":
         raise ConfigError(
@@ -340,7 +337,7 @@ def _kw(name: str, parser: object, sections: tuple[str, ...], doc: str) -> Keywo
 TABLE = Table("proxy")
 TABLE.extend(
     [
-        _kw("mode", kw_mode, DEF_FE_LS_BE, "`tcp` (default). `http` is planned (HTTP mode)."),
+        _kw("mode", kw_mode, DEF_FE_LS_BE, "`tcp` (default) or `http`"),
         _kw("id", kw_id, FE_LS_BE, "numeric proxy id"),
         _kw("description", kw_description, FE_LS_BE, "free text"),
         _kw("monitor-net", kw_monitor_net, DEF_FE_LS, "removed from HAProxy (error)"),
@@ -381,7 +378,8 @@ TABLE.extend(
             "balance",
             kw_balance,
             DEF_LS_BE,
-            "roundrobin, static-rr, leastconn, first, source, random; L7 hashes need HTTP mode (planned)",
+            "roundrobin, static-rr, leastconn, first, source, random; uri, url_param, hdr in HTTP "
+            "mode (round robin in TCP mode, as in HAProxy)",
         ),
         _kw(
             "hash-type",
@@ -399,7 +397,8 @@ TABLE.extend(
             "timeout",
             kw_timeout,
             DEF_FE_LS_BE,
-            "connect, client, server, tunnel, client-fin, server-fin, check, queue (http-* have no effect in TCP mode, as in HAProxy)",
+            "connect, client, server, tunnel, client-fin, server-fin, check, queue; "
+            "http-request, http-keep-alive, tarpit (HTTP mode only, as in HAProxy)",
         ),
         _kw("clitimeout", kw_timeout, DEF_FE_LS_BE, "removed in HAProxy 2.1 (error)"),
         _kw("srvtimeout", kw_timeout, DEF_FE_LS_BE, "removed in HAProxy 2.1 (error)"),
@@ -425,6 +424,8 @@ def _register_checks() -> None:
 
 
 _register_checks()
+TABLE.extend(kw_http.PROXY_KEYWORDS)
+TABLE.extend(errfiles.KEYWORDS)
 for _row in known.proxy_keywords():
     if _row.name not in TABLE.rows and _row.name.split()[0] not in TABLE.rows:
         TABLE.add(_row)

@@ -19,7 +19,7 @@ from herdsman.config.address import parse_address
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import Ctx, Support, best_match, parse_int, proxy_type_str
 from herdsman.config.model import Cap, Family, Observe, OnError, ProxyConfig, ServerConfig
-from herdsman.config.units import server_time_arg
+from herdsman.config.units import c_atoi, server_time_arg
 
 
 @dataclass
@@ -306,13 +306,21 @@ def p_agent_send(sc: SrvCtx, kw: str, arg: str) -> None:
     sc.srv.agent_send = arg
 
 
+def _value(field: str) -> Handler:
+    """``atoi()`` of a mandatory ``<value>`` (the connection pool keywords)."""
+
+    def parse(sc: SrvCtx, kw: str, arg: str) -> None:
+        if not arg:
+            raise ConfigError(f"'{kw}' expects <value> as argument.\n")
+        setattr(sc.srv, field, c_atoi(arg))
+
+    return parse
+
+
 def p_pool_max_conn(sc: SrvCtx, kw: str, arg: str) -> None:
-    if not arg:
-        raise ConfigError(f"'{kw}' expects <value> as argument.\n")
-    value = parse_int(arg)
-    if value < -1:
+    _value("pool_max_conn")(sc, kw, arg)
+    if sc.srv.pool_max_conn < -1:
         raise ConfigError(f"'{kw}' must be >= -1")
-    sc.srv.pool_max_conn = value
 
 
 def p_pool_purge_delay(sc: SrvCtx, kw: str, arg: str) -> None:
@@ -381,19 +389,37 @@ _ROWS: list[SrvKw] = [
     SrvKw(
         "cookie",
         _str("cookie", "<value>"),
-        doc="ignored with HAProxy's warning in TCP mode (HTTP mode is planned)",
+        doc="the value of a persistence cookie (the proxy's `cookie` is planned); ignored with "
+        "HAProxy's warning in TCP mode",
     ),
     SrvKw(
         "redir",
         _str("redir", "<prefix>"),
-        doc="refused with HAProxy's error in TCP mode (HTTP mode is planned)",
+        doc="HTTP mode: answer GET and HEAD with a 302 to `<prefix>` and the path; refused with "
+        "HAProxy's error in TCP mode",
     ),
     SrvKw("proto", _str("proto", "a protocol name"), support=_P, planned_for=HTTP),
     SrvKw("ws", _str("ws", "'auto', 'h1' or 'h2'"), support=_P, planned_for=HTTP),
-    SrvKw("pool-max-conn", p_pool_max_conn, support=_P, planned_for=HTTP),
-    SrvKw("pool-purge-delay", p_pool_purge_delay, support=_P, planned_for=HTTP),
-    SrvKw("pool-low-conn", _int("pool_low_conn"), support=_P, planned_for=HTTP),
-    SrvKw("max-reuse", _int("max_reuse"), support=_P, planned_for=HTTP),
+    SrvKw(
+        "pool-max-conn",
+        p_pool_max_conn,
+        doc="idle connections kept for reuse (-1: no limit, the default; 0: none)",
+    ),
+    SrvKw(
+        "pool-purge-delay",
+        p_pool_purge_delay,
+        doc="how often idle connections are closed (default 5s; 0: none is kept)",
+    ),
+    SrvKw(
+        "pool-low-conn",
+        _value("pool_low_conn"),
+        doc="idle connections below which a thread takes none from another",
+    ),
+    SrvKw(
+        "max-reuse",
+        _value("max_reuse"),
+        doc="how many times a connection may be reused (-1: no limit); HTTP/1 ignores it in 2.6",
+    ),
     SrvKw("resolvers", _str("resolvers", "<resolvers id>"), support=_P, planned_for=DNS),
     SrvKw(
         "resolve-prefer", _str("resolve_prefer", "'ipv4' or 'ipv6'"), support=_P, planned_for=DNS

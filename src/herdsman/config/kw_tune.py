@@ -10,8 +10,8 @@ values land in C ``int`` fields, and a few keywords check nothing at all
 
 * the value is stored in ``GlobalConfig.tune_*`` for the part of herdsman that
   uses it: the socket buffer sizes for the data path,
-  the buffer, header and capture sizes and ``tune.idle-pool.shared`` for HTTP
-  mode (rows ``IMPLEMENTED``);
+  the buffer, header and capture sizes, ``tune.idle-pool.shared`` and the
+  ``tune.pool-*-fd-ratio`` watermarks for HTTP mode (rows ``IMPLEMENTED``);
 * or the keyword tunes a mechanism herdsman does not have (HTTP/2, Lua, TLS,
   memory pools, the poller...): it is accepted with one NOTICE per occurrence,
   ``parsing [file:line] : '<kw>' has no effect in herdsman (<reason>).``
@@ -55,7 +55,6 @@ LUA = "herdsman has no Lua"
 TLS = "TLS not implemented yet"
 VARS = "herdsman has no variables"
 PATTERNS = "herdsman has no ACL pattern cache"
-IDLE = "herdsman keeps no idle server connections"
 MQ = "one thread: no multi-queue"
 PEERS = "herdsman has no peers"
 ACCEPT = "uvloop accepts every pending connection on each wake-up"
@@ -433,8 +432,20 @@ def keywords() -> list[Keyword]:
         _row("tune.pipesize", _global_int(), reason=SPLICE),
         _row("maxpipes", _global_int(once=_tuned("maxpipes")), reason=SPLICE),
         _row("nosplice", _flag, reason=SPLICE),
-        _row("tune.pool-high-fd-ratio", _ranged(0, 100, ratio, empty=-1), reason=IDLE),
-        _row("tune.pool-low-fd-ratio", _ranged(0, 100, ratio, empty=-1), reason=IDLE),
+        _row(
+            "tune.pool-high-fd-ratio",
+            _ranged(0, 100, ratio, empty=-1),
+            field="tune_pool_high_fd_ratio",
+            doc="% of file descriptors above which idle server connections are closed, "
+            "stored for HTTP mode",
+        ),
+        _row(
+            "tune.pool-low-fd-ratio",
+            _ranged(0, 100, ratio, empty=-1),
+            field="tune_pool_low_fd_ratio",
+            doc="% of file descriptors above which idle connections are not kept beyond the "
+            "estimated need, stored for HTTP mode",
+        ),
         _row("tune.listener.multi-queue", _on_off, reason=MQ),
         _row(
             "tune.pattern.cache-size",
