@@ -1,0 +1,436 @@
+"""Request and response heads: is there a complete head, is it valid, how is the body framed.
+
+The proxy keeps one ``RequestParser`` per client connection and one
+``ResponseParser`` per server connection and calls ``parse(buf)`` with all the
+bytes received for the current message; it gets a head, None (send more), or
+an ``HttpError`` carrying HAProxy's status. A parser resets itself after each
+head, ready for the next pipelined message.
+
+Fast path. Most heads are canonical: one packet, CRLF line ends, single spaces
+in the start line, token header names, no obs-fold. For those a handful of
+C-level calls decide (``bytes.find``, ``split``, ``translate`` against a byte
+class, one regular expression that checks every header line, one that finds
+the header names HAProxy interprets). Everything else, and any head that is
+not complete yet, goes to ``exact.ExactParser``. Both feed the same
+``semantics.Fields``, and tests check that they agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import semantics, uri
+from .chars import TOKEN, URI
+from .exact import ExactParser
+from .fields import te_trailers
+from .model import (
+    DEFAULT_LIMITS,
+    METHODS,
+    Edit,
+    Flag,
+    Framing,
+    HttpError,
+    Limits,
+    Method,
+    RequestHead,
+    ResponseHead,
+)
+
+_T = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
+# A line start (after LF) not followed by "name:value CRLF": a bare CR or LF,
+# obs-fold, an invalid name. Searched up to the LF of the last header line,
+# where it always matches (nothing follows within the range).
+_BAD_LINE = re.compile(rb"\n(?!" + _T + rb"+:[^\r\n]*\r\n)")
+_SPECIAL = re.compile(
+    rb"\n(content-length|transfer-encoding|connection|upgrade|host|te|expect"
+    rb"|sec-websocket-key|sec-websocket-accept):"
+)
+_VERSIONS = {b"HTTP/1.1": True, b"HTTP/1.0": False}
+_STATUS_VERSIONS = _VERSIONS
+
+
+def _line(name: bytes, value: bytes) -> bytes:
+    return name + b": " + value + b"\r\n"
+
+
+_NO_LENGTH = frozenset((b"content-length", b"transfer-encoding"))
+
+
+def _fast_fields(
+    buf: bytes,
+    rl_end: int,
+    end: int,
+    acc: semantics.Fields,
+    edits: list[Edit],
+    limits: Limits,
+    out_drop: frozenset[bytes] = frozenset(),
+) -> int | None:
+    """The header lines of a canonical head, between the start line's CRLF at
+    ``rl_end`` and the empty line at ``end``. Returns an upper bound of their
+    HTX size, or None when a line is not canonical (the exact parser decides).
+    Fields named in ``out_drop`` are interpreted and counted, but not forwarded.
+    Special fields go through ``acc``; what HAProxy changes becomes ``edits``
+    (offsets in ``buf``, which starts with the start line).
+    """
+    if end == rl_end:
+        return 0
+    bad = _BAD_LINE.search(buf, rl_end + 1, end + 2)
+    if bad is None or bad.start() != end + 1:
+        return None
+    nhdr = buf.count(b"\n", rl_end + 1, end + 2)
+    region = buf[rl_end + 1 : end + 2].lower()
+    drops = 0
+    for m in _SPECIAL.finditer(region):
+        lname = m.group(1)
+        vs = rl_end + 1 + m.end()
+        ve = buf.find(b"\r", vs)
+        value = buf[vs:ve].strip(b" \t")
+        ls = rl_end + 2 + m.start()
+        if lname == b"te":
+            # an output rule: the field still counts against the limits
+            if value == b"trailers":
+                continue
+            if not te_trailers(value):
+                edits.append((ls, ve + 2, b""))
+                continue
+            out = b"trailers"
+        else:
+            out = acc.field(lname, value, vs)
+            if lname in out_drop and out is not semantics.DROP:
+                edits.append((ls, ve + 2, b""))
+                continue
+        if out is semantics.DROP:
+            drops += 1
+            edits.append((ls, ve + 2, b""))
+        elif out != value:
+            edits.append((ls, ve + 2, _line(buf[ls : ls + len(lname)], out)))
+    acc.kept = nhdr - drops
+    if acc.kept > limits.max_headers:
+        raise semantics.parse_error(acc.request, "too many headers", end)
+    return (end - rl_end) + 5 * nhdr
+
+
+def _rebuild(start_line: bytes, fields: list[tuple[bytes, bytes]], skip: frozenset[bytes]) -> bytes:
+    parts = [start_line]
+    for name, value in fields:
+        if skip and name.lower() in skip:
+            continue
+        parts.append(_line(name, value))
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def _te_rule(fields: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The H1 output's ``te`` rule on a rebuilt head (``fields.te_trailers()``)."""
+    out = []
+    for name, value in fields:
+        if name.lower() == b"te":
+            if not te_trailers(value):
+                continue
+            value = b"trailers"
+        out.append((name, value))
+    return out
+
+
+class RequestParser:
+    """Parses the request heads of one client connection.
+
+    ``accept_invalid``: ``option accept-invalid-http-request`` on the frontend.
+    ``accept_any_payload``: the global ``h1-accept-payload-with-any-method``.
+    """
+
+    __slots__ = ("limits", "accept_invalid", "accept_any_payload", "_exact")
+
+    def __init__(
+        self,
+        limits: Limits = DEFAULT_LIMITS,
+        *,
+        accept_invalid: bool = False,
+        accept_any_payload: bool = False,
+    ) -> None:
+        self.limits = limits
+        self.accept_invalid = accept_invalid
+        self.accept_any_payload = accept_any_payload
+        self._exact: ExactParser | None = None
+
+    def reset(self) -> None:
+        """Forget a partly parsed head (the connection is done with it)."""
+        self._exact = None
+
+    def parse(self, buf: bytes) -> RequestHead | None:
+        """The head at the start of ``buf``, or None if it is not complete yet.
+
+        Raises ``HttpError`` (400, 413, 422) for a request HAProxy refuses.
+        ``head.size`` bytes of ``buf`` belong to the head.
+        """
+        if self._exact is None:
+            if not self.accept_invalid:
+                head = self._fast(buf)
+                if head is not None:
+                    return head
+            self._exact = ExactParser(True, self.limits, self.accept_invalid)
+        ex = self._exact
+        if not ex.feed(buf):
+            return None
+        self._exact = None
+        return self._finish_exact(ex)
+
+    def _fast(self, buf: bytes) -> RequestHead | None:
+        end = buf.find(b"\r\n\r\n")
+        if end < 0 or end + 4 > self.limits.raw_max:
+            return None
+        rl_end = buf.find(b"\r\n")
+        parts = buf[:rl_end].split(b" ")
+        if len(parts) != 3:
+            return None
+        method, target, version = parts
+        ver11 = _VERSIONS.get(version)
+        if (
+            ver11 is None
+            or not method
+            or method.translate(None, TOKEN)
+            or not target
+            or target.translate(None, URI)
+        ):
+            return None
+        acc = semantics.Fields(True)
+        if ver11:
+            acc.flags = Flag.VER_11
+        edits: list[Edit] = []
+        bound = _fast_fields(buf, rl_end, end, acc, edits, self.limits)
+        if bound is None:
+            return None
+        if 37 + rl_end + bound > self.limits.htx_max:
+            return None  # near the limit: let the exact parser count
+        meth = METHODS.get(method, Method.OTHER)
+        host, absolute = semantics.check_authority(acc, meth, target, True, end)
+        framing, length = semantics.framing_request(acc, meth, end)
+        drop_upgrade = semantics.finish_request(acc, meth, framing, self.accept_any_payload, end)
+        if meth is Method.OTHER and method.lower() == b"pri":
+            raise HttpError(400, "PRI is the HTTP/2 preface", 0, stream=True)
+        raw = buf[: end + 4]
+        if (
+            host is not None
+            or absolute
+            or drop_upgrade
+            or (acc.flags & Flag.XFER_ENC and acc.cl_word)
+        ):
+            # rare normalisations: rebuild through the exact parser's path
+            return None
+        return RequestHead(
+            end + 4,
+            raw,
+            tuple(edits),
+            method,
+            meth,
+            target,
+            version,
+            acc.flags,
+            framing,
+            length,
+            acc.host,
+            None,
+        )
+
+    def _finish_exact(self, ex: ExactParser) -> RequestHead:
+        acc = ex.acc
+        method, target, version = ex.line
+        strict = not self.accept_invalid
+        offset = ex.size
+        meth = METHODS.get(method, Method.OTHER)
+        if ex.http09:
+            if strict or meth is not Method.GET or not target:
+                raise HttpError(400, "HTTP/0.9 request", ex.start)
+            version = b"HTTP/1.0"
+        elif strict and not (
+            len(version) == 8
+            and version.startswith(b"HTTP/")
+            and 0x30 <= version[5] <= 0x39
+            and version[6] == 0x2E
+            and 0x30 <= version[7] <= 0x39
+        ):
+            raise HttpError(400, "invalid HTTP version", ex.start)
+        host, absolute = semantics.check_authority(acc, meth, target, strict, offset)
+        framing, length = semantics.framing_request(acc, meth, offset)
+        fields = ex.forwarded
+        if acc.flags & Flag.XFER_ENC and acc.cl_word:
+            fields = [(n, v) for n, v in fields if n.lower() != b"content-length"]
+        semantics.check_limits(
+            acc,
+            self.limits,
+            semantics.htx_size(
+                method, target, version, sum(8 + len(n) + len(v) for n, v in fields)
+            ),
+            offset,
+        )
+        drop_upgrade = semantics.finish_request(acc, meth, framing, self.accept_any_payload, offset)
+        if meth is Method.OTHER and method.lower() == b"pri":
+            raise HttpError(400, "PRI is the HTTP/2 preface", 0, stream=True)
+        if absolute:
+            norm = uri.normalize_absolute(target)
+            if norm is not None:
+                target, host = norm
+        if host is not None:
+            fields = [(n, host if n.lower() == b"host" else v) for n, v in fields]
+        out_version = b"HTTP/1.1" if acc.flags & Flag.VER_11 else version
+        line = method + b" " + target + b" " + out_version + b"\r\n"
+        raw = _rebuild(
+            line, _te_rule(fields), frozenset((b"upgrade",)) if drop_upgrade else frozenset()
+        )
+        return RequestHead(
+            ex.size,
+            raw,
+            (),
+            method,
+            meth,
+            target,
+            version,
+            acc.flags,
+            framing,
+            length,
+            host if host is not None else acc.host,
+            ex.received,
+        )
+
+
+class ResponseParser:
+    """Parses the response heads of one server connection.
+
+    ``accept_invalid``: ``option accept-invalid-http-response`` on the backend.
+    ``parse()`` needs the method of the request the response answers (HEAD and
+    CONNECT change the framing).
+    """
+
+    __slots__ = ("limits", "accept_invalid", "_exact")
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, *, accept_invalid: bool = False) -> None:
+        self.limits = limits
+        self.accept_invalid = accept_invalid
+        self._exact: ExactParser | None = None
+
+    def reset(self) -> None:
+        self._exact = None
+
+    def parse(self, buf: bytes, meth: Method) -> ResponseHead | None:
+        """The head at the start of ``buf``, or None; ``HttpError`` (502) if invalid."""
+        if self._exact is None:
+            if not self.accept_invalid:
+                head = self._fast(buf, meth)
+                if head is not None:
+                    return head
+            self._exact = ExactParser(False, self.limits, self.accept_invalid)
+        ex = self._exact
+        if not ex.feed(buf):
+            return None
+        self._exact = None
+        return self._finish_exact(ex, meth)
+
+    def _fast(self, buf: bytes, meth: Method) -> ResponseHead | None:
+        end = buf.find(b"\r\n\r\n")
+        if end < 0 or end + 4 > self.limits.raw_max:
+            return None
+        rl_end = buf.find(b"\r\n")
+        # "HTTP/1.x ddd reason": the exact parser handles anything else (no
+        # reason, blanks to skip, a bare CR or LF)
+        if rl_end < 14 or buf[8] != 0x20 or buf[12] != 0x20:
+            return None
+        version = buf[:8]
+        ver11 = _STATUS_VERSIONS.get(version)
+        code = buf[9:12]
+        if ver11 is None or code.translate(None, b"0123456789"):
+            return None
+        reason = buf[13:rl_end]
+        if b"\r" in reason or b"\n" in reason or reason[0] in (0x20, 0x09):
+            return None
+        acc = semantics.Fields(False)
+        if ver11:
+            acc.flags = Flag.VER_11
+        edits: list[Edit] = []
+        status = int(code)
+        # the H1 output drops the length of a 1xx or 204 response
+        out_drop = _NO_LENGTH if status < 200 or status == 204 else frozenset()
+        bound = _fast_fields(buf, rl_end, end, acc, edits, self.limits, out_drop)
+        if bound is None or 37 + rl_end + bound > self.limits.htx_max:
+            return None
+        framing, length = semantics.framing_response(acc, status, meth, end)
+        if acc.flags & Flag.XFER_ENC and acc.cl_word:
+            return None  # TE with CL: CL removed, rebuilt
+        return ResponseHead(
+            end + 4,
+            buf[: end + 4],
+            tuple(edits),
+            status,
+            version,
+            reason,
+            acc.flags,
+            framing,
+            length,
+            None,
+        )
+
+    def _finish_exact(self, ex: ExactParser, meth: Method) -> ResponseHead:
+        acc = ex.acc
+        version, code, reason = ex.line
+        offset = ex.size
+        if not self.accept_invalid and not (
+            len(version) == 8
+            and version[4] == 0x2F
+            and 0x30 <= version[5] <= 0x39
+            and version[6] == 0x2E
+            and 0x30 <= version[7] <= 0x39
+        ):
+            raise HttpError(502, "invalid HTTP version", ex.start, stream=True)
+        status = ex.status
+        framing, length = semantics.framing_response(acc, status, meth, offset)
+        fields = ex.forwarded
+        if acc.flags & Flag.XFER_ENC and acc.cl_word:
+            fields = [(n, v) for n, v in fields if n.lower() != b"content-length"]
+        semantics.check_limits(
+            acc,
+            self.limits,
+            semantics.htx_size(version, code, reason, sum(8 + len(n) + len(v) for n, v in fields)),
+            offset,
+        )
+        out_version = b"HTTP/1.1" if acc.flags & Flag.VER_11 else version
+        line = out_version + b" " + code + b" " + reason + b"\r\n"
+        out_drop = _NO_LENGTH if status < 200 or status == 204 else frozenset()
+        raw = _rebuild(line, _te_rule(fields), out_drop)
+        return ResponseHead(
+            ex.size,
+            raw,
+            (),
+            status,
+            version,
+            reason,
+            acc.flags,
+            framing,
+            length,
+            ex.received,
+        )
+
+
+def parse_request_head(
+    buf: bytes, limits: Limits = DEFAULT_LIMITS, *, accept_invalid: bool = False
+) -> RequestHead | None:
+    """One-shot ``RequestParser(...).parse(buf)`` (rescans from the start on every call)."""
+    return RequestParser(limits, accept_invalid=accept_invalid).parse(buf)
+
+
+def parse_response_head(
+    buf: bytes,
+    meth: Method = Method.GET,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    accept_invalid: bool = False,
+) -> ResponseHead | None:
+    """One-shot ``ResponseParser(...).parse(buf, meth)``."""
+    return ResponseParser(limits, accept_invalid=accept_invalid).parse(buf, meth)
+
+
+__all__ = [
+    "Framing",
+    "RequestParser",
+    "ResponseParser",
+    "parse_request_head",
+    "parse_response_head",
+]
