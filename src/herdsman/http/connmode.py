@@ -61,12 +61,18 @@ def client_wants_close(req_flags: Flag, frontend_stopping: bool = False) -> bool
 
 
 def server_wants_close(
-    req_flags: Flag, frontend: Mode, backend: Mode, backend_stopping: bool = False
+    req_flags: Flag,
+    frontend: Mode,
+    backend: Mode,
+    backend_stopping: bool = False,
+    meth: Method = Method.GET,
 ) -> bool:
     """When the request is sent (``h1_set_srv_conn_mode()``, first pass): does the
     server connection close after this transaction?"""
-    if req_flags & Flag.XFER_ENC and not req_flags & Flag.VER_11:
-        return True  # T-E with HTTP/1.0 (h1_process_mux())
+    if req_flags & Flag.XFER_ENC and (not req_flags & Flag.VER_11 or meth is Method.CONNECT):
+        # h1_process_mux(): T-E with HTTP/1.0, or T-E on a bodyless message (a
+        # CONNECT), which the output flags as T-E with C-L
+        return True
     return combine(frontend, backend) is not Mode.KAL or backend_stopping
 
 

@@ -169,20 +169,24 @@ class Reply:
     flags: Flag  # VER_11, CONN_CLOSE / CONN_KEEPALIVE (its own Connection tokens), UPGRADE_TOKEN
 
 
-def load_reply(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Reply:
+def load_reply(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Reply | None:
     """Parse and check a raw HTTP response as ``http_str_to_htx()`` does for an errorfile.
 
-    Raises ``ErrorfileError`` with HAProxy's message (the config layer prefixes
-    the file name: "'<file>': <message>").
+    None for an empty file: HAProxy then sends nothing (``h1_send_error()``,
+    ``http_reply_message()``). Raises ``ErrorfileError`` with HAProxy's
+    message; the config layer prefixes "errorfile : '<file>': " as 2.6.12
+    does (verified with ``haproxy -c``).
     """
+    if not data:
+        return None
     # the whole file is parsed at once: no input buffer limit, only tune.http.maxhdr
     ex = ExactParser(False, Limits(bufsize=len(data) + 65, maxhdr=limits.maxhdr), False)
     try:
         done = ex.feed(data)
     except HttpError as exc:
-        raise ErrorfileError(f"unabled to parse headers (error offset: {exc.offset})") from None
+        raise ErrorfileError(f"unable to parse headers (error offset: {exc.offset})") from None
     if not done:
-        raise ErrorfileError("unabled to parse headers (error offset: -2)")
+        raise ErrorfileError("unable to parse headers (error offset: -2)")
     version, code, reason = ex.line
     if len(version) != 8:
         raise ErrorfileError(f"invalid http version ({version.decode('latin-1')})")
@@ -225,7 +229,13 @@ def load_reply(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Reply:
     return Reply(status, start, tuple(fields), body, flags)
 
 
-DEFAULT_REPLIES: dict[int, Reply] = {status: load_reply(msg) for status, msg in MESSAGES.items()}
+def _default(msg: bytes) -> Reply:
+    reply = load_reply(msg)
+    assert reply is not None
+    return reply
+
+
+DEFAULT_REPLIES: dict[int, Reply] = {status: _default(msg) for status, msg in MESSAGES.items()}
 
 
 def reply_bytes(reply: Reply, connection: bytes | None) -> bytes:

@@ -77,7 +77,7 @@ def _fast_fields(
     bad = _BAD_LINE.search(buf, rl_end + 1, end + 2)
     if bad is None or bad.start() != end + 1:
         return None
-    nhdr = buf.count(b"\n", rl_end + 1, end + 2)
+    nhdr = buf.count(b"\n", rl_end + 2, end + 2)
     region = buf[rl_end + 1 : end + 2].lower()
     drops = 0
     for m in _SPECIAL.finditer(region):
@@ -214,6 +214,7 @@ class RequestParser:
             or absolute
             or drop_upgrade
             or (acc.flags & Flag.XFER_ENC and acc.cl_word)
+            or (meth is Method.CONNECT and acc.cl > 0)
         ):
             # rare normalisations: rebuild through the exact parser's path
             return None
@@ -263,6 +264,10 @@ class RequestParser:
             ),
             offset,
         )
+        if meth is Method.CONNECT and acc.cl > 0:
+            # a CONNECT is bodyless: the H1 output finds its length differs from
+            # 0 and drops the header (h1_process_mux(), h1_parse_cont_len_header())
+            fields = [(n, v) for n, v in fields if n.lower() != b"content-length"]
         drop_upgrade = semantics.finish_request(acc, meth, framing, self.accept_any_payload, offset)
         if meth is Method.OTHER and method.lower() == b"pri":
             raise HttpError(400, "PRI is the HTTP/2 preface", 0, stream=True)
@@ -311,19 +316,27 @@ class ResponseParser:
     def reset(self) -> None:
         self._exact = None
 
-    def parse(self, buf: bytes, meth: Method) -> ResponseHead | None:
-        """The head at the start of ``buf``, or None; ``HttpError`` (502) if invalid."""
+    def parse(self, buf: bytes, meth: Method, *, upgrade: bool = False) -> ResponseHead | None:
+        """The head at the start of ``buf``, or None; ``HttpError`` (502) if invalid.
+
+        ``upgrade``: the request kept its upgrade (``Flag.CONN_UPGRADE``); a 101
+        is only valid then, and with an "upgrade" token of its own
+        (``http_wait_for_response()``).
+        """
         if self._exact is None:
-            if not self.accept_invalid:
-                head = self._fast(buf, meth)
-                if head is not None:
-                    return head
-            self._exact = ExactParser(False, self.limits, self.accept_invalid)
-        ex = self._exact
-        if not ex.feed(buf):
-            return None
-        self._exact = None
-        return self._finish_exact(ex, meth)
+            head = None if self.accept_invalid else self._fast(buf, meth)
+            if head is None:
+                self._exact = ExactParser(False, self.limits, self.accept_invalid)
+        if self._exact is not None:
+            ex = self._exact
+            if not ex.feed(buf):
+                return None
+            self._exact = None
+            head = self._finish_exact(ex, meth)
+        assert head is not None
+        if head.status == 101 and not (upgrade and head.flags & Flag.CONN_UPGRADE):
+            raise HttpError(502, "101 without an upgrade on both sides", 0, stream=True)
+        return head
 
     def _fast(self, buf: bytes, meth: Method) -> ResponseHead | None:
         end = buf.find(b"\r\n\r\n")
