@@ -282,7 +282,7 @@ class ExactParser:
         cr = buf.find(b"\r", v0, nl if nl >= 0 else len(buf))
         if cr >= 0:
             self._eol(buf, cr, nl)
-            return cr
+            return cr if nl >= 0 else -1
         return nl
 
     def _header_line(self, buf: bytes, pos: int) -> bool:

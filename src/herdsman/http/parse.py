@@ -423,10 +423,17 @@ class ResponseParser:
 
 
 def parse_request_head(
-    buf: bytes, limits: Limits = DEFAULT_LIMITS, *, accept_invalid: bool = False
+    buf: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    accept_invalid: bool = False,
+    accept_any_payload: bool = False,
 ) -> RequestHead | None:
     """One-shot ``RequestParser(...).parse(buf)`` (rescans from the start on every call)."""
-    return RequestParser(limits, accept_invalid=accept_invalid).parse(buf)
+    parser = RequestParser(
+        limits, accept_invalid=accept_invalid, accept_any_payload=accept_any_payload
+    )
+    return parser.parse(buf)
 
 
 def parse_response_head(
