@@ -372,6 +372,20 @@ CHUNKED = [
     ),
     Case("chunk-big", _post(TE, b"2000\r\n" + b"x" * 0x2000 + b"\r\n0\r\n\r\n")),
     Case("chunk-incomplete", _post(TE, b"3\r\nabc\r\n")),
+    Case("chunk-ext-at-buffer-limit", _post(TE, b"3;" + b"x" * 16316 + b"\r\nabc\r\n0\r\n\r\n")),
+    Case("chunk-ext-over-buffer-limit", _post(TE, b"3;" + b"x" * 16317 + b"\r\nabc\r\n0\r\n\r\n")),
+    Case(
+        "chunk-trailer-at-htx-limit",
+        _post(TE, b"3\r\nabc\r\n0\r\nX: " + b"y" * 15294 + b"\r\n\r\n"),
+    ),
+    Case(
+        "chunk-trailer-over-htx-limit",
+        _post(TE, b"3\r\nabc\r\n0\r\nX: " + b"y" * 15295 + b"\r\n\r\n"),
+    ),
+    Case(
+        "chunk-trailers-101",
+        _post(TE, b"3\r\nabc\r\n0\r\n" + b"".join(b"X%d: 1\r\n" % i for i in range(101)) + b"\r\n"),
+    ),
     Case("chunk-then-pipelined", _post(TE, CHUNKS) + _req()),
 ]
 

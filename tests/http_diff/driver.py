@@ -63,12 +63,17 @@ def _framer(framing: Framing, length: int, request: bool) -> LengthBody | Chunke
     return None
 
 
-def _body(framer: LengthBody | ChunkedBody | CloseBody, data: bytes) -> tuple[int, bytes]:
-    """(bytes consumed, bytes to forward) for the body at the start of ``data``."""
-    used = framer.feed(data)
-    if framer.out is None:
-        return used, data[:used]
-    return used, b"".join(bytes(p) for p in framer.out)
+def _body(framer: LengthBody | ChunkedBody | CloseBody, data: bytes, sent: bytearray) -> int:
+    """Feed the body at the start of ``data``, appending what to forward to ``sent``
+    as it goes (so what went out before an error stays out); bytes consumed."""
+    total = 0
+    while not framer.done:
+        used = framer.feed(data[total:])
+        sent += data[total : total + used] if framer.out is None else b"".join(framer.out)
+        total += used
+        if not used:
+            break
+    return total
 
 
 def run_engine(request: bytes, replies: list[Reply]) -> Outcome:
@@ -94,17 +99,22 @@ def run_engine(request: bytes, replies: list[Reply]) -> Outcome:
         server_close = connmode.server_wants_close(
             head.flags, connmode.Mode.KAL, connmode.Mode.KAL, meth=head.meth
         )
-        out = head_bytes(head, connmode.request_connection(head.flags, server_close))
+        out = bytearray(head_bytes(head, connmode.request_connection(head.flags, server_close)))
+        head_len = len(out)
         rest = buf[head.size :]
         framer = _framer(head.framing, head.content_length, True)
         if framer is not None:
             try:
-                used, body = _body(framer, rest)
+                rest = rest[_body(framer, rest, out) :]
             except HttpError as exc:
-                to_client += errors.mux_bytes(exc.status)
+                if exc.stream and len(out) > head_len:
+                    # HAProxy waited for room, so the head and the data went out first
+                    to_backend.append(out)
+                if exc.stream:
+                    to_client += _stream_reply(exc.status, head.meth, head.flags, True, True)[0]
+                else:
+                    to_client += errors.mux_bytes(exc.status)
                 break
-            out += body
-            rest = rest[used:]
         if server_conn is None:
             server_conn = bytearray()
             to_backend.append(server_conn)
@@ -180,8 +190,9 @@ def _respond(
         if framer is None:
             to_client += out
             return not close, not server_close
+        body = bytearray()
         try:
-            body = _body(framer, rest)[1]
+            _body(framer, rest, body)
         except HttpError:
             raw, close = _stream_reply(502, head.meth, head.flags, client_close, False)
             to_client += raw

@@ -68,7 +68,7 @@ _SIZE, _DATA, _DATA_CRLF, _TRAILERS, _DONE = range(5)
 class ChunkedBody:
     """A chunked body (requests: errors are 400, responses: 502)."""
 
-    __slots__ = ("request", "limits", "state", "remaining", "total", "out", "trailers")
+    __slots__ = ("request", "limits", "state", "remaining", "total", "out", "trailers", "_pending")
 
     def __init__(self, request: bool, limits: Limits) -> None:
         self.request = request
@@ -78,18 +78,30 @@ class ChunkedBody:
         self.total = 0  # body bytes so far
         self.out: list[bytes | memoryview] | None = None
         self.trailers: list[tuple[bytes, bytes]] = []
+        self._pending: HttpError | None = None
 
     @property
     def done(self) -> bool:
         return self.state == _DONE
 
-    def _error(self, reason: str, offset: int) -> HttpError:
-        if self.request:
+    def _error(self, reason: str, offset: int, late: bool = False) -> HttpError:
+        """A framing error. HAProxy's H1 mux answers a request's syntax error itself,
+        but finds a line or trailer block too large only once the head has gone
+        to the stream, which answers (``late``); a response's error is always the
+        stream's 502."""
+        if self.request and not late:
             return HttpError(400, reason, offset)
-        return HttpError(502, reason, offset, stream=True)
+        return HttpError(400 if self.request else 502, reason, offset, stream=True)
 
     def feed(self, data: bytes | memoryview) -> int:
-        """Consume what belongs to the body; raises ``HttpError`` on bad framing."""
+        """Consume what belongs to the body; raises ``HttpError`` on bad framing.
+
+        A trailer block too large for HAProxy's buffer is refused only after
+        the data before it went out (HAProxy waits for room, then fails): the
+        error then comes from the next call.
+        """
+        if self._pending is not None:
+            raise self._pending
         n = len(data)
         pos = 0
         clean = 0  # data[:clean] can be forwarded as received
@@ -134,7 +146,13 @@ class ChunkedBody:
                 self.state = _DATA if size else _TRAILERS
                 continue
             # _TRAILERS
-            end = self._trailers(data, pos, n)
+            try:
+                end = self._trailers(data, pos, n)
+            except HttpError as exc:
+                if not exc.stream or not pos:
+                    raise
+                self._pending = exc
+                break
             if end < 0:
                 break
             if not _canonical_block(data, pos, end):
@@ -147,7 +165,7 @@ class ChunkedBody:
             _flush(out, data, clean, pos)
         self.out = out
         if self.state in (_SIZE, _TRAILERS, _DATA_CRLF) and n - pos >= self.limits.raw_max:
-            raise self._error("chunk framing larger than the buffer", pos)
+            raise self._error("chunk framing larger than the buffer", pos, True)
         return pos
 
     def _size_line(self, data: bytes | memoryview, pos: int, n: int) -> tuple[int, bool] | None:
@@ -189,6 +207,10 @@ class ChunkedBody:
             p += 1
             while p < n and data[p] not in (0x0D, 0x0A):
                 p += 1
+        if p - pos > self.limits.raw_max:
+            # the line must fit in the input buffer (the 2.6.12 binary: 16320 bytes
+            # with the default tune.bufsize, CRLF included)
+            raise self._error("chunk-size line larger than the buffer", pos, True)
         self.remaining = size
         return p, p == digits_end + 2 and data[digits_end] == 0x0D
 
@@ -211,9 +233,13 @@ class ChunkedBody:
         try:
             done = ex.feed(bytes(data[pos:]))
         except HttpError as exc:
-            raise self._error(f"invalid trailers: {exc.reason}", pos + exc.offset) from None
+            late = exc.offset >= self.limits.raw_max  # the block did not fit in the buffer
+            raise self._error(f"invalid trailers: {exc.reason}", pos + exc.offset, late) from None
         if not done:
             return -1
+        # h1_parse_msg_tlrs(): the trailers must fit in HTX like a head's fields
+        if sum(8 + len(k) + len(v) for k, v in ex.forwarded) + 9 > self.limits.htx_max:
+            raise self._error("trailers too large for a buffer", pos, True)
         self.trailers = ex.received
         return pos + ex.size
 
