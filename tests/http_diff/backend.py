@@ -37,6 +37,7 @@ class RecordingBackend:
         self.received: list[Message | Unreadable] = []
         self.script: list[Reply] = []
         self.open_connections = 0
+        self.accepted = 0
         self._server: asyncio.AbstractServer | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -70,6 +71,7 @@ class RecordingBackend:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.open_connections += 1
+        self.accepted += 1
         self._idle.clear()
         self._writers.add(writer)
         buf = b""

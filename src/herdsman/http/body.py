@@ -65,6 +65,10 @@ class CloseBody:
 _SIZE, _DATA, _DATA_CRLF, _TRAILERS, _DONE = range(5)
 
 
+class _LateError(HttpError):
+    """A limit HAProxy only finds once the stream has the message."""
+
+
 class ChunkedBody:
     """A chunked body (requests: errors are 400, responses: 502)."""
 
@@ -89,9 +93,11 @@ class ChunkedBody:
         but finds a line or trailer block too large only once the head has gone
         to the stream, which answers (``late``); a response's error is always the
         stream's 502."""
-        if self.request and not late:
+        if late:
+            return _LateError(400 if self.request else 502, reason, offset, stream=True)
+        if self.request:
             return HttpError(400, reason, offset)
-        return HttpError(400 if self.request else 502, reason, offset, stream=True)
+        return HttpError(502, reason, offset, stream=True)
 
     def feed(self, data: bytes | memoryview) -> int:
         """Consume what belongs to the body; raises ``HttpError`` on bad framing.
@@ -148,8 +154,8 @@ class ChunkedBody:
             # _TRAILERS
             try:
                 end = self._trailers(data, pos, n)
-            except HttpError as exc:
-                if not exc.stream or not pos:
+            except _LateError as exc:
+                if not pos:
                     raise
                 self._pending = exc
                 break

@@ -333,9 +333,11 @@ class ExactParser:
     def _finish_pending(self) -> None:
         if self._pending is None:
             return
-        name, value, off = self._pending
+        name, raw, off = self._pending
         self._pending = None
-        value = value.strip(b" \t\r\n")
+        value = raw.lstrip(b" \t\r\n")
+        off += len(raw) - len(value)  # HAProxy reports errors at the trimmed value
+        value = value.rstrip(b" \t\r\n")
         self.received.append((name, value))
         lname = name.lower()
         if lname in semantics.SPECIAL:
