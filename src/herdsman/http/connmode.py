@@ -48,7 +48,7 @@ def combine(frontend: Mode, backend: Mode) -> Mode:
     return max(frontend, backend)
 
 
-def client_wants_close(req_flags: Flag, frontend_stopping: bool = False) -> bool:
+def client_wants_close(req_flags: int, frontend_stopping: bool = False) -> bool:
     """After the request (``h1_set_cli_conn_mode()``, first pass): does the client
     connection close after this transaction? An HTTP/1.0 request without
     "keep-alive", a "close" token, or TE with CL or with HTTP/1.0 (the parser
@@ -61,7 +61,7 @@ def client_wants_close(req_flags: Flag, frontend_stopping: bool = False) -> bool
 
 
 def server_wants_close(
-    req_flags: Flag,
+    req_flags: int,
     frontend: Mode,
     backend: Mode,
     backend_stopping: bool = False,
@@ -77,7 +77,7 @@ def server_wants_close(
 
 
 def request_connection(
-    req_flags: Flag, server_close: bool, pretend_keepalive: bool = False
+    req_flags: int, server_close: bool, pretend_keepalive: bool = False
 ) -> bytes | None:
     """The Connection value HAProxy appends to the request it sends, or None."""
     if req_flags & Flag.UPGRADE_TOKEN:
@@ -88,7 +88,7 @@ def request_connection(
     return b"close" if ver11 else None
 
 
-def server_keeps_alive(server_close: bool, resp_flags: Flag, framing: Framing) -> bool:
+def server_keeps_alive(server_close: bool, resp_flags: int, framing: Framing) -> bool:
     """After the response head (``h1_set_srv_conn_mode()``, second pass): may the
     server connection serve another request (go idle, be reused)?"""
     if server_close or framing is Framing.CLOSE or resp_flags & Flag.CONN_CLOSE:
@@ -99,8 +99,8 @@ def server_keeps_alive(server_close: bool, resp_flags: Flag, framing: Framing) -
 def response_connection(
     status: int,
     req_meth: Method,
-    req_flags: Flag,
-    resp_flags: Flag,
+    req_flags: int,
+    resp_flags: int,
     framing: Framing,
     client_close: bool,
     frontend: Mode = Mode.KAL,

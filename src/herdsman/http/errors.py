@@ -166,7 +166,7 @@ class Reply:
     start_line: bytes  # "HTTP/1.1 503 Service Unavailable\r\n" as the H1 mux writes it
     fields: tuple[tuple[bytes, bytes], ...]  # lower-case names, trimmed values
     body: bytes
-    flags: Flag  # VER_11, CONN_CLOSE / CONN_KEEPALIVE (its own Connection tokens), UPGRADE_TOKEN
+    flags: int  # VER_11, CONN_CLOSE / CONN_KEEPALIVE (its own Connection tokens), UPGRADE_TOKEN
 
 
 def load_reply(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Reply | None:

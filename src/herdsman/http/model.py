@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Final
 
 
 class Method(enum.IntEnum):
@@ -39,20 +40,28 @@ class Framing(enum.IntEnum):
     TUNNEL = 4  # after a 101 or a 2xx to CONNECT: raw bytes both ways until close
 
 
-class Flag(enum.IntFlag):
-    """Facts about a message (HAProxy's ``H1_MF_*`` that matter after parsing)."""
+class Flag:
+    """Facts about a message (HAProxy's ``H1_MF_*`` that matter after parsing), as
+    bits of a plain ``int``: ``enum.IntFlag`` arithmetic costs about a
+    microsecond per operation, too much for the per-request path."""
 
-    NONE = 0
-    VER_11 = 1 << 0  # version >= 1.1 (``H1_MF_VER_11``)
-    CONN_CLOSE = 1 << 1  # a "close" token, or forced by TE with CL / TE with HTTP/1.0
-    CONN_KEEPALIVE = 1 << 2  # a "keep-alive" token
-    CONN_UPGRADE = 1 << 3  # an "upgrade" token (kept only for bodyless requests and 101s)
-    UPGRADE_WEBSOCKET = 1 << 4  # "websocket" in the (last) Upgrade header
-    XFER_ENC = 1 << 5  # a Transfer-Encoding header was present
-    EXPECT_100 = 1 << 6  # "Expect: 100-continue" on an HTTP/1.1 request with a body
+    NONE: Final = 0
+    VER_11: Final = 1 << 0  # version >= 1.1 (``H1_MF_VER_11``)
+    CONN_CLOSE: Final = 1 << 1  # a "close" token, or forced by TE with CL / TE with HTTP/1.0
+    CONN_KEEPALIVE: Final = 1 << 2  # a "keep-alive" token
+    CONN_UPGRADE: Final = 1 << 3  # an "upgrade" token (kept only for bodyless requests and 101s)
+    UPGRADE_WEBSOCKET: Final = 1 << 4  # "websocket" in the (last) Upgrade header
+    XFER_ENC: Final = 1 << 5  # a Transfer-Encoding header was present
+    EXPECT_100: Final = 1 << 6  # "Expect: 100-continue" on an HTTP/1.1 request with a body
     # the forwarded Connection header keeps an "upgrade" token: the H1 output
     # then adds no Connection header of its own (h1_update_*_conn_value())
-    UPGRADE_TOKEN = 1 << 7
+    UPGRADE_TOKEN: Final = 1 << 7
+
+    @staticmethod
+    def names(flags: int) -> str:
+        """``flags`` as "VER_11|CONN_CLOSE" (for messages and reprs)."""
+        out = [k for k, v in vars(Flag).items() if isinstance(v, int) and v and flags & v]
+        return "|".join(out) or "NONE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +160,7 @@ class RequestHead:
         meth: Method,
         target: bytes,
         version: bytes,
-        flags: Flag,
+        flags: int,
         framing: Framing,
         content_length: int,
         host: bytes | None,
@@ -184,7 +193,7 @@ class RequestHead:
     def __repr__(self) -> str:
         return (
             f"RequestHead({self.method!r} {self.target!r} {self.version!r}, "
-            f"{self.framing.name}, cl={self.content_length}, flags={self.flags!r})"
+            f"{self.framing.name}, cl={self.content_length}, flags={Flag.names(self.flags)})"
         )
 
 
@@ -216,7 +225,7 @@ class ResponseHead:
         status: int,
         version: bytes,
         reason: bytes,
-        flags: Flag,
+        flags: int,
         framing: Framing,
         content_length: int,
         headers: list[tuple[bytes, bytes]] | None,
@@ -245,7 +254,7 @@ class ResponseHead:
     def __repr__(self) -> str:
         return (
             f"ResponseHead({self.version!r} {self.status} {self.reason!r}, "
-            f"{self.framing.name}, cl={self.content_length}, flags={self.flags!r})"
+            f"{self.framing.name}, cl={self.content_length}, flags={Flag.names(self.flags)})"
         )
 
 

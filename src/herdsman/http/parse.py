@@ -37,13 +37,14 @@ from .model import (
 )
 
 _T = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
-# A line start (after LF) not followed by "name:value CRLF": a bare CR or LF,
-# obs-fold, an invalid name. Searched up to the LF of the last header line,
-# where it always matches (nothing follows within the range).
-_BAD_LINE = re.compile(rb"\n(?!" + _T + rb"+:[^\r\n]*\r\n)")
+# An LF not preceded by CR (a bare LF) or not followed by "name:" (obs-fold, an
+# invalid name). Searched up to the LF of the last header line, where it
+# always matches (nothing follows within the range). A bare CR is found by
+# counting: with every LF after a CR, there are as many CRs as LFs.
+_BAD_LINE = re.compile(rb"\n(?:(?<!\r\n)|(?!" + _T + rb"+:))")
 _SPECIAL = re.compile(
     rb"\n(content-length|transfer-encoding|connection|upgrade|host|te|expect"
-    rb"|sec-websocket-key|sec-websocket-accept):"
+    rb"|sec-websocket-key|sec-websocket-accept):[ \t]*([^\r]*)"
 )
 _VERSIONS = {b"HTTP/1.1": True, b"HTTP/1.0": False}
 _STATUS_VERSIONS = _VERSIONS
@@ -78,14 +79,34 @@ def _fast_fields(
     if bad is None or bad.start() != end + 1:
         return None
     nhdr = buf.count(b"\n", rl_end + 2, end + 2)
-    region = buf[rl_end + 1 : end + 2].lower()
+    if buf.count(b"\r", rl_end + 2, end + 2) != nhdr:
+        return None
+    base = rl_end + 1
     drops = 0
-    for m in _SPECIAL.finditer(region):
+    for m in _SPECIAL.finditer(buf[base : end + 2].lower()):
         lname = m.group(1)
-        vs = rl_end + 1 + m.end()
-        ve = buf.find(b"\r", vs)
-        value = buf[vs:ve].strip(b" \t")
-        ls = rl_end + 2 + m.start()
+        vs, ve = m.span(2)
+        vs += base
+        ve += base
+        value = buf[vs:ve]
+        if value[-1:] in (b" ", b"\t"):
+            value = value.rstrip(b" \t")
+        ls = base + 1 + m.start()
+        # the two fields nearly every request has, without the general rules
+        if lname == b"host" and acc.host is None:
+            acc.host = value
+            continue
+        if lname == b"content-length" and acc.cl < 0 and len(value) < 20 and value.isdigit():
+            acc.cl = int(value)
+            acc.cl_word = value
+            if lname in out_drop:
+                edits.append((ls, ve + 2, b""))
+            continue
+        if lname == b"connection" and value == b"keep-alive":
+            acc.flags |= Flag.CONN_KEEPALIVE
+            drops += 1
+            edits.append((ls, ve + 2, b""))
+            continue
         if lname == b"te":
             # an output rule: the field still counts against the limits
             if value == b"trailers":
@@ -203,30 +224,35 @@ class RequestParser:
         if 37 + rl_end + bound > self.limits.htx_max:
             return None  # near the limit: let the exact parser count
         meth = METHODS.get(method, Method.OTHER)
-        host, absolute = semantics.check_authority(acc, meth, target, True, end)
-        framing, length = semantics.framing_request(acc, meth, end)
-        drop_upgrade = semantics.finish_request(acc, meth, framing, self.accept_any_payload, end)
+        flags = acc.flags
+        if target[0] != 0x2F or meth is Method.CONNECT:  # not origin-form
+            host, absolute = semantics.check_authority(acc, meth, target, True, end)
+            if host is not None or absolute:
+                return None  # normalised: rebuilt by the exact parser's path
+        if flags & (Flag.XFER_ENC | Flag.CONN_UPGRADE) or not ver11 or acc.expect is not None:
+            framing, length = semantics.framing_request(acc, meth, end)
+            if semantics.finish_request(acc, meth, framing, self.accept_any_payload, end):
+                return None  # Upgrade dropped: rebuilt
+            if acc.flags & Flag.XFER_ENC and acc.cl_word:
+                return None  # Content-Length dropped: rebuilt
+            flags = acc.flags
+        elif acc.cl > 0 and meth is not Method.CONNECT:
+            framing, length = Framing.LENGTH, acc.cl
+        else:
+            framing, length = Framing.NONE, 0
         if meth is Method.OTHER and method.lower() == b"pri":
             raise HttpError(400, "PRI is the HTTP/2 preface", 0, stream=True)
-        raw = buf[: end + 4]
-        if (
-            host is not None
-            or absolute
-            or drop_upgrade
-            or (acc.flags & Flag.XFER_ENC and acc.cl_word)
-            or (meth is Method.CONNECT and acc.cl > 0)
-        ):
-            # rare normalisations: rebuild through the exact parser's path
-            return None
+        if meth is Method.CONNECT and acc.cl > 0:
+            return None  # Content-Length dropped: rebuilt
         return RequestHead(
             end + 4,
-            raw,
+            buf[: end + 4],
             tuple(edits),
             method,
             meth,
             target,
             version,
-            acc.flags,
+            flags,
             framing,
             length,
             acc.host,

@@ -61,7 +61,7 @@ class Fields:
 
     def __init__(self, request: bool) -> None:
         self.request = request
-        self.flags = Flag.NONE
+        self.flags: int = Flag.NONE
         self.cl = -1  # the Content-Length, -1 when none
         self.cl_word = b""
         self.te_last = False  # "chunked" is the last transfer coding
