@@ -63,29 +63,50 @@ def _framer(framing: Framing, length: int, request: bool) -> LengthBody | Chunke
     return None
 
 
-def _body(framer: LengthBody | ChunkedBody | CloseBody, data: bytes, sent: bytearray) -> int:
-    """Feed the body at the start of ``data``, appending what to forward to ``sent``
-    as it goes (so what went out before an error stays out); bytes consumed."""
-    total = 0
+class _Input:
+    """What the client sent, arriving ``piece`` bytes at a time (0: all at once)."""
+
+    def __init__(self, data: bytes, piece: int) -> None:
+        self.data = data
+        self.piece = piece or len(data)
+        self.pos = 0
+        self.avail = min(self.piece, len(data))
+
+    @property
+    def buf(self) -> bytes:
+        return self.data[self.pos : self.avail]
+
+    def more(self) -> bool:
+        """Let the next piece arrive; False when the client has sent everything."""
+        if self.avail >= len(self.data):
+            return False
+        self.avail = min(len(self.data), self.avail + self.piece)
+        return True
+
+
+def _body(framer: LengthBody | ChunkedBody | CloseBody, inp: _Input, sent: bytearray) -> None:
+    """Feed the body as it arrives, appending what to forward to ``sent`` as it goes
+    (so what went out before an error stays out), until done or the client stalls."""
     while not framer.done:
-        used = framer.feed(data[total:])
-        sent += data[total : total + used] if framer.out is None else b"".join(framer.out)
-        total += used
-        if not used:
-            break
-    return total
+        data = inp.buf
+        used = framer.feed(data)
+        sent += data[:used] if framer.out is None else b"".join(framer.out)
+        inp.pos += used
+        if not used and not inp.more():
+            return
 
 
-def run_engine(request: bytes, replies: list[Reply]) -> Outcome:
+def run_engine(request: bytes, replies: list[Reply], piece: int = 0) -> Outcome:
+    """The outcome of a case; ``piece``: the client sends that many bytes at a time."""
     script = list(replies)
     to_client = bytearray()
     to_backend: list[bytearray] = []  # one per server connection
     server_conn: bytearray | None = None
     req_parser = RequestParser()
-    buf = request
-    while buf:
+    inp = _Input(request, piece)
+    while inp.buf or inp.more():
         try:
-            head = req_parser.parse(buf)
+            head = req_parser.parse(inp.buf)
         except HttpError as exc:
             if exc.stream:
                 to_client += _stream_reply(exc.status, Method.OTHER, Flag.VER_11, True, False)[0]
@@ -93,19 +114,21 @@ def run_engine(request: bytes, replies: list[Reply]) -> Outcome:
                 to_client += errors.mux_bytes(exc.status)
             break
         if head is None:
+            if inp.more():
+                continue
             to_client += errors.mux_bytes(408)  # timeout http-request with bytes pending
             break
+        inp.pos += head.size
         client_close = connmode.client_wants_close(head.flags)
         server_close = connmode.server_wants_close(
             head.flags, connmode.Mode.KAL, connmode.Mode.KAL, meth=head.meth
         )
         out = bytearray(head_bytes(head, connmode.request_connection(head.flags, server_close)))
         head_len = len(out)
-        rest = buf[head.size :]
         framer = _framer(head.framing, head.content_length, True)
         if framer is not None:
             try:
-                rest = rest[_body(framer, rest, out) :]
+                _body(framer, inp, out)
             except HttpError as exc:
                 if exc.stream and len(out) > head_len:
                     # HAProxy waited for room, so the head and the data went out first
@@ -123,7 +146,6 @@ def run_engine(request: bytes, replies: list[Reply]) -> Outcome:
             # the client stalls in the body: the server waits, timeout server fires
             to_client += _stream_reply(504, head.meth, head.flags, client_close, True)[0]
             break
-        buf = rest
         reply = script.pop(0) if script else Reply(DEFAULT_REPLY)
         last = record_stream(bytes(server_conn))[-1]
         if isinstance(last, Unreadable):
@@ -138,7 +160,9 @@ def run_engine(request: bytes, replies: list[Reply]) -> Outcome:
             continue
         keep_client, server_open = _respond(head, reply, client_close, server_close, to_client)
         if keep_client is None:  # a tunnel: what the client sent after goes raw
-            server_conn += buf
+            while inp.more():
+                pass
+            server_conn += inp.buf
             break
         if not server_open:
             server_conn = None
@@ -192,7 +216,7 @@ def _respond(
             return not close, not server_close
         body = bytearray()
         try:
-            _body(framer, rest, body)
+            _body(framer, _Input(rest, 0), body)
         except HttpError:
             raw, close = _stream_reply(502, head.meth, head.flags, client_close, False)
             to_client += raw
