@@ -16,6 +16,7 @@ the real recording backend, so both proxies are summarised the same way.
 from __future__ import annotations
 
 from herdsman.http import (
+    DEFAULT_LIMITS,
     ChunkedBody,
     CloseBody,
     Framing,
@@ -59,7 +60,7 @@ def _framer(framing: Framing, length: int, request: bool) -> LengthBody | Chunke
     if framing is Framing.LENGTH:
         return LengthBody(length)
     if framing is Framing.CHUNKED:
-        return ChunkedBody(request, RequestParser().limits)
+        return ChunkedBody(request, DEFAULT_LIMITS)
     return None
 
 
@@ -96,13 +97,16 @@ def _body(framer: LengthBody | ChunkedBody | CloseBody, inp: _Input, sent: bytea
             return
 
 
-def run_engine(request: bytes, replies: list[Reply], piece: int = 0) -> Outcome:
-    """The outcome of a case; ``piece``: the client sends that many bytes at a time."""
+def run_engine(
+    request: bytes, replies: list[Reply], piece: int = 0, lenient: bool = False
+) -> Outcome:
+    """The outcome of a case; ``piece``: the client sends that many bytes at a time;
+    ``lenient``: ``option accept-invalid-http-request`` and ``-response``."""
     script = list(replies)
     to_client = bytearray()
     to_backend: list[bytearray] = []  # one per server connection
     server_conn: bytearray | None = None
-    req_parser = RequestParser()
+    req_parser = RequestParser(accept_invalid=lenient)
     inp = _Input(request, piece)
     while inp.buf or inp.more():
         try:
@@ -158,7 +162,9 @@ def run_engine(request: bytes, replies: list[Reply], piece: int = 0) -> Outcome:
                 break
             server_conn = None
             continue
-        keep_client, server_open = _respond(head, reply, client_close, server_close, to_client)
+        keep_client, server_open = _respond(
+            head, reply, client_close, server_close, to_client, lenient
+        )
         if keep_client is None:  # a tunnel: what the client sent after goes raw
             while inp.more():
                 pass
@@ -173,12 +179,17 @@ def run_engine(request: bytes, replies: list[Reply], piece: int = 0) -> Outcome:
 
 
 def _respond(
-    head: RequestHead, reply: Reply, client_close: bool, server_close: bool, to_client: bytearray
+    head: RequestHead,
+    reply: Reply,
+    client_close: bool,
+    server_close: bool,
+    to_client: bytearray,
+    lenient: bool,
 ) -> tuple[bool | None, bool]:
     """Relay the scripted response: (client connection stays open, server connection
     too); None for the client side when the connection became a tunnel."""
     data = reply.data
-    parser = ResponseParser()
+    parser = ResponseParser(accept_invalid=lenient)
     while True:
         try:
             resp = parser.parse(data, head.meth, upgrade=bool(head.flags & Flag.CONN_UPGRADE))

@@ -42,8 +42,11 @@ class Runner(Protocol):
 class EngineRunner:
     name = "engine"
 
+    def __init__(self, lenient: bool = False) -> None:
+        self.lenient = lenient
+
     async def run(self, request: bytes, replies: Sequence[Reply]) -> Outcome:
-        return run_engine(request, list(replies))
+        return run_engine(request, list(replies), lenient=self.lenient)
 
 
 class HaproxyRunner:
