@@ -22,6 +22,7 @@ from herdsman.http import (
     Framing,
     HttpError,
     LengthBody,
+    Limits,
     Method,
     RequestHead,
     RequestParser,
@@ -56,11 +57,13 @@ def _stream_reply(
     return errors.reply_bytes(reply, conn), close
 
 
-def _framer(framing: Framing, length: int, request: bool) -> LengthBody | ChunkedBody | None:
+def _framer(
+    framing: Framing, length: int, request: bool, limits: Limits
+) -> LengthBody | ChunkedBody | None:
     if framing is Framing.LENGTH:
         return LengthBody(length)
     if framing is Framing.CHUNKED:
-        return ChunkedBody(request, DEFAULT_LIMITS)
+        return ChunkedBody(request, limits)
     return None
 
 
@@ -98,15 +101,21 @@ def _body(framer: LengthBody | ChunkedBody | CloseBody, inp: _Input, sent: bytea
 
 
 def run_engine(
-    request: bytes, replies: list[Reply], piece: int = 0, lenient: bool = False
+    request: bytes,
+    replies: list[Reply],
+    piece: int = 0,
+    lenient: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    any_payload: bool = False,
 ) -> Outcome:
     """The outcome of a case; ``piece``: the client sends that many bytes at a time;
-    ``lenient``: ``option accept-invalid-http-request`` and ``-response``."""
+    ``lenient``: ``option accept-invalid-http-request`` and ``-response``;
+    ``any_payload``: the global ``h1-accept-payload-with-any-method``."""
     script = list(replies)
     to_client = bytearray()
     to_backend: list[bytearray] = []  # one per server connection
     server_conn: bytearray | None = None
-    req_parser = RequestParser(accept_invalid=lenient)
+    req_parser = RequestParser(limits, accept_invalid=lenient, accept_any_payload=any_payload)
     inp = _Input(request, piece)
     while inp.buf or inp.more():
         try:
@@ -129,7 +138,7 @@ def run_engine(
         )
         out = bytearray(head_bytes(head, connmode.request_connection(head.flags, server_close)))
         head_len = len(out)
-        framer = _framer(head.framing, head.content_length, True)
+        framer = _framer(head.framing, head.content_length, True, limits)
         if framer is not None:
             try:
                 _body(framer, inp, out)
@@ -163,7 +172,7 @@ def run_engine(
             server_conn = None
             continue
         keep_client, server_open = _respond(
-            head, reply, client_close, server_close, to_client, lenient
+            head, reply, client_close, server_close, to_client, lenient, limits
         )
         if keep_client is None:  # a tunnel: what the client sent after goes raw
             while inp.more():
@@ -185,11 +194,12 @@ def _respond(
     server_close: bool,
     to_client: bytearray,
     lenient: bool,
+    limits: Limits,
 ) -> tuple[bool | None, bool]:
     """Relay the scripted response: (client connection stays open, server connection
     too); None for the client side when the connection became a tunnel."""
     data = reply.data
-    parser = ResponseParser(accept_invalid=lenient)
+    parser = ResponseParser(limits, accept_invalid=lenient)
     while True:
         try:
             resp = parser.parse(data, head.meth, upgrade=bool(head.flags & Flag.CONN_UPGRADE))
@@ -215,7 +225,7 @@ def _respond(
             data = rest
             continue
         framer: LengthBody | ChunkedBody | CloseBody | None = _framer(
-            resp.framing, resp.content_length, False
+            resp.framing, resp.content_length, False, limits
         )
         if resp.framing is Framing.CLOSE:
             framer = CloseBody()

@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
+from herdsman.http import DEFAULT_LIMITS, Limits
 from herdsman.testing import Haproxy, free_port
 
 from .backend import RecordingBackend, Reply
@@ -42,11 +43,21 @@ class Runner(Protocol):
 class EngineRunner:
     name = "engine"
 
-    def __init__(self, lenient: bool = False) -> None:
+    def __init__(
+        self, lenient: bool = False, limits: Limits = DEFAULT_LIMITS, any_payload: bool = False
+    ) -> None:
         self.lenient = lenient
+        self.limits = limits
+        self.any_payload = any_payload
 
     async def run(self, request: bytes, replies: Sequence[Reply]) -> Outcome:
-        return run_engine(request, list(replies), lenient=self.lenient)
+        return run_engine(
+            request,
+            list(replies),
+            lenient=self.lenient,
+            limits=self.limits,
+            any_payload=self.any_payload,
+        )
 
 
 class HaproxyRunner:
@@ -76,11 +87,15 @@ class HaproxyRunner:
 
 
 @contextlib.asynccontextmanager
-async def haproxy_runner(slots: int = 8, extra: str = "") -> AsyncIterator[HaproxyRunner]:
-    """One haproxy with ``slots`` listen sections, each with its recording backend."""
+async def haproxy_runner(
+    slots: int = 8, extra: str = "", global_extra: str = ""
+) -> AsyncIterator[HaproxyRunner]:
+    """One haproxy with ``slots`` listen sections, each with its recording backend;
+    ``extra`` goes in ``defaults``, ``global_extra`` in ``global``."""
     backends = [await RecordingBackend().start(free_port()) for _ in range(slots)]
     ports = [free_port() for _ in range(slots)]
-    text = "defaults\n    mode http\n" + TIMEOUTS + "    http-reuse never\n" + extra
+    text = "global\n" + global_extra + "defaults\n    mode http\n" + TIMEOUTS
+    text += "    http-reuse never\n" + extra
     for i, (port, be) in enumerate(zip(ports, backends, strict=True)):
         text += f"listen s{i}\n    bind 127.0.0.1:{port}\n    server b 127.0.0.1:{be.port}\n"
     proxy = Haproxy(text)
