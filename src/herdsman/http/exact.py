@@ -92,7 +92,6 @@ class ExactParser:
         self.acc = semantics.Fields(request)
         self.received: list[tuple[bytes, bytes]] = []
         self.forwarded: list[tuple[bytes, bytes]] = []
-        self.fields_size = 0
         # the last header line, not final until the next line shows it is not folded
         self._pending: tuple[bytes, bytes, int] | None = None
 
@@ -349,4 +348,3 @@ class ExactParser:
         if self.acc.kept > self.limits.max_headers:
             raise self._error("too many headers", off)
         self.forwarded.append((name, value))
-        self.fields_size += 8 + len(name) + len(value)

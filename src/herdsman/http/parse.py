@@ -47,7 +47,6 @@ _SPECIAL = re.compile(
     rb"|sec-websocket-key|sec-websocket-accept):[ \t]*([^\r]*)"
 )
 _VERSIONS = {b"HTTP/1.1": True, b"HTTP/1.0": False}
-_STATUS_VERSIONS = _VERSIONS
 
 
 def _line(name: bytes, value: bytes) -> bytes:
@@ -185,10 +184,10 @@ class RequestParser:
         ``head.size`` bytes of ``buf`` belong to the head.
         """
         if self._exact is None:
-            if not self.accept_invalid:
-                head = self._fast(buf)
-                if head is not None:
-                    return head
+            # a canonical head is as valid in lenient mode, but for the authority
+            head = self._fast(buf)
+            if head is not None:
+                return head
             self._exact = ExactParser(True, self.limits, self.accept_invalid)
         ex = self._exact
         if not ex.feed(buf):
@@ -226,7 +225,9 @@ class RequestParser:
         meth = METHODS.get(method, Method.OTHER)
         flags = acc.flags
         if target[0] != 0x2F or meth is Method.CONNECT:  # not origin-form
-            host, absolute = semantics.check_authority(acc, meth, target, True, end)
+            host, absolute = semantics.check_authority(
+                acc, meth, target, not self.accept_invalid, end
+            )
             if host is not None or absolute:
                 return None  # normalised: rebuilt by the exact parser's path
         if flags & (Flag.XFER_ENC | Flag.CONN_UPGRADE) or not ver11 or acc.expect is not None:
@@ -327,7 +328,8 @@ class RequestParser:
 class ResponseParser:
     """Parses the response heads of one server connection.
 
-    ``accept_invalid``: ``option accept-invalid-http-response`` on the backend.
+    ``accept_invalid``: ``option accept-invalid-http-response`` on the backend
+    (it only relaxes what the fast path never accepts: names and versions).
     ``parse()`` needs the method of the request the response answers (HEAD and
     CONNECT change the framing).
     """
@@ -350,7 +352,7 @@ class ResponseParser:
         (``http_wait_for_response()``).
         """
         if self._exact is None:
-            head = None if self.accept_invalid else self._fast(buf, meth)
+            head = self._fast(buf, meth)
             if head is None:
                 self._exact = ExactParser(False, self.limits, self.accept_invalid)
         if self._exact is not None:
@@ -374,7 +376,7 @@ class ResponseParser:
         if rl_end < 14 or buf[8] != 0x20 or buf[12] != 0x20:
             return None
         version = buf[:8]
-        ver11 = _STATUS_VERSIONS.get(version)
+        ver11 = _VERSIONS.get(version)
         code = buf[9:12]
         if ver11 is None or code.translate(None, b"0123456789"):
             return None
