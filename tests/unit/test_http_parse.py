@@ -141,6 +141,22 @@ class TestValidRequests:
         assert bytewise is not None
         assert split_fields(head_bytes(bytewise)) == split_fields(out)
 
+    def test_parser_resets_between_messages(self) -> None:
+        """A parser serves a whole connection: partial heads resume, complete ones
+        reset it for the next pipelined message; an empty buffer changes nothing."""
+        parser = RequestParser()
+        assert parser.parse(b"") is None
+        assert parser._exact is None
+        first = parser.parse(b"GET /a HTTP/1.1\r\nHo")
+        assert first is None
+        head = parser.parse(b"GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b")
+        assert head is not None
+        assert head.target == b"/a"
+        assert parser.parse(b"GET /b") is None
+        second = parser.parse(b"GET /b HTTP/1.1\r\n\r\n")
+        assert second is not None
+        assert second.target == b"/b"
+
     def test_unchanged_head_is_not_copied(self) -> None:
         raw = _req(headers=b"Host: a\r\nUser-Agent: x\r\n")
         head = parse_whole(raw)

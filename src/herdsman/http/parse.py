@@ -54,6 +54,7 @@ def _line(name: bytes, value: bytes) -> bytes:
 
 
 _NO_LENGTH = frozenset((b"content-length", b"transfer-encoding"))
+_NOTHING: frozenset[bytes] = frozenset()
 
 
 def _fast_fields(
@@ -63,7 +64,7 @@ def _fast_fields(
     acc: semantics.Fields,
     edits: list[Edit],
     limits: Limits,
-    out_drop: frozenset[bytes] = frozenset(),
+    out_drop: frozenset[bytes] = _NOTHING,
 ) -> int | None:
     """The header lines of a canonical head, between the start line's CRLF at
     ``rl_end`` and the empty line at ``end``. Returns an upper bound of their
@@ -184,6 +185,8 @@ class RequestParser:
         ``head.size`` bytes of ``buf`` belong to the head.
         """
         if self._exact is None:
+            if not buf:
+                return None
             # a canonical head is as valid in lenient mode, but for the authority
             head = self._fast(buf)
             if head is not None:
@@ -352,6 +355,8 @@ class ResponseParser:
         (``http_wait_for_response()``).
         """
         if self._exact is None:
+            if not buf:
+                return None
             head = self._fast(buf, meth)
             if head is None:
                 self._exact = ExactParser(False, self.limits, self.accept_invalid)
@@ -389,13 +394,24 @@ class ResponseParser:
         edits: list[Edit] = []
         status = int(code)
         # the H1 output drops the length of a 1xx or 204 response
-        out_drop = _NO_LENGTH if status < 200 or status == 204 else frozenset()
+        out_drop = _NO_LENGTH if status < 200 or status == 204 else _NOTHING
         bound = _fast_fields(buf, rl_end, end, acc, edits, self.limits, out_drop)
         if bound is None or 37 + rl_end + bound > self.limits.htx_max:
             return None
-        framing, length = semantics.framing_response(acc, status, meth, end)
-        if acc.flags & Flag.XFER_ENC and acc.cl_word:
-            return None  # TE with CL: CL removed, rebuilt
+        if (
+            acc.flags & (Flag.XFER_ENC | Flag.CONN_UPGRADE)
+            or not 200 <= status < 300
+            or status == 204
+            or meth is Method.HEAD
+            or meth is Method.CONNECT
+        ):
+            framing, length = semantics.framing_response(acc, status, meth, end)
+            if acc.flags & Flag.XFER_ENC and acc.cl_word:
+                return None  # TE with CL: CL removed, rebuilt
+        elif acc.cl > 0:
+            framing, length = Framing.LENGTH, acc.cl
+        else:
+            framing, length = (Framing.NONE if acc.cl == 0 else Framing.CLOSE), 0
         return ResponseHead(
             end + 4,
             buf[: end + 4],
