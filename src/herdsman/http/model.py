@@ -129,11 +129,12 @@ class RequestHead:
     """A complete, valid request head.
 
     ``size`` is the number of input bytes the head used (leading empty lines
-    included); the body, if any, starts there. ``raw`` is what HAProxy would
-    forward before any connection handling: the received request line and
-    header lines when they are canonical (CRLF, single spaces, no obs-fold),
-    else a rebuilt copy. ``edits`` are the normalisations HAProxy applies that
-    are still to be made on ``raw`` (``rewrite.request_bytes()`` applies them).
+    included); the body, if any, starts there. ``raw`` is the head to forward:
+    the received bytes when they are canonical (CRLF, single spaces, no
+    obs-fold), else a copy rebuilt with HAProxy's normalisations. ``edits``
+    are the normalisations still to make on received bytes (a duplicate
+    Content-Length, a "keep-alive" token...); ``rewrite.head_bytes()`` applies
+    them with the proxy's own changes.
     """
 
     __slots__ = (
