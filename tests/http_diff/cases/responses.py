@@ -210,6 +210,25 @@ RESPONSES_RAW: list[tuple[str, bytes, bool, bytes | None]] = [
         None,
     ),
     (
+        "resp-ws-101",
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02hi",
+        True,
+        req(headers=b"Host: a\r\n" + WS_REQ + WS_KEY),
+    ),
+    (
+        "resp-h2c-101",
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\nPRI",
+        True,
+        req(headers=b"Host: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n"),
+    ),
+    (
+        "resp-101-without-upgrade-token",
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
+        True,
+        req(headers=b"Host: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n"),
+    ),
+    (
         "resp-ws-101-no-accept",
         b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
         True,
