@@ -30,6 +30,7 @@ from herdsman.http import (
     connmode,
     errors,
     head_bytes,
+    websocket,
 )
 from herdsman.http.model import Flag
 
@@ -54,7 +55,7 @@ def _stream_reply(
         reply_keepalive=bool(reply.flags & Flag.CONN_KEEPALIVE),
         request_pending=pending,
     )
-    return errors.reply_bytes(reply, conn), close
+    return errors.reply_bytes(reply, conn, req_meth is Method.HEAD), close
 
 
 def _framer(
@@ -177,7 +178,16 @@ def run_engine(
         if keep_client is None:  # a tunnel: what the client sent after goes raw
             while inp.more():
                 pass
+            answered = len(record_stream(bytes(server_conn)))
             server_conn += inp.buf
+            # the recording backend answers what it reads there; raw back to the client
+            for msg in record_stream(bytes(server_conn))[answered:]:
+                if isinstance(msg, Unreadable) or not msg.complete:
+                    break
+                more = script.pop(0) if script else Reply(DEFAULT_REPLY)
+                to_client += more.data
+                if more.close:
+                    break
             break
         if not server_open:
             server_conn = None
@@ -200,6 +210,7 @@ def _respond(
     too); None for the client side when the connection became a tunnel."""
     data = reply.data
     parser = ResponseParser(limits, accept_invalid=lenient)
+    interim = bytearray()  # 1xx heads read in the same input as what follows them
     while True:
         try:
             resp = parser.parse(data, head.meth, upgrade=bool(head.flags & Flag.CONN_UPGRADE))
@@ -209,21 +220,24 @@ def _respond(
         else:
             failed = False
         if resp is None:
-            # invalid, empty or truncated head: 502 from the stream
-            # a server that stays silent: timeout server; one that closes: bad response
+            # a server that stays silent: timeout server; one that closes or sends
+            # an invalid head: 502. HAProxy drops the 1xx it parsed in the same
+            # read as an invalid head (the whole read is refused).
             status = 504 if not failed and not reply.close else 502
             raw, close = _stream_reply(status, head.meth, head.flags, client_close, False)
-            to_client += raw
+            to_client += (b"" if failed else interim) + raw
             return not close, False
         conn, close = connmode.response_connection(
             resp.status, head.meth, head.flags, resp.flags, resp.framing, client_close
         )
-        out = head_bytes(resp, conn)
+        after = [websocket.accept_line(head)] if resp.flags & Flag.WS_ACCEPT_MISSING else []
+        out = head_bytes(resp, conn, after=after)
         rest = data[resp.size :]
         if resp.informational:
-            to_client += out
+            interim += out
             data = rest
             continue
+        to_client += interim
         framer: LengthBody | ChunkedBody | CloseBody | None = _framer(
             resp.framing, resp.content_length, False, limits
         )

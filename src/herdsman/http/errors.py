@@ -238,13 +238,16 @@ def _default(msg: bytes) -> Reply:
 DEFAULT_REPLIES: dict[int, Reply] = {status: _default(msg) for status, msg in MESSAGES.items()}
 
 
-def reply_bytes(reply: Reply, connection: bytes | None) -> bytes:
+def reply_bytes(reply: Reply, connection: bytes | None, head_request: bool = False) -> bytes:
     """The bytes of a reply given the Connection value the mode decided
-    (``connmode.response_connection()`` with the reply's tokens)."""
+    (``connmode.response_connection()`` with the reply's tokens). The reply to
+    a HEAD request goes without its body (``H1S_F_BODYLESS_RESP``); its
+    Content-Length stays."""
     parts = [reply.start_line]
     parts.extend(name + b": " + value + b"\r\n" for name, value in reply.fields)
     if connection is not None:
         parts.append(b"connection: " + connection + b"\r\n")
     parts.append(b"\r\n")
-    parts.append(reply.body)
+    if not head_request:
+        parts.append(reply.body)
     return b"".join(parts)

@@ -56,6 +56,10 @@ class Flag:
     # the forwarded Connection header keeps an "upgrade" token: the H1 output
     # then adds no Connection header of its own (h1_update_*_conn_value())
     UPGRADE_TOKEN: Final = 1 << 7
+    # a response with "upgrade" and "websocket" tokens but no Sec-WebSocket-Accept
+    # (a 101 without one is refused): HAProxy's H1 output makes one up
+    # (h1_process_mux(), websocket.accept_line())
+    WS_ACCEPT_MISSING: Final = 1 << 8
 
     @staticmethod
     def names(flags: int) -> str:
@@ -149,6 +153,7 @@ class RequestHead:
         "framing",
         "content_length",
         "host",
+        "ws_key",
         "_headers",
     )
 
@@ -165,6 +170,7 @@ class RequestHead:
         framing: Framing,
         content_length: int,
         host: bytes | None,
+        ws_key: bytes | None,
         headers: list[tuple[bytes, bytes]] | None,
     ) -> None:
         self.size = size
@@ -178,6 +184,7 @@ class RequestHead:
         self.framing = framing
         self.content_length = content_length
         self.host = host
+        self.ws_key = ws_key  # the Sec-WebSocket-Key HAProxy keeps (24 characters)
         self._headers = headers
 
     @property
@@ -201,8 +208,6 @@ class RequestHead:
 class ResponseHead:
     """A complete, valid response head (see ``RequestHead`` for ``size``, ``raw``, ``edits``).
 
-    ``informational`` is true for a 1xx other than 101: another response
-    follows for the same request.
     """
 
     __slots__ = (
@@ -250,7 +255,9 @@ class ResponseHead:
 
     @property
     def informational(self) -> bool:
-        return self.status < 200 and self.status != 101
+        """A 100 or 102-199: another response follows for the same request. (A
+        status under 100 is a final one, as in HAProxy's ``h1_process_demux()``.)"""
+        return self.status == 100 or 102 <= self.status < 200
 
     def __repr__(self) -> str:
         return (

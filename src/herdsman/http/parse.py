@@ -260,6 +260,7 @@ class RequestParser:
             framing,
             length,
             acc.host,
+            acc.ws_key,
             None,
         )
 
@@ -324,6 +325,7 @@ class RequestParser:
             framing,
             length,
             host if host is not None else acc.host,
+            acc.ws_key,
             ex.received,
         )
 

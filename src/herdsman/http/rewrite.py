@@ -36,16 +36,19 @@ def head_bytes(
     *,
     add: Sequence[bytes] = (),
     remove: Collection[bytes] = (),
+    after: Sequence[bytes] = (),
 ) -> bytes:
     """The head to send.
 
     ``connection``: the Connection value to append (``connmode``), or None.
     ``add``: whole header lines without their CRLF (b"X-Forwarded-For: 10.0.0.1").
     ``remove``: lower-case names of header fields to delete.
+    ``after``: lines the H1 output writes after its Connection line (the
+    WebSocket accept HAProxy makes up, ``websocket.accept_line()``).
     """
     raw = head.raw
     edits = head.edits
-    if not edits and connection is None and not add and not remove:
+    if not edits and connection is None and not add and not remove and not after:
         return raw
     if remove:
         edits = tuple(sorted(set(edits) | set(_removals(raw, remove))))
@@ -63,5 +66,7 @@ def head_bytes(
         parts.append(line + b"\r\n")
     if connection is not None:
         parts.append(b"connection: " + connection + b"\r\n")
+    for line in after:
+        parts.append(line + b"\r\n")
     parts.append(b"\r\n")
     return b"".join(parts)

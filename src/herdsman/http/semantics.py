@@ -70,7 +70,7 @@ class Fields:
         self.host: bytes | None = None  # the first Host value
         self.kept = 0  # header fields HAProxy indexes (those forwarded)
         self.expect: bytes | None = None  # the first value of the first Expect header
-        self.ws_key = False  # a Sec-WebSocket-Key of 24 characters
+        self.ws_key: bytes | None = None  # the first Sec-WebSocket-Key of 24 characters
         self.ws_accept = False
 
     def field(self, lname: bytes, value: bytes, offset: int) -> bytes:
@@ -125,7 +125,8 @@ class Fields:
                 self.expect = value[: fields.value_end(value, 0)].rstrip(b" \t")
             return value
         if lname == b"sec-websocket-key":
-            self.ws_key |= len(value) == 24
+            if self.ws_key is None and len(value) == 24:
+                self.ws_key = value
             return value
         if lname == b"sec-websocket-accept":
             self.ws_accept = True
@@ -214,7 +215,7 @@ def finish_request(
         acc.flags &= ~Flag.CONN_UPGRADE
         drop_upgrade = True
     ws = Flag.CONN_UPGRADE | Flag.UPGRADE_WEBSOCKET
-    if acc.flags & ws == ws and not acc.ws_key:
+    if acc.flags & ws == ws and acc.ws_key is None:
         raise HttpError(400, "WebSocket upgrade without a valid Sec-WebSocket-Key", offset)
     if (
         ver11
@@ -236,6 +237,10 @@ def framing_response(
             acc.cl = -1
         elif not acc.flags & Flag.VER_11:
             acc.flags |= Flag.CONN_CLOSE
+    ws = Flag.UPGRADE_TOKEN | Flag.UPGRADE_WEBSOCKET
+    if acc.flags & ws == ws and not acc.ws_accept:
+        # the H1 output sees both tokens and adds the accept it thinks missing
+        acc.flags |= Flag.WS_ACCEPT_MISSING
     if status != 101:
         acc.flags &= ~(Flag.CONN_UPGRADE | Flag.UPGRADE_WEBSOCKET)
     if acc.te_other:

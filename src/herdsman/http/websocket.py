@@ -24,6 +24,13 @@ def accept_key(key: bytes) -> bytes:
     return base64.b64encode(hashlib.sha1(key[:24] + _GUID).digest())
 
 
+def accept_line(request: RequestHead) -> bytes:
+    """The line HAProxy's H1 output adds to a response marked
+    ``Flag.WS_ACCEPT_MISSING``: the accept of the request's key, or of 24 NUL
+    bytes when the request had none (``h1s->ws_key`` left zeroed)."""
+    return b"Sec-Websocket-Accept: " + accept_key(request.ws_key or bytes(24))
+
+
 def is_websocket_request(head: RequestHead) -> bool:
     """A request that asks to switch to WebSocket (and was allowed to ask)."""
     ws = Flag.CONN_UPGRADE | Flag.UPGRADE_WEBSOCKET
