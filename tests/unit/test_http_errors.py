@@ -46,6 +46,7 @@ def test_default_messages_are_consistent(status: int) -> None:
 
 def test_reply_bytes() -> None:
     reply = errors.DEFAULT_REPLIES[503]
+    assert errors.reply_bytes(reply, None, head_request=True).endswith(b"text/html\r\n\r\n")
     out = errors.reply_bytes(reply, b"close")
     assert out.startswith(
         b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\n"

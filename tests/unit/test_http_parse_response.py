@@ -147,4 +147,6 @@ class TestResponses:
 
     def test_informational(self) -> None:
         assert resp(_resp(b"HTTP/1.1 103 Early Hints")).informational
+        assert resp(_resp(b"HTTP/1.1 100 Continue")).informational
         assert not resp(_resp(b"HTTP/1.1 200 OK")).informational
+        assert not resp(_resp(b"HTTP/1.1 99 Odd", b"Content-Length: 0\r\n")).informational
