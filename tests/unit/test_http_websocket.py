@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from herdsman.http import parse_request_head
-from herdsman.http.websocket import accept_key, is_websocket_request
+from herdsman.http import Flag, Method, parse_request_head, parse_response_head
+from herdsman.http.websocket import accept_key, accept_line, is_websocket_request
 
 
 def test_accept_key_rfc6455_example() -> None:
@@ -26,9 +26,6 @@ def test_accept_haproxy_makes_up() -> None:
     """A response with "upgrade" and "websocket" but no accept gets one from the H1
     output: of the request's key, else of 24 NUL bytes (the 2.6.12 binary's
     X7sdFi1aZDLMcFz+yURsFmFjwvU=)."""
-    from herdsman.http import Flag, Method, parse_response_head
-    from herdsman.http.websocket import accept_line
-
     resp = parse_response_head(
         b"HTTP/1.1 304 Not Modified\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
         Method.GET,
