@@ -76,8 +76,9 @@ class Limits:
     (verified against the 2.6.12 binary with several buffer sizes):
 
     * it is not complete within ``bufsize - 64`` bytes of input (``raw_max``):
-      the H1 mux's input buffer is full (``h1_parse_msg_hdrs()``,
-      ``buf_room_for_htx_data()``);
+      the H1 mux's input buffer is full (``h1_parse_msg_hdrs()``); it reads at
+      most ``buf_room_for_htx_data()``, the room less ``sizeof(struct htx)``
+      (48) and two HTX blocks (2 x 8);
     * its HTX form would not fit in ``bufsize - maxrewrite - 48`` bytes
       (``htx_max``; ``h1_eval_htx_size()`` counts 28 bytes for the start line
       block, 8 per header plus its name and trimmed value, 9 for the end of
