@@ -207,9 +207,7 @@ class RequestHead:
 
 
 class ResponseHead:
-    """A complete, valid response head (see ``RequestHead`` for ``size``, ``raw``, ``edits``).
-
-    """
+    """A complete, valid response head (see ``RequestHead`` for ``size``, ``raw``, ``edits``)."""
 
     __slots__ = (
         "size",
