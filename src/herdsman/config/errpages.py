@@ -23,133 +23,14 @@ check is the first to need them.
 from __future__ import annotations
 
 from herdsman.config.htxmsg import HTX_HEADER, convert
+from herdsman.http.errors import MESSAGES
 
 __all__ = ["DEFAULT_PAGES", "http_size_alerts"]
 
 MAX_BUFSIZE = 256 << 20  # "must be below 256 MB when HTTP is in use"
 
-_H = b"Cache-Control: no-cache\r\n"
-_CLOSE = b"Connection: close\r\n"
-_HTML = b"Content-Type: text/html\r\n\r\n"
-
-
-def _page(status: bytes, length: int, text: bytes, *, close: bool = False) -> bytes:
-    head = b"HTTP/1.1 " + status + b"\r\nContent-length: %d\r\n" % length + _H
-    return head + (_CLOSE if close else b"") + _HTML + text
-
-
-# http_err_msgs[] in http_err_codes[] order (byte-identical in the 2.6.12 binary).
-DEFAULT_PAGES: dict[int, bytes] = {
-    200: _page(b"200 OK", 58, b"<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n"),
-    400: _page(
-        b"400 Bad request",
-        90,
-        b"<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n"
-        b"</body></html>\n",
-        close=True,
-    ),
-    401: _page(
-        b"401 Unauthorized",
-        112,
-        b"<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access "
-        b"this content.\n</body></html>\n",
-    ),
-    403: _page(
-        b"403 Forbidden",
-        93,
-        b"<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n"
-        b"</body></html>\n",
-    ),
-    404: _page(
-        b"404 Not Found",
-        83,
-        b"<html><body><h1>404 Not Found</h1>\nThe resource could not be found.\n</body></html>\n",
-    ),
-    405: _page(
-        b"405 Method Not Allowed",
-        146,
-        b"<html><body><h1>405 Method Not Allowed</h1>\nA request was made of a resource using a "
-        b"request method not supported by that resource\n</body></html>\n",
-    ),
-    407: _page(
-        b"407 Unauthorized",
-        112,
-        b"<html><body><h1>407 Unauthorized</h1>\nYou need a valid user and password to access "
-        b"this content.\n</body></html>\n",
-    ),
-    408: _page(
-        b"408 Request Time-out",
-        110,
-        b"<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request "
-        b"in time.\n</body></html>\n",
-        close=True,
-    ),
-    410: _page(
-        b"410 Gone",
-        114,
-        b"<html><body><h1>410 Gone</h1>\nThe resource is no longer available and will not be "
-        b"available again.\n</body></html>\n",
-    ),
-    413: _page(
-        b"413 Payload Too Large",
-        106,
-        b"<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum "
-        b"allowed.\n</body></html>\n",
-    ),
-    421: _page(
-        b"421 Misdirected Request",
-        104,
-        b"<html><body><h1>421 Misdirected Request</h1>\nRequest sent to a non-authoritative "
-        b"server.\n</body></html>\n",
-    ),
-    422: _page(
-        b"422 Unprocessable Content",
-        116,
-        b"<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the "
-        b"contained instructions.\n</body></html>\n",
-    ),
-    425: _page(
-        b"425 Too Early",
-        80,
-        b"<html><body><h1>425 Too Early</h1>\nYour browser sent early data.\n</body></html>\n",
-    ),
-    429: _page(
-        b"429 Too Many Requests",
-        117,
-        b"<html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests in a given "
-        b"amount of time.\n</body></html>\n",
-    ),
-    500: _page(
-        b"500 Internal Server Error",
-        97,
-        b"<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n"
-        b"</body></html>\n",
-    ),
-    501: _page(
-        b"501 Not Implemented",
-        136,
-        b"<html><body><h1>501 Not Implemented</h1>\n.The server does not support the "
-        b"functionality required to fulfill the request.\n</body></html>\n",
-    ),
-    502: _page(
-        b"502 Bad Gateway",
-        107,
-        b"<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete "
-        b"response.\n</body></html>\n",
-    ),
-    503: _page(
-        b"503 Service Unavailable",
-        107,
-        b"<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this "
-        b"request.\n</body></html>\n",
-    ),
-    504: _page(
-        b"504 Gateway Time-out",
-        92,
-        b"<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n"
-        b"</body></html>\n",
-    ),
-}
+# http_err_msgs[] in http_err_codes[] order: the HTTP engine's (byte-identical to 2.6.12's)
+DEFAULT_PAGES: dict[int, bytes] = MESSAGES
 
 
 def http_size_alerts(bufsize: int, maxhdr: int) -> list[str]:
