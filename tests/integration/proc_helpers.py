@@ -205,10 +205,14 @@ def serves(port: int, tag: bytes | None = None) -> bool:
 
 
 def refused(port: int) -> bool:
+    """A connection to ``port`` is refused now. A probe caught in the accept queue
+    while a listener is being suspended gets reset instead: not an answer, ask again."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=2.0).close()
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        return False
     return False
 
 
