@@ -13,6 +13,7 @@ from herdsman.checks.target import CheckResult
 from herdsman.config.model import Observe, OnError
 from herdsman.core import transitions
 from herdsman.core.backend import Check
+from herdsman.core.events import CheckEvent
 from herdsman.core.messages import append_status
 from herdsman.core.states import MAINT, SrvState
 from herdsman.defs.levels import LOG_NOTICE
@@ -116,9 +117,32 @@ def notify(check: Check) -> None:
 
 
 def complete(check: Check, result: CheckResult) -> None:
-    """A check run ended with ``result``: counter, log, server state."""
+    """A check run ended with ``result``: counter, log, server state, event."""
     set_status(check, result.status, result.desc, result.code, result.duration_ms)
     notify(check)
+    publish(check)
+
+
+def publish(check: Check) -> None:
+    """Tell the hooks (the health history) where this result left the check."""
+    srv = check.server
+    be = srv.backend
+    status = check.status
+    be.hooks.checked(
+        CheckEvent(
+            backend=be.name,
+            server=srv.name,
+            agent=check.agent,
+            at_ms=be.clock.now_ms(),
+            status=status.short,
+            code=check.code if status > Status.L57DATA else None,
+            duration_ms=check.duration,
+            desc=check.desc,
+            health=check.health,
+            rise=check.rise,
+            fall=check.fall,
+        )
+    )
 
 
 def adjust(check: Check, event: HanaEvent) -> int | None:
@@ -150,6 +174,7 @@ def adjust(check: Check, event: HanaEvent) -> int | None:
     if cfg.on_error is not OnError.FASTINTER:
         set_status(check, Status.HANA, desc)
         notify(check)
+        publish(check)
     srv.consecutive_errors = 0
     srv.counters.failed_hana += 1
     if check.fastinter:

@@ -66,7 +66,6 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "http-reuse": (_BE, HTTP),
     "http-send-name-header": (_BE, HTTP),
     "ignore-persist": (("frontend", "listen", "backend"), ACL),
-    "load-server-state-from-file": (_BE, API),
     "log-format": (_FE, LOGS),
     "log-format-sd": (_FE, LOGS),
     "max-keep-alive-queue": (_BE, HTTP),
@@ -77,7 +76,6 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "rate-limit": (_FE, LIMITS),
     "redirect": (("frontend", "listen", "backend"), HTTP),
     "retry-on": (_BE, HTTP),
-    "server-state-file-name": (_BE, API),
     "source": (_BE, "source address selection"),
     "stats": (_ALL, API),
     "stick": (("listen", "backend"), ""),
@@ -139,7 +137,6 @@ REMOVED_PROXY_TIGHT = frozenset({"grace"})
 
 _G = ("global",)
 GLOBAL: dict[str, str] = {
-    "stats": API,
     "cpu-map": MULTI,
     "numa-cpu-mapping": MULTI,
     "thread-group": MULTI,
@@ -147,8 +144,6 @@ GLOBAL: dict[str, str] = {
     "external-check": EXTCHECK,
     "insecure-fork-wanted": EXTCHECK,
     "insecure-setuid-wanted": "",
-    "server-state-base": API,
-    "server-state-file": API,
     "mworker-max-reloads": "hitless reload",
     "close-spread-time": "hitless reload",
     "maxconnrate": LIMITS,

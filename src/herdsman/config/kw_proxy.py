@@ -8,7 +8,7 @@ name instead of being reported as unknown.
 
 from __future__ import annotations
 
-from herdsman.config import keywords, known
+from herdsman.config import keywords, known, kw_stats
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
@@ -424,6 +424,7 @@ def _register_checks() -> None:
 
 
 _register_checks()
+TABLE.extend(kw_stats.PROXY_KEYWORDS)
 for _row in known.proxy_keywords():
     if _row.name not in TABLE.rows and _row.name.split()[0] not in TABLE.rows:
         TABLE.add(_row)
