@@ -305,6 +305,27 @@ class Backend:
             srv.lb_usable = srv.willbe_usable()
             srv.lb_eweight = srv.eweight
 
+    def _reinit_lb(self) -> None:
+        """The server list changed at run time: the algorithm starts over on it."""
+        self.recount()
+        self.algo.init(self)
+        for srv in self.servers:
+            srv.lb_usable = srv.willbe_usable()
+            srv.lb_eweight = srv.eweight
+
+    def insert_server(self, srv: Server) -> None:
+        """``add server``: a new server (in maintenance) at the end of the list."""
+        self.servers.append(srv)
+        self.by_name[srv.name] = srv
+        self.recalc_eweight(srv)
+        self._reinit_lb()
+
+    def remove_server(self, srv: Server) -> None:
+        """``del server``: the server leaves the list (it is in maintenance: unused)."""
+        self.servers.remove(srv)
+        self.by_name.pop(srv.name, None)
+        self._reinit_lb()
+
     def find(self, name: str) -> Server | None:
         """``findserver()``: by name or ``#<id>``."""
         if name.startswith("#") and name[1:].isdigit():

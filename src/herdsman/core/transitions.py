@@ -249,6 +249,27 @@ def set_check_dest(
     _publish(srv, before, cause, [], ", ".join(parts))
 
 
+def add_server(srv: Server) -> None:
+    """``add server``: the server joins its backend DOWN in forced maintenance, its
+    checks disabled until ``enable health`` (spec §13.7)."""
+    srv.cur_admin = srv.next_admin = SrvAdmin.FMAINT
+    srv.cur_state = srv.next_state = SrvState.STOPPED
+    srv.last_change = srv.backend.clock.now_s()
+    if srv.check is not None:
+        srv.check.health = 0
+    srv.backend.insert_server(srv)
+    _publish(srv, (SrvState.STOPPED, SrvAdmin.NONE, 0, 0, 0), Cause.OPERATOR, [], "added")
+
+
+def del_server(srv: Server) -> None:
+    """``del server``: the server (in maintenance, idle) leaves its backend."""
+    if srv.track is not None and srv in srv.track.trackers:
+        srv.track.trackers.remove(srv)
+    before = _snapshot(srv)
+    srv.backend.remove_server(srv)
+    _publish(srv, before, Cause.OPERATOR, [], "deleted")
+
+
 def _addr_text(addr: Address) -> str:
     if addr.family is Family.INET6:
         return f"[{addr.host}]:{'+' if addr.mapped and addr.port else ''}{addr.port}"

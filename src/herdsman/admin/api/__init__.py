@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from herdsman.admin.api import extensions, info, process, servers, stat, state
+from herdsman.admin.api import dynamic, extensions, info, process, servers, stat, state
 from herdsman.admin.api.cli import Cli, Command
 from herdsman.admin.api.context import Api
 
@@ -19,6 +19,7 @@ def make_cli(api: Api) -> Cli[Api]:
         *stat.COMMANDS,
         *state.COMMANDS,
         *servers.COMMANDS,
+        *dynamic.COMMANDS,
         *extensions.COMMANDS,
     ]
     return Cli(api, commands)

@@ -214,13 +214,11 @@ def set_server(api: Api, session: Session, args: list[str], payload: str | None)
         if not value:
             return "set server <b>/<s> check-addr requires an address and optionally a port.\n"
         port = arg(args, 6) if arg(args, 5) == "port" else None
-        warning = update_check(srv, value, port)
-        return warning + "\n" if warning else ""
+        return update_check(srv, value, port) or ""  # cli_msg(): no LF of its own
     if sub == "check-port":
         if not value:
             return "set server <b>/<s> check-port requires a port.\n"
-        warning = update_check(srv, None, value)
-        return warning + "\n" if warning else ""
+        return update_check(srv, None, value) or ""
     if sub == "addr":
         if not value:
             return "set server <b>/<s> addr requires an address and optionally a port.\n"
