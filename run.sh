@@ -54,7 +54,7 @@ test)
     shift
     setup_python
     # real peers and the reference binary the tests compare against
-    apt_install haproxy iproute2 procps
+    apt_install haproxy iproute2 procps socat tmux hatop
     lint=(src tests)
     [ -d bench ] && lint+=(bench)
     "$VENV/bin/ruff" check "${lint[@]}"
