@@ -119,8 +119,8 @@ def notify(check: Check) -> None:
 def complete(check: Check, result: CheckResult) -> None:
     """A check run ended with ``result``: counter, log, server state, event."""
     set_status(check, result.status, result.desc, result.code, result.duration_ms)
+    publish(check)  # before the state change it may cause: histories read in order
     notify(check)
-    publish(check)
 
 
 def publish(check: Check) -> None:
@@ -173,8 +173,8 @@ def adjust(check: Check, event: HanaEvent) -> int | None:
         check.health = check.rise
     if cfg.on_error is not OnError.FASTINTER:
         set_status(check, Status.HANA, desc)
-        notify(check)
         publish(check)
+        notify(check)
     srv.consecutive_errors = 0
     srv.counters.failed_hana += 1
     if check.fastinter:

@@ -538,7 +538,7 @@ def text(tags: str, value: str) -> Value:
 
 def csv_escape(value: str) -> str:
     """``csv_enc_append()``: quoted when it holds a comma, a quote, CR or LF."""
-    if any(c in value for c in ',"\r\n'):
+    if "," in value or '"' in value or "\r" in value or "\n" in value:
         return '"' + value.replace('"', '""') + '"'
     return value
 
@@ -549,18 +549,21 @@ def csv_header() -> str:
     return "# " + "".join(cols) + "\n"
 
 
+_BLANK = [""] * len(STAT_FIELDS)
+
+
 def csv_line(row: Row) -> str:
-    out: list[str] = []
-    for pos in range(len(STAT_FIELDS)):
-        if pos == STATIC_FIELDS:
-            out.append("-,")
-        value = row.get(pos)
-        if value is not None:
-            v = value[2]
-            out.append(csv_escape(v) if isinstance(v, str) else str(v))
-        out.append(",")
-    out.append("\n")
-    return "".join(out)
+    """One CSV line; only the fields present are visited (the view's hot loop)."""
+    cols = _BLANK[:]
+    for pos, (_, _, v) in row.items():
+        if type(v) is str:
+            if "," in v or '"' in v or "\r" in v or "\n" in v:
+                v = csv_escape(v)
+            cols[pos] = v
+        else:
+            cols[pos] = str(v)
+    cols.insert(STATIC_FIELDS, "-")
+    return ",".join(cols) + ",\n"
 
 
 _KIND = {0: "F", 1: "B", 2: "S", 3: "L"}
