@@ -157,3 +157,24 @@ async def test_a_user_level_socket_cannot_change_state() -> None:
         assert " alpha 127.0.0.1 2 0 1 1 " in cli_command(sock, "show servers state")
 
     await with_herdsman(test, level="user")
+
+
+async def test_check_now_prints_each_step() -> None:
+    """herdsman's ``check now``: a connect-only check to a refused port, step by step."""
+
+    def test(sock: str) -> None:
+        wait_for(lambda: "L4CON" in cli_command(sock, "show stat"))  # the scheduled check ran
+        out = cli_command(sock, "check now web/gamma verbose")
+        lines = out.splitlines()
+        assert lines[0].startswith("+")
+        assert " connect to 127.0.0.1:" in lines[0]
+        assert any(line.endswith("connection error: ECONNREFUSED") for line in lines)
+        assert lines[-2] == "result: L4CON (Layer4 connection problem), check duration: 0ms"
+        assert lines[-1] == ""
+        out = cli_command(sock, "check now web/beta")
+        assert out == "Health check was not configured on this server.\n\n"
+        history = cli_command(sock, "show servers history web/gamma").splitlines()
+        assert history[0] == "# web/gamma"
+        assert " check L4CON code=- " in history[1]
+
+    await with_herdsman(test)

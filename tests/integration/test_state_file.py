@@ -20,7 +20,7 @@ from proc_helpers import (
     start_serving,
     wait_until,
 )
-from test_mworker import start_master
+from test_mworker import start_master, workers
 
 from herdsman.testing import cli_command
 
@@ -97,6 +97,7 @@ def test_master_worker_reload_keeps_maintenance_and_weight(
     wait_until(sock.exists, "the stats socket")
     prepare(proc_runner, sock)
     first = pid(sock)
+    workers(proc_runner.path("m.sock"))  # the master's CLI answers: it is ready for signals
     master.signal(signal.SIGUSR2)
 
     def reloaded() -> bool:
@@ -105,5 +106,5 @@ def test_master_worker_reload_keeps_maintenance_and_weight(
         except OSError:
             return False
 
-    wait_until(reloaded, "the new worker's socket")
+    wait_until(reloaded, f"the new worker's socket; master's stderr:\n{master.stderr()}")
     assert_kept(sock)

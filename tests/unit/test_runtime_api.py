@@ -204,8 +204,10 @@ def test_show_stat_on_2000_servers_is_fast(n: int) -> None:
     assert config is not None
     hm = Herdsman(config, clock=ManualClock(), stderr=None)
     ask(hm, "show stat")  # warm up
-    start = time.perf_counter()
-    out = ask(hm, "show stat")
-    elapsed = time.perf_counter() - start
+    elapsed = 1.0
+    for _ in range(3):  # the best of three: a busy machine (parallel tests) adds noise
+        start = time.perf_counter()
+        out = ask(hm, "show stat")
+        elapsed = min(elapsed, time.perf_counter() - start)
     assert out.count("\n") == n + 2
     assert elapsed < 0.1, f"show stat took {elapsed * 1000:.0f} ms"

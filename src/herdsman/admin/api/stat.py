@@ -16,6 +16,8 @@ those in maintenance; with either, a backend's status reads "UP (n/m)".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from herdsman.admin.api.cli import Command, Level, Session, arg
 from herdsman.admin.api.context import Api
 from herdsman.admin.api.fields import (
@@ -429,10 +431,10 @@ def rows(
     sid: int = -1,
     hide_maint: bool = False,
     hide_down: bool = False,
-) -> list[Row]:
+) -> Iterator[Row]:
     """Every row of ``show stat``, in HAProxy's order: per proxy, the frontend,
-    its servers, then the backend."""
-    out: list[Row] = []
+    its servers, then the backend. A generator: each row is printed and dropped
+    before the next is made (thousands of servers stay cheap)."""
     hide = hide_maint or hide_down
     for px in api.proxies():
         if iid != -1 and px.uuid != iid:
@@ -440,7 +442,7 @@ def rows(
         fe = api.registry.frontends.get(px.name) if px.cap & Cap.FE else None
         be = api.registry.backends.get(px.name) if px.cap & Cap.BE else None
         if fe is not None and kinds & (1 << TYPE_FE):
-            out.append(frontend_row(fe))
+            yield frontend_row(fe)
         if be is not None:
             if kinds & (1 << TYPE_SV):
                 for srv in be.servers:
@@ -448,10 +450,9 @@ def rows(
                         continue
                     if _hidden(srv, hide_maint, hide_down):
                         continue
-                    out.append(server_row(srv, legends))
+                    yield server_row(srv, legends)
             if kinds & (1 << TYPE_BE):
-                out.append(backend_row(be, fullconn(api, px), legends, hide))
-    return out
+                yield backend_row(be, fullconn(api, px), legends, hide)
 
 
 def show_stat(api: Api, session: Session, args: list[str], payload: str | None) -> str:
