@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from herdsman.admin.api.fields import STAT_FIELDS
+from herdsman.admin.api.names import STAT_FIELDS
 from herdsman.testing import Haproxy, cli_command, free_port, running, wait_for
 
 pytestmark = pytest.mark.haproxy

@@ -211,6 +211,17 @@ class BeCounters:
             self.ttime_max = total_ms
 
 
+def count_accept(c: FeCounters | ProcessCounters, now_ms: int) -> None:
+    """An accepted connection that is also a session (TCP, no tcp-request rules):
+    ``listener_accept()``'s connection rate, ``session_accept_fd()``'s session rate."""
+    count = c.conn_per_sec.add(now_ms)
+    if count > c.cps_max:
+        c.cps_max = count
+    count = c.sess_per_sec.add(now_ms)
+    if count > c.sps_max:
+        c.sps_max = count
+
+
 class ProcessCounters:
     """Process-wide (``show info``)."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend
 from herdsman.core.clock import Clock, MonotonicClock
-from herdsman.core.counters import FeCounters, ProcessCounters
+from herdsman.core.counters import FeCounters, ProcessCounters, count_accept
 
 
 class FrontendState:
@@ -40,14 +40,7 @@ class FrontendState:
         c.cum_sess += 1
         if self.feconn > c.conn_max:
             c.conn_max = self.feconn
-        # listener_accept() counts the connection, session_accept_fd() the session
-        now = self.clock.now_ms()
-        count = c.conn_per_sec.add(now)
-        if count > c.cps_max:
-            c.cps_max = count
-        count = c.sess_per_sec.add(now)
-        if count > c.sps_max:
-            c.sps_max = count
+        count_accept(c, self.clock.now_ms())
 
 
 class ProcessState:
@@ -77,13 +70,7 @@ class ProcessState:
         c.cum_sess += 1
         if self.actconn > c.conn_max:
             c.conn_max = self.actconn
-        now = self.clock.now_ms()
-        count = c.conn_per_sec.add(now)
-        if count > c.cps_max:
-            c.cps_max = count
-        count = c.sess_per_sec.add(now)
-        if count > c.sps_max:
-            c.sps_max = count
+        count_accept(c, self.clock.now_ms())
 
 
 class Registry:

@@ -20,7 +20,7 @@ from herdsman.config.keywords import Ctx, Support, best_match
 from herdsman.config.kw_server import KEYWORDS, SrvCtx
 from herdsman.config.model import Family, ServerConfig
 from herdsman.core import transitions
-from herdsman.core.backend import Server
+from herdsman.core.backend import Backend, Server
 from herdsman.core.states import MAINT
 
 # srv_kws[] rows with dynamic_ok = 0 in 2.6 (server.c, check.c)
@@ -39,6 +39,19 @@ def _split(spec: str) -> tuple[str, str] | None:
     if pos < 0 or pos == len(spec) - 1:
         return None
     return spec[:pos], spec[pos + 1 :]
+
+
+def _locate(api: Api, session: Session, args: list[str]) -> tuple[Backend, tuple[str, str]] | str:
+    """The level check, then the backend of ``<backend>/<server>`` (both commands)."""
+    if not session.allows(Level.ADMIN):
+        return PERMISSION_DENIED
+    names = _split(arg(args, 2))
+    if names is None:
+        return "Require 'backend/server'."
+    be = api.backend(names[0])
+    if be is None:
+        return "No such backend."
+    return be, names
 
 
 def _parse(api: Api, px_name: str, name: str, args: list[str]) -> ServerConfig | str:
@@ -86,14 +99,10 @@ def _parse(api: Api, px_name: str, name: str, args: list[str]) -> ServerConfig |
 
 
 def _add_server(api: Api, session: Session, args: list[str], payload: str | None) -> str:
-    if not session.allows(Level.ADMIN):
-        return PERMISSION_DENIED
-    names = _split(arg(args, 2))
-    if names is None:
-        return "Require 'backend/server'."
-    be = api.backend(names[0])
-    if be is None:
-        return "No such backend."
+    found = _locate(api, session, args)
+    if isinstance(found, str):
+        return found
+    be, names = found
     if not be.algo.dynamic:
         return "Backend must use a dynamic load balancing to support dynamic servers."
     cfg = _parse(api, be.name, names[1], args[1:])
@@ -132,14 +141,10 @@ def _add_server(api: Api, session: Session, args: list[str], payload: str | None
 
 
 def _del_server(api: Api, session: Session, args: list[str], payload: str | None) -> str:
-    if not session.allows(Level.ADMIN):
-        return PERMISSION_DENIED
-    names = _split(arg(args, 2))
-    if names is None:
-        return "Require 'backend/server'."
-    be = api.backend(names[0])
-    if be is None:
-        return "No such backend."
+    found = _locate(api, session, args)
+    if isinstance(found, str):
+        return found
+    be, names = found
     srv = be.find(names[1])
     if srv is None:
         return "No such server."

@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from herdsman.admin.api.cli import Command, Level, Session, arg
 from herdsman.admin.api.context import Api
 from herdsman.admin.api.fields import (
-    STAT_FIELDS,
-    STATIC_FIELDS,
     Row,
     csv_header,
     csv_line,
@@ -33,6 +31,7 @@ from herdsman.admin.api.fields import (
     u32,
     u64,
 )
+from herdsman.admin.api.names import STAT_FIELDS, STATIC_FIELDS
 from herdsman.config.model import Cap, Family, Observe, ProxyConfig
 from herdsman.core.backend import Backend, Check, Server
 from herdsman.core.counters import samples_window, swrate_avg
