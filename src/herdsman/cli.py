@@ -199,11 +199,15 @@ def _atol(text: str) -> int:
 
 
 def version_text() -> str:
-    """``display_version()``, naming herdsman and the HAProxy it behaves as."""
+    """``display_version()``: HAProxy's first line, so that version-parsing scripts and
+    HAProxy's reg-test runner read 2.6.12, with herdsman named in the version suffix
+    (as distributions add theirs, e.g. ``2.6.12-1+deb12u4``)."""
     uname = platform.uname()
     return (
-        f"herdsman version {VERSION} {RELEASE_DATE} - HAProxy {HAPROXY_COMPAT} compatible\n"
-        "Status: development release.\n"
+        f"HAProxy version {HAPROXY_COMPAT}-herdsman-{VERSION} {RELEASE_DATE} - "
+        "https://haproxy.org/\n"
+        f"Status: herdsman {VERSION}, a load balancer in Python behaving as HAProxy "
+        f"{HAPROXY_COMPAT}; development release.\n"
         "Known bugs: see the project's issue list\n"
         f"Running on: {uname.system} {uname.release} {uname.version} {uname.machine}\n"
     )

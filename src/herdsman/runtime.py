@@ -26,13 +26,19 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
+from herdsman.admin import statefile
+from herdsman.admin.api import Api, make_cli
+from herdsman.admin.api.cli import Level
+from herdsman.admin.history import History
 from herdsman.admin.log import Logger, LogSink
 from herdsman.admin.reporter import Reporter
+from herdsman.admin.stats_socket import StatsSockets
 from herdsman.checks.scheduler import Starter
 from herdsman.checks.service import CheckService
 from herdsman.config.limits import default_maxconn, fullconns
 from herdsman.config.log import max_syslog_len
-from herdsman.config.model import BindConfig, Config, Family, LogTarget, ProxyConfig
+from herdsman.config.model import BindConfig, Config, Family, LogTarget, ProxyConfig, StatsSocket
+from herdsman.control import RuntimeOperator
 from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
@@ -42,6 +48,7 @@ from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
 from herdsman.handover import bind_key, ports
 from herdsman.lb.select import make_algorithm
 from herdsman.proxy.frontend import Frontend
+from herdsman.proxy.listen import open_listener_socket
 from herdsman.proxy.modes import stream_factory
 
 
@@ -52,9 +59,12 @@ class Unsupported(Exception):
 
 @dataclass
 class BindFailure:
-    """A ``bind`` line that could not be bound (``protocol_bind_all()`` failures)."""
+    """A ``bind`` line that could not be bound (``protocol_bind_all()`` failures).
 
-    frontend: Frontend
+    ``frontend`` is None for a ``stats socket`` (HAProxy's "GLOBAL" frontend).
+    """
+
+    frontend: Frontend | None
     bind: BindConfig
     error: OSError
 
@@ -79,11 +89,29 @@ class Herdsman:
         self.sink = LogSink()
         g = config.global_
         self.maxconn = maxconn or g.maxconn or self._default_maxconn()
-        self.registry = Registry(self.maxconn)
-        self.checks = CheckService(g, self.clock, g.node or socket.gethostname(), check_starter)
+        self.registry = Registry(self.maxconn, self.clock)
+        node = g.node or socket.gethostname()
+        self.checks = CheckService(g, self.clock, node, check_starter)
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)
         self.frontends: list[Frontend] = []
         self._unbound: list[tuple[Frontend, BindConfig]] = []
+        # the runtime API: its history listens to every server and check event
+        self.history = History()
+        self.hooks.subscribers.append(self.history.changed)
+        self.hooks.check_subscribers.append(self.history.checked)
+        self.api = Api(
+            config,
+            self.registry,
+            self.clock,
+            RuntimeOperator(self.frontends, self.checks, lambda: self.loop),
+            self.history,
+            self.pid,
+            node=node,
+        )
+        self.history.wall_offset_ms = int(self.api.start_wall * 1000) - self.api.start_ms
+        self.cli = make_cli(self.api)
+        self.stats: StatsSockets | None = None
+        self._unbound_stats: list[StatsSocket] = list(g.stats_sockets)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopping = False
         all_targets = list(g.logs) + [t for px in config.proxies for t in px.logs]
@@ -146,6 +174,8 @@ class Herdsman:
             transitions.inherit_maintenance(srv)
         for be in self.backends.values():
             be.start_lb()
+        # apply_server_state(), after the balancers are set up (haproxy.c init())
+        statefile.apply(self.config, self.backends, self.hooks)
 
     def _link_trackers(self, servers: list[Server]) -> None:
         """``track [<backend>/]<server>`` links (validated by config/validate.py)."""
@@ -224,6 +254,27 @@ class Herdsman:
                 continue
             if bind.addr.family is Family.FD:  # the passer keeps its copy
                 shared.update(lst.sock.fileno() for lst in fe.listeners[first:])
+        failures += self._bind_stats()
+        return failures
+
+    def _bind_stats(self) -> list[BindFailure]:
+        """The ``stats socket`` listeners (``LI_O_UNLIMITED``: outside every maxconn)."""
+        assert self.loop is not None
+        g = self.config.global_
+        if self.stats is None:
+            self.stats = StatsSockets(self.cli, self.loop, g.stats_maxconn, g.stats_timeout)  # type: ignore[arg-type]
+        failures: list[BindFailure] = []
+        pending, self._unbound_stats = self._unbound_stats, []
+        for sock_cfg in pending:
+            bind = sock_cfg.bind
+            try:
+                sock = open_listener_socket(bind, bind.addr.port, reuseport=self.reuseport)
+            except OSError as exc:
+                failures.append(BindFailure(None, bind, exc))
+                self._unbound_stats.append(sock_cfg)
+                continue
+            level = Level.parse(sock_cfg.level) or Level.OPER
+            self.stats.add(sock, level)
         return failures
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -239,6 +290,13 @@ class Herdsman:
             for lst in fe.listeners:
                 lst.sock.close()
             fe.listeners.clear()
+        if self.stats is not None:
+            self.stats.close()
+
+    def listener_count(self) -> int:
+        """Listening sockets, the stats sockets included (``show info`` Listeners)."""
+        stats = len(self.stats.listeners) if self.stats is not None else 0
+        return stats + sum(len(fe.listeners) for fe in self.frontends)
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -254,6 +312,9 @@ class Herdsman:
         self.checks.start(loop)
         for fe in self.frontends:
             await fe.start()
+        if self.stats is not None:
+            self.api.listeners = self.listener_count()
+            await self.stats.start()
         self.hooks.starting = False
 
     def pause(self) -> None:
@@ -268,8 +329,11 @@ class Herdsman:
 
     def stop_listening(self) -> None:
         self.stopping = True
+        self.api.stopping = True
         for fe in self.frontends:
             fe.stop_listening()
+        if self.stats is not None:
+            self.stats.stop_listening()
         self.checks.stop()
 
     async def soft_stop(self, hard_stop_after: float | None = None) -> None:
@@ -333,6 +397,8 @@ class Herdsman:
         self.stop_listening()
         for fe in self.frontends:
             fe.kill_streams()
+        if self.stats is not None:
+            self.stats.close()
         self.sink.close()
         self.checks.close()
 

@@ -25,7 +25,9 @@ VALID = DEFAULTS + "listen l1\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.
 WARNS = "defaults\n    mode tcp\nlisten l1\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:9\n"
 FATAL = DEFAULTS + "listen l1\n    bind 127.0.0.1:{port}\n    bogus_kw foo\n"
 NOLISTEN = DEFAULTS + "backend b1\n    server s1 127.0.0.1:9\n"
-VERSION_LINE = re.compile(r"herdsman version \S+ \d{4}/\d\d/\d\d - HAProxy 2\.6\.12 compatible")
+VERSION_LINE = re.compile(
+    r"HAProxy version 2\.6\.12-herdsman-\S+ \d{4}/\d\d/\d\d - https://haproxy\.org/"
+)
 
 
 def both(runner: Runner, args: list[str]) -> tuple[tuple[int, str, list[str]], ...]:

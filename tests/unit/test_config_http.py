@@ -677,7 +677,7 @@ def test_http_settings() -> None:
     )
     px = config.proxies[0]
     assert px.mode is Mode.HTTP
-    assert px.http.reuse is HttpReuse.AGGRESSIVE
+    assert px.http.reuse_mode is HttpReuse.AGGRESSIVE
     assert px.http.monitor_uri == "/health"
     assert px.http.send_name_header == "x-server-name"
     assert px.http.max_keep_alive_queue == 16
@@ -696,12 +696,12 @@ def test_defaults_and_fallbacks() -> None:
     http_px, tcp_px, empty = config.proxies
     assert http_px.retry_on == RetryOn.NONE
     assert http_px.http.max_keep_alive_queue == -1
-    assert http_px.http.reuse is HttpReuse.SAFE
+    assert http_px.http.reuse_mode is HttpReuse.SAFE
     assert http_px.timeouts.tarpit == http_px.timeouts.connect == 1000
     assert tcp_px.retry_on == RetryOn.CONN_FAILURE
-    assert tcp_px.http.reuse is HttpReuse.NEVER
+    assert tcp_px.http.reuse_mode is HttpReuse.NEVER
     assert tcp_px.timeouts.tarpit == 7000
-    assert empty.http.reuse is HttpReuse.SAFE  # no server: left as is (2.6 checks per server)
+    assert empty.http.reuse_mode is HttpReuse.SAFE  # no server: left as is (2.6 checks per server)
 
 
 def test_tcp_mode_clears_http_options() -> None:
@@ -726,7 +726,7 @@ def test_inheritance_by_capability() -> None:
     assert (fe.http.monitor_uri, be.http.monitor_uri) == ("/m", None)
     assert (fe.http.max_keep_alive_queue, be.http.max_keep_alive_queue) == (-1, 5)
     assert (fe.balance.algo, be.balance.algo) == ("roundrobin", "uri")
-    assert fe.http.reuse is be.http.reuse is HttpReuse.ALWAYS
+    assert fe.http.reuse_mode is be.http.reuse_mode is HttpReuse.ALWAYS
     assert fe.timeouts.server is None
     assert be.timeouts.client is None
 

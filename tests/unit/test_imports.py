@@ -125,7 +125,9 @@ ALLOWED: dict[str, set[str]] = {
     "checks": {"core", "lb", "config"} | _LEAVES,
     "proxy": {"core", "lb", "config"} | _LEAVES,
     "admin": {"core", "lb", "config"} | _LEAVES,
-    "runtime": {"proxy", "checks", "admin", "core", "lb", "handover", "daemon", "config"} | _LEAVES,
+    "control": {"proxy", "checks", "admin", "core", "config"} | _LEAVES,
+    "runtime": {"proxy", "checks", "admin", "control", "core", "lb", "handover", "daemon", "config"}
+    | _LEAVES,
     "handover": {"proxy", "config"} | _LEAVES,
     "startup": {"config"} | _LEAVES,
     "daemon": {"startup", "config"} | _LEAVES,

@@ -64,7 +64,7 @@ class CheckService:
         )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.driver: AsyncioDriver | None = None
-        self._targets: dict[int, CheckTarget] = {}
+        self._targets: dict[int, tuple[CheckTarget, int]] = {}
 
     def attach(self, servers: Iterable[Server]) -> None:
         """Give each server its configured check (before its start-up state is set)."""
@@ -73,6 +73,33 @@ class CheckService:
             if chk is not None:
                 srv.check = chk
                 self.checks.append(chk)
+
+    def add_server(self, srv: Server) -> None:
+        """``add server``: its configured check, disabled, first run one interval
+        from now (``start_check_task(.., 0, 1, 1)``)."""
+        chk = make_check(srv)
+        if chk is None:
+            return
+        chk.enabled = False
+        srv.check = chk
+        self.checks.append(chk)
+        self.scheduler.add(chk)
+
+    def remove_server(self, srv: Server) -> None:
+        """``del server``: its check stops for good."""
+        chk = srv.check
+        if chk is None:
+            return
+        cancel = getattr(chk.running, "cancel", None)
+        if cancel is not None:
+            cancel()
+        chk.in_progress = False
+        chk.enabled = False
+        chk.seq = -1  # its heap entries are stale from now on
+        for checks in (self.checks, self.scheduler.checks):
+            if chk in checks:
+                checks.remove(chk)
+        self._targets.pop(id(chk), None)
 
     # -- runs ---------------------------------------------------------------------
 
@@ -83,11 +110,12 @@ class CheckService:
         between runs; the send-state header is computed when sent).
         """
         down = chk.server.next_state is SrvState.STOPPED
+        gen = chk.server.addr_gen  # an address changed at run time: rebuild
         cached = self._targets.get(id(chk))
-        if cached is not None and cached.server_down is down:
-            return cached
+        if cached is not None and cached[0].server_down is down and cached[1] == gen:
+            return cached[0]
         target = build_target(chk, down, self.node, self.g.pp2_never_send_local)
-        self._targets[id(chk)] = target
+        self._targets[id(chk)] = (target, gen)
         return target
 
     def _start(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:

@@ -22,8 +22,8 @@ def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) 
     srv = chk.server
     cfg = srv.cfg
     be = srv.backend
-    addr = cfg.check_addr or srv.addr
-    port = cfg.check_port or (cfg.check_addr.port if cfg.check_addr else 0)
+    addr = srv.check_addr or srv.addr
+    port = srv.check_port or (srv.check_addr.port if srv.check_addr else 0)
     if not port and not srv.addr.mapped:
         port = srv.addr.port
     if addr.family in (Family.UNIX, Family.ABNS):
@@ -32,7 +32,7 @@ def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) 
     else:
         family = socket.AF_INET6 if addr.family is Family.INET6 else socket.AF_INET
         host = addr.host
-    inherit = not cfg.check_port and cfg.check_addr is None
+    inherit = not srv.check_port and srv.check_addr is None
     send_proxy = cfg.check_send_proxy or (inherit and (cfg.send_proxy or cfg.send_proxy_v2))
     t = be.cfg.timeouts
     return CheckTarget(

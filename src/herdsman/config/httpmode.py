@@ -73,7 +73,7 @@ def tcp_mode_options(px: ProxyConfig) -> list[str]:
 def tcp_mode_reuse(px: ProxyConfig) -> None:
     """A TCP proxy with servers never reuses a connection (checked per server in 2.6)."""
     if px.mode is not Mode.HTTP and px.servers:
-        px.http.reuse = HttpReuse.NEVER
+        px.http.reuse_mode = HttpReuse.NEVER
 
 
 def tarpit_fallback(px: ProxyConfig) -> None:

@@ -59,14 +59,12 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "http-request": (_ALL, HTTP),
     "http-response": (_ALL, HTTP),
     "ignore-persist": (("frontend", "listen", "backend"), ACL),
-    "load-server-state-from-file": (_BE, API),
     "log-format": (_FE, LOGS),
     "log-format-sd": (_FE, LOGS),
     "max-session-srv-conns": (_FE, HTTP),
     "persist": (_BE, ""),
     "rate-limit": (_FE, LIMITS),
     "redirect": (("frontend", "listen", "backend"), HTTP),
-    "server-state-file-name": (_BE, API),
     "source": (_BE, "source address selection"),
     "stats": (_ALL, API),
     "stick": (("listen", "backend"), ""),
@@ -128,7 +126,6 @@ REMOVED_PROXY_TIGHT = frozenset({"grace"})
 
 _G = ("global",)
 GLOBAL: dict[str, str] = {
-    "stats": API,
     "cpu-map": MULTI,
     "numa-cpu-mapping": MULTI,
     "thread-group": MULTI,
@@ -136,8 +133,6 @@ GLOBAL: dict[str, str] = {
     "external-check": EXTCHECK,
     "insecure-fork-wanted": EXTCHECK,
     "insecure-setuid-wanted": "",
-    "server-state-base": API,
-    "server-state-file": API,
     "mworker-max-reloads": "hitless reload",
     "close-spread-time": "hitless reload",
     "maxconnrate": LIMITS,

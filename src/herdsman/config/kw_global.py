@@ -6,7 +6,7 @@ import grp
 import pwd
 from collections.abc import Callable
 
-from herdsman.config import known, kw_http, kw_tune
+from herdsman.config import known, kw_http, kw_stats, kw_tune
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     Ctx,
@@ -377,4 +377,5 @@ TABLE.extend(
 )
 TABLE.extend(kw_tune.keywords())
 TABLE.extend(kw_http.GLOBAL_KEYWORDS)
+TABLE.extend(kw_stats.GLOBAL_KEYWORDS)
 TABLE.extend(known.global_keywords())

@@ -63,7 +63,7 @@ def _alert_too_many(ctx: Ctx, args: list[str], maxarg: int, index: int = 0) -> b
 def kw_http_reuse(ctx: Ctx, args: list[str]) -> None:
     warn_if_not_cap(ctx, Cap.BE, args[0])
     try:
-        ctx.px.http.reuse = HttpReuse(arg(args, 1))
+        ctx.px.http.reuse_mode = HttpReuse(arg(args, 1))
     except ValueError:
         raise ConfigError(
             f"'{args[0]}' only supports 'never', 'safe', 'aggressive', 'always'."

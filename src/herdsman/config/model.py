@@ -197,6 +197,15 @@ class BindConfig:
     extra: dict[str, list[str]] = field(default_factory=dict)
 
 
+@dataclass
+class StatsSocket:
+    """A ``stats socket`` line: a listener of the runtime API (``cli.c cli_parse_global()``)."""
+
+    bind: BindConfig
+    level: str = "operator"  # user, operator or admin
+    expose_fd_listeners: bool = False  # "expose-fd listeners": may hand listeners over
+
+
 # -- proxies ---------------------------------------------------------------------
 
 
@@ -369,7 +378,7 @@ class HttpSettings:
     except ``monitor_uri`` (frontends) and ``max_keep_alive_queue`` (backends)."""
 
     conn_mode: ConnMode = ConnMode.KEEP_ALIVE
-    reuse: HttpReuse = HttpReuse.SAFE
+    reuse_mode: HttpReuse = HttpReuse.SAFE
     forwardfor: AddedHeader | None = None  # header default "X-Forwarded-For"
     originalto: AddedHeader | None = None  # header default "X-Original-To"
     restrict_req_hdr_names: HdrNames = HdrNames.PRESERVE
@@ -431,6 +440,9 @@ class ProxyConfig:
     checks: Ruleset | None = None  # selected by an "option ..." check keyword
     tcpcheck_rules: Ruleset = field(default_factory=Ruleset)  # "tcp-check ..." lines
     httpcheck_rules: Ruleset | None = None  # "http-check ..." lines before/without option
+    # server-state file (spec §13.8): "global", "local", "none" or None (unset: none)
+    load_server_state_from_file: str | None = None
+    server_state_file_name: str | None = None
     # both
     timeouts: Timeouts = field(default_factory=Timeouts)
     options: dict[str, bool] = field(default_factory=dict)  # "option X" / "no option X"
@@ -498,6 +510,13 @@ class GlobalConfig:
     # as HAProxy stores them: its "already specified" checks read them.
     tuning: dict[str, int] = field(default_factory=dict)
     setenv: list[tuple[str, str, str]] = field(default_factory=list)  # (kw, name, value)
+    # the runtime API: any "stats" line creates HAProxy's internal "GLOBAL" frontend
+    stats_sockets: list[StatsSocket] = field(default_factory=list)
+    cli_frontend: bool = False
+    stats_timeout: int = 10_000  # ms, the CLI's idle timeout
+    stats_maxconn: int = 10  # concurrent CLI connections
+    server_state_base: str | None = None
+    server_state_file: str | None = None
     keywords: dict[str, Location] = field(default_factory=dict)
 
 

@@ -287,16 +287,36 @@ def _check_tune(config: Config, diag: Diagnostics) -> None:
 
 
 def has_listener(config: Config) -> bool:
-    """Whether some enabled proxy listens: ``haproxy -c`` exits 2 without one.
+    """Whether some enabled proxy or a stats socket listens: ``haproxy -c`` exits 2
+    without one.
 
     ("Configuration file has no error but will not start (no listener) => exit(2).")
     """
-    return any(px.binds and not px.disabled for px in config.proxies)
+    return bool(config.global_.stats_sockets) or any(
+        px.binds and not px.disabled for px in config.proxies
+    )
+
+
+def assign_proxy_ids(config: Config) -> None:
+    """``check_config_validity()``: each proxy without an ``id`` gets the first free id
+    from a counter that every proxy moves on by one, disabled ones included. The
+    internal "GLOBAL" frontend of the stats socket comes first with id 0, so it
+    moves the counter too."""
+    used = {px.uuid for px in config.proxies if px.uuid}
+    next_id = 2 if config.global_.cli_frontend else 1
+    for px in config.proxies:
+        if not px.uuid:
+            while next_id in used:
+                next_id += 1
+            px.uuid = next_id
+            used.add(next_id)
+        next_id += 1
 
 
 def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False) -> Config | None:
     """Check and complete a parsed configuration; None after a fatal error."""
     applied: Tracked = {}
+    assign_proxy_ids(config)
     for px in config.proxies:
         if px.disabled:
             if px.cap & Cap.BE:
@@ -319,4 +339,4 @@ def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False)
     return config
 
 
-__all__ = ["assign_ids", "has_listener", "resolve_track", "validate"]
+__all__ = ["assign_ids", "assign_proxy_ids", "has_listener", "resolve_track", "validate"]

@@ -256,6 +256,7 @@ async def connect(stream: Connecting, be: Backend, key: int | None = None) -> Se
         if stream.is_closed():
             raise Aborted()
         if err is None:
+            be.connected(srv, stream)
             return srv
         srv.counters.failed_conns += 1
         be.passive(srv, HanaEvent.L4_ERR)

@@ -169,6 +169,7 @@ class TcpStream(Connecting):
         "peer_addr",
         "local_addr",
         "held",
+        "accepted",
         "fe_c",
         "be_c",
         "srv_c",
@@ -191,6 +192,7 @@ class TcpStream(Connecting):
         self.peer_addr: object = None
         self.local_addr: object = None
         self.held = False  # accepted beyond a limit: waits for a slot (frontend.py)
+        self.accepted = self.loop.time()  # show sess: the stream's age
         # byte counters updated as data flows (core/counters.py)
         self.fe_c = frontend.counters
         self.be_c = self.backend.counters if self.backend is not None else _NO_SERVER

@@ -34,6 +34,7 @@ from herdsman.runtime import Herdsman
 
 __all__ = [
     "Haproxy",
+    "cli_command",
     "NamedServer",
     "Syslog",
     "free_port",
@@ -266,6 +267,26 @@ async def running(
         yield hm
     finally:
         hm.hard_stop()
+
+
+def cli_command(address: str | tuple[str, int], text: str, timeout: float = 5.0) -> str:
+    """Send ``text`` to a stats socket (a UNIX path or a TCP address) and read its
+    answer until the socket closes (one command per connection, as HAProxy's CLI).
+    A final LF is added when missing."""
+    if not text.endswith("\n"):
+        text += "\n"
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(address)
+        sock.sendall(text.encode())
+        chunks = []
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    return b"".join(chunks).decode()
 
 
 def haproxy_available() -> bool:
