@@ -93,20 +93,16 @@ class Process:
         self.status = 0
 
     async def serve(self) -> int:
-        from herdsman.runtime import Herdsman, Unsupported
+        from herdsman.runtime import Herdsman
 
         loop = asyncio.get_running_loop()
         opts = self.opts
-        try:
-            self.hm = hm = Herdsman(
-                self.config,
-                stderr=None if self.quiet else sys.stderr,
-                maxconn=opts.maxconn,
-                reuseport=not opts.no_reuseport,
-            )
-        except Unsupported as exc:
-            self.diag.say(Level.ALERT, str(exc))
-            return 1
+        self.hm = hm = Herdsman(
+            self.config,
+            stderr=None if self.quiet else sys.stderr,
+            maxconn=opts.maxconn,
+            reuseport=not opts.no_reuseport,
+        )
         hm.loop = loop
         self.handover = Handover(loop, hm.frontends, self.shared)
         inherited = take_over(opts.takeover or opts.oldpids)

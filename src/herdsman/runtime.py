@@ -47,14 +47,9 @@ from herdsman.daemon import drop_privileges
 from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
 from herdsman.handover import bind_key, ports
 from herdsman.lb.select import make_algorithm
-from herdsman.proxy.frontend import Frontend
+from herdsman.proxy.frontend import Frontend, static_backend
 from herdsman.proxy.listen import open_listener_socket
-from herdsman.proxy.modes import stream_factory
-
-
-class Unsupported(Exception):
-    """The configuration uses something this herdsman cannot run (the message says
-    where and why); ``herdsman -c`` accepts it, starting refuses it."""
+from herdsman.proxy.modes import Streams
 
 
 @dataclass
@@ -95,6 +90,7 @@ class Herdsman:
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)
         self.frontends: list[Frontend] = []
         self._unbound: list[tuple[Frontend, BindConfig]] = []
+        self.streams: Streams | None = None  # the stream factories, with create_frontends()
         # the runtime API: its history listens to every server and check event
         self.history = History()
         self.hooks.subscribers.append(self.history.changed)
@@ -117,13 +113,6 @@ class Herdsman:
         all_targets = list(g.logs) + [t for px in config.proxies for t in px.logs]
         self._maxlen = max_syslog_len(all_targets) if all_targets else 1024
         self.global_logger = self._logger(g.logs, None) if g.logs else None
-        for px in config.frontends:
-            if not px.disabled and stream_factory(px.mode) is None:
-                loc = px.keywords.get("mode") or px.loc
-                raise Unsupported(
-                    f"[{loc.file}:{loc.line}] : {px.kind} '{px.name}' : 'mode "
-                    f"{px.mode.value}' is not served by this herdsman yet."
-                )
         self._build_backends()
 
     @property
@@ -193,14 +182,16 @@ class Herdsman:
     # -- listeners ------------------------------------------------------------------
 
     def create_frontends(self, loop: asyncio.AbstractEventLoop) -> None:
-        """One ``Frontend`` per enabled frontend section whose mode herdsman serves;
-        their bind lines wait for ``bind_pending()``."""
+        """One ``Frontend`` per enabled frontend section, its streams chosen by mode
+        (``proxy/modes.py``); their bind lines wait for ``bind_pending()``."""
         self.loop = loop
         process = self.registry.process
+        self.streams = Streams(loop, self.config.global_, process)
         for pxc in self.config.frontends:
-            factory = stream_factory(pxc.mode)
-            if pxc.disabled or factory is None:
+            if pxc.disabled:
                 continue
+            be = static_backend(pxc, self.backends)
+            factory = self.streams.for_frontend(pxc, be.cfg if be is not None else None)
             fe = Frontend(
                 pxc,
                 loop,
@@ -397,6 +388,8 @@ class Herdsman:
         self.stop_listening()
         for fe in self.frontends:
             fe.kill_streams()
+        if self.streams is not None:
+            self.streams.close()
         if self.stats is not None:
             self.stats.close()
         self.sink.close()
@@ -417,4 +410,4 @@ class Herdsman:
         return srv
 
 
-__all__ = ["BindFailure", "Herdsman", "Unsupported"]
+__all__ = ["BindFailure", "Herdsman"]

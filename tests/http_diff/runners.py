@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from herdsman.http import DEFAULT_LIMITS, Limits
-from herdsman.testing import Haproxy, free_port
+from herdsman.testing import Haproxy, free_port, running
 
 from .backend import RecordingBackend, Reply
 from .driver import run_engine
@@ -105,5 +105,26 @@ async def haproxy_runner(
     finally:
         if proxy.proc is not None:
             proxy.stop()
+        for be in backends:
+            await be.close()
+
+
+class HerdsmanRunner(HaproxyRunner):
+    """herdsman's proxy, in this process, configured as ``haproxy_runner`` configures haproxy."""
+
+    name = "herdsman"
+
+
+@contextlib.asynccontextmanager
+async def herdsman_runner(slots: int = 8, extra: str = "") -> AsyncIterator[HerdsmanRunner]:
+    backends = [await RecordingBackend().start(free_port()) for _ in range(slots)]
+    ports = [free_port() for _ in range(slots)]
+    text = "defaults\n    mode http\n" + TIMEOUTS + "    http-reuse never\n" + extra
+    for i, (port, be) in enumerate(zip(ports, backends, strict=True)):
+        text += f"listen s{i}\n    bind 127.0.0.1:{port}\n    server b 127.0.0.1:{be.port}\n"
+    try:
+        async with running(text):
+            yield HerdsmanRunner(list(zip(ports, backends, strict=True)))
+    finally:
         for be in backends:
             await be.close()

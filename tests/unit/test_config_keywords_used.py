@@ -376,19 +376,12 @@ PENDING = {
 # own checks at start-up, config/errpages.py).
 HTTP = "HTTP mode"
 LATER = {
-    ("global", "tune.bufsize"): HTTP,
-    ("global", "tune.maxrewrite"): HTTP,
-    ("global", "tune.http.maxhdr"): HTTP,
     ("global", "tune.http.cookielen"): HTTP,
     ("global", "tune.http.logurilen"): HTTP,
     ("global", "tune.idle-pool.shared"): HTTP,
     ("global", "tune.pool-high-fd-ratio"): HTTP,
     ("global", "tune.pool-low-fd-ratio"): HTTP,
-    ("timeout", "http-request"): HTTP,
-    ("timeout", "http-keep-alive"): HTTP,
     ("timeout", "tarpit"): HTTP,
-    ("proxy", "http-reuse"): HTTP,
-    ("proxy", "monitor-uri"): HTTP,
     ("proxy", "http-send-name-header"): HTTP,
     ("proxy", "max-keep-alive-queue"): HTTP,
     # and proxy/connect.py: without conn-failure, no connection is retried (TCP mode too)
@@ -402,20 +395,9 @@ LATER = {
     ("option", "http-ignore-probes"): HTTP,
     ("option", "idle-close-on-response"): HTTP,
     ("option", "prefer-last-server"): HTTP,
-    ("option", "accept-invalid-http-request"): HTTP,
-    ("option", "accept-invalid-http-response"): HTTP,
-    ("option", "http-pretend-keepalive"): HTTP,
     ("option", "http-no-delay"): HTTP,
-    ("option", "httpclose"): HTTP,
-    ("option", "http-server-close"): HTTP,
-    ("option", "http-keep-alive"): HTTP,
-    ("option", "forwardfor"): HTTP,
-    ("option", "originalto"): HTTP,
     ("option", "http-restrict-req-hdr-names"): HTTP,
     ("server", "redir"): HTTP,
-    ("server", "pool-max-conn"): HTTP,
-    ("server", "pool-purge-delay"): HTTP,
-    ("server", "pool-low-conn"): HTTP,
     ("server", "max-reuse"): HTTP,
 }
 

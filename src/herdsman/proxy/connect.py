@@ -29,7 +29,7 @@ import errno as errno_
 import ipaddress
 import socket
 
-from herdsman.config.model import Family
+from herdsman.config.model import Family, RetryOn
 from herdsman.core.backend import QUEUE_FULL, Backend, Server
 from herdsman.core.netns import STORE
 from herdsman.core.queue import Pending
@@ -245,10 +245,18 @@ async def connect(stream: Connecting, be: Backend, key: int | None = None) -> Se
     On failure a ``ConnectError`` is raised; a slot taken meanwhile is still
     the stream's (``stream.server``), released when it closes.
     """
+    return await connect_from(stream, be, be.acquire(stream, key), key)
+
+
+async def connect_from(
+    stream: Connecting, be: Backend, got: object, key: int | None = None
+) -> Server:
+    """``connect()`` for a stream that already asked ``be.acquire()``: ``got`` is
+    its answer (HTTP mode asks first, to reuse an idle connection at once)."""
     cfg = be.cfg
     retries = cfg.retries
     tconnect = (cfg.timeouts.connect or 0) / 1000.0 or None
-    srv = await _slot(stream, be, be.acquire(stream, key), key)
+    srv = await _slot(stream, be, got, key)
     stream.server = srv
     attempt = 0
     while True:
@@ -260,7 +268,8 @@ async def connect(stream: Connecting, be: Backend, key: int | None = None) -> Se
             return srv
         srv.counters.failed_conns += 1
         be.passive(srv, HanaEvent.L4_ERR)
-        if attempt >= retries:
+        if attempt >= retries or not cfg.retry_on & RetryOn.CONN_FAILURE:
+            # retry-on without conn-failure retries no connection (back_handle_st_cer())
             be.counters.failed_conns += 1
             raise ConnectFailed(err)
         attempt += 1

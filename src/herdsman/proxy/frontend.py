@@ -58,6 +58,18 @@ class ClientStream(Protocol):
 StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
 
 
+def static_backend(cfg: ProxyConfig, backends: dict[str, Backend]) -> Backend | None:
+    """The backend a frontend's streams go to: the first unconditional
+    ``use_backend``, else ``default_backend``, else a ``listen`` section itself."""
+    if cfg.use_backend:
+        return backends.get(cfg.use_backend[0].name)
+    if cfg.default_backend:
+        return backends.get(cfg.default_backend)
+    if cfg.kind == "listen":
+        return backends.get(cfg.name)
+    return None
+
+
 class Listener:
     """One listening socket and its accept loop (through uvloop's server).
 
@@ -207,15 +219,7 @@ class Frontend(FrontendState):
         # tune.{snd,rcv}buf.{client,server}: set on accepted and on server sockets
         self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
         self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)
-        # static backend choice: the first unconditional use_backend, else
-        # default_backend, else the proxy itself when it is a listen section
-        self._backend: Backend | None = None
-        if cfg.use_backend:
-            self._backend = backends.get(cfg.use_backend[0].name)
-        elif cfg.default_backend:
-            self._backend = backends.get(cfg.default_backend)
-        elif cfg.kind == "listen":
-            self._backend = backends.get(cfg.name)
+        self._backend = static_backend(cfg, backends)
 
     def backend_for(self) -> Backend | None:
         return self._backend
