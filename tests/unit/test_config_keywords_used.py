@@ -384,8 +384,6 @@ LATER = {
     ("timeout", "tarpit"): HTTP,
     ("proxy", "http-send-name-header"): HTTP,
     ("proxy", "max-keep-alive-queue"): HTTP,
-    # and proxy/connect.py: without conn-failure, no connection is retried (TCP mode too)
-    ("proxy", "retry-on"): HTTP,
     ("proxy", "errorfile"): HTTP,
     ("proxy", "errorfiles"): HTTP,
     ("proxy", "errorloc"): HTTP,
