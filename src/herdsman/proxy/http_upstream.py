@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from herdsman.config.model import HttpReuse
-from herdsman.core.backend import Server
+from herdsman.core.backend import Backend, Server
+from herdsman.core.counters import BeCounters, FeCounters
 from herdsman.defs.status import HanaEvent
 from herdsman.http import (
     ChunkedBody,
@@ -35,12 +36,13 @@ from herdsman.http import (
     head_bytes,
     websocket,
 )
+from herdsman.http.model import RequestHead
 from herdsman.proxy.connect import destination, make_socket
+from herdsman.proxy.frontend import Frontend
+from herdsman.proxy.http_context import HttpContext
 from herdsman.proxy.http_server import ServerConn
+from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.proxy.tcp import set_bufs
-
-if TYPE_CHECKING:
-    from herdsman.proxy.http import HttpSession
 
 Body = LengthBody | ChunkedBody | CloseBody
 Piece = bytes | memoryview
@@ -76,12 +78,59 @@ def _passive_event(status: int) -> HanaEvent:
     return HanaEvent.HTTP_OK
 
 
+class Session(Protocol):
+    """What the upstream reads and calls of its session (``proxy/http.py``)."""
+
+    ctx: HttpContext
+    loop: asyncio.AbstractEventLoop
+    frontend: Frontend
+    backend: Backend | None
+    server: Server | None
+    fe_http: FrontHttp
+    be_http: BackHttp | None
+    transport: asyncio.Transport | None
+    local_addr: object
+    peer_addr: object
+    private: dict[int, ServerConn]
+    first: bool
+    req: RequestHead | None
+    req_out: bytes
+    req_done: bool
+    early: list[bytes | memoryview]
+    client_close: bool
+    server_close: bool
+    last_server: float
+    fe_c: FeCounters
+    be_c: BeCounters | FeCounters
+    srv_c: BeCounters | FeCounters
+
+    def is_closed(self) -> bool: ...
+
+    def tunneling(self) -> bool: ...
+
+    def pause_client(self) -> None: ...
+
+    def resume_client(self) -> None: ...
+
+    def server_drained(self) -> None: ...
+
+    def to_client(self, data: bytes) -> None: ...
+
+    def tunnel(self, rest: bytes) -> None: ...
+
+    def transaction_done(self) -> None: ...
+
+    def server_error(self, status: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Upstream:
     """A session's server side; ``ConnUser`` of its server connection."""
 
     __slots__ = ("s", "conn", "rparser", "resp", "body", "held", "sbuf", "reused", "keep")
 
-    def __init__(self, session: HttpSession, rparser: ResponseParser) -> None:
+    def __init__(self, session: Session, rparser: ResponseParser) -> None:
         self.s = session
         self.conn: ServerConn | None = None
         self.rparser = rparser
