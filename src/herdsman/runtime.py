@@ -50,6 +50,7 @@ from herdsman.lb.select import make_algorithm
 from herdsman.proxy.frontend import Frontend, static_backend
 from herdsman.proxy.listen import open_listener_socket
 from herdsman.proxy.modes import Streams
+from herdsman.proxy.tls import TlsRuntime
 
 
 @dataclass
@@ -187,6 +188,7 @@ class Herdsman:
         self.loop = loop
         process = self.registry.process
         self.streams = Streams(loop, self.config.global_, process)
+        tls = TlsRuntime(self.config)
         for pxc in self.config.frontends:
             if pxc.disabled:
                 continue
@@ -201,6 +203,7 @@ class Herdsman:
                 factory,
                 self.config.global_,
                 reuseport=self.reuseport,
+                tls=tls,
             )
             fe.logger = self.proxy_logger(pxc)
             self.frontends.append(fe)

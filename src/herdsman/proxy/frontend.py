@@ -29,6 +29,7 @@ from herdsman.core.backend import Backend
 from herdsman.core.registry import FrontendState, ProcessState
 from herdsman.core.tasks import spawn
 from herdsman.proxy.listen import open_listener_socket
+from herdsman.proxy.tls import Accepted, TlsAccept, TlsRuntime
 
 
 class ClientStream(Protocol):
@@ -81,6 +82,9 @@ class Listener:
     def __init__(self, frontend: Frontend, bind: BindConfig, sock: socket.socket) -> None:
         self.frontend = frontend
         self.bind = bind
+        # ssl bind lines: the contexts, and the held connections whose handshake waits
+        self.tls = frontend.tls.bind(bind) if frontend.tls is not None else None
+        self.tls_waiting: dict[Accepted, TlsAccept] = {}
         self.backlog = frontend.backlog_for(bind)
         self.sock = sock
         self.maxconn = bind.maxconn
@@ -141,14 +145,18 @@ class Listener:
         # frees, which for the client is the same as waiting in the backlog.
         fe = self.frontend
         stream = fe.new_stream(fe, self)
+        if self.tls is None:
+            proto = stream.client
+        else:
+            proto = TlsAccept(stream, self.tls, fe.loop, fe.timeout_client, self.tls_waiting)
         if self.full or fe.full or fe.process.full:
             stream.held = True
             self.held.append(stream)
             self.pause()
-            return stream.client
+            return proto
         self.count_in(stream)
         self._pause_full_scopes()
-        return stream.client
+        return proto
 
     def _pause_full_scopes(self) -> None:
         """Stop accepting in every scope (listener, frontend, process) now at its limit."""
@@ -174,11 +182,15 @@ class Listener:
         fe = self.frontend
         while self.held and not (self.full or fe.full or fe.process.full):
             stream = self.held.popleft()
-            if stream.client_transport() is None:
+            handshake = self.tls_waiting.pop(stream, None)
+            if handshake is None and stream.client_transport() is None:
                 continue  # the client gave up while held
             stream.held = False
             self.count_in(stream)
-            stream.start()
+            if handshake is not None:
+                handshake.begin()  # the stream starts once the handshake is done
+            else:
+                stream.start()
             return True
         return False
 
@@ -197,9 +209,11 @@ class Frontend(FrontendState):
         g: GlobalConfig,
         *,
         reuseport: bool = True,
+        tls: TlsRuntime | None = None,
     ) -> None:
         super().__init__(cfg, cfg.maxconn or process.maxconn)
         self.reuseport = reuseport
+        self.tls = tls  # the contexts of ssl bind lines and ssl servers
         self.loop = loop
         self.process = process
         self.siblings = siblings  # every frontend of the process: a freed slot may resume any

@@ -22,7 +22,7 @@ from herdsman.tls import openssl
 from herdsman.tls.model import Methods, TlsBind, TlsGlobal, TlsOptions, TlsServer, Verify, Version
 from herdsman.tls.pem import Ckch, load_dh, load_into
 
-__all__ = ["bind_context", "effective_range", "server_context"]
+__all__ = ["ClientContext", "bind_context", "check_context", "effective_range", "server_context"]
 
 DEFAULT_MIN = Version.TLSV12
 _TLS_VERSION = {
@@ -144,14 +144,54 @@ def bind_context(
     return ctx
 
 
-def server_context(ts: TlsServer, g: TlsGlobal, crt: Ckch | None) -> ssl.SSLContext:
+class ClientContext(ssl.SSLContext):
+    """A server's client context, which offers the server's last session on each
+    new connection (HAProxy's ``reused_sess``). ``wrap_bio()`` is where the event
+    loop's SSL transport creates each connection's ``SSLObject``."""
+
+    reuse: bool
+    _last: ssl.SSLObject | None
+    _saved: tuple[str | None, ssl.SSLSession] | None
+
+    def wrap_bio(  # type: ignore[override]
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLObject:
+        if self.reuse:
+            last = self._last
+            if last is not None:
+                # the previous connection's session: its TLS 1.3 ticket has
+                # arrived by now if it read anything after its handshake
+                got = last.session
+                if got is not None and (got.has_ticket or got.id):
+                    self._saved = (last.server_hostname, got)
+            saved = self._saved
+            # a session is offered again only with the same SNI (ssl_sock_set_servername())
+            if session is None and saved is not None and saved[0] == server_hostname:
+                session = saved[1]
+        obj = super().wrap_bio(incoming, outgoing, server_side, server_hostname, session)
+        if self.reuse:
+            self._last = obj
+        return obj
+
+
+def server_context(
+    ts: TlsServer, g: TlsGlobal, crt: Ckch | None, *, reuse: bool = False
+) -> ClientContext:
     """The client context of a server line (``ssl_sock_prepare_srv_ssl_ctx()``).
 
     The server's name is checked by herdsman after the handshake
     (``verify.py``), as HAProxy's verify callback does it: against the SNI sent,
     else ``verifyhost``; so OpenSSL's own host check stays off.
     """
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx = ClientContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.reuse = reuse
+    ctx._last = None
+    ctx._saved = None
     ctx.check_hostname = False
     verify = ts.verify or g.server_verify
     ctx.verify_mode = _VERIFY[verify]
@@ -173,7 +213,7 @@ def server_context(ts: TlsServer, g: TlsGlobal, crt: Ckch | None) -> ssl.SSLCont
 
 def check_context(
     ts: TlsServer, g: TlsGlobal, crt: Ckch | None, alpn: tuple[str, ...] | None
-) -> ssl.SSLContext:
+) -> ClientContext:
     """The context of a server's TLS health checks: the server's settings with the
     check's ALPN (``check-alpn``, never the server's ``alpn``)."""
     ctx = server_context(ts, g, crt)
