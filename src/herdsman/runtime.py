@@ -87,7 +87,7 @@ class Herdsman:
         self.maxconn = maxconn or g.maxconn or self._default_maxconn()
         self.registry = Registry(self.maxconn, self.clock)
         node = g.node or socket.gethostname()
-        self.checks = CheckService(g, self.clock, node, check_starter)
+        self.checks = CheckService(g, self.clock, node, check_starter, config.certs)
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)
         self.frontends: list[Frontend] = []
         self._unbound: list[tuple[Frontend, BindConfig]] = []

@@ -19,12 +19,14 @@ from herdsman.checks.runner import close_poller, start_check
 from herdsman.checks.scheduler import AsyncioDriver, Scheduler, Starter
 from herdsman.checks.snapshot import build_target
 from herdsman.checks.target import CheckResult, CheckTarget
+from herdsman.checks.tls import CheckContexts
 from herdsman.config.model import GlobalConfig
 from herdsman.core.backend import Check, Server
 from herdsman.core.clock import Clock
 from herdsman.core.states import SrvState
 from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import HanaEvent
+from herdsman.tls.store import CertStore
 
 
 def make_check(srv: Server) -> Check | None:
@@ -52,9 +54,12 @@ class CheckService:
         clock: Clock,
         node: str,
         starter: Starter | None = None,
+        certs: CertStore | None = None,
     ) -> None:
         self.g = g
         self.node = node
+        self.certs = certs or CertStore()  # client certificates of TLS checks
+        self._tls: dict[int, CheckContexts] = {}
         self.checks: list[Check] = []
         self.scheduler = Scheduler(
             clock,
@@ -114,7 +119,11 @@ class CheckService:
         cached = self._targets.get(id(chk))
         if cached is not None and cached[0].server_down is down and cached[1] == gen:
             return cached[0]
-        target = build_target(chk, down, self.node, self.g.pp2_never_send_local)
+        srv = chk.server
+        tls = self._tls.get(id(srv.cfg))
+        if tls is None:
+            tls = self._tls[id(srv.cfg)] = CheckContexts(srv.cfg, self.g.tls, self.certs)
+        target = build_target(chk, down, self.node, self.g.pp2_never_send_local, tls)
         self._targets[id(chk)] = (target, gen)
         return target
 

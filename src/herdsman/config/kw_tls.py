@@ -410,10 +410,10 @@ def server_keyword(ctx: Ctx, srv: ServerConfig, kw: str, arg: str, prefix: str) 
     elif kw == "no-ssl":
         ts.enabled = False
     elif kw == "check-ssl":
-        srv.check_ssl = True
+        srv.check_ssl = 1
         _init_server(ts, g)
     elif kw == "no-check-ssl":
-        srv.check_ssl = False
+        srv.check_ssl = -1
     elif kw == "verify":
         _need(kw, arg, "verify method")
         if arg not in ("none", "required"):
@@ -567,7 +567,7 @@ def _context_errors(px: ProxyConfig, tb: TlsBind, line: TlsOptions | None, where
 def check_server(px: ProxyConfig, srv: ServerConfig, diag: Diagnostics, config: Config) -> None:
     """``ssl_sock_prepare_srv_ctx()``: the client certificate, verify without CA."""
     ts = srv.tls
-    if not (ts.enabled or srv.check_ssl):
+    if not (ts.enabled or srv.check_ssl == 1):
         return
     prefix = f"[{srv.loc.file}:{srv.loc.line}] : 'server {px.name}/{srv.name}' : "
     g = config.global_.tls

@@ -132,7 +132,7 @@ class ServerConfig:
     check_port: int = 0
     check_addr: Address | None = None
     check_send_proxy: bool = False
-    check_ssl: bool = False
+    check_ssl: int = 0  # check.use_ssl: 1 check-ssl, -1 no-check-ssl, 0 unset (inherited)
     check_sni: str | None = None
     check_alpn: str | None = None
     check_proto: str | None = None
