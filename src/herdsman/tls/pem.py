@@ -119,13 +119,16 @@ def _parse_blocks(
 
 def load_ckch_pem(data: bytes, path: str, *, key_file: bool = True) -> Ckch:
     """A ckch from a PEM text read from ``path`` (or given for it); CkchError
-    with 2.6's message. ``key_file``: look for ``<path>.key`` without a key."""
+    with 2.6's message. ``key_file``: look for ``<path>.key`` without a key
+    (a ``set ssl cert`` payload may come without: its key is then empty)."""
     cert, chain, key, dh, chain_error = _parse_blocks(data)
     if cert is None:
         raise CkchError(f"unable to load certificate from file '{path}'.\n")
     if chain_error:
         raise CkchError(f"unable to load certificate chain from file '{path}'.\n")
-    if key is None and key_file:
+    if key is None and not key_file:
+        return Ckch(cert, tuple(chain), b"", dh)
+    if key is None:
         key_path = path + ".key"
         if os.path.exists(key_path):
             try:
@@ -140,9 +143,13 @@ def load_ckch_pem(data: bytes, path: str, *, key_file: bool = True) -> Ckch:
                 )
         if key is None:
             raise CkchError(f"No Private Key found in '{key_path}'.\n")
-    if key is None:
-        raise CkchError(f"No Private Key found in '{path}'.\n")
     ckch = Ckch(cert, tuple(chain), key, dh)
+    check_key(ckch, path)
+    return ckch
+
+
+def check_key(ckch: Ckch, path: str) -> None:
+    """``X509_check_private_key()``: the key must be the certificate's."""
     try:
         load_into(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), ckch)
     except ssl.SSLError as exc:
@@ -151,7 +158,6 @@ def load_ckch_pem(data: bytes, path: str, *, key_file: bool = True) -> Ckch:
                 f"inconsistencies between private key and certificate loaded '{path}'.\n"
             ) from None
         raise CkchError(f"unable to load certificate from file '{path}'.\n") from None
-    return ckch
 
 
 def load_ckch_file(path: str) -> Ckch:
