@@ -29,7 +29,8 @@ from herdsman.core.backend import Backend
 from herdsman.core.registry import FrontendState, ProcessState
 from herdsman.core.tasks import spawn
 from herdsman.proxy.listen import open_listener_socket
-from herdsman.proxy.tls import Accepted, TlsAccept, TlsRuntime
+from herdsman.proxy.tls import TlsRuntime
+from herdsman.proxy.tlslayer import TlsLayer
 
 
 class ClientStream(Protocol):
@@ -84,7 +85,7 @@ class Listener:
         self.bind = bind
         # ssl bind lines: the contexts, and the held connections whose handshake waits
         self.tls = frontend.tls.bind(bind) if frontend.tls is not None else None
-        self.tls_waiting: dict[Accepted, TlsAccept] = {}
+        self.tls_waiting: dict[ClientStream, TlsLayer] = {}
         self.backlog = frontend.backlog_for(bind)
         self.sock = sock
         self.maxconn = bind.maxconn
@@ -146,17 +147,29 @@ class Listener:
         fe = self.frontend
         stream = fe.new_stream(fe, self)
         if self.tls is None:
-            proto = stream.client
+            proto: asyncio.Protocol = stream.client
         else:
-            proto = TlsAccept(stream, self.tls, fe.loop, fe.timeout_client, self.tls_waiting)
+            # the handshake must end within "timeout client" (session_accept_fd())
+            timeout = fe.timeout_client / 1000.0 if fe.timeout_client else None
+            proto = layer = TlsLayer(
+                stream.client, self.tls.initial, fe.loop, timeout, lambda: self._tls_failed(stream)
+            )
         if self.full or fe.full or fe.process.full:
             stream.held = True
             self.held.append(stream)
+            if self.tls is not None:
+                layer.held = True  # no handshake before its slot
+                self.tls_waiting[stream] = layer
             self.pause()
             return proto
         self.count_in(stream)
         self._pause_full_scopes()
         return proto
+
+    def _tls_failed(self, stream: ClientStream) -> None:
+        """A handshake failed, or the client left before its end: the stream never started."""
+        self.tls_waiting.pop(stream, None)
+        stream.close()
 
     def _pause_full_scopes(self) -> None:
         """Stop accepting in every scope (listener, frontend, process) now at its limit."""
