@@ -45,8 +45,9 @@ def hello_type(data: bytes) -> int | Incomplete | None:
 
 
 def req_ssl_ver(data: bytes, recv_limit: int = 16384 - 1024) -> int | Incomplete | None:
-    """``req.ssl_ver``: the ClientHello's version as 0xMMmm (0x0303 for TLS 1.2,
-    as TLS 1.3 clients say too), SSLv3 record format or an SSLv2 hello.
+    """``req.ssl_ver``: the ClientHello's version, major * 65536 + minor (3.3, i.e.
+    196611, for TLS 1.2, which TLS 1.3 clients announce too; the ACL match reads
+    "3.3"), from the SSLv3 record format or an SSLv2 hello.
     ``recv_limit`` is what fits in a buffer (``channel_recv_limit()``)."""
     n = len(data)
     if not n:
