@@ -10,7 +10,8 @@
   both.test, with either key type);
 * ``client.pem`` (a client certificate signed by the CA: cert and key),
   ``rogue.pem`` (a client certificate signed by ``ca2``);
-* ``cert-only.pem`` (a.test's certificate without key), ``junk.pem``.
+* ``cert-only.pem`` (a.test's certificate without key), ``junk.pem``;
+* ``list.lst`` (a crt-list of a.pem and b.pem), ``dh.pem`` (DH parameters).
 
 Tests read ``read(name)`` for bytes and ``path(name)`` for a path.
 """
@@ -70,6 +71,9 @@ def certs() -> Path:
     _signed(cwd, "rogue", "client.test", "rsa", "ca2")
     (cwd / "cert-only.pem").write_bytes((cwd / "a.crt").read_bytes())
     (cwd / "junk.pem").write_bytes(b"junk\n")
+    (cwd / "list.lst").write_text(f"{cwd / 'a.pem'}\n{cwd / 'b.pem'} [alpn h2] b.test\n")
+    _run("genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048",
+         "-out", "dh.pem", cwd=cwd)  # fmt: skip
     return cwd
 
 

@@ -91,7 +91,7 @@ class TlsRuntime:
         ts = scfg.tls
         g = self.config.global_.tls
         crt = self.config.certs.files.get(ts.crt) if ts.crt else None
-        ctx = server_context(ts, g, crt, reuse=ts.reuse and not g.server_no_reuse)
+        ctx = server_context(ts, g, crt, reuse=ts.reuse)
         sni = sni_constant(ts.sni) if ts.sni else None
         verify = ts.verify or g.server_verify
         name = (sni or ts.verifyhost) if verify is Verify.REQUIRED else None

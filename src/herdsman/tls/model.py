@@ -126,9 +126,7 @@ class TlsGlobal:
     server: TlsOptions = field(default_factory=TlsOptions)  # ssl-default-server-*
     bind_prefer_client_ciphers: bool = False
     bind_no_tls_tickets: bool = False
-    bind_strict_sni: bool = False
     server_no_tls_tickets: bool = False
-    server_no_reuse: bool = False
     server_verify: Verify = Verify.REQUIRED  # ssl-server-verify
     ca_base: str | None = None
     crt_base: str | None = None
