@@ -253,10 +253,11 @@ class Upstream:
         self.held = self.sbuf = b""
         if conn is None:
             return
-        s = self.s
-        s.ctx.pools.of(conn.server).done_using()
+        pool = self.s.ctx.pools.of(conn.server)
         conn.session = None
-        if not (keep and self.keep and conn.transport is not None and self._keep(conn)):
+        kept = keep and self.keep and conn.transport is not None and self._keep(conn)
+        pool.done_using()  # after the admission, which counts it as used
+        if not kept:
             conn.close()
 
     def _keep(self, conn: ServerConn) -> bool:
