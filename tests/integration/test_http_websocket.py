@@ -42,7 +42,9 @@ class Echo:
         self.headers.append({k.lower(): v for k, v in req.headers.raw_items()})
         try:
             async for message in ws:
-                await ws.send(f"echo: {message!r}" if isinstance(message, bytes) else f"echo: {message}")
+                await ws.send(
+                    f"echo: {message!r}" if isinstance(message, bytes) else f"echo: {message}"
+                )
         finally:
             self.closed.append(ws.close_code)
 

@@ -20,7 +20,8 @@ engine refuses gets the mux's message (``errors.mux_bytes()``) or the
 stream's reply (the proxy's errorfile, ``errors.reply_bytes()``); a server
 that cannot be reached, 503; a bad or missing response, 502; no response in
 ``timeout server``, 504; an incomplete head at ``timeout http-request``, 408
-when a byte arrived, else a silent close. After a stream's reply the client
+when a byte arrived or on a new connection (unless ``option
+http-ignore-probes``), else a silent close. After a stream's reply the client
 connection stays open when the connection mode lets it, as in 2.6.
 
 Who closes what: the session owns the client connection and closes it (a
@@ -589,8 +590,13 @@ class HttpSession(Connecting, asyncio.Protocol):
     def _expired(self) -> None:
         phase = self.phase
         if phase == IDLE:
-            if self.buf or self.got_byte:
-                self.fe_c.failed_req += 1
+            # h1_handle_req_tout(): a 408 unless nothing arrived on a keep-alive
+            # connection, or on a new one with option http-ignore-probes
+            if self.buf or self.got_byte or (self.first and not self.fe_http.ignore_probes):
+                fe_c = self.fe_c
+                fe_c.cum_req += 1
+                fe_c.http_rsp[3] += 1
+                fe_c.failed_req += 1
                 self.to_client(errors.mux_bytes(408))
             self.close()
             return
