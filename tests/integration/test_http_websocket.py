@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from herdsman.testing import free_port
+from herdsman.testing import free_port, wait_for_async
 
 pytestmark = pytest.mark.haproxy
 
@@ -70,9 +70,7 @@ async def exchange(kind: str) -> list[object]:
                 await asyncio.sleep(0.6)
                 await ws.send("after idle")
                 trace.append(await ws.recv())
-            async with asyncio.timeout(5):
-                while not echo.closed:
-                    await asyncio.sleep(0.01)
+            await wait_for_async(lambda: echo.closed)
             seen = echo.headers[0]
             trace.append(("upgrade", seen["upgrade"], seen["connection"].lower()))
             trace.append(("server closed with", echo.closed))
@@ -92,16 +90,18 @@ async def idle_until_closed(kind: str) -> float:
     async with serve(echo.handler, "127.0.0.1", 0) as server:
         origin = server.sockets[0].getsockname()[1]
         port = free_port()
-        async with proxy(kind, config(port, origin, "300ms"), port):
-            async with connect(f"ws://127.0.0.1:{port}/", ping_interval=None) as ws:
-                await ws.send("hi")
-                assert await ws.recv() == "echo: hi"
-                loop = asyncio.get_running_loop()
-                start = loop.time()
-                with pytest.raises(ConnectionClosed):
-                    async with asyncio.timeout(5):
-                        await ws.recv()
-                return loop.time() - start
+        async with (
+            proxy(kind, config(port, origin, "300ms"), port),
+            connect(f"ws://127.0.0.1:{port}/", ping_interval=None) as ws,
+        ):
+            await ws.send("hi")
+            assert await ws.recv() == "echo: hi"
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            with pytest.raises(ConnectionClosed):
+                async with asyncio.timeout(5):
+                    await ws.recv()
+            return loop.time() - start
     raise AssertionError("unreachable")
 
 
