@@ -54,6 +54,10 @@ class ClientStream(Protocol):
 
     def abort(self) -> None: ...
 
+    def soft_stop(self) -> None:
+        """The frontend stopped listening (soft stop): end when the protocol says."""
+        ...
+
 
 StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
 
@@ -302,6 +306,8 @@ class Frontend(FrontendState):
         self.stopping = True
         for lst in self.listeners:
             lst.stop()
+        for stream in list(self.streams):
+            stream.soft_stop()
         if self.streams:
             self.idle.clear()
 

@@ -329,7 +329,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             return
         self.be_c.cum_req += 1
         self.server_close = connmode.server_wants_close(
-            head.flags, fe_http.mode, be_http.mode, False, head.meth
+            head.flags, fe_http.mode, be_http.mode, self.frontend.stopping, head.meth
         )
         add: list[bytes] = []
         if fe_http.forwardfor is not None or be_http.forwardfor is not None:
@@ -619,6 +619,20 @@ class HttpSession(Connecting, asyncio.Protocol):
         if tr is not None:
             tr.close()  # flushes what was written
         self._finish()
+
+    def soft_stop(self) -> None:
+        """The process is stopping (``mux_h1.c h1_process()``): a keep-alive connection
+        waiting for its next request, no byte of it read, closes now, unless
+        ``option idle-close-on-response``; every other one ends after its current
+        or next response, which announces close (``h1_set_cli_conn_mode()``)."""
+        if (
+            self.phase == IDLE
+            and not self.first
+            and not self.buf
+            and not self.got_byte
+            and not self.fe_http.idle_close_on_response
+        ):
+            self.close()
 
     def abort(self) -> None:
         """Kill the client connection and the transaction now (shutdown sessions)."""
