@@ -22,6 +22,7 @@ from configcase import (
     case,
     check_herdsman,
     params,
+    refused,
     section,
 )
 
@@ -295,6 +296,37 @@ ALL: list[Case] = [
         "Proxy 'fe': unable to set SSL cipher list to 'FOO' for bind ':19443' at [F:10].",
         *FATAL_POST,
         files=FILES,
+    ),
+]
+
+
+# What herdsman refuses (haproxy accepts these).
+H2 = "HTTP/2 is not implemented in herdsman yet; remove it or use haproxy."
+ALL += [
+    refused(
+        "bind-alpn-h2-http",
+        section(FE, "mode http", "bind :19443 ssl crt a.pem alpn h2,http/1.1"),
+        f"Proxy 'fe': 'alpn h2' for bind ':19443' at [F:8]: {H2}",
+        *FATAL_POST,
+        why="herdsman speaks HTTP/1 only",
+        files=FILES,
+    ),
+    refused(
+        "server-alpn-h2-http",
+        section(BE, "mode http", "server s1 127.0.0.1:443 ssl verify none alpn h2"),
+        f"[F:8] : 'server be/s1' : 'alpn h2': {H2}",
+        *FATAL_POST,
+        why="herdsman speaks HTTP/1 only",
+        rc=2,
+    ),
+    refused(
+        "server-sni-expression",
+        section(BE, "server s1 127.0.0.1:443 ssl verify none sni req.hdr(host)"),
+        "[F:7] : 'server be/s1' : 'sni req.hdr(host)' is not implemented in herdsman yet (sample "
+        "fetches of the routing engine; 'sni str(<name>)' is); remove it or use haproxy.",
+        *FATAL_POST,
+        why="sample expressions wait for the routing engine",
+        rc=2,
     ),
 ]
 

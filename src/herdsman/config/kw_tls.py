@@ -18,7 +18,7 @@ import stat
 
 from herdsman.config.diag import ConfigError, Diagnostics, Err
 from herdsman.config.keywords import Ctx
-from herdsman.config.model import BindConfig, Config, ProxyConfig, ServerConfig
+from herdsman.config.model import BindConfig, Config, Mode, ProxyConfig, ServerConfig
 from herdsman.tls import openssl
 from herdsman.tls.context import DEFAULT_MIN, VERSION_TEXT, effective_range
 from herdsman.tls.model import (
@@ -521,6 +521,13 @@ def check_bind(px: ProxyConfig, b: BindConfig, diag: Diagnostics, config: Config
         )
     if lo is None:
         diag.alert(f"Proxy '{px.name}': all SSL/TLS versions are disabled {where}.")
+    if px.mode is Mode.HTTP and any(
+        "h2" in (o.alpn or ()) for o in (tb.opts, *(e.opts for e in tb.crts if e.opts))
+    ):
+        diag.alert(
+            f"Proxy '{px.name}': 'alpn h2' {where}: HTTP/2 is not implemented in herdsman yet; "
+            "remove it or use haproxy."
+        )
     # ssl_sock_prep_ctx_and_inst(): the initial context, then each instance
     errors: list[str] = []
     for opts in [None, *(e.opts for e in tb.crts)]:
@@ -595,6 +602,11 @@ def check_server(px: ProxyConfig, srv: ServerConfig, diag: Diagnostics, config: 
             "global section to disable server-side verifications by default."
         )
         return
+    if px.mode is Mode.HTTP and "h2" in (ts.alpn or ()):
+        diag.alert(
+            f"{prefix}'alpn h2': HTTP/2 is not implemented in herdsman yet; remove it or use "
+            "haproxy."
+        )
     if ts.sni is not None and sni_constant(ts.sni) is None:
         diag.alert(
             f"{prefix}'sni {ts.sni}' is not implemented in herdsman yet (sample fetches of the "
