@@ -26,6 +26,7 @@ from herdsman.core.clock import Clock
 from herdsman.core.states import SrvState
 from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import HanaEvent
+from herdsman.tls.pem import Ckch
 from herdsman.tls.store import CertStore
 
 
@@ -60,6 +61,7 @@ class CheckService:
         self.node = node
         self.certs = certs or CertStore()  # client certificates of TLS checks
         self._tls: dict[int, CheckContexts] = {}
+        self.certs.subscribers.append(self._cert_changed)
         self.checks: list[Check] = []
         self.scheduler = Scheduler(
             clock,
@@ -126,6 +128,12 @@ class CheckService:
         target = build_target(chk, down, self.node, self.g.pp2_never_send_local, tls)
         self._targets[id(chk)] = (target, gen)
         return target
+
+    def _cert_changed(self, path: str, ckch: Ckch) -> None:
+        """``commit ssl cert`` of a client certificate: its checks' contexts are rebuilt."""
+        for contexts in self._tls.values():
+            if contexts.scfg.tls.crt == path:
+                contexts.clear()
 
     def _start(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
         assert self.loop is not None

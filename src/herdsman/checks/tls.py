@@ -75,6 +75,9 @@ class CheckContexts:
         self.store = store
         self._ctx: dict[str | None, ssl.SSLContext] = {}
 
+    def clear(self) -> None:
+        self._ctx.clear()
+
     @property
     def verify(self) -> bool:
         return (self.scfg.tls.verify or self.g.server_verify) is Verify.REQUIRED

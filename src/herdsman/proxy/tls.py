@@ -28,9 +28,9 @@ __all__ = ["ServerTls", "TlsRuntime"]
 
 
 class _HalfClose(logging.Filter):
-    """Streams keep a plain connection half-open after the peer's FIN; a TLS
-    transport cannot (the peer's close_notify ends it) and uvloop warns each
-    time a stream asks. The stream behaves the same either way: drop the line."""
+    """Streams keep a plain server connection half-open after the server's FIN;
+    uvloop's TLS transport cannot (the server's close_notify ends it) and warns
+    each time a stream asks. The stream behaves the same either way: drop the line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.getMessage().startswith("returning true from eof_received()")
