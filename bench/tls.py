@@ -135,8 +135,9 @@ def run_test(
     window = CpuWindow(pids)
     window.start()
     if test == "keepalive":
-        res = run_wrk(ports[test], args.conns, args.seconds, False, cpu_load, args.nice)
-        res["url"] = f"https://{HOST}:{ports[test]}/"
+        res = run_wrk(
+            ports[test], args.conns, args.seconds, False, cpu_load, args.nice, scheme="https"
+        )
     else:
         res = run_s_time(
             ports["hs-ecdsa" if test == "resumed" else test],
