@@ -496,3 +496,85 @@ def _states(sock: str) -> dict[str, tuple[str, ...]]:
         # "* " marks a check in progress
         out[row["svname"]] = (row["status"], row["check_status"].lstrip("* "), row["last_chk"])
     return out
+
+
+async def test_certificate_commands_answer_as_haproxy(tmp_path: Path) -> None:
+    """``show ssl cert``, ``show ssl crt-list`` and the transaction commands, byte
+    for byte (a crt-list line with options and filters, a directory, a file named
+    twice), and their errors."""
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for name in ("a.pem", "b.pem"):
+        (certs / name).write_bytes(tlscerts.read(name))
+    lst = tmp_path / "l.lst"
+    lst.write_text(
+        f"{tlscerts.path('c.pem')} [alpn h2 verify none ciphers AES] c.test !x.test\n"
+        f"{tlscerts.path('a.pem')}\n"
+    )
+
+    def text(port: int, sock: str) -> str:
+        return (
+            f"global\n    stats socket {sock} level admin\n"
+            + DEFAULTS.format(mode="tcp")
+            + f"listen L\n    bind 127.0.0.1:{port} ssl crt {tlscerts.path('a.pem')} "
+            f"crt {certs} crt-list {lst}\n    server s1 127.0.0.1:9\n"
+        )
+
+    a = tlscerts.path("a.pem")
+    commands = [
+        "show ssl cert",
+        f"show ssl cert {a}",
+        f"show ssl cert {certs}/b.pem",
+        "show ssl cert nope",
+        "show ssl crt-list",
+        f"show ssl crt-list {lst}",
+        f"show ssl crt-list -n {lst}",
+        f"show ssl crt-list {certs}/",
+        "show ssl crt-list -n",
+        "show ssl crt-list nope",
+        f"commit ssl cert {a}",
+        f"abort ssl cert {a}",
+        "set ssl cert",
+        f"set ssl cert /nope.pem <<\n{tlscerts.read('c.pem').decode()}\n",
+        f"set ssl cert {a} <<\njunk\n\n",
+        f"set ssl cert {a} <<\n{tlscerts.read('cert-only.pem').decode()}\n",
+        f"commit ssl cert {a}",
+        f"set ssl cert {a} <<\n{tlscerts.read('a2.pem').decode()}\n",
+        f"show ssl cert *{a}",
+        "show ssl cert",
+        f"abort ssl cert {a}",
+    ]
+    mine, theirs = free_port(), free_port()
+    sm, st = str(tmp_path / "m.sock"), str(tmp_path / "t.sock")
+    with Haproxy(text(theirs, st)) as hap:
+        hap.start(theirs)
+        async with running(text(mine, sm)):
+            for command in commands:
+                got = await asyncio.to_thread(cli_command, sm, command)
+                want = await asyncio.to_thread(cli_command, st, command)
+                assert got == want, command
+
+
+async def test_a_connection_beyond_maxconn_handshakes_when_it_gets_its_slot() -> None:
+    """``bind ... maxconn 1``: a second client's handshake waits (in the backlog for
+    haproxy, held for herdsman) until the first connection ends."""
+    async with backend() as (srv, _):
+
+        def text(port: int) -> str:
+            return DEFAULTS.format(mode="tcp") + (
+                f"listen L\n    bind 127.0.0.1:{port} ssl crt {tlscerts.path('a.pem')} maxconn 1\n"
+                f"    server s1 127.0.0.1:{srv}\n"
+            )
+
+        async with both(text) as ports:
+            for port in ports:
+                first = await asyncio.open_connection(
+                    "127.0.0.1", port, ssl=_insecure(), server_hostname=""
+                )
+                second = asyncio.ensure_future(client(port, send=b"x\n"))
+                done, _ = await asyncio.wait([second], timeout=0.5)
+                assert not done  # no handshake while the slot is taken
+                first[1].close()
+                await first[1].wait_closed()
+                got = await asyncio.wait_for(second, 5)
+                assert got["reply"] == RESPONSE

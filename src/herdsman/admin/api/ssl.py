@@ -145,11 +145,11 @@ def abort_cert(api: Api, session: Session, args: list[str], payload: str | None)
     store = api.config.certs
     pending = store.pending
     if pending is None:
-        return f"No ongoing transaction!\nCan't abort {path}!\n"
+        return "No ongoing transaction!\n"
     if pending[0] != path:
         return (
             f"The ongoing transaction is about '{pending[0]}' but you are trying to abort a "
-            f"transaction for '{path}'\nCan't abort {path}!\n"
+            f"transaction for '{path}'\n"
         )
     store.pending = None
     return f"Transaction aborted for certificate '{path}'!\n"
