@@ -168,9 +168,16 @@ def run_row(
     print(f"== {name}", flush=True)
     try:
         for test in tests:
-            if args.quiet_timeout:
-                wait_quiet(args.quiet_below, args.quiet_timeout)
-            res = run_test(test, args, ports, {"proxy": proc.pid})
+            res: dict[str, Any] = {}
+            for attempt in range(args.retries + 1):  # keep the least disturbed run
+                if args.quiet_timeout:
+                    wait_quiet(args.quiet_below, args.quiet_timeout)
+                r = run_test(test, args, ports, {"proxy": proc.pid})
+                r["attempt"] = attempt + 1
+                if not res or r["interference_percent"] < res["interference_percent"]:
+                    res = r
+                if r["interference_percent"] <= args.max_interference:
+                    break
             row[test] = res
             rate = res.get("per_second", res.get("rps", 0.0))
             unit = "req/s" if test == "keepalive" else "handshakes/s"
