@@ -268,3 +268,14 @@ def test_connecting_only_the_client_read_timer() -> None:
     c = Recorder(False, 0.1)
     assert run_until(c, None, 1) == [(0.1, "c", "stop reading")]
     assert not c.closed
+
+
+@pytest.mark.parametrize("flags", list(itertools.product([False, True], repeat=6)))
+def test_one_pass_of_propagate_is_enough(flags: tuple[bool, ...]) -> None:
+    """Whatever the flags, a second pass finds nothing left to do."""
+    c, s = pair(1.0, 1.0)
+    c.shut_r, c.shut_w, s.shut_r, s.shut_w, c.failed, s.eof = flags
+    propagate(c, s, 0.0)
+    before = (c.log[:], s.log[:], c.shut_r, c.shut_w, s.shut_r, s.shut_w)
+    propagate(c, s, 0.0)
+    assert (c.log, s.log, c.shut_r, c.shut_w, s.shut_r, s.shut_w) == before

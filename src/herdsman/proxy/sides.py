@@ -276,22 +276,23 @@ class Side:
 
 
 def propagate(client: Side, server: Side, now: float) -> None:
-    """Forward shutdowns along both channels until nothing changes (``process_stream()``)."""
-    while True:
-        before = (client.shut_r, client.shut_w, server.shut_r, server.shut_w)
-        # request channel: its producer stopped -> FIN to the server; a reset
-        # client aborts it (CF_READ_ERROR -> SC_FL_NOLINGER)
-        if client.shut_r and not server.shut_w:
-            server.shutw(now, nolinger=client.failed)
-        if server.shut_w and not client.shut_r:
-            client.shutr()
-        # response channel
-        if server.shut_r and not client.shut_w:
-            client.shutw(now)
-        if client.shut_w and not server.shut_r:
-            server.shutr()
-        if before == (client.shut_r, client.shut_w, server.shut_r, server.shut_w):
-            return
+    """Forward shutdowns along both channels (``process_stream()``).
+
+    One pass in this order reaches the fixed point HAProxy's resync loop
+    reaches: a rule can only enable a later one (tests/unit/test_sides.py
+    checks every combination of flags).
+    """
+    # request channel: its producer stopped -> FIN to the server; a reset
+    # client aborts it (CF_READ_ERROR -> SC_FL_NOLINGER)
+    if client.shut_r and not server.shut_w:
+        server.shutw(now, nolinger=client.failed)
+    if server.shut_w and not client.shut_r:
+        client.shutr()
+    # response channel
+    if server.shut_r and not client.shut_w:
+        client.shutw(now)
+    if client.shut_w and not server.shut_r:
+        server.shutr()
 
 
 def expire(client: Side, server: Side | None, now: float) -> None:
@@ -321,13 +322,17 @@ def expire(client: Side, server: Side | None, now: float) -> None:
 
 def next_deadline(client: Side, server: Side | None) -> float | None:
     """The earliest deadline of the stream's timers (None: nothing to wait for)."""
-    best: float | None = None
-    for side in (client, server):
-        if side is None:
-            continue
-        for due in (side.read_deadline(), side.write_deadline()):
-            if due is not None and (best is None or due < best):
-                best = due
+    best = client.read_deadline()
+    due = client.write_deadline()
+    if due is not None and (best is None or due < best):
+        best = due
+    if server is not None:
+        due = server.read_deadline()
+        if due is not None and (best is None or due < best):
+            best = due
+        due = server.write_deadline()
+        if due is not None and (best is None or due < best):
+            best = due
     return best
 
 
