@@ -14,12 +14,14 @@ Rule 1, timeouts belong to channels. The request channel reads with
 the other way round (``stream_new()``, ``back_establish()``). A read timer
 (``rex``) runs while a side is read and is refreshed by every read on it,
 and, unless the side's proxy has ``option independent-streams``, by every
-write to it (``sc_notify()``, ``sc_app_chk_snd_conn()``: "we consider that
-there is activity on that socket"; the frontend's option covers the client,
-the backend's the server). It is off while the side is not read for
+write to it (``sc_notify()``, ``sc_app_chk_snd_conn()``; the manual: "when
+data is sent over a socket, both the write timeout and the read timeout for
+that socket are refreshed"; the frontend's option covers the client, the
+backend's the server). It is off while the side is not read for
 back-pressure (``SC_FL_NEED_ROOM``), and starts again when reading resumes.
-A write timer (``wex``) runs while output to a side is stuck, and is
-refreshed by progress. The server's timers start once it is connected.
+A write timer (``wex``) runs while output to a side is stuck (here: its
+transport's buffer is above the high-water mark) and restarts on every
+partial write. The server's timers start once it is connected.
 
 Rule 2, a read timeout shuts one direction. It stops reading that side
 (``sc_shutr()``, no system call) and, the channel being in auto-close, the
@@ -64,12 +66,12 @@ aborts the connection attempt; with data waiting, the attempt goes on.
 
 from __future__ import annotations
 
-# HAProxy's ticks are milliseconds: a timer firing within one of its
+# HAProxy's ticks are milliseconds: a timer firing within one tick of its
 # deadline has expired (and a loop waking slightly early must not spin)
 TICK = 0.001
-# asyncio tells when a stuck output drains, not when it moves: a stuck
-# output is looked at every write timeout / 16, so a write timer starts
-# that much late at most after the last progress
+# asyncio tells when a stuck output drains, not when part of it leaves: a
+# stuck output is looked at every write timeout / 16, so its write timer
+# restarts at most that much later than HAProxy's after a partial write
 PROGRESS = 1 / 16
 
 

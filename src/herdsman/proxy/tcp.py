@@ -91,12 +91,7 @@ class _Side(Side, asyncio.Protocol):
         self.last_read = t
         peer = self.peer
         if peer is None:
-            # client data before the server connection exists: keep it and
-            # read no more meanwhile (2.6 does not read a non-empty channel)
-            self.stream.pending.append(data)
-            self.pause()
-            if self.transport is not None:
-                self.transport.pause_reading()
+            self.stream.keep(data)
             return
         tr = peer.transport
         if tr is None:
@@ -189,6 +184,9 @@ class ServerSide(_Side):
         self.transport = transport  # type: ignore[assignment]
 
 
+# client data kept while connecting before reading stops (HAProxy: tune.bufsize)
+PENDING_MAX = 1 << 16
+
 # a server counter sink for bytes moved before a server is chosen (never read)
 _NO_SERVER = BeCounters()
 
@@ -205,6 +203,7 @@ class TcpStream:
         "server_side",
         "server",
         "pending",
+        "pending_size",
         "timer",
         "task",
         "closed",
@@ -231,6 +230,7 @@ class TcpStream:
         self.server_side: ServerSide | None = None
         self.server: Server | None = None
         self.pending: list[bytes] = []
+        self.pending_size = 0
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task[None] | None = None
         self.closed = False
@@ -262,10 +262,11 @@ class TcpStream:
                 set_bufs(sock, fe.client_bufs)
         if fe.nolinger:
             _set_nolinger(tr)
-        tr.pause_reading()
         if fe.logger is not None:
             self._log_connect()
-        if not self.held:
+        if self.held:
+            tr.pause_reading()
+        else:
             self.start()
 
     def _log_connect(self) -> None:
@@ -287,12 +288,28 @@ class TcpStream:
         client = self.client
         client.r_base = self.loop.time()
         if client.transport is not None:
-            # read while connecting: a FIN with nothing to send aborts
+            # read while connecting (a held stream was not): a FIN with
+            # nothing to send aborts
             client.transport.resume_reading()
         self.rearm()
         self.task = self.loop.create_task(self._connect(self.backend))
 
     # -- connect (proxy/connect.py owns the slot, retries and redispatch) ---------
+
+    def keep(self, data: bytes) -> None:
+        """Client data before the server connection exists: kept for it.
+
+        2.6 stops reading a channel holding data, so the client's read timer
+        is off until the data leaves; herdsman goes on reading (a FIN then
+        reaches the server after the data, as it would once 2.6 reads it)
+        and only stops past ``PENDING_MAX``.
+        """
+        self.pending.append(data)
+        self.pending_size += len(data)
+        client = self.client
+        client.pause()
+        if self.pending_size > PENDING_MAX and client.transport is not None:
+            client.transport.pause_reading()
 
     async def _connect(self, be: Backend) -> None:
         try:
@@ -387,6 +404,7 @@ class TcpStream:
             self.be_c.bytes_in += n
             self.srv_c.bytes_in += n
         self.pending.clear()
+        self.pending_size = 0
         if t.tunnel:
             start_tunnel(client, side, t.tunnel / 1000.0, client.hcto, side.hcto, now)
         # a client FIN or read timeout, or a server FIN, while connecting
