@@ -4,9 +4,9 @@ Each scenario is a frontend/backend pair, a script of what the client and
 the server do (send, half-close, reset, stop reading) and what each of them
 must observe: data (``data``, the first of a run), a FIN (``fin``), a reset
 (``rst``, also after a FIN) or either (``end``, where unread data may turn
-the close into a reset, racing HAProxy's ``sock_drain()``), at which time. The scenarios of a group share
-one process: haproxy and herdsman (``PROGRAMS``) run the same groups
-against the same expectations. Times are tolerant to scheduling: an event
+the close into a reset, racing HAProxy's ``sock_drain()``), at which time.
+The scenarios of a group run at once in one process; haproxy and herdsman
+(``PROGRAMS``) run the same groups against the same expectations. Times are tolerant to scheduling: an event
 may come ``EARLY`` before and ``LATE`` after its time, and every scenario
 is built so that the other plausible behaviours fall outside that window
 (an earlier event, or one at least ``LATE`` + 0.1 s later).
