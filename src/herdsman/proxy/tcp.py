@@ -377,6 +377,11 @@ class TcpStream:
             self.close()
             return
         self.established = True
+        if client.w_since is not None:
+            # the server answered while connecting and the client is not
+            # reading: its pause_writing() found no peer to stop then
+            side.pause()
+            side.transport.pause_reading()
         srv.counters.connect += 1
         be.passive(srv, HanaEvent.L4_OK)
         if be.srvtcpka:
