@@ -310,13 +310,17 @@ CLOSES = [
 GLOBAL = "global\n    tune.sndbuf.client 65536\n    tune.sndbuf.server 65536\n"
 
 
-def _config(scenarios: list[Scenario], fronts: list[tuple[str, int]], servers: list[int]) -> str:
+def _config(
+    scenarios: list[Scenario], fronts: list[tuple[str, int]], servers: list[tuple[str, int]]
+) -> str:
     out = [GLOBAL, "defaults\n    mode tcp\n    timeout connect 5s\n"]
-    for i, (sc, (host, port), sport) in enumerate(zip(scenarios, fronts, servers, strict=True)):
+    for i, (sc, (host, port), (shost, sport)) in enumerate(
+        zip(scenarios, fronts, servers, strict=True)
+    ):
         fe = "".join(f"    {line.strip()}\n" for line in sc.fe.split("|") if line.strip())
         be = "".join(f"    {line.strip()}\n" for line in sc.be.split("|") if line.strip())
         out.append(f"frontend f{i}\n    bind {host}:{port}\n{fe}    default_backend b{i}\n")
-        out.append(f"backend b{i}\n{be}    server s1 127.0.0.1:{sport}\n")
+        out.append(f"backend b{i}\n{be}    server s1 {shost}:{sport}\n")
     return "".join(out)
 
 
@@ -388,40 +392,38 @@ class Peer:
             raise AssertionError(what)
 
 
-def _blackhole() -> tuple[socket.socket, socket.socket]:
+def _blackhole(host: str) -> tuple[socket.socket, socket.socket]:
     """A listener whose accept queue is full: the proxy's SYNs are dropped."""
     lst = socket.socket()
-    lst.bind(("127.0.0.1", 0))
+    lst.bind((host, 0))
     lst.listen(0)
     filler = socket.create_connection(lst.getsockname(), timeout=5)
     return lst, filler
 
 
-def _syn_sent(port: int) -> bool:
-    """Some socket is connecting to ``port``: the proxy's SYN, dropped."""
-    return any(dst[1] == port for _, dst, _ in tcp4_sockets(TCP_SYN_SENT))
+def _syn_sent(addr: tuple[str, int]) -> bool:
+    """Some socket is connecting to ``addr``: the proxy's SYN, dropped."""
+    return any(dst == addr for _, dst, _ in tcp4_sockets(TCP_SYN_SENT))
 
 
-def _listener() -> socket.socket:
+def _listener(host: str) -> socket.socket:
     lst = socket.socket()
     # a small receive buffer, inherited by the accepted sockets: a server that
     # stops reading stops the proxy's output at once
     lst.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-    lst.bind(("127.0.0.1", 0))
+    lst.bind((host, 0))
     lst.listen(4)
     return lst
 
 
 def _start(
-    runner: Runner, program: list[str] | None, scenarios: list[Scenario], servers: list[int]
+    runner: Runner,
+    program: list[str] | None,
+    scenarios: list[Scenario],
+    host: str,
+    servers: list[tuple[str, int]],
 ) -> tuple[Proc, list[tuple[str, int]]]:
-    """Start the program; the addresses its frontends listen on.
-
-    Both programs listen with SO_REUSEPORT, and other tests take free ports
-    on 127.0.0.1 at the same time: a port two of them took would share their
-    connections. The frontends listen on a loopback address of their own.
-    """
-    host = f"127.{random.randrange(1, 255)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    """Start the program; the addresses its frontends listen on."""
     fronts = []
     for _ in scenarios:
         with socket.socket() as probe:
@@ -445,17 +447,24 @@ def _run(
 ) -> tuple[dict[str, Expect], float, str]:
     """Run the scenarios at once in one process: their peers' events, by
     scenario, how long the test's watch loop was starved at worst, and what
-    the program wrote."""
-    hole = _blackhole()
+    the program wrote.
+
+    Every socket of the run is on a loopback address of its own: other
+    tests running meanwhile take free ports on 127.0.0.1, and a port two
+    of them took would share their connections (both programs listen with
+    SO_REUSEPORT), or send some to our servers.
+    """
+    host = f"127.{random.randrange(1, 255)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    hole = _blackhole(host)
     # per scenario: a listener, or a full one (blackhole, or late: freed when it starts)
     listeners = [
-        _blackhole()
+        _blackhole(host)
         if sc.server == "late"
-        else (hole if sc.server == "blackhole" else (_listener(), None))
+        else (hole if sc.server == "blackhole" else (_listener(host), None))
         for sc in scenarios
     ]
-    servers = [lst.getsockname()[1] for lst, _ in listeners]
-    proc, fronts = _start(runner, program, scenarios, servers)
+    servers = [lst.getsockname() for lst, _ in listeners]
+    proc, fronts = _start(runner, program, scenarios, host, servers)
     try:
         seen, stalled = _play(scenarios, fronts, listeners)
         return seen, stalled, proc.stderr()
@@ -547,7 +556,7 @@ class _Play:
                 continue
             lst, filler = self.listeners[i]
             if not self.freed[i]:
-                if not _syn_sent(lst.getsockname()[1]):
+                if not _syn_sent(lst.getsockname()):
                     continue
                 # free the queue: the SYN, retransmitted at ~1 s, gets through
                 lst.setblocking(True)
