@@ -1,12 +1,11 @@
-"""TLS keywords of bind lines, crt-list lines, server lines and the global section
-(``cfgparse-ssl.c``, ``ssl_crtlist.c``, ``ssl_ckch.c`` of HAProxy 2.6), with 2.6's
-messages.
+"""TLS keywords of bind lines, crt-list lines and server lines (``cfgparse-ssl.c``,
+``ssl_crtlist.c``, ``ssl_ckch.c`` of HAProxy 2.6), with 2.6's messages.
 
 As in HAProxy, certificate files, CA files and CRL files are read while the
-line is parsed, so a missing or unusable file is reported at its line; the
-post-parse checks (``check_bind()``, ``check_server()``) are those of
-``ssl_sock_prepare_bind_conf()`` and ``ssl_sock_prepare_srv_ctx()``. Every
-certificate file is read once (``config.certs``, HAProxy's ckch store).
+line is parsed, so a missing or unusable file is reported at its line; every
+certificate file is read once (``config.certs``, HAProxy's ckch store). The
+global section's TLS keywords are ``kw_tls_global.py``'s, the post-parse
+checks ``tls_checks.py``'s.
 """
 
 from __future__ import annotations
@@ -18,9 +17,7 @@ import stat
 
 from herdsman.config.diag import ConfigError, Diagnostics, Err
 from herdsman.config.keywords import Ctx
-from herdsman.config.model import BindConfig, Config, Mode, ProxyConfig, ServerConfig
-from herdsman.tls import openssl
-from herdsman.tls.context import DEFAULT_MIN, VERSION_TEXT, effective_range
+from herdsman.config.model import BindConfig, Config, ServerConfig
 from herdsman.tls.model import (
     VERSION_FLAGS,
     VERSION_NAMES,
@@ -31,9 +28,8 @@ from herdsman.tls.model import (
     TlsOptions,
     TlsServer,
     Verify,
-    Version,
 )
-from herdsman.tls.pem import CkchError, load_ckch_file, read_pem
+from herdsman.tls.pem import CkchError, load_ckch_file
 from herdsman.tls.store import CertStore, CrtList
 
 # keywords of a crt-list line's [options] (ssl_bind_kws[]), also bind keywords
@@ -101,8 +97,8 @@ def parse_alpn(arg: str) -> tuple[str, ...]:
     return names
 
 
-def _minmax(m: Methods, kw: str, arg: str) -> None:
-    """``parse_tls_method_minmax()``."""
+def minmax(m: Methods, kw: str, arg: str) -> None:
+    """``parse_tls_methodminmax()``."""
     if not arg:
         raise ConfigError(f"'{kw}' : missing the ssl/tls version")
     v = VERSION_NAMES.get(arg)
@@ -114,7 +110,7 @@ def _minmax(m: Methods, kw: str, arg: str) -> None:
         m.max = v
 
 
-def _method_flag(m: Methods, word: str) -> bool:
+def method_flag(m: Methods, word: str) -> bool:
     """``parse_tls_method_options()``: ``no-<v>`` disables, ``force-<v>`` pins."""
     prefix, _, ver = word.partition("-")
     v = VERSION_FLAGS.get(ver)
@@ -159,7 +155,7 @@ def line_option(config: Config, diag: Diagnostics, o: TlsOptions, kw: str, arg: 
         _need(kw, arg, "curve suite")
         o.curves = arg
     elif kw in ("ssl-min-ver", "ssl-max-ver"):
-        _minmax(o.methods, kw, arg)
+        minmax(o.methods, kw, arg)
     elif kw == "verify":
         _need(kw, arg, "verify method")
         try:
@@ -203,7 +199,7 @@ def bind_keyword(ctx: Ctx, b: BindConfig, kw: str, arg: str) -> None:
         tb.prefer_client_ciphers = True
     elif kw == "no-tls-tickets":
         tb.no_tls_tickets = True
-    elif _method_flag(tb.opts.methods, kw):
+    elif method_flag(tb.opts.methods, kw):
         pass
     else:
         line_option(ctx.config, ctx.diag, tb.opts, kw, arg)
@@ -454,13 +450,13 @@ def server_keyword(ctx: Ctx, srv: ServerConfig, kw: str, arg: str, prefix: str) 
         _need(kw, arg, "cipher suite")
         setattr(ts, kw, arg)
     elif kw in ("ssl-min-ver", "ssl-max-ver"):
-        _minmax(ts.methods, kw, arg)
+        minmax(ts.methods, kw, arg)
     elif kw in ("ssl-reuse", "no-ssl-reuse"):
         ts.reuse = kw == "ssl-reuse"
     elif kw in ("tls-tickets", "no-tls-tickets"):
         ts.tickets = kw == "tls-tickets"
     else:
-        _method_flag(ts.methods, kw)
+        method_flag(ts.methods, kw)
 
 
 def _init_server(ts: TlsServer, g: TlsGlobal) -> None:
@@ -480,230 +476,3 @@ def sni_constant(expr: str) -> str | None:
     Other sample expressions need the routing engine (fetches and converters)."""
     m = _SNI_STR.fullmatch(expr)
     return m.group(1) if m else None
-
-
-# -- post-parse --------------------------------------------------------------------------------
-
-
-def check_bind(px: ProxyConfig, b: BindConfig, diag: Diagnostics, config: Config) -> None:
-    """``ssl_sock_prepare_bind_conf()`` for one bind line (its first address)."""
-    tb = b.tls
-    if tb is None or not tb.enabled:
-        return
-    where = f"for bind '{b.arg}' at [{b.loc.file}:{b.loc.line}]"
-    if not tb.crts:
-        if tb.strict_sni:
-            diag.warning(
-                f"Proxy '{px.name}': no SSL certificate specified {where}, ssl connections "
-                "will fail (use 'crt')."
-            )
-        else:
-            diag.alert(f"Proxy '{px.name}': no SSL certificate specified {where} (use 'crt').")
-            return
-    m = tb.opts.methods
-    if m.disabled and (m.min or m.max):
-        diag.warning(
-            f"Proxy '{px.name}': no-sslv3/no-tlsv1x are ignored {where}. Use only 'ssl-min-ver' "
-            "and 'ssl-max-ver' to fix."
-        )
-    if not m.min and m.max and m.max < DEFAULT_MIN:
-        diag.warning(
-            f"Proxy '{px.name}': Ambiguous configuration {where}: the ssl-min-ver value is not "
-            "configured and the ssl-max-ver value is lower than the default ssl-min-ver value "
-            f"({VERSION_TEXT[DEFAULT_MIN]}). Setting the ssl-min-ver to "
-            f"{VERSION_TEXT[Version(m.max)]}. Use 'ssl-min-ver' to fix this."
-        )
-    lo, _hi, holes = effective_range(m)
-    for hole in holes:
-        diag.warning(
-            f"Proxy '{px.name}': SSL/TLS versions range not contiguous {where}. Hole find for "
-            f"{hole}. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix."
-        )
-    if lo is None:
-        diag.alert(f"Proxy '{px.name}': all SSL/TLS versions are disabled {where}.")
-    if px.mode is Mode.HTTP and any(
-        "h2" in (o.alpn or ()) for o in (tb.opts, *(e.opts for e in tb.crts if e.opts))
-    ):
-        diag.alert(
-            f"Proxy '{px.name}': 'alpn h2' {where}: HTTP/2 is not implemented in herdsman yet; "
-            "remove it or use haproxy."
-        )
-    # ssl_sock_prep_ctx_and_inst(): the initial context, then each instance
-    errors: list[str] = []
-    for opts in [None, *(e.opts for e in tb.crts)]:
-        errors += _context_errors(px, tb, opts, where)
-    if errors:
-        diag.alert("\n".join(errors))
-
-
-def _context_errors(px: ProxyConfig, tb: TlsBind, line: TlsOptions | None, where: str) -> list[str]:
-    o = tb.opts
-
-    def pick(name: str) -> str | None:
-        value = getattr(line, name) if line is not None else None
-        return str(value or getattr(o, name) or "") or None
-
-    out = []
-    verify = (line.verify if line is not None else None) or o.verify or Verify.NONE
-    if verify is not Verify.NONE and not pick("ca_file"):
-        out.append(f"Proxy '{px.name}': verify is enabled but no CA file specified {where}.")
-    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ciphers = pick("ciphers")
-    if ciphers:
-        try:
-            probe.set_ciphers(ciphers)
-        except ssl.SSLError:
-            out.append(f"Proxy '{px.name}': unable to set SSL cipher list to '{ciphers}' {where}.")
-    suites = pick("ciphersuites")
-    if suites:
-        try:
-            openssl.set_ciphersuites(probe, suites)
-        except openssl.OpenSSLError:
-            out.append(
-                f"Proxy '{px.name}': unable to set TLS 1.3 cipher suites to '{suites}' {where}."
-            )
-    curves = pick("curves")
-    if curves:
-        try:
-            openssl.set_curves(probe, curves)
-        except openssl.OpenSSLError:
-            out.append(f"Proxy '{px.name}': unable to set SSL curves list to '{curves}' {where}.")
-    return out
-
-
-def check_server(px: ProxyConfig, srv: ServerConfig, diag: Diagnostics, config: Config) -> None:
-    """``ssl_sock_prepare_srv_ctx()``: the client certificate, verify without CA."""
-    ts = srv.tls
-    if not (ts.enabled or srv.check_ssl == 1):
-        return
-    prefix = f"[{srv.loc.file}:{srv.loc.line}] : 'server {px.name}/{srv.name}' : "
-    g = config.global_.tls
-    if ts.crt is not None:
-        store = config.certs
-        if ts.crt not in store.files:
-            try:
-                os.stat(ts.crt)
-                store.files[ts.crt] = load_ckch_file(ts.crt)
-            except OSError as exc:
-                diag.alert(
-                    f"{prefix}unable to stat SSL certificate from file '{ts.crt}' : "
-                    f"{os.strerror(exc.errno or 0)}."
-                )
-                return
-            except CkchError as err:
-                diag.alert(prefix + str(err).rstrip("\n"))
-                return
-        store.server_files.add(ts.crt)
-    if (ts.verify or g.server_verify) is Verify.REQUIRED and not ts.ca_file:
-        diag.alert(
-            f"{prefix}verify is enabled by default but no CA file specified. If you're running on "
-            "a LAN where you're certain to trust the server's certificate, please set an explicit "
-            "'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the "
-            "global section to disable server-side verifications by default."
-        )
-        return
-    if px.mode is Mode.HTTP and "h2" in (ts.alpn or ()):
-        diag.alert(
-            f"{prefix}'alpn h2': HTTP/2 is not implemented in herdsman yet; remove it or use "
-            "haproxy."
-        )
-    if ts.sni is not None and sni_constant(ts.sni) is None:
-        diag.alert(
-            f"{prefix}'sni {ts.sni}' is not implemented in herdsman yet (sample fetches of the "
-            "routing engine; 'sni str(<name>)' is); remove it or use haproxy."
-        )
-
-
-# -- global section ----------------------------------------------------------------------------
-
-
-def dh_param_file(path: str) -> bytes:
-    """``ssl-dh-param-file``: the first DH PARAMETERS block of a file."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        data = b""
-    for label, _der, text in read_pem(data):
-        if label == b"DH PARAMETERS":
-            return text
-    raise ConfigError(f"'ssl-dh-param-file': unable to load DH parameters from file <{path}>.")
-
-
-def default_options(tg: TlsGlobal, kw: str, args: list[str]) -> None:
-    """``ssl-default-bind-options`` / ``ssl-default-server-options``."""
-    bind = kw == "ssl-default-bind-options"
-    m = (tg.bind if bind else tg.server).methods
-    if len(args) < 2 or not args[1]:
-        raise ConfigError(f"global statement '{kw}' expects an option as an argument.")
-    i = 1
-    while i < len(args) and args[i]:
-        word = args[i]
-        if word == "no-tls-tickets":
-            if bind:
-                tg.bind_no_tls_tickets = True
-            else:
-                tg.server_no_tls_tickets = True
-        elif word == "prefer-client-ciphers" and bind:
-            tg.bind_prefer_client_ciphers = True
-        elif word in ("ssl-min-ver", "ssl-max-ver"):
-            try:
-                _minmax(m, word, args[i + 1] if i + 1 < len(args) else "")
-            except ConfigError as err:
-                raise ConfigError(f"{err.message} on global statement '{kw}'.") from None
-            i += 1
-        elif not _method_flag(m, word):
-            raise ConfigError(f"unknown option '{word}' on global statement '{kw}'.")
-        i += 1
-
-
-def global_keyword(ctx: Ctx, args: list[str]) -> None:
-    """The TLS keywords of the global section."""
-    kw = args[0]
-    tg = ctx.global_.tls
-    arg = args[1] if len(args) > 1 else ""
-    if kw in ("ca-base", "crt-base"):
-        attr = "ca_base" if kw == "ca-base" else "crt_base"
-        if len(args) > 2 and args[2]:
-            raise ConfigError(f"'{kw}' cannot handle unexpected argument '{args[2]}'.")
-        if getattr(tg, attr) is not None:
-            raise ConfigError(f"'{kw}' already specified.")
-        if not arg:
-            raise ConfigError(f"global statement '{kw}' expects a directory path as an argument.")
-        setattr(tg, attr, arg)
-    elif kw in ("ssl-default-bind-options", "ssl-default-server-options"):
-        default_options(tg, kw, args)
-    elif kw.startswith(("ssl-default-bind-", "ssl-default-server-")):
-        side = tg.bind if kw.startswith("ssl-default-bind-") else tg.server
-        what = kw.rsplit("-", 1)[1]  # ciphers, ciphersuites, curves
-        if not arg:
-            if what == "curves":
-                raise ConfigError(
-                    f"global statement '{kw}' expects a curves suite as an arguments."
-                )
-            raise ConfigError(f"global statement '{kw}' expects a cipher suite as an argument.")
-        setattr(side, what, arg)
-    elif kw == "ssl-dh-param-file":
-        if not arg:
-            raise ConfigError(f"'{kw}' expects a file path as an argument.")
-        tg.dh_param_file = arg
-        tg.dh_pem = dh_param_file(arg)
-    elif kw == "ssl-server-verify":
-        if arg not in ("none", "required"):
-            raise ConfigError(f"'{kw}' expects 'none' or 'required' as argument.")
-        tg.server_verify = Verify(arg)
-
-
-GLOBAL_KEYWORDS = {
-    "ca-base": "base directory of relative CA and CRL file paths",
-    "crt-base": "base directory of relative certificate paths",
-    "ssl-default-bind-options": "TLS options every `ssl` bind line starts with",
-    "ssl-default-bind-ciphers": "TLS 1.2 cipher list of `ssl` bind lines without `ciphers`",
-    "ssl-default-bind-ciphersuites": "TLS 1.3 cipher suites of `ssl` bind lines",
-    "ssl-default-bind-curves": "key exchange groups of `ssl` bind lines",
-    "ssl-default-server-options": "TLS options every `ssl` server starts with",
-    "ssl-default-server-ciphers": "TLS 1.2 cipher list of `ssl` servers without `ciphers`",
-    "ssl-default-server-ciphersuites": "TLS 1.3 cipher suites of `ssl` servers",
-    "ssl-dh-param-file": "DH parameters of every TLS bind line without its own",
-    "ssl-server-verify": "whether servers' certificates are verified by default (`required`)",
-}

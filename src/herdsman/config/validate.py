@@ -18,7 +18,7 @@ closes all of that, and only then are server host names resolved
 
 from __future__ import annotations
 
-from herdsman.config import httpmode, kw_tls
+from herdsman.config import httpmode, tls_checks
 from herdsman.config.checks import DISABLE_404, finalize_checks
 from herdsman.config.diag import Diagnostics, Err, Level
 from herdsman.config.errfiles import resolve as resolve_error_pages
@@ -102,9 +102,9 @@ def _check_tls(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
     for b in px.binds:
         if b.loc not in seen:
             seen.add(b.loc)
-            kw_tls.check_bind(px, b, diag, config)
+            tls_checks.check_bind(px, b, diag, config)
     for srv in px.servers:
-        kw_tls.check_server(px, srv, diag, config)
+        tls_checks.check_server(px, srv, diag, config)
 
 
 def _check_servers(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tracked) -> None:
