@@ -33,6 +33,7 @@ from herdsman.admin.history import History
 from herdsman.admin.log import Logger, LogSink
 from herdsman.admin.reporter import Reporter
 from herdsman.admin.stats_socket import StatsSockets
+from herdsman.admin.trafficlog import TrafficLog
 from herdsman.checks.scheduler import Starter
 from herdsman.checks.service import CheckService
 from herdsman.config.limits import default_maxconn, fullconns
@@ -203,6 +204,14 @@ class Herdsman:
                 reuseport=self.reuseport,
             )
             fe.logger = self.proxy_logger(pxc)
+            if fe.logger is not None and pxc.log_nodes:
+                fe.traffic_log = TrafficLog(
+                    pxc.log_nodes,
+                    fe.logger,
+                    fe,
+                    process,
+                    pid=self.pid,
+                ).log
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]

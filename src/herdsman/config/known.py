@@ -37,7 +37,6 @@ _BE = ("defaults", "listen", "backend")
 PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "acl": (_ALL, ACL),
     "bind-process": (_ALL, ""),
-    "capture": (("frontend", "listen"), HTTP),
     "clitcpka-cnt": (_FE, "TCP keep-alive tuning"),
     "clitcpka-idle": (_FE, "TCP keep-alive tuning"),
     "clitcpka-intvl": (_FE, "TCP keep-alive tuning"),
@@ -59,7 +58,6 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "http-request": (_ALL, HTTP),
     "http-response": (_ALL, HTTP),
     "ignore-persist": (("frontend", "listen", "backend"), ACL),
-    "log-format": (_FE, LOGS),
     "log-format-sd": (_FE, LOGS),
     "max-session-srv-conns": (_FE, HTTP),
     "persist": (_BE, ""),

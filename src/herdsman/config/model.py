@@ -402,6 +402,14 @@ class HttpErrors:
     replies: dict[int, bytes] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """``capture request|response header <name> len <len>``: the name in lower case."""
+
+    name: str
+    length: int
+
+
 @dataclass(slots=True)
 class UseBackend:
     name: str
@@ -450,6 +458,14 @@ class ProxyConfig:
     logs: list[LogTarget] = field(default_factory=list)
     log_global: bool = False
     log_tag: str | None = None
+    # traffic logs: the format string, the keyword that set it ("option tcplog",
+    # "log-format"...) and where; its nodes once compiled (config/kw_logs.py)
+    log_format: str | None = None
+    log_format_kw: str = ""
+    log_format_loc: Location = NOWHERE
+    log_nodes: tuple[object, ...] = ()
+    capture_req: list[Capture] = field(default_factory=list)
+    capture_rsp: list[Capture] = field(default_factory=list)
     # every keyword seen, for diagnostics ("used in defaults", not implemented...)
     keywords: dict[str, Location] = field(default_factory=dict)
 

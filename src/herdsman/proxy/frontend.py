@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from herdsman.config.model import BindConfig, Family, GlobalConfig, ProxyConfig
 from herdsman.core.backend import Backend
 from herdsman.core.registry import FrontendState, ProcessState
+from herdsman.core.streamlog import StreamLog
 from herdsman.core.tasks import spawn
 from herdsman.proxy.listen import open_listener_socket
 
@@ -208,6 +209,8 @@ class Frontend(FrontendState):
         # the proxy's log targets: without a log format, HAProxy logs each
         # accepted connection ("Connect from ...", frontend_accept())
         self.logger: Any = None
+        # with a log format: what streams call with their StreamLog when they end
+        self.traffic_log: Callable[[StreamLog], None] | None = None
         self.streams: set[ClientStream] = set()
         self.idle: asyncio.Event = asyncio.Event()
         self.idle.set()
@@ -220,6 +223,10 @@ class Frontend(FrontendState):
         self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
         self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)
         self._backend = static_backend(cfg, backends)
+
+    def listener_id(self, listener: Listener) -> int:
+        """The listener's ``luid`` (its rank among the frontend's, from 1)."""
+        return self.listeners.index(listener) + 1 if listener in self.listeners else 0
 
     def backend_for(self) -> Backend | None:
         return self._backend

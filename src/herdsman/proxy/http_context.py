@@ -22,6 +22,7 @@ class HttpContext:
         self, loop: asyncio.AbstractEventLoop, g: GlobalConfig, process: ProcessState
     ) -> None:
         self.limits = http_settings.limits(g)
+        self.logurilen = g.tune_http_logurilen  # the request line in traffic logs, NUL included
         self.process = process
         self.pools = Pools(loop)
         self._front: dict[int, http_settings.FrontHttp] = {}
