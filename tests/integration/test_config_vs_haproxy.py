@@ -110,6 +110,38 @@ def _typos() -> list[tuple[str, str]]:
 
 SAME: list[tuple[str, str, tuple[str, ...]]] = [
     *[(name, text, ()) for name, text in _typos()],
+    # traffic logs (config/kw_logs.py)
+    ("log-tcplog-no-target", L("option tcplog", S), ()),
+    ("log-httplog-in-tcp", L("log 127.0.0.1 local0", "option httplog", S), ()),
+    ("log-httplog-clf-in-tcp", L("log 127.0.0.1 local0", "option httplog clf", S), ()),
+    ("log-httplog-bad-arg", L("option httplog xx", S), ()),
+    ("log-httplog-clf-extra", L("option httplog clf x", S), ()),
+    ("log-tcplog-extra", L("option tcplog x", S), ()),
+    ("log-format-no-arg", L("log-format", S), ()),
+    ("log-format-two-args", L("log-format %ci %cp", S), ()),
+    ("log-format-unknown-var", L("log 127.0.0.1 local0", 'log-format "%ci %zz"', S), ()),
+    ("log-format-http-var-in-tcp", L("log 127.0.0.1 local0", 'log-format "%r"', S), ()),
+    ("log-format-digit", L("log 127.0.0.1 local0", 'log-format "100%5"', S), ()),
+    ("log-format-truncated", L("log 127.0.0.1 local0", 'log-format "%{+Q"', S), ()),
+    ("log-format-arg-alone", L("log 127.0.0.1 local0", 'log-format "%{+Q} x"', S), ()),
+    ("log-format-backend", B.replace("backend B\n", "backend B\n    log-format %ci\n") + L(S), ()),
+    ("log-tcplog-backend", B.replace("backend B\n", "backend B\n    option tcplog\n") + L(S), ()),
+    (
+        "log-defaults-overrides",
+        "defaults\n    option httplog\n    option tcplog\n    log-format %ci\n"
+        "    option httplog clf\n" + L(S),
+        (),
+    ),
+    ("capture-ok", L("mode http", "capture request header Host len 10", S), ()),
+    ("capture-no-len", L("mode http", "capture request header Host", S), ()),
+    ("capture-bad", L("mode http", "capture foo", S), ()),
+    ("capture-extra", L("mode http", "capture response header X len 3 y", S), ()),
+    ("capture-in-defaults", "defaults\n    capture request header Host len 10\n" + L(S), ()),
+    (
+        "capture-in-backend",
+        B.replace("backend B\n", "backend B\n    capture request header A len 2\n") + L(S),
+        (),
+    ),
     ("bind-range", L("bind :18001-18003", S), ()),
     ("bind-bad-range", L("bind :18003-18001", S), ()),
     ("bind-list", L("bind :18001,:18002", S), ()),
