@@ -31,6 +31,7 @@ from herdsman.admin.api import Api, make_cli
 from herdsman.admin.api.cli import Level
 from herdsman.admin.history import History
 from herdsman.admin.log import Logger, LogSink
+from herdsman.admin.page.service import StatsService
 from herdsman.admin.reporter import Reporter
 from herdsman.admin.stats_socket import StatsSockets
 from herdsman.admin.trafficlog import TrafficLog
@@ -187,7 +188,9 @@ class Herdsman:
         (``proxy/modes.py``); their bind lines wait for ``bind_pending()``."""
         self.loop = loop
         process = self.registry.process
-        self.streams = Streams(loop, self.config.global_, process)
+        pages = any(px.stats is not None for px in self.config.proxies if not px.disabled)
+        stats = StatsService(self.api, self.history, tasks=self._tasks) if pages else None
+        self.streams = Streams(loop, self.config.global_, process, stats)
         for pxc in self.config.frontends:
             if pxc.disabled:
                 continue
@@ -215,6 +218,16 @@ class Herdsman:
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]
+
+    def _tasks(self) -> tuple[int, int]:
+        """The stats page's "Running tasks": none waiting to run, and one per check
+        and live connection (HAProxy's tasks)."""
+        checks = sum(
+            (srv.check is not None) + (srv.agent is not None)
+            for be in self.backends.values()
+            for srv in be.servers
+        )
+        return 0, checks + self.registry.process.actconn
 
     def bind_pending(
         self,

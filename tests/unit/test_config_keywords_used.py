@@ -180,6 +180,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("proxy", "errorloc303"): http(proxy="errorloc303 503 /x"),
     ("proxy", "errorfiles"): over(ERRORS, proxy="errorfiles E"),
     ("proxy", "log-format"): same(proxy="log-format %ci"),
+    ("proxy", "stats"): http(proxy="stats enable"),
     ("proxy", "capture"): http(proxy="capture request header Host len 10"),
     ("option", "tcplog"): same(proxy="option tcplog"),
     ("option", "httplog"): http(proxy="option httplog"),

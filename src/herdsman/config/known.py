@@ -64,7 +64,6 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "rate-limit": (_FE, LIMITS),
     "redirect": (("frontend", "listen", "backend"), HTTP),
     "source": (_BE, "source address selection"),
-    "stats": (_ALL, API),
     "stick": (("listen", "backend"), ""),
     "stick-table": (("frontend", "listen", "backend"), ""),
     "tcp-request": (_ALL, ACL),

@@ -38,6 +38,7 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
+from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
 from herdsman.defs.levels import LOG_INFO
@@ -57,8 +58,9 @@ from herdsman.http import (
     forwarded,
     head_bytes,
 )
+from herdsman.http.errors import Reply
 from herdsman.http.model import Method
-from herdsman.proxy import http_log
+from herdsman.proxy import http_local, http_log
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -128,6 +130,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         "private",
         "log",
         "head_at",
+        "local",
+        "local_body",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -171,6 +175,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.private: dict[int, ServerConn] = {}  # http-reuse never: this client's own
         self.log: StreamLog | None = None  # the transaction's, when the frontend logs traffic
         self.head_at = -1.0  # when the first byte of the current request head came
+        self.local: ProxyConfig | None = None  # whose stats page the request asks for
+        self.local_body: list[bytes] = []  # its body (a POST of the admin form)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -338,6 +344,12 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.redispatched = False
         be = self.backend
         be_http = self.be_http
+        hook = self.ctx.stats
+        if hook is not None:
+            px = http_local.stats_target(hook, head, self.frontend.cfg, be.cfg if be else None)
+            if px is not None:
+                self._local(px, head, buf)
+                return
         if be is None or be_http is None:
             self._answer(503, head, buf)
             return
@@ -409,7 +421,9 @@ class HttpSession(Connecting, asyncio.Protocol):
             data = self.req_held + data
             self.req_held = b""
         pieces, rest, error = frame(framer, data)
-        if pieces:
+        if pieces and self.local is not None:
+            self.local_body.extend(bytes(p) for p in pieces)
+        elif pieces:
             n = sum(len(p) for p in pieces)
             if not self.up.forward(pieces, n):
                 self.early.extend(bytes(p) for p in pieces)
@@ -427,8 +441,55 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.phase = WAITING
         if len(rest):
             self.buf = bytes(rest)
+        if self.local is not None:
+            self._serve_local()
+            return
         self.pause_client()
         self.arm()
+
+    # -- requests answered by a service of the views (the stats page) ---------------------
+
+    def _local(self, px: ProxyConfig, head: RequestHead, buf: bytes) -> None:
+        """The request is for ``px``'s stats page: read its body, then answer."""
+        if px is self.frontend.cfg:
+            self.fe_c.intercepted_req += 1
+        if self.log is not None:
+            self.log.target = "<STATS>"
+            self.log.set_term("L", "R")  # SF_ERR_LOCAL | SF_FINST_R
+        self.local = px
+        rest = buf[head.size :]
+        if head.framing is Framing.NONE:
+            self.buf = rest  # what follows is the next request
+            self._serve_local()
+            return
+        if head.framing is Framing.LENGTH:
+            self.req_body = LengthBody(head.content_length)
+        else:
+            self.req_body = ChunkedBody(True, self.ctx.limits)
+        self.phase = SENDING
+        self.arm()
+        if rest:
+            self._request_body(rest)
+
+    def _serve_local(self) -> None:
+        px, head, hook = self.local, self.req, self.ctx.stats
+        assert px is not None
+        assert px.stats is not None
+        assert head is not None
+        assert hook is not None
+        body = b"".join(self.local_body)
+        self.local = None
+        self.local_body = []
+        line = (
+            head.method.decode("latin-1"),
+            head.target.decode("latin-1"),
+            head.version_11,
+            http_local.authorization(head),
+        )
+        be = self.backend
+        answer = hook.answer(px, px.stats, line, self.peer_addr, be.name if be else "", body)
+        replies = self.be_http.replies if self.be_http is not None else self.fe_http.replies
+        self.reply(answer[0], head, msg=http_local.to_reply(answer, replies))
 
     # -- the server side -------------------------------------------------------------------
 
@@ -532,6 +593,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         *,
         request_pending: bool = False,
         client_close: bool | None = None,
+        msg: Reply | None = None,
     ) -> None:
         """One of HAProxy's own responses (or the proxy's errorfile) ends the
         transaction; the client connection stays open when the connection mode
@@ -539,7 +601,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         """
         be_http = self.be_http
         replies = be_http.replies if be_http is not None else self.fe_http.replies
-        reply = replies.get(status, errors.DEFAULT_REPLIES.get(status))
+        reply = msg if msg is not None else replies.get(status, errors.DEFAULT_REPLIES.get(status))
         idx = status // 100 - 1 if 100 <= status < 600 else 5
         self.fe_c.http_rsp[idx] += 1
         if self.log is not None:
