@@ -39,7 +39,11 @@ def _own(ctx: Ctx) -> StatsPage:
 
 def _admin(ctx: Ctx, args: list[str]) -> None:
     if ctx.px.cap & Cap.DEF:
-        raise ConfigError(f"'{args[0]} {args[1]}' not allowed in 'defaults' section.")
+        ctx.diag.alert(
+            f"parsing [{ctx.loc.file}:{ctx.loc.line}]: '{args[0]} {args[1]}' not allowed in "
+            "'defaults' section."
+        )
+        return
     page = _own(ctx)
     words = [a for a in args[2:] if a]
     if not words or words[0] not in ("if", "unless"):
