@@ -32,6 +32,7 @@ from herdsman.admin.api.cli import Level
 from herdsman.admin.history import History
 from herdsman.admin.log import Logger, LogSink
 from herdsman.admin.page.service import StatsService
+from herdsman.admin.prometheus import Exporter
 from herdsman.admin.reporter import Reporter
 from herdsman.admin.stats_socket import StatsSockets
 from herdsman.admin.trafficlog import TrafficLog
@@ -107,6 +108,9 @@ class Herdsman:
             node=node,
         )
         self.history.wall_offset_ms = int(self.api.start_wall * 1000) - self.api.start_ms
+        # the Prometheus exporter's service (served by use-service with the routing engine)
+        self.exporter = Exporter(self.api)
+        self.hooks.check_subscribers.append(self.exporter.checked)
         self.cli = make_cli(self.api)
         self.stats: StatsSockets | None = None
         self._unbound_stats: list[StatsSocket] = list(g.stats_sockets)
