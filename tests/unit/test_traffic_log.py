@@ -155,3 +155,12 @@ def test_quoted_and_hex_values() -> None:
     assert build_line(nodes, rec, log.facts) == (
         '"127.0.0.1" 7F000001:9C40 "fe" "" GET /a#22b#01 HTTP/1.1 012'
     )
+
+
+def test_every_variable_has_a_value() -> None:
+    """Every variable a format may name renders (``%o`` sets options, ``%bi``/``%bp``
+    are refused at parse time)."""
+    from herdsman.admin.trafficlog import VALUES
+    from herdsman.sample.lfparse import VARIABLES
+
+    assert set(VALUES) == VARIABLES - {"o", "bi", "bp"}

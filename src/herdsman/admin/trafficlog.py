@@ -35,7 +35,7 @@ from herdsman.admin.log import Logger
 from herdsman.core.registry import FrontendState, ProcessState
 from herdsman.core.streamlog import StreamLog
 from herdsman.defs.levels import LOG_ERR, LOG_INFO
-from herdsman.sample.lfparse import ESC, HEXA, MANDATORY, QUOTE, SEP, Var
+from herdsman.sample.lfparse import ESC, HEXA, MANDATORY, QUOTE, SEP
 
 __all__ = ["TrafficLog", "build_line"]
 
@@ -196,119 +196,129 @@ def _caps(caps: list[str | None] | None, nb: int, options: int, listed: bool) ->
     return ('"{' + inner + '}"') if quote else "{" + inner + "}"
 
 
-def _value(var: Var, rec: StreamLog, f: _Facts, counters: tuple[int, int]) -> str | None:
-    """One variable's text; None: nothing printed (and the separator state kept)."""
-    name, opts = var.name, var.options
-    t_request = rec.t_request
-    idle = rec.t_idle + rec.t_handshake if rec.t_idle >= 0 else 0
+# One function per variable: (options, record, facts, (request id, line count)) -> its
+# text, or None for nothing at all (the separator state is then kept).
+Render = Callable[[int, StreamLog, _Facts, tuple[int, int]], str | None]
+
+
+def _idle(rec: StreamLog) -> int:
+    """Idle plus handshake time: what separates the accept from the request."""
+    return rec.t_idle + rec.t_handshake if rec.t_idle >= 0 else 0
+
+
+def _req_time(o: int, rec: StreamLog, f: _Facts, c: tuple[int, int]) -> str:
+    t = rec.t_request
+    return str(t - rec.t_idle - rec.t_handshake if t >= 0 else -1)
+
+
+def _data_time(o: int, rec: StreamLog, f: _Facts, c: tuple[int, int]) -> str:
     be = rec.backend
-    if name == "ci":
-        return _ip(rec.client, opts)
-    if name == "cp":
-        return _port(rec.client, rec.luid, opts)
-    if name == "fi":
-        return _ip(rec.local, opts)
-    if name == "fp":
-        return _port(rec.local, rec.luid, opts)
-    if name == "si":
-        return _ip(rec.server_addr, opts)
-    if name == "sp":
-        return _port(rec.server_addr, rec.luid, opts)
-    if name == "t":
-        return _date(rec.accept_wall)
-    if name == "tr":
-        return _date(rec.accept_wall + idle / 1000)
-    if name in ("T", "trg"):
-        wall = rec.accept_wall + (idle / 1000 if name == "trg" else 0)
-        return _zoned(time.gmtime(wall))
-    if name in ("Tl", "trl"):
-        wall = rec.accept_wall + (idle / 1000 if name == "trl" else 0)
-        return _zoned(time.localtime(wall))
-    if name == "Ts":
-        sec = int(rec.accept_wall)
-        return f"{sec:04X}" if opts & HEXA else str(sec)
-    if name == "ms":
-        ms = int(rec.accept_wall * 1000) % 1000
-        return f"{ms:02X}" if opts & HEXA else f"{ms:03d}"
-    if name in ("f", "ft"):
-        name_text = f.fe.name
-        return _text(name_text, opts) if name == "f" else _quoted(name_text, opts)
-    if name == "b":
-        return _text(be.name if be is not None else f.fe.name, opts)
-    if name == "s":
-        srv = rec.server
-        return _text(srv.name if srv is not None else rec.target or "<NOSRV>", opts)
-    if name == "Th":
-        return str(rec.t_handshake)
-    if name == "Ti":
-        return str(rec.t_idle)
-    if name == "TR":
-        return str(t_request - rec.t_idle - rec.t_handshake if t_request >= 0 else -1)
-    if name == "Tq":
-        return str(t_request)
-    if name == "Tw":
-        return str(rec.t_queue - t_request if rec.t_queue >= 0 else -1)
-    if name == "Tc":
-        return str(rec.t_connect - rec.t_queue if rec.t_connect >= 0 else -1)
-    if name == "Tr":
-        return str(rec.t_data - rec.t_connect if rec.t_data >= 0 else -1)
-    if name == "Td":
-        start = rec.t_data if be is not None and be.cfg.mode.value == "http" else rec.t_connect
-        return str(rec.t_close - start if start >= 0 else -1)
-    if name == "Ta":
-        return str(rec.t_close - idle)
-    if name == "Tt":
-        return str(rec.t_close)
-    if name == "Tu":
-        return str(rec.t_close - (rec.t_idle if rec.t_idle >= 0 else 0))
-    if name == "ST":
-        return str(rec.status)
-    if name == "B":
-        return str(rec.bytes_out)
-    if name == "U":
-        return str(rec.bytes_in)
-    if name in ("CC", "CS", "ID", "sslc", "sslv"):
-        return _text(None, opts)  # no cookie capture, unique id or TLS in herdsman
-    if name == "ts":
-        return rec.err + rec.fin
-    if name == "tsc":
-        return rec.err + rec.fin + "--"  # no persistence cookie in herdsman
-    if name == "ac":
-        return str(f.process.actconn)
-    if name == "fc":
-        return str(f.fe.feconn)
-    if name == "bc":
-        return str(be.beconn if be is not None else 0)
-    if name == "sc":
-        return str(rec.server.served if rec.server is not None else 0)
-    if name == "rc":
-        return ("+" if rec.redispatched else "") + str(rec.retries)
-    if name == "sq":
-        return str(rec.srv_queue_pos)
-    if name == "bq":
-        return str(rec.prx_queue_pos)
-    if name in ("hr", "hrl", "hs", "hsl"):
+    start = rec.t_data if be is not None and be.cfg.mode.value == "http" else rec.t_connect
+    return str(rec.t_close - start if start >= 0 else -1)
+
+
+def _zoned_at(local: bool, after_idle: bool) -> Render:
+    def render(o: int, rec: StreamLog, f: _Facts, c: tuple[int, int]) -> str:
+        wall = rec.accept_wall + (_idle(rec) / 1000 if after_idle else 0)
+        return _zoned(time.localtime(wall) if local else time.gmtime(wall))
+
+    return render
+
+
+def _hex_or_int(value: Callable[[StreamLog, _Facts, tuple[int, int]], int], width: int) -> Render:
+    def render(o: int, rec: StreamLog, f: _Facts, c: tuple[int, int]) -> str:
+        n = value(rec, f, c)
+        return f"{n:0{width}X}" if o & HEXA else str(n)
+
+    return render
+
+
+def _captures(request: bool, listed: bool) -> Render:
+    def render(o: int, rec: StreamLog, f: _Facts, c: tuple[int, int]) -> str | None:
         if not rec.in_stream:  # sess_log(): no stream, no capture
             return None
-        nb = f.nb_req if name[1] == "r" else f.nb_rsp
-        caps = rec.req_caps if name[1] == "r" else rec.rsp_caps
-        return _caps(caps if caps is not None else [None] * nb, nb, opts, len(name) == 3)
-    if name == "r":
-        return _quoted(
-            _encode(rec.uri if rec.uri is not None else "<BADREQ>", _URL_MAP, opts), opts
-        )
-    if name in ("HM", "HU", "HP", "HPO", "HQ", "HV"):
-        return _quoted(_encode(_request_part(rec.uri, name), _URL_MAP, opts), opts)
-    uniq, count = counters
-    if name == "rt":
-        return f"{uniq:04X}" if opts & HEXA else str(uniq)
-    if name == "lc":
-        return f"{count:04X}" if opts & HEXA else str(count)
-    if name == "pid":
-        return f"{f.pid:04X}" if opts & HEXA else str(f.pid)
-    if name == "H":
-        return _text(f.hostname, opts)
-    raise ValueError(f"log variable %{name} has no value in herdsman")
+        nb = f.nb_req if request else f.nb_rsp
+        caps = rec.req_caps if request else rec.rsp_caps
+        return _caps(caps if caps is not None else [None] * nb, nb, o, listed)
+
+    return render
+
+
+def _request_piece(part: str) -> Render:
+    def render(o: int, rec: StreamLog, f: _Facts, c: tuple[int, int]) -> str:
+        return _quoted(_encode(_request_part(rec.uri, part), _URL_MAP, o), o)
+
+    return render
+
+
+def _none(o: int, rec: StreamLog, f: _Facts, c: tuple[int, int]) -> str:
+    return _text(None, o)  # no cookie capture, unique id or TLS in herdsman
+
+
+VALUES: dict[str, Render] = {
+    "ci": lambda o, rec, f, c: _ip(rec.client, o),
+    "cp": lambda o, rec, f, c: _port(rec.client, rec.luid, o),
+    "fi": lambda o, rec, f, c: _ip(rec.local, o),
+    "fp": lambda o, rec, f, c: _port(rec.local, rec.luid, o),
+    "si": lambda o, rec, f, c: _ip(rec.server_addr, o),
+    "sp": lambda o, rec, f, c: _port(rec.server_addr, rec.luid, o),
+    "t": lambda o, rec, f, c: _date(rec.accept_wall),
+    "tr": lambda o, rec, f, c: _date(rec.accept_wall + _idle(rec) / 1000),
+    "T": _zoned_at(False, False),
+    "trg": _zoned_at(False, True),
+    "Tl": _zoned_at(True, False),
+    "trl": _zoned_at(True, True),
+    "Ts": _hex_or_int(lambda rec, f, c: int(rec.accept_wall), 4),
+    "ms": lambda o, rec, f, c: (
+        f"{int(rec.accept_wall * 1000) % 1000:02X}"
+        if o & HEXA
+        else f"{int(rec.accept_wall * 1000) % 1000:03d}"
+    ),
+    "f": lambda o, rec, f, c: _text(f.fe.name, o),
+    "ft": lambda o, rec, f, c: _quoted(f.fe.name, o),
+    "b": lambda o, rec, f, c: _text(rec.backend.name if rec.backend else f.fe.name, o),
+    "s": lambda o, rec, f, c: _text(rec.server.name if rec.server else rec.target or "<NOSRV>", o),
+    "Th": lambda o, rec, f, c: str(rec.t_handshake),
+    "Ti": lambda o, rec, f, c: str(rec.t_idle),
+    "TR": _req_time,
+    "Tq": lambda o, rec, f, c: str(rec.t_request),
+    "Tw": lambda o, rec, f, c: str(rec.t_queue - rec.t_request if rec.t_queue >= 0 else -1),
+    "Tc": lambda o, rec, f, c: str(rec.t_connect - rec.t_queue if rec.t_connect >= 0 else -1),
+    "Tr": lambda o, rec, f, c: str(rec.t_data - rec.t_connect if rec.t_data >= 0 else -1),
+    "Td": _data_time,
+    "Ta": lambda o, rec, f, c: str(rec.t_close - _idle(rec)),
+    "Tt": lambda o, rec, f, c: str(rec.t_close),
+    "Tu": lambda o, rec, f, c: str(rec.t_close - (rec.t_idle if rec.t_idle >= 0 else 0)),
+    "ST": lambda o, rec, f, c: str(rec.status),
+    "B": lambda o, rec, f, c: str(rec.bytes_out),
+    "U": lambda o, rec, f, c: str(rec.bytes_in),
+    "CC": _none,
+    "CS": _none,
+    "ID": _none,
+    "sslc": _none,
+    "sslv": _none,
+    "ts": lambda o, rec, f, c: rec.err + rec.fin,
+    "tsc": lambda o, rec, f, c: rec.err + rec.fin + "--",  # no persistence cookie in herdsman
+    "ac": lambda o, rec, f, c: str(f.process.actconn),
+    "fc": lambda o, rec, f, c: str(f.fe.feconn),
+    "bc": lambda o, rec, f, c: str(rec.backend.beconn if rec.backend else 0),
+    "sc": lambda o, rec, f, c: str(rec.server.served if rec.server else 0),
+    "rc": lambda o, rec, f, c: ("+" if rec.redispatched else "") + str(rec.retries),
+    "sq": lambda o, rec, f, c: str(rec.srv_queue_pos),
+    "bq": lambda o, rec, f, c: str(rec.prx_queue_pos),
+    "hr": _captures(True, False),
+    "hrl": _captures(True, True),
+    "hs": _captures(False, False),
+    "hsl": _captures(False, True),
+    "r": lambda o, rec, f, c: _quoted(
+        _encode(rec.uri if rec.uri is not None else "<BADREQ>", _URL_MAP, o), o
+    ),
+    **{part: _request_piece(part) for part in ("HM", "HU", "HP", "HPO", "HQ", "HV")},
+    "rt": _hex_or_int(lambda rec, f, c: c[0], 4),
+    "lc": _hex_or_int(lambda rec, f, c: c[1], 4),
+    "pid": _hex_or_int(lambda rec, f, c: f.pid, 4),
+    "H": lambda o, rec, f, c: _text(f.hostname, o),
+}
 
 
 def _quoted(text: str, options: int) -> str:
@@ -330,7 +340,7 @@ def build_line(
             out.append(node)
             last_space = False
         else:
-            text = _value(node, rec, facts, counters)
+            text = VALUES[node.name](node.options, rec, facts, counters)
             if text is not None:
                 out.append(text)
                 last_space = False
