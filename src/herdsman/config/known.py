@@ -22,7 +22,7 @@ from herdsman.config.keywords import Keyword, Support
 
 HTTP = "HTTP mode"
 ACL = "ACLs and tcp/http rules"
-LOGS = "traffic logs (runtime API, stats and logs)"
+LOGS = "traffic log extras"
 API = "runtime API and stats"
 LIMITS = "connection limits and queues"
 MULTI = "multi-core"

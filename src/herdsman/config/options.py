@@ -59,7 +59,7 @@ class Opt:
 
 
 _I, _P, _U = Support.IMPLEMENTED, Support.PLANNED, Support.UNSUPPORTED
-LOGS = "traffic logs (runtime API, stats and logs)"
+LOGS = "traffic log extras"
 HTTP = "HTTP mode"
 LIMITS = "connection limits and queues"
 
