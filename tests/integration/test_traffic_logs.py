@@ -293,7 +293,13 @@ async def test_dontlognull_and_separate_errors() -> None:
             await syslog.wait_count(1)
             await exchange(p, b"hi", half=True)  # normal
 
-        got = await compare(text, port, script, 2, TCP_TIMERS)
+        got = await lines_of(text, port, script, 2, binary=False)
+        theirs = await lines_of(text, port, script, 2, binary=True)
+        # %ac/%fc/%bc/%sc depend on when haproxy notices the empty connection's close
+        counts = re.compile(r"(\d+/){4}\d+ (\d+/\d+)$")
+        assert [counts.sub(r"C \2", mask(x, TCP_TIMERS)) for x in got] == [
+            counts.sub(r"C \2", mask(x, TCP_TIMERS)) for x in theirs
+        ]
         assert got[0].startswith("<131>")
         assert " CD " in got[0]
         assert got[1].startswith("<134>")
