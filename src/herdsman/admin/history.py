@@ -92,9 +92,10 @@ class History:
         q.append(_Entry(ev.at_s * 1000, self._next(), line))
 
     def strip(self, backend: str, server: str, count: int) -> list[tuple[str, str]]:
-        """The last ``count`` check results of a server, oldest first, as (stats page
-        class, text): the stats page's history strip."""
-        entries = list(self.checks.get((backend, server), ()))[-count:]
+        """The last ``count`` health-check results of a server (not the agent's), oldest
+        first, as (stats page class, text): the stats page's history strip."""
+        entries = [e for e in self.checks.get((backend, server), ()) if e.line[:6] == "check "]
+        entries = entries[-count:]
         return [(e.mark, f"{self._stamp(e.at_ms)} {e.line}") for e in entries]
 
     def forget(self, backend: str, server: str) -> None:
