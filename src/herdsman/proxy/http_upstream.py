@@ -23,6 +23,7 @@ from typing import Protocol
 from herdsman.config.model import HttpReuse
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters, FeCounters
+from herdsman.core.streamlog import StreamLog
 from herdsman.defs.status import HanaEvent
 from herdsman.http import (
     ChunkedBody,
@@ -104,8 +105,13 @@ class Session(Protocol):
     fe_c: FeCounters
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
+    log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
 
     def is_closed(self) -> bool: ...
+
+    def log_response(self, resp: ResponseHead) -> None:
+        """The response head arrived (its time, status and captured headers)."""
+        ...
 
     def tunneling(self) -> bool: ...
 
@@ -341,6 +347,8 @@ class Upstream:
         s.fe_c.http_rsp[idx] += 1
         s.be_c.http_rsp[idx] += 1
         s.srv_c.http_rsp[idx] += 1
+        if s.log is not None:
+            s.log_response(resp)
         be = s.backend
         srv = s.server
         if be is not None and srv is not None and srv.check is not None:
@@ -397,7 +405,10 @@ class Upstream:
                 tr.write(head)
             if pieces:
                 tr.writelines(pieces)
-        s.fe_c.bytes_out += len(head) + sum(len(p) for p in pieces)
+        n = sum(len(p) for p in pieces)
+        s.fe_c.bytes_out += len(head) + n
+        if s.log is not None:
+            s.log.bytes_out += n
         if error is not None:
             s.server_error(502)
             return

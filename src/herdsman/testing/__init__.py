@@ -167,6 +167,15 @@ class Syslog:
         """``wait_line()`` with the check duration replaced by ``Nms``."""
         return normalise_duration(await self.wait_line(pattern, timeout))
 
+    async def wait_count(self, count: int, timeout: float = 10.0) -> list[str]:
+        """Every line, once at least ``count`` were received in all."""
+        self.poll()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.lines) < count:
+            if await self._next(deadline) is None:
+                raise AssertionError(f"{len(self.lines)} of {count} log lines: {self.lines}")
+        return self.lines
+
     async def collect(self, count: int, timeout: float = 5.0) -> list[str]:
         """The next ``count`` lines, or those that came before the timeout."""
         got: list[str] = []
