@@ -217,13 +217,9 @@ class Herdsman:
             )
             fe.logger = self.proxy_logger(pxc)
             if fe.logger is not None and pxc.log_nodes:
-                fe.traffic_log = TrafficLog(
-                    pxc.log_nodes,
-                    fe.logger,
-                    fe,
-                    process,
-                    pid=self.pid,
-                ).log
+                traffic = TrafficLog(pxc.log_nodes, fe.logger, fe, process, pid=self.pid)
+                fe.traffic_log = traffic.log
+                fe.session_error = traffic.session_error
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]

@@ -10,6 +10,7 @@ by the test (``tests/tlscerts.py``).
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 import sys
@@ -578,3 +579,61 @@ async def test_a_connection_beyond_maxconn_handshakes_when_it_gets_its_slot() ->
                 await first[1].wait_closed()
                 got = await asyncio.wait_for(second, 5)
                 assert got["reply"] == RESPONSE
+
+
+@pytest.mark.parametrize("dontlognull", [False, True])
+async def test_failed_handshakes_are_logged_as_haproxy_logs_them(dontlognull: bool) -> None:
+    """With a log format (``option tcplog``), a connection that ends before its
+    session gets ``<ip>:<port> [<date>] <fe>/<listener>: <reason>``
+    (``session_kill_embryonic()``): garbage, a client that closes before saying
+    anything, one that closes mid-hello, a handshake that times out;
+    ``dontlognull`` drops the closes without a word and the timeouts."""
+    logs_mine, logs_theirs = Syslog(), Syslog()
+    null = "    option dontlognull\n" if dontlognull else ""
+
+    def text(port: int, log: int) -> str:
+        return DEFAULTS.format(mode="tcp").replace("timeout client 5s", "timeout client 300") + (
+            f"listen L\n    log 127.0.0.1:{log} format raw local0\n    option tcplog\n{null}"
+            f"    bind 127.0.0.1:{port} ssl crt {tlscerts.path('a.pem')}\n"
+            "    server s1 127.0.0.1:9\n"
+        )
+
+    mine, theirs = free_port(), free_port()
+    with Haproxy(text(theirs, logs_theirs.port)) as hap:
+        hap.start(theirs)
+        async with running(text(mine, logs_mine.port)):
+            for port in (mine, theirs):
+                for first in (b"GET / HTTP/1.0\r\n\r\n", b"", b"\x16\x03\x01\x02\x00\x01\x00"):
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    if first:
+                        writer.write(first)
+                    if first.startswith(b"GET"):
+                        assert await asyncio.wait_for(reader.read(), 5) == b""
+                    writer.close()
+                    await writer.wait_closed()
+                # a silent client: the handshake times out ("timeout client 300")
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(b"\x16\x03\x01")
+                assert await asyncio.wait_for(reader.read(), 5) == b""
+                writer.close()
+                await writer.wait_closed()
+            want = 1 if dontlognull else 4
+
+            async def logged() -> tuple[bool, object]:
+                mine, theirs = logs_mine.poll(), logs_theirs.poll()
+                return len(mine) >= want and len(theirs) >= want, (mine, theirs)
+
+            await poll(logged)
+    logs_mine.close()
+    logs_theirs.close()
+    stamp = re.compile(r"^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] ")
+    for lines in (logs_mine.lines, logs_theirs.lines):
+        assert all(stamp.match(line) for line in lines), lines
+    mine_lines = [stamp.sub("", line) for line in logs_mine.lines]
+    theirs_lines = [stamp.sub("", line) for line in logs_theirs.lines]
+    assert mine_lines == theirs_lines
+    expected = ["L/1: SSL handshake failure"]
+    if not dontlognull:  # dontlognull: no code yet for a close or a timeout
+        expected += ["L/1: Connection closed during SSL handshake"] * 2
+        expected += ["L/1: Timeout during SSL handshake"]
+    assert mine_lines == expected

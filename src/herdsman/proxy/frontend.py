@@ -162,7 +162,11 @@ class Listener:
             # the handshake must end within "timeout client" (session_accept_fd())
             timeout = fe.timeout_client / 1000.0 if fe.timeout_client else None
             proto = layer = TlsLayer(
-                stream.client, self.tls.initial, fe.loop, timeout, lambda: self._tls_failed(stream)
+                stream.client,
+                self.tls.initial,
+                fe.loop,
+                timeout,
+                lambda: self._tls_failed(stream, layer),
             )
         if self.full or fe.full or fe.process.full or fe.throttled(self):
             stream.held = True
@@ -176,9 +180,16 @@ class Listener:
         self._pause_full_scopes()
         return proto
 
-    def _tls_failed(self, stream: ClientStream) -> None:
-        """A handshake failed, or the client left before its end: the stream never started."""
+    def _tls_failed(self, stream: ClientStream, layer: TlsLayer) -> None:
+        """A handshake failed, or the client left before its end: the stream never
+        started; with a log format, the reason is logged (``session_kill_embryonic()``)."""
         self.tls_waiting.pop(stream, None)
+        fe = self.frontend
+        text, empty = layer.failure
+        if fe.session_error is not None and text:
+            luid = fe.listener_id(self)
+            name = self.bind.name or str(luid)
+            fe.session_error(layer.peer, layer.accepted, luid, name, text, empty)
         stream.close()
 
     def _pause_full_scopes(self) -> None:
@@ -249,6 +260,10 @@ class Frontend(FrontendState):
         self.logger: Any = None
         # with a log format: what streams call with their StreamLog when they end
         self.traffic_log: Callable[[StreamLog], None] | None = None
+        # with a log format: a connection that ended before its stream (a failed TLS
+        # handshake): (client address, accept date, listener id, listener name,
+        # reason, nothing received) -> its log line
+        self.session_error: Callable[[object, float, int, str, str, bool], None] | None = None
         self.streams: set[ClientStream] = set()
         self.idle: asyncio.Event = asyncio.Event()
         self.idle.set()

@@ -13,8 +13,10 @@ Life of a connection, as in HAProxy 2.6: the handshake advances as bytes
 arrive (a stalled or garbled client holds only its own connection) and must
 end within ``timeout client``; then the stream gets ``connection_made()`` and
 starts. A failed handshake sends what OpenSSL has to say, closes, and tells
-``on_failure`` (the stream is closed without ever starting; HAProxy logs
-"SSL handshake failure" only with a log format). A connection held beyond a
+``on_failure`` with ``failure`` set to HAProxy's reason ("SSL handshake failure",
+"Timeout during SSL handshake", "Connection closed during SSL handshake"...): the
+stream is closed without ever starting, and a frontend with a log format logs
+the reason (``session_kill_embryonic()``). A connection held beyond a
 limit waits with its reading paused and starts its handshake in ``begin()``.
 Closing sends close_notify (``ssl_sock_shutw()``), a peer's close_notify or FIN
 is the stream's ``eof_received()``.
@@ -27,12 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any
 
 __all__ = ["TlsLayer"]
 
 _HANDSHAKE, _OPEN, _CLOSING, _CLOSED = range(4)
+HANDSHAKE_FAILURE = "SSL handshake failure"  # CO_ER_SSL_HANDSHAKE
 _READ = 65536
 
 
@@ -51,6 +55,10 @@ class TlsLayer(asyncio.Protocol, asyncio.Transport):
         "timer",
         "reading",
         "held",
+        "accepted",
+        "peer",
+        "replied",
+        "failure",
     )
 
     def __init__(
@@ -74,11 +82,18 @@ class TlsLayer(asyncio.Protocol, asyncio.Transport):
         self.timer: asyncio.TimerHandle | None = None
         self.reading = True  # the stream's wish (pause_reading/resume_reading)
         self.held = False  # accepted beyond a limit: the handshake waits for begin()
+        self.accepted = time.time()  # the session's accept date, for its error log line
+        self.peer: object = None
+        self.replied = False  # OpenSSL answered: the ClientHello was read (not TLS_ST_BEFORE)
+        # why the handshake failed (conn_err_code_str()), and whether the client
+        # closed before saying anything worth a log line under dontlognull
+        self.failure: tuple[str, bool] = ("", False)
 
     # -- the plain transport's protocol ------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.tr = transport  # type: ignore[assignment]
+        self.peer = transport.get_extra_info("peername")
         if self.held:
             transport.pause_reading()  # type: ignore[attr-defined]
             return
@@ -119,7 +134,9 @@ class TlsLayer(asyncio.Protocol, asyncio.Transport):
             self.timer.cancel()
             self.timer = None
         if state == _HANDSHAKE:
-            self.on_failure()  # the client left before the end of its handshake
+            # the client left before the end of its handshake
+            self.failure = self._closed_reason(exc is not None)
+            self.on_failure()
         else:
             self.app.connection_lost(exc)
 
@@ -136,7 +153,17 @@ class TlsLayer(asyncio.Protocol, asyncio.Transport):
     def _flush(self) -> None:
         out = self.outgoing.read()
         if out and self.tr is not None:
+            self.replied = True
             self.tr.write(out)
+
+    def _closed_reason(self, error: bool) -> tuple[str, bool]:
+        """``ssl_sock_handshake()`` on a close: before OpenSSL answered, the empty
+        handshake codes (CO_ER_SSL_EMPTY, or CO_ER_SSL_ABORT with an errno)."""
+        if self.replied:
+            return HANDSHAKE_FAILURE, False
+        if error:
+            return "Connection error during SSL handshake", True
+        return "Connection closed during SSL handshake", True
 
     def _handshake(self) -> None:
         obj = self.obj
@@ -146,8 +173,14 @@ class TlsLayer(asyncio.Protocol, asyncio.Transport):
         except ssl.SSLWantReadError:
             self._flush()
             return
+        except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
+            self._fail(self._closed_reason(False))  # the client closed (SSL_ERROR_SYSCALL)
+            return
+        except ssl.SSLSyscallError:
+            self._fail(self._closed_reason(True))
+            return
         except (ssl.SSLError, OSError):
-            self._fail()
+            self._fail((HANDSHAKE_FAILURE, False))
             return
         self._flush()
         self.state = _OPEN
@@ -158,9 +191,10 @@ class TlsLayer(asyncio.Protocol, asyncio.Transport):
         if self.state == _OPEN and self.reading and self.incoming.pending:
             self._read()
 
-    def _fail(self) -> None:
+    def _fail(self, failure: tuple[str, bool]) -> None:
         """The handshake failed: its alert goes out, then the connection closes."""
         self._flush()
+        self.failure = failure
         self.state = _CLOSED
         if self.timer is not None:
             self.timer.cancel()
@@ -174,6 +208,8 @@ class TlsLayer(asyncio.Protocol, asyncio.Transport):
         self.timer = None
         if self.state == _HANDSHAKE:
             self.state = _CLOSED
+            # CO_ER_SSL_TIMEOUT, set after the dontlognull test (which sees no code)
+            self.failure = ("Timeout during SSL handshake", True)
             if self.tr is not None:
                 self.tr.abort()
                 self.tr = None
