@@ -100,6 +100,7 @@ def _client(
     cert: str | None = None,
     send: bytes = b"",
     session: ssl.SSLSession | None = None,
+    timeout: float = 5.0,
 ) -> dict[str, Any]:
     """One TLS connection with Python's ssl: what the client saw."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -112,7 +113,7 @@ def _client(
     out: dict[str, Any] = {}
     try:
         with (
-            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw,
             ctx.wrap_socket(raw, server_hostname=sni, session=session) as s,
         ):
             der = s.getpeercert(binary_form=True)
@@ -572,13 +573,13 @@ async def test_a_connection_beyond_maxconn_handshakes_when_it_gets_its_slot() ->
                 first = await asyncio.open_connection(
                     "127.0.0.1", port, ssl=_insecure(), server_hostname=""
                 )
-                second = asyncio.ensure_future(client(port, send=b"x\n"))
+                second = asyncio.ensure_future(client(port, send=b"x\n", timeout=20))
                 done, _ = await asyncio.wait([second], timeout=0.5)
                 assert not done  # no handshake while the slot is taken
                 first[1].close()
                 await first[1].wait_closed()
-                got = await asyncio.wait_for(second, 5)
-                assert got["reply"] == RESPONSE
+                got = await asyncio.wait_for(second, 20)
+                assert got.get("reply") == RESPONSE, (port, got)
 
 
 @pytest.mark.parametrize("dontlognull", [False, True])
