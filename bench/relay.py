@@ -225,12 +225,18 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(
-    port: int, conns: int, seconds: int, close: bool, cpus: set[int] | None, nice: int = 0
+    port: int,
+    conns: int,
+    seconds: int,
+    close: bool,
+    cpus: set[int] | None,
+    nice: int = 0,
+    scheme: str = "http",
 ) -> dict[str, Any]:
     cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if close:
         cmd += ["-H", "Connection: close"]
-    cmd.append(f"http://{HOST}:{port}/")
+    cmd.append(f"{scheme}://{HOST}:{port}/")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     pin(proc.pid, cpus)
     renice(proc.pid, nice)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import ssl
 from typing import Protocol
 
 from herdsman.config.model import HttpReuse
@@ -184,20 +185,36 @@ class Upstream:
         loop = s.loop
         sock: socket.socket | None = None
         bufs = s.frontend.server_bufs
+        fe_tls = s.frontend.tls
+        tls = fe_tls.server(srv) if fe_tls is not None else None
+        ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
         try:
             async with asyncio.timeout(timeout):
                 if family != socket.AF_UNIX and not srv.cfg.namespace and not any(bufs):
                     host, port = addr[0], addr[1]  # type: ignore[index]
-                    await loop.create_connection(lambda: conn, host, port)
+                    tr, _ = await loop.create_connection(
+                        lambda: conn, host, port, ssl=ctx, server_hostname=sni
+                    )
                 else:
                     sock = make_socket(srv, family)
                     if family != socket.AF_UNIX:
                         set_bufs(sock, bufs)
                     await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
                     if family == socket.AF_UNIX:
-                        await loop.create_unix_connection(lambda: conn, sock=sock)
+                        tr, _ = await loop.create_unix_connection(
+                            lambda: conn, sock=sock, ssl=ctx, server_hostname=sni
+                        )
                     else:
-                        await loop.create_connection(lambda: conn, sock=sock)
+                        tr, _ = await loop.create_connection(
+                            lambda: conn, sock=sock, ssl=ctx, server_hostname=sni
+                        )
+            if tls is not None and not tls.verified(tr):
+                tr.abort()
+                return errno.ECONNABORTED
+        except ssl.SSLError:
+            if sock is not None:
+                sock.close()
+            return errno.ECONNABORTED  # a TLS handshake failure: a connection error
         except TimeoutError:
             if sock is not None:
                 sock.close()
