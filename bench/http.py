@@ -18,7 +18,10 @@ Tests (``--tests``, comma list):
   ``--idle-hold`` seconds, minus its RSS before (after a warm-up of a few
   hundred requests); runs first, on a fresh process, so that memory freed by
   earlier tests does not hide the growth.
-* ``keepalive``: ``wrk -c<--conns>`` on ``/`` (6 bytes), keep-alive.
+* ``keepalive``: ``wrk -c<--conns>`` on ``/`` (6 bytes), keep-alive, after
+  ``--warmup`` seconds (6) of the same load: until the first purge of the idle
+  pools (``pool-purge-delay``, 5 s) both proxies keep at most one idle server
+  connection and open one for most requests (``srv_add_to_idle_list()``).
 * ``close``: the same with ``Connection: close``: one client and one server
   connection per request.
 * ``big``: ``wrk -c<--conns>`` on ``/big`` (100 KiB), keep-alive.
@@ -232,6 +235,11 @@ def _run_test(
     def load() -> dict[str, Any]:
         return run_wrk(port, args.conns, args.seconds, close, cpu_load, args.nice, path)
 
+    if args.warmup and not close:
+        # the idle pools keep what the last purge (pool-purge-delay, 5 s) saw in use:
+        # before it, most keep-alive requests open a new server connection
+        run_wrk(port, args.conns, args.warmup, close, cpu_load, args.nice, path)
+
     pids = {"nginx": nginx.pid, "self": os.getpid()}
     if proc is not None:
         pids["proxy"] = proc.pid
@@ -319,6 +327,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--tests", default=",".join(TESTS), help="comma list")
     ap.add_argument("--seconds", type=int, default=15, help="duration of each wrk run")
     ap.add_argument("--conns", type=int, default=50, help="wrk connections")
+    ap.add_argument(
+        "--warmup", type=int, default=6, help="unmeasured wrk run before keepalive and big, s"
+    )
     ap.add_argument("--idle", type=int, default=10_000, help="idle keep-alive connections")
     ap.add_argument("--idle-hold", type=float, default=5.0, help="seconds they stay idle")
     ap.add_argument("--idle-batch", type=int, default=500, help="connections opened at once")
