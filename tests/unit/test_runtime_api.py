@@ -140,6 +140,22 @@ def test_freq_ctr_is_haproxys() -> None:
     assert lone.read(6_100) == 1  # one event a period: the flapping correction
 
 
+def test_freq_ctr_paces_events_as_haproxys_rate_limits() -> None:
+    """``freq_ctr_remain()``/``next_event_delay()``: 5 per second over a sliding
+    second lets a burst of 5 through, then one every 200 ms."""
+    f = FreqCtr()
+    t, accepted = 100_000, []
+    while len(accepted) < 10:
+        if f.remain(t, 5):
+            f.add(t)
+            accepted.append(t - 100_000)
+        else:
+            t += f.next_event_delay(t, 5)
+    assert accepted == [0, 0, 0, 0, 0, 1001, 1201, 1401, 1601, 1801]
+    assert f.next_event_delay(t, 0) >= 1  # a zero limit never divides by zero
+    assert FreqCtr().remain(0, 5, pend=2) == 3
+
+
 def test_swrate_averages_the_last_samples() -> None:
     total = 0
     for v in (10, 20, 30):
