@@ -393,8 +393,6 @@ LATER = {
     ("proxy", "errorloc302"): HTTP,
     ("proxy", "errorloc303"): HTTP,
     ("option", "http-buffer-request"): HTTP,
-    ("option", "http-ignore-probes"): HTTP,
-    ("option", "idle-close-on-response"): HTTP,
     ("option", "prefer-last-server"): HTTP,
     ("option", "http-no-delay"): HTTP,
     ("option", "http-restrict-req-hdr-names"): HTTP,

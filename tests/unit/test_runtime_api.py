@@ -3,10 +3,7 @@ is built but not started (virtual time), and the counters the views print."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-
-import pytest
 
 from herdsman.admin.api.cli import Level, Session
 from herdsman.checks import health
@@ -209,8 +206,9 @@ def test_server_state_file_warnings(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("n", [2000])
-def test_show_stat_on_2000_servers_is_fast(n: int) -> None:
+def test_show_stat_on_2000_servers_lists_each_once() -> None:
+    """A large backend in one answer (its speed against haproxy: bench/cli.py)."""
+    n = 2000
     servers = "".join(f"    server s{i} 127.0.0.{i % 250 + 1}:80 check\n" for i in range(n))
     text = (
         "global\n    stats socket /tmp/never.sock\ndefaults\n    mode tcp\n    timeout client 1s\n"
@@ -219,11 +217,7 @@ def test_show_stat_on_2000_servers_is_fast(n: int) -> None:
     config = parse_text(text, Diagnostics(), "t.cfg")
     assert config is not None
     hm = Herdsman(config, clock=ManualClock(), stderr=None)
-    ask(hm, "show stat")  # warm up
-    elapsed = 1.0
-    for _ in range(3):  # the best of three: a busy machine (parallel tests) adds noise
-        start = time.perf_counter()
-        out = ask(hm, "show stat")
-        elapsed = min(elapsed, time.perf_counter() - start)
-    assert out.count("\n") == n + 2
-    assert elapsed < 0.1, f"show stat took {elapsed * 1000:.0f} ms"
+    lines = ask(hm, "show stat").splitlines()
+    assert len(lines) == n + 2  # the header, the servers, the backend (then an empty line)
+    assert [line.split(",")[1] for line in lines[1:-1]] == [f"s{i}" for i in range(n)]
+    assert lines[-1].startswith("big,BACKEND,")

@@ -59,6 +59,10 @@ class ClientStream(Protocol):
 
     def abort(self) -> None: ...
 
+    def soft_stop(self) -> None:
+        """The frontend stopped listening (soft stop): end when the protocol says."""
+        ...
+
 
 StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
 
@@ -342,6 +346,8 @@ class Frontend(FrontendState):
             self._wake = None
         for lst in self.listeners:
             lst.stop()
+        for stream in list(self.streams):
+            stream.soft_stop()
         if self.streams:
             self.idle.clear()
 
