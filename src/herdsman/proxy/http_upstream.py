@@ -355,10 +355,16 @@ class Upstream:
         if framing is Framing.LENGTH:
             length = resp.content_length
             got = len(buf) - size
-            if out is resp.raw and got <= length:
-                # the head unchanged and nothing past the body: the read goes out as
-                # it came, in one write (one segment, as HAProxy sends it)
-                s.to_client(buf)
+            if got <= length:
+                # nothing past the body: the head and the body read with it in one
+                # write (one segment, as HAProxy sends it), the read itself when the
+                # head is unchanged
+                if out is resp.raw:
+                    s.to_client(buf)
+                elif got:
+                    self._to_client([out, memoryview(buf)[size:]])
+                else:
+                    s.to_client(out)
                 if got == length:
                     s.transaction_done()
                 else:
@@ -397,10 +403,7 @@ class Upstream:
             return
         if head:
             pieces.insert(0, head)  # one write for the head and the body with it
-        tr = s.transport
-        if tr is not None and pieces:
-            tr.writelines(pieces)
-        s.fe_c.bytes_out += sum(len(p) for p in pieces)
+        self._to_client(pieces)
         if error is not None:
             s.server_error(502)
             return
@@ -408,6 +411,14 @@ class Upstream:
             s.transaction_done()
         elif len(rest):
             self.held = bytes(rest)
+
+    def _to_client(self, pieces: list[Piece]) -> None:
+        """Several pieces in one write (one ``writev``)."""
+        s = self.s
+        tr = s.transport
+        if tr is not None and pieces:
+            tr.writelines(pieces)
+        s.fe_c.bytes_out += sum(len(p) for p in pieces)
 
     def server_eof(self, conn: ServerConn) -> None:
         s = self.s
