@@ -4,9 +4,12 @@
     .venv/bin/python bench/http.py --tests keepalive,close --proxies herdsman --profile
 
 One configuration, run by herdsman (``herdsman -db -f``) and by haproxy
-(``haproxy -db -f``, ``nbthread 1``) one after the other, pinned to
-``--cpu-proxy``; nginx (the backend, as in relay.py), wrk and this script on
-``--cpu-load``. It has two ``listen`` sections towards the same nginx: ``http``
+(``haproxy -db -f``, ``nbthread 1``) side by side, both pinned to
+``--cpu-proxy`` (only the one under load works); nginx (the backend, as in
+relay.py), wrk and this script on ``--cpu-load``. The wrk tests run in
+``--rounds`` rounds (3), each test against every proxy in turn, and each
+figure is the median of its rounds: on a shared machine a slow period then
+weighs on both proxies. It has two ``listen`` sections towards the same nginx: ``http``
 (``mode http``, HAProxy's defaults: keep-alive on both sides, ``http-reuse
 safe``) and ``tcp`` (``mode tcp``).
 
@@ -16,7 +19,7 @@ Tests (``--tests``, comma list):
   request and then stays open and idle. The proxy's RSS (``VmRSS`` of
   ``/proc/<pid>/status``) once all of them were answered and again after
   ``--idle-hold`` seconds, minus its RSS before (after a warm-up of a few
-  hundred requests); runs first, on a fresh process, so that memory freed by
+  hundred requests); runs first, on fresh processes, so that memory freed by
   earlier tests does not hide the growth.
 * ``keepalive``: ``wrk -c<--conns>`` on ``/`` (6 bytes), keep-alive, after
   ``--warmup`` seconds (6) of the same load: until the first purge of the idle
@@ -39,6 +42,7 @@ import asyncio
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -160,82 +164,129 @@ def idle_test(port: int, pid: int, args: argparse.Namespace) -> dict[str, Any]:
     return asyncio.run(_idle(port, pid, args.idle, args.idle_hold, args.idle_batch))
 
 
-# -- one row: a proxy through the tests ---------------------------------------------------------
+# -- the proxies side by side, in interleaved rounds -------------------------------------------
 
 
-def run_row(
-    name: str,
-    args: argparse.Namespace,
-    outdir: Path,
-    nginx: subprocess.Popen[bytes],
-    nginx_port: int,
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"proxy": name}
-    if name == "herdsman" and args.experiments:
-        row["experiments"] = args.experiments
-    proc: subprocess.Popen[bytes] | None = None
-    log: IO[str] | None = None
-    if name == "direct":
-        ports = {"http": nginx_port, "tcp": nginx_port}
-    else:
-        ports = {"http": free_port(), "tcp": free_port()}
+class Proxy:
+    """One proxy under test (or ``direct``): its process, ports and results."""
+
+    def __init__(self, name: str, args: argparse.Namespace, outdir: Path, nginx_port: int) -> None:
+        self.name = name
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log: IO[str] | None = None
+        self.row: dict[str, Any] = {"proxy": name}
+        self.samples: dict[str, list[dict[str, Any]]] = {}
+        if name == "herdsman" and args.experiments:
+            self.row["experiments"] = args.experiments
+        if name == "direct":
+            self.ports = {"http": nginx_port, "tcp": nginx_port}
+            return
+        self.ports = {"http": free_port(), "tcp": free_port()}
         cfg = outdir / f"http-{name}.cfg"
-        cfg.write_text(make_config(ports, nginx_port, args.maxconn, name == "haproxy"))
-        log = open(outdir / f"{name}.log", "w")  # noqa: SIM115
-        proc = start_proxy(
-            name, cfg, ports, parse_cpus(args.cpu_proxy), log, args.experiments, args.nice
+        cfg.write_text(make_config(self.ports, nginx_port, args.maxconn, name == "haproxy"))
+        self.log = open(outdir / f"{name}.log", "w")  # noqa: SIM115
+        self.proc = start_proxy(
+            name, cfg, self.ports, parse_cpus(args.cpu_proxy), self.log, args.experiments, args.nice
         )
-        row["command"] = " ".join(str(a) for a in proc.args)  # type: ignore[union-attr]
-    print(f"== {name}", flush=True)
-    if args.quiet_timeout:
-        row["busiest_core_before_percent"] = wait_quiet(args.quiet_below, args.quiet_timeout)
+        self.row["command"] = " ".join(str(a) for a in self.proc.args)  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+        if self.log is not None:
+            self.log.close()
+
+
+def run_all(
+    names: list[str], args: argparse.Namespace, outdir: Path, nginx: subprocess.Popen[bytes]
+) -> list[dict[str, Any]]:
+    """Every proxy runs from the start (the idle ones cost nothing); ``idle`` first,
+    on each fresh process, then ``--rounds`` rounds of the wrk tests, each test run
+    against every proxy in turn: a slow period of a shared machine then weighs on
+    all of them, and each figure is the median of its rounds."""
+    nginx_port = int(args.nginx_port)
+    proxies: list[Proxy] = []
+    tests = args.tests.split(",")
     try:
-        for test in args.tests.split(","):
-            if test == "idle":
-                if proc is None:
+        for name in names:
+            proxies.append(Proxy(name, args, outdir, nginx_port))
+        if "idle" in tests:
+            for px in proxies:
+                if px.proc is None:
                     continue
-                res = idle_test(ports["http"], proc.pid, args)
-                row[test] = res
+                res = idle_test(px.ports["http"], px.proc.pid, args)
+                px.row["idle"] = res
                 print(
-                    f"   idle: {res['connections']} connections, RSS +{res['rss_growth_MB']} MB"
-                    f" ({res['rss_per_conn_kB']} kB each), {res['alive_after_hold']} still open",
+                    f"== {px.name} idle: {res['connections']} connections,"
+                    f" RSS +{res['rss_growth_MB']} MB ({res['rss_per_conn_kB']} kB each),"
+                    f" {res['alive_after_hold']} still open",
                     flush=True,
                 )
-                continue
-            row[test] = retried(
-                lambda test=test: _run_test(test, name, args, outdir, proc, nginx, ports),
-                args,
-                lambda res, test=test: _print(test, res, args.max_interference),
-            )
+        for rnd in range(args.rounds):
+            if args.quiet_timeout:
+                wait_quiet(args.quiet_below, args.quiet_timeout)
+            for test in tests:
+                if test == "idle":
+                    continue
+                for px in proxies:
+                    print(f"== round {rnd + 1}/{args.rounds}, {px.name}", flush=True)
+                    res = retried(
+                        lambda px=px, test=test, rnd=rnd: _run_test(
+                            test, px, args, outdir, nginx, warm=rnd == 0
+                        ),
+                        args,
+                        lambda res, test=test: _print(test, res, args.max_interference),
+                    )
+                    px.samples.setdefault(test, []).append(res)
     finally:
-        if proc is not None:
-            stop_process(proc)
-        if log is not None:
-            log.close()
-    return row
+        for px in proxies:
+            px.stop()
+    for px in proxies:
+        for test, samples in px.samples.items():
+            px.row[test] = median_result(samples)
+    return [px.row for px in proxies]
+
+
+def median_result(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each number over the rounds, and the rounds themselves."""
+    out: dict[str, Any] = {"rounds": samples}
+    for key in (
+        "rps",
+        "latency_p50_ms",
+        "latency_p99_ms",
+        "proxy_cpu_percent",
+        "proxy_user_percent",
+        "proxy_cpu_us_per_req",
+        "interference_percent",
+    ):
+        values = [r[key] for r in samples if isinstance(r.get(key), (int, float))]
+        if values:
+            out[key] = statistics.median(values)
+    out["socket_errors"] = "; ".join(r["socket_errors"] for r in samples if r["socket_errors"])
+    out["non_2xx"] = sum(r["non_2xx"] for r in samples)
+    return out
 
 
 def _run_test(
     test: str,
-    name: str,
+    px: Proxy,
     args: argparse.Namespace,
     outdir: Path,
-    proc: subprocess.Popen[bytes] | None,
     nginx: subprocess.Popen[bytes],
-    ports: dict[str, int],
+    warm: bool,
 ) -> dict[str, Any]:
     """One wrk test against one proxy (or direct), in a CPU window."""
-    if test not in TESTS:
-        raise SystemExit(f"unknown test {test}")
     cpu_load = parse_cpus(args.cpu_load)
-    port = ports["tcp" if test == "tcp" else "http"]
+    port = px.ports["tcp" if test == "tcp" else "http"]
+    proc = px.proc
+    name = px.name
     close = test in ("close", "tcp")
     path = "/big" if test == "big" else "/"
 
     def load() -> dict[str, Any]:
         return run_wrk(port, args.conns, args.seconds, close, cpu_load, args.nice, path)
 
-    if args.warmup and not close:
+    if warm and args.warmup and not close:
         # the idle pools keep what the last purge (pool-purge-delay, 5 s) saw in use:
         # before it, most keep-alive requests open a new server connection
         run_wrk(port, args.conns, args.warmup, close, cpu_load, args.nice, path)
@@ -243,14 +294,14 @@ def _run_test(
     pids = {"nginx": nginx.pid, "self": os.getpid()}
     if proc is not None:
         pids["proxy"] = proc.pid
-    spied = args.profile and name == "herdsman"
+    spied = args.profile and name == "herdsman" and warm  # profiles of the first round
     return measure(
         load,
         pids,
         proc.pid if proc is not None else None,
         args.seconds,
         profile=outdir / f"profile-{name}-{test}.raw" if spied else None,
-        perf=outdir / f"perf-{name}-{test}.data" if args.perf else None,
+        perf=outdir / f"perf-{name}-{test}.data" if args.perf and warm else None,
         cpus=cpu_load,
     )
 
@@ -325,7 +376,8 @@ def main(argv: list[str]) -> int:
         "--proxies", default="herdsman,haproxy", help="comma list of " + ", ".join(PROXIES)
     )
     ap.add_argument("--tests", default=",".join(TESTS), help="comma list")
-    ap.add_argument("--seconds", type=int, default=15, help="duration of each wrk run")
+    ap.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the wrk tests (medians)")
     ap.add_argument("--conns", type=int, default=50, help="wrk connections")
     ap.add_argument(
         "--warmup", type=int, default=6, help="unmeasured wrk run before keepalive and big, s"
@@ -355,10 +407,9 @@ def main(argv: list[str]) -> int:
     outdir = results_dir("http")
     nginx_port = free_port()
     nginx = start_nginx(outdir, nginx_port, parse_cpus(args.cpu_load), args.nice)
-    rows = []
+    args.nginx_port = nginx_port
     try:
-        for name in names:
-            rows.append(run_row(name, args, outdir, nginx, nginx_port))
+        rows = run_all(names, args, outdir, nginx)
     finally:
         stop_process(nginx)
     summary: dict[str, Any] = {
