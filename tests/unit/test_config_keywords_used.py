@@ -370,9 +370,7 @@ UNREAD_OK = {
 }
 
 # Implemented by the data path (issue 12): stored, applied when it lands.
-PENDING = {
-    ("option", "independent-streams"),
-}
+PENDING: set[tuple[str, str]] = set()
 
 # Stored for a feature still to come, which reads them; they have no effect in
 # TCP mode without it, in HAProxy either (the buffer sizes only feed HAProxy's

@@ -120,7 +120,7 @@ ALLOWED: dict[str, set[str]] = {
     "defs": {"sample"},
     "version": set(),
     "config": {"defs", "sample", "http", "version"},
-    "lb": {"config", "defs"},
+    "lb": {"config", "defs", "http"},  # http: the request keys read the engine's heads
     "core": {"lb", "config"} | _LEAVES,
     "checks": {"core", "lb", "config"} | _LEAVES,
     "proxy": {"core", "lb", "config"} | _LEAVES,

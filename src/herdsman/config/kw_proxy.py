@@ -210,12 +210,13 @@ def kw_balance(ctx: Ctx, args: list[str]) -> None:
     except ConfigError as err:
         raise ConfigError(f"{args[0]} {err.message}") from None
     ctx.px.balance.loc = ctx.loc
-    if ctx.px.balance.algo in ("rdp-cookie", "hash"):
-        # Both read the request's content: uri, url_param and hdr() need HTTP
-        # mode, and in TCP mode fall back to roundrobin as in HAProxy.
+    if ctx.px.balance.algo == "hash":
+        # a sample expression over the stream's content (uri, url_param and
+        # hdr() are HTTP mode's, lb/http_keys.py; rdp-cookie is round robin
+        # without tcp-request content rules, see there)
         raise ConfigError(
-            f"'balance {ctx.px.balance.algo}' is not implemented in herdsman yet (content "
-            "inspection); use another algorithm or haproxy."
+            "'balance hash' is not implemented in herdsman yet (content inspection); "
+            "use another algorithm or haproxy."
         )
 
 
@@ -417,7 +418,10 @@ TABLE.extend(
             kw_balance,
             DEF_LS_BE,
             "roundrobin, static-rr, leastconn, first, source, random; uri, url_param, hdr in HTTP "
-            "mode (round robin in TCP mode, as in HAProxy)",
+            "mode (round robin in TCP mode, as in HAProxy); rdp-cookie (round robin: without "
+            "tcp-request rules 2.6 sees a cookie only when it wins a race with the choice); a "
+            "POST's url_param is searched in the body bytes that came with its head (2.6 waits "
+            "for the body)",
         ),
         _kw(
             "hash-type",

@@ -14,8 +14,10 @@ Mode-neutral: TCP streams and HTTP transactions both call ``connect()``; only
   the address it connected to.
 * Retries (spec §2.7): a failed connect is retried ``retries`` times (N+1
   attempts, as fixed in later 2.6.x); each retry either redispatches to
-  another server or, after a turn-around delay of ``min(1s, timeout
-  connect)``, goes to the same server.
+  another server or goes to the same server, after a turn-around delay of
+  ``min(1s, timeout connect)`` when the attempt failed with an error (a
+  refused connection), at once after a connect timeout
+  (``back_handle_st_cer()``: ``must_tar`` is ``SE_FL_ERROR``).
 
 Failures are typed (``ConnectError`` subclasses) and carry the status HTTP
 mode answers with (HAProxy answers 503 for all of them), so the answer is
@@ -280,7 +282,9 @@ async def connect_from(
         else:
             srv.counters.retries += 1
             be.counters.retries += 1
-            # turn-around: wait before retrying the same server
-            await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
-            if stream.is_closed():
-                raise Aborted()
+            if err != errno_.ETIMEDOUT:
+                # turn-around: wait before retrying the same server, after an
+                # error only: back_handle_st_cer() retries a timed-out connect at once
+                await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
+                if stream.is_closed():
+                    raise Aborted()

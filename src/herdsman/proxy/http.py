@@ -56,6 +56,7 @@ from herdsman.http import (
     head_bytes,
 )
 from herdsman.http.model import Method
+from herdsman.lb.http_keys import request_key
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -364,7 +365,12 @@ class HttpSession(Connecting, asyncio.Protocol):
                     return
         if self.req_done:
             self.pause_client()  # one transaction at a time
-        key = client_key(be, self.peer_addr)
+        bal = be.cfg.balance
+        key = (
+            client_key(be, self.peer_addr)
+            if bal.algo == "source"
+            else request_key(bal, head, add, rest)
+        )
         got = be.acquire(self, key)
         if isinstance(got, Server):
             self.server = got

@@ -311,7 +311,13 @@ class Haproxy:
         )
         if port is not None:
             proc = self.proc
-            wait_for(lambda: listening(port) or proc.poll() is not None, timeout=5)
+            try:
+                wait_for(lambda: listening(port) or proc.poll() is not None, timeout=5)
+            except AssertionError:
+                # not listening yet: stop it, or a caller's ``with Haproxy(..).start()``
+                # (never entered) leaves it running on its ports
+                self.stop()
+                raise
             if proc.poll() is not None:
                 _, err = proc.communicate()
                 raise AssertionError("haproxy did not start:\n" + err.decode(errors="replace"))
