@@ -31,8 +31,11 @@ from herdsman.admin.api import Api, make_cli
 from herdsman.admin.api.cli import Level
 from herdsman.admin.history import History
 from herdsman.admin.log import Logger, LogSink
+from herdsman.admin.page.service import StatsService
+from herdsman.admin.prometheus import Exporter
 from herdsman.admin.reporter import Reporter
 from herdsman.admin.stats_socket import StatsSockets
+from herdsman.admin.trafficlog import TrafficLog
 from herdsman.checks.scheduler import Starter
 from herdsman.checks.service import CheckService
 from herdsman.config.limits import default_maxconn, fullconns
@@ -107,6 +110,9 @@ class Herdsman:
             node=node,
         )
         self.history.wall_offset_ms = int(self.api.start_wall * 1000) - self.api.start_ms
+        # the Prometheus exporter's service (served by use-service with the routing engine)
+        self.exporter = Exporter(self.api)
+        self.hooks.check_subscribers.append(self.exporter.checked)
         self.cli = make_cli(self.api)
         self.stats: StatsSockets | None = None
         self._unbound_stats: list[StatsSocket] = list(g.stats_sockets)
@@ -188,7 +194,9 @@ class Herdsman:
         (``proxy/modes.py``); their bind lines wait for ``bind_pending()``."""
         self.loop = loop
         process = self.registry.process
-        self.streams = Streams(loop, self.config.global_, process)
+        pages = any(px.stats is not None for px in self.config.proxies if not px.disabled)
+        stats = StatsService(self.api, self.history, tasks=self._tasks) if pages else None
+        self.streams = Streams(loop, self.config.global_, process, stats)
         for pxc in self.config.frontends:
             if pxc.disabled:
                 continue
@@ -205,9 +213,27 @@ class Herdsman:
                 reuseport=self.reuseport,
             )
             fe.logger = self.proxy_logger(pxc)
+            if fe.logger is not None and pxc.log_nodes:
+                fe.traffic_log = TrafficLog(
+                    pxc.log_nodes,
+                    fe.logger,
+                    fe,
+                    process,
+                    pid=self.pid,
+                ).log
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]
+
+    def _tasks(self) -> tuple[int, int]:
+        """The stats page's "Running tasks": none waiting to run, and one per check
+        and live connection (HAProxy's tasks)."""
+        checks = sum(
+            (srv.check is not None) + (srv.agent is not None)
+            for be in self.backends.values()
+            for srv in be.servers
+        )
+        return 0, checks + self.registry.process.actconn
 
     def bind_pending(
         self,

@@ -182,6 +182,14 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("proxy", "errorloc302"): http(proxy="errorloc302 503 /x"),
     ("proxy", "errorloc303"): http(proxy="errorloc303 503 /x"),
     ("proxy", "errorfiles"): over(ERRORS, proxy="errorfiles E"),
+    ("proxy", "log-format"): same(proxy="log-format %ci"),
+    ("proxy", "stats"): http(proxy="stats enable"),
+    ("proxy", "capture"): http(proxy="capture request header Host len 10"),
+    ("option", "tcplog"): same(proxy="option tcplog"),
+    ("option", "httplog"): http(proxy="option httplog"),
+    ("option", "dontlognull"): same(proxy="option dontlognull"),
+    ("option", "dontlog-normal"): same(proxy="option dontlog-normal"),
+    ("option", "log-separate-errors"): same(proxy="option log-separate-errors"),
     **{
         ("timeout", name): same(proxy=f"timeout {name} 5s")
         for name in (
@@ -364,6 +372,14 @@ UNREAD_OK = {
     # a disabled proxy is not validated: no tarpit fallback, no forced reuse
     ("proxy", "disabled"): {"tarpit": TARPIT, "reuse_mode": "HTTP mode reads it"},
     ("proxy", "enabled"): {"tarpit": TARPIT, "reuse_mode": "HTTP mode reads it"},
+    **{
+        ("option" if name != "log-format" else "proxy", name): {
+            "log_format": "compiled into log_nodes once the proxy is checked (config/kw_logs.py)",
+            "log_format_kw": "names the format in the 'overrides' and fallback warnings",
+            "log_format_loc": "where the format's errors and warnings point",
+        }
+        for name in ("tcplog", "httplog", "log-format")
+    },
     ("global", "stats"): {
         "cli_frontend": "the internal GLOBAL frontend shifts the proxy ids (config/validate.py)"
     },
@@ -378,7 +394,6 @@ PENDING: set[tuple[str, str]] = set()
 HTTP = "HTTP mode"
 LATER = {
     ("global", "tune.http.cookielen"): HTTP,
-    ("global", "tune.http.logurilen"): HTTP,
     ("global", "tune.idle-pool.shared"): HTTP,
     ("global", "tune.pool-high-fd-ratio"): HTTP,
     ("global", "tune.pool-low-fd-ratio"): HTTP,

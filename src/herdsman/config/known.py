@@ -22,7 +22,7 @@ from herdsman.config.keywords import Keyword, Support
 
 HTTP = "HTTP mode"
 ACL = "ACLs and tcp/http rules"
-LOGS = "traffic logs (runtime API, stats and logs)"
+LOGS = "traffic log extras"
 API = "runtime API and stats"
 LIMITS = "connection limits and queues"
 MULTI = "multi-core"
@@ -37,7 +37,6 @@ _BE = ("defaults", "listen", "backend")
 PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "acl": (_ALL, ACL),
     "bind-process": (_ALL, ""),
-    "capture": (("frontend", "listen"), HTTP),
     "clitcpka-cnt": (_FE, "TCP keep-alive tuning"),
     "clitcpka-idle": (_FE, "TCP keep-alive tuning"),
     "clitcpka-intvl": (_FE, "TCP keep-alive tuning"),
@@ -59,13 +58,11 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "http-request": (_ALL, HTTP),
     "http-response": (_ALL, HTTP),
     "ignore-persist": (("frontend", "listen", "backend"), ACL),
-    "log-format": (_FE, LOGS),
     "log-format-sd": (_FE, LOGS),
     "max-session-srv-conns": (_FE, HTTP),
     "persist": (_BE, ""),
     "redirect": (("frontend", "listen", "backend"), HTTP),
     "source": (_BE, "source address selection"),
-    "stats": (_ALL, API),
     "stick": (("listen", "backend"), ""),
     "stick-table": (("frontend", "listen", "backend"), ""),
     "tcp-request": (_ALL, ACL),

@@ -8,7 +8,7 @@ name instead of being reported as unknown.
 
 from __future__ import annotations
 
-from herdsman.config import errfiles, keywords, known, kw_http, kw_stats
+from herdsman.config import errfiles, keywords, known, kw_http, kw_logs, kw_stats, kw_statspage
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
@@ -469,6 +469,8 @@ _register_checks()
 TABLE.extend(kw_http.PROXY_KEYWORDS)
 TABLE.extend(errfiles.KEYWORDS)
 TABLE.extend(kw_stats.PROXY_KEYWORDS)
+TABLE.extend(kw_logs.KEYWORDS)
+TABLE.extend(kw_statspage.KEYWORDS)
 for _row in known.proxy_keywords():
     if _row.name not in TABLE.rows and _row.name.split()[0] not in TABLE.rows:
         TABLE.add(_row)

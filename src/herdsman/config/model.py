@@ -403,6 +403,34 @@ class HttpErrors:
 
 
 @dataclass(slots=True)
+class StatsPage:
+    """A proxy's stats page settings (HAProxy's ``struct uri_auth``); ``owner`` is
+    the (kind, name) of the section whose ``stats`` lines made them."""
+
+    owner: tuple[str, str]
+    uri: str = "/haproxy?stats"
+    realm: str | None = None
+    users: list[tuple[str, str]] = field(default_factory=list)  # newest first, as HAProxy
+    refresh: int = 0  # seconds
+    scopes: list[str] = field(default_factory=list)
+    hide_version: bool = False
+    show_legends: bool = False
+    show_node: bool = False
+    node: str | None = None
+    show_desc: bool = False
+    desc: str | None = None
+    admin: list[tuple[str, bool]] = field(default_factory=list)  # (predefined ACL, negated)
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """``capture request|response header <name> len <len>``: the name in lower case."""
+
+    name: str
+    length: int
+
+
+@dataclass(slots=True)
 class UseBackend:
     name: str
     loc: Location
@@ -451,6 +479,15 @@ class ProxyConfig:
     logs: list[LogTarget] = field(default_factory=list)
     log_global: bool = False
     log_tag: str | None = None
+    # traffic logs: the format string, the keyword that set it ("option tcplog",
+    # "log-format"...) and where; its nodes once compiled (config/kw_logs.py)
+    log_format: str | None = None
+    log_format_kw: str = ""
+    log_format_loc: Location = NOWHERE
+    log_nodes: tuple[object, ...] = ()
+    capture_req: list[Capture] = field(default_factory=list)
+    capture_rsp: list[Capture] = field(default_factory=list)
+    stats: StatsPage | None = None  # the stats page, with any "stats" line
     # every keyword seen, for diagnostics ("used in defaults", not implemented...)
     keywords: dict[str, Location] = field(default_factory=dict)
 

@@ -18,7 +18,7 @@ closes all of that, and only then are server host names resolved
 
 from __future__ import annotations
 
-from herdsman.config import httpmode
+from herdsman.config import httpmode, kw_logs, kw_statspage
 from herdsman.config.checks import DISABLE_404, finalize_checks
 from herdsman.config.diag import Diagnostics, Err, Level
 from herdsman.config.errfiles import resolve as resolve_error_pages
@@ -92,6 +92,8 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
         diag.warning(text)
     if px.mode is not Mode.HTTP:
         _tcp_mode_servers(px, diag)
+    kw_logs.finish(px, diag)
+    kw_statspage.finish(px, diag)
 
 
 def _check_servers(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tracked) -> None:

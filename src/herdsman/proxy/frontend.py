@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from herdsman.config.model import BindConfig, Family, GlobalConfig, ProxyConfig
 from herdsman.core.backend import Backend
 from herdsman.core.registry import FrontendState, ProcessState
+from herdsman.core.streamlog import StreamLog
 from herdsman.core.tasks import spawn
 from herdsman.proxy.listen import open_listener_socket
 
@@ -219,6 +220,8 @@ class Frontend(FrontendState):
         # the proxy's log targets: without a log format, HAProxy logs each
         # accepted connection ("Connect from ...", frontend_accept())
         self.logger: Any = None
+        # with a log format: what streams call with their StreamLog when they end
+        self.traffic_log: Callable[[StreamLog], None] | None = None
         self.streams: set[ClientStream] = set()
         self.idle: asyncio.Event = asyncio.Event()
         self.idle.set()
@@ -261,6 +264,10 @@ class Frontend(FrontendState):
             full = lst.full or self.full or self.process.full
             if not lst.held and not full and not self.throttled(lst):
                 spawn(self.loop, lst.resume())
+
+    def listener_id(self, listener: Listener) -> int:
+        """The listener's ``luid`` (its rank among the frontend's, from 1)."""
+        return self.listeners.index(listener) + 1 if listener in self.listeners else 0
 
     def backend_for(self) -> Backend | None:
         return self._backend

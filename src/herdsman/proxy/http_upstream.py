@@ -22,6 +22,7 @@ from typing import Protocol
 from herdsman.config.model import HttpReuse
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters, FeCounters
+from herdsman.core.streamlog import StreamLog
 from herdsman.defs.status import HanaEvent
 from herdsman.http import (
     ChunkedBody,
@@ -105,8 +106,13 @@ class Session(Protocol):
     fe_c: FeCounters
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
+    log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
 
     def is_closed(self) -> bool: ...
+
+    def log_response(self, resp: ResponseHead) -> None:
+        """The response head arrived (its time, status and captured headers)."""
+        ...
 
     def tunneling(self) -> bool: ...
 
@@ -326,6 +332,8 @@ class Upstream:
         s.fe_c.http_rsp[idx] += 1
         s.be_c.http_rsp[idx] += 1
         s.srv_c.http_rsp[idx] += 1
+        if s.log is not None:
+            s.log_response(resp)
         be = s.backend
         srv = s.server
         if be is not None and srv is not None and srv.check is not None:
@@ -365,6 +373,8 @@ class Upstream:
                     self._to_client([out, memoryview(buf)[size:]])
                 else:
                     s.to_client(out)
+                if s.log is not None:
+                    s.log.bytes_out += got
                 if got == length:
                     s.transaction_done()
                 else:
@@ -393,6 +403,8 @@ class Upstream:
             # the body of a known length goes on: all of this read is body
             framer.remaining -= len(data)
             s.to_client(data)
+            if s.log is not None:
+                s.log.bytes_out += len(data)
             if not framer.remaining:
                 s.transaction_done()
             return
@@ -401,6 +413,9 @@ class Upstream:
             self.resp = None  # nothing of it went out: the client gets a 502
             s.server_error(502)
             return
+        n = sum(len(p) for p in pieces)
+        if s.log is not None:
+            s.log.bytes_out += n
         if head:
             pieces.insert(0, head)  # one write for the head and the body with it
         self._to_client(pieces)

@@ -297,29 +297,38 @@ def propagate(client: Side, server: Side, now: float) -> None:
         server.shutr()
 
 
-def expire(client: Side, server: Side | None, now: float) -> None:
+def expire(client: Side, server: Side | None, now: float) -> str:
     """The timer struck at ``now``: act on every expired timer, in HAProxy's order.
 
     ``channel_check_timeouts()`` on the request channel, then on the response
     channel (which sees what the first one did), then the shutdowns forwarded.
     ``server`` is None while connecting: only the client's read timer runs.
+    Returns whose timeout struck first in that order, as the termination
+    state's first letter (``process_stream()``: ``c`` SF_ERR_CLITO for the
+    client's read or write timer, ``s`` SF_ERR_SRVTO for the server's), or "".
     """
+    first = ""
     for side in (client, server):
         if side is not None:
             side._sample(now)
     # request channel: server write timer, client read timer
     if server is not None and server._write_expired(now):
         server.shutw(now, nolinger=True, discard=True)
+        first = "s"
     if client._read_expired(now):
         client.shutr()
+        first = first or "c"
     if server is None:
-        return
+        return first
     # response channel: client write timer, server read timer
     if client._write_expired(now):
         client.shutw(now, nolinger=True, discard=True)
+        first = first or "c"
     if server._read_expired(now):
         server.shutr()
+        first = first or "s"
     propagate(client, server, now)
+    return first
 
 
 def next_deadline(client: Side, server: Side | None) -> float | None:

@@ -32,9 +32,11 @@ import asyncio
 import errno
 import socket
 import struct
+import time
 
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters
+from herdsman.core.streamlog import StreamLog
 from herdsman.defs.levels import LOG_INFO
 from herdsman.defs.status import HanaEvent
 from herdsman.proxy.connect import (
@@ -101,14 +103,19 @@ class _Side(Side, asyncio.Protocol):
         peer.last_write = t
         stream = self.stream
         n = len(data)
+        log = stream.log
         if self.is_server:
             stream.fe_c.bytes_out += n
             stream.be_c.bytes_out += n
             stream.srv_c.bytes_out += n
+            if log is not None:
+                log.bytes_out += n
         else:
             stream.fe_c.bytes_in += n
             stream.be_c.bytes_in += n
             stream.srv_c.bytes_in += n
+            if log is not None:
+                log.bytes_in += n
 
     def eof_received(self) -> bool:
         self.stream.side_eof(self)
@@ -132,6 +139,9 @@ class _Side(Side, asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        log = self.stream.log
+        if exc is not None and log is not None:  # a reset: who broke the data phase
+            log.set_term("S" if self.is_server else "C", "D")
         self.stream.side_lost(self)
 
     # -- the effects sides.py decides ----------------------------------------------
@@ -215,6 +225,7 @@ class TcpStream(Connecting):
         "fe_c",
         "be_c",
         "srv_c",
+        "log",
     )
 
     def __init__(self, frontend: Frontend, listener: Listener) -> None:
@@ -244,6 +255,7 @@ class TcpStream(Connecting):
         self.fe_c = frontend.counters
         self.be_c = self.backend.counters if self.backend is not None else _NO_SERVER
         self.srv_c = _NO_SERVER
+        self.log: StreamLog | None = None  # filled only when the frontend logs traffic
 
     def client_transport(self) -> asyncio.BaseTransport | None:
         return self.client.transport
@@ -264,7 +276,11 @@ class TcpStream(Connecting):
                 set_bufs(sock, fe.client_bufs)
         if fe.nolinger:
             _set_nolinger(tr)
-        if fe.logger is not None:
+        if fe.traffic_log is not None:
+            self.log = StreamLog(
+                time.time(), self.peer_addr, self.local_addr, fe.listener_id(self.listener)
+            )
+        elif fe.logger is not None:
             self._log_connect()
         if self.held:
             tr.pause_reading()
@@ -316,7 +332,9 @@ class TcpStream(Connecting):
     async def _connect(self, be: Backend) -> None:
         try:
             srv = await connect(self, be, client_key(be, self.peer_addr))
-        except ConnectError:
+        except ConnectError as exc:
+            if self.log is not None:
+                self.log.set_term(*exc.term)
             self.close()
             return
         self._established(be, srv)
@@ -379,6 +397,11 @@ class TcpStream(Connecting):
             self.close()
             return
         self.established = True
+        log = self.log
+        if log is not None:
+            log.t_queue = self._ms(self.assigned_at)
+            log.t_connect = self._ms(self.loop.time())
+            log.server_addr = side.transport.get_extra_info("peername")
         if client.w_since is not None:
             # the server answered while connecting and the client is not
             # reading: its pause_writing() found no peer to stop then
@@ -410,6 +433,8 @@ class TcpStream(Connecting):
             self.fe_c.bytes_in += n
             self.be_c.bytes_in += n
             self.srv_c.bytes_in += n
+            if log is not None:
+                log.bytes_in += n
         self.early.clear()
         self.early_size = 0
         if t.tunnel:
@@ -476,7 +501,9 @@ class TcpStream(Connecting):
         self.timer = None
         if self.closed:
             return
-        expire(self.client, self.server_side if self.established else None, self.loop.time())
+        who = expire(self.client, self.server_side if self.established else None, self.loop.time())
+        if who and self.log is not None:
+            self.log.set_term(who, "D" if self.established else "C")
         self.rearm()
 
     # -- end ---------------------------------------------------------------------------
@@ -496,6 +523,8 @@ class TcpStream(Connecting):
 
     def abort(self) -> None:
         """Kill the stream now (on-marked-down shutdown-sessions, hard stop)."""
+        if self.log is not None:
+            self.log.set_term("K", "D" if self.established else "C")
         if self.client.transport is not None:
             self.client.transport.abort()
         if self.server_side is not None and self.server_side.transport is not None:
@@ -520,4 +549,26 @@ class TcpStream(Connecting):
         if srv is not None and be is not None:
             be.release(srv, self)
             self.server = None
+        log = self.log
+        if log is not None and not self.held:
+            self._log_end(log, srv)
         self.frontend.stream_closed(self)
+
+    def _ms(self, at: float) -> int:
+        """Milliseconds since the accept (-1 for a step not reached)."""
+        return int((at - self.accepted) * 1000) if at >= 0 else -1
+
+    def _log_end(self, log: StreamLog, srv: Server | None) -> None:
+        """The traffic log line, once the stream has left its backend and server
+        (``%bc``/``%sc`` no longer count it, ``%fc``/``%ac`` still do)."""
+        log.t_close = self._ms(self.loop.time())
+        log.backend = self.backend
+        log.server = srv
+        log.retries = self.retries
+        log.redispatched = self.redispatched
+        log.srv_queue_pos, log.prx_queue_pos = self.queue_pos
+        if log.t_queue < 0 and self.assigned_at >= 0:
+            log.t_queue = self._ms(self.assigned_at)
+        fe = self.frontend
+        if fe.traffic_log is not None:
+            fe.traffic_log(log)
