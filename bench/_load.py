@@ -1,4 +1,4 @@
-"""The HTTP load and the proxies under test, shared by relay.py and http.py.
+"""The HTTP load and the proxies under test, shared by relay.py and http_mode.py.
 
 nginx is the backend, wrk the client; a proxy (herdsman or haproxy) runs one
 configuration file, pinned. ``measure()`` runs one load in a CPU window
@@ -36,7 +36,7 @@ from _common import (
 )
 
 HOST = "127.0.0.1"
-BIG_SIZE = 100 * 1024  # nginx's /big: the body of http.py's "big" test
+BIG_SIZE = 100 * 1024  # nginx's /big: the body of http_mode.py's "big" test
 
 
 # -- nginx ------------------------------------------------------------------------------------

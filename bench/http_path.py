@@ -15,7 +15,7 @@ by ``Upstream.open()`` replaced by a pooled one: what remains is the
 session's set-up and tear-down), ``big`` (a 100 KiB response in 64 KiB
 reads). Microseconds per transaction, best of 5 windows; pin it (``taskset
 -c 1``). On a shared machine these numbers move far less than wrk's: they
-guide changes to the data path, bench/http.py measures them.
+guide changes to the data path, bench/http_mode.py measures them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """HTTP mode against haproxy: requests/s, latency, CPU and memory, the same load on both.
 
-    .venv/bin/python bench/http.py                     # every test, herdsman + haproxy
-    .venv/bin/python bench/http.py --tests keepalive,close --proxies herdsman --profile
+    .venv/bin/python bench/http_mode.py                     # every test, herdsman + haproxy
+    .venv/bin/python bench/http_mode.py --tests keepalive,close --proxies herdsman --profile
 
 One configuration, run by herdsman (``herdsman -db -f``) and by haproxy
 (``haproxy -db -f``, ``nbthread 1``) side by side, both pinned to
