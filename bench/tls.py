@@ -50,7 +50,7 @@ from _common import (
     wait_quiet,
     write_json,
 )
-from relay import HOST, run_wrk, start_nginx, start_proxy
+from _load import HOST, run_wrk, start_nginx, start_proxy
 
 TESTS = ("hs-rsa", "hs-ecdsa", "resumed", "keepalive")
 
