@@ -40,12 +40,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NoReturn
 
-from herdsman.checks import (
-    http,
-    protocols,  # noqa: F401  (registers the built-in expects)
-)
+from herdsman.checks import protocols  # noqa: F401  (registers the built-in expects)
 from herdsman.checks.custom import CUSTOM_EXPECTS, ReportedTwice
-from herdsman.checks.http import ResponseParser, Verdict
+from herdsman.checks.http_expect import Verdict, eval_http_expect
+from herdsman.checks.http_request import build_request
+from herdsman.checks.http_response import ResponseParser
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.defs.proxyproto import SockAddr, proxy_header
 from herdsman.defs.rules import (
@@ -418,7 +417,7 @@ class TcpCheck:
             state = None
             if self._send_state and self._target.state_header is not None:
                 state = self._target.state_header()
-            data = http.build_request(
+            data = build_request(
                 rule,
                 self._ctx,
                 state=state,
@@ -571,7 +570,7 @@ class TcpCheck:
 
     def _expect_http(self, rule: ExpectRule, last_read: bool) -> bool:
         resp = self._resp
-        outcome = http.eval_http_expect(rule, resp, last_read, self._ctx, skip_404=self._skip_404)
+        outcome = eval_http_expect(rule, resp, last_read, self._ctx, skip_404=self._skip_404)
         if resp.headers_done and not resp.error:
             self._code = resp.status
         if outcome.verdict is Verdict.WAIT:
