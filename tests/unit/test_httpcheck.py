@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from test_check_config import parse_section
 
-from herdsman.checks.http_expect import Verdict, eval_http_expect
+from herdsman.checks.expect import Verdict, eval_http_expect
 from herdsman.checks.http_request import build_request
 from herdsman.checks.http_response import ResponseParser
 from herdsman.defs.rules import ExpectKind, ExpectRule, HttpSendRule
