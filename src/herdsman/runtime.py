@@ -53,6 +53,7 @@ from herdsman.lb.select import make_algorithm
 from herdsman.proxy.frontend import Frontend, static_backend
 from herdsman.proxy.listen import open_listener_socket
 from herdsman.proxy.modes import Streams
+from herdsman.proxy.tls import TlsRuntime
 
 
 @dataclass
@@ -91,7 +92,7 @@ class Herdsman:
         self.registry.process.cps_lim = g.maxconnrate
         self.registry.process.sps_lim = g.maxsessrate
         node = g.node or socket.gethostname()
-        self.checks = CheckService(g, self.clock, node, check_starter)
+        self.checks = CheckService(g, self.clock, node, check_starter, config.certs)
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)
         self.frontends: list[Frontend] = []
         self._unbound: list[tuple[Frontend, BindConfig]] = []
@@ -197,6 +198,7 @@ class Herdsman:
         pages = any(px.stats is not None for px in self.config.proxies if not px.disabled)
         stats = StatsService(self.api, self.history, tasks=self._tasks) if pages else None
         self.streams = Streams(loop, self.config.global_, process, stats)
+        tls = TlsRuntime(self.config)
         for pxc in self.config.frontends:
             if pxc.disabled:
                 continue
@@ -211,16 +213,13 @@ class Herdsman:
                 factory,
                 self.config.global_,
                 reuseport=self.reuseport,
+                tls=tls,
             )
             fe.logger = self.proxy_logger(pxc)
             if fe.logger is not None and pxc.log_nodes:
-                fe.traffic_log = TrafficLog(
-                    pxc.log_nodes,
-                    fe.logger,
-                    fe,
-                    process,
-                    pid=self.pid,
-                ).log
+                traffic = TrafficLog(pxc.log_nodes, fe.logger, fe, process, pid=self.pid)
+                fe.traffic_log = traffic.log
+                fe.session_error = traffic.session_error
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]

@@ -20,6 +20,11 @@ class Connect:
     # data, and a connect-only check's RST replaces it (the server never
     # accepts), as HAProxy does.
     delack: bool = False
+    # TLS over the connection (its handshake comes before connected()): the
+    # SNI to send and the ALPN protocols to offer ("h2,http/1.1")
+    tls: bool = False
+    sni: str | None = None
+    alpn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

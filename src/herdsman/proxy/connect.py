@@ -34,6 +34,7 @@ import asyncio
 import errno as errno_
 import ipaddress
 import socket
+import ssl
 from collections.abc import Callable
 
 from herdsman.config.model import Family, RetryOn
@@ -45,6 +46,7 @@ from herdsman.defs.proxyproto import proxy_v1, proxy_v2
 from herdsman.defs.status import HanaEvent
 from herdsman.lb.hashing import source_key
 from herdsman.proxy.sockopts import set_bufs
+from herdsman.proxy.tls import ServerTls
 
 _AF = {Family.INET: socket.AF_INET, Family.INET6: socket.AF_INET6}
 TCP_FASTOPEN_CONNECT = getattr(socket, "TCP_FASTOPEN_CONNECT", 30)
@@ -95,11 +97,13 @@ async def open_transport(
     bufs: tuple[int, int],
     protocol: Callable[[], asyncio.BaseProtocol],
     timeout: float | None,
+    tls: ServerTls | None,
 ) -> int | None:
     """One connection attempt to ``srv`` for a client whose local address is
-    ``local``, driven by ``protocol()``: None when open, else an errno
-    (``ETIMEDOUT`` past ``timeout``). A socket that did not connect is closed,
-    on cancellation too."""
+    ``local``, driven by ``protocol()``, over TLS with ``tls`` (an ``ssl``
+    server): None when open, else an errno (``ETIMEDOUT`` past ``timeout``,
+    ``ECONNABORTED`` when the TLS handshake or the server's name check fails).
+    A socket that did not connect is closed, on cancellation too."""
     try:
         family, addr = destination(srv, local)
     except OSError as exc:
@@ -107,21 +111,35 @@ async def open_transport(
     loop = asyncio.get_running_loop()
     cfg = srv.cfg
     sock: socket.socket | None = None
+    ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
     try:
         async with asyncio.timeout(timeout):
             if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
                 # the common case: one call, uvloop connects a numeric address itself
                 host, port = addr[0], addr[1]  # type: ignore[index]
-                await loop.create_connection(protocol, host, port)
+                tr, _ = await loop.create_connection(
+                    protocol, host, port, ssl=ctx, server_hostname=sni
+                )
             else:
                 sock = make_socket(srv, family)
                 if family != socket.AF_UNIX:
                     set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
                 await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
                 if family == socket.AF_UNIX:
-                    await loop.create_unix_connection(protocol, sock=sock)
+                    tr, _ = await loop.create_unix_connection(
+                        protocol, sock=sock, ssl=ctx, server_hostname=sni
+                    )
                 else:
-                    await loop.create_connection(protocol, sock=sock)
+                    tr, _ = await loop.create_connection(
+                        protocol, sock=sock, ssl=ctx, server_hostname=sni
+                    )
+        if tls is not None and not tls.verified(tr):
+            tr.abort()
+            return errno_.ECONNABORTED
+    except ssl.SSLError:
+        if sock is not None:
+            sock.close()
+        return errno_.ECONNABORTED  # a TLS handshake failure: a connection error
     except TimeoutError:
         if sock is not None:
             sock.close()

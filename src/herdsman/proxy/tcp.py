@@ -307,9 +307,9 @@ class TcpStream(Connecting):
         # the server may answer (or close) before this coroutine resumes:
         # its side forwards to the client from the start
         side.peer = self.client
-        err = await open_transport(
-            srv, self.local_addr, self.frontend.server_bufs, lambda: side, timeout
-        )
+        fe = self.frontend
+        tls = fe.tls.server(srv) if fe.tls is not None else None
+        err = await open_transport(srv, self.local_addr, fe.server_bufs, lambda: side, timeout, tls)
         if err is None:
             self.server_side = side
         return err
