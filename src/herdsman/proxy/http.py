@@ -34,15 +34,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
-import struct
 import time
 from typing import TYPE_CHECKING
 
 from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
-from herdsman.defs.levels import LOG_INFO
 from herdsman.defs.status import HanaEvent
 from herdsman.http import (
     ChunkedBody,
@@ -67,7 +64,6 @@ from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_upstream import Upstream, frame
-from herdsman.proxy.tcp import set_bufs
 
 if TYPE_CHECKING:
     from herdsman.proxy.http_context import HttpContext
@@ -78,8 +74,6 @@ SENDING = 1  # request head parsed: its body still comes from the client
 WAITING = 2  # request complete, waiting for the server
 TUNNEL = 3  # after a 101 or a CONNECT: raw bytes both ways
 CLOSED = 4
-
-_LINGER_RST = struct.pack("ii", 1, 0)
 
 
 def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -202,32 +196,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.transport = tr
         self.peer_addr = tr.get_extra_info("peername")
         self.local_addr = tr.get_extra_info("sockname")
-        fe = self.frontend
-        if fe.clitcpka or fe.nolinger or fe.client_bufs != (0, 0):
-            sock = tr.get_extra_info("socket")
-            if sock is not None:
-                if fe.clitcpka:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                if fe.nolinger:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
-                set_bufs(sock, fe.client_bufs)
-        if fe.logger is not None and fe.traffic_log is None:
-            self._log_connect()
+        self.frontend.accepted(tr, self.listener, "HTTP")
         if self.held:
             tr.pause_reading()
         else:
             self.start()
-
-    def _log_connect(self) -> None:
-        """``frontend_accept()`` without a log format: one INFO line per connection."""
-        fe = self.frontend
-        src, dst = self.peer_addr, self.local_addr
-        if isinstance(src, tuple) and isinstance(dst, tuple):
-            text = f"Connect from {src[0]}:{src[1]} to {dst[0]}:{dst[1]} ({fe.name}/HTTP)"
-        else:
-            luid = fe.listeners.index(self.listener) + 1 if self.listener in fe.listeners else 0
-            text = f"Connect to unix:{luid} ({fe.name}/HTTP)"
-        fe.logger.send(LOG_INFO, text)
 
     def start(self) -> None:
         """Serve (at accept time, or when a held connection gets its slot)."""
