@@ -182,8 +182,17 @@ class Connecting:
         self.pending: Pending | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._granted: Server | None = None  # what dequeued() gave (None: ask again)
-        # for the traffic log: loop time of the first slot (-1: none yet), the
-        # (server, backend) queue lengths found when queued, retries, redispatch
+        # for the traffic log: loop time of the end of the queue wait (HAProxy's
+        # logs.t_queue: the first slot, or giving up the queue; -1: none yet),
+        # the (server, backend) queue positions, retries, redispatch
+        self.assigned_at = -1.0
+        self.queue_pos = (0, 0)
+        self.retries = 0
+        self.redispatched = False
+
+    def new_request(self) -> None:
+        """A new stream on this connection (HTTP's next transaction): what the
+        traffic log learns of its connect starts over."""
         self.assigned_at = -1.0
         self.queue_pos = (0, 0)
         self.retries = 0
@@ -201,6 +210,19 @@ class Connecting:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def leave_queue(self, be: Backend) -> None:
+        """The stream closes: its queue entry, if any, goes (``pendconn_cond_unlink()``).
+
+        The connect coroutine is cancelled and never resumes, so the entry's
+        position is added to the log's here, dequeued meanwhile or not."""
+        p = self.pending
+        if p is not None:
+            self.pending = None
+            be.abandon(p)
+            _queue_pos(self, p)
+            if self.assigned_at < 0:
+                self.assigned_at = asyncio.get_running_loop().time()
 
     def abort(self) -> None:
         raise NotImplementedError
@@ -229,6 +251,15 @@ def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
     return be.srv_act > 1 and be.cfg.balance.is_rr_kind
 
 
+def _queue_pos(stream: Connecting, p: Pending) -> None:
+    """The log's ``%sq``/``%bq`` grow by the entry's position once it left its queue."""
+    sq, bq = stream.queue_pos
+    if p.server is not None:
+        stream.queue_pos = (sq + p.pos, bq)
+    else:
+        stream.queue_pos = (sq, bq + p.pos)
+
+
 async def _slot(
     stream: Connecting,
     be: Backend,
@@ -239,9 +270,6 @@ async def _slot(
     cfg = be.cfg
     tqueue = cfg.timeouts.queue if cfg.timeouts.queue is not None else cfg.timeouts.connect
     loop = asyncio.get_running_loop()
-    if isinstance(got, Pending):
-        srv_q = got.server.queue.length if got.server is not None else 0
-        stream.queue_pos = (max(srv_q - 1, 0), max(be.queue.length - 1, 0))
     while isinstance(got, Pending):
         waiter: asyncio.Future[None] = loop.create_future()
         stream._waiter = waiter
@@ -255,10 +283,13 @@ async def _slot(
                 if got.server is not None:
                     got.server.counters.failed_conns += 1
                 be.counters.failed_conns += 1
+                _queue_pos(stream, got)
+                stream.assigned_at = loop.time()
                 raise QueueTimeout() from None
         finally:
             stream._waiter = None
             stream.pending = None
+        _queue_pos(stream, got)
         srv, stream._granted = stream._granted, None
         if stream.is_closed():
             raise Aborted(queued=True)

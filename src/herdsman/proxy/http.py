@@ -341,9 +341,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             return
         if self.frontend.traffic_log is not None:
             self._new_log(head)
-        self.assigned_at = -1.0
-        self.retries = 0
-        self.redispatched = False
+        self.new_request()
         be = self.backend
         be_http = self.be_http
         hook = self.ctx.stats
@@ -757,9 +755,8 @@ class HttpSession(Connecting, asyncio.Protocol):
             own.close()
         self.private.clear()
         be = self.backend
-        if self.pending is not None and be is not None:
-            be.abandon(self.pending)
-            self.pending = None
+        if be is not None:
+            self.leave_queue(be)
         srv = self.server
         if srv is not None and be is not None:
             self.server = None

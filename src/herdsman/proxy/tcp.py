@@ -542,9 +542,8 @@ class TcpStream(Connecting):
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
         be = self.backend
-        if self.pending is not None and be is not None:
-            be.abandon(self.pending)  # gave up while queued
-            self.pending = None
+        if be is not None:
+            self.leave_queue(be)  # gave up while queued
         srv = self.server
         if srv is not None and be is not None:
             be.release(srv, self)
