@@ -539,19 +539,29 @@ class Backend:
         now_ms = self.clock.now_ms()
         srv.streams[stream] = (now_ms, -1)
         self.algo.take_conn(srv)
-        now = now_ms // 1000
-        c = srv.counters
-        c.cum_sess += 1
-        c.last_sess = now
-        if srv.served > c.sess_max:
-            c.sess_max = srv.served
-        c.add_session(now_ms)
+        self._session(srv, now_ms)
         c = self.counters
         c.cum_sess += 1
-        c.last_sess = now
+        c.last_sess = now_ms // 1000
         if self.beconn > c.sess_max:
             c.sess_max = self.beconn
         c.add_session(now_ms)
+
+    def _session(self, srv: Server, now_ms: int) -> None:
+        """``srv_inc_sess_ctr()``: one more connection attempt to ``srv``."""
+        c = srv.counters
+        c.cum_sess += 1
+        c.last_sess = now_ms // 1000
+        if srv.served > c.sess_max:
+            c.sess_max = srv.served
+        c.add_session(now_ms)
+
+    def retry(self, srv: Server) -> None:
+        """A stream retries ``srv``, keeping its slot (``stream_choose_redispatch()``
+        without a redispatch): a retry, and one more session on the server."""
+        srv.counters.retries += 1
+        self.counters.retries += 1
+        self._session(srv, self.clock.now_ms())
 
     def connected(self, srv: Server, stream: Stream) -> None:
         """``stream``'s connection to ``srv`` is established: its connect time."""

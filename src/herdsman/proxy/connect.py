@@ -237,7 +237,8 @@ class Connecting:
 
 
 def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
-    """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7)."""
+    """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7), as
+    2.6.12 has it (406efb96d): on every retry for any algorithm but the hashes."""
     interval = be.cfg.redispatch
     if interval is None:
         return False
@@ -248,7 +249,7 @@ def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
         return True
     if interval < 0 and (retries + 1 + interval) and attempt % (retries + 1 + interval) == 0:
         return True
-    return be.srv_act > 1 and be.cfg.balance.is_rr_kind
+    return be.srv_act > 1 and not be.cfg.balance.is_hash
 
 
 def _queue_pos(stream: Connecting, p: Pending) -> None:
@@ -334,25 +335,27 @@ async def connect_from(
         if err is None:
             be.connected(srv, stream)
             return srv
-        srv.counters.failed_conns += 1
         be.passive(srv, HanaEvent.L4_ERR)
         if attempt >= retries or not cfg.retry_on & RetryOn.CONN_FAILURE:
-            # retry-on without conn-failure retries no connection (back_handle_st_cer())
+            # retry-on without conn-failure retries no connection; the last
+            # attempt's server counts the failure (back_handle_st_cer())
+            srv.counters.failed_conns += 1
             be.counters.failed_conns += 1
             raise ConnectFailed(err)
         attempt += 1
         stream.retries = attempt
-        if _redispatch(be, srv, attempt):
+        again = not _redispatch(be, srv, attempt)
+        if err != errno_.ETIMEDOUT and (again or be.srv_act <= 1):
+            # turn-around, after an error only (a timed-out connect is retried at
+            # once), before retrying the same server or when no other one is
+            # active (back_handle_st_cer())
+            await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
+            if stream.is_closed():
+                raise Aborted()
+        if again:
+            be.retry(srv)
+        else:
             stream.redispatched = True
             stream.server = None
             srv = await _slot(stream, be, be.redispatch(stream, srv, key), key)
             stream.server = srv
-        else:
-            srv.counters.retries += 1
-            be.counters.retries += 1
-            if err != errno_.ETIMEDOUT:
-                # turn-around: wait before retrying the same server, after an
-                # error only: back_handle_st_cer() retries a timed-out connect at once
-                await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
-                if stream.is_closed():
-                    raise Aborted()
