@@ -650,6 +650,16 @@ class Backend:
             moved += 1
         return moved
 
+    def aborted(self, srv: Server | None, by_client: bool) -> None:
+        """A stream ended on an error of its client (reset, timeout: ``cli_abrt``)
+        or of its server (``srv_abrt``), counted on the backend and on the
+        stream's server (``process_stream()``)."""
+        for c in (self.counters, srv.counters) if srv is not None else (self.counters,):
+            if by_client:
+                c.cli_aborts += 1
+            else:
+                c.srv_aborts += 1
+
     def passive(self, srv: Server, event: HanaEvent) -> None:
         """Report a live-traffic event for ``observe`` (spec §4.7)."""
         if srv.check is not None and srv.cfg.observe is not Observe.NONE:
