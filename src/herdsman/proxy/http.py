@@ -506,6 +506,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         except ConnectError as exc:
             if self.log is not None:
                 self.log.set_term(*exc.term)
+            be.counters.http_rsp[exc.status // 100 - 1] += 1  # the backend counts it too
             if self.phase != CLOSED:
                 self.reply(exc.status, self.req, request_pending=not self.req_done)
             return
