@@ -306,6 +306,9 @@ class Backend:
         # data path settings read once
         self.srvtcpka = cfg.option("srvtcpka") or cfg.option("tcpka")
         self.nolinger = cfg.option("nolinger")
+        # a client's FIN aborts a stream still queued or connecting even with
+        # data to send (spec §2.8, back_may_abort_req())
+        self.abortonclose = cfg.option("abortonclose")
 
     # -- set-up --------------------------------------------------------------
 

@@ -62,7 +62,7 @@ from herdsman.http import (
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
 from herdsman.lb.http_keys import request_key
-from herdsman.proxy import http_local, http_log
+from herdsman.proxy import http_abort, http_local, http_log
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -134,6 +134,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         "head_at",
         "local",
         "local_body",
+        "gone",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -179,6 +180,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.head_at = -1.0  # when the first byte of the current request head came
         self.local: ProxyConfig | None = None  # whose stats page the request asks for
         self.local_body: list[bytes] = []  # its body (a POST of the admin form)
+        self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -267,11 +269,14 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == SENDING:
             self.close()  # the request will never end: abort
             return False
-        self.client_close = True  # answer what was asked, then close
+        http_abort.client_fin(self)
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        if self.phase == WAITING and not self.gone and http_abort.client_lost(self):
+            self.gone = True
+            return
         self._finish()
 
     def pause_writing(self) -> None:
@@ -388,7 +393,7 @@ class HttpSession(Connecting, asyncio.Protocol):
                 self._request_body(rest)
                 if self.phase == CLOSED:
                     return
-        if self.req_done:
+        if self.req_done and not http_abort.watched(self):
             self.pause_client()  # one transaction at a time
         bal = be.cfg.balance
         key = (
@@ -449,7 +454,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.local is not None:
             self._serve_local()
             return
-        self.pause_client()
+        if not http_abort.watched(self):
+            self.pause_client()
         self.arm()
 
     # -- requests answered by a service of the views (the stats page) ---------------------
@@ -533,6 +539,10 @@ class HttpSession(Connecting, asyncio.Protocol):
 
     def transaction_done(self) -> None:
         """The response ended: slot back, server connection kept or closed, next request."""
+        tr = self.transport
+        if tr is None or tr.is_closing():
+            self.close()  # the client is gone: writing the response failed
+            return
         self.up.release(keep=self.req_done)
         be = self.backend
         srv = self.server
@@ -716,6 +726,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == CLOSED:
             return
         tr = self.transport
+        if (tr is None or tr.is_closing()) and self.phase == WAITING:
+            self.gone = True  # a write found the client gone (http_abort.py)
         if tr is not None:
             tr.close()  # flushes what was written
         self._finish()
@@ -755,6 +767,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         for own in self.private.values():
             own.close()
         self.private.clear()
+        if self.gone:
+            http_abort.gone(self)
         be = self.backend
         if be is not None:
             self.leave_queue(be)
@@ -765,7 +779,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         log = self.log
         if log is not None:
             if log.err == "-" and log.fin == "-":  # an abort in the middle of the transaction
-                started = self.up.resp is not None or self.phase == SENDING
+                started = self.up.resp is not None
                 log.set_term("C" if self.transport is None else "S", "D" if started else "H")
             self._log_end(srv)
         self.frontend.stream_closed(self)

@@ -451,9 +451,15 @@ class TcpStream(Connecting):
     def side_eof(self, side: _Side) -> None:
         if self.closed:
             return
-        if not self.established and side is self.client and not self.early:
-            # a client FIN with nothing to send aborts the connection attempt
-            # (back_handle_st_con())
+        if (
+            not self.established
+            and side is self.client
+            and (not self.early or (self.backend is not None and self.backend.abortonclose))
+        ):
+            # a client FIN with nothing to send, or with option abortonclose,
+            # aborts the stream queued or connecting (back_may_abort_req())
+            if self.log is not None:
+                self.log.set_term("C", "Q" if self.pending is not None else "C")
             self.close()
             return
         side.read0()
