@@ -45,6 +45,7 @@ from herdsman.control import RuntimeOperator
 from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
+from herdsman.core.events import ServerEvent
 from herdsman.core.registry import Registry
 from herdsman.daemon import drop_privileges
 from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
@@ -53,6 +54,7 @@ from herdsman.lb.select import make_algorithm
 from herdsman.proxy.frontend import Frontend, static_backend
 from herdsman.proxy.listen import open_listener_socket
 from herdsman.proxy.modes import Streams
+from herdsman.proxy.tls import TlsRuntime
 
 
 @dataclass
@@ -91,7 +93,7 @@ class Herdsman:
         self.registry.process.cps_lim = g.maxconnrate
         self.registry.process.sps_lim = g.maxsessrate
         node = g.node or socket.gethostname()
-        self.checks = CheckService(g, self.clock, node, check_starter)
+        self.checks = CheckService(g, self.clock, node, check_starter, config.certs)
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)
         self.frontends: list[Frontend] = []
         self._unbound: list[tuple[Frontend, BindConfig]] = []
@@ -197,6 +199,8 @@ class Herdsman:
         pages = any(px.stats is not None for px in self.config.proxies if not px.disabled)
         stats = StatsService(self.api, self.history, tasks=self._tasks) if pages else None
         self.streams = Streams(loop, self.config.global_, process, stats)
+        self.hooks.subscribers.append(self._server_changed)
+        tls = TlsRuntime(self.config)
         for pxc in self.config.frontends:
             if pxc.disabled:
                 continue
@@ -211,19 +215,22 @@ class Herdsman:
                 factory,
                 self.config.global_,
                 reuseport=self.reuseport,
+                tls=tls,
             )
             fe.logger = self.proxy_logger(pxc)
             if fe.logger is not None and pxc.log_nodes:
-                fe.traffic_log = TrafficLog(
-                    pxc.log_nodes,
-                    fe.logger,
-                    fe,
-                    process,
-                    pid=self.pid,
-                ).log
+                traffic = TrafficLog(pxc.log_nodes, fe.logger, fe, process, pid=self.pid)
+                fe.traffic_log = traffic.log
+                fe.session_error = traffic.session_error
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]
+
+    def _server_changed(self, event: ServerEvent) -> None:
+        be = self.backends.get(event.backend)
+        srv = be.by_name.get(event.server) if be is not None else None
+        if srv is not None and self.streams is not None:
+            self.streams.server_changed(srv, event)
 
     def _tasks(self) -> tuple[int, int]:
         """The stats page's "Running tasks": none waiting to run, and one per check

@@ -383,6 +383,25 @@ class TrafficLog:
         self.requests = requests
         self.count = 0  # %lc: lines sent by this frontend
 
+    def session_error(
+        self, client: object, accepted: float, luid: int, listener: str, text: str, empty: bool
+    ) -> None:
+        """``session_kill_embryonic()``: a connection that ended before its stream (a
+        failed TLS handshake), as ``<ip>:<port> [<accept date>] <fe>/<listener>: <reason>``
+        (``session_prepare_log_prefix()``); ``dontlognull`` drops the clients that
+        closed without a word (CO_ER_SSL_EMPTY, CO_ER_SSL_ABORT)."""
+        if self.dontlognull and empty:
+            return
+        if isinstance(client, tuple) and len(client) >= 2:
+            who = f"{client[0]}:{client[1]}"
+        elif client is None:
+            who = "unknown"
+        else:
+            who = f"unix:{luid}"
+        level = LOG_ERR if self.log_errors else LOG_INFO
+        fe = self.facts.fe.name
+        self.logger.send(level, f"{who} [{_date(accepted)}] {fe}/{listener}: {text}")
+
     def log(self, rec: StreamLog) -> None:
         if self.dontlognull and not rec.bytes_in:
             return

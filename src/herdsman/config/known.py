@@ -139,13 +139,10 @@ GLOBAL: dict[str, str] = {
     "default-path": "relative paths",
 }
 for _name in (
-    "localpeer", "set-dumpable", "nogetaddrinfo", "noreuseport", "ssl-server-verify",
-    "cluster-secret", "ca-base", "crt-base", "issuers-chain-path", "lua-load",
-    "lua-load-per-thread", "lua-prepend-path", "profiling.tasks", "set-var", "set-var-fmt",
-    "httpclient.resolvers.id", "httpclient.resolvers.prefer", "httpclient.ssl.ca-file",
-    "httpclient.ssl.verify", "ssl-default-bind-ciphers", "ssl-default-bind-ciphersuites",
-    "ssl-default-bind-curves", "ssl-default-bind-options", "ssl-default-server-ciphers",
-    "ssl-default-server-ciphersuites", "ssl-default-server-options", "ssl-dh-param-file",
+    "localpeer", "set-dumpable", "nogetaddrinfo", "noreuseport", "cluster-secret",
+    "issuers-chain-path", "lua-load", "lua-load-per-thread", "lua-prepend-path",
+    "profiling.tasks", "set-var", "set-var-fmt", "httpclient.resolvers.id",
+    "httpclient.resolvers.prefer", "httpclient.ssl.ca-file", "httpclient.ssl.verify",
     "ssl-load-extra-del-ext", "ssl-load-extra-files", "ssl-mode-async", "ssl-propquery",
     "ssl-provider", "ssl-provider-path", "ssl-skip-self-issued-ca",
 ):  # fmt: skip

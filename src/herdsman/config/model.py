@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from herdsman.config.diag import NOWHERE, Location
 from herdsman.defs.rules import Ruleset
+from herdsman.tls.model import TlsBind, TlsGlobal, TlsServer
+from herdsman.tls.store import CertStore
 
 # -- addresses -----------------------------------------------------------------
 
@@ -130,7 +132,7 @@ class ServerConfig:
     check_port: int = 0
     check_addr: Address | None = None
     check_send_proxy: bool = False
-    check_ssl: bool = False
+    check_ssl: int = 0  # check.use_ssl: 1 check-ssl, -1 no-check-ssl, 0 unset (inherited)
     check_sni: str | None = None
     check_alpn: str | None = None
     check_proto: str | None = None
@@ -164,8 +166,8 @@ class ServerConfig:
     redir: str | None = None
     proto: str | None = None
     ws: str = "auto"
-    # SSL and everything else stored as written: keyword -> arguments
-    ssl: bool = False
+    tls: TlsServer = field(default_factory=TlsServer)
+    # everything else stored as written: keyword -> arguments
     extra: dict[str, list[str]] = field(default_factory=dict)
     # keywords present on the line (or inherited from default-server), with where
     keywords: dict[str, Location] = field(default_factory=dict)
@@ -180,6 +182,7 @@ class BindConfig:
 
     addr: Address
     loc: Location = NOWHERE
+    arg: str = ""  # the line's address list as written (HAProxy's bind_conf->arg)
     name: str | None = None
     maxconn: int = 0
     backlog: int = 0
@@ -194,6 +197,7 @@ class BindConfig:
     uid: int | None = None
     gid: int | None = None
     accept_proxy: bool = False
+    tls: TlsBind | None = None  # set by any TLS keyword; TLS is on with "ssl"
     extra: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -551,6 +555,7 @@ class GlobalConfig:
     stats_maxconn: int = 10  # concurrent CLI connections
     server_state_base: str | None = None
     server_state_file: str | None = None
+    tls: TlsGlobal = field(default_factory=TlsGlobal)
     keywords: dict[str, Location] = field(default_factory=dict)
 
 
@@ -566,6 +571,7 @@ class Config:
     # reads a file once (http_htx.c http_error_messages), whatever its size is then.
     error_messages: dict[str, bytes] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    certs: CertStore = field(default_factory=CertStore)  # every certificate file read
 
     def proxy(self, name: str, cap: Cap = Cap.NONE) -> ProxyConfig | None:
         for px in self.proxies:

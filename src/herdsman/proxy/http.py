@@ -304,7 +304,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == SENDING:
             self.resume_client()
 
-    def to_client(self, data: bytes) -> None:
+    def to_client(self, data: bytes | memoryview) -> None:
         tr = self.transport
         if tr is not None:
             tr.write(data)

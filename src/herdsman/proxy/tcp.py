@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import ssl
 import struct
 import time
 
@@ -358,22 +359,38 @@ class TcpStream(Connecting):
         loop = self.loop
         cfg = srv.cfg
         sock: socket.socket | None = None
+        fe_tls = self.frontend.tls
+        tls = fe_tls.server(srv) if fe_tls is not None else None
+        ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
         try:
             async with asyncio.timeout(timeout):
                 bufs = self.frontend.server_bufs
                 if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
                     # the common case: one call, uvloop connects a numeric address itself
                     host, port = addr[0], addr[1]  # type: ignore[index]
-                    await loop.create_connection(lambda: side, host, port)
+                    tr, _ = await loop.create_connection(
+                        lambda: side, host, port, ssl=ctx, server_hostname=sni
+                    )
                 else:
                     sock = make_socket(srv, family)
                     if family != socket.AF_UNIX:
                         set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
                     await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
                     if family == socket.AF_UNIX:
-                        await loop.create_unix_connection(lambda: side, sock=sock)
+                        tr, _ = await loop.create_unix_connection(
+                            lambda: side, sock=sock, ssl=ctx, server_hostname=sni
+                        )
                     else:
-                        await loop.create_connection(lambda: side, sock=sock)
+                        tr, _ = await loop.create_connection(
+                            lambda: side, sock=sock, ssl=ctx, server_hostname=sni
+                        )
+            if tls is not None and not tls.verified(tr):
+                tr.abort()
+                return errno.ECONNABORTED
+        except ssl.SSLError:
+            if sock is not None:
+                sock.close()
+            return errno.ECONNABORTED  # a TLS handshake failure: a connection error
         except TimeoutError:
             if sock is not None:
                 sock.close()
