@@ -35,11 +35,12 @@ def blackhole(host: str) -> tuple[socket.socket, socket.socket]:
     return lst, filler
 
 
-def syn_sent(port: int) -> bool:
-    """Does a connection to ``port`` wait for its SYN-ACK (state 02 in /proc/net/tcp)?"""
+def syn_sent(addr: tuple[str, int]) -> bool:
+    """Does a connection to ``addr`` wait for its SYN-ACK (state 02 in /proc/net/tcp)?"""
+    want = f"{socket.inet_aton(addr[0])[::-1].hex().upper()}:{addr[1]:04X}"
     with open("/proc/net/tcp") as f:
         rows = [line.split() for line in f.readlines()[1:]]
-    return any(w[3] == "02" and int(w[2].split(":")[1], 16) == port for w in rows)
+    return any(w[2] == want and w[3] == "02" for w in rows)
 
 
 async def settle(st: Stack) -> None:
@@ -96,7 +97,7 @@ async def abort_trace(kind: str, where: str, how: str, abortonclose: bool) -> li
                 await st.wait_queued(1)
             elif where == "connecting":
                 assert hole is not None
-                await wait_for_async(lambda: syn_sent(hole[0].getsockname()[1]))
+                await wait_for_async(lambda: syn_sent(hole[0].getsockname()))
             elif where == "server":
                 await origin.wait_requests(1)
             else:  # the first half of the body reached the client
