@@ -261,6 +261,11 @@ def _queue_pos(stream: Connecting, p: Pending) -> None:
         stream.queue_pos = (sq, bq + p.pos)
 
 
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 async def _slot(
     stream: Connecting,
     be: Backend,
@@ -275,9 +280,11 @@ async def _slot(
         waiter: asyncio.Future[None] = loop.create_future()
         stream._waiter = waiter
         stream.pending = got
+        # a plain timer on the waiter: asyncio.timeout() costs a quarter of the
+        # queued stream's CPU (bench/limits.py)
+        timer = loop.call_later(tqueue / 1000.0, _expire, waiter) if tqueue else None
         try:
-            async with asyncio.timeout(tqueue / 1000.0 if tqueue else None):
-                await waiter
+            await waiter
         except TimeoutError:
             # still queued: give up; else it was dequeued just as the timeout struck
             if be.abandon(got):
@@ -288,6 +295,8 @@ async def _slot(
                 stream.assigned_at = loop.time()
                 raise QueueTimeout() from None
         finally:
+            if timer is not None:
+                timer.cancel()
             stream._waiter = None
             stream.pending = None
         _queue_pos(stream, got)
