@@ -93,6 +93,7 @@ class Queue:
     def take_first(self) -> Pending | None:
         p = self.first()
         if p is not None:
+            heapq.heappop(self._heap)  # it is on top: no skipped entry left behind
             self.unlink(p)
             self.idx += 1
         return p
