@@ -40,7 +40,6 @@ from herdsman.config.units import c_strtol
 from herdsman.sample.net import str2net, str62net
 
 HTTP = "HTTP mode"
-ACL = "ACLs and tcp/http rules"
 
 
 def ascii_lower(text: str) -> str:
@@ -77,19 +76,6 @@ def kw_monitor_uri(ctx: Ctx, args: list[str]) -> None:
     if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects an URI.")
     ctx.px.http.monitor_uri = args[1]
-
-
-def kw_monitor(ctx: Ctx, args: list[str]) -> None:
-    """``monitor fail if|unless <cond>``: checked as 2.6 does, then refused (ACLs)."""
-    if ctx.px.cap & Cap.DEF:
-        raise ConfigError(f"'{args[0]}' not allowed in 'defaults' section.")
-    warn_if_not_cap(ctx, Cap.FE, args[0])
-    if arg(args, 1) != "fail":
-        raise ConfigError(f"'{args[0]}' only supports 'fail'.")
-    if arg(args, 2) not in ("if", "unless"):
-        raise ConfigError(
-            f"'{args[0]} {args[1]}' requires either 'if' or 'unless' followed by a condition."
-        )
 
 
 def kw_http_send_name_header(ctx: Ctx, args: list[str]) -> None:
@@ -289,7 +275,6 @@ PROXY_KEYWORDS = [
         "`never`, `safe` (default), `aggressive`, `always`; `never` in TCP mode",
     ),
     _row("monitor-uri", kw_monitor_uri, _DEF_FE_LS, "a URI the frontend answers with 200 itself"),
-    Keyword("monitor", kw_monitor, ("frontend", "listen"), Support.PLANNED, ACL),
     _row(
         "http-send-name-header",
         kw_http_send_name_header,

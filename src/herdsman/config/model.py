@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 from herdsman.config.diag import NOWHERE, Location
 from herdsman.defs.rules import Ruleset
+from herdsman.rules.model import Routing
+from herdsman.rules.userlist import Userlist
+from herdsman.sample.pattern import PatternFiles
 
 # -- addresses -----------------------------------------------------------------
 
@@ -403,13 +406,6 @@ class HttpErrors:
 
 
 @dataclass(slots=True)
-class UseBackend:
-    name: str
-    loc: Location
-    condition: list[str] = field(default_factory=list)  # "if"/"unless" words, unsupported
-
-
-@dataclass(slots=True)
 class ProxyConfig:
     """A ``defaults``, ``frontend``, ``backend`` or ``listen`` section."""
 
@@ -428,7 +424,6 @@ class ProxyConfig:
     backlog: int = 0
     default_backend: str | None = None
     default_backend_loc: Location = NOWHERE
-    use_backend: list[UseBackend] = field(default_factory=list)
     # backend side
     balance: Balance = field(default_factory=Balance)
     fullconn: int = 0
@@ -450,6 +445,12 @@ class ProxyConfig:
     logs: list[LogTarget] = field(default_factory=list)
     log_global: bool = False
     log_tag: str | None = None
+    # ACLs, rules, cookie persistence, stick table (rules/, docs/routing.md)
+    routing: Routing = field(default_factory=Routing)
+    # the named defaults section whose rules run before this proxy's own (px->defpx)
+    rules_from: ProxyConfig | None = None
+    rules_cap: str = ""  # a defaults section with rules: the kind of proxies using it
+    rules_ready: bool = False  # its rules were checked (PR_FL_READY)
     # every keyword seen, for diagnostics ("used in defaults", not implemented...)
     keywords: dict[str, Location] = field(default_factory=dict)
 
@@ -531,6 +532,8 @@ class Config:
     # Error messages loaded so far, by file name or "errorloc30x <url>": HAProxy
     # reads a file once (http_htx.c http_error_messages), whatever its size is then.
     error_messages: dict[str, bytes] = field(default_factory=dict)
+    userlists: list[Userlist] = field(default_factory=list)  # in declaration order
+    pattern_files: PatternFiles = field(default_factory=PatternFiles)  # -f files, read once
     files: list[str] = field(default_factory=list)
 
     def proxy(self, name: str, cap: Cap = Cap.NONE) -> ProxyConfig | None:

@@ -27,14 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from herdsman.config.diag import ConfigError
-from herdsman.config.keywords import (
-    Ctx,
-    Keyword,
-    Support,
-    best_match,
-    parse_int,
-    warn_if_not_cap,
-)
+from herdsman.config.keywords import Ctx, Keyword, Support, parse_int, warn_if_not_cap
 from herdsman.config.known import OPTION_CANDIDATES
 from herdsman.config.kw_http import (
     parse_added_header,
@@ -42,6 +35,7 @@ from herdsman.config.kw_http import (
     set_conn_mode,
 )
 from herdsman.config.model import Cap, ConnMode
+from herdsman.defs.words import best_match
 
 _FE, _BE, _FEBE = Cap.FE, Cap.BE, Cap.FE | Cap.BE
 

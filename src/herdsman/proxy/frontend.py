@@ -61,8 +61,9 @@ StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
 def static_backend(cfg: ProxyConfig, backends: dict[str, Backend]) -> Backend | None:
     """The backend a frontend's streams go to: the first unconditional
     ``use_backend``, else ``default_backend``, else a ``listen`` section itself."""
-    if cfg.use_backend:
-        return backends.get(cfg.use_backend[0].name)
+    for rule in cfg.routing.switching:
+        if rule.cond is None and "%" not in rule.name:
+            return backends.get(rule.name)
     if cfg.default_backend:
         return backends.get(cfg.default_backend)
     if cfg.kind == "listen":

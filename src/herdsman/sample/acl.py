@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from herdsman.sample import args as A
 from herdsman.sample import known
 from herdsman.sample import pattern as P
 from herdsman.sample import types as T
@@ -29,6 +30,7 @@ from herdsman.sample.expr import (
 )
 from herdsman.sample.registry import FETCHES, NO_CAST, CompileError, Compiler
 from herdsman.sample.txn import Txn
+from herdsman.sample.types import Value
 
 FAIL: Final = 0
 MISS: Final = 1
@@ -386,10 +388,28 @@ def parse_acl_expr(words: list[str], ctx: AclContext) -> AclExpr:
             raise AclError(err.message) from None
         inline.items.append((parsed, None))
     exprs.append(inline)
-    matcher = P.compile_match(method, exprs)
+    if kw == "http_auth_group":
+        matcher = _auth_group_matcher(c, exprs)
+    else:
+        matcher = P.compile_match(method, exprs)
     may_change = expr.fetch.name in MAY_CHANGE
     term = _term(expr, method, matcher, may_change)
     return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val)
+
+
+def _auth_group_matcher(c: Compiler, exprs: list[P.PatternExpr]) -> P.Matcher:
+    """``pat_match_auth()``: the user (the fetch's value) is in one of the groups
+    named by the patterns, in the user list of the fetch's argument. The groups
+    are checked against the list once it is known (``acl_find_targets()``)."""
+    ref = next(r for r in reversed(c.refs) if r.kind == A.USR)
+    groups = [p for e in exprs for p, _ in e.items if isinstance(p, bytes)]
+    ref.groups = groups
+
+    def match(v: Value) -> bool:
+        found: set[bytes] = ref.target.groups_of(v)
+        return any(g in found for g in groups)
+
+    return match
 
 
 # fetches whose value may grow with more data (SMP_F_MAY_CHANGE): ACLs on them
@@ -480,7 +500,7 @@ def parse_acl(words: list[str], known_acls: dict[str, Acl], ctx: AclContext) -> 
             f"  matching '{crit}' for pattern '{nxt}' is likely a mistake and probably\n"
             "  not what you want. Maybe you need to remove the extraneous space before '('.\n"
             "  If you are really sure this is not an error, please insert '--' between the\n"
-            "  match and the pattern to make this warning message disappear.\n"
+            "  match and the pattern to make this warning message disappear."
         )
     acl = known_acls.get(name) if name else None
     if acl is None:
@@ -522,6 +542,15 @@ class Condition:
 
     def acls(self) -> list[Acl]:
         return [acl for suite in self.suites for acl, _ in suite]
+
+    def recompile(self) -> None:
+        """Compile again once the configuration is read: a named ACL may have
+        gained expressions after this condition named it (HAProxy's conditions
+        point to the ACL itself, so a later ``acl`` line with the same name
+        counts everywhere)."""
+        suites = self.suites
+        self.result = _compile(suites) if suites else (lambda txn: FAIL)
+        self.run = _run_unless(self.result) if self.unless else _run_if(self.result)
 
 
 def _neg(t: Cond) -> Cond:

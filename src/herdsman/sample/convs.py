@@ -30,6 +30,7 @@ from herdsman.sample.registry import (
 )
 from herdsman.sample.txn import Txn
 from herdsman.sample.types import INT64_MAX, INT64_MIN, Value, wrap64
+from herdsman.sample.xxh import xxh32, xxh64
 
 _STR1 = ArgSpec((A.STR,), 1)
 
@@ -605,6 +606,22 @@ _hash("sdbm", sdbm)
 _hash("djb2", djb2)
 _hash("wt6", wt6)
 _hash("crc32", lambda v: zlib.crc32(v))
+
+
+def _xxh(name: str, fn: Callable[[bytes, int], int], bits: int) -> None:
+    @conv(name, T.BIN, T.SINT, _SEED)
+    def build(args: list[Arg], c: Compiler) -> ConvFn:
+        seed = int(args[0]) if args else 0
+
+        def apply(v: Value, txn: Txn) -> Value | None:
+            h = fn(v, seed)  # type: ignore[arg-type]
+            return h if bits == 32 else wrap64(h)
+
+        return apply
+
+
+_xxh("xxh32", xxh32, 32)
+_xxh("xxh64", xxh64, 64)
 conv("sha1", T.BIN, T.BIN)(simple(lambda v, t: T.Bin(hashlib.sha1(v).digest())))  # type: ignore[arg-type]
 
 

@@ -96,13 +96,15 @@ class Ref:
     once the configuration is read (``smp_resolve_args()``) and bound when the
     runtime starts. The closure reads ``target``."""
 
-    __slots__ = ("kind", "name", "target", "where")
+    __slots__ = ("kind", "name", "target", "where", "groups")
 
     def __init__(self, kind: int, name: str, where: Any) -> None:
         self.kind = kind  # args.BE, args.SRV, args.TAB, args.USR, args.FE
         self.name = name
         self.target: Any = None
         self.where = where  # what the message names if it does not resolve
+        # http_auth_group's patterns: groups the list must have (acl_find_targets())
+        self.groups: list[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"Ref({self.kind}, {self.name!r})"
@@ -155,6 +157,13 @@ class Txn:
         "check_vars",
         "extra",
         "log_level",
+        # what rules decided, for the data path
+        "reply",
+        "tarpit",
+        "line_dirty",
+        "res_line_dirty",
+        "persist",
+        "captures_res",
     )
 
     def __init__(self, world: World | None = None, fe: FrontendView | None = None) -> None:
@@ -203,6 +212,14 @@ class Txn:
         self.captures: list[bytes | None] | None = None
         self.need_more = False
         self.log_level: int | None = None
+        # an HTTP reply decided by a rule: a status (the proxy's error page) or a
+        # complete reply object of the rules layer
+        self.reply: object = None
+        self.tarpit = False
+        self.line_dirty = False  # method, URI or version rewritten
+        self.res_line_dirty = False  # status or reason rewritten
+        self.persist = 0  # force-persist (1) / ignore-persist (2)
+        self.captures_res: list[bytes | None] | None = None
 
     # -- headers ---------------------------------------------------------------------
 
