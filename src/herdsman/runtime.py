@@ -85,6 +85,8 @@ class Herdsman:
         g = config.global_
         self.maxconn = maxconn or g.maxconn or self._default_maxconn()
         self.registry = Registry(self.maxconn, self.clock)
+        self.registry.process.cps_lim = g.maxconnrate
+        self.registry.process.sps_lim = g.maxsessrate
         node = g.node or socket.gethostname()
         self.checks = CheckService(g, self.clock, node, check_starter)
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)

@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from herdsman.testing import listening
+
 HAPROXY = shutil.which("haproxy") or (
     "/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None
 )
@@ -238,6 +240,38 @@ class Proc:
 
     def signal(self, sig: int) -> None:
         self.popen.send_signal(sig)
+
+
+class ProxyProcess:
+    """herdsman (or haproxy) as a child process running ``text``, listening on ``port``."""
+
+    def __init__(self, tmp_path: str, text: str, port: int, program: str = "herdsman") -> None:
+        path = os.path.join(tmp_path, f"{program}.cfg")
+        with open(path, "w") as f:
+            f.write(text)
+        cmd = HERDSMAN if program == "herdsman" else [HAPROXY or "haproxy"]
+        self.proc = subprocess.Popen(
+            [*cmd, "-db", "-f", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        wait_until(lambda: listening(port) or self.proc.poll() is not None, "listening")
+        assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
+
+    def rss_kib(self) -> int:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+        if self.proc.stderr:
+            self.proc.stderr.close()
 
 
 class Runner:

@@ -193,6 +193,13 @@ async def test_show_servers_state_and_info_match_haproxy() -> None:
         assert m == h
         h, m = pair.ask("show info")
         assert mask_info(m) == mask_info(h)
+        # the rate limits the listeners apply, as show info reports them
+        assert pair.ask("set rate-limit connections global 100") == ("\n", "\n")
+        assert pair.ask("set rate-limit sessions global 7") == ("\n", "\n")
+        h, m = pair.ask("show info")
+        assert "ConnRateLimit: 100" in m.splitlines()
+        assert "SessRateLimit: 7" in m.splitlines()
+        assert mask_info(m) == mask_info(h)
 
     await with_pair(test)
 
@@ -227,6 +234,8 @@ COMMANDS = [
     ("admin", "set maxconn frontend nope 5"),
     ("admin", "set maxconn global"),
     ("admin", "set rate-limit foo global 5"),
+    ("admin", "set rate-limit connections global -1"),
+    ("admin", "set rate-limit sessions global"),
     ("admin", "enable agent be/s2"),
     ("admin", "enable health be/s2"),
     ("admin", "enable frontend fe"),

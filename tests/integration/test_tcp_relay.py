@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from proc_helpers import ProxyProcess as Herdsman
 
-from herdsman.testing import free_port, listening, named_servers, running, wait_for
+from herdsman.testing import free_port, named_servers, running
 
 DEFAULTS = """\
 defaults
@@ -36,35 +33,6 @@ CHUNK = 1 << 16
 def pattern(seed: int) -> bytes:
     """A 64 KiB block that differs per direction, so swapped data is detected."""
     return hashlib.sha256(str(seed).encode()).digest() * (CHUNK // 32)
-
-
-class Herdsman:
-    """herdsman as a child process (the command line users run)."""
-
-    def __init__(self, tmp_path: str, text: str, port: int) -> None:
-        path = os.path.join(tmp_path, "h.cfg")
-        with open(path, "w") as f:
-            f.write(text)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "herdsman", "-db", "-f", path],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        wait_for(lambda: listening(port) or self.proc.poll() is not None, timeout=10)
-        assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
-
-    def rss_kib(self) -> int:
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise AssertionError("no VmRSS")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=10)
-        if self.proc.stderr:
-            self.proc.stderr.close()
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@ is built but not started (virtual time), and the counters the views print."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-
-import pytest
 
 from herdsman.admin.api.cli import Level, Session
 from herdsman.checks import health
@@ -140,6 +137,22 @@ def test_freq_ctr_is_haproxys() -> None:
     assert lone.read(6_100) == 1  # one event a period: the flapping correction
 
 
+def test_freq_ctr_paces_events_as_haproxys_rate_limits() -> None:
+    """``freq_ctr_remain()``/``next_event_delay()``: 5 per second over a sliding
+    second lets a burst of 5 through, then one every 200 ms."""
+    f = FreqCtr()
+    t, accepted = 100_000, []
+    while len(accepted) < 10:
+        if f.remain(t, 5):
+            f.add(t)
+            accepted.append(t - 100_000)
+        else:
+            t += f.next_event_delay(t, 5)
+    assert accepted == [0, 0, 0, 0, 0, 1001, 1201, 1401, 1601, 1801]
+    assert f.next_event_delay(t, 0) >= 1  # a zero limit never divides by zero
+    assert FreqCtr().remain(0, 5, pend=2) == 3
+
+
 def test_swrate_averages_the_last_samples() -> None:
     total = 0
     for v in (10, 20, 30):
@@ -193,8 +206,9 @@ def test_server_state_file_warnings(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("n", [2000])
-def test_show_stat_on_2000_servers_is_fast(n: int) -> None:
+def test_show_stat_on_2000_servers_lists_each_once() -> None:
+    """A large backend in one answer (its speed against haproxy: bench/cli.py)."""
+    n = 2000
     servers = "".join(f"    server s{i} 127.0.0.{i % 250 + 1}:80 check\n" for i in range(n))
     text = (
         "global\n    stats socket /tmp/never.sock\ndefaults\n    mode tcp\n    timeout client 1s\n"
@@ -203,11 +217,7 @@ def test_show_stat_on_2000_servers_is_fast(n: int) -> None:
     config = parse_text(text, Diagnostics(), "t.cfg")
     assert config is not None
     hm = Herdsman(config, clock=ManualClock(), stderr=None)
-    ask(hm, "show stat")  # warm up
-    elapsed = 1.0
-    for _ in range(3):  # the best of three: a busy machine (parallel tests) adds noise
-        start = time.perf_counter()
-        out = ask(hm, "show stat")
-        elapsed = min(elapsed, time.perf_counter() - start)
-    assert out.count("\n") == n + 2
-    assert elapsed < 0.1, f"show stat took {elapsed * 1000:.0f} ms"
+    lines = ask(hm, "show stat").splitlines()
+    assert len(lines) == n + 2  # the header, the servers, the backend (then an empty line)
+    assert [line.split(",")[1] for line in lines[1:-1]] == [f"s{i}" for i in range(n)]
+    assert lines[-1].startswith("big,BACKEND,")

@@ -85,6 +85,11 @@ def _set_once(
     return parse
 
 
+def _u32(text: str) -> int:
+    """An unsigned int filled by ``atol()``: a negative value wraps."""
+    return parse_int(text) & 0xFFFFFFFF
+
+
 def kw_nbthread(ctx: Ctx, args: list[str]) -> None:
     """``cfg_parse_nbthread()`` (registered: errors are ``parsing [f:l] : <msg>``)."""
     if arg(args, 2):
@@ -334,6 +339,16 @@ TABLE.extend(
             "maxconn",
             _set_once("maxconn", "an integer argument", parse_int),
             "process-wide connection limit (listeners pause beyond it)",
+        ),
+        _kw(
+            "maxconnrate",
+            _set_once("maxconnrate", "an integer argument", _u32),
+            "accepted connections per second, process-wide (listeners pause beyond it)",
+        ),
+        _kw(
+            "maxsessrate",
+            _set_once("maxsessrate", "an integer argument", _u32),
+            "sessions per second, process-wide (listeners pause beyond it)",
         ),
         _kw("nbthread", kw_nbthread, "only 1 (multi-core is planned)"),
         _kw("nbproc", kw_nbproc, "removed in HAProxy 2.5 (error)"),

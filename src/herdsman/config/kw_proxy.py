@@ -24,7 +24,7 @@ from herdsman.config.keywords import (
     words_from,
 )
 from herdsman.config.model import Balance, Cap, HashMethod, Mode, Timeouts
-from herdsman.config.units import proxy_time_arg
+from herdsman.config.units import c_strtol, proxy_time_arg
 from herdsman.defs.words import best_match
 
 DEF_FE_LS_BE = ("defaults", "frontend", "listen", "backend")
@@ -143,6 +143,38 @@ def kw_int_field(field: str, cap: Cap, hint: str = "") -> object:
         too_many_args(ctx, args, 1)
 
     return parser
+
+
+def kw_rate_limit(ctx: Ctx, args: list[str]) -> None:
+    """``proxy_parse_rate_limit()``: ``rate-limit sessions <n>`` (spec §2.2)."""
+    if arg(args, 1) != "sessions":
+        raise ConfigError(f"'{args[0]}' only supports 'sessions' (got '{arg(args, 1)}')")
+    text = arg(args, 2)
+    if not text:
+        raise ConfigError(
+            f"'{args[0]} {args[1]}' expects expects an integer value (in sessions/second)"
+        )
+    value, end = c_strtol(text, base=0)  # strtoul(..., 0)
+    if end < len(text):
+        raise ConfigError(
+            f"'{args[0]} {args[1]}' : unexpected character '{text[end]}' in integer value '{text}'"
+        )
+    px = ctx.px
+    warn = ""
+    if not px.cap & Cap.FE:
+        warn = (
+            f"{args[0]} {args[1]} will be ignored because {proxy_type_str(px)} '{px.name}' "
+            "has no frontend capability"
+        )
+    elif (
+        ctx.defaults is not None
+        and ctx.defaults is not px
+        and px.rate_limit_sessions != ctx.defaults.rate_limit_sessions
+    ):
+        warn = f"overwriting {args[0]} {args[1]} which was already specified"
+    px.rate_limit_sessions = value & 0xFFFFFFFF
+    if warn:
+        raise ConfigError(warn, Err.WARN)
 
 
 def kw_balance(ctx: Ctx, args: list[str]) -> None:
@@ -339,10 +371,16 @@ TABLE.extend(
         ),
         _kw("backlog", kw_int_field("backlog", Cap.FE), DEF_FE_LS, "listen() backlog"),
         _kw(
+            "rate-limit",
+            kw_rate_limit,
+            DEF_FE_LS_BE,
+            "`rate-limit sessions <n>`: stop accepting beyond n sessions per second",
+        ),
+        _kw(
             "fullconn",
             kw_int_field("fullconn", Cap.BE, " Maybe you want 'maxconn' instead ?"),
             DEF_LS_BE,
-            "only used by dynamic server limits (`minconn`, planned)",
+            "the backend load at which servers reach their maxconn (dynamic limits, minconn)",
         ),
         _kw(
             "balance",

@@ -422,6 +422,7 @@ class ProxyConfig:
     binds: list[BindConfig] = field(default_factory=list)
     maxconn: int = 0
     backlog: int = 0
+    rate_limit_sessions: int = 0  # "rate-limit sessions": per second (0: no limit)
     default_backend: str | None = None
     default_backend_loc: Location = NOWHERE
     # backend side
@@ -463,6 +464,8 @@ class GlobalConfig:
     """The ``global`` section."""
 
     maxconn: int = 0  # 0: computed from RLIMIT_NOFILE (spec §2.1)
+    maxconnrate: int = 0  # accepted connections per second, process-wide (0: no limit)
+    maxsessrate: int = 0  # sessions per second, process-wide (0: no limit)
     nbthread: int = 1
     daemon: bool = False
     master_worker: bool = False

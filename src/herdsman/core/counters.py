@@ -56,17 +56,40 @@ class FreqCtr:
             self.tick = now_ms
         return inc
 
-    def read(self, now_ms: int) -> int:
-        """``read_freq_ctr()``: events per second, the past period weighed by what remains."""
+    def _window(self, now_ms: int) -> tuple[int, int, int]:
+        """(past, curr, remain) as ``freq_ctr_total()`` sees them at ``now_ms``."""
         curr, past = self.curr, self.prev
         remain = self.tick + PERIOD_MS - now_ms
         if remain < 0:
             remain += PERIOD_MS
             past = curr if remain >= 0 else 0
             curr = 0
+        return past, curr, remain
+
+    def read(self, now_ms: int) -> int:
+        """``read_freq_ctr()``: events per second, the past period weighed by what remains."""
+        past, curr, remain = self._window(now_ms)
         if not curr and past <= 1:  # flapping correction at very low rates
             return past
         return (past * remain + curr * PERIOD_MS) // PERIOD_MS
+
+    def total(self, now_ms: int, pend: int = 0) -> int:
+        """``freq_ctr_total()`` with ``pend`` >= 0: events over the sliding second, times 1000."""
+        past, curr, remain = self._window(now_ms)
+        return past * remain + (curr + pend) * PERIOD_MS
+
+    def remain(self, now_ms: int, freq: int, pend: int = 0) -> int:
+        """``freq_ctr_remain()``: how many more events ``freq`` per second allows now."""
+        return freq - min(self.total(now_ms, pend) // PERIOD_MS, freq)
+
+    def next_event_delay(self, now_ms: int, freq: int, pend: int = 0) -> int:
+        """``next_event_delay()``: ms to wait before the next event respects ``freq``
+        (0: now; else at least 1, rounded down as HAProxy does)."""
+        total = self.total(now_ms, pend)
+        limit = freq * PERIOD_MS
+        if total < limit:
+            return 0
+        return max((total - limit) // (freq or 1), 1)
 
     def reset(self) -> None:
         self.tick = self.curr = self.prev = 0

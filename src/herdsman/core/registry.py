@@ -12,7 +12,7 @@ from __future__ import annotations
 from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend
 from herdsman.core.clock import Clock, MonotonicClock
-from herdsman.core.counters import FeCounters, ProcessCounters, count_accept
+from herdsman.core.counters import FeCounters, FreqCtr, ProcessCounters, count_accept
 
 
 class FrontendState:
@@ -27,6 +27,10 @@ class FrontendState:
         self.counters = FeCounters()
         self.stopping = False  # soft stop: no longer listening
         self.admin_paused = False  # SIGTTOU / disable frontend: only resume accepts again
+        # "rate-limit sessions": the proxy's own counter (fe_sess_per_sec), which
+        # "clear counters all" does not reset, unlike the stats' sess_per_sec
+        self.sps_lim = cfg.rate_limit_sessions
+        self.sess_rate = FreqCtr()
 
     @property
     def full(self) -> bool:
@@ -40,7 +44,30 @@ class FrontendState:
         c.cum_sess += 1
         if self.feconn > c.conn_max:
             c.conn_max = self.feconn
-        count_accept(c, self.clock.now_ms())
+        now = self.clock.now_ms()
+        count_accept(c, now)
+        if self.sps_lim:
+            self.sess_rate.add(now)
+
+    def accept_delay(self, process: ProcessState) -> int:
+        """ms before this frontend may accept again under the rate limits, 0 now.
+
+        ``listener_accept()``'s order: global ``maxsessrate``, global
+        ``maxconnrate``, then the frontend's ``rate-limit sessions`` (spec §2.2).
+        Each limit is a one-second sliding window (``freq_ctr_remain()``).
+        """
+        if not (process.sps_lim or process.cps_lim or self.sps_lim):
+            return 0
+        now = self.clock.now_ms()
+        pc = process.counters
+        for ctr, lim in (
+            (pc.sess_per_sec, process.sps_lim),
+            (pc.conn_per_sec, process.cps_lim),
+            (self.sess_rate, self.sps_lim),
+        ):
+            if lim and not ctr.remain(now, lim):
+                return ctr.next_event_delay(now, lim)
+        return 0
 
 
 class ProcessState:
@@ -56,8 +83,8 @@ class ProcessState:
         self.hard_maxconn = maxconn
         self.actconn = 0
         self.counters = ProcessCounters()
-        self.cps_lim = 0  # set rate-limit connections global
-        self.sps_lim = 0  # set rate-limit sessions global
+        self.cps_lim = 0  # maxconnrate / set rate-limit connections global
+        self.sps_lim = 0  # maxsessrate / set rate-limit sessions global
 
     @property
     def full(self) -> bool:

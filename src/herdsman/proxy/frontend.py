@@ -8,6 +8,11 @@ and the listener resumes as soon as a connection of the exhausted scope ends.
 Pausing closes a duplicate of the listening descriptor held by the event loop
 while the original stays open, so the backlog is kept.
 
+Rate limits (global ``maxsessrate``/``maxconnrate``, ``rate-limit sessions``)
+pause the same way, and a timer resumes the listener when the one-second
+sliding window allows the next connection (``next_event_delay()``), as
+``listener_accept()`` and the proxy task do.
+
 Streams: a frontend does not know what its connections speak. It is given a
 ``StreamFactory`` (``proxy/modes.py`` picks one by ``mode``) and creates one
 stream per accepted connection; the stream tells ``stream_closed()`` when it
@@ -53,6 +58,10 @@ class ClientStream(Protocol):
     def close(self) -> None: ...
 
     def abort(self) -> None: ...
+
+    def soft_stop(self) -> None:
+        """The frontend stopped listening (soft stop): end when the protocol says."""
+        ...
 
 
 StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
@@ -142,7 +151,7 @@ class Listener:
         # frees, which for the client is the same as waiting in the backlog.
         fe = self.frontend
         stream = fe.new_stream(fe, self)
-        if self.full or fe.full or fe.process.full:
+        if self.full or fe.full or fe.process.full or fe.throttled(self):
             stream.held = True
             self.held.append(stream)
             self.pause()
@@ -174,6 +183,8 @@ class Listener:
         """Start the oldest held connection if a slot is free; True if one was."""
         fe = self.frontend
         while self.held and not (self.full or fe.full or fe.process.full):
+            if fe.throttled(self):
+                return False
             stream = self.held.popleft()
             if stream.client_transport() is None:
                 continue  # the client gave up while held
@@ -221,6 +232,36 @@ class Frontend(FrontendState):
         self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
         self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)
         self._backend = static_backend(cfg, backends)
+        # listeners paused by a rate limit, and the timer that resumes them
+        self._throttled: set[Listener] = set()
+        self._wake: asyncio.TimerHandle | None = None
+
+    def throttled(self, lst: Listener) -> bool:
+        """True when a rate limit forbids accepting now: ``lst`` pauses and a
+        timer resumes it when the window allows the next connection."""
+        delay = self.accept_delay(self.process)
+        if not delay:
+            return False
+        lst.pause()
+        self._throttled.add(lst)
+        if self._wake is None:
+            self._wake = self.loop.call_later(delay / 1000, self._rate_wake)
+        return True
+
+    def is_throttled(self, lst: Listener) -> bool:
+        return lst in self._throttled
+
+    def _rate_wake(self) -> None:
+        self._wake = None
+        listeners, self._throttled = self._throttled, set()
+        if self.stopping or self.admin_paused:
+            return
+        for lst in listeners:
+            while lst.promote():
+                pass
+            full = lst.full or self.full or self.process.full
+            if not lst.held and not full and not self.throttled(lst):
+                spawn(self.loop, lst.resume())
 
     def backend_for(self) -> Backend | None:
         return self._backend
@@ -260,7 +301,7 @@ class Frontend(FrontendState):
 
     async def start(self) -> None:
         for lst in self.listeners:
-            if not lst.full and not self.full:
+            if not lst.full and not self.full and not self.is_throttled(lst):
                 await lst.resume()
 
     def pause_all(self) -> None:
@@ -295,14 +336,19 @@ class Frontend(FrontendState):
             if fe.stopping or fe.full or fe.admin_paused:
                 continue
             for other in fe.listeners:
-                if other.paused and not other.full and not other.stopped:
+                if other.paused and not (other.full or other.stopped or fe.is_throttled(other)):
                     spawn(self.loop, other.resume())
 
     def stop_listening(self) -> None:
         """Soft stop: close the listeners; live streams go on."""
         self.stopping = True
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
         for lst in self.listeners:
             lst.stop()
+        for stream in list(self.streams):
+            stream.soft_stop()
         if self.streams:
             self.idle.clear()
 

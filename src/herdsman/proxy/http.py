@@ -20,7 +20,8 @@ engine refuses gets the mux's message (``errors.mux_bytes()``) or the
 stream's reply (the proxy's errorfile, ``errors.reply_bytes()``); a server
 that cannot be reached, 503; a bad or missing response, 502; no response in
 ``timeout server``, 504; an incomplete head at ``timeout http-request``, 408
-when a byte arrived, else a silent close. After a stream's reply the client
+when a byte arrived or on a new connection (unless ``option
+http-ignore-probes``), else a silent close. After a stream's reply the client
 connection stays open when the connection mode lets it, as in 2.6.
 
 Who closes what: the session owns the client connection and closes it (a
@@ -328,7 +329,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             return
         self.be_c.cum_req += 1
         self.server_close = connmode.server_wants_close(
-            head.flags, fe_http.mode, be_http.mode, False, head.meth
+            head.flags, fe_http.mode, be_http.mode, self.frontend.stopping, head.meth
         )
         add: list[bytes] = []
         if fe_http.forwardfor is not None or be_http.forwardfor is not None:
@@ -589,8 +590,13 @@ class HttpSession(Connecting, asyncio.Protocol):
     def _expired(self) -> None:
         phase = self.phase
         if phase == IDLE:
-            if self.buf or self.got_byte:
-                self.fe_c.failed_req += 1
+            # h1_handle_req_tout(): a 408 unless nothing arrived on a keep-alive
+            # connection, or on a new one with option http-ignore-probes
+            if self.buf or self.got_byte or (self.first and not self.fe_http.ignore_probes):
+                fe_c = self.fe_c
+                fe_c.cum_req += 1
+                fe_c.http_rsp[3] += 1
+                fe_c.failed_req += 1
                 self.to_client(errors.mux_bytes(408))
             self.close()
             return
@@ -613,6 +619,20 @@ class HttpSession(Connecting, asyncio.Protocol):
         if tr is not None:
             tr.close()  # flushes what was written
         self._finish()
+
+    def soft_stop(self) -> None:
+        """The process is stopping (``mux_h1.c h1_process()``): a keep-alive connection
+        waiting for its next request, no byte of it read, closes now, unless
+        ``option idle-close-on-response``; every other one ends after its current
+        or next response, which announces close (``h1_set_cli_conn_mode()``)."""
+        if (
+            self.phase == IDLE
+            and not self.first
+            and not self.buf
+            and not self.got_byte
+            and not self.fe_http.idle_close_on_response
+        ):
+            self.close()
 
     def abort(self) -> None:
         """Kill the client connection and the transaction now (shutdown sessions)."""

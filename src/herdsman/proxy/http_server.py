@@ -10,10 +10,15 @@ Pools follow ``srv_add_to_idle_list()`` and ``srv_cleanup_idle_conns()``:
 a connection that served one request is "idle", one that served more is
 "safe"; admission needs ``pool-purge-delay`` > 0, room under
 ``pool-max-conn``, and either the pool's first safe connection or the
-estimated need; every ``pool-purge-delay`` the pool closes half (rounded up)
-of its excess over what was used since the last purge, idle ones first. The
-file-descriptor watermarks (``tune.pool-*-fd-ratio``) do not apply: one
-herdsman process is far from its descriptor limit before the pools matter.
+estimated need, the connection being admitted still counted as in use; every
+``pool-purge-delay`` while it holds idle connections, the pool closes half
+(rounded up) of its excess over what was used since the last purge, plus one
+(the share of HAProxy's one thread, ``excess * thr_idle / curr_idle + 1``),
+idle ones first. The estimate of what is needed follows every connection put
+in use (``srv_use_conn()``). The file-descriptor watermarks
+(``tune.pool-*-fd-ratio``) do not apply: one herdsman process is far from its
+descriptor limit before the pools matter. All of this is HAProxy with
+``nbthread 1``: with more threads its pools are per thread.
 
 Who closes what: a session closes the connection it uses when the
 transaction cannot keep it; a pool closes the connections it purges or
@@ -139,12 +144,15 @@ class Pool:
     # -- in use ----------------------------------------------------------------------
 
     def using(self) -> None:
-        """A connection to this server now carries a transaction."""
-        self.used += 1
-        if self.used > self.max_used:
-            self.max_used = self.used
+        """A connection to this server now carries a transaction (``srv_use_conn()``)."""
+        used = self.used = self.used + 1
+        if used > self.max_used:
+            self.max_used = used
+        if used > self.est_needed:
+            self.est_needed = used
 
     def done_using(self) -> None:
+        """The transaction ended (after ``put()``, which counts it as still in use)."""
         self.used -= 1
 
     # -- taking ------------------------------------------------------------------------
@@ -174,7 +182,9 @@ class Pool:
     # -- giving back ---------------------------------------------------------------------
 
     def put(self, conn: ServerConn) -> bool:
-        """``srv_add_to_idle_list()``: keep ``conn`` idle, or False (the caller closes it)."""
+        """``srv_add_to_idle_list()``: keep ``conn`` idle, or False (the caller closes it).
+
+        Called before ``done_using()``: ``conn`` still counts in ``used``."""
         if self.purge_delay <= 0 or (0 <= self.max_idle <= len(self)):
             return False
         safe = conn.requests > 1
@@ -202,20 +212,25 @@ class Pool:
         conn.pool = None
 
     def _purge(self) -> None:
-        """``srv_cleanup_idle_conns()``: close half the excess, idle ones first."""
+        """``srv_cleanup_idle_conns()``: close half the excess (rounded up) plus one,
+        idle ones first; the estimate decays. Nothing idle: nothing changes, and
+        the next ``put()`` starts a new period."""
         self._timer = None
+        if not len(self):
+            return
         excess = self.used + len(self) - max(self.max_used, self.est_needed)
+        self.est_needed = max((self.est_needed + self.max_used) // 2, self.max_used)
+        self.max_used = self.used
         if excess > 0:
-            to_kill = (excess + 1) // 2
+            to_kill = (excess + 1) // 2 + 1
             for dq in (self.idle, self.safe):
                 while to_kill and dq:
                     conn = dq.popleft()
                     conn.pool = None
+                    conn.idle = False
                     conn.close()
                     to_kill -= 1
-        self.est_needed = max((self.est_needed + self.max_used) // 2, self.max_used)
-        self.max_used = self.used
-        if len(self) or self.used:
+        if len(self):
             self._timer = self.loop.call_later(self.purge_delay, self._purge)
 
     def close_all(self) -> None:

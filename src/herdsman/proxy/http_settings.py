@@ -75,6 +75,8 @@ class FrontHttp:
     originalto: AddrHeaderOption | None
     accept_invalid: bool  # option accept-invalid-http-request
     monitor_uri: bytes | None
+    ignore_probes: bool  # option http-ignore-probes: no 408 for a connection that sent nothing
+    idle_close_on_response: bool  # soft stop: idle keep-alive connections wait for a response
     replies: dict[int, Reply | None]
     # timeouts, seconds (None: unset)
     http_request: float | None  # an incomplete head
@@ -111,6 +113,8 @@ def front(px: ProxyConfig) -> FrontHttp:
         originalto=_option(h.originalto),
         accept_invalid=px.option("accept-invalid-http-request"),
         monitor_uri=h.monitor_uri.encode() if h.monitor_uri else None,
+        ignore_probes=px.option("http-ignore-probes"),
+        idle_close_on_response=px.option("idle-close-on-response"),
         replies=_replies(px),
         http_request=request,
         keep_alive=_seconds(t.http_keep_alive) or request,

@@ -253,10 +253,11 @@ class Upstream:
         self.held = self.sbuf = b""
         if conn is None:
             return
-        s = self.s
-        s.ctx.pools.of(conn.server).done_using()
+        pool = self.s.ctx.pools.of(conn.server)
         conn.session = None
-        if not (keep and self.keep and conn.transport is not None and self._keep(conn)):
+        kept = keep and self.keep and conn.transport is not None and self._keep(conn)
+        pool.done_using()  # after the admission, which counts it as used
+        if not kept:
             conn.close()
 
     def _keep(self, conn: ServerConn) -> bool:
@@ -327,6 +328,10 @@ class Upstream:
         srv = s.server
         if be is not None and srv is not None and srv.check is not None:
             be.passive(srv, _passive_event(status))
+        if s.frontend.stopping:
+            # the connection modes are decided again on the response: a stopping
+            # proxy closes both sides (h1_set_cli_conn_mode(), h1_set_srv_conn_mode())
+            s.client_close = s.server_close = True
         value, close_client = connmode.response_connection(
             status, req.meth, req.flags, resp.flags, resp.framing, s.client_close, s.fe_http.mode
         )

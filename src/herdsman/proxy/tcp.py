@@ -444,6 +444,9 @@ class TcpStream(Connecting):
             self.server_side.transport.close()
         self._finish()
 
+    def soft_stop(self) -> None:
+        """A TCP stream goes on until it ends (or ``hard-stop-after``)."""
+
     def abort(self) -> None:
         """Kill the stream now (on-marked-down shutdown-sessions, hard stop)."""
         if self.client.transport is not None:

@@ -5,8 +5,9 @@
 frontend``, ``clear counters``, ``show sess``, ``shutdown session``,
 ``show errors``.
 
-Rate limits are stored and shown (``show info``) but herdsman's listeners do
-not throttle accepts yet: only 0 (no limit, the truth) is accepted.
+``set rate-limit connections|sessions global`` changes the limits the
+listeners apply (``maxconnrate``/``maxsessrate``); herdsman does not compress,
+so only 0 is accepted for ``http-compression``.
 """
 
 from __future__ import annotations
@@ -140,16 +141,17 @@ def _set_rate_limit(api: Api, session: Session, args: list[str], payload: str | 
     v = parse_int(args[4])
     if v < 0:
         return "Value out of range.\n"
-    if v:
-        return (
-            "herdsman does not limit accept rates yet (connection limits and queues): "
-            "only 0 (no limit) is accepted.\n"
-        )
     proc = api.registry.process
     if what[0] == "connections":
-        proc.cps_lim = 0
+        proc.cps_lim = v
     elif what[0] == "sessions":
-        proc.sps_lim = 0
+        proc.sps_lim = v
+    elif v:
+        return "herdsman does not compress (HTTP compression is not implemented).\n"
+    # dequeue_all_listeners(): listeners paused by a limit try again
+    for fe in api.registry.frontends.values():
+        if not fe.admin_paused and not fe.stopping:
+            api.operator.resume_frontend(fe.name)
     return ""
 
 
