@@ -11,6 +11,8 @@ it starts (``proxy/routing.py``).
 
 from __future__ import annotations
 
+import dataclasses
+
 from herdsman.config import httpmode
 from herdsman.config.diag import Diagnostics
 from herdsman.config.keywords import proxy_type_str
@@ -23,7 +25,8 @@ from herdsman.sample import args as A
 from herdsman.sample import registry as R
 from herdsman.sample import types as T
 from herdsman.sample.acl import Condition
-from herdsman.sample.registry import RefSite
+from herdsman.sample.logformat import LogFormatError, Piece, compile_logformat
+from herdsman.sample.registry import Compiler, RefSite
 from herdsman.sample.stick import TableSpec
 from herdsman.sample.txn import Ref
 
@@ -39,9 +42,11 @@ def _table(config: Config, name: str) -> TableSpec | None:
 def check_switching(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
     """``use_backend`` and ``use-server`` targets, then the sticking rules' tables."""
     r = px.routing
-    for rule in r.switching:
+    for i, rule in enumerate(r.switching):
         if "%" in rule.name:
-            continue  # a log-format name, compiled by the data path's setup
+            piece = _dynamic(config, px, rule.name, rule.file, rule.line, "use_backend", diag)
+            r.switching[i] = dataclasses.replace(rule, dynamic=piece)
+            continue
         target = config.proxy(rule.name, Cap.BE)
         if target is None:
             diag.alert(f"Proxy '{px.name}': unable to find required use_backend: '{rule.name}'.")
@@ -50,9 +55,11 @@ def check_switching(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
         elif mismatch := httpmode.incompatible(px, target, "in a 'use_backend' rule"):
             diag.alert(mismatch)
         _l6_warning(px, rule.cond, rule.file, rule.line, diag)
-    for srule in r.servers:
+    for i, srule in enumerate(r.servers):
         _l6_warning(px, srule.cond, srule.file, srule.line, diag)
         if "%" in srule.name:
+            piece = _dynamic(config, px, srule.name, srule.file, srule.line, "use-server", diag)
+            r.servers[i] = dataclasses.replace(srule, dynamic=piece)
             continue
         if not any(s.name == srule.name for s in px.servers):
             diag.alert(
@@ -74,6 +81,31 @@ def check_switching(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
             table.store.setdefault("server_id", 0)
         if not stick.response:
             _l6_warning(px, stick.cond, stick.file, stick.line, diag)
+
+
+def _dynamic(
+    config: Config, px: ProxyConfig, name: str, file: str, line: int, kw: str, diag: Diagnostics
+) -> Piece | None:
+    """A log-format backend or server name (``parse_logformat_string()``)."""
+    where = (
+        "in use_backend expression in"
+        if kw == "use_backend"
+        else ("in use-server or balance expression in")
+    )
+    c = Compiler(file, line, px.name, where=where, refs=px.routing.refs, files=config.pattern_files)
+    try:
+        return compile_logformat(name, c, R.FE_HRQ_HDR)
+    except LogFormatError as err:
+        if kw == "use_backend":
+            diag.alert(
+                f"Parsing [{file}:{line}]: failed to parse use_backend rule '{name}' : {err.message}."
+            )
+        else:
+            diag.alert(
+                f"Parsing [{file}:{line}]; use-server rule failed to parse log-format '{name}' : "
+                f"{err.message}."
+            )
+        return None
 
 
 def _l6_warning(

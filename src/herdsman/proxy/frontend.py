@@ -232,6 +232,7 @@ class Frontend(FrontendState):
         self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
         self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)
         self._backend = static_backend(cfg, backends)
+        self.rules: Any = None  # its Plan (proxy/routing.py) when it has rules
         # listeners paused by a rate limit, and the timer that resumes them
         self._throttled: set[Listener] = set()
         self._wake: asyncio.TimerHandle | None = None

@@ -62,7 +62,8 @@ def replace(
 
 
 def _replace_values(v: bytes, rx: re.Pattern[bytes], template: bytes) -> bytes:
-    """``replace-value``: the value rewritten element by element, separators kept."""
+    """``replace-value``: the value rewritten element by element; an element
+    replaced loses the blanks around it, the others are kept as they were."""
     out = bytearray()
     i = 0
     n = len(v)
@@ -74,11 +75,12 @@ def _replace_values(v: bytes, rx: re.Pattern[bytes], template: bytes) -> bytes:
         stop = end
         while stop > start and v[stop - 1] in b" \t":
             stop -= 1
-        out += v[i:start]
-        element = v[start:stop]
-        m = rx.search(element)
-        out += exp_replace(template, m) if m is not None else element
-        out += v[stop:end]
+        m = rx.search(v[start:stop])
+        if m is None:
+            out += v[i:end]
+        else:
+            # http_replace_header_value(): the blanks around the element go too
+            out += exp_replace(template, m)
         if end >= n:
             break
         out += b","

@@ -105,7 +105,8 @@ def make_reply(
         v = value(txn)
         if v:
             fields.append((name, v))
-    fields.append((b"content-length", str(len(body)).encode()))
+    if status not in (204, 304):  # the H1 output drops it for these (h1_process_mux())
+        fields.append((b"content-length", str(len(body)).encode()))
     if body and ctype:
         fields.append((b"content-type", ctype.encode("utf-8", "surrogateescape")))
     return Reply(status, start, tuple(fields), body, Flag.VER_11)

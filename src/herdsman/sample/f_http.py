@@ -674,3 +674,22 @@ def _http_auth_group(args: list[Arg], c: Compiler) -> Fn:
         return a[1]
 
     return fn
+
+
+def _capture(response: bool) -> Callable[[list[Arg], Compiler], Fn]:
+    def build(args: list[Arg], c: Compiler) -> Fn:
+        idx = int(args[0])
+
+        def fn(txn: Txn) -> Value | None:
+            store = txn.captures_res if response else txn.captures
+            if store is None or not 0 <= idx < len(store):
+                return None
+            return store[idx]
+
+        return fn
+
+    return build
+
+
+fetch("capture.req.hdr", T.STR, USE_HRQHP, ArgSpec((A.SINT,), 1))(_capture(False))
+fetch("capture.res.hdr", T.STR, USE_HRSHP, ArgSpec((A.SINT,), 1))(_capture(True))

@@ -47,6 +47,8 @@ def _len_builder(response: bool | None) -> FetchBuilder:
         side = _buffer(c.response if response is None else response)
 
         def fn(txn: Txn) -> Value | None:
+            if not response and txn.req_head is not None:
+                return htx_size(txn)
             buf, final = side(txn)
             if buf is None:
                 return None
@@ -56,6 +58,27 @@ def _len_builder(response: bool | None) -> FetchBuilder:
         return fn
 
     return build
+
+
+def htx_size(txn: Txn) -> int:
+    """``req.len`` in HTTP mode: the size of the request's HTX message as the
+    rules left it (the start line's three parts, every name and value, and 21
+    bytes of HAProxy's own; measured on 2.6.12), plus the body received. The H1
+    parser keeps no ``close``/``keep-alive`` token of a Connection header."""
+    hdrs = txn.req_headers() or ()
+    size = 21 + len(txn.method or b"") + len(txn.uri or b"") + len(txn.version or b"")
+    for n, v in hdrs:
+        if n.lower() == b"connection":
+            v = b", ".join(
+                t for t in (x.strip() for x in v.split(b",")) if t and t.lower() not in _CONN
+            )
+            if not v:
+                continue
+        size += len(n) + len(v)
+    return size + len(txn.req_body or b"")
+
+
+_CONN = (b"close", b"keep-alive")
 
 
 fetch("req.len", T.SINT, USE_L6REQ, aliases=("req_len",))(_len_builder(False))
