@@ -10,7 +10,6 @@ response-side ones, into a response header), so one exchange compares many.
 from __future__ import annotations
 
 import pytest
-
 from sidebyside import both, frontend, get, listen
 
 pytestmark = pytest.mark.haproxy
@@ -286,7 +285,7 @@ CASES: list[tuple[str, str, list[bytes]]] = [
             get("/r/s?t"),
             get("/x/1"),
             get("/spq"),
-        ],  # fmt: skip
+        ],
     ),
     (
         "set-status",
@@ -321,7 +320,7 @@ CASES: list[tuple[str, str, list[bytes]]] = [
             get("/cc"),
             get("/307"),
             get("/nf", "x-reply-status: 404"),
-        ],  # fmt: skip
+        ],
     ),
     (
         "variables",
@@ -353,7 +352,7 @@ CASES: list[tuple[str, str, list[bytes]]] = [
             get("/p", "authorization: Basic ZXZlOng="),
             get("/g", "authorization: Basic ZXZlOng="),
             get("/g", "authorization: Basic Ym9iOnNlY3JldA=="),
-        ],  # fmt: skip
+        ],
     ),
     (
         "after-response",
