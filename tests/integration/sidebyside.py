@@ -120,10 +120,21 @@ class Seen:
 
 
 async def through(
-    which: str, text: str, requests: Sequence[bytes], one_connection: bool = True
+    which: str,
+    text: str,
+    requests: Sequence[bytes],
+    one_connection: bool = True,
+    origins: dict[str, Origin] | None = None,
+    fe: int = 0,
 ) -> Seen:
-    origins = {name: await Origin(name).start() for name in SERVERS}
-    fe = free_port()
+    """One proxy; ``origins`` and the frontend port ``fe`` may be shared by runs
+    (values computed from server addresses then agree)."""
+    own = origins is None
+    if origins is None:
+        origins = {name: await Origin(name).start() for name in SERVERS}
+    for o in origins.values():
+        o.received = []
+    fe = fe or free_port()
     config = text.replace("@fe", str(fe))
     for name, o in origins.items():
         config = config.replace("@" + name, str(o.port))
@@ -136,16 +147,23 @@ async def through(
             async with running(config):
                 responses = await exchange(fe, requests, one_connection)
     finally:
-        for o in origins.values():
-            await o.close()
-    return Seen(responses, {name: o.received for name, o in origins.items()})
+        if own:
+            for o in origins.values():
+                await o.close()
+    return Seen(responses, {name: list(o.received) for name, o in origins.items()})
 
 
 async def both(
     text: str, requests: Sequence[bytes], one_connection: bool = True
 ) -> tuple[Seen, Seen]:
-    theirs = await through("haproxy", text, requests, one_connection)
-    mine = await through("herdsman", text, requests, one_connection)
+    origins = {name: await Origin(name).start() for name in SERVERS}
+    fe = free_port()
+    try:
+        theirs = await through("haproxy", text, requests, one_connection, origins, fe)
+        mine = await through("herdsman", text, requests, one_connection, origins, fe)
+    finally:
+        for o in origins.values():
+            await o.close()
     return theirs, mine
 
 

@@ -101,7 +101,7 @@ SIMPLE: dict[str, Opt] = {
         Opt(
             "nolinger", _FEBE, _I, doc="close connections with a reset instead of a graceful close"
         ),
-        Opt("persist", _BE, _P, LIMITS),
+        Opt("persist", _BE, _I, doc="a persistence cookie naming a DOWN server is followed"),
         Opt("srvtcpka", _BE, _I, doc="TCP keep-alive on server connections"),
         Opt("transparent", _BE, _U),
         Opt("splice-request", _FEBE, _U),

@@ -422,23 +422,31 @@ _CACHEABLE_STATUS = frozenset((200, 203, 204, 206, 300, 301, 404, 405, 410, 414,
 
 def cacheable_response(request: bool, status: int, hdrs: Headers) -> bool:
     """``TX_CACHEABLE`` after the response's status and
-    ``http_check_response_for_cacheability()``."""
-    cacheable = request and status in _CACHEABLE_STATUS
+    ``http_check_response_for_cacheability()``: as 2.6.12 behaves, a response
+    without freshness information (Cache-Control max-age/s-maxage, Expires) nor
+    a validator (ETag, Last-Modified) is not cacheable."""
     if status < 200:
         return False
+    cacheable = request and status in _CACHEABLE_STATUS
+    fresh = validator = False
     for hname, value in hdrs:
-        if hname.lower() == b"pragma" and value.lower() == b"no-cache":
+        lname = hname.lower()
+        if lname == b"pragma" and value.lower() == b"no-cache":
             return False
-    for hname, value in hdrs:
-        if hname.lower() != b"cache-control":
-            continue
-        for item in value.split(b","):
-            item = item.strip(_SPHT).lower()
-            if item == b"public":
-                cacheable = True
-            elif item in (b"private", b"no-cache", b"no-store", b"max-age=0", b"s-maxage=0"):
-                cacheable = False
-    return cacheable
+        if lname == b"expires":
+            fresh = True
+        elif lname in (b"etag", b"last-modified"):
+            validator = True
+        elif lname == b"cache-control":
+            for item in value.split(b","):
+                item = item.strip(_SPHT).lower()
+                if item == b"public":
+                    cacheable = True
+                elif item in (b"private", b"no-cache", b"no-store", b"max-age=0", b"s-maxage=0"):
+                    cacheable = False
+                elif item.startswith((b"s-maxage", b"max-age")):
+                    fresh = True
+    return cacheable and (fresh or validator)
 
 
 def set_cookie(
