@@ -221,7 +221,7 @@ class Herdsman:
         )
         router.bind(frontends)
         for fe in frontends:
-            fe.rules = router.plan(fe.cfg)
+            fe.rules, fe.router = router.plan(fe.cfg), router
         streams = self.streams
         if streams is not None and streams.http is not None:
             streams.http.router = router

@@ -97,11 +97,19 @@ async def exchange(port: int, requests: Sequence[bytes], one_connection: bool) -
     conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     for request in requests:
         if conn is None:
-            conn = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                conn = await asyncio.open_connection("127.0.0.1", port)
+            except ConnectionError:
+                out.append(b"<closed>")
+                continue
         reader, writer = conn
-        writer.write(request)
-        await writer.drain()
-        got = await read_response(reader, request.startswith(b"HEAD "))
+        try:
+            writer.write(request)
+            await writer.drain()
+        except ConnectionError:
+            got = b"<closed>"  # a proxy that refuses the connection resets it
+        else:
+            got = await read_response(reader, request.startswith(b"HEAD "))
         out.append(got)
         if got == b"<closed>" or not one_connection or b"\r\nconnection: close" in got.lower():
             writer.close()

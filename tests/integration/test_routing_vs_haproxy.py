@@ -436,3 +436,57 @@ async def test_rules_as_haproxy(text: str, requests: list[bytes]) -> None:
     theirs, mine = await both(text, requests)
     assert mine.responses == theirs.responses, _report(theirs.responses, mine.responses)
     assert mine.origins == theirs.origins, _report(theirs.origins, mine.origins)
+
+
+def _tcp(*lines: str) -> str:
+    """A ``mode tcp`` frontend with ``lines``; the requests are HTTP, relayed as bytes."""
+    body = "".join(f"    {line}\n" for line in lines)
+    return (
+        "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n"
+        "    timeout server 5s\n"
+        "frontend fe\n    bind 127.0.0.1:@fe\n" + body + "    default_backend b1\n"
+        "backend b1\n    server s1 127.0.0.1:@s1\n"
+        "backend b2\n    server s3 127.0.0.1:@s3\n"
+    )
+
+
+TCP_CASES: list[tuple[str, str, list[bytes]]] = [
+    ("connection-reject", _tcp("tcp-request connection reject if { src 127.0.0.1 }"), [get("/")]),
+    ("connection-accept", _tcp("tcp-request connection accept if { src 127.0.0.1 }"), [get("/")]),
+    (
+        "content-switching",
+        _tcp(
+            "tcp-request inspect-delay 2s",
+            "tcp-request content accept if { req.len gt 0 }",
+            "use_backend b2 if { req.payload(0,4) -m str POST }",
+        ),
+        [get("/"), get("/", "content-length: 0", method="POST"), get("/")],
+    ),
+    (
+        "content-reject",
+        _tcp(
+            "tcp-request inspect-delay 2s",
+            "tcp-request content reject if { req.payload(0,3) -m str PUT }",
+            "tcp-request content accept if { req.len ge 3 }",
+        ),
+        [get("/", method="PUT"), get("/")],
+    ),
+    (
+        "track-conn-rate",
+        _tcp(
+            "stick-table type ip size 10 store conn_cnt,conn_rate(10s)",
+            "tcp-request connection track-sc0 src",
+            "tcp-request connection reject if { sc_conn_rate(0) gt 2 }",
+        ),
+        [get("/"), get("/"), get("/"), get("/")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "requests"), [c[1:] for c in TCP_CASES], ids=[c[0] for c in TCP_CASES]
+)
+async def test_tcp_rules_as_haproxy(text: str, requests: list[bytes]) -> None:
+    theirs, mine = await both(text, requests, one_connection=False)
+    assert mine.responses == theirs.responses, _report(theirs.responses, mine.responses)
+    assert mine.origins == theirs.origins, _report(theirs.origins, mine.origins)

@@ -232,7 +232,9 @@ class Frontend(FrontendState):
         self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
         self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)
         self._backend = static_backend(cfg, backends)
-        self.rules: Any = None  # its Plan (proxy/routing.py) when it has rules
+        # its Plan and the Router (proxy/routing.py) when the configuration has rules
+        self.rules: Any = None
+        self.router: Any = None
         # listeners paused by a rate limit, and the timer that resumes them
         self._throttled: set[Listener] = set()
         self._wake: asyncio.TimerHandle | None = None

@@ -232,6 +232,9 @@ class HttpSession(Connecting, asyncio.Protocol):
 
     def start(self) -> None:
         """Serve (at accept time, or when a held connection gets its slot)."""
+        if self.rules is not None and not http_rules.accept(self):
+            self.close()  # tcp-request connection/session reject
+            return
         self.idle_start = self.last_client = self.loop.time()
         if self.transport is not None:
             self.transport.resume_reading()

@@ -68,6 +68,15 @@ class RulesSession(Protocol):
     ) -> None: ...
 
 
+def accept(s: RulesSession) -> bool:
+    """The session starts: its transaction, ``tcp-request connection/session``."""
+    router = s.ctx.router
+    assert router is not None
+    assert s.rules is not None
+    s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr)
+    return bool(router.accept(s.txn, s.rules))
+
+
 def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bool:
     """Run the request rules; True when the session answered (or closed)."""
     router = s.ctx.router

@@ -31,7 +31,7 @@ from herdsman.core.clock import Clock
 from herdsman.http.errors import Reply
 from herdsman.http.model import RequestHead, ResponseHead
 from herdsman.rules import cookie as ck
-from herdsman.rules.eval import run_rules
+from herdsman.rules.eval import run_rules, run_tcp_rules
 from herdsman.rules.model import (
     RES_ABRT,
     RES_BADREQ,
@@ -45,7 +45,12 @@ from herdsman.rules.model import (
     Rule,
     StickRule,
 )
-from herdsman.rules.track import count_http_error, count_http_fail, count_http_request
+from herdsman.rules.track import (
+    count_http_error,
+    count_http_fail,
+    count_http_request,
+    count_session,
+)
 from herdsman.rules.userlist import Userlist
 from herdsman.sample import args as A
 from herdsman.sample.acl import Condition
@@ -234,6 +239,7 @@ class Router:
         self.plans: dict[int, Plan] = {}
         self.config = config
         self._fe_states: dict[str, Any] = {}
+        self.bufsize = config.global_.tune_bufsize
 
     # -- binding -------------------------------------------------------------------
 
@@ -344,6 +350,17 @@ class Router:
 
     # -- transactions --------------------------------------------------------------
 
+    def accept(self, txn: Txn, fe: Plan) -> bool:
+        """``tcp-request connection`` then ``session`` rules at accept time:
+        False when the connection is rejected."""
+        for rules in (fe.tcp_conn, fe.tcp_sess):
+            if rules:
+                verdict, _ = run_tcp_rules(rules, txn, True)
+                if verdict not in (RES_CONT, RES_STOP):
+                    return False
+        count_session(txn)
+        return True
+
     def new_txn(self, fe: Plan, src: object, dst: object) -> Txn:
         txn = Txn(self.world, fe.view)
         if isinstance(src, tuple) and src:
@@ -385,7 +402,7 @@ class Router:
                     break
         if verdict != RES_CONT:
             return _stop(txn, out, verdict)
-        be = self._switch(txn, fe)
+        be = self.switch(txn, fe)
         out.backend = be
         if be is None:
             return out
@@ -395,10 +412,10 @@ class Router:
             verdict = _phase(txn, bp.tcp_req, bp.http_req)
             if verdict != RES_CONT:
                 return _stop(txn, out, verdict)
-        self._server(txn, bp, out)
+        self.server(txn, bp, out)
         return out
 
-    def _switch(self, txn: Txn, fe: Plan) -> Backend | None:
+    def switch(self, txn: Txn, fe: Plan) -> Backend | None:
         """``process_switching_rules()``"""
         for cond, be, piece in fe.switching:
             if cond is not None and not cond.run(txn):
@@ -411,7 +428,7 @@ class Router:
                 return be
         return fe.default
 
-    def _server(self, txn: Txn, bp: Plan, out: Outcome) -> None:
+    def server(self, txn: Txn, bp: Plan, out: Outcome) -> None:
         """Persistence rules, ``use-server``, the cookie, ``stick match``."""
         force = False
         for prule in bp.persist:

@@ -34,16 +34,19 @@ from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters
 from herdsman.defs.levels import LOG_INFO
 from herdsman.defs.status import HanaEvent
+from herdsman.proxy import tcp_rules
 from herdsman.proxy.connect import (
     ConnectError,
     Connecting,
     client_key,
-    connect,
+    connect_from,
     destination,
     make_socket,
     proxy_header,
 )
 from herdsman.proxy.frontend import Frontend, Listener
+from herdsman.proxy.routing import Outcome
+from herdsman.sample.txn import Txn
 
 _LINGER_RST = struct.pack("ii", 1, 0)
 
@@ -81,6 +84,9 @@ class _Side(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         stream = self.stream
         stream.last = stream.loop.time()
+        if stream.inspect is not None and not self.is_server:
+            tcp_rules.data(stream, stream.frontend.router, data)
+            return
         peer = self.peer
         if peer is None or peer.transport is None:
             # client data before the server connection exists: keep it
@@ -101,6 +107,9 @@ class _Side(asyncio.Protocol):
     def eof_received(self) -> bool:
         self.eof = True
         stream = self.stream
+        if stream.inspect is not None and not self.is_server:
+            tcp_rules.eof(stream, stream.frontend.router)
+            return True
         stream.last = stream.loop.time()
         stream.rearm()  # a half-closed side may have a shorter "-fin" timeout
         peer = self.peer
@@ -173,6 +182,8 @@ class TcpStream(Connecting):
         "fe_c",
         "be_c",
         "srv_c",
+        "txn",
+        "inspect",
     )
 
     def __init__(self, frontend: Frontend, listener: Listener) -> None:
@@ -197,6 +208,8 @@ class TcpStream(Connecting):
         self.fe_c = frontend.counters
         self.be_c = self.backend.counters if self.backend is not None else _NO_SERVER
         self.srv_c = _NO_SERVER
+        self.txn: Txn | None = None  # the rules' (proxy/tcp_rules.py), with rules only
+        self.inspect: tcp_rules.Inspect | None = None
 
     def client_transport(self) -> asyncio.BaseTransport | None:
         return self.client.transport
@@ -237,17 +250,28 @@ class TcpStream(Connecting):
     def start(self) -> None:
         """Pick a server and connect (at accept time, or when a held stream gets a slot)."""
         self.last = self.loop.time()
+        fe = self.frontend
+        if fe.rules is not None:
+            if tcp_rules.accept(self, fe.router, fe.rules):
+                self._arm_timer()
+                tcp_rules.start(self, fe.router, fe.rules)
+            return
         if self.backend is None:
             self.close()
             return
         self._arm_timer()
         self.task = self.loop.create_task(self._connect(self.backend))
 
+    def connect_to(self, be: Backend, out: Outcome) -> None:
+        """Connect once the rules chose the backend (and maybe the server)."""
+        self.task = self.loop.create_task(self._connect(be, out.server))
+
     # -- connect (proxy/connect.py owns the slot, retries and redispatch) ---------
 
-    async def _connect(self, be: Backend) -> None:
+    async def _connect(self, be: Backend, direct: Server | None = None) -> None:
+        key = client_key(be, self.peer_addr)
         try:
-            srv = await connect(self, be, client_key(be, self.peer_addr))
+            srv = await connect_from(self, be, be.acquire(self, key, direct), key)
         except ConnectError:
             self.close()
             return
@@ -462,6 +486,8 @@ class TcpStream(Connecting):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        if self.txn is not None:
+            tcp_rules.end(self)
         task = self.task
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
