@@ -130,12 +130,8 @@ def evaluate(s: RulesStream, router: R.Router) -> None:
         _done(s)
         s.close()
         return
-    if not final and any(
-        piece is not None or cond is not None for cond, _, piece in insp.plan.switching
-    ):
-        # the switching rules decide on the same contents
-        if _switch_may_change(insp.plan, txn):
-            return
+    if not final and _switch_may_change(insp.plan, txn):
+        return  # the switching rules decide on the same contents: wait
     _done(s)
     _route(s, router, insp.plan)
 
@@ -143,10 +139,7 @@ def evaluate(s: RulesStream, router: R.Router) -> None:
 def _switch_may_change(plan: R.Plan, txn: Txn) -> bool:
     from herdsman.sample.acl import MISS
 
-    for cond, _, _ in plan.switching:
-        if cond is not None and cond.result(txn) == MISS:
-            return True
-    return False
+    return any(cond is not None and cond.result(txn) == MISS for cond, _, _ in plan.switching)
 
 
 def _done(s: RulesStream) -> None:
