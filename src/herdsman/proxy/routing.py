@@ -503,7 +503,12 @@ class Router:
         elif 500 <= status < 600 and status not in (501, 505):
             count_http_fail(txn)
         verdict = RES_CONT
-        if bp is not None and bp.http_res:
+        if bp is not None and bp.tcp_res:
+            # tcp-response content on the response as it arrived (HTX in HTTP mode)
+            verdict, _ = run_tcp_rules(bp.tcp_res, txn, True)
+            if verdict == RES_STOP:
+                verdict = RES_CONT
+        if verdict == RES_CONT and bp is not None and bp.http_res:
             verdict = run_rules(bp.http_res, txn)
         if verdict == RES_CONT and bp is not fe and fe.http_res:
             verdict = run_rules(fe.http_res, txn)
