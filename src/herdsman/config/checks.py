@@ -388,7 +388,7 @@ KEYWORDS: list[Keyword] = [
         SECTIONS,
         Support.IMPLEMENTED,
         doc="`connect`, `send[-binary][-lf]`, `expect`, `comment` rules "
-        "(set-var/unset-var: not yet; connect `ssl`/`via-socks4`: not yet)",
+        "(set-var/unset-var: not yet; connect `via-socks4`: not yet)",
     ),
     Keyword(
         "http-check",

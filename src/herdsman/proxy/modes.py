@@ -16,6 +16,7 @@ from herdsman.core.registry import ProcessState
 from herdsman.proxy.frontend import StreamFactory
 from herdsman.proxy.http import HttpSession
 from herdsman.proxy.http_context import HttpContext
+from herdsman.proxy.http_local import StatsHook
 from herdsman.proxy.tcp import TcpStream
 
 
@@ -23,17 +24,22 @@ class Streams:
     """The stream factories of one running configuration."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, g: GlobalConfig, process: ProcessState
+        self,
+        loop: asyncio.AbstractEventLoop,
+        g: GlobalConfig,
+        process: ProcessState,
+        stats: StatsHook | None = None,
     ) -> None:
         self.loop = loop
         self.g = g
         self.process = process
+        self.stats = stats
         self.http: HttpContext | None = None
 
     def for_frontend(self, fe: ProxyConfig, backend: ProxyConfig | None) -> StreamFactory:
         if fe.mode is Mode.HTTP or (backend is not None and backend.mode is Mode.HTTP):
             if self.http is None:
-                self.http = HttpContext(self.loop, self.g, self.process)
+                self.http = HttpContext(self.loop, self.g, self.process, self.stats)
             return functools.partial(HttpSession, self.http)
         return TcpStream
 
