@@ -280,8 +280,8 @@ async def _slot(
         waiter: asyncio.Future[None] = loop.create_future()
         stream._waiter = waiter
         stream.pending = got
-        # a plain timer on the waiter: asyncio.timeout() costs a quarter of the
-        # queued stream's CPU (bench/limits.py)
+        # a plain timer on the waiter: asyncio.timeout() was ~9 % of the proxy's
+        # CPU with every request queued (bench/limits.py, docs/limits.md)
         timer = loop.call_later(tqueue / 1000.0, _expire, waiter) if tqueue else None
         try:
             await waiter
