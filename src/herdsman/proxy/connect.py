@@ -336,7 +336,7 @@ async def connect_from(
     tconnect = (cfg.timeouts.connect or 0) / 1000.0 or None
     srv = await _slot(stream, be, got, key)
     stream.server = srv
-    attempt = 0
+    attempt = stream.retries  # an L7 retry already spent some (one count, as conn_retries)
     while True:
         err = await stream.open_to(srv, tconnect)
         if stream.is_closed():
@@ -368,3 +368,20 @@ async def connect_from(
             stream.server = None
             srv = await _slot(stream, be, be.redispatch(stream, srv, key), key)
             stream.server = srv
+
+
+def l7_retry(stream: Connecting, be: Backend, srv: Server, key: int | None) -> object:
+    """An HTTP response asks for a retry (``do_l7_retry()``, spec §2.7): one more
+    retry, counted on ``srv`` and the backend, then ``stream_choose_redispatch()``:
+    another server's slot (as ``be.redispatch()`` answers), or ``srv`` again,
+    which counts the retry once more and a session on ``srv`` (2.6.12 counts
+    both). What it returns goes to ``connect_from()``."""
+    stream.retries += 1
+    srv.counters.retries += 1
+    be.counters.retries += 1
+    if _redispatch(be, srv, stream.retries):
+        stream.redispatched = True
+        stream.server = None
+        return be.redispatch(stream, srv, key)
+    be.retry(srv)
+    return srv
