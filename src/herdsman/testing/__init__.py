@@ -9,6 +9,8 @@
   side-by-side comparisons (``haproxy_available()`` says if it is installed).
 * ``wait_for(predicate)``: poll a condition with a deadline (never sleep to
   synchronise).
+* ``Acceptor``: a loopback port that accepts and closes every connection (a
+  health check passes there however many run).
 * ``Syslog``: a UDP receiver for ``log 127.0.0.1:<port> format raw``, to read
   the log lines of herdsman and of haproxy alike.
 """
@@ -25,6 +27,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
@@ -34,6 +37,7 @@ from herdsman.core.clock import Clock
 from herdsman.runtime import Herdsman
 
 __all__ = [
+    "Acceptor",
     "Haproxy",
     "cli_command",
     "NamedServer",
@@ -126,6 +130,41 @@ async def wait_for_async(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+class Acceptor:
+    """A loopback port that accepts every connection and closes it at once, from a
+    thread, until ``close()``. A port that only listens would not do for health
+    checks: each check's connection stays in its accept queue (a reset does not
+    take it out), and once the backlog is full new ones time out."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self.sock.bind((host, 0))
+        self.sock.listen(128)
+        self.port: int = self.sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return  # close(): shutdown() wakes accept()
+            conn.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self._thread.join(5)
+
+    def __enter__(self) -> Acceptor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class Syslog:
