@@ -48,6 +48,7 @@ __all__ = [
     "named_servers",
     "normalise_duration",
     "running",
+    "unix_listening",
     "wait_for",
     "wait_for_async",
 ]
@@ -414,6 +415,19 @@ def listening(port: int) -> bool:
                         return True
         except OSError:
             continue
+    return False
+
+
+def unix_listening(path: str) -> bool:
+    """Is a stream socket listening at the UNIX ``path``? (Its file exists from
+    ``bind()``, before ``listen()``: connecting in between is refused.)"""
+    with open("/proc/net/unix") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            # Flags 00010000: __SO_ACCEPTCON, a listening socket
+            if len(fields) == 8 and fields[7] == path and fields[3] == "00010000":
+                return True
     return False
 
 
