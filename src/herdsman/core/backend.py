@@ -307,6 +307,9 @@ class Backend:
         # data path settings read once
         self.srvtcpka = cfg.option("srvtcpka") or cfg.option("tcpka")
         self.nolinger = cfg.option("nolinger")
+        # a client's FIN aborts a stream still queued or connecting even with
+        # data to send (spec §2.8, back_may_abort_req())
+        self.abortonclose = cfg.option("abortonclose")
 
     # -- set-up --------------------------------------------------------------
 
@@ -518,19 +521,29 @@ class Backend:
         now_ms = self.clock.now_ms()
         srv.streams[stream] = (now_ms, -1)
         self.algo.take_conn(srv)
-        now = now_ms // 1000
-        c = srv.counters
-        c.cum_sess += 1
-        c.last_sess = now
-        if srv.served > c.sess_max:
-            c.sess_max = srv.served
-        c.add_session(now_ms)
+        self._session(srv, now_ms)
         c = self.counters
         c.cum_sess += 1
-        c.last_sess = now
+        c.last_sess = now_ms // 1000
         if self.beconn > c.sess_max:
             c.sess_max = self.beconn
         c.add_session(now_ms)
+
+    def _session(self, srv: Server, now_ms: int) -> None:
+        """``srv_inc_sess_ctr()``: one more connection attempt to ``srv``."""
+        c = srv.counters
+        c.cum_sess += 1
+        c.last_sess = now_ms // 1000
+        if srv.served > c.sess_max:
+            c.sess_max = srv.served
+        c.add_session(now_ms)
+
+    def retry(self, srv: Server) -> None:
+        """A stream retries ``srv``, keeping its slot (``stream_choose_redispatch()``
+        without a redispatch): a retry, and one more session on the server."""
+        srv.counters.retries += 1
+        self.counters.retries += 1
+        self._session(srv, self.clock.now_ms())
 
     def connected(self, srv: Server, stream: Stream) -> None:
         """``stream``'s connection to ``srv`` is established: its connect time."""
@@ -574,6 +587,16 @@ class Backend:
     def grab_backend_queue(self, srv: Server) -> int:
         """``pendconn_grab_from_px()``: ``srv`` coming UP takes backend waiters."""
         return pendconn.grab_from_backend(self, srv)
+
+    def aborted(self, srv: Server | None, by_client: bool) -> None:
+        """A stream ended on an error of its client (reset, timeout: ``cli_abrt``)
+        or of its server (``srv_abrt``), counted on the backend and on the
+        stream's server (``process_stream()``)."""
+        for c in (self.counters, srv.counters) if srv is not None else (self.counters,):
+            if by_client:
+                c.cli_aborts += 1
+            else:
+                c.srv_aborts += 1
 
     def passive(self, srv: Server, event: HanaEvent) -> None:
         """Report a live-traffic event for ``observe`` (spec §4.7)."""

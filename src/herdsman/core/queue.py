@@ -11,6 +11,11 @@ Invariants (HAProxy's ``pendconn`` rules, spec §2.5):
   HAProxy keeps 20-bit wrapping time keys; these keys do not wrap.
 * ``length`` counts linked entries only. Unlinking is O(1) (the heap entry is
   skipped when it surfaces), pushing and taking the first are O(log n).
+* Positions for the traffic log (``%sq``/``%bq``): ``idx`` counts the entries
+  that left the queue through a dequeue; an entry remembers ``idx - 1`` when
+  pushed, and when it is unlinked (dequeued, abandoned or redistributed) its
+  ``pos`` is how many left before it, plus one (``queue.c``'s
+  ``p->queue_idx`` and ``logs.srv_queue_pos``/``prx_queue_pos``).
 * Whoever unlinks an entry tells its stream through ``Waiting.stream``'s
   ``dequeued()``: with the server whose slot it now holds, or None when it
   must be balanced again (``pendconn_redistribute()``).
@@ -39,13 +44,15 @@ PRIO_OFFSET_MAX = 524287  # ``set-priority-offset`` to ±524287 ms
 class Pending:
     """A stream waiting in a queue (``struct pendconn``)."""
 
-    __slots__ = ("stream", "server", "linked", "since_ms")
+    __slots__ = ("stream", "server", "linked", "since_ms", "idx", "pos")
 
     def __init__(self, stream: Any, server: Any, since_ms: int) -> None:
         self.stream = stream
         self.server = server  # the server whose queue holds it, None: the backend's
         self.linked = False
         self.since_ms = since_ms  # when it was queued, for the queue time (%Tw)
+        self.idx = 0  # the queue's idx - 1 when pushed
+        self.pos = 0  # once unlinked: entries dequeued before it, plus one
 
 
 class Queue:
@@ -65,6 +72,7 @@ class Queue:
         self._seq += 1
         heapq.heappush(self._heap, (cls, now_ms + off, self._seq, p))
         p.linked = True
+        p.idx = self.idx - 1
         self.length += 1
 
     def first(self) -> Pending | None:
@@ -87,6 +95,7 @@ class Queue:
         if not p.linked:
             return False
         p.linked = False
+        p.pos = self.idx - p.idx
         self.length -= 1
         if not self.length:
             self._heap.clear()  # nothing linked remains: drop the skipped entries at once
@@ -95,6 +104,7 @@ class Queue:
     def take_first(self) -> Pending | None:
         p = self.first()
         if p is not None:
+            heapq.heappop(self._heap)  # it is on top: no skipped entry left behind
             self.unlink(p)
             self.idx += 1
         return p

@@ -252,8 +252,17 @@ class Connecting:
         self.pending: Pending | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._granted: Server | None = None  # what dequeued() gave (None: ask again)
-        # for the traffic log: loop time of the first slot (-1: none yet), the
-        # (server, backend) queue lengths found when queued, retries, redispatch
+        # for the traffic log: loop time of the end of the queue wait (HAProxy's
+        # logs.t_queue: the first slot, or giving up the queue; -1: none yet),
+        # the (server, backend) queue positions, retries, redispatch
+        self.assigned_at = -1.0
+        self.queue_pos = (0, 0)
+        self.retries = 0
+        self.redispatched = False
+
+    def new_request(self) -> None:
+        """A new stream on this connection (HTTP's next transaction): what the
+        traffic log learns of its connect starts over."""
         self.assigned_at = -1.0
         self.queue_pos = (0, 0)
         self.retries = 0
@@ -272,6 +281,19 @@ class Connecting:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def leave_queue(self, be: Backend) -> None:
+        """The stream closes: its queue entry, if any, goes (``pendconn_cond_unlink()``).
+
+        The connect coroutine is cancelled and never resumes, so the entry's
+        position is added to the log's here, dequeued meanwhile or not."""
+        p = self.pending
+        if p is not None:
+            self.pending = None
+            be.abandon(p)
+            _queue_pos(self, p)
+            if self.assigned_at < 0:
+                self.assigned_at = asyncio.get_running_loop().time()
+
     def abort(self) -> None:
         raise NotImplementedError
 
@@ -285,7 +307,8 @@ class Connecting:
 
 
 def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
-    """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7)."""
+    """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7), as
+    2.6.12 has it (406efb96d): on every retry for any algorithm but the hashes."""
     interval = be.cfg.redispatch
     if interval is None:
         return False
@@ -296,7 +319,21 @@ def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
         return True
     if interval < 0 and (retries + 1 + interval) and attempt % (retries + 1 + interval) == 0:
         return True
-    return be.srv_act > 1 and be.cfg.balance.is_rr_kind
+    return be.srv_act > 1 and not be.cfg.balance.is_hash
+
+
+def _queue_pos(stream: Connecting, p: Pending) -> None:
+    """The log's ``%sq``/``%bq`` grow by the entry's position once it left its queue."""
+    sq, bq = stream.queue_pos
+    if p.server is not None:
+        stream.queue_pos = (sq + p.pos, bq)
+    else:
+        stream.queue_pos = (sq, bq + p.pos)
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 async def _slot(
@@ -309,26 +346,30 @@ async def _slot(
     cfg = be.cfg
     tqueue = cfg.timeouts.queue if cfg.timeouts.queue is not None else cfg.timeouts.connect
     loop = asyncio.get_running_loop()
-    if isinstance(got, Pending):
-        srv_q = got.server.queue.length if got.server is not None else 0
-        stream.queue_pos = (max(srv_q - 1, 0), max(be.queue.length - 1, 0))
     while isinstance(got, Pending):
         waiter: asyncio.Future[None] = loop.create_future()
         stream._waiter = waiter
         stream.pending = got
+        # a plain timer on the waiter: asyncio.timeout() costs a quarter of the
+        # queued stream's CPU (bench/limits.py)
+        timer = loop.call_later(tqueue / 1000.0, _expire, waiter) if tqueue else None
         try:
-            async with asyncio.timeout(tqueue / 1000.0 if tqueue else None):
-                await waiter
+            await waiter
         except TimeoutError:
             # still queued: give up; else it was dequeued just as the timeout struck
             if be.abandon(got):
                 if got.server is not None:
                     got.server.counters.failed_conns += 1
                 be.counters.failed_conns += 1
+                _queue_pos(stream, got)
+                stream.assigned_at = loop.time()
                 raise QueueTimeout() from None
         finally:
+            if timer is not None:
+                timer.cancel()
             stream._waiter = None
             stream.pending = None
+        _queue_pos(stream, got)
         srv, stream._granted = stream._granted, None
         if stream.is_closed():
             raise Aborted(queued=True)
@@ -373,25 +414,27 @@ async def connect_from(
         if err is None:
             be.connected(srv, stream)
             return srv
-        srv.counters.failed_conns += 1
         be.passive(srv, HanaEvent.L4_ERR)
         if attempt >= retries or not cfg.retry_on & RetryOn.CONN_FAILURE:
-            # retry-on without conn-failure retries no connection (back_handle_st_cer())
+            # retry-on without conn-failure retries no connection; the last
+            # attempt's server counts the failure (back_handle_st_cer())
+            srv.counters.failed_conns += 1
             be.counters.failed_conns += 1
             raise ConnectFailed(err)
         attempt += 1
         stream.retries = attempt
-        if _redispatch(be, srv, attempt):
+        again = not _redispatch(be, srv, attempt)
+        if err != errno_.ETIMEDOUT and (again or be.srv_act <= 1):
+            # turn-around, after an error only (a timed-out connect is retried at
+            # once), before retrying the same server or when no other one is
+            # active (back_handle_st_cer())
+            await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
+            if stream.is_closed():
+                raise Aborted()
+        if again:
+            be.retry(srv)
+        else:
             stream.redispatched = True
             stream.server = None
             srv = await _slot(stream, be, be.redispatch(stream, srv, key), key)
             stream.server = srv
-        else:
-            srv.counters.retries += 1
-            be.counters.retries += 1
-            if err != errno_.ETIMEDOUT:
-                # turn-around: wait before retrying the same server, after an
-                # error only: back_handle_st_cer() retries a timed-out connect at once
-                await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
-                if stream.is_closed():
-                    raise Aborted()

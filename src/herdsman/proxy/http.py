@@ -59,7 +59,7 @@ from herdsman.http import (
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
 from herdsman.lb.http_keys import request_key
-from herdsman.proxy import http_local, http_log
+from herdsman.proxy import http_abort, http_local, http_log
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -128,6 +128,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         "head_at",
         "local",
         "local_body",
+        "gone",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -173,6 +174,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.head_at = -1.0  # when the first byte of the current request head came
         self.local: ProxyConfig | None = None  # whose stats page the request asks for
         self.local_body: list[bytes] = []  # its body (a POST of the admin form)
+        self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -240,11 +242,14 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == SENDING:
             self.close()  # the request will never end: abort
             return False
-        self.client_close = True  # answer what was asked, then close
+        http_abort.client_fin(self)
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        if self.phase == WAITING and not self.gone and http_abort.client_lost(self):
+            self.gone = True
+            return
         self._finish()
 
     def pause_writing(self) -> None:
@@ -314,9 +319,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             return
         if self.frontend.traffic_log is not None:
             self._new_log(head)
-        self.assigned_at = -1.0
-        self.retries = 0
-        self.redispatched = False
+        self.new_request()
         be = self.backend
         be_http = self.be_http
         hook = self.ctx.stats
@@ -363,7 +366,7 @@ class HttpSession(Connecting, asyncio.Protocol):
                 self._request_body(rest)
                 if self.phase == CLOSED:
                     return
-        if self.req_done:
+        if self.req_done and not http_abort.watched(self):
             self.pause_client()  # one transaction at a time
         bal = be.cfg.balance
         key = (
@@ -424,7 +427,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.local is not None:
             self._serve_local()
             return
-        self.pause_client()
+        if not http_abort.watched(self):
+            self.pause_client()
         self.arm()
 
     # -- requests answered by a service of the views (the stats page) ---------------------
@@ -481,6 +485,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         except ConnectError as exc:
             if self.log is not None:
                 self.log.set_term(*exc.term)
+            be.counters.http_rsp[exc.status // 100 - 1] += 1  # the backend counts it too
             if self.phase != CLOSED:
                 self.reply(exc.status, self.req, request_pending=not self.req_done)
             return
@@ -507,6 +512,10 @@ class HttpSession(Connecting, asyncio.Protocol):
 
     def transaction_done(self) -> None:
         """The response ended: slot back, server connection kept or closed, next request."""
+        tr = self.transport
+        if tr is None or tr.is_closing():
+            self.close()  # the client is gone: writing the response failed
+            return
         self.up.release(keep=self.req_done)
         be = self.backend
         srv = self.server
@@ -690,6 +699,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == CLOSED:
             return
         tr = self.transport
+        if (tr is None or tr.is_closing()) and self.phase == WAITING:
+            self.gone = True  # a write found the client gone (http_abort.py)
         if tr is not None:
             tr.close()  # flushes what was written
         self._finish()
@@ -729,10 +740,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         for own in self.private.values():
             own.close()
         self.private.clear()
+        if self.gone:
+            http_abort.gone(self)
         be = self.backend
-        if self.pending is not None and be is not None:
-            be.abandon(self.pending)
-            self.pending = None
+        if be is not None:
+            self.leave_queue(be)
         srv = self.server
         if srv is not None and be is not None:
             self.server = None
@@ -740,7 +752,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         log = self.log
         if log is not None:
             if log.err == "-" and log.fin == "-":  # an abort in the middle of the transaction
-                started = self.up.resp is not None or self.phase == SENDING
+                started = self.up.resp is not None
                 log.set_term("C" if self.transport is None else "S", "D" if started else "H")
             self._log_end(srv)
         self.frontend.stream_closed(self)

@@ -257,6 +257,12 @@ class Upstream:
     # -- the response ---------------------------------------------------------------------
 
     def server_data(self, conn: ServerConn, data: bytes) -> None:
+        self._server_data(data)
+        s = self.s
+        if s.transport is None and not s.is_closed():
+            s.close()  # the client reset unseen: these bytes find it gone (http_abort.py)
+
+    def _server_data(self, data: bytes) -> None:
         s = self.s
         s.last_server = s.loop.time()
         n = len(data)

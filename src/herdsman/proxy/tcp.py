@@ -116,9 +116,8 @@ class _Side(Side, asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
-        log = self.stream.log
-        if exc is not None and log is not None:  # a reset: who broke the data phase
-            log.set_term("S" if self.is_server else "C", "D")
+        if exc is not None:  # a reset
+            self.stream.failed("S" if self.is_server else "C")
         self.stream.side_lost(self)
 
     # -- the effects sides.py decides ----------------------------------------------
@@ -195,6 +194,7 @@ class TcpStream(Connecting):
         "task",
         "closed",
         "established",
+        "failed_by",
         "peer_addr",
         "local_addr",
         "held",
@@ -224,6 +224,7 @@ class TcpStream(Connecting):
         self.task: asyncio.Task[None] | None = None
         self.closed = False
         self.established = False
+        self.failed_by = ""  # the first reset or timeout: "C", "c", "S" or "s"
         self.peer_addr: object = None
         self.local_addr: object = None
         self.held = False  # accepted beyond a limit: waits for a slot (frontend.py)
@@ -376,9 +377,15 @@ class TcpStream(Connecting):
     def side_eof(self, side: _Side) -> None:
         if self.closed:
             return
-        if not self.established and side is self.client and not self.early:
-            # a client FIN with nothing to send aborts the connection attempt
-            # (back_handle_st_con())
+        if (
+            not self.established
+            and side is self.client
+            and (not self.early or (self.backend is not None and self.backend.abortonclose))
+        ):
+            # a client FIN with nothing to send, or with option abortonclose,
+            # aborts the stream queued or connecting (back_may_abort_req())
+            if self.log is not None:
+                self.log.set_term("C", "Q" if self.pending is not None else "C")
             self.close()
             return
         side.read0()
@@ -386,6 +393,29 @@ class TcpStream(Connecting):
             assert self.server_side is not None
             propagate(self.client, self.server_side, self.loop.time())
             self.rearm()
+
+    def failed(self, who: str) -> None:
+        """A reset ("C", "S") or a timeout ("c", "s"): the log's termination
+        state, and the first time the abort counters (``process_stream()``:
+        ``cli_abrt`` for the client's, ``srv_abrt`` and ``eresp`` for a
+        server's once connected)."""
+        log = self.log
+        if log is not None:
+            # a client's reset is a data-phase error wherever the stream is (2.6
+            # has no analyser on a TCP stream: process_stream() sets SF_FINST_D)
+            data = self.established or who == "C"
+            log.set_term(who, "D" if data else "Q" if self.pending is not None else "C")
+        be = self.backend
+        if self.failed_by or be is None or not (self.established or who == "C"):
+            return
+        self.failed_by = who
+        pending = self.pending
+        srv = self.server or (pending.server if pending is not None else None)
+        be.aborted(srv, who in "Cc")
+        if who == "S":
+            be.counters.failed_resp += 1
+            if srv is not None:
+                srv.counters.failed_resp += 1
 
     def side_lost(self, side: _Side) -> None:
         if self.closed:
@@ -428,8 +458,8 @@ class TcpStream(Connecting):
         if self.closed:
             return
         who = expire(self.client, self.server_side if self.established else None, self.loop.time())
-        if who and self.log is not None:
-            self.log.set_term(who, "D" if self.established else "C")
+        if who:
+            self.failed(who)
         self.rearm()
 
     # -- end ---------------------------------------------------------------------------
@@ -468,9 +498,8 @@ class TcpStream(Connecting):
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
         be = self.backend
-        if self.pending is not None and be is not None:
-            be.abandon(self.pending)  # gave up while queued
-            self.pending = None
+        if be is not None:
+            self.leave_queue(be)  # gave up while queued
         srv = self.server
         if srv is not None and be is not None:
             be.release(srv, self)
