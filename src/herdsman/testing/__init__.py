@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import fcntl
 import os
 import random
 import re
@@ -75,20 +76,44 @@ def _port_slice() -> Iterator[int]:
     test answering because another listens there). Each pytest-xdist worker
     (else each process) takes its own slice and walks it in steps of two, so
     ``port + 1`` stays free for port ranges. Several test runs may share the
-    machine: the slice is chosen from the run's id (xdist's testrunuid, shared
-    by its workers, else the pid) and the walk starts at a random offset, so
-    two runs rarely walk the same ports at the same time.
+    machine, and a port free when handed out may be bound by both (proxies
+    bind with SO_REUSEPORT, so neither fails and the kernel splits the
+    connections between them): a process holds a lock on its slice
+    (``_claim()``) for its lifetime, so concurrent runs walk different
+    slices. The first slice tried comes from the run's id (xdist's
+    testrunuid, shared by its workers, else the pid) and the walk starts at a
+    random offset.
     """
     slices = max(1, (_ephemeral_low() - _PORTS_LOW) // _PORTS_SLICE)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
     base = int(run[:8], 16) if len(run) >= 8 and _is_hex(run[:8]) else os.getpid()
     index = base + (int(worker[2:]) if worker[2:].isdigit() else 0)
-    low = _PORTS_LOW + (index % slices) * _PORTS_SLICE
+    low = _claim([_PORTS_LOW + ((index + i) % slices) * _PORTS_SLICE for i in range(slices)])
     offset = random.randrange(0, _PORTS_SLICE, 2)
     while True:
         yield from range(low + offset, low + _PORTS_SLICE, 2)
         yield from range(low, low + offset, 2)
+
+
+_CLAIMED: list[int] = []  # the descriptor of the claimed slice's lock, held until exit
+
+
+def _claim(candidates: list[int]) -> int:
+    """The first slice (by its lowest port) no other process holds, locked for
+    this process's lifetime; the first candidate when every slice is held."""
+    folder = os.path.join(tempfile.gettempdir(), "herdsman-test-ports")
+    os.makedirs(folder, exist_ok=True)
+    for low in candidates:
+        fd = os.open(os.path.join(folder, f"{low}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _CLAIMED.append(fd)
+        return low
+    return candidates[0]
 
 
 def _is_hex(text: str) -> bool:
