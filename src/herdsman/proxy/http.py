@@ -786,8 +786,6 @@ class HttpSession(Connecting, asyncio.Protocol):
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
         self.up.release(keep=False)
-        if self.txn is not None or self.timer_tarpit is not None:
-            http_rules.end(self)
         for own in self.private.values():
             own.close()
         self.private.clear()
@@ -805,6 +803,8 @@ class HttpSession(Connecting, asyncio.Protocol):
                 started = self.up.resp is not None or self.phase == SENDING
                 log.set_term("C" if self.transport is None else "S", "D" if started else "H")
             self._log_end(srv)
+        if self.txn is not None or self.timer_tarpit is not None:
+            http_rules.end(self)  # after the line: its trackers still count (stream_free())
         self.frontend.stream_closed(self)
 
     # -- the traffic log (proxy/http_log.py makes the facts) ------------------------------
@@ -856,6 +856,9 @@ class HttpSession(Connecting, asyncio.Protocol):
         log.srv_queue_pos, log.prx_queue_pos = self.queue_pos
         if log.t_queue < 0 and self.assigned_at >= 0:
             log.t_queue = self._ms(self.assigned_at)
+        router = self.ctx.router
+        if self.txn is not None and router is not None:
+            log.txn = router.at_log(self.txn, self.backend, srv)
         traffic_log = self.frontend.traffic_log
         if traffic_log is not None:
             traffic_log(log)

@@ -588,8 +588,6 @@ class TcpStream(Connecting):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if self.txn is not None:
-            tcp_rules.end(self)
         task = self.task
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
@@ -604,6 +602,8 @@ class TcpStream(Connecting):
         log = self.log
         if log is not None and not self.held:
             self._log_end(log, srv)
+        if self.txn is not None:
+            tcp_rules.end(self)  # after the line: its trackers still count (stream_free())
         self.frontend.stream_closed(self)
 
     def _ms(self, at: float) -> int:
@@ -622,5 +622,7 @@ class TcpStream(Connecting):
         if log.t_queue < 0 and self.assigned_at >= 0:
             log.t_queue = self._ms(self.assigned_at)
         fe = self.frontend
+        if self.txn is not None and fe.router is not None:
+            log.txn = fe.router.at_log(self.txn, self.backend, srv)
         if fe.traffic_log is not None:
             fe.traffic_log(log)
