@@ -77,3 +77,29 @@ async def test_tcp_log_expressions_match_haproxy() -> None:
 
         (line,) = await compare(text, port, script, 1, TCP_TIMERS)
         assert f" 127.0.0.1 {port} L s1 seen " in line
+
+
+async def test_every_capture_slot_is_logged_as_haproxy() -> None:
+    """``%hr``/``%hs`` list every slot in declaration order: header captures,
+    ``declare capture`` slots filled by ``http-request capture ... id``, and
+    slots of ``http-request capture ... len``."""
+    async with backends("http") as (ok,):
+        port = free_port()
+        body = (
+            "    option httplog\n"
+            "    capture request header Host len 20\n"
+            "    declare capture request len 8\n"
+            "    http-request capture req.hdr(user-agent) id 1\n"
+            "    http-request capture path len 4\n"
+            "    capture response header Server len 10\n"
+            "    declare capture response len 6\n"
+            "    http-response capture res.hdr(content-length) id 1\n"
+            f"    server s1 127.0.0.1:{ok.port}\n"
+        )
+        text = config(port, body, "http")
+
+        async def script(p: int, _: Syslog) -> None:
+            assert (await exchange(p, GET)).endswith(b"hello")
+
+        (line,) = await compare(text, port, script, 1, HTTP_TIMERS)
+        assert "{example.com|t|/foo} {testsrv/1.|5}" in line

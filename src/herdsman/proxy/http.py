@@ -418,7 +418,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         key = (
             client_key(be, self.peer_addr)
             if bal.algo == "source"
-            else request_key(bal, head, add, rest)
+            else request_key(bal, http_rules.as_rewritten(self, head), add, rest)
         )
         got = be.acquire(self, key, self.outcome.server if self.outcome is not None else None)
         if isinstance(got, Server):
@@ -857,8 +857,13 @@ class HttpSession(Connecting, asyncio.Protocol):
         if log.t_queue < 0 and self.assigned_at >= 0:
             log.t_queue = self._ms(self.assigned_at)
         router = self.ctx.router
-        if self.txn is not None and router is not None:
-            log.txn = router.at_log(self.txn, self.backend, srv)
+        txn = self.txn
+        if txn is not None and router is not None:
+            log.txn = router.at_log(txn, self.backend, srv)
+            if txn.captures is not None:  # declare capture, http-request capture
+                log.req_caps = http_log.slots(txn.captures, log.req_caps)
+            if txn.captures_res is not None:
+                log.rsp_caps = http_log.slots(txn.captures_res, log.rsp_caps)
         traffic_log = self.frontend.traffic_log
         if traffic_log is not None:
             traffic_log(log)

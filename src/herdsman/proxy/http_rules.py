@@ -18,6 +18,7 @@ from herdsman.http import errors
 from herdsman.http.body import ChunkedBody
 from herdsman.http.errors import Reply
 from herdsman.http.model import Framing, HttpError, Limits, RequestHead, ResponseHead
+from herdsman.http.parse import RequestParser
 from herdsman.proxy import routing as R
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.rules.http_actions import REJECT, AuthReply
@@ -47,6 +48,7 @@ class RulesSession(Protocol):
     srv_c: BeCounters | FeCounters
     req: RequestHead | None
     req_done: bool
+    parser: RequestParser
     buf: bytes
     peer_addr: object
     local_addr: object
@@ -203,6 +205,16 @@ def after_reply(s: RulesSession, reply: Reply) -> Reply | None:
     if txn.res_line_dirty:
         start = b"HTTP/1.1 %d %s\r\n" % (txn.status, txn.reason or b"")
     return Reply(txn.status, start, tuple(txn.res_hdrs or ()), reply.body, reply.flags)
+
+
+def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
+    """The request as the rules left it, which ``balance uri|url_param|hdr()``
+    hash (2.6 chooses the server from the rewritten HTX message)."""
+    txn = s.txn
+    if txn is None or not (txn.req_dirty or txn.line_dirty):
+        return head
+    parsed = s.parser.parse(R.request_head(txn, None, ()))
+    return parsed if parsed is not None else head
 
 
 def request_out(s: RulesSession, connection: bytes | None, add: list[bytes]) -> bytes | None:

@@ -104,6 +104,9 @@ class _Side(Side, asyncio.Protocol):
             else:
                 tcp_rules.data(stream, stream.frontend.router, data)
             return
+        if self.is_server and self.stream.res_inspect is not None:
+            tcp_rules.res_data(self.stream, self.stream.frontend.router, data)
+            return
         tr = peer.transport
         if tr is None:
             return
@@ -131,6 +134,10 @@ class _Side(Side, asyncio.Protocol):
             self.read0()
             tcp_rules.eof(stream, stream.frontend.router)
             return True
+        if self.is_server and stream.res_inspect is not None:
+            tcp_rules.res_eof(stream, stream.frontend.router)  # decides: no more data
+            if stream.closed:
+                return True
         stream.side_eof(self)
         return True  # keep our side open for writing (half-close)
 
@@ -240,6 +247,7 @@ class TcpStream(Connecting):
         "srv_c",
         "txn",
         "inspect",
+        "res_inspect",
         "log",
     )
 
@@ -272,6 +280,7 @@ class TcpStream(Connecting):
         self.srv_c = _NO_SERVER
         self.txn: Txn | None = None  # the rules' (proxy/tcp_rules.py), with rules only
         self.inspect: tcp_rules.Inspect | None = None
+        self.res_inspect: tcp_rules.ResInspect | None = None
         self.log: StreamLog | None = None  # filled only when the frontend logs traffic
 
     def client_transport(self) -> asyncio.BaseTransport | None:
@@ -447,6 +456,8 @@ class TcpStream(Connecting):
             self.close()
             return
         self.established = True
+        if self.res_inspect is not None:
+            tcp_rules.res_start(self, self.frontend.router)
         log = self.log
         if log is not None:
             log.t_queue = self._ms(self.assigned_at)
