@@ -45,6 +45,7 @@ from herdsman.control import RuntimeOperator
 from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
+from herdsman.core.events import ServerEvent
 from herdsman.core.registry import Registry
 from herdsman.daemon import drop_privileges
 from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
@@ -199,6 +200,7 @@ class Herdsman:
         pages = any(px.stats is not None for px in self.config.proxies if not px.disabled)
         stats = StatsService(self.api, self.history, tasks=self._tasks) if pages else None
         self.streams = Streams(loop, self.config.global_, process, stats)
+        self.hooks.subscribers.append(self._server_changed)
         tls = TlsRuntime(self.config)
         for pxc in self.config.frontends:
             if pxc.disabled:
@@ -240,6 +242,12 @@ class Herdsman:
         streams = self.streams
         if streams is not None and streams.http is not None:
             streams.http.router = router
+
+    def _server_changed(self, event: ServerEvent) -> None:
+        be = self.backends.get(event.backend)
+        srv = be.by_name.get(event.server) if be is not None else None
+        if srv is not None and self.streams is not None:
+            self.streams.server_changed(srv, event)
 
     def _tasks(self) -> tuple[int, int]:
         """The stats page's "Running tasks": none waiting to run, and one per check

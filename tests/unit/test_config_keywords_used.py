@@ -225,6 +225,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
             "server-fin",
         )
     },
+    ("option", "abortonclose"): same(proxy="option abortonclose"),
     ("option", "allbackups"): same(proxy="option allbackups"),
     ("option", "clitcpka"): same(proxy="option clitcpka"),
     ("option", "nolinger"): same(proxy="option nolinger"),

@@ -27,7 +27,8 @@ from herdsman.config.keywords import (
 from herdsman.config.model import Cap, ProxyConfig
 from herdsman.config.model import Capture as LogCapture
 from herdsman.config.units import UnitError, parse_time
-from herdsman.http.errors import ErrorfileError, Reply, load_reply
+from herdsman.http.errorfile import ErrorfileError
+from herdsman.http.errors import Reply, load_reply
 from herdsman.rules.http_actions import parse_http_rule
 from herdsman.rules.model import (
     Capture,

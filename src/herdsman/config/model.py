@@ -265,12 +265,6 @@ class Balance:
     def is_hash(self) -> bool:
         return self.algo in ("source", "uri", "url_param", "hdr", "rdp-cookie", "hash")
 
-    @property
-    def is_rr_kind(self) -> bool:
-        """``BE_LB_KIND_RR``: the order of picks does not depend on the stream
-        (roundrobin, static-rr, random), so a redispatch may pick another server."""
-        return self.algo in ("roundrobin", "static-rr", "random")
-
 
 @dataclass(slots=True)
 class Timeouts:

@@ -61,7 +61,13 @@ LIMITS = "connection limits and queues"
 SIMPLE: dict[str, Opt] = {
     o.name: o
     for o in [
-        Opt("abortonclose", _BE, _P, LIMITS),
+        Opt(
+            "abortonclose",
+            _BE,
+            _I,
+            doc="a client that closes its side aborts its request while it is queued or "
+            "connecting (and, in HTTP, while the server has not answered: 400)",
+        ),
         Opt(
             "allbackups", _BE, _I, doc="balance over all usable backup servers, not only the first"
         ),

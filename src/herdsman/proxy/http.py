@@ -34,15 +34,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
-import struct
 import time
 from typing import TYPE_CHECKING
 
 from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
-from herdsman.defs.levels import LOG_INFO
 from herdsman.defs.status import HanaEvent
 from herdsman.http import (
     ChunkedBody,
@@ -62,12 +59,11 @@ from herdsman.http import (
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
 from herdsman.lb.http_keys import request_key
-from herdsman.proxy import http_local, http_log, http_rules
+from herdsman.proxy import http_abort, http_local, http_log, http_rules
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_upstream import Upstream, frame
-from herdsman.proxy.tcp import set_bufs
 
 if TYPE_CHECKING:
     from herdsman.http.errors import Reply
@@ -82,8 +78,6 @@ SENDING = 1  # request head parsed: its body still comes from the client
 WAITING = 2  # request complete, waiting for the server
 TUNNEL = 3  # after a 101 or a CONNECT: raw bytes both ways
 CLOSED = 4
-
-_LINGER_RST = struct.pack("ii", 1, 0)
 
 
 def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -143,6 +137,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         "head_at",
         "local",
         "local_body",
+        "gone",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -194,6 +189,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.head_at = -1.0  # when the first byte of the current request head came
         self.local: ProxyConfig | None = None  # whose stats page the request asks for
         self.local_body: list[bytes] = []  # its body (a POST of the admin form)
+        self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -217,32 +213,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.transport = tr
         self.peer_addr = tr.get_extra_info("peername")
         self.local_addr = tr.get_extra_info("sockname")
-        fe = self.frontend
-        if fe.clitcpka or fe.nolinger or fe.client_bufs != (0, 0):
-            sock = tr.get_extra_info("socket")
-            if sock is not None:
-                if fe.clitcpka:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                if fe.nolinger:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
-                set_bufs(sock, fe.client_bufs)
-        if fe.logger is not None and fe.traffic_log is None:
-            self._log_connect()
+        self.frontend.accepted(tr, self.listener, "HTTP")
         if self.held:
             tr.pause_reading()
         else:
             self.start()
-
-    def _log_connect(self) -> None:
-        """``frontend_accept()`` without a log format: one INFO line per connection."""
-        fe = self.frontend
-        src, dst = self.peer_addr, self.local_addr
-        if isinstance(src, tuple) and isinstance(dst, tuple):
-            text = f"Connect from {src[0]}:{src[1]} to {dst[0]}:{dst[1]} ({fe.name}/HTTP)"
-        else:
-            luid = fe.listeners.index(self.listener) + 1 if self.listener in fe.listeners else 0
-            text = f"Connect to unix:{luid} ({fe.name}/HTTP)"
-        fe.logger.send(LOG_INFO, text)
 
     def start(self) -> None:
         """Serve (at accept time, or when a held connection gets its slot)."""
@@ -285,11 +260,14 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == SENDING:
             self.close()  # the request will never end: abort
             return False
-        self.client_close = True  # answer what was asked, then close
+        http_abort.client_fin(self)
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        if self.phase == WAITING and not self.gone and http_abort.client_lost(self):
+            self.gone = True
+            return
         self._finish()
 
     def pause_writing(self) -> None:
@@ -362,9 +340,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             self.fe_c.intercepted_req += 1
             self._answer(200, head, buf)  # never logged (SF_MONITOR)
             return
-        self.assigned_at = -1.0
-        self.retries = 0
-        self.redispatched = False
+        self.new_request()
         be = self.backend
         be_http = self.be_http
         hook = self.ctx.stats
@@ -412,7 +388,7 @@ class HttpSession(Connecting, asyncio.Protocol):
                 self._request_body(rest)
                 if self.phase == CLOSED:
                     return
-        if self.req_done:
+        if self.req_done and not http_abort.watched(self):
             self.pause_client()  # one transaction at a time
         bal = be.cfg.balance
         key = (
@@ -473,7 +449,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.local is not None:
             self._serve_local()
             return
-        self.pause_client()
+        if not http_abort.watched(self):
+            self.pause_client()
         self.arm()
 
     # -- requests answered by a service of the views (the stats page) ---------------------
@@ -530,6 +507,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         except ConnectError as exc:
             if self.log is not None:
                 self.log.set_term(*exc.term)
+            be.counters.http_rsp[exc.status // 100 - 1] += 1  # the backend counts it too
             if self.phase != CLOSED:
                 self.reply(exc.status, self.req, request_pending=not self.req_done)
             return
@@ -556,6 +534,10 @@ class HttpSession(Connecting, asyncio.Protocol):
 
     def transaction_done(self) -> None:
         """The response ended: slot back, server connection kept or closed, next request."""
+        tr = self.transport
+        if tr is None or tr.is_closing():
+            self.close()  # the client is gone: writing the response failed
+            return
         self.up.release(keep=self.req_done)
         be = self.backend
         srv = self.server
@@ -750,6 +732,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == CLOSED:
             return
         tr = self.transport
+        if (tr is None or tr.is_closing()) and self.phase == WAITING:
+            self.gone = True  # a write found the client gone (http_abort.py)
         if tr is not None:
             tr.close()  # flushes what was written
         self._finish()
@@ -789,10 +773,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         for own in self.private.values():
             own.close()
         self.private.clear()
+        if self.gone:
+            http_abort.gone(self)
         be = self.backend
-        if self.pending is not None and be is not None:
-            be.abandon(self.pending)
-            self.pending = None
+        if be is not None:
+            self.leave_queue(be)
         srv = self.server
         if srv is not None and be is not None:
             self.server = None
@@ -800,7 +785,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         log = self.log
         if log is not None:
             if log.err == "-" and log.fin == "-":  # an abort in the middle of the transaction
-                started = self.up.resp is not None or self.phase == SENDING
+                started = self.up.resp is not None
                 log.set_term("C" if self.transport is None else "S", "D" if started else "H")
             self._log_end(srv)
         if self.txn is not None or self.timer_tarpit is not None:
