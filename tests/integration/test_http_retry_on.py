@@ -20,6 +20,14 @@ from herdsman.testing import wait_for_async
 pytestmark = pytest.mark.haproxy
 
 UNAVAILABLE = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nbusy"
+# what s0 does with a request: answer 503, close without answering, answer
+# garbage, or nothing (the proxy's timeout server, 300 ms, strikes)
+FAILURES = {
+    "503": Reply(UNAVAILABLE),
+    "close": Reply(b"", close=True),
+    "junk": Reply(b"garbage\r\n\r\n"),
+    "silent": Reply(None),
+}
 
 
 def post(path: str, body: bytes) -> bytes:
@@ -39,11 +47,13 @@ async def retry_trace(kind: str, lines: str, s0: str, request: str) -> list[obje
 
     def first(seen: Seen) -> Reply:
         answered.append(1)
-        return Reply(UNAVAILABLE) if len(answered) == 1 or s0 == "503" else ok(seen)
+        if len(answered) > 1 and s0.endswith("-once"):
+            return ok(seen)
+        return FAILURES[s0.removesuffix("-once")]
 
     origins = [await Origin(first, host).start(), await Origin(ok, host).start()]
     body = (
-        f"    option httplog\n    balance roundrobin\n{lines}"
+        f"    option httplog\n    balance roundrobin\n    timeout server 300ms\n{lines}"
         f"    server s0 {host}:{origins[0].port}\n"
         f"    server s1 {host}:{origins[1].port}\n"
     )
@@ -122,4 +132,21 @@ async def test_body(request_: str, buffer: str) -> None:
     lines = f"    retries 3\n    retry-on 503\n    option redispatch\n{buffer}"
     got = {kind: await retry_trace(kind, lines, "503", request_) for kind in KINDS}
     print(request_, buffer, got)
+    assert got["herdsman"] == got["haproxy"]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "    retries 2\n    retry-on all-retryable-errors\n    option redispatch\n",
+        "    retries 2\n    retry-on all-retryable-errors\n",
+        "    retries 2\n    retry-on empty-response junk-response response-timeout\n",
+        "    retries 2\n    retry-on 503\n",
+    ],
+)
+@pytest.mark.parametrize("s0", ["close", "junk", "silent", "close-once", "junk-once"])
+async def test_failure(lines: str, s0: str) -> None:
+    """A server that closes without answering, answers garbage or nothing."""
+    got = {kind: await retry_trace(kind, lines, s0, "get") for kind in KINDS}
+    print(lines, s0, got)
     assert got["herdsman"] == got["haproxy"]

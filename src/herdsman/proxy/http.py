@@ -39,7 +39,7 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
-from herdsman.config.model import ProxyConfig
+from herdsman.config.model import ProxyConfig, RetryOn
 from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
 from herdsman.defs.levels import LOG_INFO
@@ -528,8 +528,8 @@ class HttpSession(Connecting, asyncio.Protocol):
     def request_sent(self) -> None:
         http_retry.sent(self)
 
-    def retry_on(self, status: int) -> bool:
-        return http_retry.response(self, status)
+    def retry_on(self, cause: int | RetryOn) -> bool:
+        return http_retry.response(self, cause)
 
     def reconnect(self, be: Backend, got: object) -> None:
         """An L7 retry (proxy/http_retry.py): connect again, then send the request again."""
@@ -615,6 +615,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.up.resp is not None:
             self.close()  # the response started: nothing to answer, abort
             return
+        if be is not None:
+            be.counters.http_rsp[4] += 1  # the backend counts the 502 answered
         self.reply(status, self.req, request_pending=not self.req_done)
 
     def reply(
@@ -724,8 +726,12 @@ class HttpSession(Connecting, asyncio.Protocol):
             self.close()
             return
         if phase in (SENDING, WAITING) and self.up.conn is not None and self.up.resp is None:
+            if http_retry.response(self, RetryOn.RESPONSE_TIMEOUT):
+                return
             be = self.backend
             srv = self.server
+            if be is not None:
+                be.counters.http_rsp[4] += 1  # the backend counts the 504 answered
             if be is not None and srv is not None:
                 be.passive(srv, HanaEvent.HTTP_READ_TIMEOUT)
                 srv.counters.failed_resp += 1
