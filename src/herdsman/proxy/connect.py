@@ -1,7 +1,9 @@
 """Connecting a stream to a server: where, how, and what to do when it fails.
 
-Mode-neutral: TCP streams and HTTP transactions both call ``connect()``; only
-``Connecting.open_to()``, the opening of the transport itself, is theirs.
+Mode-neutral: TCP streams and HTTP transactions both call ``connect()``, and
+both open their server connections with ``open_transport()``; only
+``Connecting.open_to()``, which protocol drives the transport (and, in HTTP
+mode, whether an idle connection serves instead), is theirs.
 
 * Destination (spec §1.2, §1.3; ``backend.c alloc_dst_address()``): a server
   without a port, with ``:0`` or with ``+N``/``-N`` uses the client's
@@ -32,6 +34,8 @@ import asyncio
 import errno as errno_
 import ipaddress
 import socket
+import ssl
+from collections.abc import Callable
 
 from herdsman.config.model import Family, RetryOn
 from herdsman.core.backend import QUEUE_FULL, Backend, Server
@@ -41,6 +45,8 @@ from herdsman.core.states import SrvState
 from herdsman.defs.proxyproto import proxy_v1, proxy_v2
 from herdsman.defs.status import HanaEvent
 from herdsman.lb.hashing import source_key
+from herdsman.proxy.sockopts import set_bufs
+from herdsman.proxy.tls import ServerTls
 
 _AF = {Family.INET: socket.AF_INET, Family.INET6: socket.AF_INET6}
 TCP_FASTOPEN_CONNECT = getattr(socket, "TCP_FASTOPEN_CONNECT", 30)
@@ -83,6 +89,70 @@ def make_socket(srv: Server, family: int) -> socket.socket:
             except OSError:
                 pass
     return sock
+
+
+async def open_transport(
+    srv: Server,
+    local: object,
+    bufs: tuple[int, int],
+    protocol: Callable[[], asyncio.BaseProtocol],
+    timeout: float | None,
+    tls: ServerTls | None,
+) -> int | None:
+    """One connection attempt to ``srv`` for a client whose local address is
+    ``local``, driven by ``protocol()``, over TLS with ``tls`` (an ``ssl``
+    server): None when open, else an errno (``ETIMEDOUT`` past ``timeout``,
+    ``ECONNABORTED`` when the TLS handshake or the server's name check fails).
+    A socket that did not connect is closed, on cancellation too."""
+    try:
+        family, addr = destination(srv, local)
+    except OSError as exc:
+        return exc.errno or errno_.EIO
+    loop = asyncio.get_running_loop()
+    cfg = srv.cfg
+    sock: socket.socket | None = None
+    ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
+    try:
+        async with asyncio.timeout(timeout):
+            if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
+                # the common case: one call, uvloop connects a numeric address itself
+                host, port = addr[0], addr[1]  # type: ignore[index]
+                tr, _ = await loop.create_connection(
+                    protocol, host, port, ssl=ctx, server_hostname=sni
+                )
+            else:
+                sock = make_socket(srv, family)
+                if family != socket.AF_UNIX:
+                    set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
+                await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
+                if family == socket.AF_UNIX:
+                    tr, _ = await loop.create_unix_connection(
+                        protocol, sock=sock, ssl=ctx, server_hostname=sni
+                    )
+                else:
+                    tr, _ = await loop.create_connection(
+                        protocol, sock=sock, ssl=ctx, server_hostname=sni
+                    )
+        if tls is not None and not tls.verified(tr):
+            tr.abort()
+            return errno_.ECONNABORTED
+    except ssl.SSLError:
+        if sock is not None:
+            sock.close()
+        return errno_.ECONNABORTED  # a TLS handshake failure: a connection error
+    except TimeoutError:
+        if sock is not None:
+            sock.close()
+        return errno_.ETIMEDOUT
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        return exc.errno or errno_.ECONNREFUSED
+    except asyncio.CancelledError:
+        if sock is not None:
+            sock.close()
+        raise
+    return None
 
 
 def proxy_header(srv: Server, client: object, local: object) -> bytes:
