@@ -15,7 +15,7 @@ import pytest
 from httppeers import Client, Origin, Reply, Seen, ok
 from tcppeers import KINDS, loopback_host, stack, traffic
 
-from herdsman.testing import wait_for_async
+from herdsman.testing import free_port, wait_for_async
 
 pytestmark = pytest.mark.haproxy
 
@@ -149,4 +149,56 @@ async def test_failure(lines: str, s0: str) -> None:
     """A server that closes without answering, answers garbage or nothing."""
     got = {kind: await retry_trace(kind, lines, s0, "get") for kind in KINDS}
     print(lines, s0, got)
+    assert got["herdsman"] == got["haproxy"]
+
+
+async def direct_trace(kind: str, lines: str) -> list[object]:
+    """``use-server`` sends the request to s0 (``SF_DIRECT``), which refuses
+    connections."""
+    host = loopback_host()
+    origin = await Origin(ok, host).start()
+    body = (
+        f"    option httplog\n    balance roundrobin\n    timeout connect 200ms\n{lines}"
+        f"    use-server s0 if TRUE\n"
+        f"    server s0 {host}:{free_port(host)}\n"
+        f"    server s1 {host}:{origin.port}\n"
+    )
+    trace: list[object] = []
+    try:
+        async with stack(kind, body, host, mode="http") as st:
+            c = await Client.open(st.port, host)
+            c.send(b"GET /a HTTP/1.1\r\nhost: t\r\n\r\n")
+            got = await c.response()
+            trace.append(("client", got[1] if got else None))
+            c.close()
+            await wait_for_async(lambda: any(traffic(x) for x in st.log.poll()))
+            rows = await st.stat()
+            trace.append(
+                {
+                    k: (r["wretr"], r["wredis"], r["econ"], r["stot"])
+                    for k, r in rows.items()
+                    if k != "FRONTEND"
+                }
+            )
+            trace.append(sorted(t for x in st.log.poll() if (t := traffic(x))))
+    finally:
+        await origin.close()
+    return trace
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "    retries 3\n    option redispatch\n",
+        "    retries 3\n    option redispatch 1\n",
+        "    retries 3\n    option redispatch 2\n",
+        "    retries 2\n",
+    ],
+)
+async def test_direct(lines: str) -> None:
+    """A stream on the server a rule chose (SF_DIRECT) is not redispatched at once
+    on a retry: only every N-th retry, or the last one with plain ``option
+    redispatch``."""
+    got = {kind: await direct_trace(kind, lines) for kind in KINDS}
+    print(lines, got)
     assert got["herdsman"] == got["haproxy"]

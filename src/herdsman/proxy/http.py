@@ -401,7 +401,9 @@ class HttpSession(Connecting, asyncio.Protocol):
             else request_key(bal, head, add, rest)
         )
         self.lb_key = key
-        got = be.acquire(self, key, self.outcome.server if self.outcome is not None else None)
+        direct = self.outcome.server if self.outcome is not None else None
+        self.direct = direct is not None
+        got = be.acquire(self, key, direct)
         if isinstance(got, Server):
             self.server = got
             self.srv_c = got.counters
