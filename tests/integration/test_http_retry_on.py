@@ -81,7 +81,15 @@ async def retry_trace(kind: str, lines: str, s0: str, request: str) -> list[obje
             rows = await st.stat()
             trace.append(
                 {
-                    k: (r["wretr"], r["wredis"], r["econ"], r["stot"], r["hrsp_2xx"], r["hrsp_5xx"])
+                    k: (
+                        r["wretr"],
+                        r["wredis"],
+                        r["econ"],
+                        r["eresp"],
+                        r["stot"],
+                        r["hrsp_2xx"],
+                        r["hrsp_5xx"],
+                    )
                     for k, r in rows.items()
                     if k != "FRONTEND"
                 }

@@ -740,6 +740,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             srv = self.server
             if be is not None:
                 be.counters.http_rsp[4] += 1  # the backend counts the 504 answered
+                be.counters.failed_resp += 1  # and the failed response (eresp)
             if be is not None and srv is not None:
                 be.passive(srv, HanaEvent.HTTP_READ_TIMEOUT)
                 srv.counters.failed_resp += 1
