@@ -37,6 +37,8 @@ from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
 from herdsman.core.registry import Registry
+from herdsman.core.timer import LoopTimer
+from herdsman.core.warmup import Warmup
 from herdsman.daemon import drop_privileges
 from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
 from herdsman.handover import bind_key, ports
@@ -83,6 +85,8 @@ class Herdsman:
         g = config.global_
         self.maxconn = maxconn or g.maxconn or self._default_maxconn()
         self.registry = Registry(self.maxconn)
+        self.warmup = Warmup(self.clock, transitions.warmup_step)  # slow-start steps
+        self._warmup_timer: LoopTimer | None = None
         self.checks = CheckService(g, self.clock, g.node or socket.gethostname(), check_starter)
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)
         self.frontends: list[Frontend] = []
@@ -131,7 +135,7 @@ class Herdsman:
             if pxc.disabled:
                 continue
             algo = make_algorithm(pxc.balance)
-            be = Backend(pxc, algo, self.clock, self.hooks, fullconn[pxc.name].value)
+            be = Backend(pxc, algo, self.clock, self.hooks, fullconn[pxc.name].value, self.warmup)
             be.add_servers([Server(be, scfg) for scfg in pxc.servers])
             self.backends[pxc.name] = be
             logger = self.proxy_logger(pxc)
@@ -252,6 +256,8 @@ class Herdsman:
         if g.uid is not None or g.gid is not None or g.chroot:
             drop_privileges(g.uid, g.gid, g.user, g.chroot)
         self.checks.start(loop)
+        self._warmup_timer = LoopTimer(loop, self.warmup)
+        self._warmup_timer.start()
         for fe in self.frontends:
             await fe.start()
         self.hooks.starting = False
@@ -335,6 +341,8 @@ class Herdsman:
             fe.kill_streams()
         self.sink.close()
         self.checks.close()
+        if self._warmup_timer is not None:
+            self._warmup_timer.stop()
 
     def active_connections(self) -> int:
         return sum(fe.feconn for fe in self.frontends)

@@ -256,6 +256,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
         {"proxy": "default-server send-proxy-v2"}, server="no-send-proxy-v2"
     ),
     ("server", "tfo"): same(server="tfo"),
+    ("server", "slowstart"): same(server="slowstart 10s"),
     ("server", "no-tfo"): over({"proxy": "default-server tfo"}, server="no-tfo"),
     ("bind", "name"): same(bind="name b1"),
     ("bind", "maxconn"): same(bind="maxconn 10"),

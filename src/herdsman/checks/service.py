@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterable
 
 from herdsman.checks import health
 from herdsman.checks.runner import close_poller, start_check
-from herdsman.checks.scheduler import AsyncioDriver, Scheduler, Starter
+from herdsman.checks.scheduler import Scheduler, Starter
 from herdsman.checks.snapshot import build_target
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.config.model import GlobalConfig
 from herdsman.core.backend import Check, Server
 from herdsman.core.clock import Clock
 from herdsman.core.states import SrvState
+from herdsman.core.timer import LoopTimer
 from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import HanaEvent
 
@@ -63,7 +64,7 @@ class CheckService:
             max_spread_checks=g.max_spread_checks,
         )
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.driver: AsyncioDriver | None = None
+        self.driver: LoopTimer | None = None
         self._targets: dict[int, CheckTarget] = {}
 
     def attach(self, servers: Iterable[Server]) -> None:
@@ -108,7 +109,7 @@ class CheckService:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Spread the first runs (``start_checks()``) and drive them on ``loop``."""
         self.loop = loop
-        self.driver = AsyncioDriver(loop, self.scheduler)
+        self.driver = LoopTimer(loop, self.scheduler)
         self.scheduler.start(self.checks)
         self.driver.start()
 
@@ -116,6 +117,7 @@ class CheckService:
         """No new run; running ones are cancelled (soft stop)."""
         if self.driver is not None:
             self.driver.stop()
+        self.scheduler.stop()
 
     def close(self) -> None:
         """Release the check sockets' poller (the loop is going away)."""

@@ -372,7 +372,12 @@ _ROWS: list[SrvKw] = [
     SrvKw("agent-port", p_agent_port, support=_P, planned_for=AGENT),
     SrvKw("agent-addr", p_agent_addr, support=_P, planned_for=AGENT),
     SrvKw("agent-send", p_agent_send, support=_P, planned_for=AGENT),
-    SrvKw("slowstart", p_slowstart, support=_P, planned_for=AGENT),
+    SrvKw(
+        "slowstart",
+        p_slowstart,
+        doc="ramp a recovered server in: weight in 1/16 steps (dynamic algorithms), "
+        "maxconn from 1, over whole seconds",
+    ),
     SrvKw("maxconn", _c_int("maxconn", True), doc="most concurrent streams (0: no limit)"),
     SrvKw("minconn", _c_int("minconn", True), doc="dynamic limit floor (with fullconn)"),
     SrvKw("maxqueue", _c_int("maxqueue", False), doc="longest server queue (0: no limit)"),

@@ -28,6 +28,7 @@ class Cause(enum.Enum):
     OPERATOR = "operator"  # the runtime API, a signal, the stats page
     TRAFFIC = "traffic"  # passive health (observe)
     STARTUP = "startup"  # configuration or state file at start-up
+    SLOWSTART = "slowstart"  # a step of slow start (the weight or limit grew)
 
 
 @dataclass(frozen=True, slots=True)

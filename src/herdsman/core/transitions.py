@@ -90,13 +90,13 @@ def set_stopped(
 def set_running(
     srv: Server, reason: str | None = None, check: Check | None = None, cause: Cause = Cause.HEALTH
 ) -> None:
-    """``srv_set_running()``: the server is UP (slowstart: planned)."""
+    """``srv_set_running()``: the server is UP, STARTING first under ``slowstart``."""
     if srv.cur_admin & MAINT:
         return
     if srv.next_state in (SrvState.STARTING, SrvState.RUNNING):
         return
     before = _snapshot(srv)
-    srv.next_state = SrvState.RUNNING
+    srv.next_state = SrvState.STARTING if srv.slowstart_s > 0 else SrvState.RUNNING
     _set_reason(srv, reason, check)
     _commit_change(srv, before, _cause_of(check, cause))
     for tracker in list(srv.trackers):
@@ -159,6 +159,24 @@ def set_weight(srv: Server, uweight: int, cause: Cause = Cause.OPERATOR) -> None
     srv.uweight = uweight
     srv.backend.recalc_eweight(srv)
     _commit_change(srv, before, cause)
+
+
+def warmup_step(srv: Server) -> bool:
+    """``server_warmup()``: one slow-start step of a STARTING server (spec §10.3).
+
+    The effective weight is recomputed for the seconds elapsed (the server
+    becomes RUNNING, logging "is UP" again as 2.6 does, once ``slowstart`` has
+    passed), the balancer sees it, and the server takes what its grown limit
+    allows from the backend queue. Returns whether it is still STARTING (the
+    caller steps it again a second later).
+    """
+    if srv.next_admin & MAINT or srv.next_state is not SrvState.STARTING:
+        return False
+    before = _snapshot(srv)
+    srv.backend.recalc_eweight(srv)
+    _commit_change(srv, before, Cause.SLOWSTART)
+    srv.backend.grab_backend_queue(srv)
+    return srv.next_state is SrvState.STARTING
 
 
 # -- start-up ----------------------------------------------------------------------
