@@ -257,6 +257,16 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("server", "tfo"): same(server="tfo"),
     ("server", "slowstart"): same(server="slowstart 10s"),
+    ("server", "agent-check"): over(
+        {"server": "agent-port 81"}, server="agent-port 81 agent-check"
+    ),
+    ("server", "no-agent-check"): over(
+        {"proxy": "default-server agent-check agent-port 81"}, server="no-agent-check"
+    ),
+    ("server", "agent-inter"): same(server="agent-inter 5s"),
+    ("server", "agent-port"): same(server="agent-port 81"),
+    ("server", "agent-addr"): same(server="agent-addr 127.0.0.2"),
+    ("server", "agent-send"): same(server="agent-send hello"),
     ("server", "no-tfo"): over({"proxy": "default-server tfo"}, server="no-tfo"),
     ("bind", "name"): same(bind="name b1"),
     ("bind", "maxconn"): same(bind="maxconn 10"),
@@ -298,10 +308,7 @@ AT_PARSE = {
 }
 
 # What a keyword also sets for a feature still to come.
-UNREAD_OK = {
-    ("server", "port"): {"agent_port": "agent checks (planned) use the check port too"},
-    ("server", "addr"): {"agent_addr": "agent checks (planned) use the check address too"},
-}
+UNREAD_OK: dict[tuple[str, str], dict[str, str]] = {}
 
 # Implemented by the data path (issue 12): stored, applied when it lands.
 PENDING = {

@@ -9,6 +9,7 @@ changed, through ``core/transitions.py``.
 
 from __future__ import annotations
 
+from herdsman.checks import agent
 from herdsman.checks.custom import reports
 from herdsman.checks.target import CheckResult
 from herdsman.config.model import Observe, OnError
@@ -36,7 +37,10 @@ def set_status(
     """Record a result and move the health counter; log it if it changed."""
     srv = check.server
     prev_status = check.status
-    check.desc = desc.encode("utf-8", "replace")[: HCHK_DESC_LEN - 1].decode("utf-8", "ignore")
+    # a C string of at most 127 bytes; bytes that are not UTF-8 (an agent's
+    # words) stay bytes, encoded as <HH> when logged
+    raw = desc.encode("utf-8", "surrogateescape")[: HCHK_DESC_LEN - 1]
+    check.desc = raw.decode("utf-8", "surrogateescape")
     check.status = status
     if code is not None:
         check.code = code
@@ -121,7 +125,13 @@ def complete(check: Check, result: CheckResult) -> None:
 
     A protocol check's built-in expect may have reported a success before the
     run's end (``checks/custom.py``): each report moves the counter, as in 2.6.
+    An agent's reply first acts on the server (``checks/agent.py``).
     """
+    if isinstance(result, agent.AgentReply):
+        applied = agent.apply(check, result)
+        if applied is None:
+            return
+        result = applied
     for step in reports(result):
         set_status(check, step.status, step.desc, step.code, step.duration_ms)
     notify(check)

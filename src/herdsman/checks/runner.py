@@ -12,7 +12,9 @@ sans-IO interpreter; this module only moves bytes and reports what the
 kernel said.
 
 Closing follows HAProxy: an abortive close (RST, ``SO_LINGER`` 0) unless the
-connect rule has ``linger``, so that checks leave no TIME_WAIT behind.
+connect rule has ``linger`` or the peer's close was seen (a read of 0 bytes or
+``EPOLLRDHUP``: HAProxy's ``conn_sock_read0()`` clears ``FD_LINGER_RISK``), so
+that checks leave no TIME_WAIT behind.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ _RST = struct.pack("ii", 1, 0)
 _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
 _EV_RD = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
 _EV_WR = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
+_PEER_SHUT = select.EPOLLRDHUP | select.EPOLLHUP
 _WATCH = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET
 
 
@@ -90,6 +93,7 @@ class RunningCheck:
         "_check",
         "_connecting",
         "_eos",
+        "_fin",
         "_fd",
         "_loop",
         "_on_done",
@@ -123,6 +127,7 @@ class RunningCheck:
         self._busy = False
         self._rd = self._wr = False  # edge-triggered readiness not consumed yet
         self._eos = False  # the peer closed: nothing more to read on this connection
+        self._fin = False  # the peer's close was seen (read 0 or RDHUP): close gracefully
         self._start = loop.time()
 
     def start(self) -> None:
@@ -193,7 +198,7 @@ class RunningCheck:
             return
         self._sock = sock
         self._fd = sock.fileno()
-        self._eos = self._rd = self._wr = False
+        self._eos = self._rd = self._wr = self._fin = False
         self._connecting = True
         self._poller.register(self._fd, self)
 
@@ -205,7 +210,7 @@ class RunningCheck:
             return
         self._poller.forget(self._fd)
         self._fd = -1
-        if not linger:
+        if not linger and not self._fin:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RST)
             except OSError:
@@ -231,6 +236,8 @@ class RunningCheck:
             self._wr = True
         if events & _EV_RD:
             self._rd = True
+        if events & _PEER_SHUT:
+            self._fin = True
         if self._connecting:
             if not self._wr:
                 return
@@ -310,7 +317,7 @@ class RunningCheck:
                     self._apply(check.conn_failed(exc.errno or errno.ECONNRESET))
                     continue
                 if not data:
-                    self._eos = True
+                    self._eos = self._fin = True
                     self._apply(check.peer_closed())
                     continue
                 self._apply(check.received(data))

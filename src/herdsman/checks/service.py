@@ -24,8 +24,24 @@ from herdsman.core.backend import Check, Server
 from herdsman.core.clock import Clock
 from herdsman.core.states import SrvState
 from herdsman.core.timer import LoopTimer
+from herdsman.defs.protocols.agent import ruleset as agent_ruleset
 from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import HanaEvent
+
+
+def make_agent(srv: Server) -> Check | None:
+    """The server's agent check (``agent-check``), or None: rise and fall 1, its own inter."""
+    cfg = srv.cfg
+    if not cfg.agent_check:
+        return None
+    return Check(
+        srv,
+        agent_ruleset(cfg.agent_send),
+        agent=True,
+        rise=cfg.agent_rise,
+        fall=cfg.agent_fall,
+        inter=cfg.agent_inter,
+    )
 
 
 def make_check(srv: Server) -> Check | None:
@@ -70,10 +86,15 @@ class CheckService:
     def attach(self, servers: Iterable[Server]) -> None:
         """Give each server its configured check (before its start-up state is set)."""
         for srv in servers:
+            # in start_checks() order: each server's health check, then its agent
             chk = make_check(srv)
             if chk is not None:
                 srv.check = chk
                 self.checks.append(chk)
+            agent = make_agent(srv)
+            if agent is not None:
+                srv.agent = agent
+                self.checks.append(agent)
 
     # -- runs ---------------------------------------------------------------------
 

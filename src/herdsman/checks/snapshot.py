@@ -18,12 +18,20 @@ from herdsman.core.states import SrvState
 
 
 def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) -> CheckTarget:
-    """The snapshot of ``chk``'s server; ``down``: its next state is STOPPED."""
+    """The snapshot of ``chk``'s server; ``down``: its next state is STOPPED.
+
+    An agent connects to ``agent-addr`` (else the check ``addr``, else the
+    server's address) and ``agent-port``, in plain TCP (spec §9.1).
+    """
     srv = chk.server
     cfg = srv.cfg
     be = srv.backend
-    addr = cfg.check_addr or srv.addr
-    port = cfg.check_port or (cfg.check_addr.port if cfg.check_addr else 0)
+    if chk.agent:
+        addr = cfg.agent_addr or srv.addr
+        port = cfg.agent_port
+    else:
+        addr = cfg.check_addr or srv.addr
+        port = cfg.check_port or (cfg.check_addr.port if cfg.check_addr else 0)
     if not port and not srv.addr.mapped:
         port = srv.addr.port
     if addr.family in (Family.UNIX, Family.ABNS):
@@ -33,7 +41,9 @@ def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) 
         family = socket.AF_INET6 if addr.family is Family.INET6 else socket.AF_INET
         host = addr.host
     inherit = not cfg.check_port and cfg.check_addr is None
-    send_proxy = cfg.check_send_proxy or (inherit and (cfg.send_proxy or cfg.send_proxy_v2))
+    send_proxy = not chk.agent and (
+        cfg.check_send_proxy or (inherit and (cfg.send_proxy or cfg.send_proxy_v2))
+    )
     t = be.cfg.timeouts
     return CheckTarget(
         backend_name=be.name,

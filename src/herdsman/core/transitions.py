@@ -161,6 +161,25 @@ def set_weight(srv: Server, uweight: int, cause: Cause = Cause.OPERATOR) -> None
     _commit_change(srv, before, cause)
 
 
+def set_maxconn(srv: Server, maxconn: int, cause: Cause = Cause.OPERATOR) -> None:
+    """A new ``maxconn`` (spec §13.4, ``server_parse_maxconn_change_request()``).
+
+    A static limit (minconn == maxconn) stays static: both change. Then, as
+    ``may_dequeue_tasks()`` allows, the server takes waiters from its queue
+    and the backend's (``process_srv_queue()``).
+    """
+    before = _snapshot(srv)
+    if srv.maxconn == srv.minconn:
+        srv.minconn = maxconn
+    srv.maxconn = maxconn
+    be = srv.backend
+    if (srv.nbpend or (be.queue.length and srv.is_usable())) and (
+        not srv.maxconn or srv.served < be.limit(srv)
+    ):
+        be.process_queue(srv)
+    _publish(srv, before, cause, [])
+
+
 def warmup_step(srv: Server) -> bool:
     """``server_warmup()``: one slow-start step of a STARTING server (spec §10.3).
 
