@@ -36,6 +36,7 @@ from herdsman.config.model import BindConfig, Config, Family, LogTarget, ProxyCo
 from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
+from herdsman.core.live import ServerState, server_state
 from herdsman.core.registry import Registry
 from herdsman.core.timer import LoopTimer
 from herdsman.core.warmup import Warmup
@@ -357,6 +358,10 @@ class Herdsman:
         if srv is None:
             raise KeyError(name)
         return srv
+
+    def server_state(self, name: str) -> ServerState:
+        """The live state of ``backend/server`` as plain data (``core/live.py``)."""
+        return server_state(self.server(name))
 
 
 __all__ = ["BindFailure", "Herdsman"]
