@@ -16,7 +16,7 @@ What runs:
 
   - herdsman in-process (``--herdsman-mode inprocess``, the default): a child
     Python process builds ``Herdsman(config, check_starter=...)`` on uvloop with
-    a starter that wraps the default one (``Herdsman._start_check``) and records,
+    a starter that wraps the default one (``CheckService.start_run``) and records,
     for every check run, ``now - check.expire`` when the scheduler starts it
     (*lateness*) and again one loop iteration later, right after the runner
     issued its ``connect()`` (*I/O lateness*); it also counts the results;
@@ -243,7 +243,7 @@ async def _herdsman_async(cfg_path: str) -> None:
 
     hm = Herdsman(config, stderr=sys.stderr, check_starter=starter)
     assert isinstance(hm.clock, MonotonicClock)
-    default_starter = hm._start_check
+    default_starter = hm.checks.start_run
     await hm.start()
     print("ready", flush=True)
 

@@ -257,6 +257,18 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("server", "tfo"): same(server="tfo"),
     ("server", "slowstart"): same(server="slowstart 10s"),
+    ("global", "insecure-fork-wanted"): same(global_="insecure-fork-wanted"),
+    ("proxy", "external-check"): over(
+        {
+            "global_": "external-check",
+            "proxy": "option external-check\nexternal-check command /bin/false",
+        },
+        proxy="external-check command /bin/true\nexternal-check path /bin",
+    ),
+    ("option", "external-check"): over(
+        {"global_": "external-check", "proxy": "external-check command /bin/true"},
+        proxy="option external-check",
+    ),
     ("server", "agent-check"): over(
         {"server": "agent-port 81"}, server="agent-port 81 agent-check"
     ),
@@ -295,6 +307,10 @@ AT_PARSE = {
     ("global", "unsetenv"): "changes the environment the lines after it see",
     ("global", "resetenv"): "changes the environment the lines after it see",
     ("global", "expose-experimental-directives"): "allows the experimental keywords after it",
+    (
+        "global",
+        "external-check",
+    ): "required by 'option external-check' when the configuration is checked",
     ("proxy", "mode"): "only tcp, the default, is accepted (http waits for HTTP mode)",
     ("proxy", "monitor-net"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "clitimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",

@@ -25,6 +25,7 @@ import select
 import socket
 import struct
 from collections.abc import Callable
+from typing import Protocol
 
 from herdsman.checks.custom import timed
 from herdsman.checks.target import CheckResult, CheckTarget
@@ -39,16 +40,26 @@ _PEER_SHUT = select.EPOLLRDHUP | select.EPOLLHUP
 _WATCH = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET
 
 
+class Watcher(Protocol):
+    """A descriptor's owner in the poller: a check run's socket, an external check's pidfd."""
+
+    def on_events(self, events: int) -> None: ...
+
+    def close(self) -> None:
+        """Release the descriptor without a result (the poller is closing)."""
+        ...
+
+
 class CheckPoller:
-    """One epoll for every check socket of an event loop."""
+    """One epoll for every check socket (and external check pidfd) of an event loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.ep = select.epoll()
-        self.runs: dict[int, RunningCheck] = {}
+        self.runs: dict[int, Watcher] = {}
         loop.add_reader(self.ep.fileno(), self._drain)
 
-    def register(self, fd: int, run: RunningCheck) -> None:
+    def register(self, fd: int, run: Watcher) -> None:
         self.runs[fd] = run
         self.ep.register(fd, _WATCH)
 
@@ -64,6 +75,8 @@ class CheckPoller:
                 run.on_events(events)
 
     def close(self) -> None:
+        for run in list(self.runs.values()):
+            run.close()
         self.loop.remove_reader(self.ep.fileno())
         self.ep.close()
 
@@ -132,6 +145,9 @@ class RunningCheck:
 
     def start(self) -> None:
         self._apply(self._check.start())
+
+    def close(self) -> None:
+        self.cancel()
 
     def cancel(self) -> None:
         """Abandon the run: close the connection, never call ``on_done``."""

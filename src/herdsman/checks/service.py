@@ -15,9 +15,10 @@ import asyncio
 from collections.abc import Callable, Iterable
 
 from herdsman.checks import health
+from herdsman.checks.external import ExternalRun, ExternalSpec, invocation, server_words
 from herdsman.checks.runner import close_poller, start_check
 from herdsman.checks.scheduler import Scheduler, Starter
-from herdsman.checks.snapshot import build_target
+from herdsman.checks.snapshot import build_target, external_spec
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.config.model import GlobalConfig
 from herdsman.core.backend import Check, Server
@@ -25,7 +26,7 @@ from herdsman.core.clock import Clock
 from herdsman.core.states import SrvState
 from herdsman.core.timer import LoopTimer
 from herdsman.defs.protocols.agent import ruleset as agent_ruleset
-from herdsman.defs.rules import Ruleset
+from herdsman.defs.rules import Ruleset, RulesetKind
 from herdsman.defs.status import HanaEvent
 
 
@@ -75,13 +76,14 @@ class CheckService:
         self.checks: list[Check] = []
         self.scheduler = Scheduler(
             clock,
-            starter or self._start,
+            starter or self.start_run,
             spread_checks=g.spread_checks,
             max_spread_checks=g.max_spread_checks,
         )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.driver: LoopTimer | None = None
         self._targets: dict[int, CheckTarget] = {}
+        self._specs: dict[int, ExternalSpec] = {}
 
     def attach(self, servers: Iterable[Server]) -> None:
         """Give each server its configured check (before its start-up state is set)."""
@@ -112,9 +114,29 @@ class CheckService:
         self._targets[id(chk)] = target
         return target
 
-    def _start(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
+    def start_run(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
+        """The default starter: a process for external checks, else a tcp-check run."""
         assert self.loop is not None
+        if chk.ruleset.kind is RulesetKind.EXTERNAL:
+            return self._start_external(chk, on_done)
         return start_check(self.loop, chk.ruleset, self.target(chk), on_done)
+
+    def _start_external(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
+        """``connect_proc_chk()``: the argv and environment of now, then the process."""
+        assert self.loop is not None
+        srv = chk.server
+        spec = self._specs.get(id(chk))
+        if spec is None:
+            spec = self._specs[id(chk)] = external_spec(chk)
+        argv, env = invocation(spec, *server_words(srv.addr), srv.served)
+        timeouts = srv.backend.cfg.timeouts
+        timeout = chk.inter
+        if timeouts.check and timeouts.connect:
+            timeout = min(timeout, timeouts.connect)
+        hooks = srv.backend.hooks
+        run = ExternalRun(self.loop, on_done, warn=hooks.warning, alert=hooks.alert)
+        run.start(argv, env, timeout, self.g.insecure_fork_wanted)
+        return run
 
     def traffic(self, srv: Server, event: HanaEvent) -> None:
         """A live-traffic event for a server with ``observe`` (spec §4.7)."""

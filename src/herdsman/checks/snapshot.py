@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import socket
 
+from herdsman.checks.external import ExternalSpec, listener_words
 from herdsman.checks.target import CheckTarget
-from herdsman.config.model import Family
+from herdsman.config.model import Family, Mode
 from herdsman.core.backend import Check
 from herdsman.core.netns import STORE
 from herdsman.core.states import SrvState
@@ -63,6 +64,27 @@ def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) 
         state_header=lambda: state_header(chk, node),
         node=node,
         make_socket=lambda fam: STORE.socket(cfg.namespace, fam),
+    )
+
+
+def external_spec(chk: Check) -> ExternalSpec:
+    """``prepare_external_check()``: what an external check's runs share (spec §8.2)."""
+    srv = chk.server
+    px = srv.backend.cfg
+    proxy_addr, proxy_port = listener_words(px.binds)
+    proto = (srv.cfg.proto or "h1") if px.mode is Mode.HTTP else "tcp"
+    return ExternalSpec(
+        command=px.external_command or "",
+        path=px.external_path or "",
+        proxy_name=px.name,
+        proxy_id=px.uuid,
+        proxy_addr=proxy_addr,
+        proxy_port=proxy_port,
+        server_name=srv.name,
+        server_id=srv.puid,
+        maxconn=srv.cfg.maxconn,
+        ssl=srv.cfg.ssl,
+        proto=proto,
     )
 
 

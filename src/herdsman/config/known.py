@@ -27,7 +27,6 @@ API = "runtime API and stats"
 LIMITS = "connection limits and queues"
 MULTI = "multi-core"
 PROTO = "protocol checks"
-EXTCHECK = "external checks"
 
 _ALL = ("defaults", "frontend", "listen", "backend")
 _FE = ("defaults", "frontend", "listen")
@@ -56,7 +55,6 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "errorloc302": (_ALL, HTTP),
     "errorloc303": (_ALL, HTTP),
     "error-log-format": (_FE, LOGS),
-    "external-check": (_BE, EXTCHECK),
     "filter": (_ALL, ""),
     "force-persist": (("frontend", "listen", "backend"), ACL),
     "http-after-response": (_ALL, HTTP),
@@ -144,8 +142,6 @@ GLOBAL: dict[str, str] = {
     "numa-cpu-mapping": MULTI,
     "thread-group": MULTI,
     "thread-groups": MULTI,
-    "external-check": EXTCHECK,
-    "insecure-fork-wanted": EXTCHECK,
     "insecure-setuid-wanted": "",
     "server-state-base": API,
     "server-state-file": API,

@@ -21,6 +21,7 @@ from herdsman.config.errpages import http_size_alerts
 from herdsman.config.keywords import proxy_type_str
 from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig, ServerConfig
 from herdsman.config.resolve import init_addresses
+from herdsman.defs.rules import RulesetKind
 
 L7_HASHES = ("uri", "url_param", "hdr")
 
@@ -52,6 +53,7 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
             "this was intended."
         )
     late = _finalize_checks(px, diag)
+    _external_check(config, px, diag)
     if px.default_backend:
         target = _backend(config, px.default_backend)
         if target is None:
@@ -137,6 +139,60 @@ def _finalize_checks(px: ProxyConfig, diag: Diagnostics) -> list[str]:
         else:
             diag.alert(msg.text, staged.flags & ~Err.WARN)
     return late
+
+
+def _external_check(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
+    """``check_config_validity()`` on external checks (spec §8.1), in its order."""
+    kind = proxy_type_str(px)
+    external = px.checks is not None and px.checks.kind is RulesetKind.EXTERNAL
+    what = "option external-check"
+    if external:
+        if not config.global_.external_check:
+            diag.alert(
+                f"Proxy '{px.name}' : '{what}' unable to find required 'global.external-check'."
+            )
+        if not px.external_command:
+            diag.alert(
+                f"Proxy '{px.name}' : '{what}' unable to find required 'external-check command'."
+            )
+        if not config.global_.insecure_fork_wanted:
+            diag.warning(
+                f"Proxy '{px.name}' : 'insecure-fork-wanted' not enabled in the global section, "
+                f"'{what}' will likely fail."
+            )
+    if px.external_command:
+        if not external:
+            diag.warning(
+                f"'external-check command' will be ignored for {kind} '{px.name}' "
+                "(requires 'option external-check')."
+            )
+        if not px.external_command.startswith("/") and not px.external_path:
+            diag.alert(
+                f"Proxy '{px.name}': 'external-check command' does not have a leading '/' and "
+                "'external-check path' is not set."
+            )
+        if not external:
+            px.external_command = None
+    if px.external_path and not external:
+        diag.warning(
+            f"'external-check path' will be ignored for {kind} '{px.name}' "
+            "(requires 'option external-check')."
+        )
+        px.external_path = None
+
+
+def assign_proxy_ids(config: Config) -> None:
+    """Automatic proxy ids (``check_config_validity()``): the first unused id from a
+    counter bumped after every proxy, disabled ones included, in declaration order."""
+    used = {px.uuid for px in config.proxies if px.uuid}
+    next_id = 1
+    for px in config.proxies:
+        if not px.uuid:
+            while next_id in used:
+                next_id += 1
+            px.uuid = next_id
+            used.add(next_id)
+        next_id += 1
 
 
 def _name_conflicts(px: ProxyConfig, diag: Diagnostics) -> None:
@@ -279,6 +335,7 @@ def has_listener(config: Config) -> bool:
 def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False) -> Config | None:
     """Check and complete a parsed configuration; None after a fatal error."""
     applied: Tracked = {}
+    assign_proxy_ids(config)
     for px in config.proxies:
         if px.disabled:
             if px.cap & Cap.BE:
@@ -299,4 +356,4 @@ def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False)
     return config
 
 
-__all__ = ["assign_ids", "has_listener", "resolve_track", "validate"]
+__all__ = ["assign_ids", "assign_proxy_ids", "has_listener", "resolve_track", "validate"]
