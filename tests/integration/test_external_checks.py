@@ -294,3 +294,51 @@ async def test_thousands_of_runs_leave_nothing_behind(tmp_path: Path) -> None:
     assert lags[len(lags) // 2] < 0.002, lags[len(lags) // 2]
     assert lags[int(len(lags) * 0.9)] < 0.02, lags[int(len(lags) * 0.9)]
     assert {what for fd, what in descriptors().items() if fd not in before} <= {"/dev/null"}
+
+
+@pytest.mark.haproxy
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to run as 'nobody'")
+async def test_without_insecure_fork_wanted_an_unprivileged_process_cannot_fork(
+    tmp_path: Path,
+) -> None:
+    """2.6 forbids fork() to its non-root worker without ``insecure-fork-wanted``:
+    the check fails with SOCKERR and an alert, in haproxy and in herdsman alike."""
+    log = Syslog()
+    text = head(log.port, "    external-check\n    user nobody\n") + (
+        f"listen L\n    bind 127.0.0.1:{free_port()}\n    option external-check\n"
+        "    external-check command /bin/true\n    server s1 127.0.0.1:1 check inter 300ms\n"
+    )
+    cfg = tmp_path / "h.cfg"
+    cfg.write_text(text)
+    seen = {}
+    try:
+        for name, cmd in (
+            ("haproxy", ["haproxy"]),
+            ("herdsman", [sys.executable, "-m", "herdsman"]),
+        ):
+            proc = subprocess.Popen([*cmd, "-db", "-f", str(cfg)], stderr=subprocess.PIPE)
+            try:
+                line = await log.wait_line(r"Health check for server L/s1")
+            finally:
+                proc.terminate()
+                _, err = proc.communicate(timeout=5)
+            alerts = [
+                text.split(" : ", 1)[1]
+                for text in err.decode().splitlines()
+                if text.startswith("[ALERT]") and "fork" in text
+            ]
+            seen[name] = (normalise_duration(line), alerts[:1])
+            log.lines.clear()
+    finally:
+        log.close()
+    assert (
+        seen["herdsman"]
+        == seen["haproxy"]
+        == (
+            'Health check for server L/s1 failed, reason: Socket error, info: "Resource temporarily unavailable", check duration: Nms, status: 0/2 DOWN.',
+            [
+                "Failed to fork process for external health check (likely caused by missing "
+                "'insecure-fork-wanted'): Resource temporarily unavailable. Aborting."
+            ],
+        )
+    )
