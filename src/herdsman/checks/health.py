@@ -36,6 +36,21 @@ def set_status(
 ) -> None:
     """Record a result and move the health counter; log it if it changed."""
     srv = check.server
+    if (
+        status is check.status
+        and check.result is Result.PASSED
+        and status is not Status.HANA
+        and desc == check.desc
+        and check.health == check.rise + check.fall - 1
+    ):
+        # Another success of a fully up check, the common case: only its
+        # figures change, the counter stays and nothing is logged.
+        if code is not None:
+            check.code = code
+        if duration is not None:
+            check.duration = duration
+        srv.consecutive_errors = 0
+        return
     prev_status = check.status
     # a C string of at most 127 bytes; bytes that are not UTF-8 (an agent's
     # words) stay bytes, encoded as <HH> when logged
@@ -103,7 +118,7 @@ def notify(check: Check) -> None:
         return
     if check.result not in (Result.PASSED, Result.CONDPASS):
         return
-    if srv.next_admin & MAINT:
+    if srv.next_admin and srv.next_admin & MAINT:  # (a Flag operation costs: test NONE first)
         return
     if srv.track is not None and srv.track.next_state is SrvState.STOPPED:
         return
@@ -117,6 +132,8 @@ def notify(check: Check) -> None:
         return
     if check.agent and srv.next_state is SrvState.STOPPING:
         return
+    if srv.next_state is SrvState.RUNNING or srv.next_state is SrvState.STARTING:
+        return  # already UP: srv_set_running() would change nothing (the common case)
     transitions.set_running(srv, None, _reason_check(check))
 
 

@@ -354,7 +354,7 @@ class ResponseParser:
             v = value.strip(_LWS).decode("latin-1")
             low = n.lower()
             if low == "content-length":
-                parsed = _content_length(v, clen)
+                parsed = content_length(v, clen)
                 if parsed is None:
                     self.error = True
                     return False
@@ -438,7 +438,7 @@ class ResponseParser:
                 self.complete = True
 
 
-def _content_length(value: str, previous: int | None) -> int | None:
+def content_length(value: str, previous: int | None) -> int | None:
     """``h1_parse_cont_len_header()``: digits, duplicates must agree; None if invalid."""
     result = previous
     for word in value.split(","):

@@ -34,9 +34,9 @@ from herdsman.defs.rules import Ruleset
 
 _RST = struct.pack("ii", 1, 0)
 _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
-_EV_RD = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
-_EV_WR = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
-_PEER_SHUT = select.EPOLLRDHUP | select.EPOLLHUP
+EV_RD = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
+EV_WR = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
+PEER_SHUT = select.EPOLLRDHUP | select.EPOLLHUP
 _WATCH = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET
 
 
@@ -126,12 +126,16 @@ class RunningCheck:
         ruleset: Ruleset,
         target: CheckTarget,
         on_done: Callable[[CheckResult], None],
+        *,
+        interpret: bool = True,
     ) -> None:
         self._loop = loop
         self._poller = poller(loop)
         self._target = target
         self._on_done: Callable[[CheckResult], None] | None = on_done
-        self._check = TcpCheck(ruleset, target)
+        self._check: TcpCheck
+        if interpret:  # else a subclass builds it when it needs it (checks/fastpath.py)
+            self._check = TcpCheck(ruleset, target)
         self._sock: socket.socket | None = None
         self._fd = -1
         self._timer: asyncio.TimerHandle | None = None
@@ -175,11 +179,7 @@ class RunningCheck:
                     self._flush()  # out now: a Done/Close may follow at once
             elif kind is Arm:
                 assert isinstance(action, Arm)
-                if self._timer is not None:
-                    self._timer.cancel()
-                self._timer = self._loop.call_at(
-                    self._loop.time() + action.timeout_ms / 1000.0, self._on_timeout
-                )
+                self._arm(action.timeout_ms)
             elif kind is Connect:
                 assert isinstance(action, Connect)
                 self._connect(action)
@@ -191,6 +191,15 @@ class RunningCheck:
                 self._finish(action.result)
         if self._on_done is not None and self._sock is not None and not self._connecting:
             self._io()
+
+    def _arm(self, timeout_ms: int) -> None:
+        """The run's deadline becomes now + ``timeout_ms``."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(self._loop.time() + timeout_ms / 1000.0, self._on_timeout)
+
+    def _conn_failed(self, err: int) -> None:
+        self._apply(self._check.conn_failed(err))
 
     def _connect(self, action: Connect) -> None:
         addr: str | tuple[str, int] | tuple[str, int, int, int]
@@ -205,12 +214,12 @@ class RunningCheck:
             if action.delack and action.family != socket.AF_UNIX:
                 sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 0)
         except OSError as exc:
-            self._apply(self._check.conn_failed(exc.errno or errno.EMFILE))
+            self._conn_failed(exc.errno or errno.EMFILE)
             return
         err = sock.connect_ex(addr)
         if err not in (0, errno.EINPROGRESS, errno.EAGAIN):
             sock.close()
-            self._apply(self._check.conn_failed(err))
+            self._conn_failed(err)
             return
         self._sock = sock
         self._fd = sock.fileno()
@@ -248,11 +257,11 @@ class RunningCheck:
 
     def on_events(self, events: int) -> None:
         """Called by the poller: remember the edges, then do what they allow."""
-        if events & _EV_WR:
+        if events & EV_WR:
             self._wr = True
-        if events & _EV_RD:
+        if events & EV_RD:
             self._rd = True
-        if events & _PEER_SHUT:
+        if events & PEER_SHUT:
             self._fin = True
         if self._connecting:
             if not self._wr:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 
 from herdsman.checks import health
 from herdsman.checks.external import ExternalRun, ExternalSpec, invocation, server_words
+from herdsman.checks.fastpath import Plan, plan, start_fast
 from herdsman.checks.runner import close_poller, start_check
 from herdsman.checks.scheduler import Scheduler, Starter
 from herdsman.checks.snapshot import build_target, external_spec
@@ -82,7 +83,7 @@ class CheckService:
         )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.driver: LoopTimer | None = None
-        self._targets: dict[int, CheckTarget] = {}
+        self._targets: dict[int, tuple[CheckTarget, Plan | None]] = {}
         self._specs: dict[int, ExternalSpec] = {}
 
     def attach(self, servers: Iterable[Server]) -> None:
@@ -106,20 +107,26 @@ class CheckService:
         Built once per check and server state (only ``server_down`` varies
         between runs; the send-state header is computed when sent).
         """
+        return self._target_and_plan(chk)[0]
+
+    def _target_and_plan(self, chk: Check) -> tuple[CheckTarget, Plan | None]:
         down = chk.server.next_state is SrvState.STOPPED
         cached = self._targets.get(id(chk))
-        if cached is not None and cached.server_down is down:
+        if cached is not None and cached[0].server_down is down:
             return cached
         target = build_target(chk, down, self.node, self.g.pp2_never_send_local)
-        self._targets[id(chk)] = target
-        return target
+        entry = self._targets[id(chk)] = (target, plan(chk.ruleset, target))
+        return entry
 
     def start_run(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
         """The default starter: a process for external checks, else a tcp-check run."""
         assert self.loop is not None
         if chk.ruleset.kind is RulesetKind.EXTERNAL:
             return self._start_external(chk, on_done)
-        return start_check(self.loop, chk.ruleset, self.target(chk), on_done)
+        target, fast = self._target_and_plan(chk)
+        if fast is not None:
+            return start_fast(self.loop, chk.ruleset, target, fast, on_done)
+        return start_check(self.loop, chk.ruleset, target, on_done)
 
     def _start_external(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
         """``connect_proc_chk()``: the argv and environment of now, then the process."""
