@@ -54,7 +54,8 @@ class Scheduler:
         self.checks: list[Check] = []
         self._heap: list[tuple[int, int, Check]] = []
         self._seq = 0
-        self.on_change: Callable[[], None] | None = None  # the driver re-arms its timer
+        # told each new deadline: the driver re-arms its timer if it is earlier
+        self.on_change: Callable[[int], None] | None = None
         self.stopped = False
 
     # -- scheduling -----------------------------------------------------------
@@ -96,7 +97,7 @@ class Scheduler:
         chk.seq = self._seq
         heapq.heappush(self._heap, (expire, self._seq, chk))
         if self.on_change is not None:
-            self.on_change()
+            self.on_change(expire)
 
     def reschedule_sooner(self, chk: Check, expire: int) -> None:
         """Move a waiting check earlier (``on-error`` with fastinter, §4.7)."""

@@ -21,8 +21,8 @@ class Timed(Protocol):
     """A heap of deadlines (milliseconds of ``clock``)."""
 
     clock: Clock
-    # called when a deadline was added: the driver re-arms its timer
-    on_change: Callable[[], None] | None
+    # called with each deadline added: the driver re-arms its timer when it is earlier
+    on_change: Callable[[int], None] | None
 
     def next_deadline(self) -> int | None: ...
 
@@ -42,8 +42,12 @@ class LoopTimer:
         self._pending = False
         heap.on_change = self._arm_soon
 
-    def _arm_soon(self) -> None:
-        # Several deadlines are added in a row after each tick: arm once.
+    def _arm_soon(self, deadline: int) -> None:
+        # Most new deadlines come after the one armed (a check reschedules
+        # itself an interval later): nothing to do. Several are added in a row
+        # after each tick: arm once.
+        if self._armed_at is not None and self._armed_at <= deadline:
+            return
         if not self._pending:
             self._pending = True
             self.loop.call_soon(self._arm)

@@ -37,7 +37,7 @@ class Warmup:
     def __init__(self, clock: Clock, step: Step) -> None:
         self.clock = clock
         self.step = step
-        self.on_change: Callable[[], None] | None = None
+        self.on_change: Callable[[int], None] | None = None
         self._heap: list[tuple[int, int, Server]] = []
         self._due: dict[int, int] = {}  # id(server) -> its armed deadline
         self._seq = 0
@@ -52,7 +52,7 @@ class Warmup:
         self._seq += 1
         heapq.heappush(self._heap, (when, self._seq, srv))
         if self.on_change is not None:
-            self.on_change()
+            self.on_change(when)
 
     def armed(self, srv: Server) -> int | None:
         """The deadline of ``srv``'s next step, if one is armed."""
