@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +143,11 @@ class Case:
     why: str = ""
     pending: str = ""  # herdsman matches haproxy once this is done
     stdout: tuple[str, ...] | None = None  # when not what stdout_for() says (global "quiet")
+    files: tuple[tuple[str, bytes], ...] = ()  # written beside F.cfg (error pages...)
+
+    def write_files(self, directory: Path) -> None:
+        for name, data in self.files:
+            (directory / name).write_bytes(data)
 
     @property
     def diverges(self) -> bool:
@@ -181,15 +186,18 @@ def case(
     args: Sequence[str] = (),
     pending: str = "",
     stdout: Sequence[str] | None = None,
+    files: Mapping[str, bytes] | None = None,
 ) -> Case:
     """A case where herdsman prints what haproxy prints: ``messages`` as for ``expected()``.
 
-    The exit code is 1 when the last message is a closing line, else 0.
+    The exit code is 1 when the last message is a closing line, else 0. ``files``
+    are written beside the configuration, by relative name.
     """
     lines = tuple(expected(*messages))
     out = None if stdout is None else tuple(stdout)
     code = _rc(lines) if rc is None else rc
-    return Case(id, text, code, lines, tuple(args), pending=pending, stdout=out)
+    extra = tuple((files or {}).items())
+    return Case(id, text, code, lines, tuple(args), pending=pending, stdout=out, files=extra)
 
 
 def refused(
@@ -200,6 +208,7 @@ def refused(
     rc: int = 0,
     haproxy: Sequence[str] | None = None,
     args: Sequence[str] = (),
+    files: Mapping[str, bytes] | None = None,
 ) -> Case:
     """A case herdsman refuses on purpose: ``messages`` are herdsman's.
 
@@ -207,7 +216,8 @@ def refused(
     """
     mine = tuple(expected(*messages))
     theirs = tuple(expected(*haproxy)) if haproxy is not None else None
-    return Case(id, text, rc, theirs, tuple(args), mine, _rc(mine), why)
+    extra = tuple((files or {}).items())
+    return Case(id, text, rc, theirs, tuple(args), mine, _rc(mine), why, files=extra)
 
 
 @contextlib.contextmanager
@@ -272,6 +282,7 @@ def params(cases: Sequence[Case], *, herdsman: bool = True) -> list[Any]:
 
 def check_herdsman(c: Case, directory: Path) -> None:
     """herdsman prints exactly what the case says (haproxy's text, or its refusal)."""
+    c.write_files(directory)
     got = run_herdsman(directory, c.text, c.args)
     assert_same(got, c.outcome(herdsman=True), "herdsman", "expected")
 

@@ -23,6 +23,7 @@ import platform
 import re
 import signal
 import socket
+import ssl
 import sys
 from typing import TYPE_CHECKING
 
@@ -160,6 +161,9 @@ def parse_args(argv: list[str], diag: Startup | None = None) -> Options:
             while i + 1 < n and not argv[i + 1].startswith("-"):
                 i += 1
                 opts.oldpids.append(_strtol_pid(argv[i], flag, diag))
+        elif flag in ("-explain", "-explain=text", "-explain=json"):
+            # beyond haproxy: with -c, how the limits and check schedule come out
+            opts.explain = "json" if flag.endswith("json") else "text"
         elif flag == "-":
             opts.cfgfiles.extend(argv[i + 1 :])
             break
@@ -196,11 +200,15 @@ def _atol(text: str) -> int:
 
 
 def version_text() -> str:
-    """``display_version()``, naming herdsman and the HAProxy it behaves as."""
+    """``display_version()``: HAProxy's first line, so that version-parsing scripts and
+    HAProxy's reg-test runner read 2.6.12, with herdsman named in the version suffix
+    (as distributions add theirs, e.g. ``2.6.12-1+deb12u4``)."""
     uname = platform.uname()
     return (
-        f"herdsman version {VERSION} {RELEASE_DATE} - HAProxy {HAPROXY_COMPAT} compatible\n"
-        "Status: development release.\n"
+        f"HAProxy version {HAPROXY_COMPAT}-herdsman-{VERSION} {RELEASE_DATE} - "
+        "https://haproxy.org/\n"
+        f"Status: herdsman {VERSION}, a load balancer in Python behaving as HAProxy "
+        f"{HAPROXY_COMPAT}; development release.\n"
         "Known bugs: see the project's issue list\n"
         f"Running on: {uname.system} {uname.release} {uname.version} {uname.machine}\n"
     )
@@ -211,6 +219,17 @@ def build_options_text() -> str:
     from importlib.metadata import version
 
     feats = " ".join(("+" if on else "-") + name for name, on in sorted(FEATURES.items()))
+    tls_versions = " ".join(
+        name
+        for name, present in (
+            ("SSLv3", ssl.HAS_SSLv3),
+            ("TLSv1.0", ssl.HAS_TLSv1),
+            ("TLSv1.1", ssl.HAS_TLSv1_1),
+            ("TLSv1.2", ssl.HAS_TLSv1_2),
+            ("TLSv1.3", ssl.HAS_TLSv1_3),
+        )
+        if present
+    )
     return (
         "Build options :\n"
         f"  TARGET  = python{sys.version_info.major}.{sys.version_info.minor}\n"
@@ -223,6 +242,11 @@ def build_options_text() -> str:
         "Default settings :\n"
         "  bufsize = 16384, maxrewrite = 1024, maxpollevents = 200\n"
         "\n"
+        f"Built with OpenSSL version : {ssl.OPENSSL_VERSION}\n"
+        f"Running on OpenSSL version : {ssl.OPENSSL_VERSION}\n"
+        "OpenSSL library supports TLS extensions : yes\n"
+        "OpenSSL library supports SNI : yes\n"
+        f"OpenSSL library supports : {tls_versions}\n"
         "Built with network namespace support.\n"
         "\n"
         "Available polling systems :\n"
@@ -398,12 +422,43 @@ def _check_mode(config: Config, opts: Options, diag: Startup) -> int:
     if diag.warned and out:
         out.write("Warnings were found.\n")
     if has_listener(config):
-        if out:
+        if opts.explain == "json":
+            sys.stdout.write(_explanation(config, opts))  # only JSON: the status says "valid"
+        elif out:
             out.write("Configuration file is valid\n")
+            if opts.explain:
+                out.write(_explanation(config, opts))
         return 0
     if out:
         out.write("Configuration file has no error but will not start (no listener) => exit(2).\n")
     return 2
+
+
+def _explanation(config: Config, opts: Options) -> str:
+    """``-c --explain[=json]``: docs/limits.md."""
+    import resource
+
+    from herdsman.config.explain import explain, render_json, render_text
+    from herdsman.config.limits import default_maxconn, reserved_fds
+
+    g = config.global_
+    if opts.maxconn:
+        maxconn, source = opts.maxconn, "-n on the command line"
+    elif g.maxconn:
+        loc = g.keywords.get("maxconn")
+        where = f" at {loc.file}:{loc.line}" if loc is not None else ""
+        maxconn, source = g.maxconn, f"global 'maxconn'{where}"
+    else:
+        # what the process computes after raising its descriptor limit to the hard one
+        nofile = g.ulimit_n or resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        maxconn = default_maxconn(config, nofile)
+        origin = "global 'ulimit-n'" if g.ulimit_n else "the hard RLIMIT_NOFILE"
+        source = (
+            f"computed: max(100, 2 * ({nofile} descriptors from {origin} - "
+            f"{reserved_fds(config)} for listeners and checks) / 5)"
+        )
+    report = explain(config, maxconn, source)
+    return render_json(report) if opts.explain == "json" else render_text(report)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ class Process:
                 s.close()
         if not ok:
             return 1
-        if not any(fe.listeners for fe in hm.frontends):
+        if not hm.listener_count():
             self.diag.say(
                 Level.ALERT,
                 f"[{opts.progname}.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
@@ -179,12 +179,14 @@ class Process:
             tell_pids(oldpids, signal.SIGTTIN)
         return False
 
-    def _bind_alert(self, fe: Frontend, bind: BindConfig, exc: OSError) -> None:
+    def _bind_alert(self, fe: Frontend | None, bind: BindConfig, exc: OSError) -> None:
         addr = bind.addr
         where = f"[{addr.host}:{addr.port}]" if addr.is_ip else f"[{addr.raw}]"
+        # a stats socket belongs to HAProxy's internal "GLOBAL" frontend
+        owner = f"{_kind(fe)} {fe.name}" if fe is not None else "frontend GLOBAL"
         self.diag.say(
             Level.ALERT,
-            f"Binding [{bind.loc.file}:{bind.loc.line}] for {_kind(fe)} {fe.name}: cannot bind "
+            f"Binding [{bind.loc.file}:{bind.loc.line}] for {owner}: cannot bind "
             f"socket ({exc.strerror}) for {where}",
         )
 

@@ -26,13 +26,22 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
+from herdsman.admin import statefile
+from herdsman.admin.api import Api, make_cli
+from herdsman.admin.api.cli import Level
+from herdsman.admin.history import History
 from herdsman.admin.log import Logger, LogSink
+from herdsman.admin.page.service import StatsService
+from herdsman.admin.prometheus import Exporter
 from herdsman.admin.reporter import Reporter
+from herdsman.admin.stats_socket import StatsSockets
+from herdsman.admin.trafficlog import TrafficLog
 from herdsman.checks.scheduler import Starter
 from herdsman.checks.service import CheckService
-from herdsman.config.limits import fullconns
+from herdsman.config.limits import default_maxconn, fullconns
 from herdsman.config.log import max_syslog_len
-from herdsman.config.model import BindConfig, Config, Family, LogTarget, ProxyConfig
+from herdsman.config.model import BindConfig, Config, Family, LogTarget, ProxyConfig, StatsSocket
+from herdsman.control import RuntimeOperator
 from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
@@ -44,23 +53,20 @@ from herdsman.daemon import drop_privileges
 from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
 from herdsman.handover import bind_key, ports
 from herdsman.lb.select import make_algorithm
-from herdsman.proxy.frontend import Frontend
-from herdsman.proxy.modes import stream_factory
-
-DEFAULT_MAXCONN = 100
-
-
-def ideal_maxconn(nofile: int, reserved: int) -> int:
-    """``compute_ideal_maxconn()`` without pipes or memory limit (spec §2.1)."""
-    remain = nofile - reserved
-    return max(DEFAULT_MAXCONN, 2 * remain // 5)
+from herdsman.proxy.frontend import Frontend, static_backend
+from herdsman.proxy.listen import open_listener_socket
+from herdsman.proxy.modes import Streams
+from herdsman.proxy.tls import TlsRuntime
 
 
 @dataclass
 class BindFailure:
-    """A ``bind`` line that could not be bound (``protocol_bind_all()`` failures)."""
+    """A ``bind`` line that could not be bound (``protocol_bind_all()`` failures).
 
-    frontend: Frontend
+    ``frontend`` is None for a ``stats socket`` (HAProxy's "GLOBAL" frontend).
+    """
+
+    frontend: Frontend | None
     bind: BindConfig
     error: OSError
 
@@ -85,13 +91,37 @@ class Herdsman:
         self.sink = LogSink()
         g = config.global_
         self.maxconn = maxconn or g.maxconn or self._default_maxconn()
-        self.registry = Registry(self.maxconn)
+        self.registry = Registry(self.maxconn, self.clock)
+        self.registry.process.cps_lim = g.maxconnrate
+        self.registry.process.sps_lim = g.maxsessrate
         self.warmup = Warmup(self.clock, transitions.warmup_step)  # slow-start steps
         self._warmup_timer: LoopTimer | None = None
-        self.checks = CheckService(g, self.clock, g.node or socket.gethostname(), check_starter)
+        node = g.node or socket.gethostname()
+        self.checks = CheckService(g, self.clock, node, check_starter, config.certs)
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)
         self.frontends: list[Frontend] = []
         self._unbound: list[tuple[Frontend, BindConfig]] = []
+        self.streams: Streams | None = None  # the stream factories, with create_frontends()
+        # the runtime API: its history listens to every server and check event
+        self.history = History()
+        self.hooks.subscribers.append(self.history.changed)
+        self.hooks.check_subscribers.append(self.history.checked)
+        self.api = Api(
+            config,
+            self.registry,
+            self.clock,
+            RuntimeOperator(self.frontends, self.checks, lambda: self.loop),
+            self.history,
+            self.pid,
+            node=node,
+        )
+        self.history.wall_offset_ms = int(self.api.start_wall * 1000) - self.api.start_ms
+        # the Prometheus exporter's service (served by use-service with the routing engine)
+        self.exporter = Exporter(self.api)
+        self.hooks.check_subscribers.append(self.exporter.checked)
+        self.cli = make_cli(self.api)
+        self.stats: StatsSockets | None = None
+        self._unbound_stats: list[StatsSocket] = list(g.stats_sockets)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopping = False
         all_targets = list(g.logs) + [t for px in config.proxies for t in px.logs]
@@ -109,11 +139,7 @@ class Herdsman:
         import resource
 
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        nofile = self.config.global_.ulimit_n or max(soft, hard)
-        reserved = sum(len(px.binds) for px in self.config.frontends) + sum(
-            1 for px in self.config.backends for s in px.servers if s.check
-        )
-        return ideal_maxconn(nofile, reserved)
+        return default_maxconn(self.config, max(soft, hard))
 
     def _logger(self, targets: list[LogTarget], tag: str | None) -> Logger:
         g = self.config.global_
@@ -151,6 +177,8 @@ class Herdsman:
             transitions.inherit_maintenance(srv)
         for be in self.backends.values():
             be.start_lb()
+        # apply_server_state(), after the balancers are set up (haproxy.c init())
+        statefile.apply(self.config, self.backends, self.hooks)
 
     def _link_trackers(self, servers: list[Server]) -> None:
         """``track [<backend>/]<server>`` links (validated by config/validate.py)."""
@@ -168,14 +196,19 @@ class Herdsman:
     # -- listeners ------------------------------------------------------------------
 
     def create_frontends(self, loop: asyncio.AbstractEventLoop) -> None:
-        """One ``Frontend`` per enabled frontend section whose mode herdsman serves;
-        their bind lines wait for ``bind_pending()``."""
+        """One ``Frontend`` per enabled frontend section, its streams chosen by mode
+        (``proxy/modes.py``); their bind lines wait for ``bind_pending()``."""
         self.loop = loop
         process = self.registry.process
+        pages = any(px.stats is not None for px in self.config.proxies if not px.disabled)
+        stats = StatsService(self.api, self.history, tasks=self._tasks) if pages else None
+        self.streams = Streams(loop, self.config.global_, process, stats)
+        tls = TlsRuntime(self.config)
         for pxc in self.config.frontends:
-            factory = stream_factory(pxc.mode)
-            if pxc.disabled or factory is None:
+            if pxc.disabled:
                 continue
+            be = static_backend(pxc, self.backends)
+            factory = self.streams.for_frontend(pxc, be.cfg if be is not None else None)
             fe = Frontend(
                 pxc,
                 loop,
@@ -185,11 +218,26 @@ class Herdsman:
                 factory,
                 self.config.global_,
                 reuseport=self.reuseport,
+                tls=tls,
             )
             fe.logger = self.proxy_logger(pxc)
+            if fe.logger is not None and pxc.log_nodes:
+                traffic = TrafficLog(pxc.log_nodes, fe.logger, fe, process, pid=self.pid)
+                fe.traffic_log = traffic.log
+                fe.session_error = traffic.session_error
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]
+
+    def _tasks(self) -> tuple[int, int]:
+        """The stats page's "Running tasks": none waiting to run, and one per check
+        and live connection (HAProxy's tasks)."""
+        checks = sum(
+            (srv.check is not None) + (srv.agent is not None)
+            for be in self.backends.values()
+            for srv in be.servers
+        )
+        return 0, checks + self.registry.process.actconn
 
     def bind_pending(
         self,
@@ -229,6 +277,27 @@ class Herdsman:
                 continue
             if bind.addr.family is Family.FD:  # the passer keeps its copy
                 shared.update(lst.sock.fileno() for lst in fe.listeners[first:])
+        failures += self._bind_stats()
+        return failures
+
+    def _bind_stats(self) -> list[BindFailure]:
+        """The ``stats socket`` listeners (``LI_O_UNLIMITED``: outside every maxconn)."""
+        assert self.loop is not None
+        g = self.config.global_
+        if self.stats is None:
+            self.stats = StatsSockets(self.cli, self.loop, g.stats_maxconn, g.stats_timeout)  # type: ignore[arg-type]
+        failures: list[BindFailure] = []
+        pending, self._unbound_stats = self._unbound_stats, []
+        for sock_cfg in pending:
+            bind = sock_cfg.bind
+            try:
+                sock = open_listener_socket(bind, bind.addr.port, reuseport=self.reuseport)
+            except OSError as exc:
+                failures.append(BindFailure(None, bind, exc))
+                self._unbound_stats.append(sock_cfg)
+                continue
+            level = Level.parse(sock_cfg.level) or Level.OPER
+            self.stats.add(sock, level)
         return failures
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -244,6 +313,13 @@ class Herdsman:
             for lst in fe.listeners:
                 lst.sock.close()
             fe.listeners.clear()
+        if self.stats is not None:
+            self.stats.close()
+
+    def listener_count(self) -> int:
+        """Listening sockets, the stats sockets included (``show info`` Listeners)."""
+        stats = len(self.stats.listeners) if self.stats is not None else 0
+        return stats + sum(len(fe.listeners) for fe in self.frontends)
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -261,6 +337,9 @@ class Herdsman:
         self._warmup_timer.start()
         for fe in self.frontends:
             await fe.start()
+        if self.stats is not None:
+            self.api.listeners = self.listener_count()
+            await self.stats.start()
         self.hooks.starting = False
 
     def pause(self) -> None:
@@ -275,8 +354,11 @@ class Herdsman:
 
     def stop_listening(self) -> None:
         self.stopping = True
+        self.api.stopping = True
         for fe in self.frontends:
             fe.stop_listening()
+        if self.stats is not None:
+            self.stats.stop_listening()
         self.checks.stop()
 
     async def soft_stop(self, hard_stop_after: float | None = None) -> None:
@@ -340,6 +422,10 @@ class Herdsman:
         self.stop_listening()
         for fe in self.frontends:
             fe.kill_streams()
+        if self.streams is not None:
+            self.streams.close()
+        if self.stats is not None:
+            self.stats.close()
         self.sink.close()
         self.checks.close()
         if self._warmup_timer is not None:

@@ -36,6 +36,7 @@ class Startup(Diagnostics):
 class Options:
     cfgfiles: list[str] = field(default_factory=list)
     check: bool = False
+    explain: str = ""  # -c --explain[=json]: "text" or "json"
     check_cond: bool = False  # -cc seen (its expression may be missing)
     check_condition: str | None = None
     daemon: bool = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 
 import proc_helpers
 import pytest
@@ -25,7 +26,9 @@ VALID = DEFAULTS + "listen l1\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.
 WARNS = "defaults\n    mode tcp\nlisten l1\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:9\n"
 FATAL = DEFAULTS + "listen l1\n    bind 127.0.0.1:{port}\n    bogus_kw foo\n"
 NOLISTEN = DEFAULTS + "backend b1\n    server s1 127.0.0.1:9\n"
-VERSION_LINE = re.compile(r"herdsman version \S+ \d{4}/\d\d/\d\d - HAProxy 2\.6\.12 compatible")
+VERSION_LINE = re.compile(
+    r"HAProxy version 2\.6\.12-herdsman-\S+ \d{4}/\d\d/\d\d - https://haproxy\.org/"
+)
 
 
 def both(runner: Runner, args: list[str]) -> tuple[tuple[int, str, list[str]], ...]:
@@ -95,6 +98,11 @@ def test_version_and_build_options(proc_runner: Runner) -> None:
         "Build options :",
         heads[5],
         "Default settings :",
+        f"Built with OpenSSL version : {ssl.OPENSSL_VERSION}",
+        f"Running on OpenSSL version : {ssl.OPENSSL_VERSION}",
+        "OpenSSL library supports TLS extensions : yes",
+        "OpenSSL library supports SNI : yes",
+        "OpenSSL library supports : TLSv1.0 TLSv1.1 TLSv1.2 TLSv1.3",
         "Built with network namespace support.",
         "Available polling systems :",
         "Total: 1 (1 usable), will use epoll.",

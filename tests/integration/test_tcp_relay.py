@@ -1,4 +1,6 @@
-"""The TCP relay: byte exactness, back-pressure, half-close, timeouts, retries.
+"""The TCP relay: byte exactness, back-pressure, half-close, retries.
+
+Timeouts and how streams end are compared with haproxy in test_tcp_timeouts.py.
 
 herdsman runs as a real process (``python -m herdsman -db``) for the transfer
 tests, so the client and server threads of the test do not share its loop.
@@ -8,18 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from proc_helpers import ProxyProcess as Herdsman
 
-from herdsman.testing import free_port, listening, named_servers, running, wait_for
+from herdsman.testing import free_port, named_servers, running
 
 DEFAULTS = """\
 defaults
@@ -36,35 +35,6 @@ CHUNK = 1 << 16
 def pattern(seed: int) -> bytes:
     """A 64 KiB block that differs per direction, so swapped data is detected."""
     return hashlib.sha256(str(seed).encode()).digest() * (CHUNK // 32)
-
-
-class Herdsman:
-    """herdsman as a child process (the command line users run)."""
-
-    def __init__(self, tmp_path: str, text: str, port: int) -> None:
-        path = os.path.join(tmp_path, "h.cfg")
-        with open(path, "w") as f:
-            f.write(text)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "herdsman", "-db", "-f", path],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        wait_for(lambda: listening(port) or self.proc.poll() is not None, timeout=10)
-        assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
-
-    def rss_kib(self) -> int:
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise AssertionError("no VmRSS")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=10)
-        if self.proc.stderr:
-            self.proc.stderr.close()
 
 
 @pytest.fixture
@@ -213,53 +183,6 @@ async def test_half_close_is_forwarded_both_ways() -> None:
     finally:
         srv.close()
         await srv.wait_closed()
-
-
-@pytest.mark.parametrize(
-    ("timeouts", "closes"),
-    [
-        ("timeout client 200ms\n    timeout server 30s", True),
-        ("timeout client 30s\n    timeout server 200ms", True),
-        ("timeout client 200ms\n    timeout server 200ms\n    timeout tunnel 30s", False),
-    ],
-)
-async def test_inactivity_timeouts(timeouts: str, closes: bool) -> None:
-    """An idle connection is closed after the smallest applicable timeout;
-    ``timeout tunnel`` replaces client/server once connected."""
-    async with named_servers(1, hold=True) as (srv,):
-        port = free_port()
-        text = (
-            "defaults\n    mode tcp\n    timeout connect 1s\n"
-            f"    {timeouts}\nlisten L\n    bind 127.0.0.1:{port}\n"
-            f"    server a 127.0.0.1:{srv.port}\n"
-        )
-        async with running(text):
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            assert await reader.readexactly(1) == b"a"
-            start = time.monotonic()
-            if closes:
-                assert await asyncio.wait_for(reader.read(), 5) == b""
-                assert time.monotonic() - start >= 0.15
-            else:
-                with pytest.raises(TimeoutError):
-                    await asyncio.wait_for(reader.read(), 0.6)
-            writer.close()
-
-
-async def test_client_fin_timeout_applies_once_the_client_half_closed() -> None:
-    async with named_servers(1, hold=True) as (srv,):
-        port = free_port()
-        text = (
-            "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 30s\n"
-            "    timeout server 30s\n    timeout client-fin 200ms\n"
-            f"listen L\n    bind 127.0.0.1:{port}\n    server a 127.0.0.1:{srv.port}\n"
-        )
-        async with running(text):
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            assert await reader.readexactly(1) == b"a"
-            writer.write_eof()
-            assert await asyncio.wait_for(reader.read(), 5) == b""
-            writer.close()
 
 
 async def test_retries_then_failure_counts_attempts() -> None:

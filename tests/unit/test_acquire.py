@@ -61,7 +61,7 @@ def test_release_hands_the_slot_back() -> None:
     freed = got[1]
     assert isinstance(freed, Server)
     be.release(freed, streams[1])
-    assert (freed.served, be.beconn, freed.streams) == (0, 2, set())
+    assert (freed.served, be.beconn, freed.streams) == (0, 2, {})
     assert be.acquire(Stream()) is freed  # the only server without a stream
     assert freed.counters.sess_max == 1
     assert freed.counters.cum_sess == 2

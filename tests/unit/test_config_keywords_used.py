@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 import herdsman
+import tlscerts
 from herdsman.config import checks, kw_bind, kw_global, kw_proxy, kw_server, options
 from herdsman.config.diag import Diagnostics
 from herdsman.config.keywords import Support
@@ -44,12 +45,13 @@ SRC = Path(herdsman.__file__).parent
 # later steps (the check rules as written, before finalize_checks() builds ``checks``).
 IGNORED_FIELDS = {
     "keywords", "loc", "puid_loc", "default_backend_loc", "indexes",
-    "tcpcheck_rules", "httpcheck_rules", "from_option",
+    "tcpcheck_rules", "httpcheck_rules", "from_option", "error_rules",
 }  # fmt: skip
 # Model classes whose changes are reported field by field; any other value
 # (an Address, a LogTarget, an enum...) is reported as the field holding it.
 CONTAINERS = {
     "GlobalConfig", "ProxyConfig", "ServerConfig", "BindConfig", "Balance", "Timeouts",
+    "HttpSettings", "TlsBind", "TlsServer", "TlsGlobal", "TlsOptions", "Methods",
     "Ruleset", "ConnectRule", "SendRule", "HttpSendRule", "ExpectRule", "CommentRule",
     "ActionRule",
 }  # fmt: skip
@@ -94,6 +96,14 @@ def pair(proxy: str, base: str) -> tuple[str, str]:
 TCPCHK = {"proxy": "option tcp-check"}
 HTTPCHK = {"proxy": "option httpchk"}
 CHECKED = {"server": "check"}
+HTTP_MODE = {"proxy": "mode http"}
+ERRORS = {"proxy": "mode http", "after": "http-errors E\n    errorfile 503 /dev/null\n"}
+
+
+def http(**parts: str) -> tuple[str, str]:
+    """The keyword in an HTTP proxy, against the same proxy without it."""
+    return over(HTTP_MODE, **parts)
+
 
 EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("global", "daemon"): same(global_="daemon"),
@@ -101,6 +111,8 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("global", "quiet"): same(global_="quiet"),
     ("global", "zero-warning"): same(global_="zero-warning"),
     ("global", "maxconn"): same(global_="maxconn 100"),
+    ("global", "maxconnrate"): same(global_="maxconnrate 100"),
+    ("global", "maxsessrate"): same(global_="maxsessrate 100"),
     ("global", "nbthread"): same(global_="nbthread 1"),
     ("global", "pidfile"): same(global_="pidfile /tmp/hm.pid"),
     ("global", "node"): same(global_="node n1"),
@@ -124,6 +136,12 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("global", "grace"): same(global_="grace 1s"),
     ("global", "expose-experimental-directives"): same(global_="expose-experimental-directives"),
     ("global", "pp2-never-send-local"): same(global_="pp2-never-send-local"),
+    ("global", "stats"): same(
+        global_="stats socket /tmp/hm.sock level admin mode 600 expose-fd listeners\n"
+        "stats timeout 1m\nstats maxconn 5"
+    ),
+    ("global", "server-state-base"): same(global_="server-state-base /tmp"),
+    ("global", "server-state-file"): same(global_="server-state-file /tmp/hm.state"),
     ("global", "tune.rcvbuf.client"): same(global_="tune.rcvbuf.client 65536"),
     ("global", "tune.rcvbuf.server"): same(global_="tune.rcvbuf.server 65536"),
     ("global", "tune.sndbuf.client"): same(global_="tune.sndbuf.client 65536"),
@@ -134,22 +152,45 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("global", "tune.http.cookielen"): same(global_="tune.http.cookielen 100"),
     ("global", "tune.http.logurilen"): same(global_="tune.http.logurilen 2048"),
     ("global", "tune.idle-pool.shared"): same(global_="tune.idle-pool.shared off"),
-    ("proxy", "mode"): same(proxy="mode tcp"),
+    ("global", "tune.pool-high-fd-ratio"): same(global_="tune.pool-high-fd-ratio 50"),
+    ("global", "tune.pool-low-fd-ratio"): same(global_="tune.pool-low-fd-ratio 10"),
+    ("proxy", "mode"): same(proxy="mode http"),
     ("proxy", "id"): same(proxy="id 7"),
     ("proxy", "description"): same(proxy="description d"),
     ("proxy", "disabled"): same(proxy="disabled"),
+    ("proxy", "load-server-state-from-file"): same(proxy="load-server-state-from-file local"),
+    ("proxy", "server-state-file-name"): same(proxy="server-state-file-name f"),
     ("proxy", "enabled"): over({"proxy": "disabled"}, proxy="enabled"),
     ("proxy", "default_backend"): same(proxy="default_backend B"),
     ("proxy", "use_backend"): same(proxy="use_backend B"),
     ("proxy", "retries"): same(proxy="retries 5"),
     ("proxy", "maxconn"): same(proxy="maxconn 50"),
     ("proxy", "backlog"): same(proxy="backlog 50"),
+    ("proxy", "rate-limit"): same(proxy="rate-limit sessions 50"),
     ("proxy", "fullconn"): same(proxy="fullconn 50"),
     ("proxy", "balance"): same(proxy="balance leastconn"),
     ("proxy", "hash-type"): same(proxy="hash-type consistent"),
     ("proxy", "hash-balance-factor"): same(proxy="hash-balance-factor 150"),
     ("proxy", "log"): same(proxy="log 127.0.0.1:514 local0"),
     ("proxy", "log-tag"): same(proxy="log-tag t"),
+    ("proxy", "http-reuse"): http(proxy="http-reuse always"),
+    ("proxy", "monitor-uri"): http(proxy="monitor-uri /health"),
+    ("proxy", "http-send-name-header"): http(proxy="http-send-name-header X-Server"),
+    ("proxy", "max-keep-alive-queue"): http(proxy="max-keep-alive-queue 10"),
+    ("proxy", "retry-on"): http(proxy="retry-on all-retryable-errors"),
+    ("proxy", "errorfile"): http(proxy="errorfile 503 /dev/null"),
+    ("proxy", "errorloc"): http(proxy="errorloc 503 /x"),
+    ("proxy", "errorloc302"): http(proxy="errorloc302 503 /x"),
+    ("proxy", "errorloc303"): http(proxy="errorloc303 503 /x"),
+    ("proxy", "errorfiles"): over(ERRORS, proxy="errorfiles E"),
+    ("proxy", "log-format"): same(proxy="log-format %ci"),
+    ("proxy", "stats"): http(proxy="stats enable"),
+    ("proxy", "capture"): http(proxy="capture request header Host len 10"),
+    ("option", "tcplog"): same(proxy="option tcplog"),
+    ("option", "httplog"): http(proxy="option httplog"),
+    ("option", "dontlognull"): same(proxy="option dontlognull"),
+    ("option", "dontlog-normal"): same(proxy="option dontlog-normal"),
+    ("option", "log-separate-errors"): same(proxy="option log-separate-errors"),
     **{
         ("timeout", name): same(proxy=f"timeout {name} 5s")
         for name in (
@@ -174,6 +215,29 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("option", "independent-streams"): same(proxy="option independent-streams"),
     ("option", "redispatch"): same(proxy="option redispatch"),
     ("option", "tcpka"): same(proxy="option tcpka"),
+    **{
+        ("option", name): http(proxy=f"option {name}")
+        for name in (
+            "http-buffer-request",
+            "http-ignore-probes",
+            "idle-close-on-response",
+            "prefer-last-server",
+            "accept-invalid-http-request",
+            "accept-invalid-http-response",
+            "http-pretend-keepalive",
+            "http-no-delay",
+            "httpclose",
+            "http-server-close",
+            "forwardfor",
+            "originalto",
+        )
+    },
+    ("option", "http-keep-alive"): over(
+        {"proxy": "mode http\noption httpclose"}, proxy="option http-keep-alive"
+    ),
+    ("option", "http-restrict-req-hdr-names"): http(
+        proxy="option http-restrict-req-hdr-names reject"
+    ),
     ("option", "httpchk"): over(CHECKED, proxy="option httpchk"),
     ("option", "tcp-check"): over(CHECKED, proxy="option tcp-check"),
     ("option", "redis-check"): over(CHECKED, proxy="option redis-check"),
@@ -279,6 +343,11 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("server", "agent-port"): same(server="agent-port 81"),
     ("server", "agent-addr"): same(server="agent-addr 127.0.0.2"),
     ("server", "agent-send"): same(server="agent-send hello"),
+    ("server", "redir"): http(server="redir http://example.com"),
+    ("server", "pool-max-conn"): http(server="pool-max-conn 10"),
+    ("server", "pool-purge-delay"): http(server="pool-purge-delay 1s"),
+    ("server", "pool-low-conn"): http(server="pool-low-conn 2"),
+    ("server", "max-reuse"): http(server="max-reuse 10"),
     ("server", "no-tfo"): over({"proxy": "default-server tfo"}, server="no-tfo"),
     ("bind", "name"): same(bind="name b1"),
     ("bind", "maxconn"): same(bind="maxconn 10"),
@@ -297,6 +366,76 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("bind", "group"): same(bind="group root"),
 }
 
+# TLS: bind lines with a certificate, servers with "ssl verify none"
+A, B, CA = tlscerts.path("a.pem"), tlscerts.path("b.pem"), tlscerts.path("ca.pem")
+TLS_BIND = {"bind": f"ssl crt {A}"}
+TLS_SRV = {"server": "ssl verify none"}
+for _kw, _extra in (
+    ("crt", f"crt {B}"), ("crt-list", f"crt-list {tlscerts.path('list.lst')}"),
+    ("ca-file", f"ca-file {CA}"), ("verify", f"verify optional ca-file {CA}"),
+    ("crl-file", f"ca-file {CA} verify optional crl-file {CA}"), ("alpn", "alpn h2"),
+    ("ciphers", "ciphers AES"), ("ciphersuites", "ciphersuites TLS_AES_128_GCM_SHA256"),
+    ("curves", "curves X25519"), ("ssl-min-ver", "ssl-min-ver TLSv1.3"),
+    ("ssl-max-ver", "ssl-max-ver TLSv1.3"), ("strict-sni", "strict-sni"),
+    ("prefer-client-ciphers", "prefer-client-ciphers"), ("no-tls-tickets", "no-tls-tickets"),
+    ("no-ca-names", "no-ca-names"),
+    *((f"{p}-{v}", f"{p}-{v}") for p in ("no", "force")
+      for v in ("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13")),
+):  # fmt: skip
+    EXAMPLES["bind", _kw] = over(TLS_BIND, bind=f"ssl crt {A} {_extra}")
+EXAMPLES["bind", "ssl"] = over({"bind": f"crt {A}"}, bind=f"ssl crt {A}")
+# OpenSSL 3 has no SSLv3: alone it would disable every version
+EXAMPLES["bind", "force-sslv3"] = over(
+    TLS_BIND, bind=f"ssl crt {A} force-sslv3 ssl-max-ver TLSv1.2"
+)
+for _kw, _line, _base in (
+    ("ssl", "ssl verify none", "verify none"),
+    ("check-ssl", "check-ssl verify none", "verify none"),
+    ("ca-file", f"ssl ca-file {CA}", "ssl verify none"),
+    ("crl-file", f"ssl ca-file {CA} crl-file {CA}", f"ssl ca-file {CA}"),
+    ("verify", f"ssl verify required ca-file {CA}", f"ssl ca-file {CA}"),
+    ("crt", f"ssl verify none crt {tlscerts.path('client.pem')}", "ssl verify none"),
+    ("sni", "ssl verify none sni str(x.test)", "ssl verify none"),
+    ("alpn", "ssl verify none alpn h2", "ssl verify none"),
+    ("check-sni", "ssl verify none check-sni x.test", "ssl verify none"),
+    ("check-alpn", "ssl verify none check-alpn h2", "ssl verify none"),
+    ("verifyhost", "ssl verify none verifyhost x.test", "ssl verify none"),
+    ("ciphers", "ssl verify none ciphers AES", "ssl verify none"),
+    ("ciphersuites", "ssl verify none ciphersuites TLS_AES_128_GCM_SHA256", "ssl verify none"),
+    ("ssl-min-ver", "ssl verify none ssl-min-ver TLSv1.3", "ssl verify none"),
+    ("ssl-max-ver", "ssl verify none ssl-max-ver TLSv1.3", "ssl verify none"),
+    ("no-ssl-reuse", "ssl verify none no-ssl-reuse", "ssl verify none"),
+    ("no-tls-tickets", "ssl verify none no-tls-tickets", "ssl verify none"),
+    *((f"{p}-{v}", f"ssl verify none {p}-{v}", "ssl verify none") for p in ("no", "force")
+      for v in ("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13")),
+):  # fmt: skip
+    EXAMPLES["server", _kw] = (cfg(server=_line), cfg(server=_base))
+for _kw, _default in (
+    ("no-ssl", "ssl verify none"), ("no-check-ssl", "check-ssl verify none"),
+    ("ssl-reuse", "ssl verify none no-ssl-reuse"), ("tls-tickets", "ssl verify none no-tls-tickets"),
+):  # fmt: skip
+    EXAMPLES["server", _kw] = over({"proxy": f"default-server {_default}"}, server=_kw)
+for _kw, _value in (
+    ("ssl-default-bind-options", "no-tls-tickets prefer-client-ciphers ssl-min-ver TLSv1.3"),
+    ("ssl-default-bind-ciphers", "AES"),
+    ("ssl-default-bind-ciphersuites", "TLS_AES_128_GCM_SHA256"),
+    ("ssl-default-bind-curves", "X25519"),
+):
+    EXAMPLES["global", _kw] = over(TLS_BIND, global_=f"{_kw} {_value}")
+for _kw, _value in (
+    ("ssl-default-server-options", "no-tls-tickets ssl-min-ver TLSv1.3"),
+    ("ssl-default-server-ciphers", "AES"),
+    ("ssl-default-server-ciphersuites", "TLS_AES_128_GCM_SHA256"),
+):
+    EXAMPLES["global", _kw] = over(TLS_SRV, global_=f"{_kw} {_value}")
+EXAMPLES["global", "ssl-server-verify"] = same(global_="ssl-server-verify none")
+EXAMPLES["global", "ssl-dh-param-file"] = same(
+    global_=f"ssl-dh-param-file {tlscerts.path('dh.pem')}"
+)
+EXAMPLES["global", "tune.ssl.cachesize"] = same(global_="tune.ssl.cachesize 100")
+EXAMPLES["global", "tune.ssl.lifetime"] = same(global_="tune.ssl.lifetime 10s")
+EXAMPLES["global", "tune.ssl.default-dh-param"] = same(global_="tune.ssl.default-dh-param 2048")
+
 # Whole effect at configuration time: nothing to read at run time.
 AT_PARSE = {
     ("global", "nbthread"): "only 1 is accepted, which is the default",
@@ -311,40 +450,74 @@ AT_PARSE = {
         "global",
         "external-check",
     ): "required by 'option external-check' when the configuration is checked",
-    ("proxy", "mode"): "only tcp, the default, is accepted (http waits for HTTP mode)",
     ("proxy", "monitor-net"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "clitimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "srvtimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "contimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "description"): "free text for the stats page (runtime API not implemented)",
-    ("server", "cookie"): "an error in TCP mode, as in HAProxy (HTTP mode will read it)",
-    ("server", "redir"): "an error in TCP mode, as in HAProxy (HTTP mode will read it)",
+    ("server", "cookie"): "only the proxy's 'cookie' (planned) reads it; a warning in TCP mode",
     ("server", "init-addr"): "resolved while the configuration is checked (config/resolve.py)",
     ("bind", "id"): "a listener number for the stats page (not implemented); checked unique",
+    ("global", "ca-base"): "completes the CA and CRL file paths of the lines after it",
+    ("global", "crt-base"): "completes the certificate paths of the lines after it",
+    ("bind", "no-ca-names"): "herdsman never sends CA names (Python's ssl has no client CA "
+    "list), which is what it asks for",
 }
 
 # What a keyword also sets for a feature still to come.
-UNREAD_OK: dict[tuple[str, str], dict[str, str]] = {}
+TARPIT = "timeout tarpit falls back to it (cfgparse.c), HTTP mode reads tarpit"
+UNREAD_OK = {
+    ("proxy", "mode"): {"reuse_mode": "HTTP mode reads it (a TCP proxy with servers never reuses)"},
+    ("timeout", "connect"): {"tarpit": TARPIT},
+    # a disabled proxy is not validated: no tarpit fallback, no forced reuse
+    ("proxy", "disabled"): {"tarpit": TARPIT, "reuse_mode": "HTTP mode reads it"},
+    ("proxy", "enabled"): {"tarpit": TARPIT, "reuse_mode": "HTTP mode reads it"},
+    **{
+        ("option" if name != "log-format" else "proxy", name): {
+            "log_format": "compiled into log_nodes once the proxy is checked (config/kw_logs.py)",
+            "log_format_kw": "names the format in the 'overrides' and fallback warnings",
+            "log_format_loc": "where the format's errors and warnings point",
+        }
+        for name in ("tcplog", "httplog", "log-format")
+    },
+    ("global", "stats"): {
+        "cli_frontend": "the internal GLOBAL frontend shifts the proxy ids (config/validate.py)"
+    },
+    # the global TLS defaults are copied into each ssl bind line or server while parsing
+    ("global", "ssl-default-bind-options"): {
+        "bind_no_tls_tickets": "copied into ssl bind lines",
+        "bind_prefer_client_ciphers": "copied into ssl bind lines",
+    },
+    ("global", "ssl-default-server-options"): {"server_no_tls_tickets": "copied into servers"},
+    ("global", "ssl-dh-param-file"): {"dh_param_file": "its DH parameters (dh_pem) are read"},
+}
 
 # Implemented by the data path (issue 12): stored, applied when it lands.
-PENDING = {
-    ("option", "independent-streams"),
-}
+PENDING: set[tuple[str, str]] = set()
 
 # Stored for a feature still to come, which reads them; they have no effect in
 # TCP mode without it, in HAProxy either (the buffer sizes only feed HAProxy's
 # own checks at start-up, config/errpages.py).
 HTTP = "HTTP mode"
 LATER = {
-    ("global", "tune.bufsize"): HTTP,
-    ("global", "tune.maxrewrite"): HTTP,
-    ("global", "tune.http.maxhdr"): HTTP,
     ("global", "tune.http.cookielen"): HTTP,
-    ("global", "tune.http.logurilen"): HTTP,
     ("global", "tune.idle-pool.shared"): HTTP,
-    ("timeout", "http-request"): HTTP,
-    ("timeout", "http-keep-alive"): HTTP,
+    ("global", "tune.pool-high-fd-ratio"): HTTP,
+    ("global", "tune.pool-low-fd-ratio"): HTTP,
     ("timeout", "tarpit"): HTTP,
+    ("proxy", "http-send-name-header"): HTTP,
+    ("proxy", "max-keep-alive-queue"): HTTP,
+    ("proxy", "errorfile"): HTTP,
+    ("proxy", "errorfiles"): HTTP,
+    ("proxy", "errorloc"): HTTP,
+    ("proxy", "errorloc302"): HTTP,
+    ("proxy", "errorloc303"): HTTP,
+    ("option", "http-buffer-request"): HTTP,
+    ("option", "prefer-last-server"): HTTP,
+    ("option", "http-no-delay"): HTTP,
+    ("option", "http-restrict-req-hdr-names"): HTTP,
+    ("server", "redir"): HTTP,
+    ("server", "max-reuse"): HTTP,
 }
 
 

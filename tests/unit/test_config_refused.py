@@ -51,22 +51,18 @@ PROXY_ARGS = {
     "clitcpka-cnt": "3", "clitcpka-idle": "3", "clitcpka-intvl": "3", "srvtcpka-cnt": "3",
     "srvtcpka-idle": "3", "srvtcpka-intvl": "3", "compression": "algo gzip", "cookie": "SRV insert",
     "declare": "capture request len 10", "dispatch": "127.0.0.1:80", "dynamic-cookie-key": "x",
-    "email-alert": "from a@b", "errorfile": "503 /dev/null", "errorfiles": "x",
-    "errorloc": "503 http://x", "errorloc302": "503 http://x", "errorloc303": "503 http://x",
-    "error-log-format": "%ci", "external-check": "command /bin/true", "filter": "trace",
+    "email-alert": "from a@b", "error-log-format": "%ci", "external-check": "command /bin/true", "filter": "trace",
     "force-persist": "if TRUE", "http-after-response": "set-header a b", "http-error": "status 503",
-    "http-request": "deny", "http-response": "deny", "http-reuse": "safe",
-    "http-send-name-header": "X", "ignore-persist": "if TRUE", "load-server-state-from-file": "none",
-    "log-format": "%ci", "log-format-sd": "x", "max-keep-alive-queue": "1",
-    "max-session-srv-conns": "1", "monitor": "fail if TRUE", "monitor-uri": "/x",
-    "persist": "rdp-cookie", "rate-limit": "sessions 10", "redirect": "location /",
-    "retry-on": "all-retryable-errors", "server-state-file-name": "x", "source": "0.0.0.0",
+    "http-request": "deny", "http-response": "deny", "ignore-persist": "if TRUE",
+    "load-server-state-from-file": "none", "log-format": "%ci", "log-format-sd": "x",
+    "max-session-srv-conns": "1", "persist": "rdp-cookie",
+    "redirect": "location /", "server-state-file-name": "x", "source": "0.0.0.0",
     "stats": "enable", "stick": "on src table L", "stick-table": "type ip size 1m",
     "tcp-request": "connection accept", "tcp-response": "content accept",
     "unique-id-format": "%ci", "unique-id-header": "X", "use-fcgi-app": "x",
     "use-server": "s1 if TRUE",
 }  # fmt: skip
-PROXY_REJECTED = {"errorfiles", "stick", "use-fcgi-app"}  # no such section or table here
+PROXY_REJECTED = {"stick", "use-fcgi-app"}  # no such section or table here
 
 PROXY = [
     refused(
@@ -85,7 +81,6 @@ PROXY = [
 GLOBAL_ARGS = {
     "stats": "timeout 10s", "cpu-map": "1 0", "thread-group": "1 1", "thread-groups": "1",
     "close-spread-time": "1s", "unix-bind": "prefix /tmp",
-    "h1-case-adjust": "content-length Content-Length", "h1-case-adjust-file": "/dev/null",
     "default-path": "current", "ssl-server-verify": "none", "issuers-chain-path": "/tmp",
     "lua-load": "/dev/null", "lua-load-per-thread": "/dev/null", "profiling.tasks": "auto",
     "set-var": "proc.x int(1)", "set-var-fmt": "proc.x %[int(1)]",
@@ -94,7 +89,7 @@ GLOBAL_ARGS = {
     "ssl-default-bind-options": "no-sslv3", "ssl-default-server-options": "no-sslv3",
     "ssl-dh-param-file": "/dev/null", "ssl-load-extra-files": "none",
     "ssl-provider": "default", "server-state-base": "/tmp", "server-state-file": "/tmp/x",
-    "mworker-max-reloads": "3", "maxconnrate": "10", "maxsessrate": "10", "fd-hard-limit": "1000",
+    "mworker-max-reloads": "3", "fd-hard-limit": "1000",
     "localpeer": "x", "cluster-secret": "x",
     "ca-base": "/tmp", "crt-base": "/tmp", "lua-prepend-path": "/tmp/?.lua",
     "ssl-default-bind-ciphers": "HIGH", "ssl-default-bind-ciphersuites": "TLS_AES_128_GCM_SHA256",
@@ -220,7 +215,6 @@ SECTION_HEADERS = {
     "resolvers": "resolvers R\n    nameserver n 127.0.0.1:53\n",
     "mailers": "mailers M\n    mailer m 127.0.0.1:25\n",
     "program": "program P\n    command /bin/true\n",
-    "http-errors": "http-errors E\n",
     "ring": "ring R\n    size 32768\n",
     "cache": "cache C\n    total-max-size 4\n",
     "log-forward": "log-forward F\n    dgram-bind 127.0.0.1:10514\n    log stderr local0\n",

@@ -77,6 +77,32 @@ REQUESTS: list[tuple[list[str], bytes]] = [
         ["option httpchk GET /a HTTP/1.1", "http-check send hdr Connection foo"],
         b"GET /a HTTP/1.1\r\nconnection: foo\r\n\r\n",
     ),
+    # the backend's connection mode applies to checks (mux_h1.c h1_set_srv_conn_mode())
+    (
+        [
+            "option httpchk GET /a HTTP/1.1",
+            "http-check send hdr Connection foo",
+            "option httpclose",
+        ],
+        b"GET /a HTTP/1.1\r\nconnection: foo\r\nconnection: close\r\n\r\n",
+    ),
+    (
+        [
+            "option httpchk GET /a HTTP/1.1",
+            "http-check send hdr Connection foo",
+            "option http-server-close",
+        ],
+        b"GET /a HTTP/1.1\r\nconnection: foo\r\nconnection: close\r\n\r\n",
+    ),
+    (
+        [
+            "option httpclose",
+            "option http-keep-alive",
+            "option httpchk GET /a HTTP/1.1",
+            "http-check send hdr Connection foo",
+        ],
+        b"GET /a HTTP/1.1\r\nconnection: foo\r\n\r\n",
+    ),
     (
         ["option httpchk GET /a HTTP/1.1", 'http-check send hdr Connection "keep-alive, Upgrade"'],
         b"GET /a HTTP/1.1\r\nconnection: Upgrade\r\n\r\n",
@@ -205,7 +231,13 @@ def request_for(lines: list[str]) -> bytes:
     assert px.checks is not None
     send = next(r for r in px.checks.rules if isinstance(r, HttpSendRule))
     state = STATE if px.checks.send_state else None
-    return build_request(send, CTX, state=state)
+    return build_request(
+        send,
+        CTX,
+        state=state,
+        force_close=px.checks.http_force_close,
+        fake_keepalive=px.checks.http_fake_keepalive,
+    )
 
 
 @pytest.mark.parametrize(("lines", "expected"), REQUESTS)

@@ -113,18 +113,22 @@ def _area(module: str) -> str:
 # What each area may import besides itself (docs/architecture.md, "The house").
 # cli -> process/runtime -> proxy, checks, admin -> core -> lb; config, defs and
 # sample are read by all and read none of them.
-_LEAVES = {"defs", "sample", "version"}
+_LEAVES = {"defs", "sample", "http", "tls", "version"}
 ALLOWED: dict[str, set[str]] = {
     "sample": set(),
+    "http": set(),
+    "tls": set(),
     "defs": {"sample"},
     "version": set(),
-    "config": {"defs", "sample", "version"},
-    "lb": {"config", "defs"},
+    "config": {"defs", "sample", "http", "tls", "version"},
+    "lb": {"config", "defs", "http"},  # http: the request keys read the engine's heads
     "core": {"lb", "config"} | _LEAVES,
     "checks": {"core", "lb", "config"} | _LEAVES,
     "proxy": {"core", "lb", "config"} | _LEAVES,
     "admin": {"core", "lb", "config"} | _LEAVES,
-    "runtime": {"proxy", "checks", "admin", "core", "lb", "handover", "daemon", "config"} | _LEAVES,
+    "control": {"proxy", "checks", "admin", "core", "config"} | _LEAVES,
+    "runtime": {"proxy", "checks", "admin", "control", "core", "lb", "handover", "daemon", "config"}
+    | _LEAVES,
     "handover": {"proxy", "config"} | _LEAVES,
     "startup": {"config"} | _LEAVES,
     "daemon": {"startup", "config"} | _LEAVES,

@@ -281,10 +281,10 @@ def test_on_marked_down_shutdown_sessions_kills_streams() -> None:
 
         def abort(self) -> None:
             self.aborted = True
-            srv.streams.discard(self)
+            srv.streams.pop(self, None)
 
     st = Stream()
-    srv.streams.add(st)
+    srv.streams[st] = (0, -1)
     transitions.set_stopped(srv, "changed from CLI")
     assert st.aborted
 

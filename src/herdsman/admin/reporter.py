@@ -4,7 +4,8 @@ State-change and check lines go to the proxy's log targets (``send_log()``)
 and a copy to stderr (``ha_warning()``/``ha_alert()``), as HAProxy prints
 them; committed server changes go to whoever subscribed (the runtime API,
 Prometheus and, later, other workers); passive-health events of live
-traffic go to the checks, through the callable given at construction.
+traffic go to the checks, through the callable given at construction;
+completed check runs go to their own subscribers (the health history).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TextIO
 
 from herdsman.admin.log import Logger, stderr_line
 from herdsman.core.backend import Backend, Server
-from herdsman.core.events import ServerEvent
+from herdsman.core.events import CheckEvent, ServerEvent
 from herdsman.defs.status import HanaEvent
 
 TrafficSink = Callable[[Server, HanaEvent], None]
@@ -29,6 +30,7 @@ class Reporter:
         self.pid = pid
         self.loggers: dict[str, Logger] = {}  # by proxy name: that proxy's log targets
         self.subscribers: list[Callable[[ServerEvent], None]] = []
+        self.check_subscribers: list[Callable[[CheckEvent], None]] = []
         self._traffic = traffic
 
     def log(self, backend: Backend, level: int, message: str) -> None:
@@ -55,6 +57,10 @@ class Reporter:
 
     def changed(self, event: ServerEvent) -> None:
         for subscriber in self.subscribers:
+            subscriber(event)
+
+    def checked(self, event: CheckEvent) -> None:
+        for subscriber in self.check_subscribers:
             subscriber(event)
 
     def traffic(self, srv: Server, event: HanaEvent) -> None:

@@ -31,7 +31,6 @@ from herdsman.core import transitions
 from herdsman.core.backend import Check
 from herdsman.core.change import maxconn_change, weight_change
 from herdsman.core.events import Cause
-from herdsman.core.states import SrvAdmin
 from herdsman.defs.protocols.agent import EXPECT_REPLY
 from herdsman.defs.status import Status
 
@@ -146,15 +145,12 @@ def apply(check: Check, reply: AgentReply) -> CheckResult | None:
     if reply.health:
         check.health = check.rise + check.fall - 1 if reply.status is Status.L7OK else 0
     admin = reply.admin.lower()
-    if admin == "drain":  # srv_adm_set_drain()
-        transitions.set_admin_flag(srv, SrvAdmin.FDRAIN, cause=Cause.AGENT)
-        transitions.clr_admin_flag(srv, SrvAdmin.FMAINT, Cause.AGENT)
-    elif admin == "maint":  # srv_adm_set_maint()
-        transitions.set_admin_flag(srv, SrvAdmin.FMAINT, cause=Cause.AGENT)
-        transitions.clr_admin_flag(srv, SrvAdmin.FDRAIN, Cause.AGENT)
-    elif admin:  # srv_adm_set_ready()
-        transitions.clr_admin_flag(srv, SrvAdmin.FDRAIN, Cause.AGENT)
-        transitions.clr_admin_flag(srv, SrvAdmin.FMAINT, Cause.AGENT)
+    if admin == "drain":
+        transitions.adm_set_drain(srv, Cause.AGENT)
+    elif admin == "maint":
+        transitions.adm_set_maint(srv, Cause.AGENT)
+    elif admin:
+        transitions.adm_set_ready(srv, Cause.AGENT)
     warning = ""
     if reply.weight:
         warning = weight_change(srv, reply.weight, Cause.AGENT) or ""

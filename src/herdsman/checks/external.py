@@ -228,9 +228,7 @@ class ExternalRun:
         proc = self._proc
         if proc is None or proc.poll() is None:
             return
-        self._poller.forget(self._pidfd)
-        os.close(self._pidfd)
-        self._pidfd = -1
+        self._forget_pidfd()
         status = proc.returncode
         if self._on_done is None:
             return  # a run already over (timed out, cancelled): only the zombie mattered
@@ -252,8 +250,18 @@ class ExternalRun:
     def _terminate(self) -> None:
         """SIGTERM, and again when the run is cleaned up (``pid_list_del()``)."""
         proc = self._proc
-        if proc is not None and proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
+        if proc is None:
+            return
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)  # which polls first: it may reap the child
+        if proc.returncode is not None:
+            self._forget_pidfd()
+
+    def _forget_pidfd(self) -> None:
+        if self._pidfd >= 0:
+            self._poller.forget(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = -1
 
     def _finish(self, result: CheckResult) -> None:
         on_done, self._on_done = self._on_done, None
@@ -276,9 +284,6 @@ class ExternalRun:
     def close(self) -> None:
         """Stop watching the child (the loop is going away); HAProxy leaves its
         children running at exit too. One still running is reaped later."""
-        if self._pidfd >= 0:
-            self._poller.forget(self._pidfd)
-            os.close(self._pidfd)
-            self._pidfd = -1
+        self._forget_pidfd()
         if self._proc is not None and self._proc.poll() is None:
             _ORPHANS.add(self._proc)

@@ -84,8 +84,9 @@ class Plan:
 
 def plan(ruleset: Ruleset, target: CheckTarget) -> Plan | None:
     """A ``Plan`` when ``ruleset`` is the connect-only check or a plain
-    ``httpchk`` + ``expect status``, with a constant request and no PROXY header."""
-    if target.send_proxy:
+    ``httpchk`` + ``expect status``, with a constant request, no PROXY header
+    and no TLS."""
+    if target.send_proxy or target.tls:
         return None
     deadline = target.inter
     if target.timeout_check and target.timeout_connect:

@@ -15,6 +15,7 @@ from herdsman.checks.target import CheckResult
 from herdsman.config.model import Observe, OnError
 from herdsman.core import transitions
 from herdsman.core.backend import Check
+from herdsman.core.events import CheckEvent
 from herdsman.core.messages import append_status
 from herdsman.core.states import MAINT, SrvState
 from herdsman.defs.levels import LOG_NOTICE
@@ -138,11 +139,12 @@ def notify(check: Check) -> None:
 
 
 def complete(check: Check, result: CheckResult) -> None:
-    """A check run ended with ``result``: counter, log, server state.
+    """A check run ended with ``result``: counter, log, server state, event.
 
     A protocol check's built-in expect may have reported a success before the
-    run's end (``checks/custom.py``): each report moves the counter, as in 2.6.
-    An agent's reply first acts on the server (``checks/agent.py``).
+    run's end (``checks/custom.py``): each report moves the counter and is
+    published, as in 2.6. An agent's reply first acts on the server
+    (``checks/agent.py``).
     """
     if isinstance(result, agent.AgentReply):
         applied = agent.apply(check, result)
@@ -151,7 +153,30 @@ def complete(check: Check, result: CheckResult) -> None:
         result = applied
     for step in reports(result):
         set_status(check, step.status, step.desc, step.code, step.duration_ms)
+        publish(check)  # before the state change it may cause: histories read in order
     notify(check)
+
+
+def publish(check: Check) -> None:
+    """Tell the hooks (the health history) where this result left the check."""
+    srv = check.server
+    be = srv.backend
+    status = check.status
+    be.hooks.checked(
+        CheckEvent(
+            backend=be.name,
+            server=srv.name,
+            agent=check.agent,
+            at_ms=be.clock.now_ms(),
+            status=status.short,
+            code=check.code if status > Status.L57DATA else None,
+            duration_ms=check.duration,
+            desc=check.desc,
+            health=check.health,
+            rise=check.rise,
+            fall=check.fall,
+        )
+    )
 
 
 def adjust(check: Check, event: HanaEvent) -> int | None:
@@ -182,6 +207,7 @@ def adjust(check: Check, event: HanaEvent) -> int | None:
         check.health = check.rise
     if cfg.on_error is not OnError.FASTINTER:
         set_status(check, Status.HANA, desc)
+        publish(check)
         notify(check)
     srv.consecutive_errors = 0
     srv.counters.failed_hana += 1

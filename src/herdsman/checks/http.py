@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from herdsman.defs.rules import ExpectKind, ExpectRule, HeaderMatch, HttpSendRule, StrMatch
 from herdsman.defs.status import Status
+from herdsman.http import fields
 from herdsman.sample.logformat import BUFSIZE, LogFormat  # one buffer of response is judged
 
 _LWS = b" \t\r\n"
@@ -63,31 +64,11 @@ def _version_flags(ver: str) -> tuple[bool, bool]:
 
 
 def _clean_connection(value: str) -> tuple[str, bool, bool, bool]:
-    """``h1_parse_connection_header()`` with ``H1_MF_CLEAN_CONN_HDR``.
-
-    Returns the value left once ``close`` and ``keep-alive`` are removed, and
-    the (close, keep-alive, upgrade) tokens seen. Untouched leading tokens keep
-    their spacing; tokens after a removed one are re-joined with a bare comma.
-    """
-    out = ""
-    close = kal = upg = False
-    i, p = 0, 0
-    while i < len(value):
-        if value[i] in " \t":
-            i += 1
-            continue
-        n = _value_end(value, i)
-        word = value[i:n].rstrip(" \t")
-        low = word.lower()
-        if low in ("keep-alive", "close"):
-            kal |= low == "keep-alive"
-            close |= low == "close"
-        else:
-            upg |= low == "upgrade"
-            out = value[:n] if out == value[:p] else (out + "," if out else "") + word
-        i = p = n
-        i += 1
-    return out, close, kal, upg
+    """``h1_parse_connection_header()`` with ``H1_MF_CLEAN_CONN_HDR`` (the HTTP
+    engine's ``fields.connection()``): the value left once ``close`` and
+    ``keep-alive`` are removed, and the (close, keep-alive, upgrade) tokens seen."""
+    cleaned, close, kal, upg = fields.connection(_wire(value))
+    return cleaned.decode("utf-8", "surrogateescape"), close, kal, upg
 
 
 def _value_end(value: str, i: int) -> int:

@@ -21,6 +21,7 @@ from herdsman.checks.runner import close_poller, start_check
 from herdsman.checks.scheduler import Scheduler, Starter
 from herdsman.checks.snapshot import build_target, external_spec
 from herdsman.checks.target import CheckResult, CheckTarget
+from herdsman.checks.tls import CheckContexts
 from herdsman.config.model import GlobalConfig
 from herdsman.core.backend import Check, Server
 from herdsman.core.clock import Clock
@@ -29,6 +30,8 @@ from herdsman.core.timer import LoopTimer
 from herdsman.defs.protocols.agent import ruleset as agent_ruleset
 from herdsman.defs.rules import Ruleset, RulesetKind
 from herdsman.defs.status import HanaEvent
+from herdsman.tls.pem import Ckch
+from herdsman.tls.store import CertStore
 
 
 def make_agent(srv: Server) -> Check | None:
@@ -71,9 +74,13 @@ class CheckService:
         clock: Clock,
         node: str,
         starter: Starter | None = None,
+        certs: CertStore | None = None,
     ) -> None:
         self.g = g
         self.node = node
+        self.certs = certs or CertStore()  # client certificates of TLS checks
+        self._tls: dict[int, CheckContexts] = {}
+        self.certs.subscribers.append(self._cert_changed)
         self.checks: list[Check] = []
         self.scheduler = Scheduler(
             clock,
@@ -83,7 +90,7 @@ class CheckService:
         )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.driver: LoopTimer | None = None
-        self._targets: dict[int, tuple[CheckTarget, Plan | None]] = {}
+        self._targets: dict[int, tuple[CheckTarget, int, Plan | None]] = {}
         self._specs: dict[int, ExternalSpec] = {}
 
     def attach(self, servers: Iterable[Server]) -> None:
@@ -99,6 +106,37 @@ class CheckService:
                 srv.agent = agent
                 self.checks.append(agent)
 
+    def add_server(self, srv: Server) -> None:
+        """``add server``: its configured checks, disabled, first run one interval
+        from now (``start_check_task(.., 0, 1, 1)``)."""
+        for chk in (make_check(srv), make_agent(srv)):
+            if chk is None:
+                continue
+            chk.enabled = False
+            if chk.agent:
+                srv.agent = chk
+            else:
+                srv.check = chk
+            self.checks.append(chk)
+            self.scheduler.add(chk)
+
+    def remove_server(self, srv: Server) -> None:
+        """``del server``: its checks stop for good."""
+        for chk in (srv.check, srv.agent):
+            if chk is None:
+                continue
+            cancel = getattr(chk.running, "cancel", None)
+            if cancel is not None:
+                cancel()
+            chk.in_progress = False
+            chk.enabled = False
+            chk.seq = -1  # its heap entries are stale from now on
+            for checks in (self.checks, self.scheduler.checks):
+                if chk in checks:
+                    checks.remove(chk)
+            self._targets.pop(id(chk), None)
+            self._specs.pop(id(chk), None)
+
     # -- runs ---------------------------------------------------------------------
 
     def target(self, chk: Check) -> CheckTarget:
@@ -111,12 +149,24 @@ class CheckService:
 
     def _target_and_plan(self, chk: Check) -> tuple[CheckTarget, Plan | None]:
         down = chk.server.next_state is SrvState.STOPPED
+        gen = chk.server.addr_gen  # an address changed at run time: rebuild
         cached = self._targets.get(id(chk))
-        if cached is not None and cached[0].server_down is down:
-            return cached
-        target = build_target(chk, down, self.node, self.g.pp2_never_send_local)
-        entry = self._targets[id(chk)] = (target, plan(chk.ruleset, target))
-        return entry
+        if cached is not None and cached[0].server_down is down and cached[1] == gen:
+            return cached[0], cached[2]
+        srv = chk.server
+        tls = self._tls.get(id(srv.cfg))
+        if tls is None:
+            tls = self._tls[id(srv.cfg)] = CheckContexts(srv.cfg, self.g.tls, self.certs)
+        target = build_target(chk, down, self.node, self.g.pp2_never_send_local, tls)
+        fast = plan(chk.ruleset, target)
+        self._targets[id(chk)] = (target, gen, fast)
+        return target, fast
+
+    def _cert_changed(self, path: str, ckch: Ckch) -> None:
+        """``commit ssl cert`` of a client certificate: its checks' contexts are rebuilt."""
+        for contexts in self._tls.values():
+            if contexts.scfg.tls.crt == path:
+                contexts.clear()
 
     def start_run(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
         """The default starter: a process for external checks, else a tcp-check run."""

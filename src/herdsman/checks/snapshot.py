@@ -12,17 +12,25 @@ import socket
 
 from herdsman.checks.external import ExternalSpec, listener_words
 from herdsman.checks.target import CheckTarget
+from herdsman.checks.tls import CheckContexts
 from herdsman.config.model import Family, Mode
 from herdsman.core.backend import Check
 from herdsman.core.netns import STORE
 from herdsman.core.states import SrvState
 
 
-def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) -> CheckTarget:
-    """The snapshot of ``chk``'s server; ``down``: its next state is STOPPED.
+def build_target(
+    chk: Check,
+    down: bool,
+    node: str,
+    pp2_never_send_local: bool,
+    tls: CheckContexts | None = None,
+) -> CheckTarget:
+    """The snapshot of ``chk``'s server; ``down``: its next state is STOPPED;
+    ``tls``: the server's TLS contexts for checks.
 
-    An agent connects to ``agent-addr`` (else the check ``addr``, else the
-    server's address) and ``agent-port``, in plain TCP (spec §9.1).
+    An agent connects to ``agent-addr`` (else the server's address) and
+    ``agent-port``, in plain TCP (spec §9.1).
     """
     srv = chk.server
     cfg = srv.cfg
@@ -31,8 +39,8 @@ def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) 
         addr = cfg.agent_addr or srv.addr
         port = cfg.agent_port
     else:
-        addr = cfg.check_addr or srv.addr
-        port = cfg.check_port or (cfg.check_addr.port if cfg.check_addr else 0)
+        addr = srv.check_addr or srv.addr
+        port = srv.check_port or (srv.check_addr.port if srv.check_addr else 0)
     if not port and not srv.addr.mapped:
         port = srv.addr.port
     if addr.family in (Family.UNIX, Family.ABNS):
@@ -41,9 +49,14 @@ def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) 
     else:
         family = socket.AF_INET6 if addr.family is Family.INET6 else socket.AF_INET
         host = addr.host
-    inherit = not cfg.check_port and cfg.check_addr is None
+    inherit = not srv.check_port and srv.check_addr is None
     send_proxy = not chk.agent and (
         cfg.check_send_proxy or (inherit and (cfg.send_proxy or cfg.send_proxy_v2))
+    )
+    # the check transport: check-ssl, else the server's own without port/addr (§4.2);
+    # an agent speaks plain TCP
+    use_tls = not chk.agent and (
+        cfg.check_ssl == 1 or (cfg.check_ssl == 0 and inherit and cfg.tls.enabled)
     )
     t = be.cfg.timeouts
     return CheckTarget(
@@ -61,6 +74,12 @@ def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) 
         timeout_check=t.check,
         timeout_connect=t.connect,
         server_down=down,
+        tls=use_tls,
+        check_sni=cfg.check_sni,
+        check_alpn=cfg.check_alpn,
+        tls_context=tls,
+        tls_verify=tls is not None and tls.verify,
+        tls_verifyhost=cfg.tls.verifyhost,
         state_header=lambda: state_header(chk, node),
         node=node,
         make_socket=lambda fam: STORE.socket(cfg.namespace, fam),
@@ -83,7 +102,7 @@ def external_spec(chk: Check) -> ExternalSpec:
         server_name=srv.name,
         server_id=srv.puid,
         maxconn=srv.cfg.maxconn,
-        ssl=srv.cfg.ssl,
+        ssl=srv.cfg.tls.enabled,
         proto=proto,
     )
 

@@ -91,6 +91,11 @@ class Connect:
     # data, and a connect-only check's RST replaces it (the server never
     # accepts), as HAProxy does.
     delack: bool = False
+    # TLS over the connection (its handshake comes before connected()): the
+    # SNI to send and the ALPN protocols to offer ("h2,http/1.1")
+    tls: bool = False
+    sni: str | None = None
+    alpn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +196,8 @@ class TcpCheck:
         # connection state
         self._conn_rule: ConnectRule | None = None
         self._connected = False
+        self._tls = False  # the connection runs TLS
+        self._l6 = False  # TCP is up, the TLS handshake is not done (CO_FL_WAIT_L6_CONN)
         self._send_proxy = False
         self._eos = False
         self._error = 0
@@ -212,6 +219,7 @@ class TcpCheck:
         if self._done or self._conn_rule is None or self._connected:
             return []
         self._connected = True
+        self._l6 = False
         if self._send_proxy:
             t = self._target
             header = proxy_header(
@@ -219,6 +227,19 @@ class TcpCheck:
             )
             self._out.append(Send(header))
         return self._run(self._loop)
+
+    def handshaking(self) -> list[Action]:
+        """TCP is connected and the TLS handshake starts (``connected()`` follows it)."""
+        if not self._done and self._conn_rule is not None:
+            self._l6 = True
+        return []
+
+    def handshake_failed(self, text: str) -> list[Action]:
+        """The TLS handshake failed; ``text`` is the connection's error
+        (``conn_err_code_str()``, with the errno text when there is one): L6RSP."""
+        if self._done or self._conn_rule is None or self._connected:
+            return []
+        return self._run(lambda: self._finish(Status.L6RSP, text + self._conn_step_text()))
 
     def received(self, data: bytes) -> list[Action]:
         if self._done or not self._connected or not data:
@@ -371,7 +392,7 @@ class TcpCheck:
         # rule port, then the rule's address port, then the check's (spec §4.2)
         port = rule.port or addr_port or t.port
         self._conn_rule = rule
-        self._connected = self._eos = False
+        self._connected = self._eos = self._l6 = False
         self._error = 0
         self._send_proxy = rule.send_proxy or (
             rule.default and t.send_proxy and self._kind is not RulesetKind.AGENT
@@ -397,7 +418,12 @@ class TcpCheck:
         # connection when the delayed ACK leaves, up to 200 ms later.
         nothing = isinstance(nxt, SendRule) and nxt.kind is SendKind.STRING and not nxt.data
         delack = not isinstance(nxt, ExpectRule) and not nothing
-        self._out += [Connect(family, host, port, delack), Arm(deadline)]
+        # tcpcheck_eval_connect(): "ssl", or the server's check transport for
+        # "default"; the rule's sni/alpn, else the server's check-sni/check-alpn
+        self._tls = rule.ssl or (rule.default and t.tls)
+        sni = rule.sni or (t.check_sni if rule.default else None)
+        alpn = rule.alpn or (t.check_alpn if rule.default else None)
+        self._out += [Connect(family, host, port, delack, self._tls, sni, alpn), Arm(deadline)]
 
     def _close(self) -> None:
         rule = self._conn_rule
@@ -640,7 +666,8 @@ class TcpCheck:
             self._apply_status_code(rule)
             self._finish(rule.ok_status, text)
         if isinstance(rule, ConnectRule):
-            self._finish(Status.L4OK, "" if rule.implicit else "(tcp-check)")
+            status = Status.L6OK if self._tls else Status.L4OK
+            self._finish(status, "" if rule.implicit else "(tcp-check)")
         self._finish(Status.L7OK, "(tcp-check)")
 
     def _conn_step_text(self) -> str:
@@ -665,7 +692,9 @@ class TcpCheck:
     def _conn_error(self, err: int, *, expired: bool) -> NoReturn:
         """``chk_report_conn_err()``: L4CON/L4TOUT before, SOCKERR/L7TOUT after connect."""
         text = (os.strerror(err) if err not in _UNCLEAN else "") + self._conn_step_text()
-        if not self._connected:
+        if self._l6:  # during the TLS handshake
+            status = Status.L6TOUT if expired else Status.L6RSP
+        elif not self._connected:
             status = Status.L4TOUT if expired else Status.L4CON
         elif not expired:
             status = Status.SOCKERR

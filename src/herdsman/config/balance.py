@@ -68,6 +68,8 @@ def parse_balance(args: list[str], bal: Balance) -> None:
             raise ConfigError("url_param requires an URL parameter name.")
         bal.algo = "url_param"
         bal.param = a[1]
+        # 2.6 accepts "check_post" and stores nothing: a POST without the
+        # parameter in its query string always has its body searched.
         if a[2] and a[2] != "check_post":
             raise ConfigError(f"url_param only accepts 'check_post' modifier (got '{a[2]}').")
     elif word == "hash":

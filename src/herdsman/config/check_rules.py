@@ -5,7 +5,7 @@ their messages as the 2.6.12 binary prints them. Each raises ConfigError with
 the inner message; ``config/checks.py`` wraps it as ``'tcp-check <kw>' : <msg>.``.
 
 Differences that herdsman refuses at parse time, with a message saying so:
-``connect ssl`` and ``via-socks4`` (no TLS or SOCKS4 for checks yet), a
+``connect via-socks4`` (no SOCKS4 for checks yet), a
 sample expression as ``connect port``, ``proto h2``/``fcgi`` for http-check.
 Regular expressions are Python's ``re`` where HAProxy uses PCRE2: the syntax
 common to both behaves the same (``(?<name>...)`` is accepted and rewritten),
@@ -229,10 +229,11 @@ def parse_connect(
                 raise ConfigError("'alpn' : missing the comma-delimited ALPN protocol suite")
             opts["alpn"] = value
             i += 1
-        elif word in ("ssl", "via-socks4"):
-            what = "TLS" if word == "ssl" else "SOCKS4"
+        elif word == "ssl":
+            opts["ssl"] = True
+        elif word == "via-socks4":
             raise ConfigError(
-                f"'{word}' : {what} check connections are not implemented in herdsman yet; "
+                f"'{word}' : SOCKS4 check connections are not implemented in herdsman yet; "
                 "remove it or use haproxy"
             )
         else:

@@ -43,7 +43,7 @@ from herdsman.config.check_rules import (
 )
 from herdsman.config.diag import ConfigError, Diagnostics
 from herdsman.config.keywords import Ctx, Keyword, Support, too_many_args
-from herdsman.config.model import Cap, ProxyConfig
+from herdsman.config.model import Cap, ConnMode, ProxyConfig
 from herdsman.defs.rules import (
     ActionRule,
     CommentRule,
@@ -388,7 +388,7 @@ KEYWORDS: list[Keyword] = [
         SECTIONS,
         Support.IMPLEMENTED,
         doc="`connect`, `send[-binary][-lf]`, `expect`, `comment` rules "
-        "(set-var/unset-var: not yet; connect `ssl`/`via-socks4`: not yet)",
+        "(set-var/unset-var: not yet; connect `via-socks4`: not yet)",
     ),
     Keyword(
         "http-check",
@@ -489,7 +489,8 @@ def finalize_checks(px: ProxyConfig, diag: Diagnostics) -> None:
         _finalize_http(rs)
         rs.disable_on_404 = bool(px.options.get(DISABLE_404))
         rs.send_state = bool(px.options.get(SEND_STATE))
-        rs.http_force_close = px.option("httpclose") or px.option("http-server-close")
+        # the H1 mux applies the backend's connection mode to checks too
+        rs.http_force_close = px.http.conn_mode is not ConnMode.KEEP_ALIVE
         rs.http_fake_keepalive = px.option("http-pretend-keepalive")
     i = _first(rs)
     if i < 0 or not isinstance(rs.rules[i], ConnectRule):

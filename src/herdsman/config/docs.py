@@ -39,7 +39,7 @@ herdsman never ignores a keyword silently. Unknown keywords are reported with
 HAProxy's message and its "did you mean" suggestion.
 
 Sections `global`, `defaults` (anonymous or named, with `from`), `frontend`,
-`backend` and `listen` are supported; {refused_sections} are refused. The conditional blocks `.if/.elif/.else/.endif` with
+`backend`, `listen` and `http-errors` are supported; {refused_sections} are refused. The conditional blocks `.if/.elif/.else/.endif` with
 `defined()`, `feature()`, `streq()`, `strneq()`, `version_atleast()` and
 `version_before()`, and the `.diag/.notice/.warning/.alert` directives work as
 in HAProxy 2.6; versions compare against HAProxy {compat}, the version whose

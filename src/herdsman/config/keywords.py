@@ -163,31 +163,37 @@ def no_effect(kw: Keyword) -> str:
 # -- "did you mean": HAProxy's fingerprint distance (tools.c) ------------------
 
 
-def _fingerprint(word: str) -> list[int]:
+def fingerprint(words: Iterable[str]) -> list[int]:
+    """``update_word_fingerprint()`` over ``words``: character transition counts."""
     fp = [0] * 1024
-    frm = 28  # begin
-    for ch in word.lower():
-        if "a" <= ch <= "z":
-            to = ord(ch) - ord("a") + 1
-        elif "0" <= ch <= "9":
-            to = 27
-        else:
-            to = 28
-        fp[to] = 1
-        fp[32 * frm + to] += 1
-        frm = to
-    fp[32 * frm + 28] += 1  # end
+    for word in words:
+        frm = 28  # begin
+        for ch in word.lower():
+            if "a" <= ch <= "z":
+                to = ord(ch) - ord("a") + 1
+            elif "0" <= ch <= "9":
+                to = 27
+            else:
+                to = 28
+            fp[to] = 1
+            fp[32 * frm + to] += 1
+            frm = to
+        fp[32 * frm + 28] += 1  # end
     return fp
+
+
+def fingerprint_distance(a: list[int], b: list[int]) -> int:
+    """``word_fingerprint_distance()``."""
+    return sum(abs(x - y) for x, y in zip(a, b, strict=True))
 
 
 def best_match(word: str, candidates: Iterable[str]) -> str | None:
     """``cfg_find_best_match()``: the closest candidate, or None if too far."""
-    sig = _fingerprint(word)
+    sig = fingerprint([word])
     best: str | None = None
     best_dist = 1 << 62
     for cand in candidates:
-        fp = _fingerprint(cand)
-        dist = sum(abs(a - b) for a, b in zip(sig, fp, strict=True))
+        dist = fingerprint_distance(sig, fingerprint([cand]))
         if dist < best_dist:
             best_dist, best = dist, cand
     if best_dist > 2 * len(word) or (best is not None and best_dist > 2 * len(best)):

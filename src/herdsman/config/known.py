@@ -22,7 +22,7 @@ from herdsman.config.keywords import Keyword, Support
 
 HTTP = "HTTP mode"
 ACL = "ACLs and tcp/http rules"
-LOGS = "traffic logs (runtime API, stats and logs)"
+LOGS = "traffic log extras"
 API = "runtime API and stats"
 LIMITS = "connection limits and queues"
 MULTI = "multi-core"
@@ -36,7 +36,6 @@ _BE = ("defaults", "listen", "backend")
 PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "acl": (_ALL, ACL),
     "bind-process": (_ALL, ""),
-    "capture": (("frontend", "listen"), HTTP),
     "clitcpka-cnt": (_FE, "TCP keep-alive tuning"),
     "clitcpka-idle": (_FE, "TCP keep-alive tuning"),
     "clitcpka-intvl": (_FE, "TCP keep-alive tuning"),
@@ -49,11 +48,6 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "dispatch": (("listen", "backend"), ""),
     "dynamic-cookie-key": (_BE, HTTP),
     "email-alert": (_ALL, ""),
-    "errorfile": (_ALL, HTTP),
-    "errorfiles": (_ALL, HTTP),
-    "errorloc": (_ALL, HTTP),
-    "errorloc302": (_ALL, HTTP),
-    "errorloc303": (_ALL, HTTP),
     "error-log-format": (_FE, LOGS),
     "filter": (_ALL, ""),
     "force-persist": (("frontend", "listen", "backend"), ACL),
@@ -61,23 +55,12 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "http-error": (_ALL, HTTP),
     "http-request": (_ALL, HTTP),
     "http-response": (_ALL, HTTP),
-    "http-reuse": (_BE, HTTP),
-    "http-send-name-header": (_BE, HTTP),
     "ignore-persist": (("frontend", "listen", "backend"), ACL),
-    "load-server-state-from-file": (_BE, API),
-    "log-format": (_FE, LOGS),
     "log-format-sd": (_FE, LOGS),
-    "max-keep-alive-queue": (_BE, HTTP),
     "max-session-srv-conns": (_FE, HTTP),
-    "monitor": (("frontend", "listen"), ACL),
-    "monitor-uri": (_FE, HTTP),
     "persist": (_BE, ""),
-    "rate-limit": (_FE, LIMITS),
     "redirect": (("frontend", "listen", "backend"), HTTP),
-    "retry-on": (_BE, HTTP),
-    "server-state-file-name": (_BE, API),
     "source": (_BE, "source address selection"),
-    "stats": (_ALL, API),
     "stick": (("listen", "backend"), ""),
     "stick-table": (("frontend", "listen", "backend"), ""),
     "tcp-request": (_ALL, ACL),
@@ -137,35 +120,25 @@ REMOVED_PROXY_TIGHT = frozenset({"grace"})
 
 _G = ("global",)
 GLOBAL: dict[str, str] = {
-    "stats": API,
     "cpu-map": MULTI,
     "numa-cpu-mapping": MULTI,
     "thread-group": MULTI,
     "thread-groups": MULTI,
     "insecure-setuid-wanted": "",
-    "server-state-base": API,
-    "server-state-file": API,
     "mworker-max-reloads": "hitless reload",
     "close-spread-time": "hitless reload",
-    "maxconnrate": LIMITS,
-    "maxsessrate": LIMITS,
     "fd-hard-limit": LIMITS,
     "strict-limits": LIMITS,
     "unix-bind": "UNIX socket listener defaults",
-    "h1-case-adjust": HTTP,
-    "h1-case-adjust-file": HTTP,
     "h1-accept-payload-with-any-method": HTTP,
     "h2-workaround-bogus-websocket-clients": HTTP,
     "default-path": "relative paths",
 }
 for _name in (
-    "localpeer", "set-dumpable", "nogetaddrinfo", "noreuseport", "ssl-server-verify",
-    "cluster-secret", "ca-base", "crt-base", "issuers-chain-path", "lua-load",
-    "lua-load-per-thread", "lua-prepend-path", "profiling.tasks", "set-var", "set-var-fmt",
-    "httpclient.resolvers.id", "httpclient.resolvers.prefer", "httpclient.ssl.ca-file",
-    "httpclient.ssl.verify", "ssl-default-bind-ciphers", "ssl-default-bind-ciphersuites",
-    "ssl-default-bind-curves", "ssl-default-bind-options", "ssl-default-server-ciphers",
-    "ssl-default-server-ciphersuites", "ssl-default-server-options", "ssl-dh-param-file",
+    "localpeer", "set-dumpable", "nogetaddrinfo", "noreuseport", "cluster-secret",
+    "issuers-chain-path", "lua-load", "lua-load-per-thread", "lua-prepend-path",
+    "profiling.tasks", "set-var", "set-var-fmt", "httpclient.resolvers.id",
+    "httpclient.resolvers.prefer", "httpclient.ssl.ca-file", "httpclient.ssl.verify",
     "ssl-load-extra-del-ext", "ssl-load-extra-files", "ssl-mode-async", "ssl-propquery",
     "ssl-provider", "ssl-provider-path", "ssl-skip-self-issued-ca",
 ):  # fmt: skip

@@ -6,7 +6,7 @@ import grp
 import pwd
 from collections.abc import Callable
 
-from herdsman.config import known, kw_tune
+from herdsman.config import known, kw_http, kw_stats, kw_tls_global, kw_tune
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     Ctx,
@@ -83,6 +83,11 @@ def _set_once(
         setattr(ctx.global_, attr, convert(args[1]))
 
     return parse
+
+
+def _u32(text: str) -> int:
+    """An unsigned int filled by ``atol()``: a negative value wraps."""
+    return parse_int(text) & 0xFFFFFFFF
 
 
 def kw_nbthread(ctx: Ctx, args: list[str]) -> None:
@@ -348,6 +353,16 @@ TABLE.extend(
             _set_once("maxconn", "an integer argument", parse_int),
             "process-wide connection limit (listeners pause beyond it)",
         ),
+        _kw(
+            "maxconnrate",
+            _set_once("maxconnrate", "an integer argument", _u32),
+            "accepted connections per second, process-wide (listeners pause beyond it)",
+        ),
+        _kw(
+            "maxsessrate",
+            _set_once("maxsessrate", "an integer argument", _u32),
+            "sessions per second, process-wide (listeners pause beyond it)",
+        ),
         _kw("nbthread", kw_nbthread, "only 1 (multi-core is planned)"),
         _kw("nbproc", kw_nbproc, "removed in HAProxy 2.5 (error)"),
         _kw(
@@ -394,5 +409,11 @@ TABLE.extend(
         ),
     ]
 )
+TABLE.extend(
+    _kw(name, kw_tls_global.global_keyword, doc)
+    for name, doc in kw_tls_global.GLOBAL_KEYWORDS.items()
+)
 TABLE.extend(kw_tune.keywords())
+TABLE.extend(kw_http.GLOBAL_KEYWORDS)
+TABLE.extend(kw_stats.GLOBAL_KEYWORDS)
 TABLE.extend(known.global_keywords())

@@ -8,7 +8,7 @@ name instead of being reported as unknown.
 
 from __future__ import annotations
 
-from herdsman.config import keywords, known
+from herdsman.config import errfiles, keywords, known, kw_http, kw_logs, kw_stats, kw_statspage
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
@@ -25,7 +25,7 @@ from herdsman.config.keywords import (
     words_from,
 )
 from herdsman.config.model import Balance, Cap, HashMethod, Mode, Timeouts, UseBackend
-from herdsman.config.units import proxy_time_arg
+from herdsman.config.units import c_strtol, proxy_time_arg
 
 DEF_FE_LS_BE = ("defaults", "frontend", "listen", "backend")
 DEF_LS_BE = ("defaults", "listen", "backend")
@@ -52,10 +52,7 @@ def kw_mode(ctx: Ctx, args: list[str]) -> None:
     word = arg(args, 1)
     if word == "http":
         ctx.px.mode = Mode.HTTP
-        raise ConfigError(
-            "'mode http' is not implemented in herdsman yet (HTTP mode); use 'mode tcp' or haproxy."
-        )
-    if word == "tcp":
+    elif word == "tcp":
         ctx.px.mode = Mode.TCP
     elif word == "health":
         raise ConfigError(
@@ -172,6 +169,38 @@ def kw_int_field(field: str, cap: Cap, hint: str = "") -> object:
     return parser
 
 
+def kw_rate_limit(ctx: Ctx, args: list[str]) -> None:
+    """``proxy_parse_rate_limit()``: ``rate-limit sessions <n>`` (spec §2.2)."""
+    if arg(args, 1) != "sessions":
+        raise ConfigError(f"'{args[0]}' only supports 'sessions' (got '{arg(args, 1)}')")
+    text = arg(args, 2)
+    if not text:
+        raise ConfigError(
+            f"'{args[0]} {args[1]}' expects expects an integer value (in sessions/second)"
+        )
+    value, end = c_strtol(text, base=0)  # strtoul(..., 0)
+    if end < len(text):
+        raise ConfigError(
+            f"'{args[0]} {args[1]}' : unexpected character '{text[end]}' in integer value '{text}'"
+        )
+    px = ctx.px
+    warn = ""
+    if not px.cap & Cap.FE:
+        warn = (
+            f"{args[0]} {args[1]} will be ignored because {proxy_type_str(px)} '{px.name}' "
+            "has no frontend capability"
+        )
+    elif (
+        ctx.defaults is not None
+        and ctx.defaults is not px
+        and px.rate_limit_sessions != ctx.defaults.rate_limit_sessions
+    ):
+        warn = f"overwriting {args[0]} {args[1]} which was already specified"
+    px.rate_limit_sessions = value & 0xFFFFFFFF
+    if warn:
+        raise ConfigError(warn, Err.WARN)
+
+
 def kw_balance(ctx: Ctx, args: list[str]) -> None:
     from herdsman.config.balance import parse_balance
 
@@ -181,12 +210,13 @@ def kw_balance(ctx: Ctx, args: list[str]) -> None:
     except ConfigError as err:
         raise ConfigError(f"{args[0]} {err.message}") from None
     ctx.px.balance.loc = ctx.loc
-    if ctx.px.balance.algo in ("rdp-cookie", "hash"):
-        # Both read the request's content: uri, url_param and hdr() need HTTP
-        # mode, and in TCP mode fall back to roundrobin as in HAProxy.
+    if ctx.px.balance.algo == "hash":
+        # a sample expression over the stream's content (uri, url_param and
+        # hdr() are HTTP mode's, lb/http_keys.py; rdp-cookie is round robin
+        # without tcp-request content rules, see there)
         raise ConfigError(
-            f"'balance {ctx.px.balance.algo}' is not implemented in herdsman yet (content "
-            "inspection); use another algorithm or haproxy."
+            "'balance hash' is not implemented in herdsman yet (content inspection); "
+            "use another algorithm or haproxy."
         )
 
 
@@ -358,7 +388,7 @@ def _kw(name: str, parser: object, sections: tuple[str, ...], doc: str) -> Keywo
 TABLE = Table("proxy")
 TABLE.extend(
     [
-        _kw("mode", kw_mode, DEF_FE_LS_BE, "`tcp` (default). `http` is planned (HTTP mode)."),
+        _kw("mode", kw_mode, DEF_FE_LS_BE, "`tcp` (default) or `http`"),
         _kw("id", kw_id, FE_LS_BE, "numeric proxy id"),
         _kw("description", kw_description, FE_LS_BE, "free text"),
         _kw("monitor-net", kw_monitor_net, DEF_FE_LS, "removed from HAProxy (error)"),
@@ -390,16 +420,26 @@ TABLE.extend(
         ),
         _kw("backlog", kw_int_field("backlog", Cap.FE), DEF_FE_LS, "listen() backlog"),
         _kw(
+            "rate-limit",
+            kw_rate_limit,
+            DEF_FE_LS_BE,
+            "`rate-limit sessions <n>`: stop accepting beyond n sessions per second",
+        ),
+        _kw(
             "fullconn",
             kw_int_field("fullconn", Cap.BE, " Maybe you want 'maxconn' instead ?"),
             DEF_LS_BE,
-            "only used by dynamic server limits (`minconn`, planned)",
+            "the backend load at which servers reach their maxconn (dynamic limits, minconn)",
         ),
         _kw(
             "balance",
             kw_balance,
             DEF_LS_BE,
-            "roundrobin, static-rr, leastconn, first, source, random; L7 hashes need HTTP mode (planned)",
+            "roundrobin, static-rr, leastconn, first, source, random; uri, url_param, hdr in HTTP "
+            "mode (round robin in TCP mode, as in HAProxy); rdp-cookie (round robin: without "
+            "tcp-request rules 2.6 sees a cookie only when it wins a race with the choice); a "
+            "POST's url_param is searched in the body bytes that came with its head (2.6 waits "
+            "for the body)",
         ),
         _kw(
             "hash-type",
@@ -417,7 +457,8 @@ TABLE.extend(
             "timeout",
             kw_timeout,
             DEF_FE_LS_BE,
-            "connect, client, server, tunnel, client-fin, server-fin, check, queue (http-* have no effect in TCP mode, as in HAProxy)",
+            "connect, client, server, tunnel, client-fin, server-fin, check, queue; "
+            "http-request, http-keep-alive, tarpit (HTTP mode only, as in HAProxy)",
         ),
         _kw("clitimeout", kw_timeout, DEF_FE_LS_BE, "removed in HAProxy 2.1 (error)"),
         _kw("srvtimeout", kw_timeout, DEF_FE_LS_BE, "removed in HAProxy 2.1 (error)"),
@@ -449,6 +490,11 @@ def _register_checks() -> None:
 
 
 _register_checks()
+TABLE.extend(kw_http.PROXY_KEYWORDS)
+TABLE.extend(errfiles.KEYWORDS)
+TABLE.extend(kw_stats.PROXY_KEYWORDS)
+TABLE.extend(kw_logs.KEYWORDS)
+TABLE.extend(kw_statspage.KEYWORDS)
 for _row in known.proxy_keywords():
     if _row.name not in TABLE.rows and _row.name.split()[0] not in TABLE.rows:
         TABLE.add(_row)

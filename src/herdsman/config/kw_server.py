@@ -15,6 +15,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from herdsman.config import kw_tls
 from herdsman.config.address import parse_address
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import Ctx, Support, best_match, parse_int, proxy_type_str
@@ -27,7 +28,7 @@ from herdsman.config.model import (
     ProxyConfig,
     ServerConfig,
 )
-from herdsman.config.units import server_time_arg
+from herdsman.config.units import c_atoi, server_time_arg
 
 
 @dataclass
@@ -327,13 +328,21 @@ def p_agent_send(sc: SrvCtx, kw: str, arg: str) -> None:
     sc.srv.agent_send = arg
 
 
+def _value(field: str) -> Handler:
+    """``atoi()`` of a mandatory ``<value>`` (the connection pool keywords)."""
+
+    def parse(sc: SrvCtx, kw: str, arg: str) -> None:
+        if not arg:
+            raise ConfigError(f"'{kw}' expects <value> as argument.\n")
+        setattr(sc.srv, field, c_atoi(arg))
+
+    return parse
+
+
 def p_pool_max_conn(sc: SrvCtx, kw: str, arg: str) -> None:
-    if not arg:
-        raise ConfigError(f"'{kw}' expects <value> as argument.\n")
-    value = parse_int(arg)
-    if value < -1:
+    _value("pool_max_conn")(sc, kw, arg)
+    if sc.srv.pool_max_conn < -1:
         raise ConfigError(f"'{kw}' must be >= -1")
-    sc.srv.pool_max_conn = value
 
 
 def p_pool_purge_delay(sc: SrvCtx, kw: str, arg: str) -> None:
@@ -409,19 +418,37 @@ _ROWS: list[SrvKw] = [
     SrvKw(
         "cookie",
         _str("cookie", "<value>"),
-        doc="ignored with HAProxy's warning in TCP mode (HTTP mode is planned)",
+        doc="the value of a persistence cookie (the proxy's `cookie` is planned); ignored with "
+        "HAProxy's warning in TCP mode",
     ),
     SrvKw(
         "redir",
         _str("redir", "<prefix>"),
-        doc="refused with HAProxy's error in TCP mode (HTTP mode is planned)",
+        doc="HTTP mode: answer GET and HEAD with a 302 to `<prefix>` and the path; refused with "
+        "HAProxy's error in TCP mode",
     ),
     SrvKw("proto", _str("proto", "a protocol name"), support=_P, planned_for=HTTP),
     SrvKw("ws", _str("ws", "'auto', 'h1' or 'h2'"), support=_P, planned_for=HTTP),
-    SrvKw("pool-max-conn", p_pool_max_conn, support=_P, planned_for=HTTP),
-    SrvKw("pool-purge-delay", p_pool_purge_delay, support=_P, planned_for=HTTP),
-    SrvKw("pool-low-conn", _int("pool_low_conn"), support=_P, planned_for=HTTP),
-    SrvKw("max-reuse", _int("max_reuse"), support=_P, planned_for=HTTP),
+    SrvKw(
+        "pool-max-conn",
+        p_pool_max_conn,
+        doc="idle connections kept for reuse (-1: no limit, the default; 0: none)",
+    ),
+    SrvKw(
+        "pool-purge-delay",
+        p_pool_purge_delay,
+        doc="how often idle connections are closed (default 5s; 0: none is kept)",
+    ),
+    SrvKw(
+        "pool-low-conn",
+        _value("pool_low_conn"),
+        doc="idle connections below which a thread takes none from another",
+    ),
+    SrvKw(
+        "max-reuse",
+        _value("max_reuse"),
+        doc="how many times a connection may be reused (-1: no limit); HTTP/1 ignores it in 2.6",
+    ),
     SrvKw("resolvers", _str("resolvers", "<resolvers id>"), support=_P, planned_for=DNS),
     SrvKw(
         "resolve-prefer", _str("resolve_prefer", "'ipv4' or 'ipv6'"), support=_P, planned_for=DNS
@@ -432,16 +459,49 @@ _ROWS: list[SrvKw] = [
     SrvKw("tcp-ut", _extra, support=_P, planned_for="TCP user timeout"),
     SrvKw("proxy-v2-options", _extra, support=_P, planned_for="PROXY v2 TLVs"),
 ]
+
+
+def _tls(sc: SrvCtx, kw: str, arg: str) -> None:
+    kw_tls.server_keyword(sc.ctx, sc.srv, kw, arg, sc.prefix)
+
+
+_TLS_DOCS = {
+    "ssl": "TLS to the server",
+    "no-ssl": "no TLS (resets a default-server `ssl`)",
+    "verify": "server certificate: `none` or `required` (default: `ssl-server-verify`)",
+    "verifyhost": "name the server certificate must match when no SNI is sent",
+    "ca-file": "CAs that verify the server certificate",
+    "crl-file": "revoked server certificates",
+    "crt": "client certificate presented to the server",
+    "sni": "SNI sent: `str(<name>)` (other expressions wait for the routing engine)",
+    "alpn": "ALPN protocols offered to the server",
+    "ciphers": "TLS 1.2 cipher list",
+    "ciphersuites": "TLS 1.3 cipher suites",
+    "ssl-min-ver": "lowest TLS version (default TLSv1.2)",
+    "ssl-max-ver": "highest TLS version",
+    "ssl-reuse": "resume the last TLS session (the default)",
+    "no-ssl-reuse": "full handshake on every connection",
+    "tls-tickets": "accept session tickets (the default)",
+    "no-tls-tickets": "no session tickets",
+    "check-ssl": "health checks over TLS",
+    "no-check-ssl": "health checks without TLS",
+    "check-sni": "SNI of the TLS health checks",
+    "check-alpn": "ALPN of the TLS health checks",
+}
+for _name, _n in (
+    ("ssl", 0), ("no-ssl", 0), ("check-ssl", 0), ("no-check-ssl", 0), ("check-sni", 1),
+    ("check-alpn", 1), ("sni", 1), ("alpn", 1), ("ca-file", 1), ("crl-file", 1), ("crt", 1),
+    ("ciphers", 1), ("ciphersuites", 1), ("verify", 1), ("verifyhost", 1), ("ssl-min-ver", 1),
+    ("ssl-max-ver", 1), ("ssl-reuse", 0), ("no-ssl-reuse", 0), ("tls-tickets", 0),
+    ("no-tls-tickets", 0),
+):  # fmt: skip
+    _ROWS.append(SrvKw(_name, _tls, _n, doc=_TLS_DOCS[_name]))
+for _v in ("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13"):
+    _ROWS.append(SrvKw(f"no-{_v}", _tls, 0, doc="disable this version"))
+    _ROWS.append(SrvKw(f"force-{_v}", _tls, 0, doc="only this version"))
 for _name, _n in (
     ("usesrc", 1), ("socks4", 1), ("check-via-socks4", 0), ("non-stick", 0), ("stick", 0),
-    ("log-proto", 1), ("check-proto", 1), ("ssl", 0), ("no-ssl", 0), ("check-ssl", 0),
-    ("no-check-ssl", 0), ("check-sni", 1), ("check-alpn", 1), ("sni", 1), ("alpn", 1),
-    ("npn", 1), ("ca-file", 1), ("crl-file", 1), ("crt", 1), ("ciphers", 1),
-    ("ciphersuites", 1), ("verify", 1), ("verifyhost", 1),
-    ("ssl-min-ver", 1), ("ssl-max-ver", 1), ("ssl-reuse", 0), ("no-ssl-reuse", 0),
-    ("tls-tickets", 0), ("no-tls-tickets", 0), ("allow-0rtt", 0), ("force-sslv3", 0),
-    ("force-tlsv10", 0), ("force-tlsv11", 0), ("force-tlsv12", 0), ("force-tlsv13", 0),
-    ("no-sslv3", 0), ("no-tlsv10", 0), ("no-tlsv11", 0), ("no-tlsv12", 0), ("no-tlsv13", 0),
+    ("log-proto", 1), ("check-proto", 1), ("npn", 1), ("allow-0rtt", 0),
     ("send-proxy-v2-ssl", 0), ("send-proxy-v2-ssl-cn", 0), ("no-send-proxy-v2-ssl", 0),
     ("no-send-proxy-v2-ssl-cn", 0),
 ):  # fmt: skip
@@ -562,6 +622,8 @@ def parse_server_line(ctx: Ctx, args: list[str]) -> None:
             continue
         try:
             row.parse(sc, word, arg)
+        except kw_tls.Reported:
+            return
         except ConfigError as err:
             msg = err.message[:-1] if err.message.endswith("\n") else err.message
             if err.flags & Err.FATAL:

@@ -21,6 +21,26 @@ from dataclasses import dataclass, field
 from herdsman.config.model import Cap, Config, ProxyConfig
 
 U32 = 0xFFFFFFFF
+DEFAULT_MAXCONN = 100  # the floor of the computed global maxconn
+
+
+def ideal_maxconn(nofile: int, reserved: int) -> int:
+    """``compute_ideal_maxconn()`` without pipes or memory limit (spec §2.1)."""
+    remain = nofile - reserved
+    return max(DEFAULT_MAXCONN, 2 * remain // 5)
+
+
+def reserved_fds(config: Config) -> int:
+    """The descriptors kept for listeners and checks before connections count."""
+    binds = sum(len(px.binds) for px in config.frontends)
+    checks = sum(1 for px in config.backends for s in px.servers if s.check)
+    return binds + checks
+
+
+def default_maxconn(config: Config, nofile: int) -> int:
+    """The global maxconn when neither ``maxconn`` nor ``-n`` sets it (``ulimit-n`` wins
+    over the process's file-descriptor limit ``nofile``)."""
+    return ideal_maxconn(config.global_.ulimit_n or nofile, reserved_fds(config))
 
 
 def frontend_maxconn(px: ProxyConfig, global_maxconn: int) -> int:
@@ -34,11 +54,12 @@ class Fullconn:
 
     value: int
     configured: bool
-    contributions: list[tuple[str, int]] = field(default_factory=list)  # (frontend, maxconn)
+    # (frontend, its maxconn, how it reaches the backend: default_backend, listen, use_backend)
+    contributions: list[tuple[str, int, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return sum(m for _, m in self.contributions) & U32
+        return sum(m for _, m, _ in self.contributions) & U32
 
 
 def _dynamic(name: str) -> bool:
@@ -48,7 +69,7 @@ def _dynamic(name: str) -> bool:
 def fullconns(config: Config, global_maxconn: int) -> dict[str, Fullconn]:
     """Every enabled backend's ``fullconn``, by name."""
     backends = {px.name: px for px in config.backends if not px.disabled}
-    contributions: dict[str, list[tuple[str, int]]] = {name: [] for name in backends}
+    contributions: dict[str, list[tuple[str, int, str]]] = {name: [] for name in backends}
     for px in config.proxies:
         if px.disabled or not px.cap & Cap.FE:
             continue
@@ -56,9 +77,9 @@ def fullconns(config: Config, global_maxconn: int) -> dict[str, Fullconn]:
         default = px.default_backend
         if default:
             if default in contributions:
-                contributions[default].append((px.name, maxconn))
+                contributions[default].append((px.name, maxconn, "default_backend"))
         elif px.kind == "listen" and px.name in contributions:
-            contributions[px.name].append((px.name, maxconn))
+            contributions[px.name].append((px.name, maxconn, "listen"))
         seen: set[str] = set()
         for rule in px.use_backend:
             target = rule.name
@@ -66,11 +87,11 @@ def fullconns(config: Config, global_maxconn: int) -> dict[str, Fullconn]:
                 continue
             seen.add(target)
             if target in contributions:
-                contributions[target].append((px.name, maxconn))
+                contributions[target].append((px.name, maxconn, "use_backend"))
     out: dict[str, Fullconn] = {}
     for name, px in backends.items():
         if px.fullconn:
-            out[name] = Fullconn(px.fullconn, True)
+            out[name] = Fullconn(px.fullconn, True, contributions[name])
             continue
         derived = Fullconn(0, False, contributions[name])
         derived.value = (derived.total + 9) // 10 or 1

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from herdsman.config.diag import NOWHERE, Location
 from herdsman.defs.rules import Ruleset
+from herdsman.tls.model import TlsBind, TlsGlobal, TlsServer
+from herdsman.tls.store import CertStore
 
 # -- addresses -----------------------------------------------------------------
 
@@ -130,7 +132,7 @@ class ServerConfig:
     check_port: int = 0
     check_addr: Address | None = None
     check_send_proxy: bool = False
-    check_ssl: bool = False
+    check_ssl: int = 0  # check.use_ssl: 1 check-ssl, -1 no-check-ssl, 0 unset (inherited)
     check_sni: str | None = None
     check_alpn: str | None = None
     check_proto: str | None = None
@@ -164,8 +166,8 @@ class ServerConfig:
     redir: str | None = None
     proto: str | None = None
     ws: str = "auto"
-    # SSL and everything else stored as written: keyword -> arguments
-    ssl: bool = False
+    tls: TlsServer = field(default_factory=TlsServer)
+    # everything else stored as written: keyword -> arguments
     extra: dict[str, list[str]] = field(default_factory=dict)
     # keywords present on the line (or inherited from default-server), with where
     keywords: dict[str, Location] = field(default_factory=dict)
@@ -180,6 +182,7 @@ class BindConfig:
 
     addr: Address
     loc: Location = NOWHERE
+    arg: str = ""  # the line's address list as written (HAProxy's bind_conf->arg)
     name: str | None = None
     maxconn: int = 0
     backlog: int = 0
@@ -194,13 +197,26 @@ class BindConfig:
     uid: int | None = None
     gid: int | None = None
     accept_proxy: bool = False
+    tls: TlsBind | None = None  # set by any TLS keyword; TLS is on with "ssl"
     extra: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class StatsSocket:
+    """A ``stats socket`` line: a listener of the runtime API (``cli.c cli_parse_global()``)."""
+
+    bind: BindConfig
+    level: str = "operator"  # user, operator or admin
+    expose_fd_listeners: bool = False  # "expose-fd listeners": may hand listeners over
 
 
 # -- proxies ---------------------------------------------------------------------
 
 
 class Mode(enum.Enum):
+    """``mode``. A TCP frontend may use an HTTP backend: its connection is then
+    upgraded to HTTP when the backend is chosen; the reverse is refused."""
+
     TCP = "tcp"
     HTTP = "http"
     LOG = "log"
@@ -266,8 +282,156 @@ class Timeouts:
     check: int | None = None
     queue: int | None = None
     http_request: int | None = None
+    # unset: an idle keep-alive client connection waits for "http_request"
+    # (mux_h1.c h1_set_idle_expiration()), then "client"
     http_keep_alive: int | None = None
-    tarpit: int | None = None
+    tarpit: int | None = None  # unset: "connect" once validated (cfgparse.c)
+
+
+class ConnMode(enum.Enum):
+    """The HTTP connection mode (``PR_O_HTTP_MODE``, spec §3.1).
+
+    A stream uses the strongest of its frontend's and its backend's modes,
+    in the order KEEP_ALIVE < SERVER_CLOSE < CLOSE.
+    """
+
+    KEEP_ALIVE = "http-keep-alive"  # the default
+    SERVER_CLOSE = "http-server-close"
+    CLOSE = "httpclose"
+
+
+class HttpReuse(enum.Enum):
+    """``http-reuse`` (spec §3.4, §3.5): ``safe`` by default; ``never`` in a TCP proxy."""
+
+    NEVER = "never"
+    SAFE = "safe"
+    AGGRESSIVE = "aggressive"
+    ALWAYS = "always"
+
+
+class HdrNames(enum.Enum):
+    """``option http-restrict-req-hdr-names``: request header names with a character
+    outside ``[A-Za-z0-9-]`` are kept, deleted, or answered with a 403."""
+
+    PRESERVE = "preserve"  # the default
+    DELETE = "delete"
+    REJECT = "reject"
+
+
+class RetryOn(enum.Flag):
+    """``retry-on`` (``PR_RE_*``, spec §2.7). The default is CONN_FAILURE: without
+    it no connection failure is retried, in TCP mode too (``back_handle_st_cer()``).
+    The other conditions need HTTP mode."""
+
+    NONE = 0
+    CONN_FAILURE = enum.auto()
+    EMPTY_RESPONSE = enum.auto()
+    RESPONSE_TIMEOUT = enum.auto()
+    JUNK_RESPONSE = enum.auto()
+    ZERO_RTT_REJECTED = enum.auto()  # "0rtt-rejected"
+    S401 = enum.auto()
+    S403 = enum.auto()
+    S404 = enum.auto()
+    S408 = enum.auto()
+    S425 = enum.auto()
+    S500 = enum.auto()
+    S501 = enum.auto()
+    S502 = enum.auto()
+    S503 = enum.auto()
+    S504 = enum.auto()
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """``<address>[/<mask>]`` (``str2net()``, ``str62net()``): ``addr`` is stored
+    already masked; an address matches when ``address & mask == addr``. IPv4 masks
+    may be dotted and need not be contiguous."""
+
+    family: Family  # INET or INET6
+    addr: bytes  # packed, 4 or 16 bytes
+    mask: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AddedHeader:
+    """``option forwardfor`` or ``option originalto`` (spec §3.3): the header to add,
+    the network whose addresses do not get it, and (forwardfor) ``if-none``."""
+
+    header: str
+    except_net: Network | None = None
+    if_none: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRule:
+    """An ``errorfile``/``errorloc*`` line (``status`` and its ``message``) or an
+    ``errorfiles`` line (``section``, and the statuses it names, () for all), in
+    the order written, defaults first; resolved into ``HttpSettings.errors`` once
+    the whole configuration is read (``http_htx.c proxy_check_errors()``)."""
+
+    loc: Location
+    status: int = 0
+    message: bytes = b""
+    section: str | None = None
+    statuses: tuple[int, ...] = ()
+
+
+@dataclass(slots=True)
+class HttpSettings:
+    """What a proxy says about HTTP; read by HTTP mode. Inherited from ``defaults``
+    except ``monitor_uri`` (frontends) and ``max_keep_alive_queue`` (backends)."""
+
+    conn_mode: ConnMode = ConnMode.KEEP_ALIVE
+    reuse_mode: HttpReuse = HttpReuse.SAFE
+    forwardfor: AddedHeader | None = None  # header default "X-Forwarded-For"
+    originalto: AddedHeader | None = None  # header default "X-Original-To"
+    restrict_req_hdr_names: HdrNames = HdrNames.PRESERVE
+    monitor_uri: str | None = None  # answered 200 by the frontend itself
+    send_name_header: str | None = None  # lower case, as HAProxy stores it
+    # -1: no limit; 0: a keep-alive request never waits in its server's queue
+    max_keep_alive_queue: int = -1
+    error_rules: list[ErrorRule] = field(default_factory=list)
+    # The responses replacing HAProxy's own (config/errpages.py DEFAULT_PAGES),
+    # by status, as raw HTTP/1 messages; b"" means "send nothing, close". At run
+    # time the backend's page wins over the frontend's (http_error_message()).
+    errors: dict[int, bytes] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class HttpErrors:
+    """An ``http-errors`` section: its ``errorfile`` messages by status."""
+
+    name: str
+    loc: Location
+    replies: dict[int, bytes] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StatsPage:
+    """A proxy's stats page settings (HAProxy's ``struct uri_auth``); ``owner`` is
+    the (kind, name) of the section whose ``stats`` lines made them."""
+
+    owner: tuple[str, str]
+    uri: str = "/haproxy?stats"
+    realm: str | None = None
+    users: list[tuple[str, str]] = field(default_factory=list)  # newest first, as HAProxy
+    refresh: int = 0  # seconds
+    scopes: list[str] = field(default_factory=list)
+    hide_version: bool = False
+    show_legends: bool = False
+    show_node: bool = False
+    node: str | None = None
+    show_desc: bool = False
+    desc: str | None = None
+    admin: list[tuple[str, bool]] = field(default_factory=list)  # (predefined ACL, negated)
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """``capture request|response header <name> len <len>``: the name in lower case."""
+
+    name: str
+    length: int
 
 
 @dataclass(slots=True)
@@ -294,6 +458,7 @@ class ProxyConfig:
     binds: list[BindConfig] = field(default_factory=list)
     maxconn: int = 0
     backlog: int = 0
+    rate_limit_sessions: int = 0  # "rate-limit sessions": per second (0: no limit)
     default_backend: str | None = None
     default_backend_loc: Location = NOWHERE
     use_backend: list[UseBackend] = field(default_factory=list)
@@ -302,6 +467,7 @@ class ProxyConfig:
     fullconn: int = 0
     retries: int = 3
     redispatch: int | None = None  # None: off; -1: on the last retry (default interval)
+    retry_on: RetryOn = RetryOn.CONN_FAILURE
     default_server: ServerConfig = field(default_factory=ServerConfig)
     servers: list[ServerConfig] = field(default_factory=list)
     checks: Ruleset | None = None  # selected by an "option ..." check keyword
@@ -309,12 +475,25 @@ class ProxyConfig:
     external_path: str | None = None  # external-check path: the PATH of the command
     tcpcheck_rules: Ruleset = field(default_factory=Ruleset)  # "tcp-check ..." lines
     httpcheck_rules: Ruleset | None = None  # "http-check ..." lines before/without option
+    # server-state file (spec §13.8): "global", "local", "none" or None (unset: none)
+    load_server_state_from_file: str | None = None
+    server_state_file_name: str | None = None
     # both
     timeouts: Timeouts = field(default_factory=Timeouts)
     options: dict[str, bool] = field(default_factory=dict)  # "option X" / "no option X"
+    http: HttpSettings = field(default_factory=HttpSettings)
     logs: list[LogTarget] = field(default_factory=list)
     log_global: bool = False
     log_tag: str | None = None
+    # traffic logs: the format string, the keyword that set it ("option tcplog",
+    # "log-format"...) and where; its nodes once compiled (config/kw_logs.py)
+    log_format: str | None = None
+    log_format_kw: str = ""
+    log_format_loc: Location = NOWHERE
+    log_nodes: tuple[object, ...] = ()
+    capture_req: list[Capture] = field(default_factory=list)
+    capture_rsp: list[Capture] = field(default_factory=list)
+    stats: StatsPage | None = None  # the stats page, with any "stats" line
     # every keyword seen, for diagnostics ("used in defaults", not implemented...)
     keywords: dict[str, Location] = field(default_factory=dict)
 
@@ -327,6 +506,8 @@ class GlobalConfig:
     """The ``global`` section."""
 
     maxconn: int = 0  # 0: computed from RLIMIT_NOFILE (spec §2.1)
+    maxconnrate: int = 0  # accepted connections per second, process-wide (0: no limit)
+    maxsessrate: int = 0  # sessions per second, process-wide (0: no limit)
     nbthread: int = 1
     daemon: bool = False
     master_worker: bool = False
@@ -363,6 +544,11 @@ class GlobalConfig:
     tune_http_cookielen: int = 64
     tune_http_logurilen: int = 1024
     tune_idle_pool_shared: bool = True
+    tune_pool_high_fd_ratio: int = 25  # idle connection pools' watermarks (spec §3.6)
+    tune_pool_low_fd_ratio: int = 20
+    # h1-case-adjust <from> <to> (lower case -> as sent), h1-case-adjust-file
+    h1_case_adjust: dict[str, str] = field(default_factory=dict)
+    h1_case_adjust_file: str | None = None
     # SO_RCVBUF / SO_SNDBUF for client and server sockets; 0 leaves the kernel's default.
     tune_rcvbuf_client: int = 0
     tune_rcvbuf_server: int = 0
@@ -372,6 +558,14 @@ class GlobalConfig:
     # as HAProxy stores them: its "already specified" checks read them.
     tuning: dict[str, int] = field(default_factory=dict)
     setenv: list[tuple[str, str, str]] = field(default_factory=list)  # (kw, name, value)
+    # the runtime API: any "stats" line creates HAProxy's internal "GLOBAL" frontend
+    stats_sockets: list[StatsSocket] = field(default_factory=list)
+    cli_frontend: bool = False
+    stats_timeout: int = 10_000  # ms, the CLI's idle timeout
+    stats_maxconn: int = 10  # concurrent CLI connections
+    server_state_base: str | None = None
+    server_state_file: str | None = None
+    tls: TlsGlobal = field(default_factory=TlsGlobal)
     keywords: dict[str, Location] = field(default_factory=dict)
 
 
@@ -382,7 +576,12 @@ class Config:
     global_: GlobalConfig = field(default_factory=GlobalConfig)
     defaults: dict[str, ProxyConfig] = field(default_factory=dict)  # by name ("" = anonymous)
     proxies: list[ProxyConfig] = field(default_factory=list)  # frontends/backends/listens
+    http_errors: list[HttpErrors] = field(default_factory=list)  # in order; names may repeat
+    # Error messages loaded so far, by file name or "errorloc30x <url>": HAProxy
+    # reads a file once (http_htx.c http_error_messages), whatever its size is then.
+    error_messages: dict[str, bytes] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    certs: CertStore = field(default_factory=CertStore)  # every certificate file read
 
     def proxy(self, name: str, cap: Cap = Cap.NONE) -> ProxyConfig | None:
         for px in self.proxies:

@@ -7,10 +7,15 @@ of ``cfg_parse_listen()``), in HAProxy 2.6's order of checks:
    ``default`` line leaving the last one duplicated, so ``default option X``
    always fails with "cannot handle unexpected argument 'X'" (2.6.12 does that);
 2. ``forceclose``, ``http-tunnel`` and ``http_proxy`` are refused with their
-   own texts; the HTTP connection modes and ``redispatch`` accept ``no``;
+   own texts; the HTTP connection modes (``config/kw_http.py``) and
+   ``redispatch`` accept ``no``;
 3. every other option refuses ``no``/``default``, then is parsed (``tcpka``,
-   the check options...), or is unknown, with a suggestion taken from
-   HAProxy's candidate list (``known.OPTION_CANDIDATES``).
+   the check options, ``forwardfor``...), or is unknown, with a suggestion
+   taken from HAProxy's candidate list (``known.OPTION_CANDIDATES``).
+
+The HTTP-only options of ``cfg_opts[]``/``cfg_opts2[]`` are marked ``http``:
+a TCP proxy clears them with a warning once parsing is over
+(``config/httpmode.py``).
 
 Each option also says whether herdsman implements it; a planned or
 unsupported one is refused once HAProxy's own checks passed, except when it
@@ -31,7 +36,12 @@ from herdsman.config.keywords import (
     warn_if_not_cap,
 )
 from herdsman.config.known import OPTION_CANDIDATES
-from herdsman.config.model import Cap
+from herdsman.config.kw_http import (
+    parse_added_header,
+    parse_restrict_req_hdr_names,
+    set_conn_mode,
+)
+from herdsman.config.model import Cap, ConnMode
 from herdsman.defs.rules import Ruleset, RulesetKind
 
 _FE, _BE, _FEBE = Cap.FE, Cap.BE, Cap.FE | Cap.BE
@@ -44,10 +54,13 @@ class Opt:
     support: Support
     planned_for: str = ""
     doc: str = ""
+    # PR_MODE_HTTP in cfg_opts[]/cfg_opts2[]: set in a TCP proxy with the
+    # capability, the option is cleared with a warning (config/httpmode.py)
+    http: bool = False
 
 
 _I, _P, _U = Support.IMPLEMENTED, Support.PLANNED, Support.UNSUPPORTED
-LOGS = "traffic logs (runtime API, stats and logs)"
+LOGS = "traffic log extras"
 HTTP = "HTTP mode"
 LIMITS = "connection limits and queues"
 
@@ -59,14 +72,43 @@ SIMPLE: dict[str, Opt] = {
         Opt(
             "allbackups", _BE, _I, doc="balance over all usable backup servers, not only the first"
         ),
-        Opt("checkcache", _BE, _P, HTTP),
+        Opt("checkcache", _BE, _P, HTTP, http=True),
         Opt("clitcpka", _FE, _I, doc="TCP keep-alive on client connections"),
         Opt("contstats", _FE, _P, LOGS),
-        Opt("dontlognull", _FE, _P, LOGS),
-        Opt("http-buffer-request", _FEBE, _P, HTTP),
-        Opt("http-ignore-probes", _FE, _P, HTTP),
-        Opt("idle-close-on-response", _FE, _P, HTTP),
-        Opt("prefer-last-server", _BE, _P, HTTP),
+        Opt(
+            "dontlognull",
+            _FE,
+            _I,
+            doc="no traffic log for a connection that sent nothing",
+        ),
+        Opt(
+            "http-buffer-request",
+            _FEBE,
+            _I,
+            doc="wait for the whole request body (up to a buffer) before choosing a server",
+            http=True,
+        ),
+        Opt(
+            "http-ignore-probes",
+            _FE,
+            _I,
+            doc="no 408 and no log for a connection closed before sending anything",
+            http=True,
+        ),
+        Opt(
+            "idle-close-on-response",
+            _FE,
+            _I,
+            doc="on soft-stop, idle client connections stay until one more response (with a close)",
+            http=True,
+        ),
+        Opt(
+            "prefer-last-server",
+            _BE,
+            _I,
+            doc="a keep-alive client's next request prefers the server of the last one",
+            http=True,
+        ),
         Opt("logasap", _FE, _P, LOGS),
         Opt(
             "nolinger", _FEBE, _I, doc="close connections with a reset instead of a graceful close"
@@ -77,10 +119,27 @@ SIMPLE: dict[str, Opt] = {
         Opt("splice-request", _FEBE, _U),
         Opt("splice-response", _FEBE, _U),
         Opt("splice-auto", _FEBE, _U),
-        Opt("accept-invalid-http-request", _FE, _P, HTTP),
-        Opt("accept-invalid-http-response", _BE, _P, HTTP),
-        Opt("dontlog-normal", _FE, _P, LOGS),
-        Opt("log-separate-errors", _FE, _P, LOGS),
+        Opt(
+            "accept-invalid-http-request",
+            _FE,
+            _I,
+            doc="relax the request checks as HAProxy does (invalid characters...)",
+            http=True,
+        ),
+        Opt(
+            "accept-invalid-http-response",
+            _BE,
+            _I,
+            doc="relax the response checks as HAProxy does",
+            http=True,
+        ),
+        Opt("dontlog-normal", _FE, _I, doc="traffic logs only for errors, retries, 5xx"),
+        Opt(
+            "log-separate-errors",
+            _FE,
+            _I,
+            doc="traffic logs of errors, retries and 5xx at level err instead of info",
+        ),
         Opt("log-health-checks", _BE, _I, doc="log every change of a check's status or health"),
         Opt("socket-stats", _FE, _P, LOGS),
         Opt("tcp-smart-accept", _FE, _U),
@@ -91,12 +150,25 @@ SIMPLE: dict[str, Opt] = {
             _I,
             doc="a side's timeout is refreshed only by reads on it",
         ),
-        Opt("http-use-proxy-header", _FE, _P, HTTP),
-        Opt("http-pretend-keepalive", _BE, _P, HTTP),
-        Opt("http-no-delay", _FEBE, _P, HTTP),
+        Opt("http-use-proxy-header", _FE, _P, HTTP, http=True),
+        Opt(
+            "http-pretend-keepalive",
+            _BE,
+            _I,
+            doc="with a closing mode, do not announce the close to the server",
+            http=True,
+        ),
+        Opt(
+            "http-no-delay",
+            _FEBE,
+            _I,
+            doc="send HTTP data at once, without waiting to merge it",
+            http=True,
+        ),
+        # TCP mode too since 2.6.x (a9e934bbd): a TCP frontend may be upgraded
         Opt("h1-case-adjust-bogus-client", _FE, _P, HTTP),
         Opt("h1-case-adjust-bogus-server", _BE, _P, HTTP),
-        Opt("disable-h2-upgrade", _FE, _P, HTTP),
+        Opt("disable-h2-upgrade", _FE, _P, HTTP, http=True),
     ]
 }
 
@@ -104,9 +176,14 @@ SIMPLE: dict[str, Opt] = {
 HTTP_MODES: dict[str, Opt] = {
     o.name: o
     for o in [
-        Opt("httpclose", _FEBE, _P, HTTP),
-        Opt("http-server-close", _FEBE, _P, HTTP),
-        Opt("http-keep-alive", _FEBE, _P, HTTP),
+        Opt("httpclose", _FEBE, _I, doc="close both connections after each response"),
+        Opt(
+            "http-server-close",
+            _FEBE,
+            _I,
+            doc="keep the client connection alive, close the server one after each response",
+        ),
+        Opt("http-keep-alive", _FEBE, _I, doc="keep both connections alive (the default)"),
     ]
 }
 
@@ -116,12 +193,33 @@ OTHER: dict[str, Opt] = {
     for o in [
         Opt("redispatch", _BE, _I, doc="`option redispatch [<interval>]`: retry on another server"),
         Opt("tcpka", _FEBE, _I, doc="TCP keep-alive on both sides"),
-        Opt("tcplog", _FE, _P, LOGS),
-        Opt("httplog", _FE, _P, LOGS),
-        Opt("httpslog", _FE, _P, LOGS),
-        Opt("forwardfor", _FEBE, _P, HTTP),
-        Opt("originalto", _FEBE, _P, HTTP),
-        Opt("http-restrict-req-hdr-names", _FEBE, _P, HTTP),
+        Opt("tcplog", _FE, _I, doc="a traffic log line per connection (HAProxy's TCP format)"),
+        Opt(
+            "httplog",
+            _FE,
+            _I,
+            doc="a traffic log line per request (HAProxy's HTTP format); `clf`: the Common "
+            "Log Format",
+        ),
+        Opt("httpslog", _FE, _P, "TLS"),
+        Opt(
+            "forwardfor",
+            _FEBE,
+            _I,
+            doc="`[except <network>] [header <name>] [if-none]`: the client's address in a header",
+        ),
+        Opt(
+            "originalto",
+            _FEBE,
+            _I,
+            doc="`[except <network>] [header <name>]`: the original destination in a header",
+        ),
+        Opt(
+            "http-restrict-req-hdr-names",
+            _FEBE,
+            _I,
+            doc="`preserve` (default), `delete` or `reject` header names outside `[A-Za-z0-9-]`",
+        ),
         Opt("redis-check", _BE, _I, doc="Redis check: `PING`, expects `+PONG` (docs/checks.md)"),
         Opt(
             "mysql-check",
@@ -213,9 +311,7 @@ def parse_option(ctx: Ctx, args: list[str]) -> None:
         if err is not None:
             raise err
         if kwm != "default":
-            _set(ctx, name)
-            if kwm != "no":
-                raise _refuse(HTTP_MODES[name])
+            set_conn_mode(ctx, ConnMode(name))
             return
     if name == "redispatch":
         if _not_cap(ctx, OTHER[name]):
@@ -266,6 +362,17 @@ def parse_option(ctx: Ctx, args: list[str]) -> None:
 
     if name in proto_checks.PARSERS:
         proto_checks.parse_protocol_option(ctx, args)
+        return
+    if name in ("tcplog", "httplog"):
+        from herdsman.config.kw_logs import parse_log_option
+
+        parse_log_option(ctx, args)
+        return
+    if name in ("forwardfor", "originalto"):
+        parse_added_header(ctx, args)
+        return
+    if name == "http-restrict-req-hdr-names":
+        parse_restrict_req_hdr_names(ctx, args)
         return
     if name in OTHER:
         opt = OTHER[name]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, MutableMapping
 
-from herdsman.config import known, kw_bind, kw_global, kw_proxy, kw_server
+from herdsman.config import errfiles, known, kw_bind, kw_global, kw_proxy, kw_server
 from herdsman.config.diag import ConfigError, Diagnostics, Err, Location
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
@@ -38,7 +38,7 @@ from herdsman.config.keywords import (
     refuse,
 )
 from herdsman.config.lexer import SECTION_KEYWORDS
-from herdsman.config.model import Cap, Config, ProxyConfig
+from herdsman.config.model import Cap, Config, HttpErrors, ProxyConfig
 from herdsman.config.reader import ConfigFilesError, Line, config_files, read_config
 from herdsman.config.sections import Sections
 
@@ -50,14 +50,13 @@ OTHER_SECTIONS = {
     "resolvers": "DNS resolvers",
     "mailers": "e-mail alerts",
     "program": "external programs",
-    "http-errors": "HTTP error pages",
     "ring": "ring buffers",
     "cache": "HTTP caching",
     "log-forward": "syslog forwarding",
     "fcgi-app": "FastCGI applications",
     "namespace_list": "network namespace lists",
 }
-assert set(OTHER_SECTIONS) | {"global", *SECTIONS_PROXY} == SECTION_KEYWORDS
+assert set(OTHER_SECTIONS) | {"global", "http-errors", *SECTIONS_PROXY} == SECTION_KEYWORDS
 
 # Keywords that may follow "no" / "default" (readcfgfile()).
 MODIFIABLE = {
@@ -106,6 +105,7 @@ class ConfigParser:
         self.proxy: ProxyConfig | None = None
         self.sections = Sections()
         self.skipping = False  # inside a refused section
+        self.http_errors: HttpErrors | None = None  # the current http-errors section
         self.broken = False  # a keyword "returned -1" (BrokenFile)
         self.aborted = False  # reading stopped on ERR_ABORT or BrokenFile
 
@@ -173,6 +173,12 @@ class ConfigParser:
         if word == "global" or word in SECTIONS_PROXY:
             self._start_section(loc, args)
             return
+        if word == "http-errors":
+            self.skipping = False
+            self.section, self.proxy = word, None
+            ctx = Ctx(self.diag, loc, self.config, word, env=self.env)
+            self.http_errors = errfiles.start_section(ctx, args)
+            return
         if word in OTHER_SECTIONS:
             self.skipping = True
             self.section = word
@@ -192,6 +198,9 @@ class ConfigParser:
         try:
             if self.section == "global":
                 self._global_line(ctx, args)
+            elif self.section == "http-errors":
+                if self.http_errors is not None:
+                    errfiles.section_line(ctx, args, self.http_errors)
             else:
                 self._proxy_line(ctx, args)
         except BrokenFile:
@@ -217,6 +226,7 @@ class ConfigParser:
                 f"parsing [{ctx.loc.file}:{ctx.loc.line}]: {known.REMOVED_GLOBAL[word] % word}"
             )
             return
+        self.config.global_.keywords[word] = ctx.loc  # the last occurrence: the value in force
         self._dispatch(ctx, args, kw_global.TABLE.rows, known.GLOBAL_CANDIDATES)
 
     def _proxy_line(self, ctx: Ctx, args: list[str]) -> None:

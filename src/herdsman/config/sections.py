@@ -52,7 +52,12 @@ class DefaultsRefs:
 
 
 def new_proxy(name: str, kind: str, loc: Location, defaults: ProxyConfig) -> ProxyConfig:
-    """``parse_new_proxy()``: a copy of ``defaults`` with this section's identity."""
+    """``parse_new_proxy()``: a copy of ``defaults`` with this section's identity.
+
+    As ``proxy_defproxy_cpy()``, a section without the frontend capability does
+    not inherit the frontend settings, nor one without the backend capability
+    the backend settings: they keep HAProxy's initial values.
+    """
     px = copy.deepcopy(defaults)
     px.name = name
     px.kind = kind
@@ -64,6 +69,19 @@ def new_proxy(name: str, kind: str, loc: Location, defaults: ProxyConfig) -> Pro
     px.use_backend = []
     px.uuid = 0
     px.description = None
+    initial = ProxyConfig(name, kind, px.cap)
+    t, t0 = px.timeouts, initial.timeouts
+    if not px.cap & Cap.FE:
+        px.maxconn, px.backlog = initial.maxconn, initial.backlog
+        px.default_backend, px.default_backend_loc = None, initial.default_backend_loc
+        px.http.monitor_uri = None
+        t.client, t.client_fin = t0.client, t0.client_fin
+    if not px.cap & Cap.BE:
+        px.balance, px.fullconn = initial.balance, initial.fullconn
+        px.retries, px.redispatch = initial.retries, initial.redispatch
+        px.http.max_keep_alive_queue = initial.http.max_keep_alive_queue
+        t.connect, t.server, t.server_fin = t0.connect, t0.server, t0.server_fin
+        t.check, t.queue, t.tunnel = t0.check, t0.queue, t0.tunnel
     return px
 
 

@@ -1,29 +1,32 @@
 """Post-parse checks: the parts of ``cfgparse.c check_config_validity()`` and of the
-post-server checks (``check.c init_srv_check()``) that herdsman's features need.
+post-server and post-proxy checks (``check.c init_srv_check()``, ``http_htx.c
+proxy_check_errors()``) that herdsman's features need.
 
 Runs once the whole configuration was read, proxy by proxy in declaration
 order and in HAProxy's order within a proxy, because that order is visible in
-the output: the TCP-mode fallbacks, "no bind", the check-rule warnings,
-``default_backend``/``use_backend``, "missing timeouts", server names and
-automatic IDs, tracking, the per-server TCP-mode checks. Disabled proxies are
-skipped, as HAProxy does. Then come the global buffer size checks (those of
-HAProxy's internal HTTP proxy, last in its list, and of its post-parsers),
-and every server's check port is verified; one
-"Fatal errors found in configuration." closes all of that, and only then are
-server host names resolved (``srv_init_addr()``), which has its own closing line.
+the output: what a TCP proxy ignores of HTTP (``config/httpmode.py``), "no
+bind", the check-rule warnings, ``default_backend``/``use_backend`` (with the
+modes they may mix), "missing timeouts", server names and automatic IDs,
+tracking, the HTTP options a TCP proxy clears, the per-server TCP-mode checks.
+Disabled proxies are skipped, as HAProxy does. Then come the global buffer
+size checks (those of HAProxy's internal HTTP proxy, last in its list, and of
+its post-parsers), and for every proxy its servers' check ports and its error
+pages (``config/errfiles.py``); one "Fatal errors found in configuration."
+closes all of that, and only then are server host names resolved
+(``srv_init_addr()``), which has its own closing line.
 """
 
 from __future__ import annotations
 
+from herdsman.config import httpmode, kw_logs, kw_statspage, tls_checks
 from herdsman.config.checks import DISABLE_404, finalize_checks
 from herdsman.config.diag import Diagnostics, Err, Level
+from herdsman.config.errfiles import resolve as resolve_error_pages
 from herdsman.config.errpages import http_size_alerts
 from herdsman.config.keywords import proxy_type_str
-from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig, ServerConfig
+from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig, RetryOn, ServerConfig
 from herdsman.config.resolve import init_addresses
 from herdsman.defs.rules import RulesetKind
-
-L7_HASHES = ("uri", "url_param", "hdr")
 
 MISSING_TIMEOUTS = (
     "missing timeouts for {kind} '{name}'.\n"
@@ -40,13 +43,9 @@ def _backend(config: Config, name: str) -> ProxyConfig | None:
 
 def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tracked) -> None:
     kind = proxy_type_str(px)
-    # proxy_cfg_ensure_no_http(): every proxy is in TCP mode here.
-    if px.mode is Mode.TCP and px.balance.algo in L7_HASHES:
-        px.balance.algo = "roundrobin"
-        diag.warning(
-            f"Layer 7 hash not possible for {kind} '{px.name}' (needs 'mode http'). "
-            "Falling back to round robin."
-        )
+    if px.mode is Mode.TCP:
+        httpmode.ensure_no_http(px, diag)
+    ignored = httpmode.tcp_mode_options(px)
     if px.cap & Cap.FE and not px.binds:
         diag.warning(
             f"{kind} '{px.name}' has no 'bind' directive. Please declare it as a backend if "
@@ -64,6 +63,8 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
             diag.alert(
                 f"Proxy '{px.name}': loop detected for default_backend: '{px.default_backend}'."
             )
+        elif mismatch := httpmode.incompatible(px, target, "as its default backend"):
+            diag.alert(mismatch)
         elif px.servers:
             diag.warning(
                 f"In proxy '{px.name}', the 'default_backend' rule always has precedence over the "
@@ -75,17 +76,46 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
             diag.alert(f"Proxy '{px.name}': unable to find required use_backend: '{rule.name}'.")
         elif target is px:
             diag.alert(f"Proxy '{px.name}': loop detected for use_backend: '{rule.name}'.")
+        elif mismatch := httpmode.incompatible(px, target, "in a 'use_backend' rule"):
+            diag.alert(mismatch)
     t = px.timeouts
+    # in HTTP mode 'timeout tunnel' does not stand for a missing 'timeout server'
+    no_server = not t.server and (px.mode is Mode.HTTP or not t.tunnel)
     if (px.cap & Cap.FE and not t.client) or (
-        px.cap & Cap.BE and px.servers and (not t.connect or (not t.server and not t.tunnel))
+        px.cap & Cap.BE and px.servers and (not t.connect or no_server)
     ):
         diag.warning(MISSING_TIMEOUTS.format(kind=kind, name=px.name))
+    httpmode.tarpit_fallback(px)
     for text in late:
         diag.warning(text)
-    if not px.cap & Cap.BE:
-        return
+    if px.cap & Cap.BE:
+        _check_servers(config, px, diag, applied)
+    for text in ignored:
+        diag.warning(text)
+    if px.mode is not Mode.HTTP:
+        _tcp_mode_servers(px, diag)
+    kw_logs.finish(px, diag)
+    kw_statspage.finish(px, diag)
+    _check_tls(config, px, diag)
+
+
+def _check_tls(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
+    """``prepare_bind_conf()`` of each bind line (once per line), then
+    ``prepare_srv()`` of each server (``check_config_validity()``)."""
+    seen: set[object] = set()
+    for b in px.binds:
+        if b.loc not in seen:
+            seen.add(b.loc)
+            tls_checks.check_bind(px, b, diag, config)
+    for srv in px.servers:
+        tls_checks.check_server(px, srv, diag, config)
+
+
+def _check_servers(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tracked) -> None:
+    """Names, ids, limits, TCP fast open and tracking, server by server."""
     _name_conflicts(px, diag)
     assign_ids(px)
+    both = RetryOn.EMPTY_RESPONSE | RetryOn.RESPONSE_TIMEOUT
     for srv in px.servers:
         where = f"{srv.loc.at}'server {px.name}/{srv.name}' : "
         # a static limit unless both are set with minconn < maxconn (spec §2.4)
@@ -93,9 +123,7 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
             srv.maxconn = srv.minconn
         elif srv.maxconn and not srv.minconn:
             srv.minconn = srv.maxconn
-        if srv.tfo:
-            # 'retry-on' (HTTP mode) is not implemented, so no proxy has the
-            # retry conditions HAProxy asks for.
+        if srv.tfo and px.retry_on & both != both:
             diag.warning(
                 f"{where}server has tfo activated, the backend should be configured with at "
                 "least 'conn-failure', 'empty-response' and 'response-timeout' or we wouldn't be "
@@ -105,7 +133,12 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
             res = resolve_track(config, px, srv, applied)
             if isinstance(res, str):
                 diag.alert(where + res)
-    # Servers in a TCP proxy: HTTP-only settings.
+
+
+def _tcp_mode_servers(px: ProxyConfig, diag: Diagnostics) -> None:
+    """Servers of a TCP proxy: their HTTP-only settings, and no connection reuse."""
+    kind = proxy_type_str(px)
+    httpmode.tcp_mode_reuse(px)
     for srv in px.servers:
         if srv.redir:
             diag.alert(
@@ -179,20 +212,6 @@ def _external_check(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
             "(requires 'option external-check')."
         )
         px.external_path = None
-
-
-def assign_proxy_ids(config: Config) -> None:
-    """Automatic proxy ids (``check_config_validity()``): the first unused id from a
-    counter bumped after every proxy, disabled ones included, in declaration order."""
-    used = {px.uuid for px in config.proxies if px.uuid}
-    next_id = 1
-    for px in config.proxies:
-        if not px.uuid:
-            while next_id in used:
-                next_id += 1
-            px.uuid = next_id
-            used.add(next_id)
-        next_id += 1
 
 
 def _name_conflicts(px: ProxyConfig, diag: Diagnostics) -> None:
@@ -325,11 +344,30 @@ def _check_tune(config: Config, diag: Diagnostics) -> None:
 
 
 def has_listener(config: Config) -> bool:
-    """Whether some enabled proxy listens: ``haproxy -c`` exits 2 without one.
+    """Whether some enabled proxy or a stats socket listens: ``haproxy -c`` exits 2
+    without one.
 
     ("Configuration file has no error but will not start (no listener) => exit(2).")
     """
-    return any(px.binds and not px.disabled for px in config.proxies)
+    return bool(config.global_.stats_sockets) or any(
+        px.binds and not px.disabled for px in config.proxies
+    )
+
+
+def assign_proxy_ids(config: Config) -> None:
+    """``check_config_validity()``: each proxy without an ``id`` gets the first free id
+    from a counter that every proxy moves on by one, disabled ones included. The
+    internal "GLOBAL" frontend of the stats socket comes first with id 0, so it
+    moves the counter too."""
+    used = {px.uuid for px in config.proxies if px.uuid}
+    next_id = 2 if config.global_.cli_frontend else 1
+    for px in config.proxies:
+        if not px.uuid:
+            while next_id in used:
+                next_id += 1
+            px.uuid = next_id
+            used.add(next_id)
+        next_id += 1
 
 
 def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False) -> Config | None:
@@ -343,11 +381,13 @@ def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False)
             continue
         _check_proxy(config, px, diag, applied)
     _check_tune(config, diag)
-    for px in config.backends:
+    # the post-server then post-proxy checks (init_srv_check(), proxy_check_errors())
+    for px in config.proxies:
         if px.disabled:
             continue
         for srv in px.servers:
             _check_port(px, srv, diag)
+        resolve_error_pages(config.http_errors, px, diag)
     if diag.fatal:
         diag.alert("Fatal errors found in configuration.")
         return None

@@ -31,7 +31,7 @@ from typing import Any, Final, Protocol, cast
 from herdsman.config.model import Address, Observe, ProxyConfig, ServerConfig
 from herdsman.core.clock import Clock
 from herdsman.core.counters import BeCounters
-from herdsman.core.events import ServerEvent
+from herdsman.core.events import CheckEvent, ServerEvent
 from herdsman.core.queue import Pending, Queue
 from herdsman.core.states import LB_STATES, MAINT, NOT_LB, SrvAdmin, SrvState
 from herdsman.defs.rules import Ruleset
@@ -59,8 +59,9 @@ class Hooks(Protocol):
     ``starting`` is HAProxy's MODE_STARTING: some messages are not emitted
     before the process serves. ``log`` goes to the proxy's log targets,
     ``warning``/``alert`` to the process's stderr; ``changed`` receives one
-    event per committed server change; ``traffic`` receives the passive
-    health events of live traffic (``observe``, spec §4.7).
+    event per committed server change; ``checked`` one event per completed
+    check or agent run; ``traffic`` receives the passive health events of
+    live traffic (``observe``, spec §4.7).
     """
 
     starting: bool
@@ -72,6 +73,8 @@ class Hooks(Protocol):
     def alert(self, message: str) -> None: ...
 
     def changed(self, event: ServerEvent) -> None: ...
+
+    def checked(self, event: CheckEvent) -> None: ...
 
     def traffic(self, srv: Server, event: HanaEvent) -> None: ...
 
@@ -202,6 +205,10 @@ class Server:
         self.puid = cfg.puid
         self.backup = cfg.backup
         self.addr: Address = cfg.addr
+        # where checks connect ("addr"/"port" on the server line, set server check-*)
+        self.check_addr: Address | None = cfg.check_addr
+        self.check_port = cfg.check_port
+        self.addr_gen = 0  # bumped on every address change: check targets are rebuilt
         # operational and administrative state (spec §11.1)
         self.cur_state = SrvState.RUNNING
         self.next_state = SrvState.RUNNING
@@ -226,7 +233,9 @@ class Server:
         self.served = 0  # streams currently holding a slot
         self.queue = Queue()  # streams waiting for this server (spec §2.5)
         self.nbpend = 0  # == queue.length (the balancer reads nbpend)
-        self.streams: set[Stream] = set()  # for shutdown-sessions
+        # streams holding a slot -> (clock ms when they got it, connect time in
+        # ms or -1 until connected): shutdown-sessions, show sess, time averages
+        self.streams: dict[Stream, tuple[int, int]] = {}
         self.counters = BeCounters()
         self.consecutive_errors = 0  # passive health (observe)
         # checks and tracking
@@ -329,6 +338,27 @@ class Backend:
         for srv in self.servers:
             srv.lb_usable = srv.willbe_usable()
             srv.lb_eweight = srv.eweight
+
+    def _reinit_lb(self) -> None:
+        """The server list changed at run time: the algorithm starts over on it."""
+        self.recount()
+        self.algo.init(self)
+        for srv in self.servers:
+            srv.lb_usable = srv.willbe_usable()
+            srv.lb_eweight = srv.eweight
+
+    def insert_server(self, srv: Server) -> None:
+        """``add server``: a new server (in maintenance) at the end of the list."""
+        self.servers.append(srv)
+        self.by_name[srv.name] = srv
+        self.recalc_eweight(srv)
+        self._reinit_lb()
+
+    def remove_server(self, srv: Server) -> None:
+        """``del server``: the server leaves the list (it is in maintenance: unused)."""
+        self.servers.remove(srv)
+        self.by_name.pop(srv.name, None)
+        self._reinit_lb()
 
     def find(self, name: str) -> Server | None:
         """``findserver()``: by name or ``#<id>``."""
@@ -533,24 +563,39 @@ class Backend:
 
     def _take(self, srv: Server, stream: Stream) -> None:
         srv.served += 1
-        srv.streams.add(stream)
+        now_ms = self.clock.now_ms()
+        srv.streams[stream] = (now_ms, -1)
         self.algo.take_conn(srv)
-        now = self.clock.now_s()
+        now = now_ms // 1000
         c = srv.counters
         c.cum_sess += 1
         c.last_sess = now
         if srv.served > c.sess_max:
             c.sess_max = srv.served
+        c.add_session(now_ms)
         c = self.counters
         c.cum_sess += 1
         c.last_sess = now
         if self.beconn > c.sess_max:
             c.sess_max = self.beconn
+        c.add_session(now_ms)
+
+    def connected(self, srv: Server, stream: Stream) -> None:
+        """``stream``'s connection to ``srv`` is established: its connect time."""
+        entry = srv.streams.get(stream)
+        if entry is not None:
+            srv.streams[stream] = (entry[0], self.clock.now_ms() - entry[0])
 
     def _give_back(self, srv: Server, stream: Stream) -> None:
+        """The slot goes back; a stream that was connected adds its connect and
+        total times to the averages (``stream_update_time_stats()``)."""
         srv.served -= 1
-        srv.streams.discard(stream)
+        entry = srv.streams.pop(stream, None)
         self.algo.drop_conn(srv)
+        if entry is not None and entry[1] >= 0:
+            total = self.clock.now_ms() - entry[0]
+            srv.counters.add_times(entry[1], total)
+            self.counters.add_times(entry[1], total)
 
     def release(self, srv: Server, stream: Stream) -> None:
         """``stream`` leaves the backend and gives its slot on ``srv`` back; the

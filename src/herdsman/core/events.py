@@ -46,6 +46,7 @@ class ServerEvent:
     eweight: tuple[int, int]
     maxconn: tuple[int, int]
     message: str = ""  # the log line written for it, if any ("" for silent changes)
+    detail: str = ""  # what else the operator changed (address, check settings...)
 
     @property
     def state_changed(self) -> bool:
@@ -54,3 +55,25 @@ class ServerEvent:
     @property
     def admin_changed(self) -> bool:
         return self.admin[0] != self.admin[1]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckEvent:
+    """One completed check or agent run of one server, and where it left the counter.
+
+    Published by ``checks/health.py`` through ``Hooks.checked()`` when a run
+    ends (HANA events of passive health included), whether or not the
+    server's state changed; a history keeps the last ones.
+    """
+
+    backend: str
+    server: str
+    agent: bool  # an agent check, not a health check
+    at_ms: int  # clock milliseconds when the result was recorded
+    status: str  # the short status (L4OK, L7STS, ...)
+    code: int | None  # L7 code (HTTP status, ...) when the status has one
+    duration_ms: int  # -1 when not applicable
+    desc: str  # the info text
+    health: int  # the counter after this result
+    rise: int
+    fall: int

@@ -7,7 +7,7 @@ messages and events without wiring loggers.
 from __future__ import annotations
 
 from herdsman.core.backend import Backend, Server
-from herdsman.core.events import ServerEvent
+from herdsman.core.events import CheckEvent, ServerEvent
 from herdsman.defs.status import HanaEvent
 
 
@@ -19,6 +19,7 @@ class NullHooks:
         self.logs: list[tuple[str, int, str]] = []
         self.stderr: list[tuple[str, str]] = []
         self.events: list[ServerEvent] = []
+        self.checks: list[CheckEvent] = []
 
     def log(self, backend: Backend, level: int, message: str) -> None:
         self.logs.append((backend.name, level, message))
@@ -31,6 +32,9 @@ class NullHooks:
 
     def changed(self, event: ServerEvent) -> None:
         self.events.append(event)
+
+    def checked(self, event: CheckEvent) -> None:
+        self.checks.append(event)
 
     def traffic(self, srv: Server, event: HanaEvent) -> None:
         pass

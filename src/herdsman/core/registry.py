@@ -11,20 +11,26 @@ from __future__ import annotations
 
 from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend
-from herdsman.core.counters import FeCounters, ProcessCounters
+from herdsman.core.clock import Clock, MonotonicClock
+from herdsman.core.counters import FeCounters, FreqCtr, ProcessCounters, count_accept
 
 
 class FrontendState:
     """A proxy with frontend capability, as views see it (``struct proxy``'s frontend side)."""
 
-    def __init__(self, cfg: ProxyConfig, maxconn: int) -> None:
+    def __init__(self, cfg: ProxyConfig, maxconn: int, clock: Clock | None = None) -> None:
         self.cfg = cfg
         self.name = cfg.name
+        self.clock: Clock = clock or MonotonicClock()
         self.maxconn = maxconn  # frontend maxconn, defaulting to the global one
         self.feconn = 0  # connections currently counted against maxconn
         self.counters = FeCounters()
         self.stopping = False  # soft stop: no longer listening
         self.admin_paused = False  # SIGTTOU / disable frontend: only resume accepts again
+        # "rate-limit sessions": the proxy's own counter (fe_sess_per_sec), which
+        # "clear counters all" does not reset, unlike the stats' sess_per_sec
+        self.sps_lim = cfg.rate_limit_sessions
+        self.sess_rate = FreqCtr()
 
     @property
     def full(self) -> bool:
@@ -38,15 +44,47 @@ class FrontendState:
         c.cum_sess += 1
         if self.feconn > c.conn_max:
             c.conn_max = self.feconn
+        now = self.clock.now_ms()
+        count_accept(c, now)
+        if self.sps_lim:
+            self.sess_rate.add(now)
+
+    def accept_delay(self, process: ProcessState) -> int:
+        """ms before this frontend may accept again under the rate limits, 0 now.
+
+        ``listener_accept()``'s order: global ``maxsessrate``, global
+        ``maxconnrate``, then the frontend's ``rate-limit sessions`` (spec §2.2).
+        Each limit is a one-second sliding window (``freq_ctr_remain()``).
+        """
+        if not (process.sps_lim or process.cps_lim or self.sps_lim):
+            return 0
+        now = self.clock.now_ms()
+        pc = process.counters
+        for ctr, lim in (
+            (pc.sess_per_sec, process.sps_lim),
+            (pc.conn_per_sec, process.cps_lim),
+            (self.sess_rate, self.sps_lim),
+        ):
+            if lim and not ctr.remain(now, lim):
+                return ctr.next_event_delay(now, lim)
+        return 0
 
 
 class ProcessState:
-    """Process-wide accounting (``actconn`` against global ``maxconn``, ``show info``)."""
+    """Process-wide accounting (``actconn`` against global ``maxconn``, ``show info``).
 
-    def __init__(self, maxconn: int) -> None:
+    ``hard_maxconn`` is the limit at start-up: ``set maxconn global`` may
+    only lower it (spec §2.1).
+    """
+
+    def __init__(self, maxconn: int, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or MonotonicClock()
         self.maxconn = maxconn
+        self.hard_maxconn = maxconn
         self.actconn = 0
         self.counters = ProcessCounters()
+        self.cps_lim = 0  # maxconnrate / set rate-limit connections global
+        self.sps_lim = 0  # maxsessrate / set rate-limit sessions global
 
     @property
     def full(self) -> bool:
@@ -59,12 +97,13 @@ class ProcessState:
         c.cum_sess += 1
         if self.actconn > c.conn_max:
             c.conn_max = self.actconn
+        count_accept(c, self.clock.now_ms())
 
 
 class Registry:
     """The backends, frontends and process state of one running configuration."""
 
-    def __init__(self, maxconn: int) -> None:
+    def __init__(self, maxconn: int, clock: Clock | None = None) -> None:
         self.backends: dict[str, Backend] = {}
         self.frontends: dict[str, FrontendState] = {}
-        self.process = ProcessState(maxconn)
+        self.process = ProcessState(maxconn, clock)

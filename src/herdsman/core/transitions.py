@@ -15,6 +15,7 @@ an inherited drain reads "leaving forced drain", as in 2.6).
 
 from __future__ import annotations
 
+from herdsman.config.model import Address, Family
 from herdsman.core.backend import Check, Server
 from herdsman.core.commit import update_status
 from herdsman.core.events import Cause, ServerEvent
@@ -29,10 +30,12 @@ def _snapshot(srv: Server) -> _Snapshot:
     return srv.cur_state, srv.cur_admin, srv.uweight, srv.eweight, srv.maxconn
 
 
-def _publish(srv: Server, before: _Snapshot, cause: Cause, messages: list[str]) -> None:
+def _publish(
+    srv: Server, before: _Snapshot, cause: Cause, messages: list[str], detail: str = ""
+) -> None:
     """One ``ServerEvent`` for the committed change, if anything changed."""
     after = _snapshot(srv)
-    if after == before and not messages:
+    if after == before and not messages and not detail:
         return
     srv.backend.hooks.changed(
         ServerEvent(
@@ -47,6 +50,7 @@ def _publish(srv: Server, before: _Snapshot, cause: Cause, messages: list[str]) 
             eweight=(before[3], after[3]),
             maxconn=(before[4], after[4]),
             message=" ".join(messages),
+            detail=detail,
         )
     )
 
@@ -161,12 +165,58 @@ def set_weight(srv: Server, uweight: int, cause: Cause = Cause.OPERATOR) -> None
     _commit_change(srv, before, cause)
 
 
-def set_maxconn(srv: Server, maxconn: int, cause: Cause = Cause.OPERATOR) -> None:
-    """A new ``maxconn`` (spec §13.4, ``server_parse_maxconn_change_request()``).
+def adm_set_ready(srv: Server, cause: Cause = Cause.OPERATOR) -> None:
+    """``srv_adm_set_ready()``: leave forced drain, then forced maintenance."""
+    clr_admin_flag(srv, SrvAdmin.FDRAIN, cause)
+    clr_admin_flag(srv, SrvAdmin.FMAINT, cause)
 
-    A static limit (minconn == maxconn) stays static: both change. Then, as
-    ``may_dequeue_tasks()`` allows, the server takes waiters from its queue
-    and the backend's (``process_srv_queue()``).
+
+def adm_set_drain(srv: Server, cause: Cause = Cause.OPERATOR) -> None:
+    """``srv_adm_set_drain()``: enter forced drain, then leave forced maintenance."""
+    set_admin_flag(srv, SrvAdmin.FDRAIN, cause=cause)
+    clr_admin_flag(srv, SrvAdmin.FMAINT, cause)
+
+
+def adm_set_maint(srv: Server, cause: Cause = Cause.OPERATOR) -> None:
+    """``srv_adm_set_maint()``: enter forced maintenance, then leave forced drain."""
+    set_admin_flag(srv, SrvAdmin.FMAINT, cause=cause)
+    clr_admin_flag(srv, SrvAdmin.FDRAIN, cause)
+
+
+def force_health(srv: Server, word: str, cause: Cause = Cause.OPERATOR) -> None:
+    """``set server <b>/<s> health up|stopping|down``: the check's counter is forced
+    (fully up, or 0) and the state follows, "changed from CLI" (spec §13.5)."""
+    chk = srv.check
+    if chk is not None:
+        chk.health = 0 if word == "down" else chk.rise + chk.fall - 1
+    if word == "up":
+        set_running(srv, "changed from CLI", cause=cause)
+    elif word == "stopping":
+        set_stopping(srv, "changed from CLI", cause=cause)
+    else:
+        set_stopped(srv, "changed from CLI", cause=cause)
+
+
+def set_check_enabled(srv: Server, agent: bool, enabled: bool) -> None:
+    """``enable|disable health|agent``: the check's "enabled" bit only; the server's
+    state does not change by itself (spec §13.6)."""
+    chk = srv.agent if agent else srv.check
+    if chk is None or chk.enabled is enabled:
+        return
+    before = _snapshot(srv)
+    chk.enabled = enabled
+    what = "agent" if agent else "health"
+    _publish(
+        srv, before, Cause.OPERATOR, [], f"{what} check {'enabled' if enabled else 'disabled'}"
+    )
+
+
+def set_maxconn(srv: Server, maxconn: int, cause: Cause = Cause.OPERATOR) -> None:
+    """``server_parse_maxconn_change_request()``: a static limit (minconn == maxconn)
+    moves both, a dynamic one only maxconn (spec §13.4).
+
+    Then, as ``may_dequeue_tasks()`` allows, the server takes waiters from its
+    queue and the backend's (``process_srv_queue()``).
     """
     before = _snapshot(srv)
     if srv.maxconn == srv.minconn:
@@ -196,6 +246,64 @@ def warmup_step(srv: Server) -> bool:
     _commit_change(srv, before, Cause.SLOWSTART)
     srv.backend.grab_backend_queue(srv)
     return srv.next_state is SrvState.STARTING
+
+
+def set_addr(srv: Server, addr: Address, cause: Cause = Cause.OPERATOR) -> None:
+    """``set server <b>/<s> addr``: new destination for new connections; the
+    check follows unless it has its own address (spec §13.5)."""
+    old = srv.addr
+    if addr == old:
+        return
+    before = _snapshot(srv)
+    srv.addr = addr
+    srv.addr_gen += 1
+    _publish(srv, before, cause, [], f"addr {_addr_text(old)} -> {_addr_text(addr)}")
+
+
+def set_check_dest(
+    srv: Server, addr: Address | None, port: int | None, cause: Cause = Cause.OPERATOR
+) -> None:
+    """``set server <b>/<s> check-addr|check-port``: where the health check connects."""
+    before = _snapshot(srv)
+    parts = []
+    if addr is not None:
+        srv.check_addr = addr
+        parts.append(f"check-addr {addr.host}")
+    if port is not None:
+        srv.check_port = port
+        parts.append(f"check-port {port}")
+    srv.addr_gen += 1
+    _publish(srv, before, cause, [], ", ".join(parts))
+
+
+def add_server(srv: Server) -> None:
+    """``add server``: the server joins its backend DOWN in forced maintenance, its
+    checks disabled until ``enable health`` (spec §13.7)."""
+    srv.cur_admin = srv.next_admin = SrvAdmin.FMAINT
+    srv.cur_state = srv.next_state = SrvState.STOPPED
+    srv.last_change = srv.backend.clock.now_s()
+    for chk in (srv.check, srv.agent):
+        if chk is not None:
+            chk.health = 0
+    srv.backend.insert_server(srv)
+    _publish(srv, (SrvState.STOPPED, SrvAdmin.NONE, 0, 0, 0), Cause.OPERATOR, [], "added")
+
+
+def del_server(srv: Server) -> None:
+    """``del server``: the server (in maintenance, idle) leaves its backend."""
+    if srv.track is not None and srv in srv.track.trackers:
+        srv.track.trackers.remove(srv)
+    before = _snapshot(srv)
+    srv.backend.remove_server(srv)
+    _publish(srv, before, Cause.OPERATOR, [], "deleted")
+
+
+def _addr_text(addr: Address) -> str:
+    if addr.family is Family.INET6:
+        return f"[{addr.host}]:{'+' if addr.mapped and addr.port else ''}{addr.port}"
+    if addr.is_ip:
+        return f"{addr.host}:{'+' if addr.mapped and addr.port else ''}{addr.port}"
+    return addr.raw
 
 
 # -- start-up ----------------------------------------------------------------------

@@ -14,12 +14,16 @@ Mode-neutral: TCP streams and HTTP transactions both call ``connect()``; only
   the address it connected to.
 * Retries (spec §2.7): a failed connect is retried ``retries`` times (N+1
   attempts, as fixed in later 2.6.x); each retry either redispatches to
-  another server or, after a turn-around delay of ``min(1s, timeout
-  connect)``, goes to the same server.
+  another server or goes to the same server, after a turn-around delay of
+  ``min(1s, timeout connect)`` when the attempt failed with an error (a
+  refused connection), at once after a connect timeout
+  (``back_handle_st_cer()``: ``must_tar`` is ``SE_FL_ERROR``).
 
 Failures are typed (``ConnectError`` subclasses) and carry the status HTTP
-mode answers with (HAProxy answers 503 for all of them), so the answer is
-chosen in one place.
+mode answers with (HAProxy answers 503 for all of them) and the termination
+state the traffic log prints (``default_srv_error()``), so both are chosen in
+one place. The stream also learns what its log reports: when it got its slot,
+its queue positions, its retries and whether it was redispatched.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import errno as errno_
 import ipaddress
 import socket
 
-from herdsman.config.model import Family
+from herdsman.config.model import Family, RetryOn
 from herdsman.core.backend import QUEUE_FULL, Backend, Server
 from herdsman.core.netns import STORE
 from herdsman.core.queue import Pending
@@ -110,9 +114,11 @@ def client_key(be: Backend, client: object) -> int | None:
 
 
 class ConnectError(Exception):
-    """The stream got no server connection. ``status`` is what HTTP mode answers."""
+    """The stream got no server connection. ``status`` is what HTTP mode answers,
+    ``term`` the termination state of the traffic log (spec §2.6)."""
 
     status = 503
+    term = ("S", "C")
 
 
 class NoServer(ConnectError):
@@ -122,9 +128,13 @@ class NoServer(ConnectError):
 class QueueFull(ConnectError):
     """The stream's server queue reached ``maxqueue``: ``SQ``."""
 
+    term = ("S", "Q")
+
 
 class QueueTimeout(ConnectError):
     """``timeout queue`` (else ``timeout connect``) expired in a queue: ``sQ``."""
+
+    term = ("s", "Q")
 
 
 class ConnectFailed(ConnectError):
@@ -133,10 +143,16 @@ class ConnectFailed(ConnectError):
     def __init__(self, err: int) -> None:
         super().__init__(errno_.errorcode.get(err, str(err)))
         self.errno = err
+        if err == errno_.ETIMEDOUT:
+            self.term = ("s", "C")
 
 
 class Aborted(ConnectError):
     """The client went away while queued or connecting: nobody to answer (``CQ``/``CC``)."""
+
+    def __init__(self, queued: bool = False) -> None:
+        super().__init__()
+        self.term = ("C", "Q" if queued else "C")
 
 
 # -- the policy -----------------------------------------------------------------------
@@ -150,13 +166,28 @@ class Connecting:
     give it up (``Backend.abandon()``) and release the slot.
     """
 
-    __slots__ = ("server", "pending", "_waiter", "_granted")
+    __slots__ = (
+        "server",
+        "pending",
+        "_waiter",
+        "_granted",
+        "assigned_at",
+        "queue_pos",
+        "retries",
+        "redispatched",
+    )
 
     def __init__(self) -> None:
         self.server: Server | None = None
         self.pending: Pending | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._granted: Server | None = None  # what dequeued() gave (None: ask again)
+        # for the traffic log: loop time of the first slot (-1: none yet), the
+        # (server, backend) queue lengths found when queued, retries, redispatch
+        self.assigned_at = -1.0
+        self.queue_pos = (0, 0)
+        self.retries = 0
+        self.redispatched = False
 
     def dequeued(self, srv: Server | None) -> None:
         """Core unlinked our queue entry (``Stream.dequeued()``): wake the connect.
@@ -207,8 +238,12 @@ async def _slot(
     """Wait in the queue while ``got`` is a queue entry; the server whose slot we hold."""
     cfg = be.cfg
     tqueue = cfg.timeouts.queue if cfg.timeouts.queue is not None else cfg.timeouts.connect
+    loop = asyncio.get_running_loop()
+    if isinstance(got, Pending):
+        srv_q = got.server.queue.length if got.server is not None else 0
+        stream.queue_pos = (max(srv_q - 1, 0), max(be.queue.length - 1, 0))
     while isinstance(got, Pending):
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[None] = loop.create_future()
         stream._waiter = waiter
         stream.pending = got
         try:
@@ -226,7 +261,7 @@ async def _slot(
             stream.pending = None
         srv, stream._granted = stream._granted, None
         if stream.is_closed():
-            raise Aborted()
+            raise Aborted(queued=True)
         got = srv if srv is not None else be.reassign(stream, key)
     if got is None:
         be.counters.failed_conns += 1
@@ -234,6 +269,8 @@ async def _slot(
     if got is QUEUE_FULL:
         raise QueueFull()
     assert isinstance(got, Server)
+    if stream.assigned_at < 0:
+        stream.assigned_at = loop.time()
     return got
 
 
@@ -245,10 +282,18 @@ async def connect(stream: Connecting, be: Backend, key: int | None = None) -> Se
     On failure a ``ConnectError`` is raised; a slot taken meanwhile is still
     the stream's (``stream.server``), released when it closes.
     """
+    return await connect_from(stream, be, be.acquire(stream, key), key)
+
+
+async def connect_from(
+    stream: Connecting, be: Backend, got: object, key: int | None = None
+) -> Server:
+    """``connect()`` for a stream that already asked ``be.acquire()``: ``got`` is
+    its answer (HTTP mode asks first, to reuse an idle connection at once)."""
     cfg = be.cfg
     retries = cfg.retries
     tconnect = (cfg.timeouts.connect or 0) / 1000.0 or None
-    srv = await _slot(stream, be, be.acquire(stream, key), key)
+    srv = await _slot(stream, be, got, key)
     stream.server = srv
     attempt = 0
     while True:
@@ -256,21 +301,27 @@ async def connect(stream: Connecting, be: Backend, key: int | None = None) -> Se
         if stream.is_closed():
             raise Aborted()
         if err is None:
+            be.connected(srv, stream)
             return srv
         srv.counters.failed_conns += 1
         be.passive(srv, HanaEvent.L4_ERR)
-        if attempt >= retries:
+        if attempt >= retries or not cfg.retry_on & RetryOn.CONN_FAILURE:
+            # retry-on without conn-failure retries no connection (back_handle_st_cer())
             be.counters.failed_conns += 1
             raise ConnectFailed(err)
         attempt += 1
+        stream.retries = attempt
         if _redispatch(be, srv, attempt):
+            stream.redispatched = True
             stream.server = None
             srv = await _slot(stream, be, be.redispatch(stream, srv, key), key)
             stream.server = srv
         else:
             srv.counters.retries += 1
             be.counters.retries += 1
-            # turn-around: wait before retrying the same server
-            await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
-            if stream.is_closed():
-                raise Aborted()
+            if err != errno_.ETIMEDOUT:
+                # turn-around: wait before retrying the same server, after an
+                # error only: back_handle_st_cer() retries a timed-out connect at once
+                await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
+                if stream.is_closed():
+                    raise Aborted()

@@ -8,6 +8,11 @@ and the listener resumes as soon as a connection of the exhausted scope ends.
 Pausing closes a duplicate of the listening descriptor held by the event loop
 while the original stays open, so the backlog is kept.
 
+Rate limits (global ``maxsessrate``/``maxconnrate``, ``rate-limit sessions``)
+pause the same way, and a timer resumes the listener when the one-second
+sliding window allows the next connection (``next_event_delay()``), as
+``listener_accept()`` and the proxy task do.
+
 Streams: a frontend does not know what its connections speak. It is given a
 ``StreamFactory`` (``proxy/modes.py`` picks one by ``mode``) and creates one
 stream per accepted connection; the stream tells ``stream_closed()`` when it
@@ -27,8 +32,11 @@ from typing import Any, Protocol
 from herdsman.config.model import BindConfig, Family, GlobalConfig, ProxyConfig
 from herdsman.core.backend import Backend
 from herdsman.core.registry import FrontendState, ProcessState
+from herdsman.core.streamlog import StreamLog
 from herdsman.core.tasks import spawn
 from herdsman.proxy.listen import open_listener_socket
+from herdsman.proxy.tls import TlsRuntime
+from herdsman.proxy.tlslayer import TlsLayer
 
 
 class ClientStream(Protocol):
@@ -54,8 +62,24 @@ class ClientStream(Protocol):
 
     def abort(self) -> None: ...
 
+    def soft_stop(self) -> None:
+        """The frontend stopped listening (soft stop): end when the protocol says."""
+        ...
+
 
 StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
+
+
+def static_backend(cfg: ProxyConfig, backends: dict[str, Backend]) -> Backend | None:
+    """The backend a frontend's streams go to: the first unconditional
+    ``use_backend``, else ``default_backend``, else a ``listen`` section itself."""
+    if cfg.use_backend:
+        return backends.get(cfg.use_backend[0].name)
+    if cfg.default_backend:
+        return backends.get(cfg.default_backend)
+    if cfg.kind == "listen":
+        return backends.get(cfg.name)
+    return None
 
 
 class Listener:
@@ -69,6 +93,9 @@ class Listener:
     def __init__(self, frontend: Frontend, bind: BindConfig, sock: socket.socket) -> None:
         self.frontend = frontend
         self.bind = bind
+        # ssl bind lines: the contexts, and the held connections whose handshake waits
+        self.tls = frontend.tls.bind(bind) if frontend.tls is not None else None
+        self.tls_waiting: dict[ClientStream, TlsLayer] = {}
         self.backlog = frontend.backlog_for(bind)
         self.sock = sock
         self.maxconn = bind.maxconn
@@ -129,14 +156,41 @@ class Listener:
         # frees, which for the client is the same as waiting in the backlog.
         fe = self.frontend
         stream = fe.new_stream(fe, self)
-        if self.full or fe.full or fe.process.full:
+        if self.tls is None:
+            proto: asyncio.Protocol = stream.client
+        else:
+            # the handshake must end within "timeout client" (session_accept_fd())
+            timeout = fe.timeout_client / 1000.0 if fe.timeout_client else None
+            proto = layer = TlsLayer(
+                stream.client,
+                self.tls.initial,
+                fe.loop,
+                timeout,
+                lambda: self._tls_failed(stream, layer),
+            )
+        if self.full or fe.full or fe.process.full or fe.throttled(self):
             stream.held = True
             self.held.append(stream)
+            if self.tls is not None:
+                layer.held = True  # no handshake before its slot
+                self.tls_waiting[stream] = layer
             self.pause()
-            return stream.client
+            return proto
         self.count_in(stream)
         self._pause_full_scopes()
-        return stream.client
+        return proto
+
+    def _tls_failed(self, stream: ClientStream, layer: TlsLayer) -> None:
+        """A handshake failed, or the client left before its end: the stream never
+        started; with a log format, the reason is logged (``session_kill_embryonic()``)."""
+        self.tls_waiting.pop(stream, None)
+        fe = self.frontend
+        text, empty = layer.failure
+        if fe.session_error is not None and text:
+            luid = fe.listener_id(self)
+            name = self.bind.name or str(luid)
+            fe.session_error(layer.peer, layer.accepted, luid, name, text, empty)
+        stream.close()
 
     def _pause_full_scopes(self) -> None:
         """Stop accepting in every scope (listener, frontend, process) now at its limit."""
@@ -161,12 +215,18 @@ class Listener:
         """Start the oldest held connection if a slot is free; True if one was."""
         fe = self.frontend
         while self.held and not (self.full or fe.full or fe.process.full):
+            if fe.throttled(self):
+                return False
             stream = self.held.popleft()
-            if stream.client_transport() is None:
+            handshake = self.tls_waiting.pop(stream, None)
+            if handshake is None and stream.client_transport() is None:
                 continue  # the client gave up while held
             stream.held = False
             self.count_in(stream)
-            stream.start()
+            if handshake is not None:
+                handshake.begin()  # the stream starts once the handshake is done
+            else:
+                stream.start()
             return True
         return False
 
@@ -185,9 +245,11 @@ class Frontend(FrontendState):
         g: GlobalConfig,
         *,
         reuseport: bool = True,
+        tls: TlsRuntime | None = None,
     ) -> None:
         super().__init__(cfg, cfg.maxconn or process.maxconn)
         self.reuseport = reuseport
+        self.tls = tls  # the contexts of ssl bind lines and ssl servers
         self.loop = loop
         self.process = process
         self.siblings = siblings  # every frontend of the process: a freed slot may resume any
@@ -196,6 +258,12 @@ class Frontend(FrontendState):
         # the proxy's log targets: without a log format, HAProxy logs each
         # accepted connection ("Connect from ...", frontend_accept())
         self.logger: Any = None
+        # with a log format: what streams call with their StreamLog when they end
+        self.traffic_log: Callable[[StreamLog], None] | None = None
+        # with a log format: a connection that ended before its stream (a failed TLS
+        # handshake): (client address, accept date, listener id, listener name,
+        # reason, nothing received) -> its log line
+        self.session_error: Callable[[object, float, int, str, str, bool], None] | None = None
         self.streams: set[ClientStream] = set()
         self.idle: asyncio.Event = asyncio.Event()
         self.idle.set()
@@ -207,15 +275,41 @@ class Frontend(FrontendState):
         # tune.{snd,rcv}buf.{client,server}: set on accepted and on server sockets
         self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
         self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)
-        # static backend choice: the first unconditional use_backend, else
-        # default_backend, else the proxy itself when it is a listen section
-        self._backend: Backend | None = None
-        if cfg.use_backend:
-            self._backend = backends.get(cfg.use_backend[0].name)
-        elif cfg.default_backend:
-            self._backend = backends.get(cfg.default_backend)
-        elif cfg.kind == "listen":
-            self._backend = backends.get(cfg.name)
+        self._backend = static_backend(cfg, backends)
+        # listeners paused by a rate limit, and the timer that resumes them
+        self._throttled: set[Listener] = set()
+        self._wake: asyncio.TimerHandle | None = None
+
+    def throttled(self, lst: Listener) -> bool:
+        """True when a rate limit forbids accepting now: ``lst`` pauses and a
+        timer resumes it when the window allows the next connection."""
+        delay = self.accept_delay(self.process)
+        if not delay:
+            return False
+        lst.pause()
+        self._throttled.add(lst)
+        if self._wake is None:
+            self._wake = self.loop.call_later(delay / 1000, self._rate_wake)
+        return True
+
+    def is_throttled(self, lst: Listener) -> bool:
+        return lst in self._throttled
+
+    def _rate_wake(self) -> None:
+        self._wake = None
+        listeners, self._throttled = self._throttled, set()
+        if self.stopping or self.admin_paused:
+            return
+        for lst in listeners:
+            while lst.promote():
+                pass
+            full = lst.full or self.full or self.process.full
+            if not lst.held and not full and not self.throttled(lst):
+                spawn(self.loop, lst.resume())
+
+    def listener_id(self, listener: Listener) -> int:
+        """The listener's ``luid`` (its rank among the frontend's, from 1)."""
+        return self.listeners.index(listener) + 1 if listener in self.listeners else 0
 
     def backend_for(self) -> Backend | None:
         return self._backend
@@ -255,7 +349,7 @@ class Frontend(FrontendState):
 
     async def start(self) -> None:
         for lst in self.listeners:
-            if not lst.full and not self.full:
+            if not lst.full and not self.full and not self.is_throttled(lst):
                 await lst.resume()
 
     def pause_all(self) -> None:
@@ -290,14 +384,19 @@ class Frontend(FrontendState):
             if fe.stopping or fe.full or fe.admin_paused:
                 continue
             for other in fe.listeners:
-                if other.paused and not other.full and not other.stopped:
+                if other.paused and not (other.full or other.stopped or fe.is_throttled(other)):
                     spawn(self.loop, other.resume())
 
     def stop_listening(self) -> None:
         """Soft stop: close the listeners; live streams go on."""
         self.stopping = True
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
         for lst in self.listeners:
             lst.stop()
+        for stream in list(self.streams):
+            stream.soft_stop()
         if self.streams:
             self.idle.clear()
 

@@ -1,17 +1,48 @@
-"""Which stream serves a frontend's connections, by ``mode`` (the frontend does not know).
+"""Which stream serves a frontend's connections (the frontend itself does not know).
 
-HTTP mode plugs in here without touching the TCP relay.
+A frontend in ``mode tcp`` relays bytes (``proxy/tcp.py``); one in ``mode
+http``, or a TCP frontend whose backend is in ``mode http`` (HAProxy
+upgrades such a connection to HTTP when it selects the backend), runs HTTP
+sessions (``proxy/http.py``) sharing one ``HttpContext``.
 """
 
 from __future__ import annotations
 
-from herdsman.config.model import Mode
+import asyncio
+import functools
+
+from herdsman.config.model import GlobalConfig, Mode, ProxyConfig
+from herdsman.core.registry import ProcessState
 from herdsman.proxy.frontend import StreamFactory
+from herdsman.proxy.http import HttpSession
+from herdsman.proxy.http_context import HttpContext
+from herdsman.proxy.http_local import StatsHook
 from herdsman.proxy.tcp import TcpStream
 
-STREAMS: dict[Mode, StreamFactory] = {Mode.TCP: TcpStream}
 
+class Streams:
+    """The stream factories of one running configuration."""
 
-def stream_factory(mode: Mode) -> StreamFactory | None:
-    """The stream class for ``mode``, or None when herdsman does not serve it yet."""
-    return STREAMS.get(mode)
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        g: GlobalConfig,
+        process: ProcessState,
+        stats: StatsHook | None = None,
+    ) -> None:
+        self.loop = loop
+        self.g = g
+        self.process = process
+        self.stats = stats
+        self.http: HttpContext | None = None
+
+    def for_frontend(self, fe: ProxyConfig, backend: ProxyConfig | None) -> StreamFactory:
+        if fe.mode is Mode.HTTP or (backend is not None and backend.mode is Mode.HTTP):
+            if self.http is None:
+                self.http = HttpContext(self.loop, self.g, self.process, self.stats)
+            return functools.partial(HttpSession, self.http)
+        return TcpStream
+
+    def close(self) -> None:
+        if self.http is not None:
+            self.http.close()

@@ -43,6 +43,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from herdsman.sample.lfparse import LogFormatError as LogFormatError
+from herdsman.sample.lfparse import parse
+
 Value = str | int | bytes
 
 FETCHES = (
@@ -72,15 +75,6 @@ _UNITS = {"s": 1, "ms": 1000, "us": 1000000}
 BUFSIZE = 16384  # tune.bufsize: a check's buffer, what res.payload can reach
 PAYLOAD = "res.payload"  # context key: the check's input buffer (bytes)
 DATE_US = "date"  # context key: the current time in microseconds (default: the clock)
-
-
-class LogFormatError(ValueError):
-    """A parse error; ``message`` is HAProxy's inner text (the configuration
-    parser wraps it with the keyword's own context)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _is_idchar(ch: str) -> bool:
@@ -392,72 +386,33 @@ def parse_expr(text: str) -> SampleExpr:
     return parse_sample(text)[0]
 
 
+def _check_only(name: str) -> None:
+    """Checks take literal text, ``%%`` and ``%[expr]``: no variable, no option."""
+    if name == "%[":
+        return
+    if name.startswith("%{"):
+        raise LogFormatError(
+            f"log-format options '{name}' are not supported by herdsman; "
+            "use '%[<sample expression>]' without options"
+        )
+    raise LogFormatError(
+        f"log-format variable '%{name}' is not supported by herdsman in "
+        "checks; use literal text, '%%' and '%[<sample expression>]'"
+    )
+
+
+def _embedded(fmt: str, start: int) -> tuple[SampleExpr, int]:
+    try:
+        return parse_sample(fmt, start, embedded=True)
+    except LogFormatError as err:
+        raise LogFormatError(
+            f"failed to parse sample expression <{fmt[start:]}> : {err.message}"
+        ) from None
+
+
 def _parse_nodes(fmt: str) -> tuple[str | SampleExpr, ...]:
     """``parse_logformat_string()`` restricted to text, ``%%`` and ``%[expr]``."""
-    nodes: list[str | SampleExpr] = []
-    text: list[str] = []
-    i = 0
-    while i < len(fmt):
-        ch = fmt[i]
-        if ch != "%":
-            text.append(ch)
-            i += 1
-            continue
-        if i + 1 >= len(fmt):
-            raise LogFormatError("truncated line after '%'")
-        nxt = fmt[i + 1]
-        if nxt == "%":
-            text.append("%")
-            i += 2
-        elif nxt == "[":
-            start = i + 2
-            try:
-                expr, end = parse_sample(fmt, start, embedded=True)
-            except LogFormatError as err:
-                raise LogFormatError(
-                    f"failed to parse sample expression <{fmt[start:]}> : {err.message}"
-                ) from None
-            if end >= len(fmt):
-                raise LogFormatError(f"missing ']' after '{fmt[start:end]}'")
-            if fmt[end] != "]":
-                what = fmt[end]
-                if what.isprintable():
-                    raise LogFormatError(
-                        f"expected ']' after '{fmt[start:end]}', but found '{what}'"
-                    )
-                raise LogFormatError(f"missing ']' after '{fmt[start:end]}'")
-            if text:
-                nodes.append("".join(text))
-                text = []
-            nodes.append(expr)
-            i = end + 1
-        elif nxt.isdigit() or nxt in " \t":
-            raise LogFormatError(
-                f"unexpected variable name near '{nxt}' at position {i + 1} line : '{fmt}'. "
-                "Maybe you want to write a single '%', use the syntax '%%'"
-            )
-        elif nxt == "{":
-            close = fmt.find("}", i + 2)
-            if close < 0:
-                raise LogFormatError(f"truncated line after '{fmt[i + 2 :]}'")
-            raise LogFormatError(
-                f"log-format options '%{{{fmt[i + 2 : close]}}}' are not supported by herdsman; "
-                "use '%[<sample expression>]' without options"
-            )
-        elif nxt.isalpha():
-            end = i + 1
-            while end < len(fmt) and fmt[end].isalnum():
-                end += 1
-            raise LogFormatError(
-                f"log-format variable '%{fmt[i + 1 : end]}' is not supported by herdsman in "
-                "checks; use literal text, '%%' and '%[<sample expression>]'"
-            )
-        else:
-            # "%-" and the like: HAProxy drops the '%' and keeps the character.
-            i += 1
-    if text:
-        nodes.append("".join(text))
-    return tuple(nodes)
+    return parse(fmt, expr=_embedded, check_var=_check_only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,489 @@
+"""The server half of an HTTP session: its server connection, the request sent on
+it, the response read from it (``proxy/http.py`` is the client half).
+
+One ``Upstream`` per session, reused by every transaction (no per-request
+object). It opens or reuses the server connection of a transaction
+(``proxy/http_server.py`` pools, spec §3.5), writes the request head and the
+body the client sent so far, parses the response with the engine, forwards it
+to the client, and tells the session when the response ended or failed.
+
+Who closes what: the upstream closes the server connection it cannot keep;
+it never closes the client connection itself but asks the session
+(``close()``, ``reply()``), which owns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import ssl
+from typing import Protocol
+
+from herdsman.config.model import HttpReuse
+from herdsman.core.backend import Backend, Server
+from herdsman.core.counters import BeCounters, FeCounters
+from herdsman.core.streamlog import StreamLog
+from herdsman.defs.status import HanaEvent
+from herdsman.http import (
+    ChunkedBody,
+    CloseBody,
+    Flag,
+    Framing,
+    HttpError,
+    LengthBody,
+    ResponseHead,
+    ResponseParser,
+    connmode,
+    head_bytes,
+    websocket,
+)
+from herdsman.http.model import RequestHead
+from herdsman.proxy.connect import destination, make_socket
+from herdsman.proxy.frontend import Frontend
+from herdsman.proxy.http_context import HttpContext
+from herdsman.proxy.http_server import ServerConn
+from herdsman.proxy.http_settings import BackHttp, FrontHttp
+from herdsman.proxy.tcp import set_bufs
+
+Body = LengthBody | ChunkedBody | CloseBody
+Piece = bytes | memoryview
+
+
+def frame(
+    framer: Body, data: bytes | memoryview
+) -> tuple[list[Piece], memoryview, HttpError | None]:
+    """Feed ``data`` to a body framer: the pieces to forward, the bytes it did not
+    take (the next message once it is done, else a line to present again with
+    more), and the error that stopped it, after the pieces before it."""
+    view = memoryview(data)
+    pieces: list[Piece] = []
+    while True:
+        try:
+            used = framer.feed(view)
+        except HttpError as exc:
+            return pieces, view, exc
+        out = framer.out
+        if out is None:
+            if used:
+                pieces.append(view[:used])
+        else:
+            pieces.extend(out)
+            framer.out = None
+        view = view[used:]
+        if framer.done or not used or not len(view):
+            return pieces, view, None
+
+
+def _passive_event(status: int) -> HanaEvent:
+    """``observe layer7``: a 5xx but 501 and 505 is an error (``http_wait_for_response()``)."""
+    if 500 <= status <= 599 and status not in (501, 505):
+        return HanaEvent.HTTP_STS
+    return HanaEvent.HTTP_OK
+
+
+class Session(Protocol):
+    """What the upstream reads and calls of its session (``proxy/http.py``)."""
+
+    ctx: HttpContext
+    loop: asyncio.AbstractEventLoop
+    frontend: Frontend
+    backend: Backend | None
+    server: Server | None
+    fe_http: FrontHttp
+    be_http: BackHttp | None
+    transport: asyncio.Transport | None
+    local_addr: object
+    peer_addr: object
+    private: dict[int, ServerConn]
+    first: bool
+    req: RequestHead | None
+    req_out: bytes
+    req_done: bool
+    early: list[bytes | memoryview]
+    client_close: bool
+    server_close: bool
+    last_server: float
+    fe_c: FeCounters
+    be_c: BeCounters | FeCounters
+    srv_c: BeCounters | FeCounters
+    log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
+
+    def is_closed(self) -> bool: ...
+
+    def log_response(self, resp: ResponseHead) -> None:
+        """The response head arrived (its time, status and captured headers)."""
+        ...
+
+    def tunneling(self) -> bool: ...
+
+    def pause_client(self) -> None: ...
+
+    def resume_client(self) -> None: ...
+
+    def server_drained(self) -> None: ...
+
+    def to_client(self, data: bytes | memoryview) -> None: ...
+
+    def tunnel(self, rest: bytes) -> None: ...
+
+    def transaction_done(self) -> None: ...
+
+    def server_error(self, status: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Upstream:
+    """A session's server side; ``ConnUser`` of its server connection."""
+
+    __slots__ = ("s", "conn", "rparser", "resp", "body", "held", "sbuf", "reused", "keep")
+
+    def __init__(self, session: Session, rparser: ResponseParser) -> None:
+        self.s = session
+        self.conn: ServerConn | None = None
+        self.rparser = rparser
+        self.resp: ResponseHead | None = None
+        self.body: Body | None = None
+        self.held = b""  # response body bytes the framer left: presented again with more
+        self.sbuf = b""  # server bytes of a response head not complete yet
+        self.reused = False
+        self.keep = False  # the server connection may serve another transaction
+
+    # -- the connection ---------------------------------------------------------------
+
+    def key(self, srv: Server) -> object:
+        """What a reused connection must match (spec §3.5): the server, and the
+        destination or PROXY header when they depend on the client."""
+        cfg = srv.cfg
+        if srv.addr.is_any or srv.addr.mapped or cfg.send_proxy or cfg.send_proxy_v2:
+            return (id(srv), self.s.local_addr, self.s.peer_addr)
+        return id(srv)
+
+    def idle(self, srv: Server) -> ServerConn | None:
+        """A connection to ``srv`` to reuse: this client's own first, then the pool."""
+        s = self.s
+        be_http = s.be_http
+        assert be_http is not None
+        own = s.private.pop(id(srv), None)
+        if own is not None and own.transport is not None:
+            return own
+        return s.ctx.pools.of(srv).take(self.key(srv), be_http.reuse, s.first)
+
+    async def open(self, srv: Server, timeout: float | None) -> int | None:
+        """A connection to ``srv`` for this transaction: an idle one, else a new one
+        (``Connecting.open_to()``): None when open, else an errno."""
+        s = self.s
+        conn = self.idle(srv)
+        if conn is not None:
+            self.attach(conn, reused=True)
+            return None
+        try:
+            family, addr = destination(srv, s.local_addr)
+        except OSError as exc:
+            return exc.errno or errno.EIO
+        conn = ServerConn(srv, self.key(srv))
+        conn.session = self
+        loop = s.loop
+        sock: socket.socket | None = None
+        bufs = s.frontend.server_bufs
+        fe_tls = s.frontend.tls
+        tls = fe_tls.server(srv) if fe_tls is not None else None
+        ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
+        try:
+            async with asyncio.timeout(timeout):
+                if family != socket.AF_UNIX and not srv.cfg.namespace and not any(bufs):
+                    host, port = addr[0], addr[1]  # type: ignore[index]
+                    tr, _ = await loop.create_connection(
+                        lambda: conn, host, port, ssl=ctx, server_hostname=sni
+                    )
+                else:
+                    sock = make_socket(srv, family)
+                    if family != socket.AF_UNIX:
+                        set_bufs(sock, bufs)
+                    await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
+                    if family == socket.AF_UNIX:
+                        tr, _ = await loop.create_unix_connection(
+                            lambda: conn, sock=sock, ssl=ctx, server_hostname=sni
+                        )
+                    else:
+                        tr, _ = await loop.create_connection(
+                            lambda: conn, sock=sock, ssl=ctx, server_hostname=sni
+                        )
+            if tls is not None and not tls.verified(tr):
+                tr.abort()
+                return errno.ECONNABORTED
+        except ssl.SSLError:
+            if sock is not None:
+                sock.close()
+            return errno.ECONNABORTED  # a TLS handshake failure: a connection error
+        except TimeoutError:
+            if sock is not None:
+                sock.close()
+            return errno.ETIMEDOUT
+        except OSError as exc:
+            if sock is not None:
+                sock.close()
+            return exc.errno or errno.ECONNREFUSED
+        srv.counters.connect += 1
+        if s.backend is not None:
+            s.backend.passive(srv, HanaEvent.L4_OK)
+        self.attach(conn, reused=False)
+        return None
+
+    def attach(self, conn: ServerConn, reused: bool) -> None:
+        conn.session = self
+        self.conn = conn
+        self.reused = reused
+        self.s.ctx.pools.of(conn.server).using()
+        if reused:
+            conn.server.counters.reuse += 1
+
+    def send(self) -> None:
+        """The connection is ready: the request head, then what body came so far."""
+        s = self.s
+        conn = self.conn
+        if conn is None or conn.transport is None or s.is_closed():
+            return
+        tr = conn.transport
+        conn.requests += 1
+        s.last_server = s.loop.time()
+        tr.write(s.req_out)
+        n = len(s.req_out)
+        if s.early:
+            n += sum(len(p) for p in s.early)
+            tr.writelines(s.early)
+            s.early = []
+        s.be_c.bytes_in += n
+        s.srv_c.bytes_in += n
+        if not s.req_done:
+            s.resume_client()
+
+    def forward(self, pieces: list[Piece], n: int) -> bool:
+        """Request body bytes for the server: sent now, or False (keep them)."""
+        conn = self.conn
+        if conn is None or conn.transport is None or self.s.early:
+            return False
+        conn.transport.writelines(pieces)
+        self.s.be_c.bytes_in += n
+        self.s.srv_c.bytes_in += n
+        return True
+
+    def release(self, keep: bool) -> None:
+        """End of transaction: keep the connection idle (this client's own, or its
+        server's pool) or close it."""
+        conn = self.conn
+        self.conn = None
+        self.resp = self.body = None
+        self.held = self.sbuf = b""
+        if conn is None:
+            return
+        pool = self.s.ctx.pools.of(conn.server)
+        conn.session = None
+        kept = keep and self.keep and conn.transport is not None and self._keep(conn)
+        pool.done_using()  # after the admission, which counts it as used
+        if not kept:
+            conn.close()
+
+    def _keep(self, conn: ServerConn) -> bool:
+        s = self.s
+        be_http = s.be_http
+        assert be_http is not None
+        if be_http.reuse is HttpReuse.NEVER:
+            conn.private = True  # HAProxy's session list: reused by this client only
+            old = s.private.pop(id(conn.server), None)
+            if old is not None:
+                old.close()
+            s.private[id(conn.server)] = conn
+            return True
+        return s.ctx.pools.of(conn.server).put(conn)
+
+    # -- the response ---------------------------------------------------------------------
+
+    def server_data(self, conn: ServerConn, data: bytes) -> None:
+        s = self.s
+        s.last_server = s.loop.time()
+        n = len(data)
+        s.be_c.bytes_out += n
+        s.srv_c.bytes_out += n
+        if s.tunneling():
+            s.to_client(data)
+            return
+        if self.body is not None:
+            self._body(data)
+            return
+        buf = self.sbuf + data if self.sbuf else data
+        req = s.req
+        assert req is not None
+        upgrade = bool(req.flags & Flag.CONN_UPGRADE)
+        interim: list[bytes] = []  # 1xx heads of this read: HAProxy drops them with a bad head
+        while True:
+            try:
+                resp = self.rparser.parse(buf, req.meth, upgrade=upgrade)
+            except HttpError:
+                s.server_error(502)
+                return
+            if resp is None:
+                self.sbuf = buf
+                for out in interim:
+                    s.to_client(out)
+                return
+            if not resp.informational:
+                break
+            interim.append(head_bytes(resp, None))
+            buf = buf[resp.size :]
+        self.sbuf = b""
+        for out in interim:
+            s.to_client(out)
+        self._response(resp, buf)
+
+    def _response(self, resp: ResponseHead, buf: bytes) -> None:
+        """The response head at the start of ``buf``, and what follows it."""
+        s = self.s
+        req = s.req
+        assert req is not None
+        self.resp = resp
+        status = resp.status
+        cls = status // 100
+        idx = cls - 1 if 1 <= cls <= 5 else 5
+        s.fe_c.http_rsp[idx] += 1
+        s.be_c.http_rsp[idx] += 1
+        s.srv_c.http_rsp[idx] += 1
+        if s.log is not None:
+            s.log_response(resp)
+        be = s.backend
+        srv = s.server
+        if be is not None and srv is not None and srv.check is not None:
+            be.passive(srv, _passive_event(status))
+        if s.frontend.stopping:
+            # the connection modes are decided again on the response: a stopping
+            # proxy closes both sides (h1_set_cli_conn_mode(), h1_set_srv_conn_mode())
+            s.client_close = s.server_close = True
+        value, close_client = connmode.response_connection(
+            status, req.meth, req.flags, resp.flags, resp.framing, s.client_close, s.fe_http.mode
+        )
+        s.client_close = close_client
+        after = [websocket.accept_line(req)] if resp.flags & Flag.WS_ACCEPT_MISSING else []
+        out = head_bytes(resp, value, after=after)
+        self.keep = connmode.server_keeps_alive(s.server_close, resp.flags, resp.framing)
+        framing = resp.framing
+        size = resp.size
+        if framing is Framing.TUNNEL:
+            self.keep = False
+            s.to_client(out)
+            s.tunnel(buf[size:])
+            return
+        if framing is Framing.NONE:
+            s.to_client(out)
+            s.transaction_done()
+            return
+        if framing is Framing.LENGTH:
+            length = resp.content_length
+            got = len(buf) - size
+            if got <= length:
+                # nothing past the body: the head and the body read with it in one
+                # write (one segment, as HAProxy sends it), the read itself when the
+                # head is unchanged
+                if out is resp.raw:
+                    s.to_client(buf)
+                elif got:
+                    self._to_client([out, memoryview(buf)[size:]])
+                else:
+                    s.to_client(out)
+                if s.log is not None:
+                    s.log.bytes_out += got
+                if got == length:
+                    s.transaction_done()
+                else:
+                    self.body = LengthBody(length - got)
+                return
+            self.body = LengthBody(length)
+        elif framing is Framing.CHUNKED:
+            self.body = ChunkedBody(False, s.ctx.limits)
+        else:
+            self.body = CloseBody()
+        if len(buf) > size:
+            self._body(memoryview(buf)[size:], out)
+        else:
+            s.to_client(out)
+
+    def _body(self, data: bytes | memoryview, head: bytes = b"") -> None:
+        """Response body bytes (after ``head``, the response head not sent yet when
+        it came in the same read: HAProxy refuses that read whole)."""
+        s = self.s
+        framer = self.body
+        assert framer is not None
+        if self.held:
+            data = self.held + data
+            self.held = b""
+        elif type(framer) is LengthBody and not head and len(data) <= framer.remaining:
+            # the body of a known length goes on: all of this read is body
+            framer.remaining -= len(data)
+            s.to_client(data)
+            if s.log is not None:
+                s.log.bytes_out += len(data)
+            if not framer.remaining:
+                s.transaction_done()
+            return
+        pieces, rest, error = frame(framer, data)
+        if error is not None and head:
+            self.resp = None  # nothing of it went out: the client gets a 502
+            s.server_error(502)
+            return
+        n = sum(len(p) for p in pieces)
+        if s.log is not None:
+            s.log.bytes_out += n
+        if head:
+            pieces.insert(0, head)  # one write for the head and the body with it
+        self._to_client(pieces)
+        if error is not None:
+            s.server_error(502)
+            return
+        if framer.done:
+            s.transaction_done()
+        elif len(rest):
+            self.held = bytes(rest)
+
+    def _to_client(self, pieces: list[Piece]) -> None:
+        """Several pieces in one write (one ``writev``)."""
+        s = self.s
+        tr = s.transport
+        if tr is not None and pieces:
+            tr.writelines(pieces)
+        s.fe_c.bytes_out += sum(len(p) for p in pieces)
+
+    def server_eof(self, conn: ServerConn) -> None:
+        s = self.s
+        if s.tunneling():
+            tr = s.transport
+            if tr is not None and not tr.is_closing():
+                tr.write_eof()
+            return
+        if isinstance(self.body, CloseBody):
+            self.body.done = True
+            self.keep = False
+            s.transaction_done()
+            return
+        self._gone()
+
+    def server_lost(self, conn: ServerConn, exc: Exception | None) -> None:
+        if conn is not self.conn:
+            return
+        if self.s.tunneling():
+            self.s.close()
+            return
+        self._gone()
+
+    def _gone(self) -> None:
+        """The server closed before the response ended."""
+        self.keep = False
+        if self.resp is not None:
+            self.s.close()  # a truncated body: HAProxy aborts the client too
+            return
+        self.s.server_error(502)
+
+    def server_writable(self, conn: ServerConn, writable: bool) -> None:
+        if writable:
+            self.s.server_drained()
+        else:
+            self.s.pause_client()

@@ -1,0 +1,242 @@
+"""Response cases: what a backend may answer, malformed or not."""
+
+from __future__ import annotations
+
+from ..backend import Reply
+from .base import CHUNKS, OK, TE, WS_KEY, WS_REQ, Case, req
+
+RESPONSES_RAW: list[tuple[str, bytes, bool, bytes | None]] = [
+    ("resp-cl", OK + b"Content-Length: 3\r\n\r\nabc", False, None),
+    ("resp-close-delimited", OK + b"\r\nabc", True, None),
+    ("resp-http10-close-delimited", b"HTTP/1.0 200 OK\r\nx-backend: 1\r\n\r\nabc", True, None),
+    (
+        "resp-http10-cl",
+        b"HTTP/1.0 200 OK\r\nx-backend: 1\r\nContent-Length: 3\r\n\r\nabc",
+        False,
+        None,
+    ),
+    ("resp-chunked", OK + TE + b"\r\n" + CHUNKS, False, None),
+    ("resp-chunked-ext", OK + TE + b"\r\n3;x=y\r\nabc\r\n0\r\n\r\n", False, None),
+    ("resp-chunked-bare-lf", OK + TE + b"\r\n3\nabc\n0\n\n", False, None),
+    ("resp-chunked-bad-size", OK + TE + b"\r\nzz\r\nabc\r\n0\r\n\r\n", True, None),
+    ("resp-chunked-trailer", OK + TE + b"\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n", False, None),
+    ("resp-te-gzip", OK + b"Transfer-Encoding: gzip\r\n\r\nabc", True, None),
+    (
+        "resp-te-gzip-chunked",
+        OK + b"Transfer-Encoding: gzip, chunked\r\n\r\n" + CHUNKS,
+        False,
+        None,
+    ),
+    ("resp-te-chunked-gzip", OK + b"Transfer-Encoding: chunked, gzip\r\n\r\nabc", True, None),
+    (
+        "resp-te-chunked-chunked",
+        OK + b"Transfer-Encoding: chunked, chunked\r\n\r\n" + CHUNKS,
+        False,
+        None,
+    ),
+    ("resp-cl-conflict", OK + b"Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", False, None),
+    ("resp-cl-dup-same", OK + b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc", False, None),
+    ("resp-cl-invalid", OK + b"Content-Length: x\r\n\r\nabc", True, None),
+    ("resp-cl-te", OK + b"Content-Length: 3\r\n" + TE + b"\r\n" + CHUNKS, False, None),
+    ("resp-te-http10", b"HTTP/1.0 200 OK\r\nx-backend: 1\r\n" + TE + b"\r\n" + CHUNKS, False, None),
+    (
+        "resp-204-cl-body",
+        b"HTTP/1.1 204 No Content\r\nx-backend: 1\r\nContent-Length: 3\r\n\r\nabc",
+        True,
+        None,
+    ),
+    ("resp-204", b"HTTP/1.1 204 No Content\r\nx-backend: 1\r\n\r\n", False, None),
+    ("resp-204-te", b"HTTP/1.1 204 No Content\r\nx-backend: 1\r\n" + TE + b"\r\n", False, None),
+    (
+        "resp-304-cl",
+        b"HTTP/1.1 304 Not Modified\r\nx-backend: 1\r\nContent-Length: 3\r\n\r\n",
+        False,
+        None,
+    ),
+    ("resp-head-cl", OK + b"Content-Length: 3\r\n\r\n", False, req(b"HEAD / HTTP/1.1")),
+    ("resp-head-chunked", OK + TE + b"\r\n", False, req(b"HEAD / HTTP/1.1")),
+    (
+        "resp-100-then-200",
+        b"HTTP/1.1 100 Continue\r\n\r\n" + OK + b"Content-Length: 3\r\n\r\nabc",
+        False,
+        None,
+    ),
+    (
+        "resp-103-then-200",
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + OK + b"Content-Length: 3\r\n\r\nabc",
+        False,
+        None,
+    ),
+    (
+        "resp-102-cl",
+        b"HTTP/1.1 102 Processing\r\nContent-Length: 0\r\n\r\n" + OK + b"Content-Length: 0\r\n\r\n",
+        False,
+        None,
+    ),
+    ("resp-101-no-upgrade-request", b"HTTP/1.1 101 Switching Protocols\r\n\r\n", True, None),
+    ("resp-no-reason", b"HTTP/1.1 200\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n", False, None),
+    (
+        "resp-empty-reason",
+        b"HTTP/1.1 200 \r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        False,
+        None,
+    ),
+    (
+        "resp-reason-blanks",
+        b"HTTP/1.1  200  OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        False,
+        None,
+    ),
+    (
+        "resp-status-2000",
+        b"HTTP/1.1 2000 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        False,
+        None,
+    ),
+    (
+        "resp-status-600",
+        b"HTTP/1.1 600 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        False,
+        None,
+    ),
+    (
+        "resp-status-letters",
+        b"HTTP/1.1 abc OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        True,
+        None,
+    ),
+    ("resp-status-2x", b"HTTP/1.1 2x0 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n", True, None),
+    (
+        "resp-version-2.0",
+        b"HTTP/2.0 200 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        False,
+        None,
+    ),
+    (
+        "resp-version-1.2",
+        b"HTTP/1.2 200 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        False,
+        None,
+    ),
+    (
+        "resp-version-xttp",
+        b"XTTP/1.1 200 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        False,
+        None,
+    ),
+    (
+        "resp-version-lowercase",
+        b"http/1.1 200 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        True,
+        None,
+    ),
+    (
+        "resp-version-1.10",
+        b"HTTP/1.10 200 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        True,
+        None,
+    ),
+    ("resp-no-status", b"HTTP/1.1\r\nx-backend: 1\r\n\r\n", True, None),
+    ("resp-name-space", OK + b"X Y: 1\r\nContent-Length: 0\r\n\r\n", True, None),
+    ("resp-value-nul", OK + b"X: a\x00b\r\nContent-Length: 0\r\n\r\n", False, None),
+    ("resp-obs-fold", OK + b"X: a\r\n b\r\nContent-Length: 0\r\n\r\n", False, None),
+    ("resp-bare-lf", b"HTTP/1.1 200 OK\nx-backend: 1\nContent-Length: 0\n\n", False, None),
+    ("resp-empty", b"", True, None),
+    ("resp-status-line-only", b"HTTP/1.1 200 OK\r\n", True, None),
+    ("resp-garbage", b"garbage\r\n\r\n", True, None),
+    ("resp-truncated-body", OK + b"Content-Length: 5\r\n\r\nabc", True, None),
+    (
+        "resp-connection-close",
+        OK + b"Connection: close\r\nContent-Length: 3\r\n\r\nabc",
+        False,
+        None,
+    ),
+    (
+        "resp-connection-keepalive",
+        OK + b"Connection: keep-alive\r\nContent-Length: 3\r\n\r\nabc",
+        False,
+        None,
+    ),
+    ("resp-connection-foo", OK + b"Connection: foo\r\nContent-Length: 0\r\n\r\n", False, None),
+    (
+        "resp-connection-upgrade-200",
+        OK + b"Connection: upgrade\r\nContent-Length: 0\r\n\r\n",
+        False,
+        req(b"GET / HTTP/1.0"),
+    ),
+    ("resp-te-header", OK + b"TE: gzip\r\nContent-Length: 0\r\n\r\n", False, None),
+    (
+        "resp-http10-to-http10-client",
+        b"HTTP/1.0 200 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        False,
+        req(b"GET / HTTP/1.0"),
+    ),
+    (
+        "resp-http11-to-http10-keepalive",
+        OK + b"Content-Length: 0\r\n\r\n",
+        False,
+        req(b"GET / HTTP/1.0", b"Connection: keep-alive\r\n"),
+    ),
+    (
+        "resp-http10-to-http10-keepalive",
+        b"HTTP/1.0 200 OK\r\nx-backend: 1\r\nContent-Length: 0\r\n\r\n",
+        False,
+        req(b"GET / HTTP/1.0", b"Connection: keep-alive\r\n"),
+    ),
+    (
+        "resp-close-delimited-http10-client",
+        OK + b"\r\nabc",
+        True,
+        req(b"GET / HTTP/1.0", b"Connection: keep-alive\r\n"),
+    ),
+    ("resp-502-http10-client", b"garbage\r\n\r\n", True, req(b"GET / HTTP/1.0")),
+    (
+        "resp-502-http10-keepalive",
+        b"garbage\r\n\r\n",
+        True,
+        req(b"GET / HTTP/1.0", b"Connection: keep-alive\r\n"),
+    ),
+    ("resp-502-close-client", b"garbage\r\n\r\n", True, req(headers=b"Connection: close\r\n")),
+    (
+        "resp-many-headers",
+        OK + b"".join(b"X%d: 1\r\n" % i for i in range(101)) + b"\r\n",
+        True,
+        None,
+    ),
+    (
+        "resp-header-too-big",
+        OK + b"X: " + b"a" * 16000 + b"\r\nContent-Length: 0\r\n\r\n",
+        True,
+        None,
+    ),
+    (
+        "resp-ws-101",
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02hi",
+        True,
+        req(headers=b"Host: a\r\n" + WS_REQ + WS_KEY),
+    ),
+    (
+        "resp-h2c-101",
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\nPRI",
+        True,
+        req(headers=b"Host: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n"),
+    ),
+    (
+        "resp-101-without-upgrade-token",
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
+        True,
+        req(headers=b"Host: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n"),
+    ),
+    (
+        "resp-ws-101-no-accept",
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
+        True,
+        req(headers=b"Host: a\r\n" + WS_REQ + WS_KEY),
+    ),
+]
+
+RESPONSES = [
+    Case(name, request or req(), (Reply(data, close),))
+    for name, data, close, request in RESPONSES_RAW
+]
