@@ -57,7 +57,9 @@ class ServerEvent:
         return self.admin[0] != self.admin[1]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built per check run, and a frozen dataclass's __init__
+# (object.__setattr__ per field) costs ten times as much. Nobody changes one.
+@dataclass(slots=True)
 class CheckEvent:
     """One completed check or agent run of one server, and where it left the counter.
 
