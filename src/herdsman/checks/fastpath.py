@@ -181,7 +181,7 @@ class FastRun(RunningCheck):
 
     def _on_timeout(self) -> None:
         if self._fast:
-            self._timer = None
+            self._deadline = 0
             self._apply(self._general() + self._check.timed_out())
         else:
             super()._on_timeout()

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from herdsman.checks.custom import timed
+from herdsman.checks.deadlines import Deadlines
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, TcpCheck
 from herdsman.checks.tls import CheckTls
@@ -59,6 +60,7 @@ class CheckPoller:
         self.loop = loop
         self.ep = select.epoll()
         self.runs: dict[int, Watcher] = {}
+        self.deadlines = Deadlines(loop)  # the runs' timeouts
         loop.add_reader(self.ep.fileno(), self._drain)
 
     def register(self, fd: int, run: Watcher) -> None:
@@ -79,6 +81,7 @@ class CheckPoller:
     def close(self) -> None:
         for run in list(self.runs.values()):
             run.close()
+        self.deadlines.close()
         self.loop.remove_reader(self.ep.fileno())
         self.ep.close()
 
@@ -118,7 +121,7 @@ class RunningCheck:
         "_sock",
         "_start",
         "_target",
-        "_timer",
+        "_deadline",
         "_tls",
         "_wr",
     )
@@ -141,7 +144,7 @@ class RunningCheck:
             self._check = TcpCheck(ruleset, target)
         self._sock: socket.socket | None = None
         self._fd = -1
-        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0  # the token of the run's deadline in the poller's Deadlines
         self._out = b""  # bytes accepted by Send but not yet written
         self._connecting = False
         self._busy = False
@@ -161,9 +164,9 @@ class RunningCheck:
         """Abandon the run: close the connection, never call ``on_done``."""
         self._on_done = None
         self._close(linger=False)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._deadline:
+            self._poller.deadlines.cancel(self._deadline)
+            self._deadline = 0
 
     @property
     def done(self) -> bool:
@@ -198,9 +201,10 @@ class RunningCheck:
 
     def _arm(self, timeout_ms: int) -> None:
         """The run's deadline becomes now + ``timeout_ms``."""
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._loop.call_at(self._loop.time() + timeout_ms / 1000.0, self._on_timeout)
+        deadlines = self._poller.deadlines
+        if self._deadline:
+            deadlines.cancel(self._deadline)
+        self._deadline = deadlines.arm(timeout_ms, self._on_timeout)
 
     def _conn_failed(self, err: int) -> None:
         self._apply(self._check.conn_failed(err))
@@ -256,9 +260,9 @@ class RunningCheck:
 
     def _finish(self, result: CheckResult) -> None:
         on_done, self._on_done = self._on_done, None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._deadline:
+            self._poller.deadlines.cancel(self._deadline)
+            self._deadline = 0
         self._close(linger=False)
         if on_done is not None:
             # check duration: whole milliseconds since the start (tv_ms_elapsed())
@@ -474,7 +478,7 @@ class RunningCheck:
             self._busy = False
 
     def _on_timeout(self) -> None:
-        self._timer = None
+        self._deadline = 0
         self._apply(self._check.timed_out())
 
 
