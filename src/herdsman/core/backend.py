@@ -370,22 +370,35 @@ class Backend:
     # -- balancer bookkeeping (backend.c) -------------------------------------
 
     def recount(self) -> None:
-        """``recount_servers()`` + ``update_backend_weight()``."""
+        """``recount_servers()`` + ``update_backend_weight()``.
+
+        A loop over every server, as in HAProxy, run at each committed change:
+        ``willbe_usable()`` is inlined (with the flags' raw ints: an IntFlag's
+        ``&`` and ``.value`` are Python calls): half the time at 10,000 servers.
+        """
         act = bck = wact = wbck = 0
         fbck: Server | None = None
+        allbackups = self.allbackups
+        starting, running = LB_STATES
         for srv in self.servers:
-            if not srv.willbe_usable():
+            w = srv.eweight
+            st = srv.next_state
+            if (
+                not w
+                or srv.next_admin._value_ & NOT_LB
+                or (st is not running and st is not starting)
+            ):
                 continue
             if srv.backup:
-                if not bck and not self.allbackups:
+                if not bck and not allbackups:
                     fbck = srv
                 bck += 1
                 srv.cumulative_weight = wbck
-                wbck += srv.eweight
+                wbck += w
             else:
                 act += 1
                 srv.cumulative_weight = wact
-                wact += srv.eweight
+                wact += w
         self.srv_act, self.srv_bck = act, bck
         self.tot_wact, self.tot_wbck, self.fbck = wact, wbck, fbck
         if act:
