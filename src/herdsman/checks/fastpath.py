@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import re
+import select
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ _SIMPLE_HEAD = re.compile(
 _CONTENT_LENGTH = re.compile(rb"(?:^|\n)content-length:([^\r\n]*)\r", re.IGNORECASE)
 _IMPLICIT_CONNECT = ConnectRule(default=True, implicit=True)
 _L4OK = CheckResult(Status.L4OK, None, "")
+_FAILED = select.EPOLLERR | select.EPOLLHUP
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +205,8 @@ class FastRun(RunningCheck):
             if not self._wr:
                 return
             self._connecting = False
-            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            # a failed connect always raises EPOLLERR: without it, no getsockopt()
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) if events & _FAILED else 0
             if err:
                 self._conn_failed(err)
                 return
