@@ -76,6 +76,19 @@ async def test_runs_that_end_in_time_cost_no_timer_each() -> None:
     assert not any(d._fifos.values())
 
 
+async def test_events_already_waiting_come_before_expiry() -> None:
+    """A late loop: what the poller has waiting (here: the run ended in time) is
+    handed over first, and that run is not declared timed out."""
+    waiting: list[int] = []
+    d = Deadlines(asyncio.get_running_loop(), lambda: [d.cancel(t) for t in waiting])
+    fired: list[str] = []
+    waiting.append(d.arm(5, lambda: fired.append("ended in time")))
+    d.arm(5, lambda: fired.append("timed out"))
+    await wait_for_async(lambda: bool(fired), timeout=5)
+    await asyncio.sleep(0.01)
+    assert fired == ["timed out"]
+
+
 async def test_close_forgets_everything() -> None:
     d, _ = deadlines()
     fired: list[int] = []

@@ -10,6 +10,11 @@ token is forgotten when it ends or re-arms, and the one loop timer is armed
 for the earliest deadline still live. It fires about once per timeout,
 dropping the entries of the runs that ended meanwhile in bulk.
 
+Before any run is declared timed out, ``before_expiry()`` (the poller's
+drain) hands over the I/O events already waiting: on a loop running late, a
+connection that was established in time must not be reported as a timeout
+(nor its server put DOWN) because herdsman itself was slow to look.
+
 The FIFOs hold floats and ints only: the garbage collector does not follow
 them, and an ended run is freed at once.
 """
@@ -25,8 +30,11 @@ from collections.abc import Callable
 class Deadlines:
     """Deadlines of check runs on an event loop, one timer for all."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, before_expiry: Callable[[], None] | None = None
+    ) -> None:
         self.loop = loop
+        self.before_expiry = before_expiry
         self._fifos: dict[int, collections.deque[tuple[float, int]]] = {}
         self._live: dict[int, Callable[[], None]] = {}
         self._token = 0
@@ -68,6 +76,8 @@ class Deadlines:
         now = max(self.loop.time(), self._armed_at)
         self._handle = None
         self._armed_at = math.inf
+        if self.before_expiry is not None:
+            self.before_expiry()  # may end runs: their tokens go
         live = self._live
         due: list[Callable[[], None]] = []
         nxt = math.inf

@@ -60,7 +60,7 @@ class CheckPoller:
         self.loop = loop
         self.ep = select.epoll()
         self.runs: dict[int, Watcher] = {}
-        self.deadlines = Deadlines(loop)  # the runs' timeouts
+        self.deadlines = Deadlines(loop, self._drain)  # the runs' timeouts
         loop.add_reader(self.ep.fileno(), self._drain)
 
     def register(self, fd: int, run: Watcher) -> None:
@@ -73,10 +73,14 @@ class CheckPoller:
 
     def _drain(self) -> None:
         runs = self.runs
-        for fd, events in self.ep.poll(0, 512):
-            run = runs.get(fd)
-            if run is not None:
-                run.on_events(events)
+        while True:
+            ready = self.ep.poll(0, 512)
+            for fd, events in ready:
+                run = runs.get(fd)
+                if run is not None:
+                    run.on_events(events)
+            if len(ready) < 512:
+                return
 
     def close(self) -> None:
         for run in list(self.runs.values()):
