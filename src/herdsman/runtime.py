@@ -45,6 +45,7 @@ from herdsman.control import RuntimeOperator
 from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
+from herdsman.core.events import ServerEvent
 from herdsman.core.live import ServerState, server_state
 from herdsman.core.registry import Registry
 from herdsman.core.timer import LoopTimer
@@ -56,6 +57,7 @@ from herdsman.lb.select import make_algorithm
 from herdsman.proxy.frontend import Frontend, static_backend
 from herdsman.proxy.listen import open_listener_socket
 from herdsman.proxy.modes import Streams
+from herdsman.proxy.routing import Router, uses_routing
 from herdsman.proxy.tls import TlsRuntime
 
 
@@ -203,6 +205,7 @@ class Herdsman:
         pages = any(px.stats is not None for px in self.config.proxies if not px.disabled)
         stats = StatsService(self.api, self.history, tasks=self._tasks) if pages else None
         self.streams = Streams(loop, self.config.global_, process, stats)
+        self.hooks.subscribers.append(self._server_changed)
         tls = TlsRuntime(self.config)
         for pxc in self.config.frontends:
             if pxc.disabled:
@@ -228,6 +231,28 @@ class Herdsman:
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]
+        self._routing()
+
+    def _routing(self) -> None:
+        """The rules of every frontend (proxy/routing.py); none without any rule."""
+        if not uses_routing(self.config):
+            return
+        frontends = self.frontends
+        router = Router(
+            self.config, self.backends, self.clock, lambda: any(f.stopping for f in frontends)
+        )
+        router.bind(frontends)
+        for fe in frontends:
+            fe.rules, fe.router = router.plan(fe.cfg), router
+        streams = self.streams
+        if streams is not None and streams.http is not None:
+            streams.http.router = router
+
+    def _server_changed(self, event: ServerEvent) -> None:
+        be = self.backends.get(event.backend)
+        srv = be.by_name.get(event.server) if be is not None else None
+        if srv is not None and self.streams is not None:
+            self.streams.server_changed(srv, event)
 
     def _tasks(self) -> tuple[int, int]:
         """The stats page's "Running tasks": none waiting to run, and one per check

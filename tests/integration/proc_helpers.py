@@ -54,14 +54,6 @@ defaults
 """
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now (the kernel's pick)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def wait_until(pred: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
     """Poll ``pred`` until it returns something true; fail after ``timeout``."""
     end = time.monotonic() + timeout

@@ -9,8 +9,9 @@ from dataclasses import replace
 
 from test_tcpcheck import ruleset
 
+from herdsman.checks.actions import Action, Connect, Done
 from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.checks.tcpcheck import Action, Connect, Done, TcpCheck
+from herdsman.checks.tcpcheck import TcpCheck
 from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import Status
 

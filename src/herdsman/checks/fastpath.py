@@ -25,10 +25,11 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from herdsman.checks.http import build_request, content_length
+from herdsman.checks.actions import Action, Arm, Connect, Send
+from herdsman.checks.http_request import build_request
 from herdsman.checks.runner import EV_RD, EV_WR, PEER_SHUT, RunningCheck
 from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.checks.tcpcheck import Action, Arm, Connect, Send, TcpCheck
+from herdsman.checks.tcpcheck import TcpCheck
 from herdsman.defs.rules import (
     ConnectRule,
     ExpectKind,
@@ -38,6 +39,7 @@ from herdsman.defs.rules import (
     RulesetKind,
 )
 from herdsman.defs.status import Status
+from herdsman.http import fields
 from herdsman.sample.logformat import BUFSIZE
 
 # A response head the H1 parser certainly accepts: "HTTP/1.x NNN[ reason]",
@@ -76,10 +78,11 @@ class Plan:
             if b"transfer-encoding" in low:
                 return None
             if b"content-length" in low:
-                length = None
+                length = -1
                 for value in _CONTENT_LENGTH.findall(headers):
-                    length = content_length(value.strip(b" \t").decode("latin-1"), length)
-                    if length is None:
+                    try:
+                        length, _ = fields.content_length(value.strip(b" \t"), length)
+                    except ValueError:
                         return None  # an invalid or inconsistent length: L7RSP
         return CheckResult(Status.L7OK, status, "")
 

@@ -28,10 +28,11 @@ import struct
 from collections.abc import Callable
 from typing import Protocol
 
+from herdsman.checks.actions import Action, Arm, Close, Connect, Done, Send
 from herdsman.checks.custom import timed
 from herdsman.checks.deadlines import Deadlines
 from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, TcpCheck
+from herdsman.checks.tcpcheck import TcpCheck
 from herdsman.checks.tls import CheckTls
 from herdsman.defs.rules import Ruleset
 

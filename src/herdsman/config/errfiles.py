@@ -4,7 +4,7 @@
 Each page is loaded while its line is read: the status must be one of
 HAProxy's (``http_err_codes[]``, the statuses of ``DEFAULT_PAGES``), the file
 is read (at most ``tune.bufsize`` bytes, with a warning when it is cut) and
-must convert as HAProxy converts it (``config/htxmsg.py``). A file or a
+must convert as HAProxy converts it (``http/errorfile.py``). A file or a
 redirection is loaded once per run, so a second ``errorfile`` naming the
 same file says nothing (``http_error_messages``); a page that failed is
 tried again.
@@ -22,11 +22,11 @@ import os
 
 from herdsman.config.diag import ConfigError, Diagnostics, Err
 from herdsman.config.errpages import DEFAULT_PAGES
-from herdsman.config.htxmsg import convert
 from herdsman.config.keywords import Ctx, Keyword, Parser, Support, arg, words_from
 from herdsman.config.model import ErrorRule, HttpErrors, ProxyConfig
 from herdsman.config.sections import invalid_char
 from herdsman.config.units import c_atoi
+from herdsman.http.errorfile import convert
 
 STATUSES = tuple(DEFAULT_PAGES)  # http_err_codes[], in HAProxy's order
 
@@ -44,7 +44,7 @@ def _status(text: str) -> int:
     return status
 
 
-def _read(ctx: Ctx, path: str) -> bytes:
+def read_errorfile(ctx: Ctx, path: str) -> bytes:
     """``http_load_errorfile()``: the file's content, converted or refused."""
     cache = ctx.config.error_messages
     if path in cache:
@@ -95,7 +95,7 @@ def _redirect(ctx: Ctx, code: int, url: str) -> bytes:
 def _page(ctx: Ctx, args: list[str]) -> bytes:
     """The page of an ``errorfile`` or ``errorloc*`` line; errors without the keyword."""
     if args[0] == "errorfile":
-        return _read(ctx, args[2])
+        return read_errorfile(ctx, args[2])
     return _redirect(ctx, 303 if args[0] == "errorloc303" else 302, args[2])
 
 
@@ -157,7 +157,7 @@ def section_line(ctx: Ctx, args: list[str], section: HttpErrors) -> None:
         return
     try:
         status = _status(args[1])
-        message = _read(ctx, args[2])
+        message = read_errorfile(ctx, args[2])
     except ConfigError as err:
         ctx.alert(f"{args[0]} : {err.message}")
         return

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from herdsman.config import kw_tls
 from herdsman.config.address import parse_address
 from herdsman.config.diag import ConfigError, Err
-from herdsman.config.keywords import Ctx, Support, best_match, parse_int, proxy_type_str
+from herdsman.config.keywords import Ctx, Support, parse_int, proxy_type_str
 from herdsman.config.model import (
     Address,
     Cap,
@@ -29,6 +29,7 @@ from herdsman.config.model import (
     ServerConfig,
 )
 from herdsman.config.units import c_atoi, server_time_arg
+from herdsman.defs.words import best_match
 
 
 @dataclass

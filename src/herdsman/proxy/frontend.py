@@ -34,7 +34,9 @@ from herdsman.core.backend import Backend
 from herdsman.core.registry import FrontendState, ProcessState
 from herdsman.core.streamlog import StreamLog
 from herdsman.core.tasks import spawn
+from herdsman.defs.levels import LOG_INFO
 from herdsman.proxy.listen import open_listener_socket
+from herdsman.proxy.sockopts import set_bufs, set_nolinger
 from herdsman.proxy.tls import TlsRuntime
 from herdsman.proxy.tlslayer import TlsLayer
 
@@ -73,8 +75,9 @@ StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
 def static_backend(cfg: ProxyConfig, backends: dict[str, Backend]) -> Backend | None:
     """The backend a frontend's streams go to: the first unconditional
     ``use_backend``, else ``default_backend``, else a ``listen`` section itself."""
-    if cfg.use_backend:
-        return backends.get(cfg.use_backend[0].name)
+    for rule in cfg.routing.switching:
+        if rule.cond is None and "%" not in rule.name:
+            return backends.get(rule.name)
     if cfg.default_backend:
         return backends.get(cfg.default_backend)
     if cfg.kind == "listen":
@@ -276,6 +279,9 @@ class Frontend(FrontendState):
         self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
         self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)
         self._backend = static_backend(cfg, backends)
+        # its Plan and the Router (proxy/routing.py) when the configuration has rules
+        self.rules: Any = None
+        self.router: Any = None
         # listeners paused by a rate limit, and the timer that resumes them
         self._throttled: set[Listener] = set()
         self._wake: asyncio.TimerHandle | None = None
@@ -310,6 +316,27 @@ class Frontend(FrontendState):
     def listener_id(self, listener: Listener) -> int:
         """The listener's ``luid`` (its rank among the frontend's, from 1)."""
         return self.listeners.index(listener) + 1 if listener in self.listeners else 0
+
+    def accepted(self, transport: asyncio.BaseTransport, listener: Listener, mode: str) -> None:
+        """A stream's client connection is accepted: its socket options, and the
+        "Connect from" line of ``frontend_accept()`` when the frontend logs
+        without a log format (``mode``: "TCP" or "HTTP")."""
+        if self.clitcpka or self.client_bufs != (0, 0):
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                if self.clitcpka:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                set_bufs(sock, self.client_bufs)
+        if self.nolinger:
+            set_nolinger(transport)
+        if self.logger is None or self.traffic_log is not None:
+            return
+        src, dst = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+        if isinstance(src, tuple) and isinstance(dst, tuple):
+            text = f"Connect from {src[0]}:{src[1]} to {dst[0]}:{dst[1]} ({self.name}/{mode})"
+        else:
+            text = f"Connect to unix:{self.listener_id(listener)} ({self.name}/{mode})"
+        self.logger.send(LOG_INFO, text)
 
     def backend_for(self) -> Backend | None:
         return self._backend

@@ -34,15 +34,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
-import struct
 import time
 from typing import TYPE_CHECKING
 
 from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
-from herdsman.defs.levels import LOG_INFO
 from herdsman.defs.status import HanaEvent
 from herdsman.http import (
     ChunkedBody,
@@ -62,15 +59,18 @@ from herdsman.http import (
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
 from herdsman.lb.http_keys import request_key
-from herdsman.proxy import http_local, http_log
+from herdsman.proxy import http_abort, http_local, http_log, http_retry, http_rules
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_upstream import Upstream, frame
-from herdsman.proxy.tcp import set_bufs
 
 if TYPE_CHECKING:
+    from herdsman.http.errors import Reply
+    from herdsman.http.model import ResponseHead
     from herdsman.proxy.http_context import HttpContext
+    from herdsman.proxy.routing import Outcome, Plan
+    from herdsman.sample.txn import Txn
 
 # transaction phases (one transaction at a time per client connection)
 IDLE = 0  # waiting for (the rest of) a request head
@@ -78,8 +78,6 @@ SENDING = 1  # request head parsed: its body still comes from the client
 WAITING = 2  # request complete, waiting for the server
 TUNNEL = 3  # after a 101 or a CONNECT: raw bytes both ways
 CLOSED = 4
-
-_LINGER_RST = struct.pack("ii", 1, 0)
 
 
 def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -130,10 +128,18 @@ class HttpSession(Connecting, asyncio.Protocol):
         "be_c",
         "srv_c",
         "private",
+        "rules",
+        "be_plan",
+        "txn",
+        "outcome",
+        "timer_tarpit",
         "log",
         "head_at",
         "local",
         "local_body",
+        "gone",
+        "lb_key",
+        "l7",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -175,10 +181,19 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.be_c = be.counters if be is not None else frontend.counters
         self.srv_c = self.be_c
         self.private: dict[int, ServerConn] = {}  # http-reuse never: this client's own
+        # ACLs and rules (proxy/routing.py): None when the frontend has none
+        self.rules: Plan | None = frontend.rules
+        self.be_plan: Plan | None = None
+        self.txn: Txn | None = None
+        self.outcome: Outcome | None = None
+        self.timer_tarpit: asyncio.TimerHandle | None = None
         self.log: StreamLog | None = None  # the transaction's, when the frontend logs traffic
         self.head_at = -1.0  # when the first byte of the current request head came
         self.local: ProxyConfig | None = None  # whose stats page the request asks for
         self.local_body: list[bytes] = []  # its body (a POST of the admin form)
+        self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
+        self.lb_key: int | None = None  # the balancer's key for this request
+        self.l7: list[bytes | memoryview] | None = None  # the body an L7 retry resends
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -202,35 +217,17 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.transport = tr
         self.peer_addr = tr.get_extra_info("peername")
         self.local_addr = tr.get_extra_info("sockname")
-        fe = self.frontend
-        if fe.clitcpka or fe.nolinger or fe.client_bufs != (0, 0):
-            sock = tr.get_extra_info("socket")
-            if sock is not None:
-                if fe.clitcpka:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                if fe.nolinger:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
-                set_bufs(sock, fe.client_bufs)
-        if fe.logger is not None and fe.traffic_log is None:
-            self._log_connect()
+        self.frontend.accepted(tr, self.listener, "HTTP")
         if self.held:
             tr.pause_reading()
         else:
             self.start()
 
-    def _log_connect(self) -> None:
-        """``frontend_accept()`` without a log format: one INFO line per connection."""
-        fe = self.frontend
-        src, dst = self.peer_addr, self.local_addr
-        if isinstance(src, tuple) and isinstance(dst, tuple):
-            text = f"Connect from {src[0]}:{src[1]} to {dst[0]}:{dst[1]} ({fe.name}/HTTP)"
-        else:
-            luid = fe.listeners.index(self.listener) + 1 if self.listener in fe.listeners else 0
-            text = f"Connect to unix:{luid} ({fe.name}/HTTP)"
-        fe.logger.send(LOG_INFO, text)
-
     def start(self) -> None:
         """Serve (at accept time, or when a held connection gets its slot)."""
+        if self.rules is not None and not http_rules.accept(self):
+            self.close()  # tcp-request connection/session reject
+            return
         self.idle_start = self.last_client = self.loop.time()
         if self.transport is not None:
             self.transport.resume_reading()
@@ -267,11 +264,14 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == SENDING:
             self.close()  # the request will never end: abort
             return False
-        self.client_close = True  # answer what was asked, then close
+        http_abort.client_fin(self)
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        if self.phase == WAITING and not self.gone and http_abort.client_lost(self):
+            self.gone = True
+            return
         self._finish()
 
     def pause_writing(self) -> None:
@@ -335,15 +335,16 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.client_close = connmode.client_wants_close(head.flags, self.frontend.stopping)
         self.req_body = None
         self.req_done = head.framing is Framing.NONE
-        if fe_http.monitor_uri is not None and head.target == fe_http.monitor_uri:
+        monitor = fe_http.monitor_uri is not None and head.target == fe_http.monitor_uri
+        if not monitor and self.frontend.traffic_log is not None:
+            self._new_log(head)  # before the rules: a denied request is logged too
+        if self.rules is not None and http_rules.request(self, head, buf, monitor):
+            return
+        if monitor:
             self.fe_c.intercepted_req += 1
             self._answer(200, head, buf)  # never logged (SF_MONITOR)
             return
-        if self.frontend.traffic_log is not None:
-            self._new_log(head)
-        self.assigned_at = -1.0
-        self.retries = 0
-        self.redispatched = False
+        self.new_request()
         be = self.backend
         be_http = self.be_http
         hook = self.ctx.stats
@@ -376,7 +377,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         value = connmode.request_connection(
             head.flags, self.server_close, be_http.pretend_keepalive
         )
-        self.req_out = head_bytes(head, value, add=add)
+        rewritten = http_rules.request_out(self, value, add) if self.txn is not None else None
+        self.req_out = rewritten or head_bytes(head, value, add=add)
         rest = buf[head.size :]
         if head.framing is Framing.LENGTH:
             self.req_body = LengthBody(head.content_length)
@@ -390,7 +392,7 @@ class HttpSession(Connecting, asyncio.Protocol):
                 self._request_body(rest)
                 if self.phase == CLOSED:
                     return
-        if self.req_done:
+        if self.req_done and not http_abort.watched(self):
             self.pause_client()  # one transaction at a time
         bal = be.cfg.balance
         key = (
@@ -398,7 +400,8 @@ class HttpSession(Connecting, asyncio.Protocol):
             if bal.algo == "source"
             else request_key(bal, head, add, rest)
         )
-        got = be.acquire(self, key)
+        self.lb_key = key
+        got = be.acquire(self, key, self.outcome.server if self.outcome is not None else None)
         if isinstance(got, Server):
             self.server = got
             self.srv_c = got.counters
@@ -451,7 +454,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.local is not None:
             self._serve_local()
             return
-        self.pause_client()
+        if not http_abort.watched(self):
+            self.pause_client()
         self.arm()
 
     # -- requests answered by a service of the views (the stats page) ---------------------
@@ -508,12 +512,23 @@ class HttpSession(Connecting, asyncio.Protocol):
         except ConnectError as exc:
             if self.log is not None:
                 self.log.set_term(*exc.term)
+            be.counters.http_rsp[exc.status // 100 - 1] += 1  # the backend counts it too
             if self.phase != CLOSED:
                 self.reply(exc.status, self.req, request_pending=not self.req_done)
             return
         self._log_connected()
         self.up.send()
         self.arm()
+
+    def request_sent(self) -> None:
+        http_retry.sent(self)
+
+    def retry_on(self, status: int) -> bool:
+        return http_retry.response(self, status)
+
+    def reconnect(self, be: Backend, got: object) -> None:
+        """An L7 retry (proxy/http_retry.py): connect again, then send the request again."""
+        self.task = self.loop.create_task(self._connect(be, got, self.lb_key))
 
     async def open_to(self, srv: Server, timeout: float | None) -> int | None:
         self.srv_c = srv.counters
@@ -534,6 +549,10 @@ class HttpSession(Connecting, asyncio.Protocol):
 
     def transaction_done(self) -> None:
         """The response ended: slot back, server connection kept or closed, next request."""
+        tr = self.transport
+        if tr is None or tr.is_closing():
+            self.close()  # the client is gone: writing the response failed
+            return
         self.up.release(keep=self.req_done)
         be = self.backend
         srv = self.server
@@ -543,6 +562,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.log is not None:
             self._log_end(srv)
         self.srv_c = self.be_c
+        if self.txn is not None:
+            http_rules.done(self)
         self.req_body = self.req = None
         self.req_held = b""
         self.early = []
@@ -573,6 +594,13 @@ class HttpSession(Connecting, asyncio.Protocol):
         else:
             self.to_client(errors.mux_bytes(exc.status))
             self.close()
+
+    def response_rules(
+        self, resp: ResponseHead, connection: bytes | None, after: list[bytes]
+    ) -> bytes | None:
+        """The response rules (``Upstream`` asks): the head to send if changed,
+        b"" if unchanged, None if the session answered instead."""
+        return http_rules.response(self, resp, connection, after)
 
     def server_error(self, status: int) -> None:
         """A bad, missing or late response: 502/504, or an abort once it started."""
@@ -609,6 +637,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         be_http = self.be_http
         replies = be_http.replies if be_http is not None else self.fe_http.replies
         reply = msg if msg is not None else replies.get(status, errors.DEFAULT_REPLIES.get(status))
+        if msg is None and reply is not None and self.txn is not None:
+            reply = http_rules.after_reply(self, reply)
         idx = status // 100 - 1 if 100 <= status < 600 else 5
         self.fe_c.http_rsp[idx] += 1
         if self.log is not None:
@@ -717,6 +747,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == CLOSED:
             return
         tr = self.transport
+        if (tr is None or tr.is_closing()) and self.phase == WAITING:
+            self.gone = True  # a write found the client gone (http_abort.py)
         if tr is not None:
             tr.close()  # flushes what was written
         self._finish()
@@ -753,13 +785,16 @@ class HttpSession(Connecting, asyncio.Protocol):
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
         self.up.release(keep=False)
+        if self.txn is not None or self.timer_tarpit is not None:
+            http_rules.end(self)
         for own in self.private.values():
             own.close()
         self.private.clear()
+        if self.gone:
+            http_abort.gone(self)
         be = self.backend
-        if self.pending is not None and be is not None:
-            be.abandon(self.pending)
-            self.pending = None
+        if be is not None:
+            self.leave_queue(be)
         srv = self.server
         if srv is not None and be is not None:
             self.server = None
@@ -767,7 +802,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         log = self.log
         if log is not None:
             if log.err == "-" and log.fin == "-":  # an abort in the middle of the transaction
-                started = self.up.resp is not None or self.phase == SENDING
+                started = self.up.resp is not None
                 log.set_term("C" if self.transport is None else "S", "D" if started else "H")
             self._log_end(srv)
         self.frontend.stream_closed(self)

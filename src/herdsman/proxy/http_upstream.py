@@ -15,9 +15,6 @@ it never closes the client connection itself but asks the session
 from __future__ import annotations
 
 import asyncio
-import errno
-import socket
-import ssl
 from typing import Protocol
 
 from herdsman.config.model import HttpReuse
@@ -39,12 +36,12 @@ from herdsman.http import (
     websocket,
 )
 from herdsman.http.model import RequestHead
-from herdsman.proxy.connect import destination, make_socket
+from herdsman.proxy.connect import open_transport
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
-from herdsman.proxy.tcp import set_bufs
+from herdsman.sample.txn import Txn
 
 Body = LengthBody | ChunkedBody | CloseBody
 Piece = bytes | memoryview
@@ -107,6 +104,7 @@ class Session(Protocol):
     fe_c: FeCounters
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
+    txn: Txn | None  # the rules' transaction, None without rules
     log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
 
     def is_closed(self) -> bool: ...
@@ -116,6 +114,15 @@ class Session(Protocol):
         ...
 
     def tunneling(self) -> bool: ...
+
+    def request_sent(self) -> None:
+        """The request is about to go to the server (kept for an L7 retry)."""
+        ...
+
+    def retry_on(self, status: int) -> bool:
+        """The response head's status: True when the request goes again instead
+        (proxy/http_retry.py)."""
+        ...
 
     def pause_client(self) -> None: ...
 
@@ -130,6 +137,10 @@ class Session(Protocol):
     def transaction_done(self) -> None: ...
 
     def server_error(self, status: int) -> None: ...
+
+    def response_rules(
+        self, resp: ResponseHead, connection: bytes | None, after: list[bytes]
+    ) -> bytes | None: ...
 
     def close(self) -> None: ...
 
@@ -178,53 +189,13 @@ class Upstream:
         if conn is not None:
             self.attach(conn, reused=True)
             return None
-        try:
-            family, addr = destination(srv, s.local_addr)
-        except OSError as exc:
-            return exc.errno or errno.EIO
         conn = ServerConn(srv, self.key(srv))
         conn.session = self
-        loop = s.loop
-        sock: socket.socket | None = None
-        bufs = s.frontend.server_bufs
-        fe_tls = s.frontend.tls
-        tls = fe_tls.server(srv) if fe_tls is not None else None
-        ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
-        try:
-            async with asyncio.timeout(timeout):
-                if family != socket.AF_UNIX and not srv.cfg.namespace and not any(bufs):
-                    host, port = addr[0], addr[1]  # type: ignore[index]
-                    tr, _ = await loop.create_connection(
-                        lambda: conn, host, port, ssl=ctx, server_hostname=sni
-                    )
-                else:
-                    sock = make_socket(srv, family)
-                    if family != socket.AF_UNIX:
-                        set_bufs(sock, bufs)
-                    await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
-                    if family == socket.AF_UNIX:
-                        tr, _ = await loop.create_unix_connection(
-                            lambda: conn, sock=sock, ssl=ctx, server_hostname=sni
-                        )
-                    else:
-                        tr, _ = await loop.create_connection(
-                            lambda: conn, sock=sock, ssl=ctx, server_hostname=sni
-                        )
-            if tls is not None and not tls.verified(tr):
-                tr.abort()
-                return errno.ECONNABORTED
-        except ssl.SSLError:
-            if sock is not None:
-                sock.close()
-            return errno.ECONNABORTED  # a TLS handshake failure: a connection error
-        except TimeoutError:
-            if sock is not None:
-                sock.close()
-            return errno.ETIMEDOUT
-        except OSError as exc:
-            if sock is not None:
-                sock.close()
-            return exc.errno or errno.ECONNREFUSED
+        fe = s.frontend
+        tls = fe.tls.server(srv) if fe.tls is not None else None
+        err = await open_transport(srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls)
+        if err is not None:
+            return err
         srv.counters.connect += 1
         if s.backend is not None:
             s.backend.passive(srv, HanaEvent.L4_OK)
@@ -248,6 +219,7 @@ class Upstream:
         tr = conn.transport
         conn.requests += 1
         s.last_server = s.loop.time()
+        s.request_sent()
         tr.write(s.req_out)
         n = len(s.req_out)
         if s.early:
@@ -301,6 +273,12 @@ class Upstream:
     # -- the response ---------------------------------------------------------------------
 
     def server_data(self, conn: ServerConn, data: bytes) -> None:
+        self._server_data(data)
+        s = self.s
+        if s.transport is None and not s.is_closed():
+            s.close()  # the client reset unseen: these bytes find it gone (http_abort.py)
+
+    def _server_data(self, data: bytes) -> None:
         s = self.s
         s.last_server = s.loop.time()
         n = len(data)
@@ -342,8 +320,10 @@ class Upstream:
         s = self.s
         req = s.req
         assert req is not None
-        self.resp = resp
         status = resp.status
+        if s.retry_on(status):
+            return
+        self.resp = resp
         cls = status // 100
         idx = cls - 1 if 1 <= cls <= 5 else 5
         s.fe_c.http_rsp[idx] += 1
@@ -365,6 +345,11 @@ class Upstream:
         s.client_close = close_client
         after = [websocket.accept_line(req)] if resp.flags & Flag.WS_ACCEPT_MISSING else []
         out = head_bytes(resp, value, after=after)
+        if s.txn is not None:
+            ruled = s.response_rules(resp, value, after)
+            if ruled is None:
+                return  # the rules answered instead (http-response deny)
+            out = ruled or out
         self.keep = connmode.server_keeps_alive(s.server_close, resp.flags, resp.framing)
         framing = resp.framing
         size = resp.size

@@ -29,48 +29,27 @@ backend's aborts the server connection at its first shutdown
 from __future__ import annotations
 
 import asyncio
-import errno
 import socket
-import ssl
-import struct
 import time
 
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters
 from herdsman.core.streamlog import StreamLog
-from herdsman.defs.levels import LOG_INFO
 from herdsman.defs.status import HanaEvent
+from herdsman.proxy import tcp_rules
 from herdsman.proxy.connect import (
     ConnectError,
     Connecting,
     client_key,
-    connect,
-    destination,
-    make_socket,
+    connect_from,
+    open_transport,
     proxy_header,
 )
 from herdsman.proxy.frontend import Frontend, Listener
+from herdsman.proxy.routing import Outcome
 from herdsman.proxy.sides import Side, expire, next_deadline, propagate, start_tunnel
-
-_LINGER_RST = struct.pack("ii", 1, 0)
-
-
-def set_bufs(sock: socket.socket, bufs: tuple[int, int]) -> None:
-    """``tune.sndbuf.*``/``tune.rcvbuf.*`` (0: the kernel's default)."""
-    sndbuf, rcvbuf = bufs
-    if sndbuf:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
-    if rcvbuf:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-
-
-def _set_nolinger(transport: asyncio.BaseTransport) -> None:
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
-        except OSError:
-            pass
+from herdsman.proxy.sockopts import set_nolinger
+from herdsman.sample.txn import Txn
 
 
 def _secs(ms: int | None) -> float | None:
@@ -95,7 +74,11 @@ class _Side(Side, asyncio.Protocol):
         self.last_read = t
         peer = self.peer
         if peer is None:
-            self.stream.keep(data)
+            stream = self.stream
+            if stream.inspect is None:
+                stream.keep(data)
+            else:
+                tcp_rules.data(stream, stream.frontend.router, data)
             return
         tr = peer.transport
         if tr is None:
@@ -119,7 +102,12 @@ class _Side(Side, asyncio.Protocol):
                 log.bytes_in += n
 
     def eof_received(self) -> bool:
-        self.stream.side_eof(self)
+        stream = self.stream
+        if stream.inspect is not None and not self.is_server:
+            self.read0()
+            tcp_rules.eof(stream, stream.frontend.router)
+            return True
+        stream.side_eof(self)
         return True  # keep our side open for writing (half-close)
 
     def pause_writing(self) -> None:
@@ -140,9 +128,8 @@ class _Side(Side, asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
-        log = self.stream.log
-        if exc is not None and log is not None:  # a reset: who broke the data phase
-            log.set_term("S" if self.is_server else "C", "D")
+        if exc is not None:  # a reset
+            self.stream.failed("S" if self.is_server else "C")
         self.stream.side_lost(self)
 
     # -- the effects sides.py decides ----------------------------------------------
@@ -169,7 +156,7 @@ class _Side(Side, asyncio.Protocol):
             except (OSError, RuntimeError):
                 pass
         if rst:
-            _set_nolinger(tr)
+            set_nolinger(tr)
         if discard:
             tr.abort()
         else:
@@ -219,6 +206,7 @@ class TcpStream(Connecting):
         "task",
         "closed",
         "established",
+        "failed_by",
         "peer_addr",
         "local_addr",
         "held",
@@ -226,6 +214,8 @@ class TcpStream(Connecting):
         "fe_c",
         "be_c",
         "srv_c",
+        "txn",
+        "inspect",
         "log",
     )
 
@@ -248,6 +238,7 @@ class TcpStream(Connecting):
         self.task: asyncio.Task[None] | None = None
         self.closed = False
         self.established = False
+        self.failed_by = ""  # the first reset or timeout: "C", "c", "S" or "s"
         self.peer_addr: object = None
         self.local_addr: object = None
         self.held = False  # accepted beyond a limit: waits for a slot (frontend.py)
@@ -256,6 +247,8 @@ class TcpStream(Connecting):
         self.fe_c = frontend.counters
         self.be_c = self.backend.counters if self.backend is not None else _NO_SERVER
         self.srv_c = _NO_SERVER
+        self.txn: Txn | None = None  # the rules' (proxy/tcp_rules.py), with rules only
+        self.inspect: tcp_rules.Inspect | None = None
         self.log: StreamLog | None = None  # filled only when the frontend logs traffic
 
     def client_transport(self) -> asyncio.BaseTransport | None:
@@ -269,39 +262,25 @@ class TcpStream(Connecting):
         self.peer_addr = tr.get_extra_info("peername")
         self.local_addr = tr.get_extra_info("sockname")
         fe = self.frontend
-        if fe.clitcpka or fe.client_bufs != (0, 0):
-            sock = tr.get_extra_info("socket")
-            if sock is not None:
-                if fe.clitcpka:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                set_bufs(sock, fe.client_bufs)
-        if fe.nolinger:
-            _set_nolinger(tr)
+        fe.accepted(tr, self.listener, "TCP")
         if fe.traffic_log is not None:
             self.log = StreamLog(
                 time.time(), self.peer_addr, self.local_addr, fe.listener_id(self.listener)
             )
-        elif fe.logger is not None:
-            self._log_connect()
         if self.held:
             tr.pause_reading()
         else:
             self.start()
 
-    def _log_connect(self) -> None:
-        """``frontend_accept()`` without a log format: one INFO line per connection."""
-        fe = self.frontend
-        src, dst = self.peer_addr, self.local_addr
-        if isinstance(src, tuple) and isinstance(dst, tuple):
-            text = f"Connect from {src[0]}:{src[1]} to {dst[0]}:{dst[1]} ({fe.name}/TCP)"
-        else:
-            luid = fe.listeners.index(self.listener) + 1 if self.listener in fe.listeners else 0
-            text = f"Connect to unix:{luid} ({fe.name}/TCP)"
-        fe.logger.send(LOG_INFO, text)
-
     def start(self) -> None:
-        """Pick a server and connect (at accept time, or when a held stream gets a slot)."""
-        if self.backend is None:
+        """Pick a server and connect (at accept time, or when a held stream gets a
+        slot); with rules, proxy/tcp_rules.py runs them first and calls ``connect_to``."""
+        fe = self.frontend
+        rules = fe.rules
+        if rules is not None and not tcp_rules.accept(self, fe.router, rules):
+            return
+        be = self.backend
+        if rules is None and be is None:
             self.close()
             return
         client = self.client
@@ -311,9 +290,19 @@ class TcpStream(Connecting):
             # nothing to send aborts
             client.transport.resume_reading()
         self.rearm()
-        self.task = self.loop.create_task(self._connect(self.backend))
+        if rules is not None:
+            tcp_rules.start(self, fe.router, rules)
+        elif be is not None:
+            self.task = self.loop.create_task(self._connect(be))
 
     # -- connect (proxy/connect.py owns the slot, retries and redispatch) ---------
+
+    def connect_to(self, be: Backend, out: Outcome) -> None:
+        """Connect once the rules chose the backend (and maybe the server)."""
+        if self.client.eof and not self.early:
+            self.close()  # a client FIN with nothing to send aborts (back_handle_st_con())
+            return
+        self.task = self.loop.create_task(self._connect(be, out.server))
 
     def keep(self, data: bytes) -> None:
         """Client data before the server connection exists: kept for it.
@@ -330,9 +319,10 @@ class TcpStream(Connecting):
         if self.early_size > EARLY_MAX and client.transport is not None:
             client.transport.pause_reading()
 
-    async def _connect(self, be: Backend) -> None:
+    async def _connect(self, be: Backend, direct: Server | None = None) -> None:
+        key = client_key(be, self.peer_addr)
         try:
-            srv = await connect(self, be, client_key(be, self.peer_addr))
+            srv = await connect_from(self, be, be.acquire(self, key, direct), key)
         except ConnectError as exc:
             if self.log is not None:
                 self.log.set_term(*exc.term)
@@ -347,63 +337,16 @@ class TcpStream(Connecting):
     async def open_to(self, srv: Server, timeout: float | None) -> int | None:
         """One connection attempt; None on success, else an errno."""
         self.srv_c = srv.counters
-        try:
-            family, addr = destination(srv, self.local_addr)
-        except OSError as exc:
-            return exc.errno or errno.EIO
         side = ServerSide(self, True)
         # the server may answer (or close) before this coroutine resumes:
         # its side forwards to the client from the start
         side.peer = self.client
-        loop = self.loop
-        cfg = srv.cfg
-        sock: socket.socket | None = None
-        fe_tls = self.frontend.tls
-        tls = fe_tls.server(srv) if fe_tls is not None else None
-        ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
-        try:
-            async with asyncio.timeout(timeout):
-                bufs = self.frontend.server_bufs
-                if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
-                    # the common case: one call, uvloop connects a numeric address itself
-                    host, port = addr[0], addr[1]  # type: ignore[index]
-                    tr, _ = await loop.create_connection(
-                        lambda: side, host, port, ssl=ctx, server_hostname=sni
-                    )
-                else:
-                    sock = make_socket(srv, family)
-                    if family != socket.AF_UNIX:
-                        set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
-                    await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
-                    if family == socket.AF_UNIX:
-                        tr, _ = await loop.create_unix_connection(
-                            lambda: side, sock=sock, ssl=ctx, server_hostname=sni
-                        )
-                    else:
-                        tr, _ = await loop.create_connection(
-                            lambda: side, sock=sock, ssl=ctx, server_hostname=sni
-                        )
-            if tls is not None and not tls.verified(tr):
-                tr.abort()
-                return errno.ECONNABORTED
-        except ssl.SSLError:
-            if sock is not None:
-                sock.close()
-            return errno.ECONNABORTED  # a TLS handshake failure: a connection error
-        except TimeoutError:
-            if sock is not None:
-                sock.close()
-            return errno.ETIMEDOUT
-        except OSError as exc:
-            if sock is not None:
-                sock.close()
-            return exc.errno or errno.ECONNREFUSED
-        except asyncio.CancelledError:
-            if sock is not None:
-                sock.close()
-            raise
-        self.server_side = side
-        return None
+        fe = self.frontend
+        tls = fe.tls.server(srv) if fe.tls is not None else None
+        err = await open_transport(srv, self.local_addr, fe.server_bufs, lambda: side, timeout, tls)
+        if err is None:
+            self.server_side = side
+        return err
 
     def _established(self, be: Backend, srv: Server) -> None:
         side = self.server_side
@@ -467,9 +410,15 @@ class TcpStream(Connecting):
     def side_eof(self, side: _Side) -> None:
         if self.closed:
             return
-        if not self.established and side is self.client and not self.early:
-            # a client FIN with nothing to send aborts the connection attempt
-            # (back_handle_st_con())
+        if (
+            not self.established
+            and side is self.client
+            and (not self.early or (self.backend is not None and self.backend.abortonclose))
+        ):
+            # a client FIN with nothing to send, or with option abortonclose,
+            # aborts the stream queued or connecting (back_may_abort_req())
+            if self.log is not None:
+                self.log.set_term("C", "Q" if self.pending is not None else "C")
             self.close()
             return
         side.read0()
@@ -477,6 +426,29 @@ class TcpStream(Connecting):
             assert self.server_side is not None
             propagate(self.client, self.server_side, self.loop.time())
             self.rearm()
+
+    def failed(self, who: str) -> None:
+        """A reset ("C", "S") or a timeout ("c", "s"): the log's termination
+        state, and the first time the abort counters (``process_stream()``:
+        ``cli_abrt`` for the client's, ``srv_abrt`` and ``eresp`` for a
+        server's once connected)."""
+        log = self.log
+        if log is not None:
+            # a client's reset is a data-phase error wherever the stream is (2.6
+            # has no analyser on a TCP stream: process_stream() sets SF_FINST_D)
+            data = self.established or who == "C"
+            log.set_term(who, "D" if data else "Q" if self.pending is not None else "C")
+        be = self.backend
+        if self.failed_by or be is None or not (self.established or who == "C"):
+            return
+        self.failed_by = who
+        pending = self.pending
+        srv = self.server or (pending.server if pending is not None else None)
+        be.aborted(srv, who in "Cc")
+        if who == "S":
+            be.counters.failed_resp += 1
+            if srv is not None:
+                srv.counters.failed_resp += 1
 
     def side_lost(self, side: _Side) -> None:
         if self.closed:
@@ -519,8 +491,8 @@ class TcpStream(Connecting):
         if self.closed:
             return
         who = expire(self.client, self.server_side if self.established else None, self.loop.time())
-        if who and self.log is not None:
-            self.log.set_term(who, "D" if self.established else "C")
+        if who:
+            self.failed(who)
         self.rearm()
 
     # -- end ---------------------------------------------------------------------------
@@ -555,13 +527,14 @@ class TcpStream(Connecting):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        if self.txn is not None:
+            tcp_rules.end(self)
         task = self.task
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
         be = self.backend
-        if self.pending is not None and be is not None:
-            be.abandon(self.pending)  # gave up while queued
-            self.pending = None
+        if be is not None:
+            self.leave_queue(be)  # gave up while queued
         srv = self.server
         if srv is not None and be is not None:
             be.release(srv, self)

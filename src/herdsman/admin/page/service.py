@@ -30,6 +30,7 @@ from herdsman.admin.api.context import Api
 from herdsman.admin.api.fields import csv_header, csv_line, json_rows, typed_lines
 from herdsman.admin.history import History
 from herdsman.admin.page import html as page
+from herdsman.admin.page import info
 from herdsman.admin.page.actions import apply_form
 from herdsman.admin.page.style import HEAD_END, HEAD_START
 from herdsman.config.model import Cap, ProxyConfig, StatsPage
@@ -207,7 +208,7 @@ class StatsService:
         at = _find(rest, ";st=", 8)
         if at >= 0:
             code = rest[at + 4 : at + 8]
-            view.st_code = code if code in page.STATUS else "UNKN"
+            view.st_code = code if code in info.STATUS else "UNKN"
         if req.method == "POST":
             code = "IVAL" if req.body is None else "DENY"
             if view.admin:
@@ -288,7 +289,7 @@ class StatsService:
             HEAD_START,
             self._node_title(settings),
             HEAD_END,
-            page.info(self._process(settings), view),
+            info.info(self._process(settings), view),
         ]
         for p in shown:
             be = self.api.registry.backends.get(p.name) if p.cap & Cap.BE else None
@@ -311,12 +312,12 @@ class StatsService:
     def _node_title(self, settings: StatsPage) -> str:
         return f" on {settings.node or self.api.node}" if settings.show_node else ""
 
-    def _process(self, settings: StatsPage) -> page.Process:
+    def _process(self, settings: StatsPage) -> info.Process:
         api = self.api
         proc = api.registry.process
         g = api.config.global_
         ulimit = api.ulimit_n()
-        return page.Process(
+        return info.Process(
             version="" if settings.hide_version else f"{HAPROXY_COMPAT}-herdsman-{VERSION}",
             release=RELEASE_DATE,
             pid=api.pid,
