@@ -4,7 +4,7 @@ A run arms a deadline when it starts (the connect timeout, spec §4.6) and
 perhaps again once connected (``timeout check``); nearly every run ends long
 before it. A ``call_at()`` per deadline, cancelled a millisecond later, was
 about 5 % of the checker's CPU at 2,000 HTTP checks per second (py-spy,
-docs/performance.md section 9). Deadlines of the same length expire in the
+docs/performance.md section 11). Deadlines of the same length expire in the
 order they were armed, so each length keeps a FIFO of (when, token); a run's
 token is forgotten when it ends or re-arms, and the one loop timer is armed
 for the earliest deadline still live. It fires about once per timeout,
