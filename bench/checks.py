@@ -359,10 +359,11 @@ def run_one(proxy: str, variant: str, args: argparse.Namespace, outdir: Path) ->
         inprocess = proxy == "herdsman" and args.herdsman_mode == "inprocess"
         if inprocess:
             cmd = [sys.executable, __file__, "_herdsman", str(cfg), args.patch, exps]
+        # the command, as haproxy, needs a listener to start: the stats socket
         elif proxy == "herdsman" and (exps or (args.patch == "auto" and scheduler_has_tie_bug())):
-            cmd = [sys.executable, __file__, "_herdsman_cli", str(cfg), args.patch, exps]
+            cmd = [sys.executable, __file__, "_herdsman_cli", str(hap_cfg), args.patch, exps]
         elif proxy == "herdsman":
-            cmd = [*herdsman_cmd(), "-db", "-f", str(cfg)]
+            cmd = [*herdsman_cmd(), "-db", "-f", str(hap_cfg)]
         else:
             cmd = [haproxy_bin(), "-db", "-f", str(hap_cfg)]
         result["command"] = " ".join(cmd)
