@@ -221,11 +221,11 @@ class FastRun(RunningCheck):
                 self._finish(_L4OK)
                 return
             self._out = plan.request
-        if self._out and not self._send():
+        if self._out and not self._send_request():
             return
         self._read()
 
-    def _send(self) -> bool:
+    def _send_request(self) -> bool:
         """Write the request; True once it is all out."""
         sock = self._sock
         if not self._wr or sock is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from herdsman.checks import agent
 from herdsman.checks.custom import reports
-from herdsman.checks.target import CheckResult
+from herdsman.checks.target import CheckResult, check_desc
 from herdsman.config.model import Observe, OnError
 from herdsman.core import transitions
 from herdsman.core.backend import Check
@@ -20,8 +20,6 @@ from herdsman.core.messages import append_status
 from herdsman.core.states import MAINT, SrvState
 from herdsman.defs.levels import LOG_NOTICE
 from herdsman.defs.status import HanaEvent, Result, Status
-
-HCHK_DESC_LEN = 128
 
 
 def _logs_checks(check: Check) -> bool:
@@ -53,10 +51,7 @@ def set_status(
         srv.consecutive_errors = 0
         return
     prev_status = check.status
-    # a C string of at most 127 bytes; bytes that are not UTF-8 (an agent's
-    # words) stay bytes, encoded as <HH> when logged
-    raw = desc.encode("utf-8", "surrogateescape")[: HCHK_DESC_LEN - 1]
-    check.desc = raw.decode("utf-8", "surrogateescape")
+    check.desc = check_desc(desc)
     check.status = status
     if code is not None:
         check.code = code
