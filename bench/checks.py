@@ -16,7 +16,7 @@ What runs:
 
   - herdsman in-process (``--herdsman-mode inprocess``, the default): a child
     Python process builds ``Herdsman(config, check_starter=...)`` on uvloop with
-    a starter that wraps the default one (``Herdsman._start_check``) and records,
+    a starter that wraps the default one (``CheckService.start_run``) and records,
     for every check run, ``now - check.expire`` when the scheduler starts it
     (*lateness*) and again one loop iteration later, right after the runner
     issued its ``connect()`` (*I/O lateness*); it also counts the results;
@@ -243,7 +243,7 @@ async def _herdsman_async(cfg_path: str) -> None:
 
     hm = Herdsman(config, stderr=sys.stderr, check_starter=starter)
     assert isinstance(hm.clock, MonotonicClock)
-    default_starter = hm._start_check
+    default_starter = hm.checks.start_run
     await hm.start()
     print("ready", flush=True)
 
@@ -359,10 +359,11 @@ def run_one(proxy: str, variant: str, args: argparse.Namespace, outdir: Path) ->
         inprocess = proxy == "herdsman" and args.herdsman_mode == "inprocess"
         if inprocess:
             cmd = [sys.executable, __file__, "_herdsman", str(cfg), args.patch, exps]
+        # the command, as haproxy, needs a listener to start: the stats socket
         elif proxy == "herdsman" and (exps or (args.patch == "auto" and scheduler_has_tie_bug())):
-            cmd = [sys.executable, __file__, "_herdsman_cli", str(cfg), args.patch, exps]
+            cmd = [sys.executable, __file__, "_herdsman_cli", str(hap_cfg), args.patch, exps]
         elif proxy == "herdsman":
-            cmd = [*herdsman_cmd(), "-db", "-f", str(cfg)]
+            cmd = [*herdsman_cmd(), "-db", "-f", str(hap_cfg)]
         else:
             cmd = [haproxy_bin(), "-db", "-f", str(hap_cfg)]
         result["command"] = " ".join(cmd)

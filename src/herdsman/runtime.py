@@ -46,7 +46,10 @@ from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
 from herdsman.core.events import ServerEvent
+from herdsman.core.live import ServerState, server_state
 from herdsman.core.registry import Registry
+from herdsman.core.timer import LoopTimer
+from herdsman.core.warmup import Warmup
 from herdsman.daemon import drop_privileges
 from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
 from herdsman.handover import bind_key, ports
@@ -93,6 +96,8 @@ class Herdsman:
         self.registry = Registry(self.maxconn, self.clock)
         self.registry.process.cps_lim = g.maxconnrate
         self.registry.process.sps_lim = g.maxsessrate
+        self.warmup = Warmup(self.clock, transitions.warmup_step)  # slow-start steps
+        self._warmup_timer: LoopTimer | None = None
         node = g.node or socket.gethostname()
         self.checks = CheckService(g, self.clock, node, check_starter, config.certs)
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)
@@ -159,7 +164,7 @@ class Herdsman:
             if pxc.disabled:
                 continue
             algo = make_algorithm(pxc.balance)
-            be = Backend(pxc, algo, self.clock, self.hooks, fullconn[pxc.name].value)
+            be = Backend(pxc, algo, self.clock, self.hooks, fullconn[pxc.name].value, self.warmup)
             be.add_servers([Server(be, scfg) for scfg in pxc.servers])
             self.backends[pxc.name] = be
             logger = self.proxy_logger(pxc)
@@ -353,6 +358,8 @@ class Herdsman:
         if g.uid is not None or g.gid is not None or g.chroot:
             drop_privileges(g.uid, g.gid, g.user, g.chroot)
         self.checks.start(loop)
+        self._warmup_timer = LoopTimer(loop, self.warmup)
+        self._warmup_timer.start()
         for fe in self.frontends:
             await fe.start()
         if self.stats is not None:
@@ -446,6 +453,8 @@ class Herdsman:
             self.stats.close()
         self.sink.close()
         self.checks.close()
+        if self._warmup_timer is not None:
+            self._warmup_timer.stop()
 
     def active_connections(self) -> int:
         return sum(fe.feconn for fe in self.frontends)
@@ -460,6 +469,10 @@ class Herdsman:
         if srv is None:
             raise KeyError(name)
         return srv
+
+    def server_state(self, name: str) -> ServerState:
+        """The live state of ``backend/server`` as plain data (``core/live.py``)."""
+        return server_state(self.server(name))
 
 
 __all__ = ["BindFailure", "Herdsman"]

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_check_config import parse_section
 from test_httpcheck import REQUESTS
 
-from herdsman.checks.runner import start_check
+from herdsman.checks.fastpath import plan, start_fast
+from herdsman.checks.runner import close_poller, start_check
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import Status
@@ -43,8 +44,16 @@ LOOP_TIMEOUT = 10.0
 
 
 def run(coro_fn: Callable[[], Awaitable[None]]) -> None:
-    """Run one async test body on uvloop, the loop herdsman runs on."""
-    uvloop.run(asyncio.wait_for(coro_fn(), LOOP_TIMEOUT))  # type: ignore[arg-type]
+    """Run one async test body on uvloop, the loop herdsman runs on; then close
+    the loop's check poller (CheckService.close() does it in herdsman)."""
+
+    async def body() -> None:
+        try:
+            await asyncio.wait_for(coro_fn(), LOOP_TIMEOUT)  # type: ignore[arg-type]
+        finally:
+            close_poller(asyncio.get_running_loop())
+
+    uvloop.run(body())
 
 
 # -- scripted servers -----------------------------------------------------------------------
@@ -143,10 +152,16 @@ def target(port: int, **kw: Any) -> CheckTarget:
     return replace(base, **kw)
 
 
-async def check(rs: Ruleset, tgt: CheckTarget) -> CheckResult:
+async def check(rs: Ruleset, tgt: CheckTarget, *, fast: bool = True) -> CheckResult:
+    """One run, as CheckService starts it: on the fast path when the ruleset has
+    one (checks/fastpath.py), else (or with ``fast=False``) by the interpreter."""
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[CheckResult] = loop.create_future()
-    start_check(loop, rs, tgt, fut.set_result)
+    fast_plan = plan(rs, tgt) if fast else None
+    if fast_plan is not None:
+        start_fast(loop, rs, tgt, fast_plan, fut.set_result)
+    else:
+        start_check(loop, rs, tgt, fut.set_result)
     return await asyncio.wait_for(fut, 5)
 
 
@@ -503,5 +518,60 @@ def test_http_request_bytes_match_haproxy() -> None:
         for i, (a, b, pa, pb) in enumerate(zip(ha, hs, ha_ports, hs_ports, strict=True)):
             got = b.requests[0].replace(f"port={pb};".encode(), f"port={pa};".encode())
             assert a.requests[0] == got, (i, cases[i])
+
+    run(body)
+
+
+# -- the fast path against the interpreter ---------------------------------------------------
+
+FAST_CASES = [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.0 301 Moved\r\nLocation: /\r\n\r\n",
+    b"HTTP/1.1 503 Service Unavailable\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nFolded: a\r\n b\r\n\r\n",
+    b"garbage\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\n",  # then the close: a truncated head
+    b"",
+]
+
+
+@pytest.mark.parametrize("after", ["close", "rst"])
+@pytest.mark.parametrize("reply", FAST_CASES)
+def test_fast_path_and_interpreter_agree(reply: bytes, after: str) -> None:
+    """The same server, checked on the fast path and by the interpreter alone:
+    the same verdict and the same request bytes (checks/fastpath.py)."""
+
+    async def body() -> None:
+        rs = ruleset("option httpchk GET /")
+        results = []
+        for fast in (True, False):
+            script = Script(reply=reply, after=after)
+            async with serve(script) as port:
+                results.append((summary(await check(rs, target(port), fast=fast)), script.requests))
+        assert results[0] == results[1]
+
+    run(body)
+
+
+def test_fast_path_timeouts_and_refusals_are_the_interpreters() -> None:
+    async def body() -> None:
+        rs = ruleset("option httpchk GET /")
+        for rules in (rs, Ruleset()):
+            refused = [summary(await check(rules, target(free_port()), fast=f)) for f in (1, 0)]
+            assert refused[0] == refused[1] == (Status.L4CON, None, "Connection refused")
+            async with serve(Script(after="hold")) as port:
+                silent = [
+                    summary(await check(rules, target(port, inter=200), fast=bool(f)))
+                    for f in (1, 0)
+                ]
+            assert silent[0] == silent[1]
+            with hanging_port() as port:
+                hanging = [
+                    summary(await check(rules, target(port, inter=200), fast=bool(f)))
+                    for f in (1, 0)
+                ]
+            assert hanging[0] == hanging[1] == (Status.L4TOUT, None, "")
 
     run(body)

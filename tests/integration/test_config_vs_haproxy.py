@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from configcase import (
+    DEFAULTS,
     Case,
     assert_same,
     listen,
@@ -110,6 +111,57 @@ def _typos() -> list[tuple[str, str]]:
     out += [(f"default-server-{t}", L(f"default-server {t} 1", S)) for t in srv.split()[:6]]
     out += [(f"bind-{t}", L(f"bind :18001 {t} 1", S)) for t in bind.split()]
     return out
+
+
+def _external() -> list[tuple[str, str, tuple[str, ...]]]:
+    """External checks: the globals they need, their keywords and their order of messages."""
+    ok = "global\n    external-check\n    insecure-fork-wanted\n"
+    opt = "option external-check"
+    cmd = "external-check command /bin/true"
+    chk = S + " check"
+    return [
+        ("ext-ok", ok + L(opt, cmd, chk), ()),
+        ("ext-no-global", L(opt, cmd, chk), ()),
+        ("ext-no-fork", "global\n    external-check\n" + L(opt, cmd, chk), ()),
+        ("ext-no-fork-negated", ok + "    no insecure-fork-wanted\n" + L(opt, cmd, chk), ()),
+        ("ext-global-arg", "global\n    external-check x\n" + L(S), ()),
+        ("ext-fork-arg", "global\n    insecure-fork-wanted x\n" + L(S), ()),
+        ("ext-no-command", ok + L(opt, chk), ()),
+        ("ext-relative", ok + L(opt, "external-check command true", chk), ()),
+        (
+            "ext-relative-path",
+            ok + L(opt, "external-check command true", "external-check path /bin", chk),
+            (),
+        ),
+        ("ext-command-alone", ok + L(cmd, chk), ()),
+        ("ext-relative-alone", ok + L("external-check command true", chk), ()),
+        ("ext-path-alone", ok + L("external-check path /bin", chk), ()),
+        ("ext-missing", ok + L("external-check", chk), ()),
+        ("ext-command-missing", ok + L(opt, "external-check command", chk), ()),
+        ("ext-command-extra", ok + L(opt, cmd + " x", chk), ()),
+        ("ext-bad", ok + L(opt, "external-check foo bar", chk), ()),
+        ("ext-option-extra", ok + L(opt + " x", cmd, chk), ()),
+        ("ext-option-negated", ok + L("no " + opt, cmd, chk), ()),
+        ("ext-then-tcp-check", ok + L(opt, cmd, "option tcp-check", chk), ()),
+        (
+            "ext-after-httpchk",
+            ok + L("option httpchk", opt, cmd, "http-check disable-on-404", chk),
+            (),
+        ),
+        ("ext-no-port", ok + L(opt, cmd, "server s1 127.0.0.1 check"), ()),
+        (
+            "ext-defaults",
+            ok
+            + DEFAULTS.rstrip("\n").replace("defaults", "defaults D")
+            + f"\n    {opt}\n    {cmd}\n"
+            + "listen L from D\n    bind :18000\n    "
+            + chk
+            + "\n",
+            (),
+        ),
+        ("ext-frontend", ok + section("frontend F", "bind :18000", opt, cmd) + B, ()),
+        ("ext-backend-no-global", section("backend X", opt, cmd, chk) + L(S), ()),
+    ]
 
 
 SAME: list[tuple[str, str, tuple[str, ...]]] = [
@@ -246,7 +298,27 @@ SAME: list[tuple[str, str, tuple[str, ...]]] = [
         (),
     ),
     ("template-agent", L("server-template t 2 127.0.0.1:80 agent-check"), ()),
+    ("agent", L(S + " agent-check agent-port 81 agent-inter 3s agent-send foo"), ()),
+    ("agent-port-from-port", L(S + " agent-check port 81"), ()),
+    ("agent-port-missing", L(S + " agent-check agent-port"), ()),
+    ("agent-port-zero", L(S + " agent-check agent-port 0"), ()),
+    ("agent-addr", L(S + " agent-check agent-port 81 agent-addr 127.0.0.2"), ()),
+    ("agent-addr-star", L(S + " agent-check agent-port 81 agent-addr *"), ()),
+    ("agent-addr-v6", L(S + " agent-check agent-port 81 agent-addr ::1"), ()),
+    ("agent-addr-localhost", L(S + " agent-check agent-port 81 agent-addr localhost"), ()),
+    ("agent-addr-with-port", L(S + " agent-check agent-port 81 agent-addr 127.0.0.2:82"), ()),
+    ("agent-addr-bad", L(S + " agent-check agent-port 81 agent-addr nonexistent.invalid"), ()),
+    ("agent-addr-missing", L(S + " agent-check agent-port 81 agent-addr"), ()),
+    ("agent-send-missing", L(S + " agent-check agent-port 81 agent-send"), ()),
+    ("agent-inter-0", L(S + " agent-check agent-port 81 agent-inter 0"), ()),
+    ("agent-inter-missing", L(S + " agent-check agent-port 81 agent-inter"), ()),
+    ("agent-default-server", L("default-server agent-check agent-port 81", S), ()),
+    ("no-agent-check", L("default-server agent-check", S + " no-agent-check"), ()),
+    ("slowstart", L(S + " slowstart 10s"), ()),
+    ("slowstart-0", L(S + " slowstart 0"), ()),
+    ("slowstart-bad", L(S + " slowstart 1y"), ()),
     ("template-ids", L("server-template t 3 127.0.0.1:80 id 10", "server x 127.0.0.1:80"), ()),
+    *_external(),
     ("observe-layer4", L(S + " observe layer4"), ()),
     ("observe-missing", L(S + " observe"), ()),
     ("on-error-unknown", L(S + " on-error foo"), ()),

@@ -339,6 +339,29 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
         {"proxy": "default-server send-proxy-v2"}, server="no-send-proxy-v2"
     ),
     ("server", "tfo"): same(server="tfo"),
+    ("server", "slowstart"): same(server="slowstart 10s"),
+    ("global", "insecure-fork-wanted"): same(global_="insecure-fork-wanted"),
+    ("proxy", "external-check"): over(
+        {
+            "global_": "external-check",
+            "proxy": "option external-check\nexternal-check command /bin/false",
+        },
+        proxy="external-check command /bin/true\nexternal-check path /bin",
+    ),
+    ("option", "external-check"): over(
+        {"global_": "external-check", "proxy": "external-check command /bin/true"},
+        proxy="option external-check",
+    ),
+    ("server", "agent-check"): over(
+        {"server": "agent-port 81"}, server="agent-port 81 agent-check"
+    ),
+    ("server", "no-agent-check"): over(
+        {"proxy": "default-server agent-check agent-port 81"}, server="no-agent-check"
+    ),
+    ("server", "agent-inter"): same(server="agent-inter 5s"),
+    ("server", "agent-port"): same(server="agent-port 81"),
+    ("server", "agent-addr"): same(server="agent-addr 127.0.0.2"),
+    ("server", "agent-send"): same(server="agent-send hello"),
     ("server", "redir"): http(server="redir http://example.com"),
     ("server", "pool-max-conn"): http(server="pool-max-conn 10"),
     ("server", "pool-purge-delay"): http(server="pool-purge-delay 1s"),
@@ -442,6 +465,10 @@ AT_PARSE = {
     ("global", "unsetenv"): "changes the environment the lines after it see",
     ("global", "resetenv"): "changes the environment the lines after it see",
     ("global", "expose-experimental-directives"): "allows the experimental keywords after it",
+    (
+        "global",
+        "external-check",
+    ): "required by 'option external-check' when the configuration is checked",
     ("proxy", "monitor-net"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "clitimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "srvtimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
@@ -460,8 +487,6 @@ AT_PARSE = {
 # What a keyword also sets for a feature still to come.
 TARPIT = "timeout tarpit falls back to it (cfgparse.c), HTTP mode reads tarpit"
 UNREAD_OK = {
-    ("server", "port"): {"agent_port": "agent checks (planned) use the check port too"},
-    ("server", "addr"): {"agent_addr": "agent checks (planned) use the check address too"},
     ("proxy", "mode"): {"reuse_mode": "HTTP mode reads it (a TCP proxy with servers never reuses)"},
     ("timeout", "connect"): {"tarpit": TARPIT},
     # a disabled proxy is not validated: no tarpit fallback, no forced reuse

@@ -35,7 +35,7 @@ class History:
     def __init__(self, wall_offset_ms: int | None = None) -> None:
         # clock ms + offset = Unix ms (the clock is monotonic); set by the runtime
         self.wall_offset_ms = wall_offset_ms
-        self.checks: dict[tuple[str, str], collections.deque[_Entry]] = {}
+        self.checks: dict[tuple[str, str], collections.deque[tuple[int, CheckEvent]]] = {}
         self.transitions: dict[tuple[str, str], collections.deque[_Entry]] = {}
         self._seq = 0
 
@@ -44,29 +44,14 @@ class History:
         return self._seq
 
     def checked(self, ev: CheckEvent) -> None:
-        a, b, up = (
-            (ev.health - ev.rise + 1, ev.fall, True)
-            if ev.health >= ev.rise
-            else (ev.health, ev.rise, False)
-        )
-        code = "-" if ev.code is None else str(ev.code)
-        duration = "-" if ev.duration_ms < 0 else f"{ev.duration_ms}ms"
-        line = (
-            f"{'agent' if ev.agent else 'check'} {ev.status or '-'} code={code} "
-            f"duration={duration} health={a}/{b} {'UP' if up else 'DOWN'}"
-        )
-        if ev.desc:
-            line += f' info="{ev.desc}"'
+        # one per check run, nearly always a repeated success: the event is kept
+        # as it came, its text made when shown (_check_entry)
         key = (ev.backend, ev.server)
         q = self.checks.get(key)
         if q is None:
             q = self.checks[key] = collections.deque(maxlen=CHECKS_KEPT)
-        passed = ev.status.endswith(("OK", "OKC"))
-        if up:
-            mark = "active_up" if passed else "active_going_down"
-        else:
-            mark = "active_going_up" if passed else "active_down"
-        q.append(_Entry(ev.at_ms, self._next(), line, mark))
+        self._seq += 1
+        q.append((self._seq, ev))
 
     def changed(self, ev: ServerEvent) -> None:
         parts = []
@@ -94,8 +79,8 @@ class History:
     def strip(self, backend: str, server: str, count: int) -> list[tuple[str, str]]:
         """The last ``count`` health-check results of a server (not the agent's), oldest
         first, as (stats page class, text): the stats page's history strip."""
-        entries = [e for e in self.checks.get((backend, server), ()) if e.line[:6] == "check "]
-        entries = entries[-count:]
+        checks = [(seq, ev) for seq, ev in self.checks.get((backend, server), ()) if not ev.agent]
+        entries = [_check_entry(seq, ev) for seq, ev in checks[-count:]]
         return [(e.mark, f"{self._stamp(e.at_ms)} {e.line}") for e in entries]
 
     def forget(self, backend: str, server: str) -> None:
@@ -107,9 +92,8 @@ class History:
         """The server's history, oldest first, one event per line."""
         key = (backend, server)
         # events arrive in time order: the arrival order is the time order
-        entries = sorted(
-            [*self.checks.get(key, ()), *self.transitions.get(key, ())], key=lambda e: e.seq
-        )
+        checks = [_check_entry(seq, ev) for seq, ev in self.checks.get(key, ())]
+        entries = sorted([*checks, *self.transitions.get(key, ())], key=lambda e: e.seq)
         out = [f"# {backend}/{server}\n"]
         out += [f"{self._stamp(e.at_ms)} {e.line}\n" for e in entries]
         return "".join(out)
@@ -121,6 +105,29 @@ class History:
         wall = at_ms + offset
         secs, ms = divmod(wall, 1000)
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ms:03d}Z"
+
+
+def _check_entry(seq: int, ev: CheckEvent) -> _Entry:
+    """A check result's line and the stats page's cell class."""
+    a, b, up = (
+        (ev.health - ev.rise + 1, ev.fall, True)
+        if ev.health >= ev.rise
+        else (ev.health, ev.rise, False)
+    )
+    code = "-" if ev.code is None else str(ev.code)
+    duration = "-" if ev.duration_ms < 0 else f"{ev.duration_ms}ms"
+    line = (
+        f"{'agent' if ev.agent else 'check'} {ev.status or '-'} code={code} "
+        f"duration={duration} health={a}/{b} {'UP' if up else 'DOWN'}"
+    )
+    if ev.desc:
+        line += f' info="{ev.desc}"'
+    passed = ev.status.endswith(("OK", "OKC"))
+    if up:
+        mark = "active_up" if passed else "active_going_down"
+    else:
+        mark = "active_going_up" if passed else "active_down"
+    return _Entry(ev.at_ms, seq, line, mark)
 
 
 def _state(st: SrvState) -> str:

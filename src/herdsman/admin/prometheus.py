@@ -253,13 +253,21 @@ class Exporter:
             buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
+        # each server's histogram: labels() locks and builds its key on every call,
+        # and checked() runs once per check run
+        self._children: dict[tuple[str, str], Histogram] = {}
 
     def checked(self, ev: CheckEvent) -> None:
         if not ev.agent and ev.duration_ms >= 0:
-            self.durations.labels(ev.backend, ev.server).observe(ev.duration_ms / 1000)
+            key = (ev.backend, ev.server)
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = self.durations.labels(*key)
+            child.observe(ev.duration_ms / 1000)
 
     def forget(self, backend: str, server: str) -> None:
         """``del server``: its histogram goes with it."""
+        self._children.pop((backend, server), None)
         try:
             self.durations.remove(backend, server)
         except KeyError:

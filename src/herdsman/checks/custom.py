@@ -46,6 +46,16 @@ class ReportedTwice(CheckResult):
     then: CheckResult | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FinalReport(CheckResult):
+    """A custom expect's verdict that ends the run as it is, success or not.
+
+    The agent's ``tcpcheck_agent_expect_reply()`` reports the status itself and
+    returns STOP whatever the reply said; the run ends with its verdict, which
+    the server's side interprets (``checks/agent.py``).
+    """
+
+
 def reports(result: CheckResult) -> tuple[CheckResult, ...]:
     """The statuses one run reported, in order: apply each one as a check result."""
     if isinstance(result, ReportedTwice) and result.then is not None:
@@ -59,4 +69,6 @@ def timed(result: CheckResult, duration_ms: int) -> CheckResult:
     if isinstance(result, ReportedTwice) and result.then is not None:
         then = dataclasses.replace(result.then, duration_ms=duration_ms)
         return dataclasses.replace(result, duration_ms=duration_ms, then=then)
+    if type(result) is not CheckResult:
+        return dataclasses.replace(result, duration_ms=duration_ms)
     return CheckResult(result.status, result.code, result.desc, duration_ms)

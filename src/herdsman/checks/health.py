@@ -9,6 +9,7 @@ changed, through ``core/transitions.py``.
 
 from __future__ import annotations
 
+from herdsman.checks import agent
 from herdsman.checks.custom import reports
 from herdsman.checks.target import CheckResult, check_desc
 from herdsman.config.model import Observe, OnError
@@ -34,6 +35,21 @@ def set_status(
 ) -> None:
     """Record a result and move the health counter; log it if it changed."""
     srv = check.server
+    if (
+        status is check.status
+        and check.result is Result.PASSED
+        and status is not Status.HANA
+        and desc == check.desc
+        and check.health == check.rise + check.fall - 1
+    ):
+        # Another success of a fully up check, the common case: only its
+        # figures change, the counter stays and nothing is logged.
+        if code is not None:
+            check.code = code
+        if duration is not None:
+            check.duration = duration
+        srv.consecutive_errors = 0
+        return
     prev_status = check.status
     check.desc = check_desc(desc)
     check.status = status
@@ -98,7 +114,7 @@ def notify(check: Check) -> None:
         return
     if check.result not in (Result.PASSED, Result.CONDPASS):
         return
-    if srv.next_admin & MAINT:
+    if srv.next_admin and srv.next_admin & MAINT:  # (a Flag operation costs: test NONE first)
         return
     if srv.track is not None and srv.track.next_state is SrvState.STOPPED:
         return
@@ -112,6 +128,8 @@ def notify(check: Check) -> None:
         return
     if check.agent and srv.next_state is SrvState.STOPPING:
         return
+    if srv.next_state is SrvState.RUNNING or srv.next_state is SrvState.STARTING:
+        return  # already UP: srv_set_running() would change nothing (the common case)
     transitions.set_running(srv, None, _reason_check(check))
 
 
@@ -120,8 +138,14 @@ def complete(check: Check, result: CheckResult) -> None:
 
     A protocol check's built-in expect may have reported a success before the
     run's end (``checks/custom.py``): each report moves the counter and is
-    published, as in 2.6.
+    published, as in 2.6. An agent's reply first acts on the server
+    (``checks/agent.py``).
     """
+    if isinstance(result, agent.AgentReply):
+        applied = agent.apply(check, result)
+        if applied is None:
+            return
+        result = applied
     for step in reports(result):
         set_status(check, step.status, step.desc, step.code, step.duration_ms)
         publish(check)  # before the state change it may cause: histories read in order

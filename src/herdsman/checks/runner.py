@@ -12,7 +12,9 @@ sans-IO interpreter; this module only moves bytes and reports what the
 kernel said.
 
 Closing follows HAProxy: an abortive close (RST, ``SO_LINGER`` 0) unless the
-connect rule has ``linger``, so that checks leave no TIME_WAIT behind.
+connect rule has ``linger`` or the peer's close was seen (a read of 0 bytes or
+``EPOLLRDHUP``: HAProxy's ``conn_sock_read0()`` clears ``FD_LINGER_RISK``), so
+that checks leave no TIME_WAIT behind.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import socket
 import ssl
 import struct
 from collections.abc import Callable
+from typing import Protocol
 
 from herdsman.checks.actions import Action, Arm, Close, Connect, Done, Send
 from herdsman.checks.custom import timed
+from herdsman.checks.deadlines import Deadlines
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.checks.tcpcheck import TcpCheck
 from herdsman.checks.tls import CheckTls
@@ -34,21 +38,33 @@ from herdsman.defs.rules import Ruleset
 
 _RST = struct.pack("ii", 1, 0)
 _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
-_EV_RD = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
-_EV_WR = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
+EV_RD = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
+EV_WR = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
+PEER_SHUT = select.EPOLLRDHUP | select.EPOLLHUP
 _WATCH = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET
 
 
+class Watcher(Protocol):
+    """A descriptor's owner in the poller: a check run's socket, an external check's pidfd."""
+
+    def on_events(self, events: int) -> None: ...
+
+    def close(self) -> None:
+        """Release the descriptor without a result (the poller is closing)."""
+        ...
+
+
 class CheckPoller:
-    """One epoll for every check socket of an event loop."""
+    """One epoll for every check socket (and external check pidfd) of an event loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.ep = select.epoll()
-        self.runs: dict[int, RunningCheck] = {}
+        self.runs: dict[int, Watcher] = {}
+        self.deadlines = Deadlines(loop, self._drain)  # the runs' timeouts
         loop.add_reader(self.ep.fileno(), self._drain)
 
-    def register(self, fd: int, run: RunningCheck) -> None:
+    def register(self, fd: int, run: Watcher) -> None:
         self.runs[fd] = run
         self.ep.register(fd, _WATCH)
 
@@ -58,12 +74,19 @@ class CheckPoller:
 
     def _drain(self) -> None:
         runs = self.runs
-        for fd, events in self.ep.poll(0, 512):
-            run = runs.get(fd)
-            if run is not None:
-                run.on_events(events)
+        while True:
+            ready = self.ep.poll(0, 512)
+            for fd, events in ready:
+                run = runs.get(fd)
+                if run is not None:
+                    run.on_events(events)
+            if len(ready) < 512:
+                return
 
     def close(self) -> None:
+        for run in list(self.runs.values()):
+            run.close()
+        self.deadlines.close()
         self.loop.remove_reader(self.ep.fileno())
         self.ep.close()
 
@@ -93,6 +116,7 @@ class RunningCheck:
         "_check",
         "_connecting",
         "_eos",
+        "_fin",
         "_fd",
         "_loop",
         "_on_done",
@@ -102,7 +126,7 @@ class RunningCheck:
         "_sock",
         "_start",
         "_target",
-        "_timer",
+        "_deadline",
         "_tls",
         "_wr",
     )
@@ -113,33 +137,41 @@ class RunningCheck:
         ruleset: Ruleset,
         target: CheckTarget,
         on_done: Callable[[CheckResult], None],
+        *,
+        interpret: bool = True,
     ) -> None:
         self._loop = loop
         self._poller = poller(loop)
         self._target = target
         self._on_done: Callable[[CheckResult], None] | None = on_done
-        self._check = TcpCheck(ruleset, target)
+        self._check: TcpCheck
+        if interpret:  # else a subclass builds it when it needs it (checks/fastpath.py)
+            self._check = TcpCheck(ruleset, target)
         self._sock: socket.socket | None = None
         self._fd = -1
-        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0  # the token of the run's deadline in the poller's Deadlines
         self._out = b""  # bytes accepted by Send but not yet written
         self._connecting = False
         self._busy = False
         self._rd = self._wr = False  # edge-triggered readiness not consumed yet
         self._eos = False  # the peer closed: nothing more to read on this connection
+        self._fin = False  # the peer's close was seen (read 0 or RDHUP): close gracefully
         self._tls: CheckTls | None = None  # the connection's TLS layer, if it has one
         self._start = loop.time()
 
     def start(self) -> None:
         self._apply(self._check.start())
 
+    def close(self) -> None:
+        self.cancel()
+
     def cancel(self) -> None:
         """Abandon the run: close the connection, never call ``on_done``."""
         self._on_done = None
         self._close(linger=False)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._deadline:
+            self._poller.deadlines.cancel(self._deadline)
+            self._deadline = 0
 
     @property
     def done(self) -> bool:
@@ -159,11 +191,7 @@ class RunningCheck:
                     self._flush()  # out now: a Done/Close may follow at once
             elif kind is Arm:
                 assert isinstance(action, Arm)
-                if self._timer is not None:
-                    self._timer.cancel()
-                self._timer = self._loop.call_at(
-                    self._loop.time() + action.timeout_ms / 1000.0, self._on_timeout
-                )
+                self._arm(action.timeout_ms)
             elif kind is Connect:
                 assert isinstance(action, Connect)
                 self._connect(action)
@@ -175,6 +203,16 @@ class RunningCheck:
                 self._finish(action.result)
         if self._on_done is not None and self._sock is not None and not self._connecting:
             self._io()
+
+    def _arm(self, timeout_ms: int) -> None:
+        """The run's deadline becomes now + ``timeout_ms``."""
+        deadlines = self._poller.deadlines
+        if self._deadline:
+            deadlines.cancel(self._deadline)
+        self._deadline = deadlines.arm(timeout_ms, self._on_timeout)
+
+    def _conn_failed(self, err: int) -> None:
+        self._apply(self._check.conn_failed(err))
 
     def _connect(self, action: Connect) -> None:
         addr: str | tuple[str, int] | tuple[str, int, int, int]
@@ -189,16 +227,16 @@ class RunningCheck:
             if action.delack and action.family != socket.AF_UNIX:
                 sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 0)
         except OSError as exc:
-            self._apply(self._check.conn_failed(exc.errno or errno.EMFILE))
+            self._conn_failed(exc.errno or errno.EMFILE)
             return
         err = sock.connect_ex(addr)
         if err not in (0, errno.EINPROGRESS, errno.EAGAIN):
             sock.close()
-            self._apply(self._check.conn_failed(err))
+            self._conn_failed(err)
             return
         self._sock = sock
         self._fd = sock.fileno()
-        self._eos = self._rd = self._wr = False
+        self._eos = self._rd = self._wr = self._fin = False
         self._connecting = True
         self._tls = None
         if action.tls:
@@ -218,7 +256,7 @@ class RunningCheck:
             return
         self._poller.forget(self._fd)
         self._fd = -1
-        if not linger:
+        if not linger and not self._fin:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RST)
             except OSError:
@@ -227,9 +265,9 @@ class RunningCheck:
 
     def _finish(self, result: CheckResult) -> None:
         on_done, self._on_done = self._on_done, None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._deadline:
+            self._poller.deadlines.cancel(self._deadline)
+            self._deadline = 0
         self._close(linger=False)
         if on_done is not None:
             # check duration: whole milliseconds since the start (tv_ms_elapsed())
@@ -240,10 +278,12 @@ class RunningCheck:
 
     def on_events(self, events: int) -> None:
         """Called by the poller: remember the edges, then do what they allow."""
-        if events & _EV_WR:
+        if events & EV_WR:
             self._wr = True
-        if events & _EV_RD:
+        if events & EV_RD:
             self._rd = True
+        if events & PEER_SHUT:
+            self._fin = True
         if self._connecting:
             if not self._wr:
                 return
@@ -429,7 +469,7 @@ class RunningCheck:
                     self._apply(check.conn_failed(exc.errno or errno.ECONNRESET))
                     continue
                 if not data:
-                    self._eos = True
+                    self._eos = self._fin = True
                     self._apply(check.peer_closed())
                     continue
                 self._apply(check.received(data))
@@ -437,7 +477,7 @@ class RunningCheck:
             self._busy = False
 
     def _on_timeout(self) -> None:
-        self._timer = None
+        self._deadline = 0
         self._apply(self._check.timed_out())
 
 

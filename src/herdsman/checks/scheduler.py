@@ -2,9 +2,10 @@
 
 The scheduler is sans-IO: it owns a heap of (expire, seq, check) and a clock;
 ``run_due()`` starts the checks whose time has come through an injected
-``starter`` and ``on_result()`` takes their outcome back. The asyncio driver at
-the bottom only arms one loop timer for the earliest deadline, so thousands of
-servers cost one timer, and tests drive the same scheduler on virtual time.
+``starter`` and ``on_result()`` takes their outcome back. On an event loop,
+``core/timer.py``'s ``LoopTimer`` arms one loop timer for the earliest
+deadline, so thousands of servers cost one timer, and tests drive the same
+scheduler on virtual time.
 
 Timing rules reproduced from HAProxy 2.6 (``check.c start_checks()``,
 ``start_check_task()``, ``process_chk_conn()``):
@@ -20,7 +21,6 @@ Timing rules reproduced from HAProxy 2.6 (``check.c start_checks()``,
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import random
 from collections.abc import Callable, Iterable
@@ -54,7 +54,8 @@ class Scheduler:
         self.checks: list[Check] = []
         self._heap: list[tuple[int, int, Check]] = []
         self._seq = 0
-        self.on_change: Callable[[], None] | None = None  # the driver re-arms its timer
+        # told each new deadline: the driver re-arms its timer if it is earlier
+        self.on_change: Callable[[int], None] | None = None
         self.stopped = False
 
     # -- scheduling -----------------------------------------------------------
@@ -96,7 +97,7 @@ class Scheduler:
         chk.seq = self._seq
         heapq.heappush(self._heap, (expire, self._seq, chk))
         if self.on_change is not None:
-            self.on_change()
+            self.on_change(expire)
 
     def reschedule_sooner(self, chk: Check, expire: int) -> None:
         """Move a waiting check earlier (``on-error`` with fastinter, §4.7)."""
@@ -164,49 +165,3 @@ class Scheduler:
                 cancel()
             chk.in_progress = False
             chk.running = None
-
-
-class AsyncioDriver:
-    """Runs a Scheduler on an asyncio loop with a single re-armed timer."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, scheduler: Scheduler) -> None:
-        self.loop = loop
-        self.scheduler = scheduler
-        self._handle: asyncio.TimerHandle | None = None
-        self._armed_at: int | None = None
-        self._pending = False
-        scheduler.on_change = self._arm_soon
-
-    def _arm_soon(self) -> None:
-        # Several checks are rescheduled in a row after each tick: arm once.
-        if not self._pending:
-            self._pending = True
-            self.loop.call_soon(self._arm)
-
-    def _arm(self) -> None:
-        self._pending = False
-        deadline = self.scheduler.next_deadline()
-        if deadline is None:
-            return
-        if self._handle is not None and self._armed_at is not None and self._armed_at <= deadline:
-            return
-        if self._handle is not None:
-            self._handle.cancel()
-        delay = max(0, deadline - self.scheduler.clock.now_ms()) / 1000.0
-        self._armed_at = deadline
-        self._handle = self.loop.call_later(delay, self._fire)
-
-    def _fire(self) -> None:
-        self._handle = None
-        self._armed_at = None
-        self.scheduler.run_due()
-        self._arm()
-
-    def start(self) -> None:
-        self._arm()
-
-    def stop(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        self.scheduler.stop()

@@ -15,19 +15,38 @@ import asyncio
 from collections.abc import Callable, Iterable
 
 from herdsman.checks import health
+from herdsman.checks.external import ExternalRun, ExternalSpec, invocation, server_words
+from herdsman.checks.fastpath import Plan, plan, start_fast
 from herdsman.checks.runner import close_poller, start_check
-from herdsman.checks.scheduler import AsyncioDriver, Scheduler, Starter
-from herdsman.checks.snapshot import build_target
+from herdsman.checks.scheduler import Scheduler, Starter
+from herdsman.checks.snapshot import build_target, external_spec
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.checks.tls import CheckContexts
 from herdsman.config.model import GlobalConfig
 from herdsman.core.backend import Check, Server
 from herdsman.core.clock import Clock
 from herdsman.core.states import SrvState
-from herdsman.defs.rules import Ruleset
+from herdsman.core.timer import LoopTimer
+from herdsman.defs.protocols.agent import ruleset as agent_ruleset
+from herdsman.defs.rules import Ruleset, RulesetKind
 from herdsman.defs.status import HanaEvent
 from herdsman.tls.pem import Ckch
 from herdsman.tls.store import CertStore
+
+
+def make_agent(srv: Server) -> Check | None:
+    """The server's agent check (``agent-check``), or None: rise and fall 1, its own inter."""
+    cfg = srv.cfg
+    if not cfg.agent_check:
+        return None
+    return Check(
+        srv,
+        agent_ruleset(cfg.agent_send),
+        agent=True,
+        rise=cfg.agent_rise,
+        fall=cfg.agent_fall,
+        inter=cfg.agent_inter,
+    )
 
 
 def make_check(srv: Server) -> Check | None:
@@ -65,48 +84,58 @@ class CheckService:
         self.checks: list[Check] = []
         self.scheduler = Scheduler(
             clock,
-            starter or self._start,
+            starter or self.start_run,
             spread_checks=g.spread_checks,
             max_spread_checks=g.max_spread_checks,
         )
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.driver: AsyncioDriver | None = None
-        self._targets: dict[int, tuple[CheckTarget, int]] = {}
+        self.driver: LoopTimer | None = None
+        self._targets: dict[int, tuple[CheckTarget, int, Plan | None]] = {}
+        self._specs: dict[int, ExternalSpec] = {}
 
     def attach(self, servers: Iterable[Server]) -> None:
         """Give each server its configured check (before its start-up state is set)."""
         for srv in servers:
+            # in start_checks() order: each server's health check, then its agent
             chk = make_check(srv)
             if chk is not None:
                 srv.check = chk
                 self.checks.append(chk)
+            agent = make_agent(srv)
+            if agent is not None:
+                srv.agent = agent
+                self.checks.append(agent)
 
     def add_server(self, srv: Server) -> None:
-        """``add server``: its configured check, disabled, first run one interval
+        """``add server``: its configured checks, disabled, first run one interval
         from now (``start_check_task(.., 0, 1, 1)``)."""
-        chk = make_check(srv)
-        if chk is None:
-            return
-        chk.enabled = False
-        srv.check = chk
-        self.checks.append(chk)
-        self.scheduler.add(chk)
+        for chk in (make_check(srv), make_agent(srv)):
+            if chk is None:
+                continue
+            chk.enabled = False
+            if chk.agent:
+                srv.agent = chk
+            else:
+                srv.check = chk
+            self.checks.append(chk)
+            self.scheduler.add(chk)
 
     def remove_server(self, srv: Server) -> None:
-        """``del server``: its check stops for good."""
-        chk = srv.check
-        if chk is None:
-            return
-        cancel = getattr(chk.running, "cancel", None)
-        if cancel is not None:
-            cancel()
-        chk.in_progress = False
-        chk.enabled = False
-        chk.seq = -1  # its heap entries are stale from now on
-        for checks in (self.checks, self.scheduler.checks):
-            if chk in checks:
-                checks.remove(chk)
-        self._targets.pop(id(chk), None)
+        """``del server``: its checks stop for good."""
+        for chk in (srv.check, srv.agent):
+            if chk is None:
+                continue
+            cancel = getattr(chk.running, "cancel", None)
+            if cancel is not None:
+                cancel()
+            chk.in_progress = False
+            chk.enabled = False
+            chk.seq = -1  # its heap entries are stale from now on
+            for checks in (self.checks, self.scheduler.checks):
+                if chk in checks:
+                    checks.remove(chk)
+            self._targets.pop(id(chk), None)
+            self._specs.pop(id(chk), None)
 
     # -- runs ---------------------------------------------------------------------
 
@@ -116,18 +145,22 @@ class CheckService:
         Built once per check and server state (only ``server_down`` varies
         between runs; the send-state header is computed when sent).
         """
+        return self._target_and_plan(chk)[0]
+
+    def _target_and_plan(self, chk: Check) -> tuple[CheckTarget, Plan | None]:
         down = chk.server.next_state is SrvState.STOPPED
         gen = chk.server.addr_gen  # an address changed at run time: rebuild
         cached = self._targets.get(id(chk))
         if cached is not None and cached[0].server_down is down and cached[1] == gen:
-            return cached[0]
+            return cached[0], cached[2]
         srv = chk.server
         tls = self._tls.get(id(srv.cfg))
         if tls is None:
             tls = self._tls[id(srv.cfg)] = CheckContexts(srv.cfg, self.g.tls, self.certs)
         target = build_target(chk, down, self.node, self.g.pp2_never_send_local, tls)
-        self._targets[id(chk)] = (target, gen)
-        return target
+        fast = plan(chk.ruleset, target)
+        self._targets[id(chk)] = (target, gen, fast)
+        return target, fast
 
     def _cert_changed(self, path: str, ckch: Ckch) -> None:
         """``commit ssl cert`` of a client certificate: its checks' contexts are rebuilt."""
@@ -135,9 +168,32 @@ class CheckService:
             if contexts.scfg.tls.crt == path:
                 contexts.clear()
 
-    def _start(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
+    def start_run(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
+        """The default starter: a process for external checks, else a tcp-check run."""
         assert self.loop is not None
-        return start_check(self.loop, chk.ruleset, self.target(chk), on_done)
+        if chk.ruleset.kind is RulesetKind.EXTERNAL:
+            return self._start_external(chk, on_done)
+        target, fast = self._target_and_plan(chk)
+        if fast is not None:
+            return start_fast(self.loop, chk.ruleset, target, fast, on_done)
+        return start_check(self.loop, chk.ruleset, target, on_done)
+
+    def _start_external(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
+        """``connect_proc_chk()``: the argv and environment of now, then the process."""
+        assert self.loop is not None
+        srv = chk.server
+        spec = self._specs.get(id(chk))
+        if spec is None:
+            spec = self._specs[id(chk)] = external_spec(chk)
+        argv, env = invocation(spec, *server_words(srv.addr), srv.served)
+        timeouts = srv.backend.cfg.timeouts
+        timeout = chk.inter
+        if timeouts.check and timeouts.connect:
+            timeout = min(timeout, timeouts.connect)
+        hooks = srv.backend.hooks
+        run = ExternalRun(self.loop, on_done, warn=hooks.warning, alert=hooks.alert)
+        run.start(argv, env, timeout, self.g.insecure_fork_wanted)
+        return run
 
     def traffic(self, srv: Server, event: HanaEvent) -> None:
         """A live-traffic event for a server with ``observe`` (spec §4.7)."""
@@ -153,7 +209,7 @@ class CheckService:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Spread the first runs (``start_checks()``) and drive them on ``loop``."""
         self.loop = loop
-        self.driver = AsyncioDriver(loop, self.scheduler)
+        self.driver = LoopTimer(loop, self.scheduler)
         self.scheduler.start(self.checks)
         self.driver.start()
 
@@ -161,6 +217,7 @@ class CheckService:
         """No new run; running ones are cancelled (soft stop)."""
         if self.driver is not None:
             self.driver.stop()
+        self.scheduler.stop()
 
     def close(self) -> None:
         """Release the check sockets' poller (the loop is going away)."""

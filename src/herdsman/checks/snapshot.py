@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import socket
 
+from herdsman.checks.external import ExternalSpec, listener_words
 from herdsman.checks.target import CheckTarget
 from herdsman.checks.tls import CheckContexts
-from herdsman.config.model import Family
+from herdsman.config.model import Family, Mode
 from herdsman.core.backend import Check
 from herdsman.core.netns import STORE
 from herdsman.core.states import SrvState
@@ -26,12 +27,20 @@ def build_target(
     tls: CheckContexts | None = None,
 ) -> CheckTarget:
     """The snapshot of ``chk``'s server; ``down``: its next state is STOPPED;
-    ``tls``: the server's TLS contexts for checks."""
+    ``tls``: the server's TLS contexts for checks.
+
+    An agent connects to ``agent-addr`` (else the server's address) and
+    ``agent-port``, in plain TCP (spec §9.1).
+    """
     srv = chk.server
     cfg = srv.cfg
     be = srv.backend
-    addr = srv.check_addr or srv.addr
-    port = srv.check_port or (srv.check_addr.port if srv.check_addr else 0)
+    if chk.agent:
+        addr = cfg.agent_addr or srv.addr
+        port = cfg.agent_port
+    else:
+        addr = srv.check_addr or srv.addr
+        port = srv.check_port or (srv.check_addr.port if srv.check_addr else 0)
     if not port and not srv.addr.mapped:
         port = srv.addr.port
     if addr.family in (Family.UNIX, Family.ABNS):
@@ -41,9 +50,14 @@ def build_target(
         family = socket.AF_INET6 if addr.family is Family.INET6 else socket.AF_INET
         host = addr.host
     inherit = not srv.check_port and srv.check_addr is None
-    send_proxy = cfg.check_send_proxy or (inherit and (cfg.send_proxy or cfg.send_proxy_v2))
-    # the check transport: check-ssl, else the server's own without port/addr (§4.2)
-    use_tls = cfg.check_ssl == 1 or (cfg.check_ssl == 0 and inherit and cfg.tls.enabled)
+    send_proxy = not chk.agent and (
+        cfg.check_send_proxy or (inherit and (cfg.send_proxy or cfg.send_proxy_v2))
+    )
+    # the check transport: check-ssl, else the server's own without port/addr (§4.2);
+    # an agent speaks plain TCP
+    use_tls = not chk.agent and (
+        cfg.check_ssl == 1 or (cfg.check_ssl == 0 and inherit and cfg.tls.enabled)
+    )
     t = be.cfg.timeouts
     return CheckTarget(
         backend_name=be.name,
@@ -69,6 +83,27 @@ def build_target(
         state_header=lambda: state_header(chk, node),
         node=node,
         make_socket=lambda fam: STORE.socket(cfg.namespace, fam),
+    )
+
+
+def external_spec(chk: Check) -> ExternalSpec:
+    """``prepare_external_check()``: what an external check's runs share (spec §8.2)."""
+    srv = chk.server
+    px = srv.backend.cfg
+    proxy_addr, proxy_port = listener_words(px.binds)
+    proto = (srv.cfg.proto or "h1") if px.mode is Mode.HTTP else "tcp"
+    return ExternalSpec(
+        command=px.external_command or "",
+        path=px.external_path or "",
+        proxy_name=px.name,
+        proxy_id=px.uuid,
+        proxy_addr=proxy_addr,
+        proxy_port=proxy_port,
+        server_name=srv.name,
+        server_id=srv.puid,
+        maxconn=srv.cfg.maxconn,
+        ssl=srv.cfg.tls.enabled,
+        proto=proto,
     )
 
 

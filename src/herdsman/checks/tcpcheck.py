@@ -40,7 +40,7 @@ from typing import NoReturn
 
 from herdsman.checks import protocols  # noqa: F401  (registers the built-in expects)
 from herdsman.checks.actions import Action, Arm, Close, Connect, Done, Send
-from herdsman.checks.custom import CUSTOM_EXPECTS, ReportedTwice
+from herdsman.checks.custom import CUSTOM_EXPECTS, FinalReport, ReportedTwice
 from herdsman.checks.expect import (
     Verdict,
     eval_http_expect,
@@ -357,7 +357,11 @@ class TcpCheck:
             ),
             None,
         )
-        delack = not isinstance(nxt, ExpectRule)
+        # An agent without agent-send sends nothing: 2.6.12 then leaves quick
+        # ACKs on (observed with strace), else the server would only see the
+        # connection when the delayed ACK leaves, up to 200 ms later.
+        nothing = isinstance(nxt, SendRule) and nxt.kind is SendKind.STRING and not nxt.data
+        delack = not isinstance(nxt, ExpectRule) and not nothing
         # tcpcheck_eval_connect(): "ssl", or the server's check transport for
         # "default"; the rule's sni/alpn, else the server's check-sni/check-alpn
         self._tls = rule.ssl or (rule.default and t.tls)
@@ -497,6 +501,8 @@ class TcpCheck:
         verdict = func(data, last_read, last_rule)
         if not isinstance(verdict, CheckResult):
             return verdict
+        if isinstance(verdict, FinalReport):
+            self._stop_with(verdict)
         if verdict.status.result is Result.FAILED:
             self._code = verdict.code or 0
             self._expect_failed(rule, False, verdict.desc, verdict.status)
@@ -582,6 +588,13 @@ class TcpCheck:
             rule = self._rules[self._pos] if self._pos >= 0 else None
             status = rule.tout_status if isinstance(rule, ExpectRule) else Status.L7TOUT
         self._finish(status, text)
+
+    def _stop_with(self, result: CheckResult) -> NoReturn:
+        """Close, then end the run with ``result`` exactly as the custom expect gave it."""
+        self._done = True
+        self._close()
+        self._out.append(Done(result))
+        raise _Stop
 
     def _finish(self, status: Status, text: str) -> NoReturn:
         """``set_server_check_status()``: close, then report once. Never returns."""

@@ -467,7 +467,7 @@ def finalize_checks(px: ProxyConfig, diag: Diagnostics) -> None:
             f"{kind} '{px.name}' uses http-check rules without 'option httpchk', "
             "so the rules are ignored."
         )
-    if px.checks is not None and px.checks.kind is not RulesetKind.HTTP:
+    if px.checks is not None and px.checks.kind not in (RulesetKind.HTTP, RulesetKind.EXTERNAL):
         for key, word in ((DISABLE_404, "disable-on-404"), (SEND_STATE, "send-state")):
             if px.options.get(key):
                 diag.warning(
@@ -480,7 +480,7 @@ def finalize_checks(px: ProxyConfig, diag: Diagnostics) -> None:
             "so the rules are ignored."
         )
     rs = px.checks
-    if not px.cap & Cap.BE or rs is None:
+    if not px.cap & Cap.BE or rs is None or rs.kind is RulesetKind.EXTERNAL:
         return
     if len(rs.indexes) != len(rs.rules):
         rs.indexes = list(range(len(rs.rules)))

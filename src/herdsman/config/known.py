@@ -26,7 +26,6 @@ API = "runtime API and stats"
 LIMITS = "connection limits and queues"
 MULTI = "multi-core"
 PROTO = "protocol checks"
-EXTCHECK = "external checks"
 
 _ALL = ("defaults", "frontend", "listen", "backend")
 _FE = ("defaults", "frontend", "listen")
@@ -45,7 +44,6 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "dispatch": (("listen", "backend"), ""),
     "email-alert": (_ALL, ""),
     "error-log-format": (_FE, LOGS),
-    "external-check": (_BE, EXTCHECK),
     "filter": (_ALL, ""),
     "http-error": (_ALL, HTTP),
     "log-format-sd": (_FE, LOGS),
@@ -110,8 +108,6 @@ GLOBAL: dict[str, str] = {
     "numa-cpu-mapping": MULTI,
     "thread-group": MULTI,
     "thread-groups": MULTI,
-    "external-check": EXTCHECK,
-    "insecure-fork-wanted": EXTCHECK,
     "insecure-setuid-wanted": "",
     "mworker-max-reloads": "hitless reload",
     "close-spread-time": "hitless reload",

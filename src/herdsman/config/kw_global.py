@@ -320,6 +320,19 @@ def kw_pp2(ctx: Ctx, args: list[str]) -> None:
     ctx.global_.pp2_never_send_local = True
 
 
+def kw_external_check(ctx: Ctx, args: list[str]) -> None:
+    if arg(args, 1):
+        raise ConfigError(f"'{args[0]}' cannot handle unexpected argument '{args[1]}'.")
+    ctx.global_.external_check = True
+
+
+def kw_insecure_fork(ctx: Ctx, args: list[str]) -> None:
+    """``insecure-fork-wanted``, or ``no insecure-fork-wanted``."""
+    if arg(args, 1):
+        raise ConfigError(f"'{args[0]}' cannot handle unexpected argument '{args[1]}'.")
+    ctx.global_.insecure_fork_wanted = ctx.modifier != "no"
+
+
 def _kw(name: str, parser: object, doc: str) -> Keyword:
     return Keyword(name, parser, _G, Support.IMPLEMENTED, doc=doc)  # type: ignore[arg-type]
 
@@ -388,6 +401,12 @@ TABLE.extend(
             "allows the experimental directives that follow (`tune.fd.edge-triggered`)",
         ),
         _kw("pp2-never-send-local", kw_pp2, "PROXY v2 health checks send PROXY, not LOCAL"),
+        _kw("external-check", kw_external_check, "allow external checks (`option external-check`)"),
+        _kw(
+            "insecure-fork-wanted",
+            kw_insecure_fork,
+            "allow fork(): external checks need it unless herdsman runs as root",
+        ),
     ]
 )
 TABLE.extend(

@@ -349,6 +349,24 @@ def kw_option(ctx: Ctx, args: list[str]) -> None:
 # -- the table -------------------------------------------------------------------
 
 
+def kw_external_check(ctx: Ctx, args: list[str]) -> None:
+    """``proxy_parse_extcheck()``: ``external-check command <cmd>`` / ``path <PATH>``."""
+    sub = arg(args, 1)
+    if not sub:
+        raise ConfigError(f"missing argument after '{args[0]}'.\n")
+    if sub not in ("command", "path"):
+        raise ConfigError(f"'{args[0]}' only supports 'command' and 'path'. but got '{sub}'.")
+    text = keywords.too_many_args(args, 2)
+    if text is not None:
+        raise ConfigError(text)
+    if not arg(args, 2):
+        raise ConfigError(f"missing argument after '{sub}'.")
+    if sub == "command":
+        ctx.px.external_command = args[2]
+    else:
+        ctx.px.external_path = args[2]
+
+
 def _kw(name: str, parser: object, sections: tuple[str, ...], doc: str) -> Keyword:
     return Keyword(name, parser, sections, Support.IMPLEMENTED, doc=doc)  # type: ignore[arg-type]
 
@@ -433,6 +451,12 @@ TABLE.extend(
             "log targets for health-check and state-change messages; `log global`, `no log`",
         ),
         _kw("log-tag", kw_log_tag, DEF_FE_LS_BE, "syslog tag for this proxy's messages"),
+        _kw(
+            "external-check",
+            kw_external_check,
+            DEF_FE_LS_BE,
+            "`command <cmd>` and `path <PATH>` of `option external-check`",
+        ),
     ]
 )
 

@@ -15,7 +15,15 @@ from herdsman.config import kw_tls
 from herdsman.config.address import parse_address
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import Ctx, Support, parse_int, proxy_type_str
-from herdsman.config.model import Cap, Family, Observe, OnError, ProxyConfig, ServerConfig
+from herdsman.config.model import (
+    Address,
+    Cap,
+    Family,
+    Observe,
+    OnError,
+    ProxyConfig,
+    ServerConfig,
+)
 from herdsman.config.units import c_atoi, server_time_arg
 
 
@@ -292,9 +300,22 @@ def p_agent_port(sc: SrvCtx, kw: str, arg: str) -> None:
 
 
 def p_agent_addr(sc: SrvCtx, kw: str, arg: str) -> None:
+    """``str2ip()``: an IP literal (no port), ``*``, or a host name resolved now."""
     if not arg:
         raise ConfigError(f"'{kw}' expects an address as argument.")
-    sc.srv.agent_addr = parse_address(arg, "check")
+    if arg == "::":
+        addr: Address | None = Address(arg, Family.INET6, "::")
+    elif arg == "*":
+        addr = Address(arg, Family.INET, "0.0.0.0")
+    elif _is_ip(arg):
+        addr = Address(arg, Family.INET6 if ":" in arg else Family.INET, arg)
+    else:
+        from herdsman.config.resolve import resolve_now
+
+        addr = resolve_now(Address(arg, Family.HOSTNAME, arg))
+    if addr is None:
+        raise ConfigError(f"parsing agent-addr failed. Check if '{arg}' is correct address.")
+    sc.srv.agent_addr = addr
 
 
 def p_agent_send(sc: SrvCtx, kw: str, arg: str) -> None:
@@ -327,7 +348,6 @@ def p_pool_purge_delay(sc: SrvCtx, kw: str, arg: str) -> None:
 # -- the table -------------------------------------------------------------------
 
 _P, _U = Support.PLANNED, Support.UNSUPPORTED
-AGENT = "agent checks and slowstart"
 HTTP = "HTTP mode"
 DNS = "DNS resolvers"
 TLS = ""  # unsupported: herdsman has no TLS to servers
@@ -370,14 +390,22 @@ _ROWS: list[SrvKw] = [
     SrvKw("no-send-proxy-v2", _flag("send_proxy_v2", False), 0, doc="cancel `send-proxy-v2`"),
     SrvKw("tfo", _flag("tfo"), 0, doc="TCP Fast Open on server connections"),
     SrvKw("no-tfo", _flag("tfo", False), 0, doc="cancel `tfo`"),
-    # planned: parsed into the model, then refused
-    SrvKw("agent-check", _flag("agent_check"), 0, support=_P, planned_for=AGENT),
-    SrvKw("no-agent-check", _flag("agent_check", False), 0, support=_P, planned_for=AGENT),
-    SrvKw("agent-inter", _check_time("agent_inter"), support=_P, planned_for=AGENT),
-    SrvKw("agent-port", p_agent_port, support=_P, planned_for=AGENT),
-    SrvKw("agent-addr", p_agent_addr, support=_P, planned_for=AGENT),
-    SrvKw("agent-send", p_agent_send, support=_P, planned_for=AGENT),
-    SrvKw("slowstart", p_slowstart, support=_P, planned_for=AGENT),
+    SrvKw(
+        "agent-check", _flag("agent_check"), 0, doc="check an agent on the server (docs/checks.md)"
+    ),
+    SrvKw(
+        "no-agent-check", _flag("agent_check", False), 0, doc="cancel an inherited `agent-check`"
+    ),
+    SrvKw("agent-inter", _check_time("agent_inter"), doc="interval of the agent's checks (2s)"),
+    SrvKw("agent-port", p_agent_port, doc="the agent's TCP port (required; `port` sets it too)"),
+    SrvKw("agent-addr", p_agent_addr, doc="the agent's address (`addr` sets it too)"),
+    SrvKw("agent-send", p_agent_send, doc="a string sent to the agent once connected"),
+    SrvKw(
+        "slowstart",
+        p_slowstart,
+        doc="ramp a recovered server in: weight in 1/16 steps (dynamic algorithms), "
+        "maxconn from 1, over whole seconds",
+    ),
     SrvKw("maxconn", _c_int("maxconn", True), doc="most concurrent streams (0: no limit)"),
     SrvKw("minconn", _c_int("minconn", True), doc="dynamic limit floor (with fullconn)"),
     SrvKw("maxqueue", _c_int("maxqueue", False), doc="longest server queue (0: no limit)"),

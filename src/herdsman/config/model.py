@@ -460,6 +460,8 @@ class ProxyConfig:
     default_server: ServerConfig = field(default_factory=ServerConfig)
     servers: list[ServerConfig] = field(default_factory=list)
     checks: Ruleset | None = None  # selected by an "option ..." check keyword
+    external_command: str | None = None  # external-check command (spec §8)
+    external_path: str | None = None  # external-check path: the PATH of the command
     tcpcheck_rules: Ruleset = field(default_factory=Ruleset)  # "tcp-check ..." lines
     httpcheck_rules: Ruleset | None = None  # "http-check ..." lines before/without option
     # server-state file (spec §13.8): "global", "local", "none" or None (unset: none)
@@ -524,6 +526,8 @@ class GlobalConfig:
     quiet: bool = False
     zero_warning: bool = False
     pp2_never_send_local: bool = False
+    external_check: bool = False  # "external-check": external checks may run (spec §8.1)
+    insecure_fork_wanted: bool = False  # without it 2.6 forbids fork() (RLIMIT_NPROC 0)
     expose_experimental: bool = False  # "expose-experimental-directives" seen
     # tune.* read by the data path and HTTP mode, as HAProxy 2.6 stores them in
     # global.tune (defaults from haproxy.c and cfgparse.c check_config_validity()).

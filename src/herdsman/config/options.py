@@ -35,6 +35,7 @@ from herdsman.config.kw_http import (
     set_conn_mode,
 )
 from herdsman.config.model import Cap, ConnMode
+from herdsman.defs.rules import Ruleset, RulesetKind
 from herdsman.defs.words import best_match
 
 _FE, _BE, _FEBE = Cap.FE, Cap.BE, Cap.FE | Cap.BE
@@ -237,7 +238,12 @@ OTHER: dict[str, Opt] = {
         Opt("ldap-check", _BE, _I, doc="LDAPv3 check: an anonymous bind (docs/checks.md)"),
         Opt("ssl-hello-chk", _BE, _I, doc="SSLv3 ClientHello check (docs/checks.md)"),
         Opt("spop-check", _BE, _I, doc="SPOE agent check: HAPROXY-HELLO (docs/checks.md)"),
-        Opt("external-check", _BE, _P, "external checks"),
+        Opt(
+            "external-check",
+            _BE,
+            _I,
+            doc="run `external-check command` per check (needs global `external-check`)",
+        ),
         Opt("httpchk", _BE, _I, doc="HTTP health checks (see http-check)"),
         Opt("tcp-check", _BE, _I, doc="scripted health checks (see tcp-check)"),
     ]
@@ -345,6 +351,13 @@ def parse_option(ctx: Ctx, args: list[str]) -> None:
             if kw.name == f"option {name}" and kw.parser is not None:
                 kw.parser(ctx, args)
                 return
+    if name == "external-check":
+        # proxy_parse_external_check_opt(): selected first, no capability check
+        ctx.px.checks = Ruleset(RulesetKind.EXTERNAL, name="*external-check")
+        err = _too_many(args)
+        if err is not None:
+            raise err
+        return
     from herdsman.config import proto_checks
 
     if name in proto_checks.PARSERS:

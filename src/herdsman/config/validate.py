@@ -27,6 +27,7 @@ from herdsman.config.errpages import http_size_alerts
 from herdsman.config.keywords import proxy_type_str
 from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig, RetryOn, ServerConfig
 from herdsman.config.resolve import init_addresses
+from herdsman.defs.rules import RulesetKind
 
 MISSING_TIMEOUTS = (
     "missing timeouts for {kind} '{name}'.\n"
@@ -52,6 +53,7 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
             "this was intended."
         )
     late = _finalize_checks(px, diag)
+    _external_check(config, px, diag)
     if px.default_backend:
         target = _backend(config, px.default_backend)
         if target is None:
@@ -175,6 +177,46 @@ def _finalize_checks(px: ProxyConfig, diag: Diagnostics) -> list[str]:
         else:
             diag.alert(msg.text, staged.flags & ~Err.WARN)
     return late
+
+
+def _external_check(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
+    """``check_config_validity()`` on external checks (spec §8.1), in its order."""
+    kind = proxy_type_str(px)
+    external = px.checks is not None and px.checks.kind is RulesetKind.EXTERNAL
+    what = "option external-check"
+    if external:
+        if not config.global_.external_check:
+            diag.alert(
+                f"Proxy '{px.name}' : '{what}' unable to find required 'global.external-check'."
+            )
+        if not px.external_command:
+            diag.alert(
+                f"Proxy '{px.name}' : '{what}' unable to find required 'external-check command'."
+            )
+        if not config.global_.insecure_fork_wanted:
+            diag.warning(
+                f"Proxy '{px.name}' : 'insecure-fork-wanted' not enabled in the global section, "
+                f"'{what}' will likely fail."
+            )
+    if px.external_command:
+        if not external:
+            diag.warning(
+                f"'external-check command' will be ignored for {kind} '{px.name}' "
+                "(requires 'option external-check')."
+            )
+        if not px.external_command.startswith("/") and not px.external_path:
+            diag.alert(
+                f"Proxy '{px.name}': 'external-check command' does not have a leading '/' and "
+                "'external-check path' is not set."
+            )
+        if not external:
+            px.external_command = None
+    if px.external_path and not external:
+        diag.warning(
+            f"'external-check path' will be ignored for {kind} '{px.name}' "
+            "(requires 'option external-check')."
+        )
+        px.external_path = None
 
 
 def _name_conflicts(px: ProxyConfig, diag: Diagnostics) -> None:

@@ -99,6 +99,13 @@ def _recalc(c: Commit) -> None:
     c.srv.backend.recalc_eweight(c.srv)
 
 
+def _warmup(c: Commit) -> None:
+    """A server entering slow start gets its first step in a second (spec §10.3)."""
+    srv = c.srv
+    if srv.next_state is SrvState.STARTING and srv.slowstart_s > 0:
+        srv.backend.warmups.arm(srv)
+
+
 def _backend_down(c: Commit) -> None:
     """``set_backend_down()`` when the last usable server went away."""
     be = c.srv.backend
@@ -191,6 +198,7 @@ _UP = Row(
         _backend_downtime,
         _server_downtime_if_was_down,
         _stamp,
+        _warmup,
         _recalc,
         _commit,
         _shutdown_backups,
@@ -260,7 +268,8 @@ def _state_after_maintenance(c: Commit) -> None:
             srv.next_state = SrvState.STOPPING
         else:
             srv.last_change = c.now
-            srv.next_state = SrvState.RUNNING  # slowstart: planned
+            srv.next_state = SrvState.STARTING if srv.slowstart_s > 0 else SrvState.RUNNING
+            _warmup(c)
 
 
 # which maintenance flag was cleared, and how the line reads; the last match wins

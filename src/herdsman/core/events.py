@@ -28,6 +28,7 @@ class Cause(enum.Enum):
     OPERATOR = "operator"  # the runtime API, a signal, the stats page
     TRAFFIC = "traffic"  # passive health (observe)
     STARTUP = "startup"  # configuration or state file at start-up
+    SLOWSTART = "slowstart"  # a step of slow start (the weight or limit grew)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,9 @@ class ServerEvent:
         return self.admin[0] != self.admin[1]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built per check run, and a frozen dataclass's __init__
+# (object.__setattr__ per field) costs ten times as much. Nobody changes one.
+@dataclass(slots=True)
 class CheckEvent:
     """One completed check or agent run of one server, and where it left the counter.
 

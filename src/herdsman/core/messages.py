@@ -14,14 +14,17 @@ from herdsman.defs.status import Status
 
 
 def encode_desc(desc: str) -> str:
-    """``chunk_asciiencode(.., '"')``: non-printables, '<', '>' and '"' as <HH>."""
+    """``chunk_asciiencode(.., '"')``: non-printable bytes, '<', '>' and '"' as <HH>.
+
+    HAProxy encodes the bytes of the C string: a character beyond ASCII is
+    its UTF-8 bytes (raw bytes kept by ``surrogateescape`` are themselves).
+    """
     out = []
-    for ch in desc:
-        o = ord(ch)
-        if o < 0x20 or o >= 0x7F or ch in '<>"':
-            out.append(f"<{o & 0xFF:02X}>")
+    for o in desc.encode("utf-8", "surrogateescape"):
+        if o < 0x20 or o >= 0x7F or o in b'<>"':
+            out.append(f"<{o:02X}>")
         else:
-            out.append(ch)
+            out.append(chr(o))
     return "".join(out)
 
 

@@ -107,9 +107,17 @@ def set_stopped(
 def set_running(
     srv: Server, reason: str | None = None, check: Check | None = None, cause: Cause = Cause.HEALTH
 ) -> None:
-    """``srv_set_running()``: the server is UP (slowstart: planned)."""
-    running = (SrvState.STARTING, SrvState.RUNNING)
-    _set_state(srv, SrvState.RUNNING, running, reason, check, cause)
+    """``srv_set_running()``: the server is UP, STARTING first under ``slowstart``."""
+    if srv.cur_admin & MAINT:
+        return
+    if srv.next_state in (SrvState.STARTING, SrvState.RUNNING):
+        return
+    before = _snapshot(srv)
+    srv.next_state = SrvState.STARTING if srv.slowstart_s > 0 else SrvState.RUNNING
+    _set_reason(srv, reason, check)
+    _commit_change(srv, before, _cause_of(check, cause))
+    for tracker in list(srv.trackers):
+        set_running(tracker, cause=Cause.TRACK)
 
 
 def set_stopping(
@@ -163,22 +171,22 @@ def set_weight(srv: Server, uweight: int, cause: Cause = Cause.OPERATOR) -> None
     _commit_change(srv, before, cause)
 
 
-def adm_set_ready(srv: Server) -> None:
+def adm_set_ready(srv: Server, cause: Cause = Cause.OPERATOR) -> None:
     """``srv_adm_set_ready()``: leave forced drain, then forced maintenance."""
-    clr_admin_flag(srv, SrvAdmin.FDRAIN)
-    clr_admin_flag(srv, SrvAdmin.FMAINT)
+    clr_admin_flag(srv, SrvAdmin.FDRAIN, cause)
+    clr_admin_flag(srv, SrvAdmin.FMAINT, cause)
 
 
-def adm_set_drain(srv: Server) -> None:
+def adm_set_drain(srv: Server, cause: Cause = Cause.OPERATOR) -> None:
     """``srv_adm_set_drain()``: enter forced drain, then leave forced maintenance."""
-    set_admin_flag(srv, SrvAdmin.FDRAIN)
-    clr_admin_flag(srv, SrvAdmin.FMAINT)
+    set_admin_flag(srv, SrvAdmin.FDRAIN, cause=cause)
+    clr_admin_flag(srv, SrvAdmin.FMAINT, cause)
 
 
-def adm_set_maint(srv: Server) -> None:
+def adm_set_maint(srv: Server, cause: Cause = Cause.OPERATOR) -> None:
     """``srv_adm_set_maint()``: enter forced maintenance, then leave forced drain."""
-    set_admin_flag(srv, SrvAdmin.FMAINT)
-    clr_admin_flag(srv, SrvAdmin.FDRAIN)
+    set_admin_flag(srv, SrvAdmin.FMAINT, cause=cause)
+    clr_admin_flag(srv, SrvAdmin.FDRAIN, cause)
 
 
 def force_health(srv: Server, word: str, cause: Cause = Cause.OPERATOR) -> None:
@@ -211,12 +219,39 @@ def set_check_enabled(srv: Server, agent: bool, enabled: bool) -> None:
 
 def set_maxconn(srv: Server, maxconn: int, cause: Cause = Cause.OPERATOR) -> None:
     """``server_parse_maxconn_change_request()``: a static limit (minconn == maxconn)
-    moves both, a dynamic one only maxconn (spec §13.4)."""
+    moves both, a dynamic one only maxconn (spec §13.4).
+
+    Then, as ``may_dequeue_tasks()`` allows, the server takes waiters from its
+    queue and the backend's (``process_srv_queue()``).
+    """
     before = _snapshot(srv)
     if srv.maxconn == srv.minconn:
         srv.minconn = maxconn
     srv.maxconn = maxconn
+    be = srv.backend
+    if (srv.nbpend or (be.queue.length and srv.is_usable())) and (
+        not srv.maxconn or srv.served < be.limit(srv)
+    ):
+        be.process_queue(srv)
     _publish(srv, before, cause, [])
+
+
+def warmup_step(srv: Server) -> bool:
+    """``server_warmup()``: one slow-start step of a STARTING server (spec §10.3).
+
+    The effective weight is recomputed for the seconds elapsed (the server
+    becomes RUNNING, logging "is UP" again as 2.6 does, once ``slowstart`` has
+    passed), the balancer sees it, and the server takes what its grown limit
+    allows from the backend queue. Returns whether it is still STARTING (the
+    caller steps it again a second later).
+    """
+    if srv.next_admin & MAINT or srv.next_state is not SrvState.STARTING:
+        return False
+    before = _snapshot(srv)
+    srv.backend.recalc_eweight(srv)
+    _commit_change(srv, before, Cause.SLOWSTART)
+    srv.backend.grab_backend_queue(srv)
+    return srv.next_state is SrvState.STARTING
 
 
 def set_addr(srv: Server, addr: Address, cause: Cause = Cause.OPERATOR) -> None:
@@ -253,8 +288,9 @@ def add_server(srv: Server) -> None:
     srv.cur_admin = srv.next_admin = SrvAdmin.FMAINT
     srv.cur_state = srv.next_state = SrvState.STOPPED
     srv.last_change = srv.backend.clock.now_s()
-    if srv.check is not None:
-        srv.check.health = 0
+    for chk in (srv.check, srv.agent):
+        if chk is not None:
+            chk.health = 0
     srv.backend.insert_server(srv)
     _publish(srv, (SrvState.STOPPED, SrvAdmin.NONE, 0, 0, 0), Cause.OPERATOR, [], "added")
 

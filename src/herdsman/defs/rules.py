@@ -170,6 +170,7 @@ class RulesetKind(enum.Enum):
     SSL3 = "ssl-hello-chk"
     SPOP = "spop-check"
     AGENT = "agent-check"
+    EXTERNAL = "external-check"  # no rules: a process per run (checks/external.py)
 
 
 @dataclass(slots=True)
