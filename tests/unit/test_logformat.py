@@ -260,7 +260,7 @@ def test_haproxy_errors(fmt: str, message: str) -> None:
 
 
 REFUSED = [
-    ("%[ssl_fc]", "fetch method 'ssl_fc' is not supported by herdsman"),
+    ("%[ssl_bc]", "fetch method 'ssl_bc' is not supported by herdsman"),
     ("%[srv_name,sha2]", "converter 'sha2' is not supported by herdsman"),
     ("%ci", "log-format variable '%ci' is not supported by herdsman"),
     ("%{+Q}[srv_name]", "log-format options '%{+Q}' are not supported by herdsman"),
