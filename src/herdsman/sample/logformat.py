@@ -11,10 +11,13 @@ Each ``%[...]`` is checked against the place the string is used (``cap``,
 text. At run time an expression is tried on the request, then on the
 response (``LOG_OPT_REQ_CAP``/``LOG_OPT_RES_CAP``); a value is written as a
 C string (up to its first NUL); a failed fetch writes nothing, or "-" when
-the string is a log line's (``mandatory``).
+the string is a log line's (``mandatory``). The options ``%{+Q}`` (quotes),
+``%{+E}`` (escapes) and ``%{+M}`` apply to an expression as in ``lf_text_len()``;
+in the strings of HTTP actions (``http``) values are %-encoded for a header
+instead and the quotes are ignored, as 2.6's ``lf_encode_chunk()`` does.
 
-Log variables (``%ci``, ``%r``...) and options (``%{+Q}``) are for traffic
-logs; ``variables`` lets that layer supply them, otherwise they are refused.
+Log variables (``%ci``, ``%r``...) are for traffic logs; ``variables`` lets
+that layer supply them (with their options' text), otherwise they are refused.
 
 ``LogFormat`` and the mapping-based ``evaluate(ctx)`` are the face the health
 checks use: the check's names, ids and input buffer as a mapping.
@@ -65,25 +68,71 @@ def _unwire(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-def _expr_piece(req: Expr | None, res: Expr | None, mandatory: bool) -> Piece:
+# LOG_OPT_*: the options of ``%{+Q,-E}`` (``var_args_list[]``)
+OPT_MANDATORY, OPT_QUOTE, OPT_HEXA, OPT_ESC = 1, 2, 4, 8
+_OPTS = {"M": OPT_MANDATORY, "Q": OPT_QUOTE, "X": OPT_HEXA, "E": OPT_ESC}
+# http_encode_map: what a header value cannot hold, written %XX
+_HTTP_ENCODE = frozenset((*range(0x09), *range(0x0A, 0x20), 0x7F))
+_RFC5424_ESC = frozenset(b'"\\]')  # rfc5424_escape_map, for +E
+
+
+def _options(args: str, options: int) -> int:
+    """``parse_logformat_var_args()``: "+Q,-E"; unknown names are ignored."""
+    for token in args.split(","):
+        mask = _OPTS.get(token[1:], 0)
+        if token[:1] == "+":
+            options |= mask
+        elif token[:1] == "-":
+            options &= ~mask
+    return options
+
+
+def _http_encode(text: bytes, esc: bool) -> bytes:
+    """``lf_encode_chunk()`` with http_encode_map: a header value's text, the
+    quote option ignored."""
+    out = bytearray()
+    for byte in text:
+        if byte in _HTTP_ENCODE:
+            out += b"%%%02X" % byte
+        elif esc and byte in _RFC5424_ESC:
+            out += bytes((0x5C, byte))
+        else:
+            out.append(byte)
+    return bytes(out)
+
+
+def _text(text: bytes | None, options: int) -> bytes:
+    """``lf_text_len()``: up to the first NUL, escaped (+E) and quoted (+Q); a
+    missing value is "-" when mandatory (+M) and not quoted."""
+    quote = options & OPT_QUOTE
+    if text:
+        nul = text.find(b"\0")
+        if nul >= 0:
+            text = text[:nul]
+        if options & OPT_ESC:
+            text = bytes(b for c in text for b in ((0x5C, c) if c in _RFC5424_ESC else (c,)))
+    elif not quote:
+        return b"-" if options & OPT_MANDATORY else b""
+    return b'"' + (text or b"") + b'"' if quote else text or b""
+
+
+def _expr_piece(req: Expr | None, res: Expr | None, options: int, http: bool) -> Piece:
     """``LOG_FMT_EXPR``: the value on the request, else on the response, as a
-    string up to its first NUL."""
+    string: encoded for a header (``http``, ``LOG_OPT_HTTP``), else up to its
+    first NUL, with the options."""
     first = req.one if req is not None else None
     second = res.one if res is not None else None
     to_str = T.to_str
-    missing = b"-" if mandatory else b""
+    esc = bool(options & OPT_ESC)
 
     def piece(txn: Txn) -> bytes:
         value = first(txn) if first is not None else None
         if value is None and second is not None:
             value = second(txn)
-        if value is None:
-            return missing
-        text = to_str(value)
-        if text is None:
-            return missing
-        nul = text.find(b"\0")
-        return text if nul < 0 else text[:nul]
+        text = to_str(value) if value is not None else None
+        if http:
+            return _http_encode(text, esc) if text else b""
+        return _text(text, options)
 
     return piece
 
@@ -96,6 +145,7 @@ class Node:
     text: bytes = b""
     expr: Expr | None = None
     expr_res: Expr | None = None
+    options: int = 0  # OPT_*
 
 
 def parse_logformat(
@@ -129,6 +179,20 @@ def parse_logformat(
             text.append("%")
             i += 2
             continue
+        options, args = 0, None
+        if nxt == "{":
+            close = fmt.find("}", i + 2)
+            if close < 0:
+                raise LogFormatError(f"truncated line after '{fmt[i + 2 :]}'")
+            args = fmt[i + 2 : close]
+            options = _options(args, options)
+            after = fmt[close + 1 : close + 2]
+            if not (after == "[" or (after.isalnum() and after.isascii())):
+                raise LogFormatError(
+                    f"parse argument modifier without variable name near '%{{{args}}}'"
+                )
+            i, nxt = close, after  # as if "%[..." or "%name" started at the '}'
+
         if nxt == "[":
             start = i + 2
             try:
@@ -161,21 +225,13 @@ def parse_logformat(
                 c.response = True
                 expr_res = E.parse_expr(fmt, c, start, embedded=True)[0]
                 c.response = saved
-            nodes.append(Node(expr=expr, expr_res=expr_res))
+            nodes.append(Node(expr=expr, expr_res=expr_res, options=options))
             i = end + 1
             continue
         if nxt.isdigit() or nxt in " \t":
             raise LogFormatError(
                 f"unexpected variable name near '{nxt}' at position {i + 1} line : '{fmt}'. "
                 "Maybe you want to write a single '%', use the syntax '%%'"
-            )
-        if nxt == "{":
-            close = fmt.find("}", i + 2)
-            if close < 0:
-                raise LogFormatError(f"truncated line after '{fmt[i + 2 :]}'")
-            raise LogFormatError(
-                f"log-format options '%{{{fmt[i + 2 : close]}}}' are not supported by herdsman; "
-                "use '%[<sample expression>]' without options"
             )
         if nxt.isalpha():
             end = i + 1
@@ -189,7 +245,7 @@ def parse_logformat(
                     "literal text, '%%' and '%[<sample expression>]'"
                 )
             flush()
-            nodes.append(builder(name, None))
+            nodes.append(builder(name, args))
             i = end
             continue
         # "%-" and the like: HAProxy drops the '%' and keeps the character.
@@ -198,7 +254,9 @@ def parse_logformat(
     return nodes
 
 
-def compile_nodes(nodes: list[Node | Piece], cap: int, mandatory: bool = False) -> Piece:
+def compile_nodes(
+    nodes: list[Node | Piece], cap: int, mandatory: bool = False, http: bool = False
+) -> Piece:
     pieces: list[Piece | bytes] = []
     for node in nodes:
         if isinstance(node, Node):
@@ -208,7 +266,8 @@ def compile_nodes(nodes: list[Node | Piece], cap: int, mandatory: bool = False) 
             val = node.expr.val & cap
             req = node.expr if val & R.VAL_REQUEST else None
             res = (node.expr_res or node.expr) if val & R.VAL_RESPONSE else None
-            pieces.append(_expr_piece(req, res if res is not req else None, mandatory))
+            options = node.options | (OPT_MANDATORY if mandatory else 0)
+            pieces.append(_expr_piece(req, res if res is not req else None, options, http))
         else:
             pieces.append(node)
     if all(isinstance(p, bytes) for p in pieces):
@@ -232,14 +291,17 @@ def compile_logformat(
     cap: int = R.BE_CHK_RUL,
     *,
     mandatory: bool = False,
+    http: bool = False,
     variables: Mapping[str, VarBuilder] | None = None,
 ) -> Piece:
     """A log-format string as a closure ``txn -> bytes``; raises LogFormatError.
 
     ``cap`` is the place it is used (``registry.FE_HRQ_HDR``...), ``mandatory``
-    writes "-" for a missing value (log lines), ``variables`` supplies
-    ``%<name>`` builders (traffic logs)."""
-    return compile_nodes(parse_logformat(text, c, cap, variables), cap, mandatory)
+    writes "-" for a missing value (log lines), ``http`` encodes values for a
+    header or start line (``LOG_OPT_HTTP``: the strings of HTTP actions,
+    ``http-request return``, redirects), ``variables`` supplies ``%<name>``
+    builders (traffic logs)."""
+    return compile_nodes(parse_logformat(text, c, cap, variables), cap, mandatory, http)
 
 
 # -- the health checks' face ------------------------------------------------------------
