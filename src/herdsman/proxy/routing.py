@@ -20,6 +20,7 @@ heads) and in the returned ``Outcome``.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ from herdsman.sample.logformat import Piece
 from herdsman.sample.stick import Table, TableSpec
 from herdsman.sample.txn import Headers, ServerView, Txn
 from herdsman.sample.types import Value
+from herdsman.tls.fetches import ClientTls
 
 # -- views of the running objects (sample/txn.py protocols) -----------------------------
 
@@ -361,8 +363,15 @@ class Router:
         count_session(txn)
         return True
 
-    def new_txn(self, fe: Plan, src: object, dst: object) -> Txn:
+    def new_txn(
+        self, fe: Plan, src: object, dst: object, transport: asyncio.BaseTransport | None
+    ) -> Txn:
+        """The transaction of a client connection; ``transport`` shows its TLS layer
+        to the ``ssl_*`` fetches (``ssl_object``, None on a plain connection)."""
         txn = Txn(self.world, fe.view)
+        sslobj = transport.get_extra_info("ssl_object") if transport is not None else None
+        if sslobj is not None:
+            txn.tls = ClientTls(sslobj)
         if isinstance(src, tuple) and src:
             txn.src, txn.src_port = _ip(src[0]), int(src[1])
         if isinstance(dst, tuple) and dst:
