@@ -121,8 +121,8 @@ ALLOWED: dict[str, set[str]] = {
     "defs": {"sample"},
     "rules": {"sample", "http", "defs"},
     "version": set(),
-    "config": {"defs", "sample", "rules", "http", "version"},
-    "lb": {"config", "defs"},
+    "config": {"defs", "sample", "rules", "http", "tls", "version"},
+    "lb": {"config", "defs", "http"},  # http: the request keys read the engine's heads
     "core": {"lb", "config"} | _LEAVES,
     "checks": {"core", "lb", "config"} | _LEAVES,
     "proxy": {"core", "lb", "config"} | _LEAVES,

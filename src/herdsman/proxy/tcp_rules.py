@@ -28,7 +28,6 @@ class RulesStream(Protocol):
     loop: asyncio.AbstractEventLoop
     backend: Backend | None
     client: Any
-    early: list[bytes]
     peer_addr: object
     local_addr: object
     txn: Txn | None
@@ -38,6 +37,8 @@ class RulesStream(Protocol):
     def close(self) -> None: ...
 
     def client_transport(self) -> asyncio.BaseTransport | None: ...
+
+    def keep(self, data: bytes) -> None: ...
 
     def connect_to(self, be: Backend, out: R.Outcome) -> None: ...
 
@@ -96,7 +97,7 @@ def data(s: RulesStream, router: R.Router, chunk: bytes) -> None:
     """Client bytes during the inspection."""
     txn = s.txn
     assert txn is not None
-    s.early.append(chunk)
+    s.keep(chunk)
     txn.req_buf = (txn.req_buf or b"") + chunk
     evaluate(s, router)
 

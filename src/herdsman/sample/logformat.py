@@ -4,7 +4,7 @@ Literal text, ``%%``, and ``%[<sample expression>]`` (``expr.py``), compiled
 once into a closure producing bytes: ``compile_logformat(text, ...)(txn)``.
 The same strings serve header values (``http-request set-header``), ``return
 lf-string``, redirects, health checks (``send-lf``, ``on-error``...) and,
-later, traffic logs.
+traffic logs (their ``%[...]``: ``expr_parser()``).
 
 Each ``%[...]`` is checked against the place the string is used (``cap``,
 ``SMP_VAL_*``): a fetch that cannot be used there is refused with HAProxy's
@@ -16,8 +16,8 @@ the string is a log line's (``mandatory``). The options ``%{+Q}`` (quotes),
 in the strings of HTTP actions (``http``) values are %-encoded for a header
 instead and the quotes are ignored, as 2.6's ``lf_encode_chunk()`` does.
 
-Log variables (``%ci``, ``%r``...) are for traffic logs; ``variables`` lets
-that layer supply them (with their options' text), otherwise they are refused.
+The parser is ``lfparse.parse()`` (one for every log-format string); log
+variables (``%ci``, ``%r``...) are for traffic logs and refused here.
 
 ``LogFormat`` and the mapping-based ``evaluate(ctx)`` are the face the health
 checks use: the check's names, ids and input buffer as a mapping.
@@ -33,6 +33,8 @@ from herdsman.sample import expr as E
 from herdsman.sample import registry as R
 from herdsman.sample import types as T
 from herdsman.sample.expr import Expr, ExprError
+from herdsman.sample.lfparse import ESC, MANDATORY, QUOTE, parse
+from herdsman.sample.lfparse import LogFormatError as LogFormatError
 from herdsman.sample.registry import Compiler
 from herdsman.sample.txn import Txn
 from herdsman.sample.types import Value as Sample
@@ -46,16 +48,6 @@ Piece = Callable[[Txn], bytes]
 # input buffer, the time (``PAYLOAD``, ``DATE_US``)
 Value = str | int | bytes
 CheckCtx = Mapping[str, Value]
-VarBuilder = Callable[[str, str | None], Piece]
-
-
-class LogFormatError(ValueError):
-    """A parse error; ``message`` is HAProxy's inner text (the configuration
-    parser wraps it with the keyword's own context)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _wire(text: str) -> bytes:
@@ -68,28 +60,14 @@ def _unwire(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-# LOG_OPT_*: the options of ``%{+Q,-E}`` (``var_args_list[]``)
-OPT_MANDATORY, OPT_QUOTE, OPT_HEXA, OPT_ESC = 1, 2, 4, 8
-_OPTS = {"M": OPT_MANDATORY, "Q": OPT_QUOTE, "X": OPT_HEXA, "E": OPT_ESC}
 # http_encode_map: what a header value cannot hold, written %XX
 _HTTP_ENCODE = frozenset((*range(0x09), *range(0x0A, 0x20), 0x7F))
 _RFC5424_ESC = frozenset(b'"\\]')  # rfc5424_escape_map, for +E
 
 
-def _options(args: str, options: int) -> int:
-    """``parse_logformat_var_args()``: "+Q,-E"; unknown names are ignored."""
-    for token in args.split(","):
-        mask = _OPTS.get(token[1:], 0)
-        if token[:1] == "+":
-            options |= mask
-        elif token[:1] == "-":
-            options &= ~mask
-    return options
-
-
 def _http_encode(text: bytes, esc: bool) -> bytes:
-    """``lf_encode_chunk()`` with http_encode_map: a header value's text, the
-    quote option ignored."""
+    """``lf_encode_chunk()`` with http_encode_map: a header value's text (the
+    quote option does not apply)."""
     out = bytearray()
     for byte in text:
         if byte in _HTTP_ENCODE:
@@ -104,15 +82,15 @@ def _http_encode(text: bytes, esc: bool) -> bytes:
 def _text(text: bytes | None, options: int) -> bytes:
     """``lf_text_len()``: up to the first NUL, escaped (+E) and quoted (+Q); a
     missing value is "-" when mandatory (+M) and not quoted."""
-    quote = options & OPT_QUOTE
+    quote = options & QUOTE
     if text:
         nul = text.find(b"\0")
         if nul >= 0:
             text = text[:nul]
-        if options & OPT_ESC:
+        if options & ESC:
             text = bytes(b for c in text for b in ((0x5C, c) if c in _RFC5424_ESC else (c,)))
     elif not quote:
-        return b"-" if options & OPT_MANDATORY else b""
+        return b"-" if options & MANDATORY else b""
     return b'"' + (text or b"") + b'"' if quote else text or b""
 
 
@@ -123,7 +101,7 @@ def _expr_piece(req: Expr | None, res: Expr | None, options: int, http: bool) ->
     first = req.one if req is not None else None
     second = res.one if res is not None else None
     to_str = T.to_str
-    esc = bool(options & OPT_ESC)
+    esc = bool(options & ESC)
 
     def piece(txn: Txn) -> bytes:
         value = first(txn) if first is not None else None
@@ -145,113 +123,57 @@ class Node:
     text: bytes = b""
     expr: Expr | None = None
     expr_res: Expr | None = None
-    options: int = 0  # OPT_*
+    options: int = 0  # lfparse's QUOTE, ESC, MANDATORY... (``%{+Q}[...]``)
+
+
+def _refuse_variables(name: str) -> None:
+    """Outside traffic logs: literal text, ``%%`` and ``%[expr]`` only."""
+    if name == "%[" or name.startswith("%{"):
+        return  # options: a variable after them is refused by its name
+    raise LogFormatError(
+        f"log-format variable '%{name}' is not supported by herdsman here; use "
+        "literal text, '%%' and '%[<sample expression>]'"
+    )
+
+
+def expr_parser(c: Compiler, cap: int) -> Callable[[str, int, int], tuple[Node, int]]:
+    """The ``%[...]`` callback of ``lfparse.parse()``: the expression compiled for
+    the request and, for a fetch that reads either side, for the response too
+    (``LOG_OPT_REQ_CAP``/``LOG_OPT_RES_CAP``)."""
+
+    def parse_one(fmt: str, start: int, options: int) -> tuple[Node, int]:
+        try:
+            expr, end = E.parse_expr(fmt, c, start, embedded=True)
+        except ExprError as err:
+            raise LogFormatError(
+                f"failed to parse sample expression <{fmt[start:]}> : {err.message}"
+            ) from None
+        if not expr.val & cap:
+            raise LogFormatError(
+                f"sample fetch <{fmt[start:]}> may not be reliably used here because it "
+                f"needs '{R.src_names(expr.use)}' which is not available here"
+            )
+        expr_res = None
+        both = R.USE_HRQHV | R.USE_HRSHV
+        l6 = R.USE_L6REQ | R.USE_L6RES
+        if expr.use & both == both or expr.use & l6 == l6:
+            saved = c.response
+            c.response = True
+            expr_res = E.parse_expr(fmt, c, start, embedded=True)[0]
+            c.response = saved
+        return Node(expr=expr, expr_res=expr_res, options=options), end
+
+    return parse_one
 
 
 def parse_logformat(
-    fmt: str,
-    c: Compiler | None = None,
-    cap: int = R.BE_CHK_RUL,
-    variables: Mapping[str, VarBuilder] | None = None,
+    fmt: str, c: Compiler | None = None, cap: int = R.BE_CHK_RUL
 ) -> list[Node | Piece]:
-    """``parse_logformat_string()`` without the log variables (unless given)."""
-    c = c if c is not None else Compiler()
-    nodes: list[Node | Piece] = []
-    text: list[str] = []
-
-    def flush() -> None:
-        if text:
-            nodes.append(Node(_wire("".join(text))))
-            text.clear()
-
-    i = 0
-    n = len(fmt)
-    while i < n:
-        ch = fmt[i]
-        if ch != "%":
-            text.append(ch)
-            i += 1
-            continue
-        if i + 1 >= n:
-            raise LogFormatError("truncated line after '%'")
-        nxt = fmt[i + 1]
-        if nxt == "%":
-            text.append("%")
-            i += 2
-            continue
-        options, args = 0, None
-        if nxt == "{":
-            close = fmt.find("}", i + 2)
-            if close < 0:
-                raise LogFormatError(f"truncated line after '{fmt[i + 2 :]}'")
-            args = fmt[i + 2 : close]
-            options = _options(args, options)
-            after = fmt[close + 1 : close + 2]
-            if not (after == "[" or (after.isalnum() and after.isascii())):
-                raise LogFormatError(
-                    f"parse argument modifier without variable name near '%{{{args}}}'"
-                )
-            i, nxt = close, after  # as if "%[..." or "%name" started at the '}'
-
-        if nxt == "[":
-            start = i + 2
-            try:
-                expr, end = E.parse_expr(fmt, c, start, embedded=True)
-            except ExprError as err:
-                raise LogFormatError(
-                    f"failed to parse sample expression <{fmt[start:]}> : {err.message}"
-                ) from None
-            if not expr.val & cap:
-                raise LogFormatError(
-                    f"sample fetch <{fmt[start:]}> may not be reliably used here because it "
-                    f"needs '{R.src_names(expr.use)}' which is not available here"
-                )
-            if end >= n:
-                raise LogFormatError(f"missing ']' after '{fmt[start:end]}'")
-            if fmt[end] != "]":
-                what = fmt[end]
-                if what.isprintable():
-                    raise LogFormatError(
-                        f"expected ']' after '{fmt[start:end]}', but found '{what}'"
-                    )
-                raise LogFormatError(f"missing ']' after '{fmt[start:end]}'")
-            flush()
-            expr_res = None
-            both = R.USE_HRQHV | R.USE_HRSHV
-            if expr.use & both == both or expr.use & (R.USE_L6REQ | R.USE_L6RES) == (
-                R.USE_L6REQ | R.USE_L6RES
-            ):
-                saved = c.response
-                c.response = True
-                expr_res = E.parse_expr(fmt, c, start, embedded=True)[0]
-                c.response = saved
-            nodes.append(Node(expr=expr, expr_res=expr_res, options=options))
-            i = end + 1
-            continue
-        if nxt.isdigit() or nxt in " \t":
-            raise LogFormatError(
-                f"unexpected variable name near '{nxt}' at position {i + 1} line : '{fmt}'. "
-                "Maybe you want to write a single '%', use the syntax '%%'"
-            )
-        if nxt.isalpha():
-            end = i + 1
-            while end < n and fmt[end].isalnum():
-                end += 1
-            name = fmt[i + 1 : end]
-            builder = variables.get(name) if variables is not None else None
-            if builder is None:
-                raise LogFormatError(
-                    f"log-format variable '%{name}' is not supported by herdsman here; use "
-                    "literal text, '%%' and '%[<sample expression>]'"
-                )
-            flush()
-            nodes.append(builder(name, args))
-            i = end
-            continue
-        # "%-" and the like: HAProxy drops the '%' and keeps the character.
-        i += 1
-    flush()
-    return nodes
+    """``parse_logformat_string()`` (``lfparse.parse()``) without the log variables."""
+    nodes = parse(
+        fmt, expr=expr_parser(c if c is not None else Compiler(), cap), check_var=_refuse_variables
+    )
+    return [n if isinstance(n, Node) else Node(_wire(n)) for n in nodes]
 
 
 def compile_nodes(
@@ -266,7 +188,7 @@ def compile_nodes(
             val = node.expr.val & cap
             req = node.expr if val & R.VAL_REQUEST else None
             res = (node.expr_res or node.expr) if val & R.VAL_RESPONSE else None
-            options = node.options | (OPT_MANDATORY if mandatory else 0)
+            options = node.options | (MANDATORY if mandatory else 0)
             pieces.append(_expr_piece(req, res if res is not req else None, options, http))
         else:
             pieces.append(node)
@@ -292,16 +214,14 @@ def compile_logformat(
     *,
     mandatory: bool = False,
     http: bool = False,
-    variables: Mapping[str, VarBuilder] | None = None,
 ) -> Piece:
     """A log-format string as a closure ``txn -> bytes``; raises LogFormatError.
 
     ``cap`` is the place it is used (``registry.FE_HRQ_HDR``...), ``mandatory``
-    writes "-" for a missing value (log lines), ``http`` encodes values for a
-    header or start line (``LOG_OPT_HTTP``: the strings of HTTP actions,
-    ``http-request return``, redirects), ``variables`` supplies ``%<name>``
-    builders (traffic logs)."""
-    return compile_nodes(parse_logformat(text, c, cap, variables), cap, mandatory, http)
+    writes "-" for a missing value, ``http`` encodes values for a header or a
+    start line (``LOG_OPT_HTTP``: the strings of HTTP actions, ``http-request
+    return``, redirects)."""
+    return compile_nodes(parse_logformat(text, c, cap), cap, mandatory, http)
 
 
 # -- the health checks' face ------------------------------------------------------------
