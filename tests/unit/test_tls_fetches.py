@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from herdsman.sample.acl import AclContext, parse_condition
 from herdsman.sample.expr import parse_standalone
+from herdsman.sample.registry import Compiler
 from herdsman.sample.txn import Txn
 from herdsman.sample.types import Bin
 from herdsman.tls.fetches import ClientTls
@@ -145,3 +149,24 @@ def test_names_in_rfc2253_form_and_by_entry() -> None:
     assert dn_entry(name, "OU", 3) is None
     assert dn_entry(name, "OU", 0) is None
     assert dn_entry(name, "1.2.3.4", 1) == b"x"
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["ssl_fc"], True),
+        (["ssl_fc_sni", "-i", "B.TEST"], True),
+        (["ssl_fc_sni_end", ".test"], True),
+        (["ssl_fc_sni_reg", "^b\\."], True),
+        (["ssl_fc_protocol", "TLSv1.2"], False),
+        (["ssl_c_used"], True),
+        (["ssl_c_verify", "0"], True),
+        (["ssl_c_s_dn(CN)", "-m", "beg", "client"], True),
+        (["ssl_fc_use_keysize", "ge", "128"], True),
+    ],
+)
+def test_in_acls(words: list[str], expected: bool) -> None:
+    """The fetches in ACLs, and the ACL keywords derived from them."""
+    cond = parse_condition(["if", "{", *words, "}"], {}, AclContext(Compiler()))
+    assert cond.run(_txn(_handshake(tlscerts.path("client.pem")))) is expected
+    assert cond.run(_txn(None)) is False
