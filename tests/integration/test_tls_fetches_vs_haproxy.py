@@ -211,3 +211,66 @@ async def test_a_resumed_session() -> None:
             seen.append(again)
         assert seen[0] == seen[1]
         assert b"\nssl_fc_is_resumed=1\n" in seen[0]
+
+
+class _Named(asyncio.Protocol):
+    """A TCP server answering its name to the first bytes."""
+
+    def __init__(self, name: bytes) -> None:
+        self.name = name
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.tr: asyncio.Transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.tr.write(self.name + b"\n")
+        self.tr.close()
+
+
+async def test_tcp_mode_routes_terminated_connections_by_sni() -> None:
+    """``mode tcp`` with an ``ssl`` bind line: ``use_backend`` on ``ssl_fc_sni`` and
+    ``ssl_c_used``, the relayed bytes decrypted."""
+    loop = asyncio.get_running_loop()
+    servers = {
+        name: await loop.create_server(lambda n=name: _Named(n.encode()), "127.0.0.1", 0)
+        for name in ("b1", "cert", "bd")
+    }
+    ports = {name: srv.sockets[0].getsockname()[1] for name, srv in servers.items()}
+
+    def text(port: int) -> str:
+        return (
+            "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n"
+            "    timeout server 5s\n"
+            f"frontend fe\n    bind 127.0.0.1:{port} ssl crt {tlscerts.path('a.pem')} "
+            f"verify optional ca-file {tlscerts.path('ca.pem')}\n"
+            "    tcp-request content reject if { ssl_fc_protocol TLSv1.1 }\n"
+            "    use_backend cert if { ssl_c_used }\n"
+            "    use_backend b1 if { ssl_fc_sni -i a.example }\n"
+            "    default_backend bd\n"
+            + "".join(f"backend {n}\n    server s 127.0.0.1:{p}\n" for n, p in ports.items())
+        )
+
+    def ask(port: int, sni: str | None, cert: str | None) -> bytes:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            _context(cert, (), False).wrap_socket(raw, server_hostname=sni) as s,
+        ):
+            s.sendall(b"hello\n")
+            return s.recv(100)
+
+    mine, theirs = free_port(), free_port()
+    try:
+        with Haproxy(text(theirs)) as hap:
+            hap.start(theirs)
+            async with running(text(mine)):
+                for sni, cert, expected in (
+                    ("A.example", None, b"b1\n"),
+                    ("other.example", None, b"bd\n"),
+                    (None, None, b"bd\n"),
+                    ("a.example", tlscerts.path("client.pem"), b"cert\n"),
+                ):
+                    got = [await asyncio.to_thread(ask, p, sni, cert) for p in (mine, theirs)]
+                    assert got == [expected, expected], sni
+    finally:
+        for srv in servers.values():
+            srv.close()
