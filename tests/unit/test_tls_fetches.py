@@ -5,6 +5,7 @@ without a client certificate: HAProxy's values, types and formats."""
 from __future__ import annotations
 
 import hashlib
+import re
 import ssl
 import subprocess
 import sys
@@ -12,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from herdsman.sample import types as T
 from herdsman.sample.acl import AclContext, parse_condition
 from herdsman.sample.expr import parse_standalone
-from herdsman.sample.registry import Compiler
+from herdsman.sample.registry import FETCHES, Compiler
 from herdsman.sample.txn import Txn
 from herdsman.sample.types import Bin
 from herdsman.tls.fetches import ClientTls
@@ -170,3 +172,21 @@ def test_in_acls(words: list[str], expected: bool) -> None:
     cond = parse_condition(["if", "{", *words, "}"], {}, AclContext(Compiler()))
     assert cond.run(_txn(_handshake(tlscerts.path("client.pem")))) is expected
     assert cond.run(_txn(None)) is False
+
+
+@pytest.mark.haproxy
+def test_types_and_arguments_are_haproxy_s() -> None:
+    """Each ``ssl_*``/``req.ssl_*`` fetch herdsman has: the argument mask and the
+    output type ``haproxy -dKsmp`` prints."""
+    out = subprocess.run(
+        ["haproxy", "-dKsmp", "-q", "-c", "-f", "/dev/null"], capture_output=True, check=False
+    )
+    lines = re.findall(r"^\[[ .Y]+\] ([^:(]+)(\([^)]*\))?: (\w+)$", out.stdout.decode(), re.M)
+    dump = {name: (sig, out_type) for name, sig, out_type in lines}
+    mine = {
+        name: (kw.spec.signature(), T.NAMES[kw.out])
+        for name, kw in FETCHES.items()
+        if name.startswith(("ssl_", "req.ssl", "req_ssl"))
+    }
+    assert len(mine) == 22
+    assert {name: dump.get(name) for name in mine} == mine
