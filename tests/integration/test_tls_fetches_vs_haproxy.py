@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from herdsman.testing import Haproxy, free_port, running
+from herdsman.testing import Haproxy, Syslog, free_port, running
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -274,3 +274,37 @@ async def test_tcp_mode_routes_terminated_connections_by_sni() -> None:
     finally:
         for srv in servers.values():
             srv.close()
+
+
+async def test_in_traffic_log_lines() -> None:
+    """``log-format`` with the fetches: the lines of a TLS and of a plain request."""
+    fmt = "%[ssl_fc] %[ssl_fc_sni] %{+Q}[ssl_fc_protocol] %[ssl_c_s_dn(CN)] %[ssl_fc_alpn]"
+    logs = {"mine": Syslog(), "theirs": Syslog()}
+
+    def text(ports: tuple[int, int], log: int) -> str:
+        return (
+            "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n"
+            "    timeout server 5s\n"
+            f"frontend fe\n    log 127.0.0.1:{log} format raw local0\n"
+            f'    log-format "{fmt}"\n'
+            f"    bind 127.0.0.1:{ports[0]} ssl crt {tlscerts.path('a.pem')} verify optional "
+            f"ca-file {tlscerts.path('ca.pem')} alpn http/1.1\n"
+            f"    bind 127.0.0.1:{ports[1]}\n"
+            '    http-request return status 200 content-type text/plain string "ok"\n'
+        )
+
+    mine, theirs = (free_port(), free_port()), (free_port(), free_port())
+    try:
+        with Haproxy(text(theirs, logs["theirs"].port)) as hap:
+            hap.start(theirs[0])
+            async with running(text(mine, logs["mine"].port)):
+                for ports in (mine, theirs):
+                    cert = tlscerts.path("client.pem")
+                    await asyncio.to_thread(_get, ports[0], "/", cert=cert, alpn=["http/1.1"])
+                    await asyncio.to_thread(_get, ports[1], "/", tls=False)
+                got = [await logs[k].wait_count(2, timeout=15) for k in ("mine", "theirs")]
+    finally:
+        for log in logs.values():
+            log.close()
+    assert got[0] == got[1]
+    assert got[0] == ['1 a.example "TLSv1.3" client.test http/1.1', '0 - "" - -']

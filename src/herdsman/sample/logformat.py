@@ -26,7 +26,7 @@ checks use: the check's names, ids and input buffer as a mapping.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from herdsman.sample import expr as E
@@ -34,6 +34,7 @@ from herdsman.sample import registry as R
 from herdsman.sample import types as T
 from herdsman.sample.expr import Expr, ExprError
 from herdsman.sample.lfparse import ESC, MANDATORY, QUOTE, parse
+from herdsman.sample.lfparse import Expr as LfExpr
 from herdsman.sample.lfparse import LogFormatError as LogFormatError
 from herdsman.sample.registry import Compiler
 from herdsman.sample.txn import Txn
@@ -60,6 +61,38 @@ def _unwire(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+def _expr_value(req: Expr | None, res: Expr | None) -> Callable[[Txn], bytes | None]:
+    """``LOG_FMT_EXPR``: the value on the request, else on the response, as a
+    string up to its first NUL; None when there is none."""
+    first = req.one if req is not None else None
+    second = res.one if res is not None else None
+    to_str = T.to_str
+
+    def value_of(txn: Txn) -> bytes | None:
+        value = first(txn) if first is not None else None
+        if value is None and second is not None:
+            value = second(txn)
+        if value is None:
+            return None
+        text = to_str(value)
+        if text is None:
+            return None
+        nul = text.find(b"\0")
+        return text if nul < 0 else text[:nul]
+
+    return value_of
+
+
+def expr_value(node: Node, cap: int) -> Callable[[Txn], bytes | None]:
+    """The value of a parsed ``%[...]`` used at ``cap``: tried on the request
+    (``LOG_OPT_REQ_CAP``), then on the response (``LOG_OPT_RES_CAP``)."""
+    assert node.expr is not None
+    val = node.expr.val & cap
+    req = node.expr if val & R.VAL_REQUEST else None
+    res = (node.expr_res or node.expr) if val & R.VAL_RESPONSE else None
+    return _expr_value(req, res if res is not req else None)
+
+
 # http_encode_map: what a header value cannot hold, written %XX
 _HTTP_ENCODE = frozenset((*range(0x09), *range(0x0A, 0x20), 0x7F))
 _RFC5424_ESC = frozenset(b'"\\]')  # rfc5424_escape_map, for +E
@@ -80,13 +113,10 @@ def _http_encode(text: bytes, esc: bool) -> bytes:
 
 
 def _text(text: bytes | None, options: int) -> bytes:
-    """``lf_text_len()``: up to the first NUL, escaped (+E) and quoted (+Q); a
-    missing value is "-" when mandatory (+M) and not quoted."""
+    """``lf_text_len()``: escaped (+E) and quoted (+Q); a missing value is "-"
+    when mandatory (+M) and not quoted."""
     quote = options & QUOTE
     if text:
-        nul = text.find(b"\0")
-        if nul >= 0:
-            text = text[:nul]
         if options & ESC:
             text = bytes(b for c in text for b in ((0x5C, c) if c in _RFC5424_ESC else (c,)))
     elif not quote:
@@ -94,20 +124,13 @@ def _text(text: bytes | None, options: int) -> bytes:
     return b'"' + (text or b"") + b'"' if quote else text or b""
 
 
-def _expr_piece(req: Expr | None, res: Expr | None, options: int, http: bool) -> Piece:
-    """``LOG_FMT_EXPR``: the value on the request, else on the response, as a
-    string: encoded for a header (``http``, ``LOG_OPT_HTTP``), else up to its
-    first NUL, with the options."""
-    first = req.one if req is not None else None
-    second = res.one if res is not None else None
-    to_str = T.to_str
+def _expr_piece(value_of: Callable[[Txn], bytes | None], options: int, http: bool) -> Piece:
+    """The text of an expression: encoded for a header (``http``,
+    ``LOG_OPT_HTTP``), else with its options."""
     esc = bool(options & ESC)
 
     def piece(txn: Txn) -> bytes:
-        value = first(txn) if first is not None else None
-        if value is None and second is not None:
-            value = second(txn)
-        text = to_str(value) if value is not None else None
+        text = value_of(txn)
         if http:
             return _http_encode(text, esc) if text else b""
         return _text(text, options)
@@ -136,12 +159,12 @@ def _refuse_variables(name: str) -> None:
     )
 
 
-def expr_parser(c: Compiler, cap: int) -> Callable[[str, int, int], tuple[Node, int]]:
+def expr_parser(c: Compiler, cap: int) -> Callable[[str, int], tuple[Node, int]]:
     """The ``%[...]`` callback of ``lfparse.parse()``: the expression compiled for
     the request and, for a fetch that reads either side, for the response too
     (``LOG_OPT_REQ_CAP``/``LOG_OPT_RES_CAP``)."""
 
-    def parse_one(fmt: str, start: int, options: int) -> tuple[Node, int]:
+    def parse_one(fmt: str, start: int) -> tuple[Node, int]:
         try:
             expr, end = E.parse_expr(fmt, c, start, embedded=True)
         except ExprError as err:
@@ -161,37 +184,34 @@ def expr_parser(c: Compiler, cap: int) -> Callable[[str, int, int], tuple[Node, 
             c.response = True
             expr_res = E.parse_expr(fmt, c, start, embedded=True)[0]
             c.response = saved
-        return Node(expr=expr, expr_res=expr_res, options=options), end
+        return Node(expr=expr, expr_res=expr_res), end
 
     return parse_one
 
 
-def parse_logformat(
-    fmt: str, c: Compiler | None = None, cap: int = R.BE_CHK_RUL
-) -> list[Node | Piece]:
+def parse_logformat(fmt: str, c: Compiler | None = None, cap: int = R.BE_CHK_RUL) -> list[Node]:
     """``parse_logformat_string()`` (``lfparse.parse()``) without the log variables."""
     nodes = parse(
         fmt, expr=expr_parser(c if c is not None else Compiler(), cap), check_var=_refuse_variables
     )
-    return [n if isinstance(n, Node) else Node(_wire(n)) for n in nodes]
+    return [
+        replace(n.node, options=n.options) if isinstance(n, LfExpr) else Node(_wire(n))
+        for n in nodes
+    ]
 
 
 def compile_nodes(
-    nodes: list[Node | Piece], cap: int, mandatory: bool = False, http: bool = False
+    nodes: list[Node], cap: int, mandatory: bool = False, http: bool = False
 ) -> Piece:
-    pieces: list[Piece | bytes] = []
-    for node in nodes:
-        if isinstance(node, Node):
-            if node.expr is None:
-                pieces.append(node.text)
-                continue
-            val = node.expr.val & cap
-            req = node.expr if val & R.VAL_REQUEST else None
-            res = (node.expr_res or node.expr) if val & R.VAL_RESPONSE else None
-            options = node.options | (MANDATORY if mandatory else 0)
-            pieces.append(_expr_piece(req, res if res is not req else None, options, http))
-        else:
-            pieces.append(node)
+    """``mandatory``: a log line's (``LOG_OPT_MANDATORY``); ``http``: the string
+    of an HTTP action (``LOG_OPT_HTTP``)."""
+    extra = MANDATORY if mandatory else 0
+    pieces: list[Piece | bytes] = [
+        node.text
+        if node.expr is None
+        else _expr_piece(expr_value(node, cap), node.options | extra, http)
+        for node in nodes
+    ]
     if all(isinstance(p, bytes) for p in pieces):
         literal = b"".join(p for p in pieces if isinstance(p, bytes))
         return lambda txn: literal
@@ -274,9 +294,7 @@ class LogFormat:
     def __post_init__(self) -> None:
         nodes = parse_logformat(self.text, Compiler(where="in tcp-check expression in"), self.cap)
         object.__setattr__(self, "build", compile_nodes(nodes, self.cap))
-        object.__setattr__(
-            self, "literal", all(isinstance(n, Node) and n.expr is None for n in nodes)
-        )
+        object.__setattr__(self, "literal", all(n.expr is None for n in nodes))
 
     def evaluate_bytes(self, ctx: CheckCtx | Txn) -> bytes:
         return self.build(check_txn(ctx))
