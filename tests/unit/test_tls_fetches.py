@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from herdsman.sample import types as T
-from herdsman.sample.acl import AclContext, parse_condition
+from herdsman.sample.acl import AclContext
+from herdsman.sample.cond import parse_condition
 from herdsman.sample.expr import parse_standalone
 from herdsman.sample.registry import FETCHES, Compiler
 from herdsman.sample.txn import Txn
