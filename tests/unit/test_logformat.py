@@ -21,8 +21,10 @@ from herdsman.sample.logformat import (
     LogFormat,
     LogFormatError,
     cast_int,
+    compile_logformat,
     parse_expr,
 )
+from herdsman.sample.txn import Txn
 from herdsman.sample.types import Bin
 
 CTX = {"srv_name": "s1", "srv_id": "3", "be_name": "app", "be_id": "7", "hostname": "lb1"}
@@ -55,6 +57,11 @@ EVALUATIONS = [
     ("<%[str(  a ),ltrim(' ')]>", "<a >"),
     ("<%[str(xxya),ltrim(xy)]>", "<a>"),
     ("<%[res.payload(0,0)]>", "<>"),  # not a tcp-check: no payload
+    # options (lf_text_len()): quotes, even around nothing; the last +/- wins
+    ("%{+Q}[srv_name]", '"s1"'),
+    ("<%{+Q}[env(HERDSMAN_TEST_UNSET_VARIABLE)]>", '<"">'),
+    ("%{+Q,-Q}[srv_name]%{+M}[env(HERDSMAN_TEST_UNSET_VARIABLE)]", "s1-"),
+    ("%{+Q,+X,+nope}[int(12)]", '"12"'),
 ]
 
 # The check's input buffer, and a fixed time (2023-11-14T22:13:20.123456Z).
@@ -129,6 +136,8 @@ def test_literal_and_bytes() -> None:
 
 
 HAPROXY_ERRORS = [
+    ("%{+Q} x", "parse argument modifier without variable name near '%{+Q}'"),
+    ("%{+Q", "truncated line after '+Q'"),
     ("%[srv_name", "missing ']' after 'srv_name'"),
     ("%[srv_name] %[srv_name ]", "expected ']' after 'srv_name', but found ' '"),
     ("%[srv_name,lower,hex]%%ab%", "truncated line after '%'"),
@@ -260,10 +269,10 @@ def test_haproxy_errors(fmt: str, message: str) -> None:
 
 
 REFUSED = [
-    ("%[ssl_fc]", "fetch method 'ssl_fc' is not supported by herdsman"),
+    ("%[ssl_bc]", "fetch method 'ssl_bc' is not supported by herdsman"),
     ("%[srv_name,sha2]", "converter 'sha2' is not supported by herdsman"),
     ("%ci", "log-format variable '%ci' is not supported by herdsman"),
-    ("%{+Q}[srv_name]", "log-format options '%{+Q}' are not supported by herdsman"),
+    ("%{+Q}ci", "log-format variable '%ci' is not supported by herdsman"),
 ]
 
 
@@ -314,3 +323,21 @@ def test_errors_match_haproxy(tmp_path: Path) -> None:
     text = (out.stdout + out.stderr).decode()
     found = re.findall(r"invalid log-format string \((.*)\)\.\n\.", text)
     assert found == [message for _, message in HAPROXY_ERRORS]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "http", "expected"),
+    [
+        ("%[bin(410142)]", False, b"A\x01B"),
+        ("%[bin(410042)]", False, b"A"),  # a C string
+        ("%[bin(410142)]", True, b"A%01B"),  # lf_encode_chunk()
+        ("%[bin(41097f42)]", True, b"A\t%7FB"),
+        ("%{+Q}[str(a)]<%{+Q}[env(HERDSMAN_TEST_UNSET_VARIABLE)]>", True, b"a<>"),  # no quotes
+        ("%{+E}[bin(225d5c01)]", True, b'\\"\\]\\\\%01'),
+        ("%{+E}[bin(225d5c01)]", False, b'\\"\\]\\\\\x01'),
+    ],
+)
+def test_http_strings_encode_values(fmt: str, http: bool, expected: bytes) -> None:
+    """In the strings of HTTP actions (``LOG_OPT_HTTP``) a value is %-encoded where a
+    header cannot hold it and ``+Q`` is ignored."""
+    assert compile_logformat(fmt, http=http)(Txn()) == expected

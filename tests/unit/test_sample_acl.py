@@ -194,7 +194,7 @@ ERRORS = [
     (["a16", "method", "-m", "int", "1"], "matching method 'int' cannot be used with fetch keyword 'method'"),
     (["bad!", "path", "x"], "invalid character in ACL name : '!'"),
     (["a17", "path", "-f", "/nonexistent/file"], "failed to open pattern file </nonexistent/file>"),
-    (["a18", "ssl_fc"], "fetch method 'ssl_fc' is not supported by herdsman in ACL expression 'ssl_fc'"),
+    (["a18", "ssl_bc"], "fetch method 'ssl_bc' is not supported by herdsman in ACL expression 'ssl_bc'"),
 ]  # fmt: skip
 
 

@@ -263,7 +263,9 @@ def test_variables_and_scopes() -> None:
     ("text", "message"),
     [
         ("foo", "unknown fetch method 'foo'"),
-        ("ssl_fc", "fetch method 'ssl_fc' is not supported by herdsman"),
+        ("ssl_bc", "fetch method 'ssl_bc' is not supported by herdsman"),
+        ("ssl_c_s_dn(CN,1,ldap)", "invalid args in fetch method 'ssl_c_s_dn' : only rfc2253 or a "
+         "blank value are currently supported as the format argument."),
         ("path,sha2", "converter 'sha2' is not supported by herdsman"),
         ("path,nope", "unknown converter 'nope'"),
         ("int(1),lower(1)", "invalid arg 1 in converter 'lower' : expected ')' before '1)'"),

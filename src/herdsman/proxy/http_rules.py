@@ -57,6 +57,8 @@ class RulesSession(Protocol):
 
     def _answer(self, status: int, head: RequestHead, buf: bytes) -> None: ...
 
+    def client_transport(self) -> asyncio.BaseTransport | None: ...
+
     def close(self) -> None: ...
 
     def pause_client(self) -> None: ...
@@ -77,7 +79,7 @@ def accept(s: RulesSession) -> bool:
     router = s.ctx.router
     assert router is not None
     assert s.rules is not None
-    s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr)
+    s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr, s.client_transport())
     return bool(router.accept(s.txn, s.rules))
 
 
@@ -88,7 +90,7 @@ def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bo
     assert s.rules is not None
     txn = s.txn
     if txn is None:
-        txn = s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr)
+        txn = s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr, s.client_transport())
     body = b"" if head.framing is Framing.NONE else buf[head.size : head.size + head.content_length]
     out = router.request(txn, s.rules, head, body, monitor)
     s.outcome = out

@@ -20,6 +20,7 @@ heads) and in the returned ``Outcome``.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from herdsman.sample.lfparse import Expr as LfExpr
 from herdsman.sample.logformat import Piece
 from herdsman.sample.stick import Table, TableSpec
 from herdsman.sample.txn import Txn
+from herdsman.tls.fetches import ClientTls
 
 # -- one proxy's rules ------------------------------------------------------------------
 
@@ -274,8 +276,12 @@ class Router:
         count_session(txn)
         return True
 
-    def new_txn(self, fe: Plan, src: object, dst: object) -> Txn:
+    def new_txn(self, fe: Plan, src: object, dst: object, tr: asyncio.BaseTransport | None) -> Txn:
+        """``tr``'s ``ssl_object`` shows the connection's TLS to the ``ssl_*`` fetches."""
         txn = Txn(self.world, fe.view)
+        sslobj = tr.get_extra_info("ssl_object") if tr is not None else None
+        if sslobj is not None:
+            txn.tls = ClientTls(sslobj)
         if isinstance(src, tuple) and src:
             txn.src, txn.src_port = _ip(src[0]), int(src[1])
         if isinstance(dst, tuple) and dst:

@@ -42,6 +42,8 @@ class RulesStream(Protocol):
 
     def close(self) -> None: ...
 
+    def client_transport(self) -> asyncio.BaseTransport | None: ...
+
     def keep(self, data: bytes) -> None: ...
 
     def connect_to(self, be: Backend, out: R.Outcome) -> None: ...
@@ -75,7 +77,7 @@ class ResInspect:
 def accept(s: RulesStream, router: R.Router, plan: R.Plan) -> bool:
     """``tcp-request connection`` then ``session`` rules: False when rejected
     (the connection is then closed)."""
-    txn = s.txn = router.new_txn(plan, s.peer_addr, s.local_addr)
+    txn = s.txn = router.new_txn(plan, s.peer_addr, s.local_addr, s.client_transport())
     if not router.accept(txn, plan):
         s.close()
         return False

@@ -232,7 +232,7 @@ def p_vars(words: list[str], i: int, where: Where) -> Parsed:
         return unset, i, False
     if mode == 2:
         fmt = where.env.logformat(
-            words[i] if i < len(words) else "", where.cap, where.argc, where.response
+            words[i] if i < len(words) else "", where.cap, where.argc, where.response, http=False
         )
 
         def set_fmt(txn: Txn) -> int:

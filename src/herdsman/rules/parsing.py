@@ -86,9 +86,12 @@ class ParseEnv:
         self.conds.append(cond)
         return cond
 
-    def logformat(self, text: str, cap: int, where: str, response: bool = False) -> Piece:
+    def logformat(
+        self, text: str, cap: int, where: str, response: bool = False, http: bool = True
+    ) -> Piece:
+        """``http``: the string of an HTTP action (``LOG_OPT_HTTP``), not ``set-var-fmt``."""
         try:
-            return compile_logformat(text, self.compiler(where, response), cap)
+            return compile_logformat(text, self.compiler(where, response), cap, http=http)
         except LogFormatError as err:
             raise RuleError(err.message) from None
 

@@ -251,5 +251,6 @@ from herdsman.sample import f_http as _f_http  # noqa: E402, F401
 from herdsman.sample import f_http_params as _f_http_params  # noqa: E402, F401
 from herdsman.sample import f_internal as _f_internal  # noqa: E402, F401
 from herdsman.sample import f_payload as _f_payload  # noqa: E402, F401
+from herdsman.sample import f_ssl as _f_ssl  # noqa: E402, F401
 from herdsman.sample import f_stick as _f_stick  # noqa: E402, F401
 from herdsman.sample import maps as _maps  # noqa: E402, F401

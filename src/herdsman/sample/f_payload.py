@@ -15,6 +15,7 @@ from collections.abc import Callable
 from herdsman.sample import args as A
 from herdsman.sample import types as T
 from herdsman.sample.args import Arg, ArgSpec
+from herdsman.sample.hello import INCOMPLETE, Incomplete, hello_sni, hello_type, req_ssl_ver
 from herdsman.sample.registry import (
     USE_INTRN,
     USE_L6REQ,
@@ -185,100 +186,9 @@ fetch("res.payload_lv", T.BIN, USE_L6RES, _LV, check=_check_lv)(_lv_builder(True
 fetch("payload_lv", T.BIN, USE_L6REQ | USE_L6RES, _LV, check=_check_lv)(_lv_builder(None))
 
 
-def hello_type(data: bytes) -> int | bool | None:
-    """``smp_fetch_ssl_hello_type()``: the handshake type, None when not TLS,
-    False when more bytes are needed."""
-    if not data:
-        return False
-    if not (0x14 <= data[0] <= 0x17 or data[0] == 0xFF):
-        return None
-    if len(data) < 9:
-        return False
-    if (data[1] << 16) + data[2] < 0x00030000:
-        return None
-    if (data[3] << 8) + data[4] < 4:
-        return None
-    hs_len = (data[6] << 16) + (data[7] << 8) + data[8]
-    if len(data) < 9 + hs_len:
-        return False
-    return data[5]
-
-
-def hello_sni(data: bytes) -> bytes | bool | None:
-    """``smp_fetch_ssl_hello_sni()``: the server name of a ClientHello."""
-    n = len(data)
-    if not n:
-        return False
-    if data[0] != 0x16:
-        return None
-    if n < 3:
-        return False
-    if data[1] < 0x03:
-        return None
-    if n < 5:
-        return False
-    hs_len = (data[3] << 8) + data[4]
-    if hs_len < 1 + 3 + 2 + 32 + 1 + 2 + 2 + 1 + 1 + 2 + 2:
-        return None
-    p = 5
-    left = n - 5
-    if left < 1:
-        return False
-    if data[p] != 0x01:
-        return None
-    if left < 4:
-        return False
-    hs_len = (data[p + 1] << 16) + (data[p + 2] << 8) + data[p + 3]
-    if hs_len < 2 + 32 + 1 + 2 + 2 + 1 + 1 + 2 + 2:
-        return None
-    if left < hs_len:
-        return False
-    p += 4
-    if data[p] < 0x03 or data[p + 1] < 0x01:
-        return None
-    ext_len = data[p + 34]
-    if ext_len > 32 or ext_len > hs_len - 35:
-        return None
-    hs_len -= 35 + ext_len
-    p += 35 + ext_len
-    if hs_len < 4:
-        return None
-    ext_len = (data[p] << 8) + data[p + 1]
-    if ext_len < 2 or ext_len > hs_len:
-        return None
-    hs_len -= 2 + ext_len
-    p += 2 + ext_len
-    if hs_len < 2 or data[p] < 1 or data[p] > hs_len:
-        return None
-    hs_len -= 1 + data[p]
-    p += 1 + data[p]
-    if hs_len < 2:
-        return None
-    ext_len = (data[p] << 8) + data[p + 1]
-    if ext_len > hs_len - 2:
-        return None
-    hs_len = ext_len
-    p += 2
-    while hs_len >= 4:
-        ext_type = (data[p] << 8) + data[p + 1]
-        ext_len = (data[p + 2] << 8) + data[p + 3]
-        if ext_len > hs_len - 4:
-            return None
-        if ext_type == 0:
-            if ext_len < 2:
-                return None
-            srv_len = (data[p + 4] << 8) + data[p + 5]
-            if srv_len < 4 or srv_len > hs_len - 6:
-                return None
-            if data[p + 6] == 0:
-                name_len = (data[p + 7] << 8) + data[p + 8]
-                return data[p + 9 : p + 9 + name_len]
-        hs_len -= 4 + ext_len
-        p += 4 + ext_len
-    return None
-
-
-def _hello_builder(parse: Callable[[bytes], Value | bool | None], response: bool) -> FetchBuilder:
+def _hello_builder(
+    parse: Callable[[bytes], Value | Incomplete | None], response: bool
+) -> FetchBuilder:
     def build(args: list[Arg], c: Compiler) -> Fn:
         side = _buffer(response)
 
@@ -287,7 +197,7 @@ def _hello_builder(parse: Callable[[bytes], Value | bool | None], response: bool
             if buf is None:
                 return None
             found = parse(buf)
-            if found is False:
+            if found is INCOMPLETE:
                 _more(txn, final)
                 return None
             return found
@@ -305,6 +215,9 @@ for _kw, _resp in (
 ):
     fetch(_kw, T.SINT, USE_L6RES if _resp else USE_L6REQ)(_hello_builder(hello_type, _resp))
 fetch("req.ssl_sni", T.STR, USE_L6REQ, aliases=("req_ssl_sni",))(_hello_builder(hello_sni, False))
+fetch("req.ssl_ver", T.SINT, USE_L6REQ, aliases=("req_ssl_ver",))(
+    _hello_builder(req_ssl_ver, False)
+)
 
 
 @fetch("wait_end", T.BOOL, USE_INTRN)

@@ -11,11 +11,13 @@ Each ``%[...]`` is checked against the place the string is used (``cap``,
 text. At run time an expression is tried on the request, then on the
 response (``LOG_OPT_REQ_CAP``/``LOG_OPT_RES_CAP``); a value is written as a
 C string (up to its first NUL); a failed fetch writes nothing, or "-" when
-the string is a log line's (``mandatory``).
+the string is a log line's (``mandatory``). The options ``%{+Q}`` (quotes),
+``%{+E}`` (escapes) and ``%{+M}`` apply to an expression as in ``lf_text_len()``;
+in the strings of HTTP actions (``http``) values are %-encoded for a header
+instead and the quotes are ignored, as 2.6's ``lf_encode_chunk()`` does.
 
 The parser is ``lfparse.parse()`` (one for every log-format string); log
-variables (``%ci``, ``%r``...) and options (``%{+Q}``) are for traffic logs
-and refused here.
+variables (``%ci``, ``%r``...) are for traffic logs and refused here.
 
 ``LogFormat`` and the mapping-based ``evaluate(ctx)`` are the face the health
 checks use: the check's names, ids and input buffer as a mapping.
@@ -24,16 +26,16 @@ checks use: the check's names, ids and input buffer as a mapping.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from herdsman.sample import expr as E
 from herdsman.sample import registry as R
 from herdsman.sample import types as T
 from herdsman.sample.expr import Expr, ExprError
+from herdsman.sample.lfparse import ESC, MANDATORY, QUOTE, parse
 from herdsman.sample.lfparse import Expr as LfExpr
 from herdsman.sample.lfparse import LogFormatError as LogFormatError
-from herdsman.sample.lfparse import parse
 from herdsman.sample.registry import Compiler
 from herdsman.sample.txn import Txn
 from herdsman.sample.types import Value as Sample
@@ -91,12 +93,47 @@ def expr_value(node: Node, cap: int) -> Callable[[Txn], bytes | None]:
     return _expr_value(req, res if res is not req else None)
 
 
-def _expr_piece(value_of: Callable[[Txn], bytes | None], mandatory: bool) -> Piece:
-    missing = b"-" if mandatory else b""
+# http_encode_map: what a header value cannot hold, written %XX
+_HTTP_ENCODE = frozenset((*range(0x09), *range(0x0A, 0x20), 0x7F))
+_RFC5424_ESC = frozenset(b'"\\]')  # rfc5424_escape_map, for +E
+
+
+def _http_encode(text: bytes, esc: bool) -> bytes:
+    """``lf_encode_chunk()`` with http_encode_map: a header value's text (the
+    quote option does not apply)."""
+    out = bytearray()
+    for byte in text:
+        if byte in _HTTP_ENCODE:
+            out += b"%%%02X" % byte
+        elif esc and byte in _RFC5424_ESC:
+            out += bytes((0x5C, byte))
+        else:
+            out.append(byte)
+    return bytes(out)
+
+
+def _text(text: bytes | None, options: int) -> bytes:
+    """``lf_text_len()``: escaped (+E) and quoted (+Q); a missing value is "-"
+    when mandatory (+M) and not quoted."""
+    quote = options & QUOTE
+    if text:
+        if options & ESC:
+            text = bytes(b for c in text for b in ((0x5C, c) if c in _RFC5424_ESC else (c,)))
+    elif not quote:
+        return b"-" if options & MANDATORY else b""
+    return b'"' + (text or b"") + b'"' if quote else text or b""
+
+
+def _expr_piece(value_of: Callable[[Txn], bytes | None], options: int, http: bool) -> Piece:
+    """The text of an expression: encoded for a header (``http``,
+    ``LOG_OPT_HTTP``), else with its options."""
+    esc = bool(options & ESC)
 
     def piece(txn: Txn) -> bytes:
         text = value_of(txn)
-        return missing if text is None else text
+        if http:
+            return _http_encode(text, esc) if text else b""
+        return _text(text, options)
 
     return piece
 
@@ -109,17 +146,13 @@ class Node:
     text: bytes = b""
     expr: Expr | None = None
     expr_res: Expr | None = None
+    options: int = 0  # lfparse's QUOTE, ESC, MANDATORY... (``%{+Q}[...]``)
 
 
 def _refuse_variables(name: str) -> None:
     """Outside traffic logs: literal text, ``%%`` and ``%[expr]`` only."""
-    if name == "%[":
-        return
-    if name.startswith("%{"):
-        raise LogFormatError(
-            f"log-format options '{name}' are not supported by herdsman; "
-            "use '%[<sample expression>]' without options"
-        )
+    if name == "%[" or name.startswith("%{"):
+        return  # options: a variable after them is refused by its name
     raise LogFormatError(
         f"log-format variable '%{name}' is not supported by herdsman here; use "
         "literal text, '%%' and '%[<sample expression>]'"
@@ -161,12 +194,22 @@ def parse_logformat(fmt: str, c: Compiler | None = None, cap: int = R.BE_CHK_RUL
     nodes = parse(
         fmt, expr=expr_parser(c if c is not None else Compiler(), cap), check_var=_refuse_variables
     )
-    return [n.node if isinstance(n, LfExpr) else Node(_wire(n)) for n in nodes]
+    return [
+        replace(n.node, options=n.options) if isinstance(n, LfExpr) else Node(_wire(n))
+        for n in nodes
+    ]
 
 
-def compile_nodes(nodes: list[Node], cap: int, mandatory: bool = False) -> Piece:
+def compile_nodes(
+    nodes: list[Node], cap: int, mandatory: bool = False, http: bool = False
+) -> Piece:
+    """``mandatory``: a log line's (``LOG_OPT_MANDATORY``); ``http``: the string
+    of an HTTP action (``LOG_OPT_HTTP``)."""
+    extra = MANDATORY if mandatory else 0
     pieces: list[Piece | bytes] = [
-        node.text if node.expr is None else _expr_piece(expr_value(node, cap), mandatory)
+        node.text
+        if node.expr is None
+        else _expr_piece(expr_value(node, cap), node.options | extra, http)
         for node in nodes
     ]
     if all(isinstance(p, bytes) for p in pieces):
@@ -190,12 +233,15 @@ def compile_logformat(
     cap: int = R.BE_CHK_RUL,
     *,
     mandatory: bool = False,
+    http: bool = False,
 ) -> Piece:
     """A log-format string as a closure ``txn -> bytes``; raises LogFormatError.
 
     ``cap`` is the place it is used (``registry.FE_HRQ_HDR``...), ``mandatory``
-    writes "-" for a missing value."""
-    return compile_nodes(parse_logformat(text, c, cap), cap, mandatory)
+    writes "-" for a missing value, ``http`` encodes values for a header or a
+    start line (``LOG_OPT_HTTP``: the strings of HTTP actions, ``http-request
+    return``, redirects)."""
+    return compile_nodes(parse_logformat(text, c, cap), cap, mandatory, http)
 
 
 # -- the health checks' face ------------------------------------------------------------

@@ -80,6 +80,42 @@ class FrontendView(Protocol):
     def feconn(self) -> int: ...
 
 
+class TlsView(Protocol):
+    """The TLS layer of the client connection (HAProxy's ``SSL`` object of
+    ``sess->origin``) as the ``ssl_fc*``/``ssl_c*`` fetches read it. Texts are
+    OpenSSL's; the data path provides it once the handshake is done."""
+
+    def sni(self) -> bytes | None:
+        """``SSL_get_servername()``: the name the client sent."""
+        ...
+
+    def protocol(self) -> bytes | None: ...
+
+    def cipher(self) -> bytes | None: ...
+
+    def alpn(self) -> bytes | None: ...
+
+    def keysizes(self) -> tuple[int, int]:
+        """``SSL_get_cipher_bits()``: (bits used, the algorithm's bits)."""
+        ...
+
+    def resumed(self) -> bool: ...
+
+    def verify_result(self) -> int: ...
+
+    def peer_der(self) -> bytes | None:
+        """The client certificate, None when the client sent none."""
+        ...
+
+    def peer_serial(self) -> bytes | None: ...
+
+    def peer_dn(self, issuer: bool, entry: str, pos: int, rfc2253: bool) -> bytes | None:
+        """The subject's (issuer's) name: one entry's value (``entry``, its
+        ``pos``-th occurrence, from the end when negative), else RFC 2253's form,
+        else ``/C=../CN=..``; None when there is nothing to show."""
+        ...
+
+
 class World(Protocol):
     """The running process as expressions see it: names resolved at start-up
     (``Ref.bind``), the clock, process variables."""
@@ -124,6 +160,7 @@ class Txn:
         "sess_vars",
         "sess_sc",
         "first_req",
+        "tls",
         # stream (one request/response)
         "be",
         "srv",
@@ -176,6 +213,7 @@ class Txn:
         self.sess_vars: dict[str, Value] | None = None
         self.sess_sc: list[Tracker | None] | None = None
         self.first_req = True
+        self.tls: TlsView | None = None  # None on a plain connection
         self.be: BackendView | None = None
         self.srv: ServerView | None = None
         self.date_us: int | None = None  # fixed time (tests); None reads the clock

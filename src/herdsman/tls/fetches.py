@@ -1,113 +1,93 @@
-"""The TLS sample fetches of a client connection (``ssl_sample.c`` of HAProxy 2.6)
-as functions of what its handshake established.
+"""What the ``ssl_fc*``/``ssl_c_*`` fetches (``sample/f_ssl.py``) read of a client
+connection's TLS layer (``ssl_sample.c`` of HAProxy 2.6).
 
-``facts(sslobj)`` reads them from the connection's ``SSLObject``
-(``transport.get_extra_info("ssl_object")``; None on a plain connection); each
-fetch answers its value, or None when HAProxy's fetch fails (no TLS, no client
-certificate...). The routing engine registers them by name (``FETCHES``); the
-ClientHello fetches of plain TCP streams are in ``hello.py``.
+``ClientTls(sslobj)`` answers the questions of ``sample.txn.TlsView`` from the
+connection's ``SSLObject`` once its handshake is done: the data path puts one
+in the transaction (``Txn.tls``) of a connection accepted on an ``ssl`` bind
+line. The client certificate is parsed once, when a fetch first asks.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ssl
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from herdsman.tls.x509 import DerError, dn_oneline, parse_certificate
+from herdsman.tls.x509 import (
+    Certificate,
+    DerError,
+    dn_entry,
+    dn_oneline,
+    dn_rfc2253,
+    parse_certificate,
+)
 
-__all__ = ["FETCHES", "TlsFacts", "facts"]
-
-
-@dataclass(frozen=True, slots=True)
-class TlsFacts:
-    """What the handshake of one client connection established."""
-
-    sni: str | None  # the server name the client sent
-    protocol: str | None  # "TLSv1.3"
-    cipher: str | None  # OpenSSL's name: "TLS_AES_256_GCM_SHA384"
-    alpn: str | None
-    peer_der: bytes | None  # the client certificate
-    verify_result: int  # X509_V_OK (0) once a handshake with verification succeeded
+__all__ = ["ClientTls"]
 
 
-def facts(sslobj: ssl.SSLObject | None) -> TlsFacts | None:
-    if sslobj is None:
-        return None
-    cipher = sslobj.cipher()
-    return TlsFacts(
-        sni=getattr(sslobj, "herdsman_sni", None),
-        protocol=sslobj.version(),
-        cipher=cipher[0] if cipher else None,
-        alpn=sslobj.selected_alpn_protocol(),
-        peer_der=sslobj.getpeercert(binary_form=True),
-        # OpenSSL ends a handshake whose verification fails (no ca-ignore-err in herdsman)
-        verify_result=0,
-    )
+class ClientTls:
+    """The TLS side of one client connection, as the sample fetches see it."""
 
+    __slots__ = ("obj", "_cert")
 
-def ssl_fc(f: TlsFacts | None) -> bool:
-    return f is not None
+    def __init__(self, obj: ssl.SSLObject) -> None:
+        self.obj = obj
+        self._cert: Certificate | bool | None = False  # False: not parsed yet
 
+    def sni(self) -> bytes | None:
+        name: str | None = getattr(self.obj, "herdsman_sni", None)  # tls/sni.py
+        return name.encode("utf-8", "surrogateescape") if name is not None else None
 
-def ssl_fc_sni(f: TlsFacts | None) -> str | None:
-    return f.sni if f is not None else None
+    def protocol(self) -> bytes | None:
+        version = self.obj.version()
+        return version.encode() if version is not None else None
 
+    def cipher(self) -> bytes | None:
+        cipher = self.obj.cipher()
+        return cipher[0].encode() if cipher else None
 
-def ssl_fc_protocol(f: TlsFacts | None) -> str | None:
-    return f.protocol if f is not None else None
+    def alpn(self) -> bytes | None:
+        proto = self.obj.selected_alpn_protocol()
+        return proto.encode() if proto is not None else None
 
+    def keysizes(self) -> tuple[int, int]:
+        cipher = self.obj.cipher()
+        if not cipher:
+            return 0, 0
+        bits = cipher[2]
+        # SSL_get_cipher_bits()'s alg_bits differ from the secret bits for 3DES only
+        return bits, 168 if "DES-CBC3" in cipher[0] else bits
 
-def ssl_fc_cipher(f: TlsFacts | None) -> str | None:
-    return f.cipher if f is not None else None
+    def resumed(self) -> bool:
+        return self.obj.session_reused
 
+    def verify_result(self) -> int:
+        # X509_V_OK: OpenSSL ends a handshake whose verification fails (herdsman has
+        # no ca-ignore-err/crt-ignore-err), and a client without certificate is OK
+        return 0
 
-def ssl_fc_alpn(f: TlsFacts | None) -> str | None:
-    return f.alpn if f is not None else None
+    def peer_der(self) -> bytes | None:
+        return self.obj.getpeercert(binary_form=True)
 
+    def _peer(self) -> Certificate | None:
+        cert = self._cert
+        if cert is False:
+            der = self.peer_der()
+            try:
+                cert = parse_certificate(der) if der is not None else None
+            except DerError:
+                cert = None
+            self._cert = cert
+        return cert if isinstance(cert, Certificate) else None
 
-def ssl_c_used(f: TlsFacts | None) -> bool | None:
-    return f.peer_der is not None if f is not None else None
+    def peer_serial(self) -> bytes | None:
+        cert = self._peer()
+        return bytes.fromhex(cert.serial_hex) if cert is not None else None
 
-
-def ssl_c_verify(f: TlsFacts | None) -> int | None:
-    return f.verify_result if f is not None else None
-
-
-def _peer_dn(f: TlsFacts | None, issuer: bool) -> str | None:
-    if f is None or f.peer_der is None:
-        return None
-    try:
-        cert = parse_certificate(f.peer_der)
-    except DerError:
-        return None
-    return dn_oneline(cert.issuer if issuer else cert.subject)
-
-
-def ssl_c_s_dn(f: TlsFacts | None) -> str | None:
-    return _peer_dn(f, issuer=False)
-
-
-def ssl_c_i_dn(f: TlsFacts | None) -> str | None:
-    return _peer_dn(f, issuer=True)
-
-
-def ssl_c_sha1(f: TlsFacts | None) -> bytes | None:
-    if f is None or f.peer_der is None:
-        return None
-    return hashlib.sha1(f.peer_der).digest()
-
-
-FETCHES: dict[str, Callable[[TlsFacts | None], object]] = {
-    "ssl_fc": ssl_fc,
-    "ssl_fc_sni": ssl_fc_sni,
-    "ssl_fc_protocol": ssl_fc_protocol,
-    "ssl_fc_cipher": ssl_fc_cipher,
-    "ssl_fc_alpn": ssl_fc_alpn,
-    "ssl_c_used": ssl_c_used,
-    "ssl_c_verify": ssl_c_verify,
-    "ssl_c_s_dn": ssl_c_s_dn,
-    "ssl_c_i_dn": ssl_c_i_dn,
-    "ssl_c_sha1": ssl_c_sha1,
-}
+    def peer_dn(self, issuer: bool, entry: str, pos: int, rfc2253: bool) -> bytes | None:
+        cert = self._peer()
+        if cert is None:
+            return None
+        name = cert.issuer if issuer else cert.subject
+        if entry:
+            return dn_entry(name, entry, pos)
+        text = dn_rfc2253(name) if rfc2253 else dn_oneline(name)
+        return text.encode("utf-8", "surrogateescape") or None

@@ -18,7 +18,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-__all__ = ["Certificate", "DerError", "parse_certificate"]
+__all__ = [
+    "Certificate",
+    "DerError",
+    "dn_entry",
+    "dn_oneline",
+    "dn_rfc2253",
+    "parse_certificate",
+]
 
 # OpenSSL's short names (OBJ_nid2sn()) of the attributes found in names
 SHORT_NAMES = {
@@ -110,12 +117,49 @@ class Certificate:
         return self.key_algo == "EC"
 
 
+def _short(oid: str) -> str:
+    return SHORT_NAMES.get(oid, oid)
+
+
 def dn_oneline(name: Name) -> str:
     """``ssl_sock_get_dn_oneline()``: ``/C=FR/O=Org/CN=name``."""
     out = []
     for oid, value in name:
-        out.append(f"/{SHORT_NAMES.get(oid, oid)}={value.decode('utf-8', 'surrogateescape')}")
+        out.append(f"/{_short(oid)}={value.decode('utf-8', 'surrogateescape')}")
     return "".join(out)
+
+
+def dn_entry(name: Name, entry: str, pos: int) -> bytes | None:
+    """``ssl_sock_get_dn_entry()``: the value of the ``pos``-th ``entry`` (a short
+    name, any case), counted from the end when ``pos`` is negative."""
+    found = [value for oid, value in name if _short(oid).lower() == entry.lower()]
+    if pos > 0 and pos <= len(found):
+        return found[pos - 1]
+    if pos < 0 and -pos <= len(found):
+        return found[pos]
+    return None
+
+
+def _rfc2253_value(value: bytes) -> str:
+    """ASN1_STRFLGS_RFC2253: RFC 2253's specials after a backslash, control and
+    non-ASCII bytes as ``\\XX``."""
+    out = []
+    last = len(value) - 1
+    for i, byte in enumerate(value):
+        ch = chr(byte)
+        if ch in ',+"\\<>;' or (i == 0 and ch in "# ") or (i == last and ch == " "):
+            out.append("\\" + ch)
+        elif byte < 0x20 or byte >= 0x7F:
+            out.append(f"\\{byte:02X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def dn_rfc2253(name: Name) -> str:
+    """``X509_NAME_print_ex(XN_FLAG_RFC2253)``: ``CN=name,O=Org,C=FR`` (last
+    attribute first)."""
+    return ",".join(f"{_short(oid)}={_rfc2253_value(value)}" for oid, value in reversed(name))
 
 
 # -- DER -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""The TLS ClientHello fetches of HAProxy 2.6 (``payload.c``), sans-IO: what a TCP
-proxy reads of a client's first bytes without decrypting anything, for TLS
-passthrough (``tcp-request inspect-delay`` + ``use_backend ... if { req.ssl_sni
--i name }``).
+"""The TLS ClientHello parsers of HAProxy 2.6's payload fetches (``payload.c``),
+sans-IO: what a TCP proxy reads of a client's first bytes without decrypting
+anything, for TLS passthrough (``tcp-request inspect-delay`` + ``use_backend ...
+if { req.ssl_sni -i name }``). ``f_payload.py`` registers them as fetches.
 
 Each function takes the request bytes received so far and answers a value,
 ``None`` (not TLS, or no such field: the fetch fails for good), or
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["INCOMPLETE", "Incomplete", "hello_type", "req_ssl_ver", "ssl_hello_sni"]
+__all__ = ["INCOMPLETE", "Incomplete", "hello_sni", "hello_type", "req_ssl_ver"]
 
 
 class Incomplete(enum.Enum):
@@ -23,6 +23,8 @@ class Incomplete(enum.Enum):
 
 
 INCOMPLETE = Incomplete.INCOMPLETE
+# channel_recv_limit(): tune.bufsize less tune.maxrewrite
+RECV_LIMIT = 16384 - 1024
 
 
 def hello_type(data: bytes) -> int | Incomplete | None:
@@ -44,11 +46,11 @@ def hello_type(data: bytes) -> int | Incomplete | None:
     return data[5]
 
 
-def req_ssl_ver(data: bytes, recv_limit: int = 16384 - 1024) -> int | Incomplete | None:
+def req_ssl_ver(data: bytes) -> int | Incomplete | None:
     """``req.ssl_ver``: the ClientHello's version, major * 65536 + minor (3.3, i.e.
     196611, for TLS 1.2, which TLS 1.3 clients announce too; the ACL match reads
     "3.3"), from the SSLv3 record format or an SSLv2 hello.
-    ``recv_limit`` is what fits in a buffer (``channel_recv_limit()``)."""
+    A hello longer than a buffer can hold is taken whole once the buffer is full."""
     n = len(data)
     if not n:
         return INCOMPLETE
@@ -90,13 +92,13 @@ def req_ssl_ver(data: bytes, recv_limit: int = 16384 - 1024) -> int | Incomplete
         if rlen != 9 + cilen + silen + chlen:
             return None
         msg_len = cilen + silen + chlen + plen
-    msg_len = min(msg_len, recv_limit)
+    msg_len = min(msg_len, RECV_LIMIT)
     if bleft < msg_len:
         return INCOMPLETE
     return version
 
 
-def ssl_hello_sni(data: bytes) -> str | Incomplete | None:
+def hello_sni(data: bytes) -> bytes | Incomplete | None:
     """``req.ssl_sni``: the first host_name of the server_name extension, as sent."""
     n = len(data)
     if not n:
@@ -162,7 +164,7 @@ def ssl_hello_sni(data: bytes) -> str | Incomplete | None:
                 return None
             if d[p + 6] == 0:
                 name_len = (d[p + 7] << 8) + d[p + 8]
-                return d[p + 9 : p + 9 + name_len].decode("latin-1")
+                return d[p + 9 : p + 9 + name_len]
         hs_len -= 4 + ext_len
         p += 4 + ext_len
     return None

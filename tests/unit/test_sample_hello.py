@@ -1,4 +1,4 @@
-"""The ClientHello fetches (``tls/hello.py``): real ClientHellos from OpenSSL (Python's
+"""The ClientHello fetches (``sample/hello.py``): real ClientHellos from OpenSSL (Python's
 ``ssl``), fed whole and byte by byte: every prefix answers INCOMPLETE until the
 fetch can answer, and then the answer does not change."""
 
@@ -8,7 +8,7 @@ import ssl
 
 import pytest
 
-from herdsman.tls.hello import INCOMPLETE, hello_type, req_ssl_ver, ssl_hello_sni
+from herdsman.sample.hello import INCOMPLETE, hello_sni, hello_type, req_ssl_ver
 
 
 def client_hello(sni: str | None, *, tls12: bool = False) -> bytes:
@@ -30,20 +30,20 @@ def _prefixes(data: bytes, fetch: object) -> list[object]:
 
 @pytest.mark.parametrize("tls12", [False, True])
 def test_sni_whole_and_byte_by_byte(tls12: bool) -> None:
-    hello = client_hello("Example.Test", tls12=tls12)
-    assert ssl_hello_sni(hello) == "Example.Test"  # as sent: matching is the rule's
-    answers = _prefixes(hello, ssl_hello_sni)
-    first = answers.index("Example.Test")
+    hello = client_hello(b"Example.Test", tls12=tls12)
+    assert hello_sni(hello) == b"Example.Test"  # as sent: matching is the rule's
+    answers = _prefixes(hello, hello_sni)
+    first = answers.index(b"Example.Test")
     assert set(answers[:first]) == {INCOMPLETE}
-    assert set(answers[first:]) == {"Example.Test"}
+    assert set(answers[first:]) == {b"Example.Test"}
     # HAProxy compares the hello's length with what follows the record header
     assert first == len(hello) - 4
 
 
 def test_no_sni() -> None:
     hello = client_hello(None)
-    assert ssl_hello_sni(hello) is None
-    assert ssl_hello_sni(hello + b"more") is None
+    assert hello_sni(hello) is None
+    assert hello_sni(hello + b"more") is None
 
 
 def test_hello_type_and_version() -> None:
@@ -69,17 +69,37 @@ def test_sslv2_hello_version() -> None:
     "data", [b"GET / HTTP/1.1\r\n\r\n", b"\x16\x02\x00\x00\x10\x01\x00\x00\x0c", b"SSH-2.0-x\r\n"]
 )
 def test_not_tls(data: bytes) -> None:
-    assert ssl_hello_sni(data) is None
+    assert hello_sni(data) is None
     assert hello_type(data) is None
 
 
 def test_a_short_record_header_waits() -> None:
     """``req.ssl_hello_type`` wants 9 bytes before it looks at the version."""
     assert hello_type(b"\x16\x02\x00") is INCOMPLETE
-    assert ssl_hello_sni(b"\x16\x02\x00") is None
+    assert hello_sni(b"\x16\x02\x00") is None
 
 
 def test_empty_waits() -> None:
-    assert ssl_hello_sni(b"") is INCOMPLETE
+    assert hello_sni(b"") is INCOMPLETE
     assert hello_type(b"") is INCOMPLETE
     assert req_ssl_ver(b"") is INCOMPLETE
+
+
+def test_version_byte_by_byte() -> None:
+    hello = client_hello("a.test", tls12=True)
+    answers = _prefixes(hello, req_ssl_ver)
+    first = answers.index((3 << 16) + 3)
+    assert set(answers[:first]) == {INCOMPLETE}
+    assert set(answers[first:]) == {(3 << 16) + 3}
+
+
+@pytest.mark.parametrize("value", [0x00, 0x7F, 0xFF])
+def test_garbled_lengths_never_raise(value: int) -> None:
+    """Every byte of a hello replaced: the parsers answer, HAProxy's reads past
+    what it checked (up to 4 bytes) included."""
+    hello = client_hello("a.test")
+    for i in range(len(hello)):
+        data = hello[:i] + bytes([value]) + hello[i + 1 :]
+        for parse in (hello_sni, hello_type, req_ssl_ver):
+            parse(data)
+            parse(data[: i + 1])
