@@ -406,12 +406,6 @@ LATER = {
     ("global", "tune.pool-low-fd-ratio"): HTTP,
     ("proxy", "http-send-name-header"): HTTP,
     ("proxy", "max-keep-alive-queue"): HTTP,
-    ("proxy", "errorfile"): HTTP,
-    ("proxy", "errorfiles"): HTTP,
-    ("proxy", "errorloc"): HTTP,
-    ("proxy", "errorloc302"): HTTP,
-    ("proxy", "errorloc303"): HTTP,
-    ("option", "http-buffer-request"): HTTP,
     ("option", "prefer-last-server"): HTTP,
     ("option", "http-no-delay"): HTTP,
     ("option", "http-restrict-req-hdr-names"): HTTP,
@@ -565,8 +559,11 @@ def is_used(item: str) -> bool:
             for k in keys
         )
     if m := re.fullmatch(r"(\w+)\[(.+)\]", item):
+        # one key, or the whole dict walked (the errorfiles: ``errors.items()``)
         field, key = m.groups()
-        return is_read(rf"\.{field}(?:\.get\(|\[)\s*[\"']{re.escape(key)}[\"']")
+        return is_read(rf"\.{field}(?:\.get\(|\[)\s*[\"']{re.escape(key)}[\"']") or is_read(
+            rf"\.{field}\.(?:items|values)\(\)"
+        )
     return is_read(_attr(item))
 
 

@@ -56,7 +56,7 @@ from herdsman.http import (
     head_bytes,
 )
 from herdsman.http.model import Method
-from herdsman.proxy import http_rules
+from herdsman.proxy import http_body, http_rules
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -133,6 +133,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         "txn",
         "outcome",
         "timer_tarpit",
+        "body_wait",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -180,6 +181,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.txn: Txn | None = None
         self.outcome: Outcome | None = None
         self.timer_tarpit: asyncio.TimerHandle | None = None
+        self.body_wait = 0.0  # when the wait for the request body began (proxy/http_body.py)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -248,6 +250,8 @@ class HttpSession(Connecting, asyncio.Protocol):
             self._head(self.buf + data if self.buf else data)
         elif phase == SENDING:
             self._request_body(data)
+            if self.body_wait and self.phase != CLOSED:
+                self._body_waited(False)
         elif phase == TUNNEL:
             if not self.up.forward([data], len(data)):
                 self.early.append(data)
@@ -370,8 +374,9 @@ class HttpSession(Connecting, asyncio.Protocol):
         value = connmode.request_connection(
             head.flags, self.server_close, be_http.pretend_keepalive
         )
+        remove = self._body_wait(head) if not self.req_done else ()
         rewritten = http_rules.request_out(self, value, add) if self.txn is not None else None
-        self.req_out = rewritten or head_bytes(head, value, add=add)
+        self.req_out = rewritten or head_bytes(head, value, add=add, remove=remove)
         rest = buf[head.size :]
         if head.framing is Framing.LENGTH:
             self.req_body = LengthBody(head.content_length)
@@ -387,6 +392,13 @@ class HttpSession(Connecting, asyncio.Protocol):
                     return
         if self.req_done:
             self.pause_client()  # one transaction at a time
+        if self.body_wait:
+            self._body_waited(True)
+            return
+        self._assign(be)
+
+    def _assign(self, be: Backend) -> None:
+        """Choose the server and take its slot, then reuse a connection or open one."""
         key = client_key(be, self.peer_addr)
         got = be.acquire(self, key, self.outcome.server if self.outcome is not None else None)
         if isinstance(got, Server):
@@ -400,6 +412,37 @@ class HttpSession(Connecting, asyncio.Protocol):
                 return
         self.task = self.loop.create_task(self._connect(be, got, key))
         self.arm()
+
+    def _body_wait(self, head: RequestHead) -> tuple[bytes, ...]:
+        """``option http-buffer-request``: start waiting for the body; the header
+        names the server must not get (Expect, answered here)."""
+        be_http = self.be_http
+        assert be_http is not None
+        if not http_body.holds(self.fe_http, be_http, head):
+            return ()
+        self.body_wait = self.loop.time()
+        if not http_body.expects(head):
+            return ()
+        self.to_client(http_body.CONTINUE)
+        if self.txn is not None:
+            hdrs = self.txn.req_hdrs_rw()
+            hdrs[:] = [h for h in hdrs if h[0].lower() != b"expect"]
+        return (b"expect",)
+
+    def _body_waited(self, arm: bool) -> None:
+        """The body came, or the buffer is full: choose the server now."""
+        req = self.req
+        be = self.backend
+        assert req is not None
+        assert be is not None
+        held = sum(len(p) for p in self.early)
+        limits = self.ctx.limits
+        if not self.req_done and held < http_body.limit(limits.bufsize, limits.maxrewrite, req):
+            if arm:
+                self.arm()
+            return
+        self.body_wait = 0.0
+        self._assign(be)
 
     def _answer(self, status: int, head: RequestHead, buf: bytes) -> None:
         """A request herdsman answers itself (monitor-uri, no backend)."""
@@ -481,6 +524,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             http_rules.done(self)
         self.req_body = self.req = None
         self.req_held = b""
+        self.body_wait = 0.0
         self.early = []
         self.first = False
         if self.client_close or not self.req_done:
@@ -593,6 +637,10 @@ class HttpSession(Connecting, asyncio.Protocol):
         values = []
         if fe_http.client:
             values.append(self.last_client + fe_http.client)
+        if self.body_wait and be_http is not None:
+            wait = http_body.timeout(fe_http, be_http)
+            if wait:
+                values.append(self.body_wait + wait)
         if self.up.conn is not None and be_http is not None and be_http.server:
             values.append(self.last_server + be_http.server)
         return min(values) if values else None
@@ -634,6 +682,11 @@ class HttpSession(Connecting, asyncio.Protocol):
                 fe_c.failed_req += 1
                 self.to_client(errors.mux_bytes(408))
             self.close()
+            return
+        if self.body_wait:
+            # http_wait_for_msg_body(): the body did not come in time
+            self.fe_c.failed_req += 1
+            self.reply(408, self.req, request_pending=True)
             return
         if phase in (SENDING, WAITING) and self.up.conn is not None and self.up.resp is None:
             be = self.backend

@@ -1,0 +1,64 @@
+"""``option http-buffer-request``: the request body waited for before a server is chosen.
+
+HAProxy 2.6 adds the ``AN_REQ_HTTP_BODY`` analyser when the frontend has the
+option (``http_wait_for_request()``) or the backend has it and the frontend
+does not (``stream_set_backend()``); ``http_wait_for_msg_body()`` (http_ana.c)
+then holds the request until one of:
+
+* the whole body is in (``HTX_FL_EOM``);
+* the request buffer is full: its free room is down to ``tune.maxrewrite``
+  (``channel_htx_full()``); herdsman counts the head as received and the body
+  bytes, HAProxy its HTX form (a few bytes per header more or less);
+* ``timeout http-request`` of the proxy running the analyser (the frontend's
+  when it has the option, else the backend's), counted from the head, or
+  ``timeout client`` between two reads: the stream answers 408 (the proxy's
+  errorfile) and closes.
+
+A request without a body (no framing, ``Content-Length: 0``) and CONNECT are
+not held. On the first wait an HTTP/1.1 request with ``Expect: 100-continue``
+gets HAProxy's own ``100 Continue`` (``http_handle_expect_hdr()``) and the
+Expect header is removed from what the server gets. What was held is then sent
+with the head once the connection is up (the session's ``early`` list); the
+rest of a body larger than the buffer streams as usual.
+
+Difference: 2.6 waits before the frontend's ``http-request`` rules; herdsman
+waits after every rule, just before choosing the server (no rule of herdsman
+reads the body, but a request denied by a rule gets its answer without the
+wait).
+"""
+
+from __future__ import annotations
+
+from herdsman.http import Flag, Framing, RequestHead
+from herdsman.http.model import Method
+from herdsman.proxy.http_settings import BackHttp, FrontHttp
+
+__all__ = ["CONTINUE", "expects", "holds", "limit", "timeout"]
+
+# http_reply_100_continue() as the H1 mux writes it (checked against 2.6.12)
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def holds(fe: FrontHttp, be: BackHttp, head: RequestHead) -> bool:
+    """Whether the request waits for its body (``http_wait_for_msg_body()``:
+    nothing for a bodyless request or CONNECT)."""
+    if not (fe.buffer_request or be.buffer_request) or head.meth is Method.CONNECT:
+        return False
+    if head.framing is Framing.LENGTH:
+        return head.content_length > 0
+    return head.framing is Framing.CHUNKED
+
+
+def expects(head: RequestHead) -> bool:
+    """``Expect: 100-continue`` on an HTTP/1.1 request with a body: HAProxy answers it."""
+    return bool(head.flags & Flag.EXPECT_100)
+
+
+def limit(bufsize: int, maxrewrite: int, head: RequestHead) -> int:
+    """Body bytes that fill the request buffer (``channel_htx_full()``)."""
+    return max(bufsize - maxrewrite - head.size, 1)
+
+
+def timeout(fe: FrontHttp, be: BackHttp) -> float | None:
+    """``timeout http-request`` of the proxy whose analyser waits, in seconds."""
+    return fe.http_request if fe.buffer_request else be.http_request
