@@ -404,7 +404,6 @@ LATER = {
     ("global", "tune.idle-pool.shared"): HTTP,
     ("global", "tune.pool-high-fd-ratio"): HTTP,
     ("global", "tune.pool-low-fd-ratio"): HTTP,
-    ("proxy", "http-send-name-header"): HTTP,
     ("proxy", "max-keep-alive-queue"): HTTP,
     ("option", "prefer-last-server"): HTTP,
     ("option", "http-no-delay"): HTTP,

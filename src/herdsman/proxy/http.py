@@ -375,6 +375,11 @@ class HttpSession(Connecting, asyncio.Protocol):
             head.flags, self.server_close, be_http.pretend_keepalive
         )
         remove = self._body_wait(head) if not self.req_done else ()
+        if be_http.send_name_header is not None:
+            remove += (be_http.send_name_header,)  # Upstream.send() writes it
+        if remove and self.txn is not None:
+            hdrs = self.txn.req_hdrs_rw()
+            hdrs[:] = [h for h in hdrs if h[0].lower() not in remove]
         rewritten = http_rules.request_out(self, value, add) if self.txn is not None else None
         self.req_out = rewritten or head_bytes(head, value, add=add, remove=remove)
         rest = buf[head.size :]
@@ -424,9 +429,6 @@ class HttpSession(Connecting, asyncio.Protocol):
         if not http_body.expects(head):
             return ()
         self.to_client(http_body.CONTINUE)
-        if self.txn is not None:
-            hdrs = self.txn.req_hdrs_rw()
-            hdrs[:] = [h for h in hdrs if h[0].lower() != b"expect"]
         return (b"expect",)
 
     def _body_waited(self, arm: bool) -> None:

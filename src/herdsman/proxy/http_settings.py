@@ -96,6 +96,7 @@ class BackHttp:
     replies: dict[int, Reply | None]
     retry_on: RetryOn
     buffer_request: bool  # option http-buffer-request (proxy/http_body.py)
+    send_name_header: bytes | None  # http-send-name-header, lower case
     http_request: float | None  # a body waited for (http-buffer-request in the backend)
     server: float | None
     tunnel: float | None
@@ -139,6 +140,7 @@ def back(px: ProxyConfig) -> BackHttp:
         replies=_replies(px),
         retry_on=px.retry_on,
         buffer_request=px.option("http-buffer-request"),
+        send_name_header=h.send_name_header.encode() if h.send_name_header else None,
         http_request=_seconds(t.http_request),
         server=_seconds(t.server),
         tunnel=_seconds(t.tunnel),

@@ -229,8 +229,14 @@ class Upstream:
         tr = conn.transport
         conn.requests += 1
         s.last_server = s.loop.time()
-        tr.write(s.req_out)
-        n = len(s.req_out)
+        out = s.req_out
+        name = s.be_http.send_name_header if s.be_http is not None else None
+        if name is not None:
+            # http-send-name-header: the H1 output writes it last, after the
+            # Connection header, for the server of this attempt (h1_process_mux())
+            out = b"%s%s: %s\r\n\r\n" % (out[:-2], name, conn.server.name.encode())
+        tr.write(out)
+        n = len(out)
         if s.early:
             n += sum(len(p) for p in s.early)
             tr.writelines(s.early)
