@@ -16,7 +16,33 @@ from sidebyside import both, get, listen
 pytestmark = pytest.mark.haproxy
 
 # (id, configuration, requests)
+REDIR = (
+    "    server s1 127.0.0.1:@s1 redir http://img.example.com:8080\n"
+    "    server s2 127.0.0.1:@s2 redir /\n"
+)
+
 CASES: list[tuple[str, str, list[bytes]]] = [
+    (
+        "redir",
+        listen(servers=REDIR),
+        [
+            get("/a/b?c=d"),
+            get("/x", method="HEAD"),
+            get("http://example.com/abs?q"),
+            get("/y"),
+            get("/post", "content-length: 2", method="POST") + b"hi",
+        ],
+    ),
+    (
+        "redir, POST first",
+        listen(servers=REDIR),
+        [get("/post", "content-length: 2", method="POST") + b"hi", get("/z", method="HEAD")],
+    ),
+    (
+        "redir, rewritten path",
+        listen("http-request set-path /new%[path]", servers=REDIR),
+        [get("/old?k=v")],
+    ),
     (
         "send-name-header",
         listen("http-send-name-header X-Server"),

@@ -408,7 +408,6 @@ LATER = {
     ("option", "prefer-last-server"): HTTP,
     ("option", "http-no-delay"): HTTP,
     ("option", "http-restrict-req-hdr-names"): HTTP,
-    ("server", "redir"): HTTP,
     ("server", "max-reuse"): HTTP,
 }
 

@@ -56,7 +56,7 @@ from herdsman.http import (
     head_bytes,
 )
 from herdsman.http.model import Method
-from herdsman.proxy import http_body, http_rules
+from herdsman.proxy import http_body, http_redir, http_rules
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -409,6 +409,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if isinstance(got, Server):
             self.server = got
             self.srv_c = got.counters
+            if got.cfg.redir is not None and self._redirect(got.cfg.redir):
+                return
             conn = self.up.idle(got)
             if conn is not None:
                 self.up.attach(conn, reused=True)
@@ -445,6 +447,18 @@ class HttpSession(Connecting, asyncio.Protocol):
             return
         self.body_wait = 0.0
         self._assign(be)
+
+    def _redirect(self, prefix: str) -> bool:
+        """``server ... redir``: answer a GET or HEAD with the server's 302."""
+        req = self.req
+        assert req is not None
+        txn = self.txn
+        target = txn.uri if txn is not None and txn.line_dirty and txn.uri else req.target
+        found = http_redir.redirect(prefix, req.meth, target)
+        if found is None:
+            return False
+        self.reply(302, req, request_pending=not self.req_done, message=found)
+        return True
 
     def _answer(self, status: int, head: RequestHead, buf: bytes) -> None:
         """A request herdsman answers itself (monitor-uri, no backend)."""
