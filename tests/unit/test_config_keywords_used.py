@@ -150,11 +150,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("global", "tune.bufsize"): same(global_="tune.bufsize 32768"),
     ("global", "tune.maxrewrite"): same(global_="tune.maxrewrite 2048"),
     ("global", "tune.http.maxhdr"): same(global_="tune.http.maxhdr 200"),
-    ("global", "tune.http.cookielen"): same(global_="tune.http.cookielen 100"),
     ("global", "tune.http.logurilen"): same(global_="tune.http.logurilen 2048"),
-    ("global", "tune.idle-pool.shared"): same(global_="tune.idle-pool.shared off"),
-    ("global", "tune.pool-high-fd-ratio"): same(global_="tune.pool-high-fd-ratio 50"),
-    ("global", "tune.pool-low-fd-ratio"): same(global_="tune.pool-low-fd-ratio 10"),
     ("proxy", "mode"): same(proxy="mode http"),
     ("proxy", "id"): same(proxy="id 7"),
     ("proxy", "description"): same(proxy="description d"),
@@ -235,7 +231,6 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
             "accept-invalid-http-request",
             "accept-invalid-http-response",
             "http-pretend-keepalive",
-            "http-no-delay",
             "httpclose",
             "http-server-close",
             "forwardfor",
@@ -334,7 +329,6 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("server", "pool-max-conn"): http(server="pool-max-conn 10"),
     ("server", "pool-purge-delay"): http(server="pool-purge-delay 1s"),
     ("server", "pool-low-conn"): http(server="pool-low-conn 2"),
-    ("server", "max-reuse"): http(server="max-reuse 10"),
     ("server", "no-tfo"): over({"proxy": "default-server tfo"}, server="no-tfo"),
     ("bind", "name"): same(bind="name b1"),
     ("bind", "maxconn"): same(bind="maxconn 10"),
@@ -399,16 +393,10 @@ PENDING = {
 # own checks at start-up, config/errpages.py).
 HTTP = "HTTP mode"
 LATER = {
-    ("global", "tune.http.cookielen"): HTTP,
     ("global", "tune.http.logurilen"): HTTP,
-    ("global", "tune.idle-pool.shared"): HTTP,
-    ("global", "tune.pool-high-fd-ratio"): HTTP,
-    ("global", "tune.pool-low-fd-ratio"): HTTP,
     ("proxy", "max-keep-alive-queue"): HTTP,
     ("option", "prefer-last-server"): HTTP,
-    ("option", "http-no-delay"): HTTP,
     ("option", "http-restrict-req-hdr-names"): HTTP,
-    ("server", "max-reuse"): HTTP,
 }
 
 

@@ -55,6 +55,7 @@ class SrvKw:
     support: Support = Support.IMPLEMENTED
     planned_for: str = ""
     doc: str = ""
+    reason: str = ""  # for NO_EFFECT: why it has no effect in herdsman (the notice says it)
 
 
 # -- parsers -------------------------------------------------------------------
@@ -419,7 +420,9 @@ _ROWS: list[SrvKw] = [
     SrvKw(
         "max-reuse",
         _value("max_reuse"),
-        doc="how many times a connection may be reused (-1: no limit); HTTP/1 ignores it in 2.6",
+        support=Support.NO_EFFECT,
+        reason="HAProxy 2.6 applies it to HTTP/2 and FastCGI server connections only; "
+        "herdsman speaks HTTP/1.1 to servers",
     ),
     SrvKw("resolvers", _str("resolvers", "<resolvers id>"), support=_P, planned_for=DNS),
     SrvKw(
@@ -572,7 +575,9 @@ def parse_server_line(ctx: Ctx, args: list[str]) -> None:
                 ctx.diag.warning(f"{prefix}{msg}.")
             continue
         srv.keywords[word] = loc
-        if row.support is not Support.IMPLEMENTED:
+        if row.support is Support.NO_EFFECT:
+            ctx.diag.notice(f"{prefix}'{word}' has no effect in herdsman ({row.reason}).")
+        elif row.support is not Support.IMPLEMENTED:
             refused.append(row)
     # _srv_parse_finalize() comes first: when it fails, haproxy's message is
     # all there is to say about the line.
