@@ -11,7 +11,7 @@ lower case).
 from __future__ import annotations
 
 import pytest
-from sidebyside import both, get, listen
+from sidebyside import both, frontend, get, listen
 
 pytestmark = pytest.mark.haproxy
 
@@ -21,7 +21,42 @@ REDIR = (
     "    server s2 127.0.0.1:@s2 redir /\n"
 )
 
+BAD = ("x_a: 1", "X.b: 2", "x-ok: 3", "x__c: 4", "y: 5", "x_a: 6")
+
 CASES: list[tuple[str, str, list[bytes]]] = [
+    (
+        "restrict delete",
+        listen("option http-restrict-req-hdr-names delete", "http-request set-header x_rule 1"),
+        [get("/", *BAD), get("/")],
+    ),
+    (
+        "restrict reject",
+        listen("option http-restrict-req-hdr-names reject"),
+        [get("/", "x-ok: 1"), get("/", *BAD), get("/")],
+    ),
+    ("restrict preserve", listen("option http-restrict-req-hdr-names preserve"), [get("/", *BAD)]),
+    (
+        "restrict reject, a body pending",
+        listen("option http-restrict-req-hdr-names reject"),
+        [get("/", "a_b: 1", "content-length: 10", method="POST") + b"abc"],
+    ),
+    (
+        "restrict: frontend deletes, backend rejects",
+        frontend(
+            "option http-restrict-req-hdr-names delete",
+            backends="backend b3\n    option http-restrict-req-hdr-names reject\n"
+            "    server s3 127.0.0.1:@s3\n",
+        ).replace("default_backend b1", "default_backend b3"),
+        [get("/", *BAD)],
+    ),
+    (
+        "restrict: backend rejects",
+        frontend(
+            backends="backend b3\n    option http-restrict-req-hdr-names reject\n"
+            "    server s3 127.0.0.1:@s3\n",
+        ).replace("default_backend b1", "default_backend b3"),
+        [get("/", "x-ok: 1"), get("/", *BAD)],
+    ),
     (
         "redir",
         listen(servers=REDIR),

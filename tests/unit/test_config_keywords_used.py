@@ -396,7 +396,6 @@ LATER = {
     ("global", "tune.http.logurilen"): HTTP,
     ("proxy", "max-keep-alive-queue"): HTTP,
     ("option", "prefer-last-server"): HTTP,
-    ("option", "http-restrict-req-hdr-names"): HTTP,
 }
 
 

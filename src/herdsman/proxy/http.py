@@ -38,6 +38,7 @@ import socket
 import struct
 from typing import TYPE_CHECKING
 
+from herdsman.config.model import HdrNames
 from herdsman.core.backend import Backend, Server
 from herdsman.defs.levels import LOG_INFO
 from herdsman.defs.status import HanaEvent
@@ -56,7 +57,7 @@ from herdsman.http import (
     head_bytes,
 )
 from herdsman.http.model import Method
-from herdsman.proxy import http_body, http_redir, http_rules
+from herdsman.proxy import http_body, http_hdrnames, http_redir, http_rules
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -354,6 +355,9 @@ class HttpSession(Connecting, asyncio.Protocol):
             self._answer(503, head, buf)
             return
         self.be_c.cum_req += 1
+        dropped = self._restrict_names(head)
+        if dropped is None:
+            return
         self.server_close = connmode.server_wants_close(
             head.flags, fe_http.mode, be_http.mode, self.frontend.stopping, head.meth
         )
@@ -375,6 +379,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             head.flags, self.server_close, be_http.pretend_keepalive
         )
         remove = self._body_wait(head) if not self.req_done else ()
+        remove += tuple(dropped)
         if be_http.send_name_header is not None:
             remove += (be_http.send_name_header,)  # Upstream.send() writes it
         if remove and self.txn is not None:
@@ -419,6 +424,28 @@ class HttpSession(Connecting, asyncio.Protocol):
                 return
         self.task = self.loop.create_task(self._connect(be, got, key))
         self.arm()
+
+    def _restrict_names(self, head: RequestHead) -> frozenset[bytes] | None:
+        """``option http-restrict-req-hdr-names``: the header names to delete, or
+        None when the request was answered with a 403."""
+        fe_http = self.fe_http
+        be_http = self.be_http
+        assert be_http is not None
+        if (
+            fe_http.restrict_names is HdrNames.PRESERVE
+            and be_http.restrict_names is fe_http.restrict_names
+        ):
+            return frozenset()
+        txn = self.txn
+        hdrs = txn.req_headers() if txn is not None else None
+        dropped = http_hdrnames.restrict(
+            head.headers if hdrs is None else hdrs, (fe_http.restrict_names, be_http.restrict_names)
+        )
+        if dropped is None:
+            self.fe_c.denied_req += 1
+            self.be_c.denied_req += 1
+            self.reply(403, head, request_pending=not self.req_done)
+        return dropped
 
     def _body_wait(self, head: RequestHead) -> tuple[bytes, ...]:
         """``option http-buffer-request``: start waiting for the body; the header

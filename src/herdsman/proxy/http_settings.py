@@ -17,6 +17,7 @@ from herdsman.config.model import (
     AddedHeader,
     ConnMode,
     GlobalConfig,
+    HdrNames,
     HttpReuse,
     Network,
     ProxyConfig,
@@ -79,6 +80,7 @@ class FrontHttp:
     idle_close_on_response: bool  # soft stop: idle keep-alive connections wait for a response
     replies: dict[int, Reply | None]
     buffer_request: bool  # option http-buffer-request (proxy/http_body.py)
+    restrict_names: HdrNames  # option http-restrict-req-hdr-names (proxy/http_hdrnames.py)
     # timeouts, seconds (None: unset)
     http_request: float | None  # an incomplete head; a body waited for
     keep_alive: float | None  # between two requests (else http-request)
@@ -96,6 +98,7 @@ class BackHttp:
     replies: dict[int, Reply | None]
     retry_on: RetryOn
     buffer_request: bool  # option http-buffer-request (proxy/http_body.py)
+    restrict_names: HdrNames  # option http-restrict-req-hdr-names (proxy/http_hdrnames.py)
     send_name_header: bytes | None  # http-send-name-header, lower case
     http_request: float | None  # a body waited for (http-buffer-request in the backend)
     server: float | None
@@ -121,6 +124,7 @@ def front(px: ProxyConfig) -> FrontHttp:
         idle_close_on_response=px.option("idle-close-on-response"),
         replies=_replies(px),
         buffer_request=px.option("http-buffer-request"),
+        restrict_names=h.restrict_req_hdr_names,
         http_request=request,
         keep_alive=_seconds(t.http_keep_alive) or request,
         client=_seconds(t.client),
@@ -140,6 +144,7 @@ def back(px: ProxyConfig) -> BackHttp:
         replies=_replies(px),
         retry_on=px.retry_on,
         buffer_request=px.option("http-buffer-request"),
+        restrict_names=h.restrict_req_hdr_names,
         send_name_header=h.send_name_header.encode() if h.send_name_header else None,
         http_request=_seconds(t.http_request),
         server=_seconds(t.server),
