@@ -23,7 +23,27 @@ REDIR = (
 
 BAD = ("x_a: 1", "X.b: 2", "x-ok: 3", "x__c: 4", "y: 5", "x_a: 6")
 
+FOUR = [get("/a"), get("/b"), get("/c"), get("/d")]
+
 CASES: list[tuple[str, str, list[bytes]]] = [
+    ("prefer-last-server", listen("option prefer-last-server", "http-reuse never"), FOUR),
+    ("without prefer-last-server", listen("http-reuse never"), FOUR),
+    ("prefer-last-server, reuse safe", listen("option prefer-last-server"), FOUR),
+    (
+        "prefer-last-server, max-keep-alive-queue 0",
+        listen("option prefer-last-server", "http-reuse never", "max-keep-alive-queue 0"),
+        FOUR,
+    ),
+    (
+        "prefer-last-server, server down",
+        listen(
+            "option prefer-last-server",
+            "http-reuse never",
+            servers="    server s1 127.0.0.1:@s1\n    server s2 127.0.0.1:@s2\n"
+            "    server s3 127.0.0.1:@s3 disabled\n",
+        ),
+        FOUR,
+    ),
     (
         "restrict delete",
         listen("option http-restrict-req-hdr-names delete", "http-request set-header x_rule 1"),

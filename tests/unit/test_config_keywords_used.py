@@ -394,8 +394,6 @@ PENDING = {
 HTTP = "HTTP mode"
 LATER = {
     ("global", "tune.http.logurilen"): HTTP,
-    ("proxy", "max-keep-alive-queue"): HTTP,
-    ("option", "prefer-last-server"): HTTP,
 }
 
 

@@ -57,7 +57,7 @@ from herdsman.http import (
     head_bytes,
 )
 from herdsman.http.model import Method
-from herdsman.proxy import http_body, http_hdrnames, http_redir, http_rules
+from herdsman.proxy import http_body, http_hdrnames, http_prefer, http_redir, http_rules
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -410,7 +410,11 @@ class HttpSession(Connecting, asyncio.Protocol):
     def _assign(self, be: Backend) -> None:
         """Choose the server and take its slot, then reuse a connection or open one."""
         key = client_key(be, self.peer_addr)
-        got = be.acquire(self, key, self.outcome.server if self.outcome is not None else None)
+        direct = self.outcome.server if self.outcome is not None else None
+        be_http = self.be_http
+        if direct is None and self.private and be_http is not None and be_http.prefer_last:
+            direct = http_prefer.last_server(be, self.private.values(), be_http.max_ka_queue)
+        got = be.acquire(self, key, direct)
         if isinstance(got, Server):
             self.server = got
             self.srv_c = got.counters

@@ -99,6 +99,8 @@ class BackHttp:
     retry_on: RetryOn
     buffer_request: bool  # option http-buffer-request (proxy/http_body.py)
     restrict_names: HdrNames  # option http-restrict-req-hdr-names (proxy/http_hdrnames.py)
+    prefer_last: bool  # option prefer-last-server (proxy/http_prefer.py)
+    max_ka_queue: int  # max-keep-alive-queue, -1: no limit
     send_name_header: bytes | None  # http-send-name-header, lower case
     http_request: float | None  # a body waited for (http-buffer-request in the backend)
     server: float | None
@@ -145,6 +147,8 @@ def back(px: ProxyConfig) -> BackHttp:
         retry_on=px.retry_on,
         buffer_request=px.option("http-buffer-request"),
         restrict_names=h.restrict_req_hdr_names,
+        prefer_last=px.option("prefer-last-server"),
+        max_ka_queue=h.max_keep_alive_queue,
         send_name_header=h.send_name_header.encode() if h.send_name_header else None,
         http_request=_seconds(t.http_request),
         server=_seconds(t.server),
