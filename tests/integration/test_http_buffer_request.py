@@ -57,6 +57,7 @@ class Case:
     name: str
     lines: str
     send: bytes
+    backend: bool = False  # ``lines`` in a backend behind a plain frontend
 
 
 CASES = [
@@ -77,6 +78,24 @@ CASES = [
     Case("expect, without the option", "", post(b"hello", extra=EXPECT)),
     Case("body larger than the buffer", BUFFER, post(b"x" * 40000)),
     Case("below a full buffer, timeout", BUFFER, post(b"x" * 8000, 40000)),
+    Case(
+        "a rule reads the body",
+        BUFFER + "    http-request set-header x-body %[req.body]\n",
+        post(b"hello"),
+    ),
+    Case(
+        "a rule denies on the body",
+        BUFFER + "    http-request deny if { req.body -m sub secret }\n",
+        post(b"a secret"),
+    ),
+    Case("a deny rule waits for the body", BUFFER + "    http-request deny\n", post(b"abc", 10)),
+    Case("in the backend, whole body", BUFFER, post(b"hello", extra=EXPECT), backend=True),
+    Case(
+        "in the backend, part of the body",
+        BUFFER + "    timeout http-request 100ms\n",
+        post(b"abc", 10),
+        backend=True,
+    ),
     Case("own timeout http-request", BUFFER + "    timeout http-request 100ms\n", post(b"", 5)),
     Case(
         "no timeout http-request: timeout client",
@@ -90,7 +109,10 @@ async def run_cases(kind: str) -> list[object]:
     origins = [await Origin().start() for _ in CASES]
     ports = [free_port() for _ in CASES]
     sections = "".join(
-        f"listen c{i}\n    bind 127.0.0.1:{port}\n{case.lines}"
+        f"frontend c{i}\n    bind 127.0.0.1:{port}\n    default_backend b{i}\n"
+        f"backend b{i}\n{case.lines}    server s 127.0.0.1:{origin.port}\n"
+        if case.backend
+        else f"listen c{i}\n    bind 127.0.0.1:{port}\n{case.lines}"
         f"    server s 127.0.0.1:{origin.port}\n"
         for i, (case, port, origin) in enumerate(zip(CASES, ports, origins, strict=True))
     )

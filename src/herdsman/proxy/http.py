@@ -135,6 +135,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         "outcome",
         "timer_tarpit",
         "body_wait",
+        "body_early",
+        "waited",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -183,6 +185,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.outcome: Outcome | None = None
         self.timer_tarpit: asyncio.TimerHandle | None = None
         self.body_wait = 0.0  # when the wait for the request body began (proxy/http_body.py)
+        self.body_early: bytes | None = None  # the head, while the frontend waits for the body
+        self.waited = False  # the frontend waited for the body, before the rules
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -342,8 +346,26 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.client_close = connmode.client_wants_close(head.flags, self.frontend.stopping)
         self.req_body = None
         self.req_done = head.framing is Framing.NONE
+        if fe_http.buffer_request and not self.req_done and http_body.holds(head):
+            # the frontend's http-buffer-request: the body comes before the rules
+            self._frame(head)
+            self.phase = SENDING
+            self.body_early = buf[: head.size]
+            self._start_wait(head)
+            if len(buf) > head.size:
+                self._request_body(buf[head.size :])
+                if self.phase == CLOSED:
+                    return
+            self._body_waited(True)
+            return
+        self._routed(head, buf, None)
+
+    def _routed(self, head: RequestHead, buf: bytes, body: bytes | None) -> None:
+        """The rules, the backend, the request to send (``body``: what the frontend
+        waited for, else None: what came with the head in ``buf``)."""
+        fe_http = self.fe_http
         monitor = fe_http.monitor_uri is not None and head.target == fe_http.monitor_uri
-        if self.rules is not None and http_rules.request(self, head, buf, monitor):
+        if self.rules is not None and http_rules.request(self, head, buf, monitor, body):
             return
         if monitor:
             self.fe_c.intercepted_req += 1
@@ -378,7 +400,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         value = connmode.request_connection(
             head.flags, self.server_close, be_http.pretend_keepalive
         )
-        remove = self._body_wait(head) if not self.req_done else ()
+        remove = self._body_wait(head)
         remove += tuple(dropped)
         if be_http.send_name_header is not None:
             remove += (be_http.send_name_header,)  # Upstream.send() writes it
@@ -388,10 +410,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         rewritten = http_rules.request_out(self, value, add) if self.txn is not None else None
         self.req_out = rewritten or head_bytes(head, value, add=add, remove=remove)
         rest = buf[head.size :]
-        if head.framing is Framing.LENGTH:
-            self.req_body = LengthBody(head.content_length)
-        elif head.framing is Framing.CHUNKED:
-            self.req_body = ChunkedBody(True, self.ctx.limits)
+        if self.req_body is None:
+            self._frame(head)
         self.phase = WAITING if self.req_done else SENDING
         if rest:
             if self.req_done:
@@ -451,25 +471,37 @@ class HttpSession(Connecting, asyncio.Protocol):
             self.reply(403, head, request_pending=not self.req_done)
         return dropped
 
-    def _body_wait(self, head: RequestHead) -> tuple[bytes, ...]:
-        """``option http-buffer-request``: start waiting for the body; the header
-        names the server must not get (Expect, answered here)."""
-        be_http = self.be_http
-        assert be_http is not None
-        if not http_body.holds(self.fe_http, be_http, head):
-            return ()
+    def _frame(self, head: RequestHead) -> None:
+        if head.framing is Framing.LENGTH:
+            self.req_body = LengthBody(head.content_length)
+        elif head.framing is Framing.CHUNKED:
+            self.req_body = ChunkedBody(True, self.ctx.limits)
+
+    def _start_wait(self, head: RequestHead) -> tuple[bytes, ...]:
+        """Wait for the body (``option http-buffer-request``); the header names the
+        server must not get (an Expect answered here)."""
         self.body_wait = self.loop.time()
         if not http_body.expects(head):
             return ()
         self.to_client(http_body.CONTINUE)
         return (b"expect",)
 
+    def _body_wait(self, head: RequestHead) -> tuple[bytes, ...]:
+        """The backend's ``option http-buffer-request`` (the frontend waited already
+        if it has it): wait before choosing the server."""
+        if self.waited:
+            return (b"expect",) if http_body.expects(head) else ()
+        be_http = self.be_http
+        assert be_http is not None
+        if self.req_done or not be_http.buffer_request or not http_body.holds(head):
+            return ()
+        return self._start_wait(head)
+
     def _body_waited(self, arm: bool) -> None:
-        """The body came, or the buffer is full: choose the server now."""
+        """The body came, or fills the buffer: the rules (the frontend waited), or
+        the server (the backend waited)."""
         req = self.req
-        be = self.backend
         assert req is not None
-        assert be is not None
         held = sum(len(p) for p in self.early)
         limits = self.ctx.limits
         if not self.req_done and held < http_body.limit(limits.bufsize, limits.maxrewrite, req):
@@ -477,6 +509,15 @@ class HttpSession(Connecting, asyncio.Protocol):
                 self.arm()
             return
         self.body_wait = 0.0
+        early = self.body_early
+        if early is not None:
+            self.body_early = None
+            self.waited = True
+            pipelined, self.buf = self.buf, b""
+            self._routed(req, early + pipelined, b"".join(self.early))
+            return
+        be = self.backend
+        assert be is not None
         self._assign(be)
 
     def _redirect(self, prefix: str) -> bool:
@@ -572,6 +613,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.req_body = self.req = None
         self.req_held = b""
         self.body_wait = 0.0
+        self.waited = False
         self.early = []
         self.first = False
         if self.client_close or not self.req_done:
@@ -684,7 +726,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         values = []
         if fe_http.client:
             values.append(self.last_client + fe_http.client)
-        if self.body_wait and be_http is not None:
+        if self.body_wait:
             wait = http_body.timeout(fe_http, be_http)
             if wait:
                 values.append(self.body_wait + wait)

@@ -1,9 +1,11 @@
 """``option http-buffer-request``: the request body waited for before a server is chosen.
 
 HAProxy 2.6 adds the ``AN_REQ_HTTP_BODY`` analyser when the frontend has the
-option (``http_wait_for_request()``) or the backend has it and the frontend
-does not (``stream_set_backend()``); ``http_wait_for_msg_body()`` (http_ana.c)
-then holds the request until one of:
+option (``http_wait_for_request()``: it runs before the frontend's
+``http-request`` rules, which then see the body with ``req.body``) or the
+backend has it and the frontend does not (``stream_set_backend()``: after the
+switching rules). ``http_wait_for_msg_body()`` (http_ana.c) holds the request
+until one of:
 
 * the whole body is in (``HTX_FL_EOM``);
 * the request buffer is full: its free room is down to ``tune.maxrewrite``
@@ -21,10 +23,10 @@ Expect header is removed from what the server gets. What was held is then sent
 with the head once the connection is up (the session's ``early`` list); the
 rest of a body larger than the buffer streams as usual.
 
-Difference: 2.6 waits before the frontend's ``http-request`` rules; herdsman
-waits after every rule, just before choosing the server (no rule of herdsman
-reads the body, but a request denied by a rule gets its answer without the
-wait).
+Difference: herdsman runs the frontend's and the backend's rules in one
+step, so with the option in the backend only it waits after the backend's
+rules too (2.6 waits before them): a backend rule reading ``req.body`` sees
+what came with the head.
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ __all__ = ["CONTINUE", "expects", "holds", "limit", "timeout"]
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
-def holds(fe: FrontHttp, be: BackHttp, head: RequestHead) -> bool:
-    """Whether the request waits for its body (``http_wait_for_msg_body()``:
+def holds(head: RequestHead) -> bool:
+    """Whether the request has a body to wait for (``http_wait_for_msg_body()``:
     nothing for a bodyless request or CONNECT)."""
-    if not (fe.buffer_request or be.buffer_request) or head.meth is Method.CONNECT:
+    if head.meth is Method.CONNECT:
         return False
     if head.framing is Framing.LENGTH:
         return head.content_length > 0
@@ -59,6 +61,8 @@ def limit(bufsize: int, maxrewrite: int, head: RequestHead) -> int:
     return max(bufsize - maxrewrite - head.size, 1)
 
 
-def timeout(fe: FrontHttp, be: BackHttp) -> float | None:
+def timeout(fe: FrontHttp, be: BackHttp | None) -> float | None:
     """``timeout http-request`` of the proxy whose analyser waits, in seconds."""
-    return fe.http_request if fe.buffer_request else be.http_request
+    if fe.buffer_request or be is None:
+        return fe.http_request
+    return be.http_request
