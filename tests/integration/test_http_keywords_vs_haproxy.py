@@ -25,7 +25,22 @@ BAD = ("x_a: 1", "X.b: 2", "x-ok: 3", "x__c: 4", "y: 5", "x_a: 6")
 
 FOUR = [get("/a"), get("/b"), get("/c"), get("/d")]
 
+
+def challenge(status: int, header: str, scheme: str) -> list[bytes]:
+    first = get("/", f"x-reply-status: {status}", f"x-reply-hdr: {header}: {scheme} abc")
+    return [first, *FOUR]
+
+
 CASES: list[tuple[str, str, list[bytes]]] = [
+    ("NTLM challenge", listen(), challenge(401, "www-authenticate", "NTLM")),
+    ("Negotiate challenge, 407", listen(), challenge(407, "proxy-authenticate", "negotiate")),
+    ("Basic challenge", listen(), challenge(401, "www-authenticate", "Basic")),
+    ("NTLM in a 200", listen(), challenge(200, "www-authenticate", "NTLM")),
+    (
+        "NTLM challenge, max-keep-alive-queue 0",
+        listen("max-keep-alive-queue 0"),
+        challenge(401, "www-authenticate", "NTLM"),
+    ),
     ("prefer-last-server", listen("option prefer-last-server", "http-reuse never"), FOUR),
     ("without prefer-last-server", listen("http-reuse never"), FOUR),
     ("prefer-last-server, reuse safe", listen("option prefer-last-server"), FOUR),

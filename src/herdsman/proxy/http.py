@@ -137,6 +137,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         "body_wait",
         "body_early",
         "waited",
+        "prefer_last",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -187,6 +188,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.body_wait = 0.0  # when the wait for the request body began (proxy/http_body.py)
         self.body_early: bytes | None = None  # the head, while the frontend waits for the body
         self.waited = False  # the frontend waited for the body, before the rules
+        self.prefer_last = False  # SESS_FL_PREFER_LAST (proxy/http_prefer.py)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -432,8 +434,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         key = client_key(be, self.peer_addr)
         direct = self.outcome.server if self.outcome is not None else None
         be_http = self.be_http
-        if direct is None and self.private and be_http is not None and be_http.prefer_last:
-            direct = http_prefer.last_server(be, self.private.values(), be_http.max_ka_queue)
+        prefer = be_http is not None and (self.prefer_last or be_http.prefer_last)
+        if direct is None and self.private and prefer and be_http is not None:
+            direct = http_prefer.last_server(
+                be, self.private.values(), be_http.max_ka_queue, self.prefer_last
+            )
         got = be.acquire(self, key, direct)
         if isinstance(got, Server):
             self.server = got

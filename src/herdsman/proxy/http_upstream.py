@@ -37,6 +37,7 @@ from herdsman.http import (
     websocket,
 )
 from herdsman.http.model import RequestHead
+from herdsman.proxy import http_prefer
 from herdsman.proxy.connect import destination, make_socket
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
@@ -105,6 +106,7 @@ class Session(Protocol):
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
     txn: Txn | None  # the rules' transaction, None without rules
+    prefer_last: bool  # an NTLM/Negotiate challenge was seen (proxy/http_prefer.py)
 
     def is_closed(self) -> bool: ...
 
@@ -276,7 +278,7 @@ class Upstream:
         s = self.s
         be_http = s.be_http
         assert be_http is not None
-        if be_http.reuse is HttpReuse.NEVER:
+        if be_http.reuse is HttpReuse.NEVER or conn.private:
             conn.private = True  # HAProxy's session list: reused by this client only
             old = s.private.pop(id(conn.server), None)
             if old is not None:
@@ -340,6 +342,14 @@ class Upstream:
         srv = s.server
         if be is not None and srv is not None and srv.check is not None:
             be.passive(srv, _passive_event(status))
+        conn = self.conn
+        if (
+            (status == 401 or status == 407)
+            and conn is not None
+            and http_prefer.connection_auth(resp)
+        ):
+            conn.private = True  # this client's from now on
+            s.prefer_last = True
         if s.frontend.stopping:
             # the connection modes are decided again on the response: a stopping
             # proxy closes both sides (h1_set_cli_conn_mode(), h1_set_srv_conn_mode())
