@@ -55,9 +55,9 @@ test)
     setup_python
     # real peers and the reference binary the tests compare against, the real
     # servers of the protocol checks (tests/servers/), and the stats socket's
-    # third-party clients
+    # third-party clients; the stats page's browser and the exporter's scraper
     apt_install haproxy iproute2 procps redis-server mariadb-server postgresql slapd \
-        ldap-utils openssl exim4-daemon-light socat tmux hatop
+        ldap-utils openssl exim4-daemon-light socat tmux hatop chromium prometheus
     lint=(src tests)
     [ -d bench ] && lint+=(bench)
     "$VENV/bin/ruff" check "${lint[@]}"

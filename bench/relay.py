@@ -36,8 +36,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
-import shutil
 import socket
 import statistics
 import subprocess
@@ -48,31 +46,30 @@ from pathlib import Path
 from typing import IO, Any
 
 from _common import (
-    CpuWindow,
     add_run_options,
     free_port,
-    haproxy_bin,
-    herdsman_cmd,
-    interference,
     machine_info,
     parse_cpus,
-    perf_record,
     pin,
-    py_spy_record,
     raise_nofile,
     renice,
     results_dir,
     stop_process,
-    summarize_collapsed,
-    summarize_perf,
-    wait_listening,
-    wait_port,
     wait_quiet,
     write_json,
 )
+from _load import (
+    HOST,
+    cpu_text,
+    measure,
+    retried,
+    run_wrk,
+    start_nginx,
+    start_proxy,
+    warn_interference,
+)
 
 CHUNK = 1 << 20
-HOST = "127.0.0.1"
 
 
 def parse_size(text: str) -> int:
@@ -171,90 +168,6 @@ def bulk_down(port: int, size: int) -> float:
     return elapsed
 
 
-# -- nginx ------------------------------------------------------------------------------------
-
-
-def start_nginx(
-    outdir: Path, port: int, cpus: set[int] | None, nice: int = 0
-) -> subprocess.Popen[bytes]:
-    exe = shutil.which("nginx") or "/usr/sbin/nginx"
-    prefix = outdir / "nginx"
-    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (prefix / sub).mkdir(parents=True, exist_ok=True)
-    conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"""
-daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile 65536;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 16384; multi_accept on; }}
-http {{
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 120s;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    server {{
-        listen {HOST}:{port} backlog=4096 reuseport;
-        location / {{ return 200 "hello\\n"; }}
-    }}
-}}
-"""
-    )
-    proc = subprocess.Popen([exe, "-p", str(prefix), "-c", str(conf)], stderr=subprocess.DEVNULL)
-    wait_port(HOST, port)
-    pin(proc.pid, cpus)
-    renice(proc.pid, nice)
-    return proc
-
-
-# -- wrk --------------------------------------------------------------------------------------
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
-
-
-def _ms(text: str) -> float:
-    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
-
-
-def run_wrk(
-    port: int, conns: int, seconds: int, close: bool, cpus: set[int] | None, nice: int = 0
-) -> dict[str, Any]:
-    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
-    if close:
-        cmd += ["-H", "Connection: close"]
-    cmd.append(f"http://{HOST}:{port}/")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    pin(proc.pid, cpus)
-    renice(proc.pid, nice)
-    out, _ = proc.communicate()
-    res: dict[str, Any] = {"wrk": " ".join(cmd)}
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    res["rps"] = float(m.group(1)) if m else 0.0
-    m = re.search(r"(\d+) requests in", out)
-    res["requests"] = int(m.group(1)) if m else 0
-    m = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
-    if m:
-        res["latency_avg_ms"] = round(_ms(m.group(1)), 3)
-        res["latency_max_ms"] = round(_ms(m.group(3)), 3)
-    for q in ("50", "99"):
-        m = re.search(rf"\s{q}%\s+(\S+)", out)
-        if m:
-            res[f"latency_p{q}_ms"] = round(_ms(m.group(1)), 3)
-    m = re.search(r"Socket errors: (.*)", out)
-    res["socket_errors"] = m.group(1).strip() if m else ""
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    res["non_2xx"] = int(m.group(1)) if m else 0
-    return res
-
-
 # -- proxies ----------------------------------------------------------------------------------
 
 
@@ -295,30 +208,6 @@ def make_config(
     return "\n".join(lines) + "\n"
 
 
-def start_proxy(
-    proxy: str,
-    cfg: Path,
-    ports: dict[str, int],
-    cpus: set[int] | None,
-    log: IO[str],
-    experiments: str = "",
-    nice: int = 0,
-) -> subprocess.Popen[bytes]:
-    if proxy == "herdsman" and experiments:
-        script = str(Path(__file__).with_name("experiments.py"))
-        cmd = [sys.executable, script, experiments, "--", "-db", "-f", str(cfg)]
-    elif proxy == "herdsman":
-        cmd = [*herdsman_cmd(), "-db", "-f", str(cfg)]
-    else:
-        cmd = [haproxy_bin(), "-db", "-f", str(cfg)]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=log)
-    for port in ports.values():
-        wait_listening(port)
-    pin(proc.pid, cpus)
-    renice(proc.pid, nice)
-    return proc
-
-
 # -- one row: a proxy (or direct) through all tests -----------------------------------------
 
 
@@ -353,20 +242,11 @@ def run_row(
         row["busiest_core_before_percent"] = wait_quiet(args.quiet_below, args.quiet_timeout)
     try:
         for test in tests:
-            res: dict[str, Any] = {}
-            for attempt in range(args.retries + 1):
-                r = _run_test(test, name, args, outdir, proc, nginx, ports)
-                r["attempt"] = attempt + 1
-                if not res or r["interference_percent"] < res["interference_percent"]:
-                    res = r
-                quiet = r["interference_percent"] <= args.max_interference
-                if quiet or args.profile or args.perf or attempt == args.retries:
-                    break
-                _print(test, r)
-                print("   disturbed: running it again", flush=True)
-            row[test] = res
-            _print(test, res)
-            time.sleep(1)
+            row[test] = retried(
+                lambda test=test: _run_test(test, name, args, outdir, proc, nginx, ports),
+                args,
+                lambda res, test=test: _print(test, res, args.max_interference),
+            )
     finally:
         if proc is not None:
             stop_process(proc)
@@ -389,48 +269,24 @@ def _run_test(
     pids = {"nginx": nginx.pid, "self": os.getpid()}
     if proc is not None:
         pids["proxy"] = proc.pid
-    window = CpuWindow(pids)
-    spy = None
-    raw = outdir / f"profile-{name}-{test}.raw"
-    if args.profile and proc is not None and name == "herdsman":
-        spy = py_spy_record(proc.pid, args.seconds, raw)
-        pin(spy.pid, cpu_load)
-    perf = None
-    if args.perf and proc is not None:
-        perf = perf_record(proc.pid, args.seconds, outdir / f"perf-{name}-{test}.data")
-    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    window.start()
-    if test == "bulk":
-        res = _bulk(args, ports)
-    elif test in ("conn", "keepalive"):
-        res = run_wrk(ports["http"], args.conns, args.seconds, test == "conn", cpu_load, args.nice)
-    else:
+    if test not in ("bulk", "conn", "keepalive"):
         raise SystemExit(f"unknown test {test}")
-    cpu = window.stop()
-    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = window.t1 - window.t0
-    # wrk, waited for by run_wrk(): its CPU is in RUSAGE_CHILDREN
-    waited = (
-        children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime
-    ) / wall
-    own = sum(cpu.values()) + 100.0 * waited
-    res["cores_busy_percent"] = window.cores_busy
-    res["interference_percent"] = interference(window.cores_busy, own)
-    if proc is not None:
-        res["proxy_cpu_percent"] = cpu["proxy"]
-        res["proxy_user_percent"] = (window.user or {})["proxy"]
-    if spy is not None:
-        spy.wait()
-        if raw.exists():
-            summary = raw.with_suffix(".txt")
-            summary.write_text(summarize_collapsed(raw, top=40))
-            res["profile"] = str(summary)
-    if perf is not None:
-        perf.wait()
-        data = outdir / f"perf-{name}-{test}.data"
-        data.with_suffix(".txt").write_text(summarize_perf(data))
-        res["perf"] = str(data.with_suffix(".txt"))
-    return res
+
+    def load() -> dict[str, Any]:
+        if test == "bulk":
+            return _bulk(args, ports)
+        return run_wrk(ports["http"], args.conns, args.seconds, test == "conn", cpu_load, args.nice)
+
+    spied = args.profile and name == "herdsman"
+    return measure(
+        load,
+        pids,
+        proc.pid if proc is not None else None,
+        args.seconds,
+        profile=outdir / f"profile-{name}-{test}.raw" if spied else None,
+        perf=outdir / f"perf-{name}-{test}.data" if args.perf else None,
+        cpus=cpu_load,
+    )
 
 
 def _bulk(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, Any]:
@@ -446,14 +302,8 @@ def _bulk(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, Any]:
     return res
 
 
-def _print(test: str, res: dict[str, Any]) -> None:
-    cores = ", ".join(f"{k} {v:.0f} %" for k, v in (res.get("cores_busy_percent") or {}).items())
-    parts = []
-    if "proxy_cpu_percent" in res:
-        parts.append(
-            f"proxy cpu {res['proxy_cpu_percent']:.0f} % (user {res['proxy_user_percent']:.0f} %)"
-        )
-    cpu = " (" + "; ".join([*parts, f"cores busy: {cores}"]) + ")"
+def _print(test: str, res: dict[str, Any], max_interference: float) -> None:
+    cpu = cpu_text(res)
     if test == "bulk":
         print(
             f"   bulk {res['bytes'] / 2**30:g} GiB: up {res['up_MBps_median']} MB/s,"
@@ -467,10 +317,7 @@ def _print(test: str, res: dict[str, Any]) -> None:
             f" p99 {res.get('latency_p99_ms', 0):.2f} ms{cpu}; socket errors: {errors}",
             flush=True,
         )
-    if res.get("interference_percent", 0) > 10:
-        print(
-            f"   WARNING: other processes used {res['interference_percent']} % of a core meanwhile"
-        )
+    warn_interference(res, max_interference)
 
 
 def main(argv: list[str]) -> int:

@@ -23,6 +23,7 @@ import platform
 import re
 import signal
 import socket
+import ssl
 import sys
 from typing import TYPE_CHECKING
 
@@ -218,6 +219,17 @@ def build_options_text() -> str:
     from importlib.metadata import version
 
     feats = " ".join(("+" if on else "-") + name for name, on in sorted(FEATURES.items()))
+    tls_versions = " ".join(
+        name
+        for name, present in (
+            ("SSLv3", ssl.HAS_SSLv3),
+            ("TLSv1.0", ssl.HAS_TLSv1),
+            ("TLSv1.1", ssl.HAS_TLSv1_1),
+            ("TLSv1.2", ssl.HAS_TLSv1_2),
+            ("TLSv1.3", ssl.HAS_TLSv1_3),
+        )
+        if present
+    )
     return (
         "Build options :\n"
         f"  TARGET  = python{sys.version_info.major}.{sys.version_info.minor}\n"
@@ -230,6 +242,11 @@ def build_options_text() -> str:
         "Default settings :\n"
         "  bufsize = 16384, maxrewrite = 1024, maxpollevents = 200\n"
         "\n"
+        f"Built with OpenSSL version : {ssl.OPENSSL_VERSION}\n"
+        f"Running on OpenSSL version : {ssl.OPENSSL_VERSION}\n"
+        "OpenSSL library supports TLS extensions : yes\n"
+        "OpenSSL library supports SNI : yes\n"
+        f"OpenSSL library supports : {tls_versions}\n"
         "Built with network namespace support.\n"
         "\n"
         "Available polling systems :\n"

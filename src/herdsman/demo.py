@@ -7,7 +7,8 @@ It starts three small HTTP servers on loopback, writes a configuration, runs
 state-change lines appear on its stderr as they happen), and sends a request every half
 second, printing which server answered. Server ``s3`` refuses connections for
 6 seconds out of every 14: watch the checks take it out and put it back, and
-the traffic move accordingly.
+the traffic move accordingly. The stats page (``/stats`` on the same port)
+shows the same in a browser, with each server's health history.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections import Counter
 
 CONFIG = """\
 defaults
-    mode tcp
+    mode http
     option log-health-checks
     option redispatch
     timeout connect 1s
@@ -34,6 +35,9 @@ defaults
 listen demo
     bind 127.0.0.1:{port}
     balance roundrobin
+    stats enable
+    stats uri /stats
+    stats refresh 2s
     option httpchk GET /health
     server s1 127.0.0.1:{p1} check inter 1s fall 2 rise 2
     server s2 127.0.0.1:{p2} check inter 1s fall 2 rise 2 weight 2
@@ -90,6 +94,21 @@ async def _request(port: int) -> str:
     return text.rsplit("hello from ", 1)[-1].strip() if "hello from" in text else "error"
 
 
+async def _listening(port: int, proc: asyncio.subprocess.Process, timeout: float = 10) -> bool:
+    """Wait until herdsman accepts connections (or has exited)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while proc.returncode is None and loop.time() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return True
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -108,8 +127,12 @@ async def main(port: int, duration: float | None, up_s: float = 8, down_s: float
     print(f"herdsman demo: configuration written to {path}:\n")
     print(cfg)
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "herdsman", "-db", "-f", path)
+    if not await _listening(port, proc):
+        print("herdsman did not start", file=sys.stderr)
+        return 1
     print(
         f"herdsman (pid {proc.pid}) listens on 127.0.0.1:{port}; try: curl http://127.0.0.1:{port}/"
+        f"\nstats page: http://127.0.0.1:{port}/stats"
     )
     print(f"s3 flaps: down {down_s:g} s out of every {up_s + down_s:g}. Ctrl-C stops the demo.\n")
     loop = asyncio.get_running_loop()

@@ -31,8 +31,11 @@ from herdsman.admin.api import Api, make_cli
 from herdsman.admin.api.cli import Level
 from herdsman.admin.history import History
 from herdsman.admin.log import Logger, LogSink
+from herdsman.admin.page.service import StatsService
+from herdsman.admin.prometheus import Exporter
 from herdsman.admin.reporter import Reporter
 from herdsman.admin.stats_socket import StatsSockets
+from herdsman.admin.trafficlog import TrafficLog
 from herdsman.checks.scheduler import Starter
 from herdsman.checks.service import CheckService
 from herdsman.config.limits import default_maxconn, fullconns
@@ -42,6 +45,7 @@ from herdsman.control import RuntimeOperator
 from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
+from herdsman.core.events import ServerEvent
 from herdsman.core.registry import Registry
 from herdsman.daemon import drop_privileges
 from herdsman.defs.levels import LOG_NOTICE, LOG_WARNING
@@ -51,6 +55,7 @@ from herdsman.proxy.frontend import Frontend, static_backend
 from herdsman.proxy.listen import open_listener_socket
 from herdsman.proxy.modes import Streams
 from herdsman.proxy.routing import Router, uses_routing
+from herdsman.proxy.tls import TlsRuntime
 
 
 @dataclass
@@ -89,7 +94,7 @@ class Herdsman:
         self.registry.process.cps_lim = g.maxconnrate
         self.registry.process.sps_lim = g.maxsessrate
         node = g.node or socket.gethostname()
-        self.checks = CheckService(g, self.clock, node, check_starter)
+        self.checks = CheckService(g, self.clock, node, check_starter, config.certs)
         self.hooks = Reporter(stderr, self.pid, self.checks.traffic)
         self.frontends: list[Frontend] = []
         self._unbound: list[tuple[Frontend, BindConfig]] = []
@@ -108,6 +113,9 @@ class Herdsman:
             node=node,
         )
         self.history.wall_offset_ms = int(self.api.start_wall * 1000) - self.api.start_ms
+        # the Prometheus exporter's service (served by use-service with the routing engine)
+        self.exporter = Exporter(self.api)
+        self.hooks.check_subscribers.append(self.exporter.checked)
         self.cli = make_cli(self.api)
         self.stats: StatsSockets | None = None
         self._unbound_stats: list[StatsSocket] = list(g.stats_sockets)
@@ -189,7 +197,11 @@ class Herdsman:
         (``proxy/modes.py``); their bind lines wait for ``bind_pending()``."""
         self.loop = loop
         process = self.registry.process
-        self.streams = Streams(loop, self.config.global_, process)
+        pages = any(px.stats is not None for px in self.config.proxies if not px.disabled)
+        stats = StatsService(self.api, self.history, tasks=self._tasks) if pages else None
+        self.streams = Streams(loop, self.config.global_, process, stats)
+        self.hooks.subscribers.append(self._server_changed)
+        tls = TlsRuntime(self.config)
         for pxc in self.config.frontends:
             if pxc.disabled:
                 continue
@@ -204,8 +216,13 @@ class Herdsman:
                 factory,
                 self.config.global_,
                 reuseport=self.reuseport,
+                tls=tls,
             )
             fe.logger = self.proxy_logger(pxc)
+            if fe.logger is not None and pxc.log_nodes:
+                traffic = TrafficLog(pxc.log_nodes, fe.logger, fe, process, pid=self.pid)
+                fe.traffic_log = traffic.log
+                fe.session_error = traffic.session_error
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]
@@ -225,6 +242,22 @@ class Herdsman:
         streams = self.streams
         if streams is not None and streams.http is not None:
             streams.http.router = router
+
+    def _server_changed(self, event: ServerEvent) -> None:
+        be = self.backends.get(event.backend)
+        srv = be.by_name.get(event.server) if be is not None else None
+        if srv is not None and self.streams is not None:
+            self.streams.server_changed(srv, event)
+
+    def _tasks(self) -> tuple[int, int]:
+        """The stats page's "Running tasks": none waiting to run, and one per check
+        and live connection (HAProxy's tasks)."""
+        checks = sum(
+            (srv.check is not None) + (srv.agent is not None)
+            for be in self.backends.values()
+            for srv in be.servers
+        )
+        return 0, checks + self.registry.process.actconn
 
     def bind_pending(
         self,

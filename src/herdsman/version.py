@@ -18,7 +18,7 @@ FEATURES: dict[str, bool] = {
     "NS": True,  # network namespaces (setns)
     "TFO": True,
     "THREAD": False,
-    "OPENSSL": False,
+    "OPENSSL": True,  # Python's ssl module (the OpenSSL it is linked with)
     "LUA": False,
     "PCRE": False,
     "PCRE2": False,

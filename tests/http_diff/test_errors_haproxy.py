@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from herdsman.http import Flag, Framing, Method, errors
+from herdsman.http import Flag, Framing, Method, errorfile, errors
 from herdsman.http.connmode import client_wants_close, response_connection
 from herdsman.testing import Haproxy, free_port
 
@@ -124,7 +124,7 @@ def test_errorfile_checks(tmp_path: str, data: bytes) -> None:
     try:
         errors.load_reply(data)
         message = None
-    except errors.ErrorfileError as exc:
+    except errorfile.ErrorfileError as exc:
         message = str(exc)
     if message is None:
         assert out.returncode == 0, out.stderr

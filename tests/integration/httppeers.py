@@ -82,8 +82,9 @@ Handler = Callable[[Seen], Reply]
 class Origin:
     """A recording HTTP/1.1 server on loopback (see the module docstring)."""
 
-    def __init__(self, handler: Handler = ok) -> None:
+    def __init__(self, handler: Handler = ok, host: str = "127.0.0.1") -> None:
         self.handler = handler
+        self.host = host
         self.port = 0
         self.conns: list[OriginConn] = []
         self.seen: list[Seen] = []
@@ -94,7 +95,7 @@ class Origin:
     async def start(self, port: int = 0) -> Origin:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
+        sock.bind((self.host, port))
         self.port = sock.getsockname()[1]
         self._server = await asyncio.start_server(self._serve, sock=sock)
         return self
@@ -152,7 +153,7 @@ class Origin:
                 if reply.close:
                     conn.closed_by = "origin"
                     return
-        except (OSError, ValueError):
+        except (OSError, ValueError, RuntimeError):  # RuntimeError: written after the close
             conn.closed_by = conn.closed_by or "proxy"
         finally:
             conn.closed_at = asyncio.get_running_loop().time()
@@ -178,8 +179,8 @@ class Client:
         self.eof = False
 
     @classmethod
-    async def open(cls, port: int) -> Client:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async def open(cls, port: int, host: str = "127.0.0.1") -> Client:
+        reader, writer = await asyncio.open_connection(host, port)
         return cls(reader, writer)
 
     def send(self, data: bytes) -> None:

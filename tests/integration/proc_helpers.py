@@ -17,6 +17,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -53,14 +54,6 @@ defaults
 """
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now (the kernel's pick)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def wait_until(pred: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
     """Poll ``pred`` until it returns something true; fail after ``timeout``."""
     end = time.monotonic() + timeout
@@ -91,6 +84,41 @@ def children(pid: int) -> list[int]:
         for task in Path(f"/proc/{pid}/task").iterdir():
             out += [int(p) for p in (task / "children").read_text().split()]
     return out
+
+
+# TCP states (include/net/tcp_states.h), as TCP_INFO reports them
+TCP_SYN_SENT, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LISTEN = 2, 7, 8, 10
+
+
+def tcp4_sockets(state: int) -> list[tuple[tuple[str, int], tuple[str, int], int]]:
+    """(local address, remote address, inode) of the IPv4 TCP sockets in ``state``.
+
+    Asked from the kernel (sock_diag netlink, ``ss``'s way) filtered by state:
+    reading /proc/net/tcp takes 100 ms when other tests left thousands of
+    sockets in TIME_WAIT.
+    """
+    req = struct.pack("=BBBBI", socket.AF_INET, socket.IPPROTO_TCP, 0, 0, 1 << state) + bytes(48)
+    # nlmsghdr: SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP
+    msg = struct.pack("=IHHII", 16 + len(req), 20, 0x301, 1, 0) + req
+    out: list[tuple[tuple[str, int], tuple[str, int], int]] = []
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4) as nl:  # NETLINK_SOCK_DIAG
+        nl.send(msg)
+        while True:
+            buf = nl.recv(1 << 16)
+            off = 0
+            while off < len(buf):
+                length, kind = struct.unpack_from("=IH", buf, off)
+                if kind == 3:  # NLMSG_DONE
+                    return out
+                if kind == 2:  # NLMSG_ERROR
+                    raise OSError("sock_diag refused the request")
+                # inet_diag_msg: 4 bytes, then the socket id (ports, addresses), ..., inode
+                sport, dport = struct.unpack_from("!HH", buf, off + 20)
+                src = socket.inet_ntoa(buf[off + 24 : off + 28])
+                dst = socket.inet_ntoa(buf[off + 40 : off + 44])
+                (inode,) = struct.unpack_from("=I", buf, off + 16 + 68)
+                out.append(((src, sport), (dst, dport), inode))
+                off += (length + 3) & ~3
 
 
 def listen_inodes(port: int) -> set[int]:

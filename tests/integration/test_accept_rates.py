@@ -20,9 +20,9 @@ from collections.abc import Iterator
 
 import proc_helpers
 import pytest
-from proc_helpers import PROGRAMS, Runner, free_port, wait_until
+from proc_helpers import PROGRAMS, Runner, wait_until
 
-from herdsman.testing import listening
+from herdsman.testing import free_port, listening
 
 proc_dir = proc_helpers.proc_dir  # fixtures
 proc_runner = proc_helpers.proc_runner

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 
 import proc_helpers
 import pytest
@@ -97,6 +98,11 @@ def test_version_and_build_options(proc_runner: Runner) -> None:
         "Build options :",
         heads[5],
         "Default settings :",
+        f"Built with OpenSSL version : {ssl.OPENSSL_VERSION}",
+        f"Running on OpenSSL version : {ssl.OPENSSL_VERSION}",
+        "OpenSSL library supports TLS extensions : yes",
+        "OpenSSL library supports SNI : yes",
+        "OpenSSL library supports : TLSv1.0 TLSv1.1 TLSv1.2 TLSv1.3",
         "Built with network namespace support.",
         "Available polling systems :",
         "Total: 1 (1 usable), will use epoll.",

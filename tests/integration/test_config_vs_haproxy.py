@@ -40,6 +40,7 @@ import test_config_refused
 import test_config_routing
 import test_config_sections
 import test_config_server
+import test_config_tls
 
 pytestmark = pytest.mark.haproxy
 
@@ -53,6 +54,7 @@ TABLES: list[Case] = [
     *test_config_http.ALL,
     *test_config_errfiles.ALL,
     *test_config_routing.ALL,
+    *test_config_tls.ALL,
 ]
 
 
@@ -112,6 +114,54 @@ def _typos() -> list[tuple[str, str]]:
 
 SAME: list[tuple[str, str, tuple[str, ...]]] = [
     *[(name, text, ()) for name, text in _typos()],
+    # traffic logs (config/kw_logs.py)
+    ("log-tcplog-no-target", L("option tcplog", S), ()),
+    ("log-httplog-in-tcp", L("log 127.0.0.1 local0", "option httplog", S), ()),
+    ("log-httplog-clf-in-tcp", L("log 127.0.0.1 local0", "option httplog clf", S), ()),
+    ("log-httplog-bad-arg", L("option httplog xx", S), ()),
+    ("log-httplog-clf-extra", L("option httplog clf x", S), ()),
+    ("log-tcplog-extra", L("option tcplog x", S), ()),
+    ("log-format-no-arg", L("log-format", S), ()),
+    ("log-format-two-args", L("log-format %ci %cp", S), ()),
+    ("log-format-unknown-var", L("log 127.0.0.1 local0", 'log-format "%ci %zz"', S), ()),
+    ("log-format-http-var-in-tcp", L("log 127.0.0.1 local0", 'log-format "%r"', S), ()),
+    ("log-format-digit", L("log 127.0.0.1 local0", 'log-format "100%5"', S), ()),
+    ("log-format-truncated", L("log 127.0.0.1 local0", 'log-format "%{+Q"', S), ()),
+    ("log-format-arg-alone", L("log 127.0.0.1 local0", 'log-format "%{+Q} x"', S), ()),
+    ("log-format-backend", B.replace("backend B\n", "backend B\n    log-format %ci\n") + L(S), ()),
+    ("log-tcplog-backend", B.replace("backend B\n", "backend B\n    option tcplog\n") + L(S), ()),
+    (
+        "log-defaults-overrides",
+        "defaults\n    option httplog\n    option tcplog\n    log-format %ci\n"
+        "    option httplog clf\n" + L(S),
+        (),
+    ),
+    # the stats page (config/kw_statspage.py)
+    ("stats-tcp", L("stats enable", S), ()),
+    ("stats-bad", L("mode http", "stats foo", S), ()),
+    ("stats-missing", L("mode http", "stats", S), ()),
+    ("stats-uri-missing", L("mode http", "stats uri", S), ()),
+    ("stats-realm-missing", L("mode http", "stats realm", S), ()),
+    ("stats-auth-missing", L("mode http", "stats auth", S), ()),
+    ("stats-auth-dup", L("mode http", "stats auth a:b", "stats auth a:c", S), ()),
+    ("stats-scope-missing", L("mode http", "stats scope", S), ()),
+    ("stats-refresh-bad", L("mode http", "stats refresh 5x", S), ()),
+    ("stats-refresh-ok", L("mode http", "stats refresh 5s", S), ()),
+    ("stats-node-bad", L("mode http", "stats show-node a@b", S), ()),
+    ("stats-desc-none", L("mode http", "stats show-desc", S), ()),
+    ("stats-admin-no-cond", L("mode http", "stats admin", S), ()),
+    ("stats-admin-true", L("mode http", "stats admin if TRUE", S), ()),
+    ("stats-admin-defaults", "defaults\n    mode http\n    stats admin if TRUE\n" + L(S), ()),
+    ("capture-ok", L("mode http", "capture request header Host len 10", S), ()),
+    ("capture-no-len", L("mode http", "capture request header Host", S), ()),
+    ("capture-bad", L("mode http", "capture foo", S), ()),
+    ("capture-extra", L("mode http", "capture response header X len 3 y", S), ()),
+    ("capture-in-defaults", "defaults\n    capture request header Host len 10\n" + L(S), ()),
+    (
+        "capture-in-backend",
+        B.replace("backend B\n", "backend B\n    capture request header A len 2\n") + L(S),
+        (),
+    ),
     ("bind-range", L("bind :18001-18003", S), ()),
     ("bind-bad-range", L("bind :18003-18001", S), ()),
     ("bind-list", L("bind :18001,:18002", S), ()),

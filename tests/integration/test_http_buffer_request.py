@@ -6,7 +6,8 @@ Each case is a ``listen`` section of one configuration (each proxy starts
 once, the cases run concurrently). A request whose body does not come within
 ``timeout http-request`` shows the wait: a 408 and no connection to the
 origin, where without the option the origin gets the head at once. Expect:
-100-continue is answered by the proxy itself and removed.
+100-continue is answered by the proxy itself and removed. A POST for a
+``balance url_param`` backend waits the same way, option or not.
 """
 
 from __future__ import annotations
@@ -95,6 +96,21 @@ CASES = [
         BUFFER + "    timeout http-request 100ms\n",
         post(b"abc", 10),
         backend=True,
+    ),
+    Case("url_param, a POST's body", "    balance url_param id\n", post(b"id=4", 10)),
+    Case(
+        "url_param, in the query",
+        "    balance url_param id\n",
+        post(b"a", 5).replace(b"/p ", b"/p?id=3 "),
+    ),
+    Case(
+        "url_param, a GET", "    balance url_param id\n", post(b"abc", 10).replace(b"POST", b"GET")
+    ),
+    Case("url_param, expect", "    balance url_param id\n", post(b"id=1", extra=EXPECT)),
+    Case(
+        "url_param, use-server",
+        "    balance url_param id\n    use-server s if TRUE\n",
+        post(b"abc", 10),
     ),
     Case("own timeout http-request", BUFFER + "    timeout http-request 100ms\n", post(b"", 5)),
     Case(

@@ -31,7 +31,22 @@ def challenge(status: int, header: str, scheme: str) -> list[bytes]:
     return [first, *FOUR]
 
 
+def post(path: str, body: str) -> bytes:
+    return get(path, f"content-length: {len(body)}", method="POST") + body.encode()
+
+
+URL_PARAM = [
+    post("/", "id=1"),
+    post("/", "x=2&id=abc"),
+    post("/?id=9", "id=1"),
+    post("/", "noparam"),
+    post("/", "id= x"),
+    get("/?id=1"),
+]
+
 CASES: list[tuple[str, str, list[bytes]]] = [
+    ("url_param in POST bodies", listen("balance url_param id"), URL_PARAM),
+    ("url_param check_post", listen("balance url_param id check_post"), URL_PARAM),
     ("NTLM challenge", listen(), challenge(401, "www-authenticate", "NTLM")),
     ("Negotiate challenge, 407", listen(), challenge(407, "proxy-authenticate", "negotiate")),
     ("Basic challenge", listen(), challenge(401, "www-authenticate", "Basic")),
@@ -44,6 +59,13 @@ CASES: list[tuple[str, str, list[bytes]]] = [
     ("prefer-last-server", listen("option prefer-last-server", "http-reuse never"), FOUR),
     ("without prefer-last-server", listen("http-reuse never"), FOUR),
     ("prefer-last-server, reuse safe", listen("option prefer-last-server"), FOUR),
+    (
+        "prefer-last-server, hashing",
+        listen(
+            "option prefer-last-server", "http-reuse never", "balance uri", "hash-type consistent"
+        ),
+        FOUR,
+    ),
     (
         "prefer-last-server, max-keep-alive-queue 0",
         listen("option prefer-last-server", "http-reuse never", "max-keep-alive-queue 0"),

@@ -24,7 +24,6 @@ from proc_helpers import (
     Proc,
     Runner,
     alive,
-    free_port,
     holds,
     listen_cfg,
     listen_inodes,
@@ -34,6 +33,8 @@ from proc_helpers import (
     start_serving,
     wait_until,
 )
+
+from herdsman.testing import free_port
 
 proc_dir = proc_helpers.proc_dir  # fixtures
 proc_runner = proc_helpers.proc_runner

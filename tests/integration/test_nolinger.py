@@ -15,14 +15,12 @@ import socket
 
 import proc_helpers
 import pytest
-from proc_helpers import PROGRAMS, Runner, free_port, wait_until
+from proc_helpers import PROGRAMS, TCP_CLOSE, Runner, wait_until
 
-from herdsman.testing import listening
+from herdsman.testing import free_port, listening
 
 proc_dir = proc_helpers.proc_dir  # fixtures
 proc_runner = proc_helpers.proc_runner
-
-TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
 
 
 def _first_read(sock: socket.socket) -> str:

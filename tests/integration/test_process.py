@@ -28,7 +28,6 @@ from proc_helpers import (
     Runner,
     alive,
     echo_once,
-    free_port,
     holds,
     listen_cfg,
     listen_inodes,
@@ -40,6 +39,8 @@ from proc_helpers import (
     start_serving,
     wait_until,
 )
+
+from herdsman.testing import free_port
 
 proc_dir = proc_helpers.proc_dir  # fixtures
 proc_runner = proc_helpers.proc_runner

@@ -11,18 +11,10 @@ from pathlib import Path
 
 import proc_helpers
 import pytest
-from proc_helpers import (
-    DEFAULTS,
-    PROGRAMS,
-    EchoServer,
-    Runner,
-    free_port,
-    start_serving,
-    wait_until,
-)
+from proc_helpers import DEFAULTS, PROGRAMS, EchoServer, Runner, start_serving, wait_until
 from test_mworker import start_master, workers
 
-from herdsman.testing import cli_command
+from herdsman.testing import cli_command, free_port
 
 proc_dir = proc_helpers.proc_dir  # fixtures
 proc_runner = proc_helpers.proc_runner

@@ -246,3 +246,42 @@ async def test_leastconn_held_same_as_the_binary() -> None:
             for _, w in held:
                 w.close()
     assert ours == theirs == "a b c c b c c b c a b c"
+
+
+def rdp_request(user: bytes) -> bytes:
+    """An RDP connection request (TPKT + X.224 CR) carrying ``Cookie: mstshash=<user>``."""
+    cookie = b"Cookie: mstshash=" + user + b"\r\n"
+    x224 = bytes([6 + len(cookie), 0xE0, 0, 0, 0, 0, 0]) + cookie
+    return b"\x03\x00" + (4 + len(x224)).to_bytes(2, "big") + x224
+
+
+async def rdp_sequence(port: int, users: list[bytes]) -> str:
+    """The server each connection reached, its RDP request sent once the server
+    answered (sent earlier, it races with the choice in 2.6: see below)."""
+    out = []
+    for user in users:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        out.append((await asyncio.wait_for(reader.readexactly(1), 5)).decode())
+        writer.write(rdp_request(user))
+        writer.close()
+    return " ".join(out)
+
+
+@pytest.mark.haproxy
+async def test_rdp_cookie_is_round_robin_as_the_binary() -> None:
+    """Without tcp-request inspect-delay and content rules 2.6 looks for the
+    cookie only in what its first read of the stream found: a cookie sent after
+    the server was chosen never counts, and neither proxy waits for one.
+    (One sent with the handshake is hashed by 2.6 when it wins the race with
+    that read, observed under load; herdsman always chooses first.)"""
+    users = [b"u1", b"u1", b"u2", b"u1", b"u3", b"u1"]
+    async with named_servers(3) as srvs:
+        port = free_port()
+        text = config(port, "rdp-cookie", srvs, ["", "", ""])
+        async with running(text):
+            ours = await rdp_sequence(port, users)
+        hport = free_port()
+        with Haproxy(text.replace(f":{port}\n", f":{hport}\n")) as proxy:
+            await asyncio.to_thread(proxy.start, hport)
+            theirs = await rdp_sequence(hport, users)
+    assert ours == theirs == "a b c a b c"

@@ -16,9 +16,10 @@ import errno
 
 from test_tcpcheck import TARGET, ruleset
 
+from herdsman.checks.actions import Done, Send
 from herdsman.checks.custom import reports
 from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.checks.tcpcheck import Done, Send, TcpCheck
+from herdsman.checks.tcpcheck import TcpCheck
 from herdsman.defs.status import Status
 
 FEEDS = ["whole", "bytes"]  # how a reply arrives

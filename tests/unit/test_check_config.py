@@ -373,11 +373,6 @@ MESSAGES: list[tuple[list[str], str]] = [
 # Refusals of what herdsman does not implement, and texts that cannot match.
 HERDSMAN_ONLY: list[tuple[list[str], str]] = [
     (
-        ["tcp-check connect ssl"],
-        "'tcp-check connect' : 'ssl' : TLS check connections are not "
-        "implemented in herdsman yet; remove it or use haproxy.",
-    ),
-    (
         ["tcp-check connect via-socks4"],
         "'tcp-check connect' : 'via-socks4' : SOCKS4 check "
         "connections are not implemented in herdsman yet; remove it or use haproxy.",

@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 import herdsman
+import tlscerts
 from herdsman.config import checks, kw_bind, kw_global, kw_proxy, kw_server, options
 from herdsman.config.diag import Diagnostics
 from herdsman.config.keywords import Support
@@ -52,7 +53,7 @@ IGNORED_FIELDS = {
 # (an Address, a LogTarget, an enum...) is reported as the field holding it.
 CONTAINERS = {
     "GlobalConfig", "ProxyConfig", "ServerConfig", "BindConfig", "Balance", "Timeouts",
-    "HttpSettings",
+    "HttpSettings", "TlsBind", "TlsServer", "TlsGlobal", "TlsOptions", "Methods",
     "Ruleset", "ConnectRule", "SendRule", "HttpSendRule", "ExpectRule", "CommentRule",
     "ActionRule", "Routing",
 }  # fmt: skip
@@ -197,6 +198,13 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("proxy", "errorloc302"): http(proxy="errorloc302 503 /x"),
     ("proxy", "errorloc303"): http(proxy="errorloc303 503 /x"),
     ("proxy", "errorfiles"): over(ERRORS, proxy="errorfiles E"),
+    ("proxy", "log-format"): same(proxy="log-format %ci"),
+    ("proxy", "stats"): http(proxy="stats enable"),
+    ("option", "tcplog"): same(proxy="option tcplog"),
+    ("option", "httplog"): http(proxy="option httplog"),
+    ("option", "dontlognull"): same(proxy="option dontlognull"),
+    ("option", "dontlog-normal"): same(proxy="option dontlog-normal"),
+    ("option", "log-separate-errors"): same(proxy="option log-separate-errors"),
     **{
         ("timeout", name): same(proxy=f"timeout {name} 5s")
         for name in (
@@ -213,6 +221,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
             "server-fin",
         )
     },
+    ("option", "abortonclose"): same(proxy="option abortonclose"),
     ("option", "allbackups"): same(proxy="option allbackups"),
     ("option", "clitcpka"): same(proxy="option clitcpka"),
     ("option", "nolinger"): same(proxy="option nolinger"),
@@ -347,6 +356,76 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("bind", "group"): same(bind="group root"),
 }
 
+# TLS: bind lines with a certificate, servers with "ssl verify none"
+A, B, CA = tlscerts.path("a.pem"), tlscerts.path("b.pem"), tlscerts.path("ca.pem")
+TLS_BIND = {"bind": f"ssl crt {A}"}
+TLS_SRV = {"server": "ssl verify none"}
+for _kw, _extra in (
+    ("crt", f"crt {B}"), ("crt-list", f"crt-list {tlscerts.path('list.lst')}"),
+    ("ca-file", f"ca-file {CA}"), ("verify", f"verify optional ca-file {CA}"),
+    ("crl-file", f"ca-file {CA} verify optional crl-file {CA}"), ("alpn", "alpn h2"),
+    ("ciphers", "ciphers AES"), ("ciphersuites", "ciphersuites TLS_AES_128_GCM_SHA256"),
+    ("curves", "curves X25519"), ("ssl-min-ver", "ssl-min-ver TLSv1.3"),
+    ("ssl-max-ver", "ssl-max-ver TLSv1.3"), ("strict-sni", "strict-sni"),
+    ("prefer-client-ciphers", "prefer-client-ciphers"), ("no-tls-tickets", "no-tls-tickets"),
+    ("no-ca-names", "no-ca-names"),
+    *((f"{p}-{v}", f"{p}-{v}") for p in ("no", "force")
+      for v in ("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13")),
+):  # fmt: skip
+    EXAMPLES["bind", _kw] = over(TLS_BIND, bind=f"ssl crt {A} {_extra}")
+EXAMPLES["bind", "ssl"] = over({"bind": f"crt {A}"}, bind=f"ssl crt {A}")
+# OpenSSL 3 has no SSLv3: alone it would disable every version
+EXAMPLES["bind", "force-sslv3"] = over(
+    TLS_BIND, bind=f"ssl crt {A} force-sslv3 ssl-max-ver TLSv1.2"
+)
+for _kw, _line, _base in (
+    ("ssl", "ssl verify none", "verify none"),
+    ("check-ssl", "check-ssl verify none", "verify none"),
+    ("ca-file", f"ssl ca-file {CA}", "ssl verify none"),
+    ("crl-file", f"ssl ca-file {CA} crl-file {CA}", f"ssl ca-file {CA}"),
+    ("verify", f"ssl verify required ca-file {CA}", f"ssl ca-file {CA}"),
+    ("crt", f"ssl verify none crt {tlscerts.path('client.pem')}", "ssl verify none"),
+    ("sni", "ssl verify none sni str(x.test)", "ssl verify none"),
+    ("alpn", "ssl verify none alpn h2", "ssl verify none"),
+    ("check-sni", "ssl verify none check-sni x.test", "ssl verify none"),
+    ("check-alpn", "ssl verify none check-alpn h2", "ssl verify none"),
+    ("verifyhost", "ssl verify none verifyhost x.test", "ssl verify none"),
+    ("ciphers", "ssl verify none ciphers AES", "ssl verify none"),
+    ("ciphersuites", "ssl verify none ciphersuites TLS_AES_128_GCM_SHA256", "ssl verify none"),
+    ("ssl-min-ver", "ssl verify none ssl-min-ver TLSv1.3", "ssl verify none"),
+    ("ssl-max-ver", "ssl verify none ssl-max-ver TLSv1.3", "ssl verify none"),
+    ("no-ssl-reuse", "ssl verify none no-ssl-reuse", "ssl verify none"),
+    ("no-tls-tickets", "ssl verify none no-tls-tickets", "ssl verify none"),
+    *((f"{p}-{v}", f"ssl verify none {p}-{v}", "ssl verify none") for p in ("no", "force")
+      for v in ("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13")),
+):  # fmt: skip
+    EXAMPLES["server", _kw] = (cfg(server=_line), cfg(server=_base))
+for _kw, _default in (
+    ("no-ssl", "ssl verify none"), ("no-check-ssl", "check-ssl verify none"),
+    ("ssl-reuse", "ssl verify none no-ssl-reuse"), ("tls-tickets", "ssl verify none no-tls-tickets"),
+):  # fmt: skip
+    EXAMPLES["server", _kw] = over({"proxy": f"default-server {_default}"}, server=_kw)
+for _kw, _value in (
+    ("ssl-default-bind-options", "no-tls-tickets prefer-client-ciphers ssl-min-ver TLSv1.3"),
+    ("ssl-default-bind-ciphers", "AES"),
+    ("ssl-default-bind-ciphersuites", "TLS_AES_128_GCM_SHA256"),
+    ("ssl-default-bind-curves", "X25519"),
+):
+    EXAMPLES["global", _kw] = over(TLS_BIND, global_=f"{_kw} {_value}")
+for _kw, _value in (
+    ("ssl-default-server-options", "no-tls-tickets ssl-min-ver TLSv1.3"),
+    ("ssl-default-server-ciphers", "AES"),
+    ("ssl-default-server-ciphersuites", "TLS_AES_128_GCM_SHA256"),
+):
+    EXAMPLES["global", _kw] = over(TLS_SRV, global_=f"{_kw} {_value}")
+EXAMPLES["global", "ssl-server-verify"] = same(global_="ssl-server-verify none")
+EXAMPLES["global", "ssl-dh-param-file"] = same(
+    global_=f"ssl-dh-param-file {tlscerts.path('dh.pem')}"
+)
+EXAMPLES["global", "tune.ssl.cachesize"] = same(global_="tune.ssl.cachesize 100")
+EXAMPLES["global", "tune.ssl.lifetime"] = same(global_="tune.ssl.lifetime 10s")
+EXAMPLES["global", "tune.ssl.default-dh-param"] = same(global_="tune.ssl.default-dh-param 2048")
+
 # Whole effect at configuration time: nothing to read at run time.
 AT_PARSE = {
     ("global", "nbthread"): "only 1 is accepted, which is the default",
@@ -366,6 +445,10 @@ AT_PARSE = {
     ("proxy", "dynamic-cookie-key"): "the servers' cookies are computed from it at start-up",
     ("server", "init-addr"): "resolved while the configuration is checked (config/resolve.py)",
     ("bind", "id"): "a listener number for the stats page (not implemented); checked unique",
+    ("global", "ca-base"): "completes the CA and CRL file paths of the lines after it",
+    ("global", "crt-base"): "completes the certificate paths of the lines after it",
+    ("bind", "no-ca-names"): "herdsman never sends CA names (Python's ssl has no client CA "
+    "list), which is what it asks for",
 }
 
 # What a keyword also sets for a feature still to come.
@@ -378,23 +461,34 @@ UNREAD_OK = {
     # a disabled proxy is not validated: no tarpit fallback, no forced reuse
     ("proxy", "disabled"): {"tarpit": TARPIT, "reuse_mode": "HTTP mode reads it"},
     ("proxy", "enabled"): {"tarpit": TARPIT, "reuse_mode": "HTTP mode reads it"},
+    **{
+        ("option" if name != "log-format" else "proxy", name): {
+            "log_format": "compiled into log_nodes once the proxy is checked (config/kw_logs.py)",
+            "log_format_kw": "names the format in the 'overrides' and fallback warnings",
+            "log_format_loc": "where the format's errors and warnings point",
+        }
+        for name in ("tcplog", "httplog", "log-format")
+    },
     ("global", "stats"): {
         "cli_frontend": "the internal GLOBAL frontend shifts the proxy ids (config/validate.py)"
     },
+    # the global TLS defaults are copied into each ssl bind line or server while parsing
+    ("global", "ssl-default-bind-options"): {
+        "bind_no_tls_tickets": "copied into ssl bind lines",
+        "bind_prefer_client_ciphers": "copied into ssl bind lines",
+    },
+    ("global", "ssl-default-server-options"): {"server_no_tls_tickets": "copied into servers"},
+    ("global", "ssl-dh-param-file"): {"dh_param_file": "its DH parameters (dh_pem) are read"},
 }
 
 # Implemented by the data path (issue 12): stored, applied when it lands.
-PENDING = {
-    ("option", "independent-streams"),
-}
+PENDING: set[tuple[str, str]] = set()
 
 # Stored for a feature still to come, which reads them; they have no effect in
 # TCP mode without it, in HAProxy either (the buffer sizes only feed HAProxy's
 # own checks at start-up, config/errpages.py).
 HTTP = "HTTP mode"
-LATER = {
-    ("global", "tune.http.logurilen"): HTTP,
-}
+LATER: dict[tuple[str, str], str] = {}
 
 
 def implemented() -> list[tuple[str, str]]:

@@ -204,15 +204,9 @@ BALANCE = [
     case("balance-uri-in-tcp", L("balance uri", S), L7),
     case("balance-url-param-in-tcp", L("balance url_param id check_post 10", S), L7),
     case("balance-hdr-in-tcp", L("balance hdr(host)", S), L7),
-    refused(
-        "balance-rdp-cookie",
-        L("balance rdp-cookie", S),
-        P(8) + f"'balance rdp-cookie' is not implemented in herdsman yet ({CONTENT}); use "
-        "another algorithm or haproxy.",
-        *FATAL_PARSE,
-        why="rdp-cookie reads the client's first bytes: content inspection is not implemented",
-        haproxy=[],
-    ),
+    # no warning in TCP mode (observed); round robin (lb/http_keys.py)
+    case("balance-rdp-cookie", L("balance rdp-cookie", S)),
+    case("balance-rdp-cookie-named", L("balance rdp-cookie(user)", S)),
     refused(
         "balance-hash",
         L("balance hash req.hdr(host)", S),

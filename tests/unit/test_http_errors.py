@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from herdsman.http import Flag, errors
+from herdsman.http import Flag, errorfile, errors
 
 
 def test_statuses_are_haproxys() -> None:
@@ -74,7 +74,7 @@ def test_reply_bytes() -> None:
     ],
 )
 def test_errorfile_refused(data: bytes, message: str) -> None:
-    with pytest.raises(errors.ErrorfileError) as exc:
+    with pytest.raises(errorfile.ErrorfileError) as exc:
         errors.load_reply(data)
     assert str(exc.value) == message
 

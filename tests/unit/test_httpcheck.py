@@ -1,4 +1,5 @@
-"""HTTP checks, sans-IO (``checks/http.py``): request bytes, response parser, expect.
+"""HTTP checks, sans-IO: request bytes (``checks/http_request.py``), response parser
+(``http_response.py``), expect (``http_expect.py``).
 
 ``REQUESTS`` holds the exact bytes haproxy 2.6.12 sent for each configuration
 (observed-2.6.12-checks.md VERBATIM, plus the cases captured for this module:
@@ -12,12 +13,9 @@ from __future__ import annotations
 import pytest
 from test_check_config import parse_section
 
-from herdsman.checks.http import (
-    ResponseParser,
-    Verdict,
-    build_request,
-    eval_http_expect,
-)
+from herdsman.checks.expect import Verdict, eval_http_expect
+from herdsman.checks.http_request import build_request
+from herdsman.checks.http_response import ResponseParser
 from herdsman.defs.rules import ExpectKind, ExpectRule, HttpSendRule
 from herdsman.defs.status import Status
 from herdsman.sample.logformat import BUFSIZE, LogFormat
@@ -369,6 +367,9 @@ def test_lenient_forms_haproxy_accepts() -> None:
         b"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+        # chunked twice across two headers (checked with the binary: L7RSP)
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1,\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n",
     ],
@@ -389,6 +390,14 @@ def test_buffer_limit() -> None:
     assert len(resp.body) == BUFSIZE
     assert resp.full
     assert parse(b"HTTP/1.1 200 OK\r\nX: " + b"y" * BUFSIZE).error  # headers too large
+
+
+def test_content_length_wraps_as_the_binary_does() -> None:
+    """2**64 is 0 in 2.6.12's h1_parse_cont_len_header(): the response is complete
+    at once (checked with the binary: L7OK)."""
+    resp = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n")
+    assert resp.complete
+    assert not resp.error
 
 
 def test_te_wins_over_content_length() -> None:

@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from test_tcpcheck import TARGET, ruleset
 
 import protoreplies as R
+from herdsman.checks.actions import Done
 from herdsman.checks.custom import reports
 from herdsman.checks.protocols import ldap, mysql, spop
 from herdsman.checks.target import CheckResult
-from herdsman.checks.tcpcheck import Done, TcpCheck
+from herdsman.checks.tcpcheck import TcpCheck
 from herdsman.defs.status import Status
 
 OPTIONS = [

@@ -13,7 +13,7 @@ import pytest
 from herdsman.config.diag import Diagnostics
 from herdsman.config.limits import fullconns
 from herdsman.config.parser import parse_text
-from herdsman.core import transitions
+from herdsman.core import queue, transitions
 from herdsman.core.backend import QUEUE_FULL, Backend, Server
 from herdsman.core.clock import ManualClock
 from herdsman.core.queue import Pending, Queue
@@ -211,7 +211,7 @@ def test_the_server_queue_wins_ties_with_the_backend_queue() -> None:
     in_backend = Stream("backend")
     assert isinstance(be.acquire(in_backend), Pending)  # same millisecond
     own = Stream("own")
-    p = be._enqueue(own, a)  # a stream bound to a (persistence)
+    p = queue.add(be, own, a)  # a stream bound to a (persistence)
     assert p.server is a
     be.release(a, holders[0])
     assert own.granted == [a]

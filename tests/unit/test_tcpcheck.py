@@ -17,17 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_check_config import parse_section
 
+from herdsman.checks.actions import Action, Arm, Close, Connect, Done, Send
 from herdsman.checks.custom import CUSTOM_EXPECTS, reports, timed
 from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.checks.tcpcheck import (
-    Action,
-    Arm,
-    Close,
-    Connect,
-    Done,
-    Send,
-    TcpCheck,
-)
+from herdsman.checks.tcpcheck import TcpCheck
 from herdsman.defs.rules import ConnectRule, Ruleset, RulesetKind
 from herdsman.defs.status import Status
 

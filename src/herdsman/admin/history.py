@@ -26,6 +26,7 @@ class _Entry:
     at_ms: int
     seq: int  # arrival order
     line: str
+    mark: str = ""  # the stats page's cell class: active_up, active_going_down...
 
 
 class History:
@@ -60,7 +61,12 @@ class History:
         q = self.checks.get(key)
         if q is None:
             q = self.checks[key] = collections.deque(maxlen=CHECKS_KEPT)
-        q.append(_Entry(ev.at_ms, self._next(), line))
+        passed = ev.status.endswith(("OK", "OKC"))
+        if up:
+            mark = "active_up" if passed else "active_going_down"
+        else:
+            mark = "active_going_up" if passed else "active_down"
+        q.append(_Entry(ev.at_ms, self._next(), line, mark))
 
     def changed(self, ev: ServerEvent) -> None:
         parts = []
@@ -84,6 +90,13 @@ class History:
         if q is None:
             q = self.transitions[key] = collections.deque(maxlen=TRANSITIONS_KEPT)
         q.append(_Entry(ev.at_s * 1000, self._next(), line))
+
+    def strip(self, backend: str, server: str, count: int) -> list[tuple[str, str]]:
+        """The last ``count`` health-check results of a server (not the agent's), oldest
+        first, as (stats page class, text): the stats page's history strip."""
+        entries = [e for e in self.checks.get((backend, server), ()) if e.line[:6] == "check "]
+        entries = entries[-count:]
+        return [(e.mark, f"{self._stamp(e.at_ms)} {e.line}") for e in entries]
 
     def forget(self, backend: str, server: str) -> None:
         """``del server``: its history goes with it."""

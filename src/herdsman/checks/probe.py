@@ -14,9 +14,10 @@ import asyncio
 import errno
 from collections.abc import Callable
 
+from herdsman.checks.actions import Action, Arm, Close, Connect, Done, Send
 from herdsman.checks.runner import RunningCheck
 from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, TcpCheck
+from herdsman.checks.tcpcheck import TcpCheck
 from herdsman.defs.proxyproto import SockAddr
 from herdsman.defs.rules import Ruleset
 

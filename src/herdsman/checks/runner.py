@@ -21,12 +21,15 @@ import asyncio
 import errno
 import select
 import socket
+import ssl
 import struct
 from collections.abc import Callable
 
+from herdsman.checks.actions import Action, Arm, Close, Connect, Done, Send
 from herdsman.checks.custom import timed
 from herdsman.checks.target import CheckResult, CheckTarget
-from herdsman.checks.tcpcheck import Action, Arm, Close, Connect, Done, Send, TcpCheck
+from herdsman.checks.tcpcheck import TcpCheck
+from herdsman.checks.tls import CheckTls
 from herdsman.defs.rules import Ruleset
 
 _RST = struct.pack("ii", 1, 0)
@@ -100,6 +103,7 @@ class RunningCheck:
         "_start",
         "_target",
         "_timer",
+        "_tls",
         "_wr",
     )
 
@@ -123,6 +127,7 @@ class RunningCheck:
         self._busy = False
         self._rd = self._wr = False  # edge-triggered readiness not consumed yet
         self._eos = False  # the peer closed: nothing more to read on this connection
+        self._tls: CheckTls | None = None  # the connection's TLS layer, if it has one
         self._start = loop.time()
 
     def start(self) -> None:
@@ -195,12 +200,20 @@ class RunningCheck:
         self._fd = sock.fileno()
         self._eos = self._rd = self._wr = False
         self._connecting = True
+        self._tls = None
+        if action.tls:
+            factory = self._target.tls_context
+            if factory is None:  # no TLS settings: the handshake cannot start
+                self._apply(self._check.handshake_failed("SSL handshake failure"))
+                return
+            self._tls = CheckTls(factory(action.alpn), action.sni, self._target)
         self._poller.register(self._fd, self)
 
     def _close(self, linger: bool) -> None:
         sock, self._sock = self._sock, None
         self._out = b""
         self._connecting = False
+        self._tls = None
         if sock is None:
             return
         self._poller.forget(self._fd)
@@ -241,21 +254,124 @@ class RunningCheck:
             if err:
                 self._apply(self._check.conn_failed(err))
                 return
-            local = peer = None
-            if self._check.needs_addresses:
-                try:
-                    local, peer = sock.getsockname(), sock.getpeername()
-                except OSError as exc:
-                    self._apply(self._check.conn_failed(exc.errno or errno.ENOTCONN))
-                    return
-            self._apply(self._check.connected(local, peer))
+            if self._tls is not None:
+                self._apply(self._check.handshaking())
+                self._handshake()
+                return
+            self._connected()
+            return
+        if self._tls is not None and not self._tls.done:
+            self._handshake()
             return
         self._io()
 
+    def _connected(self) -> None:
+        sock = self._sock
+        assert sock is not None
+        local = peer = None
+        if self._check.needs_addresses:
+            try:
+                local, peer = sock.getsockname(), sock.getpeername()
+            except OSError as exc:
+                self._apply(self._check.conn_failed(exc.errno or errno.ENOTCONN))
+                return
+        self._apply(self._check.connected(local, peer))
+
+    # -- TLS -----------------------------------------------------------------------------
+
+    def _handshake(self) -> None:
+        """Advance the TLS handshake with what the socket has; connected() at its end."""
+        tls = self._tls
+        assert tls is not None
+        err = self._pull(tls)
+        failure = tls.handshake(err)
+        self._push(tls)
+        if failure is not None:
+            self._apply(self._check.handshake_failed(failure))
+        elif tls.done:
+            self._connected()
+
+    def _pull(self, tls: CheckTls) -> int:
+        """Socket bytes into the TLS layer (until EAGAIN); an errno, or 0."""
+        sock = self._sock
+        assert sock is not None
+        while self._rd and not self._eos:
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                self._rd = False
+                break
+            except OSError as exc:
+                self._eos = True
+                return exc.errno or errno.ECONNRESET
+            if not data:
+                self._eos = True
+                tls.incoming.write_eof()
+                break
+            tls.incoming.write(data)
+        return 0
+
+    def _push(self, tls: CheckTls) -> None:
+        """TLS records out to the socket, as far as it takes them."""
+        tls.raw += tls.outgoing.read()
+        sock = self._sock
+        if sock is None or not tls.raw or not self._wr:
+            return
+        try:
+            sent = sock.send(tls.raw)
+        except BlockingIOError:
+            self._wr = False
+            return
+        except OSError:
+            return  # reported by the next read
+        tls.raw = tls.raw[sent:]
+        if tls.raw:
+            self._wr = False
+
+    def _tls_io(self, tls: CheckTls) -> None:
+        """``_io()`` through the TLS layer: plaintext in and out of the SSLObject."""
+        check = self._check
+        while True:
+            if self._sock is None or self._on_done is None:
+                return
+            if self._out:
+                try:
+                    n = tls.obj.write(self._out)
+                except ssl.SSLError:
+                    self._apply(check.conn_failed(errno.EPIPE))
+                    continue
+                self._out = self._out[n:]
+            self._push(tls)
+            if tls.raw and not self._wr:
+                return
+            if check.room <= 0:
+                return
+            err = self._pull(tls)
+            try:
+                data = tls.obj.read(check.room)
+            except ssl.SSLWantReadError:
+                if err:
+                    self._apply(check.conn_failed(err))
+                    continue
+                if self._eos:
+                    self._apply(check.peer_closed())
+                    continue
+                return
+            except ssl.SSLZeroReturnError:
+                data = b""
+            except ssl.SSLError:
+                self._apply(check.conn_failed(err or errno.ECONNRESET))
+                continue
+            if not data:
+                self._eos = True
+                self._apply(check.peer_closed())
+                continue
+            self._apply(check.received(data))
+
     def _flush(self) -> None:
         sock = self._sock
-        if sock is None or not self._out:
-            return
+        if sock is None or not self._out or self._tls is not None:
+            return  # TLS: _io() encrypts it
         try:
             sent = sock.send(self._out)
         except BlockingIOError:
@@ -274,6 +390,15 @@ class RunningCheck:
         the outer call goes on with whatever the new actions asked for.
         """
         if self._busy:
+            return
+        tls = self._tls
+        if tls is not None:
+            if tls.done and not self._connecting:
+                self._busy = True
+                try:
+                    self._tls_io(tls)
+                finally:
+                    self._busy = False
             return
         self._busy = True
         try:

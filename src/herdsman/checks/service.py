@@ -19,12 +19,15 @@ from herdsman.checks.runner import close_poller, start_check
 from herdsman.checks.scheduler import AsyncioDriver, Scheduler, Starter
 from herdsman.checks.snapshot import build_target
 from herdsman.checks.target import CheckResult, CheckTarget
+from herdsman.checks.tls import CheckContexts
 from herdsman.config.model import GlobalConfig
 from herdsman.core.backend import Check, Server
 from herdsman.core.clock import Clock
 from herdsman.core.states import SrvState
 from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import HanaEvent
+from herdsman.tls.pem import Ckch
+from herdsman.tls.store import CertStore
 
 
 def make_check(srv: Server) -> Check | None:
@@ -52,9 +55,13 @@ class CheckService:
         clock: Clock,
         node: str,
         starter: Starter | None = None,
+        certs: CertStore | None = None,
     ) -> None:
         self.g = g
         self.node = node
+        self.certs = certs or CertStore()  # client certificates of TLS checks
+        self._tls: dict[int, CheckContexts] = {}
+        self.certs.subscribers.append(self._cert_changed)
         self.checks: list[Check] = []
         self.scheduler = Scheduler(
             clock,
@@ -114,9 +121,19 @@ class CheckService:
         cached = self._targets.get(id(chk))
         if cached is not None and cached[0].server_down is down and cached[1] == gen:
             return cached[0]
-        target = build_target(chk, down, self.node, self.g.pp2_never_send_local)
+        srv = chk.server
+        tls = self._tls.get(id(srv.cfg))
+        if tls is None:
+            tls = self._tls[id(srv.cfg)] = CheckContexts(srv.cfg, self.g.tls, self.certs)
+        target = build_target(chk, down, self.node, self.g.pp2_never_send_local, tls)
         self._targets[id(chk)] = (target, gen)
         return target
+
+    def _cert_changed(self, path: str, ckch: Ckch) -> None:
+        """``commit ssl cert`` of a client certificate: its checks' contexts are rebuilt."""
+        for contexts in self._tls.values():
+            if contexts.scfg.tls.crt == path:
+                contexts.clear()
 
     def _start(self, chk: Check, on_done: Callable[[CheckResult], None]) -> object:
         assert self.loop is not None

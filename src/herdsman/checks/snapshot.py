@@ -11,14 +11,22 @@ from __future__ import annotations
 import socket
 
 from herdsman.checks.target import CheckTarget
+from herdsman.checks.tls import CheckContexts
 from herdsman.config.model import Family
 from herdsman.core.backend import Check
 from herdsman.core.netns import STORE
 from herdsman.core.states import SrvState
 
 
-def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) -> CheckTarget:
-    """The snapshot of ``chk``'s server; ``down``: its next state is STOPPED."""
+def build_target(
+    chk: Check,
+    down: bool,
+    node: str,
+    pp2_never_send_local: bool,
+    tls: CheckContexts | None = None,
+) -> CheckTarget:
+    """The snapshot of ``chk``'s server; ``down``: its next state is STOPPED;
+    ``tls``: the server's TLS contexts for checks."""
     srv = chk.server
     cfg = srv.cfg
     be = srv.backend
@@ -34,6 +42,8 @@ def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) 
         host = addr.host
     inherit = not srv.check_port and srv.check_addr is None
     send_proxy = cfg.check_send_proxy or (inherit and (cfg.send_proxy or cfg.send_proxy_v2))
+    # the check transport: check-ssl, else the server's own without port/addr (§4.2)
+    use_tls = cfg.check_ssl == 1 or (cfg.check_ssl == 0 and inherit and cfg.tls.enabled)
     t = be.cfg.timeouts
     return CheckTarget(
         backend_name=be.name,
@@ -50,6 +60,12 @@ def build_target(chk: Check, down: bool, node: str, pp2_never_send_local: bool) 
         timeout_check=t.check,
         timeout_connect=t.connect,
         server_down=down,
+        tls=use_tls,
+        check_sni=cfg.check_sni,
+        check_alpn=cfg.check_alpn,
+        tls_context=tls,
+        tls_verify=tls is not None and tls.verify,
+        tls_verifyhost=cfg.tls.verifyhost,
         state_header=lambda: state_header(chk, node),
         node=node,
         make_socket=lambda fam: STORE.socket(cfg.namespace, fam),

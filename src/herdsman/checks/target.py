@@ -9,6 +9,7 @@ engine run without sockets in tests and lets the scheduler run on virtual time.
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +34,17 @@ class CheckTarget:
     send_proxy: bool = False  # check-send-proxy, or the server's send-proxy when inherited
     proxy_v2: bool = False  # server uses send-proxy-v2: LOCAL command unless pp2-never-send-local
     pp2_never_send_local: bool = False
+    # TLS (spec §4.2): the check transport inherited by "connect default" and the
+    # implicit connect, check-sni, check-alpn, and the server's TLS context for
+    # an ALPN list (None when the server has no TLS settings).
+    tls: bool = False
+    check_sni: str | None = None
+    check_alpn: str | None = None
+    tls_context: Callable[[str | None], ssl.SSLContext] | None = None
+    # the server certificate must be for the SNI sent, else this name ("verify
+    # required" only; ssl_sock_srv_verifycbk())
+    tls_verify: bool = False
+    tls_verifyhost: str | None = None
     # Timeouts (spec §4.6), milliseconds; None when unset.
     inter: int = 2000
     timeout_check: int | None = None

@@ -34,18 +34,22 @@ from __future__ import annotations
 import errno as errno_mod
 import functools
 import os
-import re
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import NoReturn
 
-from herdsman.checks import (
-    http,
-    protocols,  # noqa: F401  (registers the built-in expects)
-)
+from herdsman.checks import protocols  # noqa: F401  (registers the built-in expects)
+from herdsman.checks.actions import Action, Arm, Close, Connect, Done, Send
 from herdsman.checks.custom import CUSTOM_EXPECTS, ReportedTwice
-from herdsman.checks.http import ResponseParser, Verdict
+from herdsman.checks.expect import (
+    Verdict,
+    eval_http_expect,
+    eval_tcp_expect,
+    expect_what,
+    generic_error,
+)
+from herdsman.checks.http_request import build_request
+from herdsman.checks.http_response import ResponseParser
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.defs.proxyproto import SockAddr, proxy_header
 from herdsman.defs.rules import (
@@ -75,49 +79,6 @@ from herdsman.sample.logformat import (
 
 DESC_LEN = 127  # HCHK_DESC_LEN - 1: the longest info text kept
 
-
-# -- actions ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Connect:
-    """Open a connection (any previous one was closed by a ``Close`` just before)."""
-
-    family: int
-    host: str
-    port: int
-    # TCP_QUICKACK off before connect() when the next rule is not an expect
-    # (CONNECT_DELACK_ALWAYS): the handshake's last ACK rides on the first
-    # data, and a connect-only check's RST replaces it (the server never
-    # accepts), as HAProxy does.
-    delack: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Close:
-    """Close the connection: RST (SO_LINGER 0) unless ``linger`` (FIN)."""
-
-    linger: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Arm:
-    """Replace the check's deadline by now + ``timeout_ms`` (spec §4.6)."""
-
-    timeout_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    result: CheckResult
-
-
-Action = Connect | Send | Close | Arm | Done
 
 _IMPLICIT_CONNECT = ConnectRule(default=True, implicit=True)
 _NO_RESPONSE = ResponseParser()  # stands for the parser of non-HTTP checks: never fed
@@ -191,6 +152,8 @@ class TcpCheck:
         # connection state
         self._conn_rule: ConnectRule | None = None
         self._connected = False
+        self._tls = False  # the connection runs TLS
+        self._l6 = False  # TCP is up, the TLS handshake is not done (CO_FL_WAIT_L6_CONN)
         self._send_proxy = False
         self._eos = False
         self._error = 0
@@ -212,6 +175,7 @@ class TcpCheck:
         if self._done or self._conn_rule is None or self._connected:
             return []
         self._connected = True
+        self._l6 = False
         if self._send_proxy:
             t = self._target
             header = proxy_header(
@@ -219,6 +183,19 @@ class TcpCheck:
             )
             self._out.append(Send(header))
         return self._run(self._loop)
+
+    def handshaking(self) -> list[Action]:
+        """TCP is connected and the TLS handshake starts (``connected()`` follows it)."""
+        if not self._done and self._conn_rule is not None:
+            self._l6 = True
+        return []
+
+    def handshake_failed(self, text: str) -> list[Action]:
+        """The TLS handshake failed; ``text`` is the connection's error
+        (``conn_err_code_str()``, with the errno text when there is one): L6RSP."""
+        if self._done or self._conn_rule is None or self._connected:
+            return []
+        return self._run(lambda: self._finish(Status.L6RSP, text + self._conn_step_text()))
 
     def received(self, data: bytes) -> list[Action]:
         if self._done or not self._connected or not data:
@@ -371,7 +348,7 @@ class TcpCheck:
         # rule port, then the rule's address port, then the check's (spec §4.2)
         port = rule.port or addr_port or t.port
         self._conn_rule = rule
-        self._connected = self._eos = False
+        self._connected = self._eos = self._l6 = False
         self._error = 0
         self._send_proxy = rule.send_proxy or (
             rule.default and t.send_proxy and self._kind is not RulesetKind.AGENT
@@ -393,7 +370,12 @@ class TcpCheck:
             None,
         )
         delack = not isinstance(nxt, ExpectRule)
-        self._out += [Connect(family, host, port, delack), Arm(deadline)]
+        # tcpcheck_eval_connect(): "ssl", or the server's check transport for
+        # "default"; the rule's sni/alpn, else the server's check-sni/check-alpn
+        self._tls = rule.ssl or (rule.default and t.tls)
+        sni = rule.sni or (t.check_sni if rule.default else None)
+        alpn = rule.alpn or (t.check_alpn if rule.default else None)
+        self._out += [Connect(family, host, port, delack, self._tls, sni, alpn), Arm(deadline)]
 
     def _close(self) -> None:
         rule = self._conn_rule
@@ -418,7 +400,7 @@ class TcpCheck:
             state = None
             if self._send_state and self._target.state_header is not None:
                 state = self._target.state_header()
-            data = http.build_request(
+            data = build_request(
                 rule,
                 self._ctx,
                 state=state,
@@ -497,57 +479,25 @@ class TcpCheck:
     # -- expect ------------------------------------------------------------------------
 
     def _expect(self, rule: ExpectRule, last_read: bool) -> bool:
-        """``tcpcheck_eval_expect()`` / ``_expect_http()``: False to wait."""
+        """``tcpcheck_eval_expect()`` / ``_expect_http()`` (``expect.py``): False to wait."""
         if self._http:
-            return self._expect_http(rule, last_read)
-        data = bytes(self._buf)
-        last_read = last_read or self._full()
-        kind = rule.kind
-        if not last_read:
-            pattern = rule.pattern
-            if (
-                kind in (ExpectKind.STRING, ExpectKind.BINARY)
-                and isinstance(pattern, bytes)
-                and len(data) < len(pattern)
-            ):
-                return False
-            if rule.min_recv > 0 and len(data) < rule.min_recv:
-                return False
-        if kind is ExpectKind.CUSTOM:
-            return self._expect_custom(rule, data, last_read)
-        info = ""
-        if kind in (ExpectKind.STRING, ExpectKind.BINARY):
-            assert isinstance(rule.pattern, bytes)
-            match = rule.pattern in data
-        elif kind is ExpectKind.RSTRING:
-            assert isinstance(rule.pattern, re.Pattern)
-            match = rule.pattern.search(data[: BUFSIZE - 1]) is not None
-        elif kind is ExpectKind.RBINARY:
-            assert isinstance(rule.pattern, re.Pattern)
-            match = rule.pattern.search(data.hex().upper().encode()[: BUFSIZE - 1]) is not None
-        else:  # STRING_LF, BINARY_LF
-            assert isinstance(rule.pattern, LogFormat)
-            needle = rule.pattern.evaluate_bytes(self._sample_ctx())
-            match = False
-            if not needle:
-                info = "log-format string evaluated to an empty string"
-                return self._expect_failed(rule, False, info, Status.L7RSP)
-            if kind is ExpectKind.BINARY_LF:
-                try:
-                    needle = bytes.fromhex(needle.decode("ascii"))
-                except ValueError:
-                    info = "Failed to parse hexastring resulting of eval of a log-format string"
-                    return self._expect_failed(rule, False, info, Status.L7RSP)
-            if len(data) < len(needle):
-                if not last_read:
+            resp = self._resp
+            outcome = eval_http_expect(rule, resp, last_read, self._ctx, skip_404=self._skip_404)
+            if resp.headers_done and not resp.error:
+                self._code = resp.status
+        else:
+            data = bytes(self._buf)
+            last_read = last_read or self._full()
+            if rule.kind is ExpectKind.CUSTOM:
+                if not last_read and 0 < rule.min_recv > len(data):
                     return False
-            else:
-                match = needle in data
-        if not match and not last_read and rule.min_recv == -1:
+                return self._expect_custom(rule, data, last_read)
+            outcome = eval_tcp_expect(rule, data, last_read, self._sample_ctx)
+        if outcome.verdict is Verdict.WAIT:
             return False
-        if match != rule.inverse:
+        if outcome.verdict is Verdict.CONTINUE:
             return True
-        return self._expect_failed(rule, match, info, rule.error_status or Status.L7RSP)
+        return self._expect_failed(rule, outcome.match, outcome.info, outcome.status)
 
     def _expect_custom(self, rule: ExpectRule, data: bytes, last_read: bool) -> bool:
         func = CUSTOM_EXPECTS.get(rule.custom or "")
@@ -569,17 +519,6 @@ class TcpCheck:
         )
         return True
 
-    def _expect_http(self, rule: ExpectRule, last_read: bool) -> bool:
-        resp = self._resp
-        outcome = http.eval_http_expect(rule, resp, last_read, self._ctx, skip_404=self._skip_404)
-        if resp.headers_done and not resp.error:
-            self._code = resp.status
-        if outcome.verdict is Verdict.WAIT:
-            return False
-        if outcome.verdict is Verdict.CONTINUE:
-            return True
-        return self._expect_failed(rule, False, outcome.info, outcome.status)
-
     def _expect_failed(self, rule: ExpectRule, match: bool, info: str, status: Status) -> NoReturn:
         """``tcpcheck_expect_onerror_message()`` then the failure status."""
         if info:
@@ -587,28 +526,13 @@ class TcpCheck:
         elif rule.on_error is not None:
             text = self._text(rule.on_error)
         elif self._tcp_texts:
-            text = self._generic_error(rule, match)
+            text = generic_error(rule, match, self._step())
         else:
             text = ""
         if rule.comment:
             text += f" comment: {rule.comment}"
         self._apply_status_code(rule)
         self._finish(status, text)
-
-    def _generic_error(self, rule: ExpectRule, match: bool) -> str:
-        head = "TCPCHK matched unwanted content" if match else "TCPCHK did not match content"
-        step = self._step()
-        what = {
-            ExpectKind.BINARY: " (binary)",
-            ExpectKind.RSTRING: " (regex)",
-            ExpectKind.RBINARY: " (binary regex)",
-            ExpectKind.STRING_LF: " (log-format string)",
-            ExpectKind.BINARY_LF: " (log-format binary)",
-            ExpectKind.CUSTOM: " (custom function)",
-        }.get(rule.kind)
-        if what is None:  # STRING
-            what = f" '{rule.pattern_text}'"
-        return f"{head}{what} at step {step}"
 
     def _apply_status_code(self, rule: ExpectRule) -> None:
         """``status-code``: fetched as a string, then cast to an integer."""
@@ -634,7 +558,8 @@ class TcpCheck:
             self._apply_status_code(rule)
             self._finish(rule.ok_status, text)
         if isinstance(rule, ConnectRule):
-            self._finish(Status.L4OK, "" if rule.implicit else "(tcp-check)")
+            status = Status.L6OK if self._tls else Status.L4OK
+            self._finish(status, "" if rule.implicit else "(tcp-check)")
         self._finish(Status.L7OK, "(tcp-check)")
 
     def _conn_step_text(self) -> str:
@@ -649,7 +574,7 @@ class TcpCheck:
         if isinstance(rule, ConnectRule):
             text += f" (connect port {rule.port})" if rule.port else " (connect)"
         elif isinstance(rule, ExpectRule):
-            text += _expect_what(rule)
+            text += expect_what(rule)
         elif isinstance(rule, SendRule | HttpSendRule):
             text += " (send)"
         if rule is not None and not isinstance(rule, CommentRule) and rule.comment:
@@ -659,7 +584,9 @@ class TcpCheck:
     def _conn_error(self, err: int, *, expired: bool) -> NoReturn:
         """``chk_report_conn_err()``: L4CON/L4TOUT before, SOCKERR/L7TOUT after connect."""
         text = (os.strerror(err) if err not in _UNCLEAN else "") + self._conn_step_text()
-        if not self._connected:
+        if self._l6:  # during the TLS handshake
+            status = Status.L6TOUT if expired else Status.L6RSP
+        elif not self._connected:
             status = Status.L4TOUT if expired else Status.L4CON
         elif not expired:
             status = Status.SOCKERR
@@ -680,29 +607,3 @@ class TcpCheck:
                 result = ReportedTwice(early.status, early.code, early.desc, then=result)
             self._out.append(Done(result))
         raise _Stop
-
-
-def _expect_what(rule: ExpectRule) -> str:
-    """The "(expect ...)" part of timeout and connection error texts."""
-    kind = rule.kind
-    if kind is ExpectKind.STRING:
-        return f" (expect string '{rule.pattern_text}')"
-    if kind is ExpectKind.BINARY:
-        # printed with "%.*s": the text stops at the first NUL byte
-        raw = rule.pattern if isinstance(rule.pattern, bytes) else b""
-        shown = raw.split(b"\0", 1)[0].decode("latin-1")
-        return f" (expect binary '{shown}')"
-    if kind is ExpectKind.HTTP_BODY:
-        return f" (expect HTTP body content '{rule.pattern_text}')"
-    return {
-        ExpectKind.RSTRING: " (expect regex)",
-        ExpectKind.RBINARY: " (expect binary regex)",
-        ExpectKind.STRING_LF: " (expect log-format string)",
-        ExpectKind.BINARY_LF: " (expect log-format binary)",
-        ExpectKind.HTTP_STATUS: " (expect HTTP status codes)",
-        ExpectKind.HTTP_RSTATUS: " (expect HTTP status regex)",
-        ExpectKind.HTTP_HEADER: " (expect HTTP header pattern)",
-        ExpectKind.HTTP_RBODY: " (expect HTTP body regex)",
-        ExpectKind.HTTP_BODY_LF: " (expect log-format HTTP body)",
-        ExpectKind.CUSTOM: " (expect custom function)",
-    }[kind]

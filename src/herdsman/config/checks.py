@@ -30,13 +30,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 
+from herdsman.config.check_expect import parse_expect
 from herdsman.config.check_rules import (
     SendSpec,
     http_header_list,
     merge_send,
     parse_comment,
     parse_connect,
-    parse_expect,
     parse_send,
     parse_send_http,
     send_rule,
@@ -388,7 +388,7 @@ KEYWORDS: list[Keyword] = [
         SECTIONS,
         Support.IMPLEMENTED,
         doc="`connect`, `send[-binary][-lf]`, `expect`, `comment` rules "
-        "(set-var/unset-var: not yet; connect `ssl`/`via-socks4`: not yet)",
+        "(set-var/unset-var: not yet; connect `via-socks4`: not yet)",
     ),
     Keyword(
         "http-check",

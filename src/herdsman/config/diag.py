@@ -89,6 +89,16 @@ def _executable(program: str) -> str:
     return os.path.realpath(argv0)
 
 
+def indent_msg(text: str, level: int = 2) -> str:
+    """``indent_msg()``: a one-line message loses its final newline; a message of
+    several lines starts on a new line and each line is indented by ``level``."""
+    lines = text.count("\n")
+    if not lines or (lines == 1 and text.endswith("\n")):
+        return text.removesuffix("\n")
+    pad = " " * level
+    return "".join(f"\n{pad}{line}" for line in text.lstrip("\n").removesuffix("\n").split("\n"))
+
+
 class ConfigError(Exception):
     """Raised by keyword parsers: the message, without location, and its flags.
 

@@ -4,7 +4,7 @@
 Each page is loaded while its line is read: the status must be one of
 HAProxy's (``http_err_codes[]``, the statuses of ``DEFAULT_PAGES``), the file
 is read (at most ``tune.bufsize`` bytes, with a warning when it is cut) and
-must convert as HAProxy converts it (``config/htxmsg.py``). A file or a
+must convert as HAProxy converts it (``http/errorfile.py``). A file or a
 redirection is loaded once per run, so a second ``errorfile`` naming the
 same file says nothing (``http_error_messages``); a page that failed is
 tried again.
@@ -22,11 +22,11 @@ import os
 
 from herdsman.config.diag import ConfigError, Diagnostics, Err
 from herdsman.config.errpages import DEFAULT_PAGES
-from herdsman.config.htxmsg import convert
 from herdsman.config.keywords import Ctx, Keyword, Parser, Support, arg, words_from
 from herdsman.config.model import ErrorRule, HttpErrors, ProxyConfig
 from herdsman.config.sections import invalid_char
 from herdsman.config.units import c_atoi
+from herdsman.http.errorfile import convert
 
 STATUSES = tuple(DEFAULT_PAGES)  # http_err_codes[], in HAProxy's order
 

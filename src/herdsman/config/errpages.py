@@ -7,7 +7,7 @@ per-proxy checks and before the per-server ones) and refuses to start when
 one does not fit; ``tune.bufsize`` and ``tune.http.maxhdr`` decide it, in
 any configuration since the internal HTTP client proxy always exists.
 herdsman prints the same alerts, from the same conversion as the pages of
-``errorfile`` and ``errorloc`` (``config/htxmsg.py``): too many headers for
+``errorfile`` and ``errorloc`` (``http/errorfile.py``): too many headers for
 ``tune.http.maxhdr`` fail with "unable to parse headers (error offset: N)",
 a head or a body too large for ``tune.bufsize`` with "unable to add headers
 into the HTX message" or "unable to add payload into the HTX message".
@@ -22,7 +22,7 @@ check is the first to need them.
 
 from __future__ import annotations
 
-from herdsman.config.htxmsg import HTX_HEADER, convert
+from herdsman.http.errorfile import HTX_HEADER, convert
 from herdsman.http.errors import MESSAGES
 
 __all__ = ["DEFAULT_PAGES", "http_size_alerts"]

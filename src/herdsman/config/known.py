@@ -21,7 +21,7 @@ from __future__ import annotations
 from herdsman.config.keywords import Keyword, Support
 
 HTTP = "HTTP mode"
-LOGS = "traffic logs (runtime API, stats and logs)"
+LOGS = "traffic log extras"
 API = "runtime API and stats"
 LIMITS = "connection limits and queues"
 MULTI = "multi-core"
@@ -48,12 +48,10 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "external-check": (_BE, EXTCHECK),
     "filter": (_ALL, ""),
     "http-error": (_ALL, HTTP),
-    "log-format": (_FE, LOGS),
     "log-format-sd": (_FE, LOGS),
     "max-session-srv-conns": (_FE, HTTP),
     "persist": (_BE, ""),
     "source": (_BE, "source address selection"),
-    "stats": (_ALL, API),
     "transparent": (_BE, ""),
     "unique-id-format": (_FE, HTTP),
     "unique-id-header": (_FE, HTTP),
@@ -125,13 +123,10 @@ GLOBAL: dict[str, str] = {
     "default-path": "relative paths",
 }
 for _name in (
-    "localpeer", "set-dumpable", "nogetaddrinfo", "noreuseport", "ssl-server-verify",
-    "cluster-secret", "ca-base", "crt-base", "issuers-chain-path", "lua-load",
-    "lua-load-per-thread", "lua-prepend-path", "profiling.tasks", "set-var", "set-var-fmt",
-    "httpclient.resolvers.id", "httpclient.resolvers.prefer", "httpclient.ssl.ca-file",
-    "httpclient.ssl.verify", "ssl-default-bind-ciphers", "ssl-default-bind-ciphersuites",
-    "ssl-default-bind-curves", "ssl-default-bind-options", "ssl-default-server-ciphers",
-    "ssl-default-server-ciphersuites", "ssl-default-server-options", "ssl-dh-param-file",
+    "localpeer", "set-dumpable", "nogetaddrinfo", "noreuseport", "cluster-secret",
+    "issuers-chain-path", "lua-load", "lua-load-per-thread", "lua-prepend-path",
+    "profiling.tasks", "set-var", "set-var-fmt", "httpclient.resolvers.id",
+    "httpclient.resolvers.prefer", "httpclient.ssl.ca-file", "httpclient.ssl.verify",
     "ssl-load-extra-del-ext", "ssl-load-extra-files", "ssl-mode-async", "ssl-propquery",
     "ssl-provider", "ssl-provider-path", "ssl-skip-self-issued-ca",
 ):  # fmt: skip

@@ -15,12 +15,13 @@ import pwd
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from herdsman.config import kw_tls
 from herdsman.config.address import (
     invalid_address_message,
     parse_address,
     split_bind_addresses,
 )
-from herdsman.config.diag import ConfigError
+from herdsman.config.diag import ConfigError, Err, indent_msg
 from herdsman.config.keywords import Ctx, Support, parse_int, warn_if_not_cap
 from herdsman.config.model import BindConfig, Cap, Family
 from herdsman.config.resolve import resolve_now
@@ -36,6 +37,7 @@ class BindKw:
     support: Support = Support.IMPLEMENTED
     planned_for: str = ""
     doc: str = ""
+    tls: bool = False  # parsed by kw_tls.bind_keyword() (it reads the global section)
 
 
 def _need(kw: str, arg: str, what: str) -> None:
@@ -157,16 +159,38 @@ _ROWS = [
     BindKw("expose-fd", p_extra, 1, _P, "hitless reload"),
     BindKw("accept-netscaler-cip", p_extra, 1, _U),
 ]
+_TLS_DOCS = {
+    "ssl": "TLS on this listener",
+    "crt": "certificate file, or directory of certificate files (SNI selection)",
+    "crt-list": "file of certificates with per-line options and SNI filters",
+    "ca-file": "CAs that verify client certificates",
+    "crl-file": "revoked client certificates",
+    "verify": "client certificates: `none`, `optional`, `required`",
+    "alpn": "ALPN protocols offered, in preference order",
+    "ciphers": "TLS 1.2 cipher list",
+    "ciphersuites": "TLS 1.3 cipher suites",
+    "curves": "key exchange groups",
+    "ssl-min-ver": "lowest TLS version (default TLSv1.2)",
+    "ssl-max-ver": "highest TLS version",
+    "strict-sni": "refuse clients without SNI or with an unknown name",
+    "prefer-client-ciphers": "the client's cipher order wins",
+    "no-tls-tickets": "no stateless session resumption",
+    "no-ca-names": "send no CA names when asking for a client certificate",
+}
 for _name, _n in (
-    ("ssl", 0), ("crt", 1), ("crt-list", 1), ("ca-file", 1), ("ca-ignore-err", 1),
-    ("ca-sign-file", 1), ("ca-sign-pass", 1), ("ca-verify-file", 1), ("ciphers", 1),
-    ("ciphersuites", 1), ("crl-file", 1), ("crt-ignore-err", 1), ("curves", 1), ("ecdhe", 1),
-    ("alpn", 1), ("npn", 1), ("verify", 1), ("strict-sni", 0), ("generate-certificates", 0),
-    ("no-ca-names", 0), ("prefer-client-ciphers", 0), ("allow-0rtt", 0),
-    ("ssl-min-ver", 1), ("ssl-max-ver", 1), ("tls-ticket-keys", 1), ("no-tls-tickets", 0),
-    ("force-sslv3", 0), ("force-tlsv10", 0), ("force-tlsv11", 0), ("force-tlsv12", 0),
-    ("force-tlsv13", 0), ("no-sslv3", 0), ("no-tlsv10", 0), ("no-tlsv11", 0),
-    ("no-tlsv12", 0), ("no-tlsv13", 0),
+    ("ssl", 0), ("crt", 1), ("crt-list", 1), ("ca-file", 1), ("crl-file", 1), ("verify", 1),
+    ("alpn", 1), ("ciphers", 1), ("ciphersuites", 1), ("curves", 1), ("ssl-min-ver", 1),
+    ("ssl-max-ver", 1), ("strict-sni", 0), ("prefer-client-ciphers", 0), ("no-tls-tickets", 0),
+    ("no-ca-names", 0),
+):  # fmt: skip
+    _ROWS.append(BindKw(_name, None, _n, doc=_TLS_DOCS[_name], tls=True))
+for _v in ("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13"):
+    _ROWS.append(BindKw(f"no-{_v}", None, 0, doc="disable this version", tls=True))
+    _ROWS.append(BindKw(f"force-{_v}", None, 0, doc="only this version", tls=True))
+for _name, _n in (
+    ("ca-ignore-err", 1), ("ca-sign-file", 1), ("ca-sign-pass", 1), ("ca-verify-file", 1),
+    ("crt-ignore-err", 1), ("ecdhe", 1), ("npn", 1), ("generate-certificates", 0),
+    ("allow-0rtt", 0), ("tls-ticket-keys", 1),
 ):  # fmt: skip
     _ROWS.append(BindKw(_name, None, _n, _U))
 KEYWORDS = {row.name: row for row in _ROWS}
@@ -210,7 +234,7 @@ def parse_bind_line(ctx: Ctx, args: list[str]) -> None:
                 ctx.alert(f"'{args[0]}' : {invalid_address_message(addr).removesuffix(chr(10))}")
                 return
             addr = resolved
-        binds.append(BindConfig(addr=addr, loc=loc))
+        binds.append(BindConfig(addr=addr, loc=loc, arg=args[1]))
     nsock = sum(
         (b.addr.port_end - b.addr.port + 1) if b.addr.family in (Family.INET, Family.INET6) else 1
         for b in binds
@@ -230,6 +254,15 @@ def parse_bind_line(ctx: Ctx, args: list[str]) -> None:
             return
         arg = args[cur + 1] if row.nargs and cur + 1 < len(args) else ""
         cur += 1 + row.nargs
+        if row.tls:
+            try:
+                kw_tls.bind_keyword(ctx, proto, word, arg)
+            except ConfigError as err:
+                if err.flags & Err.ALERT:
+                    ctx.alert(f"{where} : {indent_msg(err.message)}")
+                    return
+                ctx.warn(f"{where} : {indent_msg(err.message)}")
+            continue
         if row.parse is None:
             ctx.alert(f"{where} : '{word}' is not supported by herdsman; remove it or use haproxy.")
             return

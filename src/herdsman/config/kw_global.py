@@ -6,7 +6,7 @@ import grp
 import pwd
 from collections.abc import Callable
 
-from herdsman.config import known, kw_http, kw_stats, kw_tune
+from herdsman.config import known, kw_http, kw_stats, kw_tls_global, kw_tune
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     Ctx,
@@ -389,6 +389,10 @@ TABLE.extend(
         ),
         _kw("pp2-never-send-local", kw_pp2, "PROXY v2 health checks send PROXY, not LOCAL"),
     ]
+)
+TABLE.extend(
+    _kw(name, kw_tls_global.global_keyword, doc)
+    for name, doc in kw_tls_global.GLOBAL_KEYWORDS.items()
 )
 TABLE.extend(kw_tune.keywords())
 TABLE.extend(kw_http.GLOBAL_KEYWORDS)

@@ -8,7 +8,17 @@ name instead of being reported as unknown.
 
 from __future__ import annotations
 
-from herdsman.config import errfiles, keywords, known, kw_http, kw_persist, kw_rules, kw_stats
+from herdsman.config import (
+    errfiles,
+    keywords,
+    known,
+    kw_http,
+    kw_logs,
+    kw_persist,
+    kw_rules,
+    kw_stats,
+    kw_statspage,
+)
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
@@ -186,12 +196,13 @@ def kw_balance(ctx: Ctx, args: list[str]) -> None:
     except ConfigError as err:
         raise ConfigError(f"{args[0]} {err.message}") from None
     ctx.px.balance.loc = ctx.loc
-    if ctx.px.balance.algo in ("rdp-cookie", "hash"):
-        # Both read the request's content: uri, url_param and hdr() need HTTP
-        # mode, and in TCP mode fall back to roundrobin as in HAProxy.
+    if ctx.px.balance.algo == "hash":
+        # a sample expression over the stream's content (uri, url_param and
+        # hdr() are HTTP mode's, lb/http_keys.py; rdp-cookie is round robin
+        # without tcp-request content rules, see there)
         raise ConfigError(
-            f"'balance {ctx.px.balance.algo}' is not implemented in herdsman yet (content "
-            "inspection); use another algorithm or haproxy."
+            "'balance hash' is not implemented in herdsman yet (content inspection); "
+            "use another algorithm or haproxy."
         )
 
 
@@ -387,7 +398,10 @@ TABLE.extend(
             kw_balance,
             DEF_LS_BE,
             "roundrobin, static-rr, leastconn, first, source, random; uri, url_param, hdr in HTTP "
-            "mode (round robin in TCP mode, as in HAProxy)",
+            "mode (round robin in TCP mode, as in HAProxy); rdp-cookie (round robin: without "
+            "tcp-request rules 2.6 sees a cookie only when it wins a race with the choice); a "
+            "POST for url_param waits for its body (or a full buffer), where the parameter is "
+            "searched when its query lacks it",
         ),
         _kw(
             "hash-type",
@@ -437,6 +451,8 @@ TABLE.extend(kw_rules.KEYWORDS)
 TABLE.extend(kw_persist.KEYWORDS)
 TABLE.extend(errfiles.KEYWORDS)
 TABLE.extend(kw_stats.PROXY_KEYWORDS)
+TABLE.extend(kw_logs.KEYWORDS)
+TABLE.extend(kw_statspage.KEYWORDS)
 for _row in known.proxy_keywords():
     if _row.name not in TABLE.rows and _row.name.split()[0] not in TABLE.rows:
         TABLE.add(_row)

@@ -25,8 +25,10 @@ from herdsman.config.keywords import (
     warn_if_not_cap,
 )
 from herdsman.config.model import Cap, ProxyConfig
+from herdsman.config.model import Capture as LogCapture
 from herdsman.config.units import UnitError, parse_time
-from herdsman.http.errors import ErrorfileError, Reply, load_reply
+from herdsman.http.errorfile import ErrorfileError
+from herdsman.http.errors import Reply, load_reply
 from herdsman.rules.http_actions import parse_http_rule
 from herdsman.rules.model import (
     Capture,
@@ -475,8 +477,7 @@ def kw_capture(ctx: Ctx, args: list[str]) -> None:
     px = ctx.px
     if what == "cookie":
         raise ConfigError(
-            f"'{args[0]} {what}' is not implemented in herdsman yet (traffic logs); remove it "
-            "or use haproxy."
+            f"'{args[0]} {what}' is not implemented in herdsman yet; remove it or use haproxy."
         )
     if (what, arg(args, 2)) not in (("request", "header"), ("response", "header")):
         raise ConfigError(f"'{args[0]}' expects 'cookie' or 'request header' or 'response header'.")
@@ -490,7 +491,12 @@ def kw_capture(ctx: Ctx, args: list[str]) -> None:
         raise ConfigError(f"'{args[0]} {what}' expects 'header' <header_name> 'len' <len>.")
     from herdsman.config.keywords import parse_int
 
-    px.routing.captures.append(Capture(parse_int(args[5]), what == "response", args[3]))
+    length = parse_int(args[5])
+    px.routing.captures.append(Capture(length, what == "response", args[3]))
+    # the traffic log's %hr/%hs (proxy/http_log.py) read these
+    (px.capture_rsp if what == "response" else px.capture_req).append(
+        LogCapture(args[3].lower(), length)
+    )
 
 
 def kw_declare(ctx: Ctx, args: list[str]) -> None:

@@ -15,6 +15,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from herdsman.config import kw_tls
 from herdsman.config.address import parse_address
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import Ctx, Support, parse_int, proxy_type_str
@@ -434,16 +435,49 @@ _ROWS: list[SrvKw] = [
     SrvKw("tcp-ut", _extra, support=_P, planned_for="TCP user timeout"),
     SrvKw("proxy-v2-options", _extra, support=_P, planned_for="PROXY v2 TLVs"),
 ]
+
+
+def _tls(sc: SrvCtx, kw: str, arg: str) -> None:
+    kw_tls.server_keyword(sc.ctx, sc.srv, kw, arg, sc.prefix)
+
+
+_TLS_DOCS = {
+    "ssl": "TLS to the server",
+    "no-ssl": "no TLS (resets a default-server `ssl`)",
+    "verify": "server certificate: `none` or `required` (default: `ssl-server-verify`)",
+    "verifyhost": "name the server certificate must match when no SNI is sent",
+    "ca-file": "CAs that verify the server certificate",
+    "crl-file": "revoked server certificates",
+    "crt": "client certificate presented to the server",
+    "sni": "SNI sent: `str(<name>)` (other expressions wait for the routing engine)",
+    "alpn": "ALPN protocols offered to the server",
+    "ciphers": "TLS 1.2 cipher list",
+    "ciphersuites": "TLS 1.3 cipher suites",
+    "ssl-min-ver": "lowest TLS version (default TLSv1.2)",
+    "ssl-max-ver": "highest TLS version",
+    "ssl-reuse": "resume the last TLS session (the default)",
+    "no-ssl-reuse": "full handshake on every connection",
+    "tls-tickets": "accept session tickets (the default)",
+    "no-tls-tickets": "no session tickets",
+    "check-ssl": "health checks over TLS",
+    "no-check-ssl": "health checks without TLS",
+    "check-sni": "SNI of the TLS health checks",
+    "check-alpn": "ALPN of the TLS health checks",
+}
+for _name, _n in (
+    ("ssl", 0), ("no-ssl", 0), ("check-ssl", 0), ("no-check-ssl", 0), ("check-sni", 1),
+    ("check-alpn", 1), ("sni", 1), ("alpn", 1), ("ca-file", 1), ("crl-file", 1), ("crt", 1),
+    ("ciphers", 1), ("ciphersuites", 1), ("verify", 1), ("verifyhost", 1), ("ssl-min-ver", 1),
+    ("ssl-max-ver", 1), ("ssl-reuse", 0), ("no-ssl-reuse", 0), ("tls-tickets", 0),
+    ("no-tls-tickets", 0),
+):  # fmt: skip
+    _ROWS.append(SrvKw(_name, _tls, _n, doc=_TLS_DOCS[_name]))
+for _v in ("sslv3", "tlsv10", "tlsv11", "tlsv12", "tlsv13"):
+    _ROWS.append(SrvKw(f"no-{_v}", _tls, 0, doc="disable this version"))
+    _ROWS.append(SrvKw(f"force-{_v}", _tls, 0, doc="only this version"))
 for _name, _n in (
     ("usesrc", 1), ("socks4", 1), ("check-via-socks4", 0), ("non-stick", 0), ("stick", 0),
-    ("log-proto", 1), ("check-proto", 1), ("ssl", 0), ("no-ssl", 0), ("check-ssl", 0),
-    ("no-check-ssl", 0), ("check-sni", 1), ("check-alpn", 1), ("sni", 1), ("alpn", 1),
-    ("npn", 1), ("ca-file", 1), ("crl-file", 1), ("crt", 1), ("ciphers", 1),
-    ("ciphersuites", 1), ("verify", 1), ("verifyhost", 1),
-    ("ssl-min-ver", 1), ("ssl-max-ver", 1), ("ssl-reuse", 0), ("no-ssl-reuse", 0),
-    ("tls-tickets", 0), ("no-tls-tickets", 0), ("allow-0rtt", 0), ("force-sslv3", 0),
-    ("force-tlsv10", 0), ("force-tlsv11", 0), ("force-tlsv12", 0), ("force-tlsv13", 0),
-    ("no-sslv3", 0), ("no-tlsv10", 0), ("no-tlsv11", 0), ("no-tlsv12", 0), ("no-tlsv13", 0),
+    ("log-proto", 1), ("check-proto", 1), ("npn", 1), ("allow-0rtt", 0),
     ("send-proxy-v2-ssl", 0), ("send-proxy-v2-ssl-cn", 0), ("no-send-proxy-v2-ssl", 0),
     ("no-send-proxy-v2-ssl-cn", 0),
 ):  # fmt: skip
@@ -564,6 +598,8 @@ def parse_server_line(ctx: Ctx, args: list[str]) -> None:
             continue
         try:
             row.parse(sc, word, arg)
+        except kw_tls.Reported:
+            return
         except ConfigError as err:
             msg = err.message[:-1] if err.message.endswith("\n") else err.message
             if err.flags & Err.FATAL:

@@ -51,7 +51,7 @@ SPLICE = "herdsman never uses splice() or pipes"
 COMP = "herdsman has no HTTP compression"
 H2 = "herdsman has no HTTP/2"
 LUA = "herdsman has no Lua"
-TLS = "TLS not implemented yet"
+TLS = "Python's ssl module has no such setting"
 VARS = "herdsman has no variables"
 PATTERNS = "herdsman has no ACL pattern cache"
 MQ = "one thread: no per-thread queues or pools"
@@ -335,7 +335,11 @@ def _row(
             ctx.diag.report(ctx.loc.parsing, err)
             return
         if field:
-            setattr(ctx.global_, field, result)
+            owner: object = ctx.global_
+            *path, attr = field.split(".")
+            for part in path:  # "tls.cachesize": GlobalConfig.tls.cachesize
+                owner = getattr(owner, part)
+            setattr(owner, attr, result)
             return
         ctx.global_.tuning[name] = result
         ctx.diag.notice(ctx.loc.parsing + no_effect(row))
@@ -483,9 +487,15 @@ def keywords() -> list[Keyword]:
             _row(f"tune.vars.{s}-max-size", _vars_size, reason=VARS)
             for s in ("global", "proc", "sess", "txn", "reqres", "check")
         ),
+        _row(
+            "tune.ssl.cachesize",
+            ssl,
+            field="tls.cachesize",
+            doc="TLS sessions kept for resumption by each bind line (0: no cache)",
+        ),
         *(
             _row(f"tune.ssl.{s}", ssl, reason=TLS)
-            for s in ("cachesize", "maxrecord", "hard-maxrecord", "ssl-ctx-cache-size")
+            for s in ("maxrecord", "hard-maxrecord", "ssl-ctx-cache-size")
         ),
         _row("tune.ssl.capture-buffer-size", _ssl_int(capture=True), reason=TLS),
         _row(
@@ -496,10 +506,17 @@ def keywords() -> list[Keyword]:
             _ranged(
                 1024, INT_MAX, "expects a value >= 1024.", empty="expects an integer argument."
             ),
-            reason=TLS,
+            field="tls.default_dh_param",
+            doc="DHE cipher suites with DH parameters of this size (>= 2048: sized after the "
+            "key), when the certificate and `ssl-dh-param-file` give none",
         ),
         _row("tune.ssl.force-private-cache", _flag, reason=TLS),
-        _row("tune.ssl.lifetime", _ssl_lifetime, reason=TLS),
+        _row(
+            "tune.ssl.lifetime",
+            _ssl_lifetime,
+            field="tls.lifetime",
+            doc="how long a TLS session may be resumed (seconds)",
+        ),
         _row("tune.ssl.keylog", _on_off, reason=TLS),
         _row("maxsslconn", ssl, reason=TLS),
         _row("maxsslrate", _global_int(once=_tuned("maxsslrate")), reason=TLS),

@@ -20,6 +20,8 @@ from herdsman.defs.rules import Ruleset
 from herdsman.rules.model import Routing
 from herdsman.rules.userlist import Userlist
 from herdsman.sample.pattern import PatternFiles
+from herdsman.tls.model import TlsBind, TlsGlobal, TlsServer
+from herdsman.tls.store import CertStore
 
 # -- addresses -----------------------------------------------------------------
 
@@ -133,7 +135,7 @@ class ServerConfig:
     check_port: int = 0
     check_addr: Address | None = None
     check_send_proxy: bool = False
-    check_ssl: bool = False
+    check_ssl: int = 0  # check.use_ssl: 1 check-ssl, -1 no-check-ssl, 0 unset (inherited)
     check_sni: str | None = None
     check_alpn: str | None = None
     check_proto: str | None = None
@@ -167,8 +169,8 @@ class ServerConfig:
     redir: str | None = None
     proto: str | None = None
     ws: str = "auto"
-    # SSL and everything else stored as written: keyword -> arguments
-    ssl: bool = False
+    tls: TlsServer = field(default_factory=TlsServer)
+    # everything else stored as written: keyword -> arguments
     extra: dict[str, list[str]] = field(default_factory=dict)
     # keywords present on the line (or inherited from default-server), with where
     keywords: dict[str, Location] = field(default_factory=dict)
@@ -183,6 +185,7 @@ class BindConfig:
 
     addr: Address
     loc: Location = NOWHERE
+    arg: str = ""  # the line's address list as written (HAProxy's bind_conf->arg)
     name: str | None = None
     maxconn: int = 0
     backlog: int = 0
@@ -197,6 +200,7 @@ class BindConfig:
     uid: int | None = None
     gid: int | None = None
     accept_proxy: bool = False
+    tls: TlsBind | None = None  # set by any TLS keyword; TLS is on with "ssl"
     extra: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -260,12 +264,6 @@ class Balance:
     @property
     def is_hash(self) -> bool:
         return self.algo in ("source", "uri", "url_param", "hdr", "rdp-cookie", "hash")
-
-    @property
-    def is_rr_kind(self) -> bool:
-        """``BE_LB_KIND_RR``: the order of picks does not depend on the stream
-        (roundrobin, static-rr, random), so a redispatch may pick another server."""
-        return self.algo in ("roundrobin", "static-rr", "random")
 
 
 @dataclass(slots=True)
@@ -406,6 +404,34 @@ class HttpErrors:
 
 
 @dataclass(slots=True)
+class StatsPage:
+    """A proxy's stats page settings (HAProxy's ``struct uri_auth``); ``owner`` is
+    the (kind, name) of the section whose ``stats`` lines made them."""
+
+    owner: tuple[str, str]
+    uri: str = "/haproxy?stats"
+    realm: str | None = None
+    users: list[tuple[str, str]] = field(default_factory=list)  # newest first, as HAProxy
+    refresh: int = 0  # seconds
+    scopes: list[str] = field(default_factory=list)
+    hide_version: bool = False
+    show_legends: bool = False
+    show_node: bool = False
+    node: str | None = None
+    show_desc: bool = False
+    desc: str | None = None
+    admin: list[tuple[str, bool]] = field(default_factory=list)  # (predefined ACL, negated)
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """``capture request|response header <name> len <len>``: the name in lower case."""
+
+    name: str
+    length: int
+
+
+@dataclass(slots=True)
 class ProxyConfig:
     """A ``defaults``, ``frontend``, ``backend`` or ``listen`` section."""
 
@@ -452,6 +478,15 @@ class ProxyConfig:
     rules_from: ProxyConfig | None = None
     rules_cap: str = ""  # a defaults section with rules: the kind of proxies using it
     rules_ready: bool = False  # its rules were checked (PR_FL_READY)
+    # traffic logs: the format string, the keyword that set it ("option tcplog",
+    # "log-format"...) and where; its nodes once compiled (config/kw_logs.py)
+    log_format: str | None = None
+    log_format_kw: str = ""
+    log_format_loc: Location = NOWHERE
+    log_nodes: tuple[object, ...] = ()
+    capture_req: list[Capture] = field(default_factory=list)
+    capture_rsp: list[Capture] = field(default_factory=list)
+    stats: StatsPage | None = None  # the stats page, with any "stats" line
     # every keyword seen, for diagnostics ("used in defaults", not implemented...)
     keywords: dict[str, Location] = field(default_factory=dict)
 
@@ -517,6 +552,7 @@ class GlobalConfig:
     stats_maxconn: int = 10  # concurrent CLI connections
     server_state_base: str | None = None
     server_state_file: str | None = None
+    tls: TlsGlobal = field(default_factory=TlsGlobal)
     keywords: dict[str, Location] = field(default_factory=dict)
 
 
@@ -534,6 +570,7 @@ class Config:
     userlists: list[Userlist] = field(default_factory=list)  # in declaration order
     pattern_files: PatternFiles = field(default_factory=PatternFiles)  # -f files, read once
     files: list[str] = field(default_factory=list)
+    certs: CertStore = field(default_factory=CertStore)  # every certificate file read
 
     def proxy(self, name: str, cap: Cap = Cap.NONE) -> ProxyConfig | None:
         for px in self.proxies:

@@ -54,7 +54,7 @@ class Opt:
 
 
 _I, _P, _U = Support.IMPLEMENTED, Support.PLANNED, Support.UNSUPPORTED
-LOGS = "traffic logs (runtime API, stats and logs)"
+LOGS = "traffic log extras"
 HTTP = "HTTP mode"
 LIMITS = "connection limits and queues"
 
@@ -62,14 +62,25 @@ LIMITS = "connection limits and queues"
 SIMPLE: dict[str, Opt] = {
     o.name: o
     for o in [
-        Opt("abortonclose", _BE, _P, LIMITS),
+        Opt(
+            "abortonclose",
+            _BE,
+            _I,
+            doc="a client that closes its side aborts its request while it is queued or "
+            "connecting (and, in HTTP, while the server has not answered: 400)",
+        ),
         Opt(
             "allbackups", _BE, _I, doc="balance over all usable backup servers, not only the first"
         ),
         Opt("checkcache", _BE, _P, HTTP, http=True),
         Opt("clitcpka", _FE, _I, doc="TCP keep-alive on client connections"),
         Opt("contstats", _FE, _P, LOGS),
-        Opt("dontlognull", _FE, _P, LOGS),
+        Opt(
+            "dontlognull",
+            _FE,
+            _I,
+            doc="no traffic log for a connection that sent nothing",
+        ),
         Opt(
             "http-buffer-request",
             _FEBE,
@@ -122,8 +133,13 @@ SIMPLE: dict[str, Opt] = {
             doc="relax the response checks as HAProxy does",
             http=True,
         ),
-        Opt("dontlog-normal", _FE, _P, LOGS),
-        Opt("log-separate-errors", _FE, _P, LOGS),
+        Opt("dontlog-normal", _FE, _I, doc="traffic logs only for errors, retries, 5xx"),
+        Opt(
+            "log-separate-errors",
+            _FE,
+            _I,
+            doc="traffic logs of errors, retries and 5xx at level err instead of info",
+        ),
         Opt("log-health-checks", _BE, _I, doc="log every change of a check's status or health"),
         Opt("socket-stats", _FE, _P, LOGS),
         Opt("tcp-smart-accept", _FE, _U),
@@ -177,9 +193,15 @@ OTHER: dict[str, Opt] = {
     for o in [
         Opt("redispatch", _BE, _I, doc="`option redispatch [<interval>]`: retry on another server"),
         Opt("tcpka", _FEBE, _I, doc="TCP keep-alive on both sides"),
-        Opt("tcplog", _FE, _P, LOGS),
-        Opt("httplog", _FE, _P, LOGS),
-        Opt("httpslog", _FE, _P, LOGS),
+        Opt("tcplog", _FE, _I, doc="a traffic log line per connection (HAProxy's TCP format)"),
+        Opt(
+            "httplog",
+            _FE,
+            _I,
+            doc="a traffic log line per request (HAProxy's HTTP format); `clf`: the Common "
+            "Log Format",
+        ),
+        Opt("httpslog", _FE, _P, "TLS"),
         Opt(
             "forwardfor",
             _FEBE,
@@ -333,6 +355,11 @@ def parse_option(ctx: Ctx, args: list[str]) -> None:
 
     if name in proto_checks.PARSERS:
         proto_checks.parse_protocol_option(ctx, args)
+        return
+    if name in ("tcplog", "httplog"):
+        from herdsman.config.kw_logs import parse_log_option
+
+        parse_log_option(ctx, args)
         return
     if name in ("forwardfor", "originalto"):
         parse_added_header(ctx, args)

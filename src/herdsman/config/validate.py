@@ -19,7 +19,7 @@ closes all of that, and only then are server host names resolved
 from __future__ import annotations
 
 from herdsman.config import check_routing as routing
-from herdsman.config import httpmode
+from herdsman.config import httpmode, kw_logs, kw_statspage, tls_checks
 from herdsman.config.checks import DISABLE_404, finalize_checks
 from herdsman.config.diag import Diagnostics, Err, Level
 from herdsman.config.errfiles import resolve as resolve_error_pages
@@ -93,6 +93,21 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
         diag.warning(text)
     if px.mode is not Mode.HTTP:
         _tcp_mode_servers(px, diag)
+    kw_logs.finish(px, diag)
+    kw_statspage.finish(px, diag)
+    _check_tls(config, px, diag)
+
+
+def _check_tls(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
+    """``prepare_bind_conf()`` of each bind line (once per line), then
+    ``prepare_srv()`` of each server (``check_config_validity()``)."""
+    seen: set[object] = set()
+    for b in px.binds:
+        if b.loc not in seen:
+            seen.add(b.loc)
+            tls_checks.check_bind(px, b, diag, config)
+    for srv in px.servers:
+        tls_checks.check_server(px, srv, diag, config)
 
 
 def _check_servers(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tracked) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Any, Final, Protocol, cast
 
 from herdsman.config.model import Address, Observe, ProxyConfig, ServerConfig
+from herdsman.core import queue as pendconn
 from herdsman.core.clock import Clock
 from herdsman.core.counters import BeCounters
 from herdsman.core.events import CheckEvent, ServerEvent
@@ -306,6 +307,9 @@ class Backend:
         # data path settings read once
         self.srvtcpka = cfg.option("srvtcpka") or cfg.option("tcpka")
         self.nolinger = cfg.option("nolinger")
+        # a client's FIN aborts a stream still queued or connecting even with
+        # data to send (spec §2.8, back_may_abort_req())
+        self.abortonclose = cfg.option("abortonclose")
 
     # -- set-up --------------------------------------------------------------
 
@@ -495,10 +499,10 @@ class Backend:
             return None
         queue = self.queue
         if self.fifo_queue and queue.length and queue.length != self.beconn:
-            return self._enqueue(stream, None)
+            return pendconn.add(self, stream, None)
         srv: Server | None = self.algo.pick(prev, key)  # type: ignore[assignment]
         if srv is None:
-            return self._enqueue(stream, None)  # every server is full
+            return pendconn.add(self, stream, None)  # every server is full
         if srv is not prev:
             srv.counters.cum_lbconn += 1
             self.counters.cum_lbconn += 1
@@ -507,7 +511,7 @@ class Backend:
                 srv.counters.failed_conns += 1
                 self.counters.failed_conns += 1
                 return QUEUE_FULL
-            return self._enqueue(stream, srv)
+            return pendconn.add(self, stream, srv)
         self._take(srv, stream)
         return srv
 
@@ -518,55 +522,43 @@ class Backend:
                 srv.counters.failed_conns += 1
                 self.counters.failed_conns += 1
                 return QUEUE_FULL
-            return self._enqueue(stream, srv)
+            return pendconn.add(self, stream, srv)
         self._take(srv, stream)
         return srv
-
-    def _enqueue(self, stream: Stream, srv: Server | None) -> Pending:
-        """``pendconn_add()``: in ``srv``'s queue, or the backend's (None)."""
-        now = self.clock.now_ms()
-        p = Pending(stream, srv, now)
-        if srv is not None:
-            srv.queue.push(p, now)
-            srv.nbpend = srv.queue.length
-            if srv.nbpend > srv.counters.nbpend_max:
-                srv.counters.nbpend_max = srv.nbpend
-        else:
-            self.queue.push(p, now)
-            if self.queue.length > self.counters.nbpend_max:
-                self.counters.nbpend_max = self.queue.length
-        return p
 
     def abandon(self, p: Pending) -> bool:
         """A waiting stream gives up (queue timeout, client gone): it leaves its
         queue and the backend. False when it had already been dequeued."""
-        srv: Server | None = p.server
-        queue = srv.queue if srv is not None else self.queue
-        if not queue.unlink(p):
-            return False
-        if srv is not None:
-            srv.nbpend = srv.queue.length
-        self.beconn -= 1
-        return True
+        return pendconn.abandon(self, p)
 
     def _take(self, srv: Server, stream: Stream) -> None:
         srv.served += 1
         now_ms = self.clock.now_ms()
         srv.streams[stream] = (now_ms, -1)
         self.algo.take_conn(srv)
-        now = now_ms // 1000
-        c = srv.counters
-        c.cum_sess += 1
-        c.last_sess = now
-        if srv.served > c.sess_max:
-            c.sess_max = srv.served
-        c.add_session(now_ms)
+        self._session(srv, now_ms)
         c = self.counters
         c.cum_sess += 1
-        c.last_sess = now
+        c.last_sess = now_ms // 1000
         if self.beconn > c.sess_max:
             c.sess_max = self.beconn
         c.add_session(now_ms)
+
+    def _session(self, srv: Server, now_ms: int) -> None:
+        """``srv_inc_sess_ctr()``: one more connection attempt to ``srv``."""
+        c = srv.counters
+        c.cum_sess += 1
+        c.last_sess = now_ms // 1000
+        if srv.served > c.sess_max:
+            c.sess_max = srv.served
+        c.add_session(now_ms)
+
+    def retry(self, srv: Server) -> None:
+        """A stream retries ``srv``, keeping its slot (``stream_choose_redispatch()``
+        without a redispatch): a retry, and one more session on the server."""
+        srv.counters.retries += 1
+        self.counters.retries += 1
+        self._session(srv, self.clock.now_ms())
 
     def connected(self, srv: Server, stream: Stream) -> None:
         """``stream``'s connection to ``srv`` is established: its connect time."""
@@ -592,68 +584,34 @@ class Backend:
         self.beconn -= 1
         self.process_queue(srv)
 
-    # -- queues (queue.c) --------------------------------------------------------
+    # -- queues (core/queue.py, queue.c) ------------------------------------------
+
+    def grant(self, srv: Server, p: Pending) -> None:
+        """A dequeued stream takes its slot on ``srv`` and is told so."""
+        self._take(srv, p.stream)
+        p.stream.dequeued(srv)
 
     def process_queue(self, srv: Server) -> int:
-        """``process_srv_queue()``: while ``srv`` has room, give its slots to the
-        best waiter of its own queue and (when it may serve it) the backend's.
-        Returns how many streams got a slot."""
-        if not srv.nbpend and not self.queue.length:
-            return 0
-        ref = srv.track or srv
-        backend_ok = ref.is_usable() and (
-            not srv.backup or (not self.srv_act and (srv is self.fbck or self.allbackups))
-        )
-        done = 0
-        while srv.served < self.limit(srv):
-            mine = srv.queue.first_with_rank()
-            theirs = self.queue.first_with_rank() if backend_ok else None
-            if mine is None and theirs is None:
-                break
-            # the server's own entry wins ties (pendconn_process_next_strm())
-            if theirs is None or (mine is not None and mine[0] <= theirs[0]):
-                assert mine is not None
-                p = mine[1]
-                srv.queue.take_first()
-                srv.nbpend = srv.queue.length
-            else:
-                p = theirs[1]
-                self.queue.take_first()
-            self._take(srv, p.stream)
-            p.stream.dequeued(srv)
-            done += 1
-        return done
+        """``process_srv_queue()``: ``srv``'s free slots go to the waiters."""
+        return pendconn.process_srv_queue(self, srv)
 
     def redistribute(self, srv: Server) -> int:
-        """``pendconn_redistribute()``: a server that goes DOWN, NOLB, DRAIN or in
-        maintenance sends its waiters back to the balancer, only with ``option
-        redispatch`` and without ``option persist``. Returns how many."""
-        if self.cfg.redispatch is None or self.cfg.option("persist"):
-            return 0
-        moved = 0
-        for p in srv.queue.entries():
-            srv.queue.unlink(p)
-            p.stream.dequeued(None)
-            moved += 1
-        srv.nbpend = srv.queue.length
-        return moved
+        """``pendconn_redistribute()``: ``srv``'s waiters go back to the balancer."""
+        return pendconn.redistribute(self, srv)
 
     def grab_backend_queue(self, srv: Server) -> int:
-        """``pendconn_grab_from_px()``: a server coming UP takes what the backend
-        queue holds, up to its limit (all of it without maxconn). Returns how many."""
-        if not srv.is_usable():
-            return 0
-        if srv.backup and (self.srv_act or (srv is not self.fbck and not self.allbackups)):
-            return 0
-        limit = self.limit(srv)
-        moved = 0
-        while self.queue.length and not (srv.maxconn and srv.served >= limit):
-            p = self.queue.take_first()
-            assert p is not None
-            self._take(srv, p.stream)
-            p.stream.dequeued(srv)
-            moved += 1
-        return moved
+        """``pendconn_grab_from_px()``: ``srv`` coming UP takes backend waiters."""
+        return pendconn.grab_from_backend(self, srv)
+
+    def aborted(self, srv: Server | None, by_client: bool) -> None:
+        """A stream ended on an error of its client (reset, timeout: ``cli_abrt``)
+        or of its server (``srv_abrt``), counted on the backend and on the
+        stream's server (``process_stream()``)."""
+        for c in (self.counters, srv.counters) if srv is not None else (self.counters,):
+            if by_client:
+                c.cli_aborts += 1
+            else:
+                c.srv_aborts += 1
 
     def passive(self, srv: Server, event: HanaEvent) -> None:
         """Report a live-traffic event for ``observe`` (spec §4.7)."""

@@ -77,48 +77,46 @@ def _cause_of(check: Check | None, default: Cause) -> Cause:
     return Cause.AGENT if check.agent else Cause.HEALTH
 
 
+def _set_state(
+    srv: Server,
+    state: SrvState,
+    already: tuple[SrvState, ...],
+    reason: str | None,
+    check: Check | None,
+    cause: Cause,
+) -> None:
+    """The body of ``srv_set_stopped/running/stopping()``: nothing in maintenance
+    or when the server is already in one of ``already``; then its trackers."""
+    if srv.cur_admin & MAINT or srv.next_state in already:
+        return
+    before = _snapshot(srv)
+    srv.next_state = state
+    _set_reason(srv, reason, check)
+    _commit_change(srv, before, _cause_of(check, cause))
+    for tracker in list(srv.trackers):
+        _set_state(tracker, state, already, None, None, Cause.TRACK)
+
+
 def set_stopped(
     srv: Server, reason: str | None = None, check: Check | None = None, cause: Cause = Cause.HEALTH
 ) -> None:
     """``srv_set_stopped()``: the server is DOWN (also for its trackers)."""
-    if srv.cur_admin & MAINT or srv.next_state is SrvState.STOPPED:
-        return
-    before = _snapshot(srv)
-    srv.next_state = SrvState.STOPPED
-    _set_reason(srv, reason, check)
-    _commit_change(srv, before, _cause_of(check, cause))
-    for tracker in list(srv.trackers):
-        set_stopped(tracker, cause=Cause.TRACK)
+    _set_state(srv, SrvState.STOPPED, (SrvState.STOPPED,), reason, check, cause)
 
 
 def set_running(
     srv: Server, reason: str | None = None, check: Check | None = None, cause: Cause = Cause.HEALTH
 ) -> None:
     """``srv_set_running()``: the server is UP (slowstart: planned)."""
-    if srv.cur_admin & MAINT:
-        return
-    if srv.next_state in (SrvState.STARTING, SrvState.RUNNING):
-        return
-    before = _snapshot(srv)
-    srv.next_state = SrvState.RUNNING
-    _set_reason(srv, reason, check)
-    _commit_change(srv, before, _cause_of(check, cause))
-    for tracker in list(srv.trackers):
-        set_running(tracker, cause=Cause.TRACK)
+    running = (SrvState.STARTING, SrvState.RUNNING)
+    _set_state(srv, SrvState.RUNNING, running, reason, check, cause)
 
 
 def set_stopping(
     srv: Server, reason: str | None = None, check: Check | None = None, cause: Cause = Cause.HEALTH
 ) -> None:
     """``srv_set_stopping()``: the server is NOLB (e.g. disable-on-404)."""
-    if srv.cur_admin & MAINT or srv.next_state is SrvState.STOPPING:
-        return
-    before = _snapshot(srv)
-    srv.next_state = SrvState.STOPPING
-    _set_reason(srv, reason, check)
-    _commit_change(srv, before, _cause_of(check, cause))
-    for tracker in list(srv.trackers):
-        set_stopping(tracker, cause=Cause.TRACK)
+    _set_state(srv, SrvState.STOPPING, (SrvState.STOPPING,), reason, check, cause)
 
 
 def _inherited(mode: SrvAdmin) -> SrvAdmin:

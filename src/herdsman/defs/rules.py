@@ -111,7 +111,7 @@ class HttpSendRule:
     from_option: bool = False  # TCPCHK_SND_HTTP_FROM_OPT
     comment: str | None = None
     # the request bytes when nothing in it varies between runs, by
-    # (force_close, fake_keepalive): filled by checks/http.py at run time
+    # (force_close, fake_keepalive): filled by checks/http_request.py at run time
     wire: dict[tuple[bool, bool], bytes] = field(default_factory=dict, compare=False, repr=False)
 
 

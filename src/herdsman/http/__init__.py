@@ -10,8 +10,9 @@ For the data path (``proxy/``), per connection and per message:
   (``head.raw`` itself when nothing changes) (``rewrite.py``);
 * ``LengthBody``/``ChunkedBody``/``CloseBody``: which bytes of the input are
   body, and what to forward for them (``body.py``);
-* ``errors``: HAProxy's own responses; ``forwarded``: X-Forwarded-For and
-  X-Original-To; ``websocket``.
+* ``errors``: HAProxy's own responses; ``errorfile``: an error message loaded
+  as HAProxy loads it (for the configuration too); ``forwarded``:
+  X-Forwarded-For and X-Original-To; ``websocket``.
 
 It imports nothing of herdsman (the config layer supplies ``Limits`` and the
 options). docs/http.md describes the design, the differences from HAProxy and

@@ -22,7 +22,7 @@ trailers).
 from __future__ import annotations
 
 from .exact import ExactParser
-from .model import HttpError, Limits
+from .model import DEFAULT_LIMITS, HttpError, Limits
 
 _HEX = b"0123456789abcdefABCDEF"
 _HEXVAL = {c: int(chr(c), 16) for c in _HEX}
@@ -248,6 +248,34 @@ class ChunkedBody:
             raise self._error("trailers too large for a buffer", pos, True)
         self.trailers = ex.received
         return pos + ex.size
+
+
+def chunk_data(data: bytes | memoryview) -> bytes:
+    """The data of the chunks at the start of ``data`` (a chunked body as
+    received), as far as it goes: a chunk cut short gives what it has, as
+    HAProxy's H1 mux appends what it parsed to one HTX data block. Stops at the
+    last chunk or at an incomplete or invalid line (the framer reports those)."""
+    sizes = ChunkedBody(True, DEFAULT_LIMITS)  # its chunk-size line parser
+    out: list[bytes | memoryview] = []
+    pos = 0
+    n = len(data)
+    while pos < n:
+        try:
+            parsed = sizes._size_line(data, pos, n)
+        except HttpError:
+            break
+        if parsed is None or not sizes.remaining:
+            break
+        start = parsed[0]
+        pos = min(n, start + sizes.remaining)
+        out.append(data[start:pos])
+        if data[pos : pos + 2] == b"\r\n":
+            pos += 2
+        elif data[pos : pos + 1] == b"\n":
+            pos += 1
+        else:
+            break  # the end of the input, or bad framing
+    return b"".join(out)
 
 
 def _flush(

@@ -12,17 +12,17 @@ Two ways out, as in HAProxy (both checked against the binary):
   names in lower case, values trimmed, and the Connection header removed and
   written again by the connection mode (``Reply`` + ``reply_bytes()``).
 
-``load_reply()`` validates a message as ``http_str_to_htx()`` does for an
-errorfile, with its error texts.
+``load_reply()`` loads a message as ``http_str_to_htx()`` does for an
+errorfile (``errorfile.py``, with its error texts) and prepares it for output.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .exact import ExactParser
-from .fields import te_trailers
-from .model import DEFAULT_LIMITS, Flag, HttpError, Limits
+from . import errorfile
+from .fields import connection, te_trailers
+from .model import DEFAULT_LIMITS, Flag, Limits
 
 # http_err_msgs[] (src/http.c), in http_err_codes[] order.
 MESSAGES: dict[int, bytes] = {
@@ -153,10 +153,6 @@ def mux_bytes(status: int) -> bytes:
     return MESSAGES[status]
 
 
-class ErrorfileError(ValueError):
-    """An errorfile HAProxy refuses; the message is ``http_str_to_htx()``'s."""
-
-
 @dataclass(frozen=True)
 class Reply:
     """A response HAProxy sends itself, as held in HTX: ready to be written by the
@@ -170,7 +166,7 @@ class Reply:
 
 
 def load_reply(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Reply | None:
-    """Parse and check a raw HTTP response as ``http_str_to_htx()`` does for an errorfile.
+    """An errorfile's message (``errorfile.load()``) as the H1 mux will write it.
 
     None for an empty file: HAProxy then sends nothing (``h1_send_error()``,
     ``http_reply_message()``). Raises ``ErrorfileError`` with HAProxy's
@@ -179,54 +175,32 @@ def load_reply(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Reply | None:
     """
     if not data:
         return None
-    # the whole file is parsed at once: no input buffer limit, only tune.http.maxhdr
-    ex = ExactParser(False, Limits(bufsize=len(data) + 65, maxhdr=limits.maxhdr), False)
-    try:
-        done = ex.feed(data)
-    except HttpError as exc:
-        raise ErrorfileError(f"unable to parse headers (error offset: {exc.offset})") from None
-    if not done:
-        raise ErrorfileError("unable to parse headers (error offset: -2)")
-    version, code, reason = ex.line
-    if len(version) != 8:
-        raise ErrorfileError(f"invalid http version ({version.decode('latin-1')})")
-    status = ex.status
-    if status < 200 and (status == 100 or status >= 102):
-        raise ErrorfileError(f"invalid http status code for an error message ({status})")
-    acc = ex.acc
+    msg = errorfile.load(data, limits.maxhdr)
+    status = msg.status
+    version = msg.version
     ver11 = version[5] > 0x31 or (version[5] == 0x31 and version[7] >= 0x31)
-    body = data[ex.size :]
-    if status in (204, 304):
-        length = 0
-    elif acc.te_last:
-        raise ErrorfileError("chunk-encoded payload not supported")
-    elif acc.cl >= 0:
-        length = acc.cl
-    else:
-        length = -1
-    if length == 0 and body:
-        raise ErrorfileError("message payload not expected")
-    if length > 0 and length != len(body):
-        raise ErrorfileError(
-            f"payload size does not match the announced content-length ({len(body)} != {length})"
-        )
-    flags = acc.flags & (Flag.CONN_CLOSE | Flag.CONN_KEEPALIVE | Flag.UPGRADE_TOKEN)
+    flags = msg.flags & (Flag.CONN_CLOSE | Flag.CONN_KEEPALIVE | Flag.UPGRADE_TOKEN)
     if ver11:
         flags |= Flag.VER_11
-    fields = []
+    out = []
     drop_length = status < 200 or status == 204
-    for name, value in ex.forwarded:
+    for name, value in msg.fields:
         lname = name.lower()
         if drop_length and lname in (b"content-length", b"transfer-encoding"):
             continue
-        if lname == b"te":
+        if lname == b"connection":
+            # the H1 output cleans it (H1_MF_CLEAN_CONN_HDR); the mode adds its own
+            value = connection(value)[0]
+            if not value:
+                continue
+        elif lname == b"te":
             if not te_trailers(value):
                 continue
             value = b"trailers"
-        fields.append((lname, value))
+        out.append((lname, value))
     out_version = b"HTTP/1.1" if ver11 else version
-    start = out_version + b" " + code + b" " + reason + b"\r\n"
-    return Reply(status, start, tuple(fields), body, flags)
+    start = out_version + b" " + msg.code + b" " + msg.reason + b"\r\n"
+    return Reply(status, start, tuple(out), msg.body, flags)
 
 
 def _default(msg: bytes) -> Reply:

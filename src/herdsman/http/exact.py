@@ -78,7 +78,9 @@ class ExactParser:
     version, code, reason), ``received`` and ``forwarded`` fields, ``acc``.
     """
 
-    def __init__(self, request: bool, limits: Limits, lenient: bool) -> None:
+    def __init__(
+        self, request: bool, limits: Limits, lenient: bool, clean_conn: bool = True
+    ) -> None:
         self.request = request
         self.limits = limits
         self.lenient = lenient
@@ -89,7 +91,7 @@ class ExactParser:
         self.line: tuple[bytes, bytes, bytes] = (b"", b"", b"")
         self.status = 0
         self.http09 = False
-        self.acc = semantics.Fields(request)
+        self.acc = semantics.Fields(request, clean_conn)
         self.received: list[tuple[bytes, bytes]] = []
         self.forwarded: list[tuple[bytes, bytes]] = []
         # the last header line, not final until the next line shows it is not folded
@@ -149,6 +151,9 @@ class ExactParser:
                         raise self._error("CR without LF", pos + 1)
                     pos += 1
                 self.size = pos + 1
+                if self.acc.kept >= self.limits.maxhdr:
+                    # no room left for the array's closing entry (H1_MSG_LAST_LF)
+                    raise self._error("too many headers", self.size)
                 self.stage = _DONE
                 break
             if not self._header_line(buf, pos):
@@ -334,6 +339,10 @@ class ExactParser:
             return
         name, raw, off = self._pending
         self._pending = None
+        if self.acc.kept >= self.limits.maxhdr:
+            # the array of tune.http.maxhdr entries is full: HAProxy stops before
+            # looking at the field, where the next line starts (http_output_full)
+            raise self._error("too many headers", self.pos)
         value = raw.lstrip(b" \t\r\n")
         off += len(raw) - len(value)  # HAProxy reports errors at the trimmed value
         value = value.rstrip(b" \t\r\n")
@@ -345,6 +354,4 @@ class ExactParser:
                 return
             value = out
         self.acc.kept += 1
-        if self.acc.kept > self.limits.max_headers:
-            raise self._error("too many headers", off)
         self.forwarded.append((name, value))

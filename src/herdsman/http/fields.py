@@ -16,6 +16,15 @@ from .chars import LWS
 _CL_MUL_MAX = (2**64 - 1) // 10
 
 
+class ValueRefused(ValueError):
+    """A value HAProxy's parser refuses; ``at`` is where it reports the error,
+    from the start of the value."""
+
+    def __init__(self, reason: str, at: int = 0) -> None:
+        super().__init__(reason)
+        self.at = at
+
+
 def value_end(value: bytes, i: int) -> int:
     """``http_find_hdr_value_end()``: the next comma outside a quoted string, else the end."""
     n = len(value)
@@ -63,15 +72,17 @@ def content_length(value: bytes, known: int) -> tuple[int, bytes]:
     ``known`` is the length from an earlier Content-Length header, or -1.
     Returns the length and the last value word (the one HAProxy keeps, e.g.
     ``b"3"`` for ``"3, 3"``). Every comma-separated value must be digits and
-    all must be equal, to each other and to ``known``.
+    all must be equal, to each other and to ``known``. An error is reported
+    where the last valid number starts (HAProxy points its value at it).
     """
     n = len(value)
     i = 0
+    at = 0
     word = b""
     length = known
     while True:
         if i >= n:
-            raise ValueError("empty Content-Length value")
+            raise ValueRefused("empty Content-Length value", at)
         if value[i] in b" \t\r\n":
             i += 1
             continue
@@ -79,19 +90,20 @@ def content_length(value: bytes, known: int) -> tuple[int, bytes]:
         cl = 0
         while j < n and 0x30 <= value[j] <= 0x39:
             if cl > _CL_MUL_MAX:
-                raise ValueError("Content-Length overflow")
+                raise ValueRefused("Content-Length overflow", at)
             cl = (cl * 10 + value[j] - 0x30) & 0xFFFFFFFFFFFFFFFF
             j += 1
         if j == i:
-            raise ValueError("Content-Length is not a number")
+            raise ValueRefused("Content-Length is not a number", at)
         word = value[i:j]
         while j < n and value[j] in b" \t\r\n":
             j += 1
         if j < n and value[j] != 0x2C:
-            raise ValueError("Content-Length is not a number")
+            raise ValueRefused("Content-Length is not a number", at)
         if length >= 0 and cl != length:
-            raise ValueError("different Content-Length values")
+            raise ValueRefused("different Content-Length values", at)
         length = cl
+        at = i
         if j == n:
             return length, word
         i = j + 1

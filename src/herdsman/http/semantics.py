@@ -57,10 +57,14 @@ class Fields:
         "expect",
         "ws_key",
         "ws_accept",
+        "clean_conn",
     )
 
-    def __init__(self, request: bool) -> None:
+    def __init__(self, request: bool, clean_conn: bool = True) -> None:
         self.request = request
+        # H1_MF_CLEAN_CONN_HDR: the H1 mux removes "close" and "keep-alive" from
+        # Connection values; an errorfile keeps them (``http_str_to_htx()``)
+        self.clean_conn = clean_conn
         self.flags: int = Flag.NONE
         self.cl = -1  # the Content-Length, -1 when none
         self.cl_word = b""
@@ -81,8 +85,8 @@ class Fields:
         if lname == b"content-length":
             try:
                 cl, word = fields.content_length(value, self.cl)
-            except ValueError as exc:
-                raise parse_error(self.request, str(exc), offset) from None
+            except fields.ValueRefused as exc:
+                raise parse_error(self.request, str(exc), offset + exc.at) from None
             first = self.cl < 0
             self.cl, self.cl_word = cl, word
             return word if first else DROP
@@ -104,6 +108,8 @@ class Fields:
                 self.flags |= Flag.CONN_KEEPALIVE
             if upg:
                 self.flags |= Flag.CONN_UPGRADE | Flag.UPGRADE_TOKEN
+            if not self.clean_conn:
+                cleaned = value
             return cleaned if cleaned else DROP
         if lname == b"upgrade":
             if fields.upgrade_websocket(value):

@@ -24,6 +24,7 @@ algorithms care.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 # BE_WEIGHT_SCALE (spec §12.1): dynamic algorithms work on uweight * 16.
@@ -130,6 +131,81 @@ class Algorithm(Protocol):
         the algorithm falls back to round-robin, spec §12.8).
         """
         ...
+
+
+@dataclass(eq=False, slots=True)
+class Committed:
+    """What a weighted algorithm keeps in ``srv.lb`` at least: the weight and the
+    usability it last saw (HAProxy's ``cur_eweight`` and ``srv_currently_usable()``;
+    ``srv.eweight`` and ``server_usable()`` play ``next_eweight`` and
+    ``srv_willbe_usable()``)."""
+
+    cur_eweight: int = 0
+    usable: bool = False
+
+
+class WeightedAlgorithm:
+    """The plumbing the weighted algorithms share (roundrobin, leastconn, first,
+    consistent hashing): weights on the ``BE_WEIGHT_SCALE`` scale, and the three
+    state changes of rule 2 turned into ``_enter()``, ``_leave()`` and
+    ``_reweight()`` of a server, each followed by ``srv_lb_commit_status()``
+    (``_commit()``), as every ``lb_*.c`` does. Their slots derive from
+    ``Committed``."""
+
+    def __init__(self) -> None:
+        self._be: LbBackend | None = None
+
+    def configure(self, backend: LbBackend) -> None:
+        """eweight = uweight * 16 (``fwrr_init_server_groups()`` and the others)."""
+        backend.wmult = 1
+        backend.wdiv = BE_WEIGHT_SCALE
+
+    def _backend(self) -> LbBackend:
+        assert self._be is not None, "init() not called"
+        return self._be
+
+    def _commit(self, srv: LbServer) -> None:
+        """``srv_lb_commit_status()``: the new weight and state become current."""
+        slot: Committed = srv.lb
+        slot.cur_eweight = srv.eweight
+        slot.usable = self._backend().server_usable(srv)
+
+    def _enter(self, srv: LbServer) -> None:
+        """A server became usable: place it (its slot still says unusable)."""
+        raise NotImplementedError
+
+    def _leave(self, srv: LbServer) -> None:
+        """A server stopped being usable: take it out."""
+        raise NotImplementedError
+
+    def _reweight(self, srv: LbServer) -> None:
+        """A usable server's ``eweight`` may have changed: reposition it."""
+        raise NotImplementedError
+
+    def set_server_up(self, srv: LbServer) -> None:
+        """``*_set_server_status_up()``."""
+        if not srv.lb.usable and self._backend().server_usable(srv):
+            self._enter(srv)
+        self._commit(srv)
+
+    def set_server_down(self, srv: LbServer) -> None:
+        """``*_set_server_status_down()``."""
+        if srv.lb.usable and not self._backend().server_usable(srv):
+            self._leave(srv)
+        self._commit(srv)
+
+    def update_server_eweight(self, srv: LbServer) -> None:
+        """``*_update_server_weight()``: up, down, or a new weight for a usable server."""
+        old = srv.lb.usable
+        new = self._backend().server_usable(srv)
+        if old and not new:
+            self.set_server_down(srv)
+        elif new and not old:
+            self.set_server_up(srv)
+        else:
+            if new:
+                self._reweight(srv)
+            self._commit(srv)
 
 
 AlgorithmFactory = Callable[[], Algorithm]

@@ -22,7 +22,14 @@ import random
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from herdsman.lb.base import BE_WEIGHT_SCALE, LbBackend, LbServer, register
+from herdsman.lb.base import (
+    BE_WEIGHT_SCALE,
+    Committed,
+    LbBackend,
+    LbServer,
+    WeightedAlgorithm,
+    register,
+)
 from herdsman.lb.ebtree import Eb32Tree, Leaf
 from herdsman.lb.hashing import full_hash, lookup_key
 
@@ -32,15 +39,13 @@ _M32 = 0xFFFFFFFF
 Ring = Eb32Tree[LbServer]
 
 
-@dataclass(eq=False, slots=True)
-class _Slot:
+@dataclass(eq=False, slots=True, kw_only=True)
+class _Slot(Committed):
     """What chash keeps in ``srv.lb``."""
 
     ring: Ring  # lb_tree: the active or the backup ring
     nodes_tot: int  # lb_nodes_tot: points allocated (uweight * 16 at init)
     leaves: list[Leaf] = field(default_factory=list)  # points now on the ring, by j
-    cur_eweight: int = 0
-    usable: bool = False
     # recount_servers() only runs at init for chash, so HAProxy's bounded
     # load uses the cumulative weights of that moment; keep them.
     cumulative_weight: int = 0
@@ -59,14 +64,14 @@ def _slot(srv: LbServer) -> _Slot:
 
 
 @register("hash-consistent")
-class ChashAlgorithm:
+class ChashAlgorithm(WeightedAlgorithm):
     """``hash-type consistent`` for the hash algorithms."""
 
     name: ClassVar[str] = "consistent"
     dynamic: ClassVar[bool] = True
 
     def __init__(self) -> None:
-        self._be: LbBackend | None = None
+        super().__init__()
         self._act: Ring = Eb32Tree()
         self._bck: Ring = Eb32Tree()
         # chash.last: the point of the last round-robin pick. One pointer for
@@ -79,10 +84,6 @@ class ChashAlgorithm:
         self.hash_input: str | None = None
 
     # -- setup ---------------------------------------------------------------
-
-    def configure(self, backend: LbBackend) -> None:
-        backend.wmult = 1
-        backend.wdiv = BE_WEIGHT_SCALE
 
     def init(self, backend: LbBackend) -> None:
         """``chash_init_server_tree()``."""
@@ -109,15 +110,6 @@ class ChashAlgorithm:
                 slot = _slot(srv)
                 if slot.ring is ring and slot.usable:
                     slot.leaves = [next(leaves) for _ in range(min(srv.eweight, slot.nodes_tot))]
-
-    def _backend(self) -> LbBackend:
-        assert self._be is not None, "init() not called"
-        return self._be
-
-    def _commit(self, srv: LbServer) -> None:
-        slot = _slot(srv)
-        slot.cur_eweight = srv.eweight
-        slot.usable = self._backend().server_usable(srv)
 
     # -- ring maintenance ----------------------------------------------------
 
@@ -158,31 +150,17 @@ class ChashAlgorithm:
         new = _points(srv, len(slot.leaves), min(target, slot.nodes_tot))
         slot.leaves.extend(slot.ring.insert_many(new))
 
-    def set_server_down(self, srv: LbServer) -> None:
-        slot = _slot(srv)
-        if slot.usable and not self._backend().server_usable(srv):
-            self._remove_points(srv, 0)
-        self._commit(srv)
+    # -- state changes (WeightedAlgorithm commits after each) ---------------------
 
-    def set_server_up(self, srv: LbServer) -> None:
-        slot = _slot(srv)
-        if not slot.usable and self._backend().server_usable(srv):
-            self._adjust_points(srv)
-        self._commit(srv)
+    def _leave(self, srv: LbServer) -> None:
+        self._remove_points(srv, 0)
 
-    def update_server_eweight(self, srv: LbServer) -> None:
+    def _enter(self, srv: LbServer) -> None:
+        self._adjust_points(srv)
+
+    def _reweight(self, srv: LbServer) -> None:
         """``chash_update_server_weight()``: only the point count changes."""
-        slot = _slot(srv)
-        old = slot.usable
-        new = self._backend().server_usable(srv)
-        if old and not new:
-            self.set_server_down(srv)
-        elif new and not old:
-            self.set_server_up(srv)
-        else:
-            if new:
-                self._adjust_points(srv)
-            self._commit(srv)
+        self._adjust_points(srv)
 
     def take_conn(self, srv: LbServer) -> None:
         """Bounded load reads ``served`` at pick time; nothing to maintain."""

@@ -17,19 +17,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from herdsman.lb.base import BE_WEIGHT_SCALE, SRV_EWGHT_MAX, LbBackend, LbServer, register
+from herdsman.lb.base import (
+    SRV_EWGHT_MAX,
+    Committed,
+    LbBackend,
+    LbServer,
+    WeightedAlgorithm,
+    register,
+)
 from herdsman.lb.ebtree import Eb32Tree, Leaf
 
 
 @dataclass(eq=False, slots=True)
-class _Slot:
+class _Slot(Committed):
     """What the tree algorithms keep in ``srv.lb``."""
 
     tree: Eb32Tree[LbServer] | None = None  # lb_tree; None while unusable
     leaf: Leaf | None = None  # position in ``tree``
     key: int = 0
-    cur_eweight: int = 0
-    usable: bool = False
 
 
 def _slot(srv: LbServer) -> _Slot:
@@ -43,7 +48,7 @@ def dynamic_maxconn(backend: LbBackend, srv: LbServer) -> int:
     return backend.dynamic_maxconn(srv)
 
 
-class TreeAlgorithm:
+class TreeAlgorithm(WeightedAlgorithm):
     """Active and backup trees of servers, plus HAProxy's state callbacks.
 
     Subclasses give the key and the acceptance test.
@@ -53,13 +58,9 @@ class TreeAlgorithm:
     dynamic: ClassVar[bool] = True
 
     def __init__(self) -> None:
-        self._be: LbBackend | None = None
+        super().__init__()
         self._act: Eb32Tree[LbServer] = Eb32Tree()
         self._bck: Eb32Tree[LbServer] = Eb32Tree()
-
-    def configure(self, backend: LbBackend) -> None:
-        backend.wmult = 1
-        backend.wdiv = BE_WEIGHT_SCALE
 
     def init(self, backend: LbBackend) -> None:
         """``fwlc_init_server_tree()`` / ``fas_init_server_tree()``."""
@@ -71,17 +72,7 @@ class TreeAlgorithm:
             srv.lb = slot
             self._commit(srv)
             if slot.usable:
-                slot.tree = self._bck if srv.backup else self._act
-                self._queue(srv, srv.eweight)
-
-    def _backend(self) -> LbBackend:
-        assert self._be is not None, "init() not called"
-        return self._be
-
-    def _commit(self, srv: LbServer) -> None:
-        slot = _slot(srv)
-        slot.cur_eweight = srv.eweight
-        slot.usable = self._backend().server_usable(srv)
+                self._enter(srv)
 
     def _key(self, srv: LbServer, eweight: int) -> int:
         raise NotImplementedError
@@ -101,37 +92,20 @@ class TreeAlgorithm:
             slot.tree.delete(slot.leaf)
         slot.leaf = None
 
-    # -- state changes -----------------------------------------------------------
+    # -- state changes (WeightedAlgorithm commits after each) -----------------------
 
-    def set_server_down(self, srv: LbServer) -> None:
-        slot = _slot(srv)
-        if slot.usable and not self._backend().server_usable(srv):
-            self._dequeue(srv)
-            slot.tree = None
-        self._commit(srv)
+    def _enter(self, srv: LbServer) -> None:
+        _slot(srv).tree = self._bck if srv.backup else self._act
+        self._queue(srv, srv.eweight)
 
-    def set_server_up(self, srv: LbServer) -> None:
-        slot = _slot(srv)
-        if not slot.usable and self._backend().server_usable(srv):
-            slot.tree = self._bck if srv.backup else self._act
-            self._queue(srv, srv.eweight)
-        self._commit(srv)
+    def _leave(self, srv: LbServer) -> None:
+        self._dequeue(srv)
+        _slot(srv).tree = None
 
-    def update_server_eweight(self, srv: LbServer) -> None:
-        """A usable server is requeued with the new weight (``*_update_server_weight()``)."""
-        slot = _slot(srv)
-        old = slot.usable
-        new = self._backend().server_usable(srv)
-        if old and not new:
-            self.set_server_down(srv)
-        elif new and not old:
-            self.set_server_up(srv)
-        else:
-            if new:
-                self._dequeue(srv)
-                slot.tree = self._bck if srv.backup else self._act
-                self._queue(srv, srv.eweight)
-            self._commit(srv)
+    def _reweight(self, srv: LbServer) -> None:
+        """A usable server is requeued with the new weight."""
+        self._dequeue(srv)
+        self._enter(srv)
 
     def take_conn(self, srv: LbServer) -> None:
         self._reposition(srv)

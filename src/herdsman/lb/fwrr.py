@@ -30,8 +30,10 @@ from typing import ClassVar
 from herdsman.lb.base import (
     BE_WEIGHT_SCALE,
     SRV_EWGHT_MAX,
+    Committed,
     LbBackend,
     LbServer,
+    WeightedAlgorithm,
     register,
 )
 from herdsman.lb.ebtree import Eb32Tree, Leaf
@@ -58,8 +60,8 @@ class _Group:
         self.next = self.t1
 
 
-@dataclass(eq=False, slots=True)
-class _Slot:
+@dataclass(eq=False, slots=True, kw_only=True)
+class _Slot(Committed):
     """What fwrr keeps in ``srv.lb``: the fields ``lb_fwrr.c`` uses on a server."""
 
     group: _Group
@@ -68,8 +70,6 @@ class _Slot:
     npos: int = 0
     lpos: int = 0
     rweight: int = 0
-    cur_eweight: int = 0  # committed weight (cur_eweight)
-    usable: bool = False  # srv_currently_usable()
 
 
 def _slot(srv: LbServer) -> _Slot:
@@ -79,23 +79,18 @@ def _slot(srv: LbServer) -> _Slot:
 
 
 @register("roundrobin")
-class FwrrAlgorithm:
+class FwrrAlgorithm(WeightedAlgorithm):
     """``balance roundrobin`` (``lb_fwrr.c``)."""
 
     name: ClassVar[str] = "roundrobin"
     dynamic: ClassVar[bool] = True
 
     def __init__(self) -> None:
-        self._be: LbBackend | None = None
+        super().__init__()
         self._act = _Group()
         self._bck = _Group()
 
     # -- setup ---------------------------------------------------------------
-
-    def configure(self, backend: LbBackend) -> None:
-        """``fwrr_init_server_groups()``: eweight = uweight * 16."""
-        backend.wmult = 1
-        backend.wdiv = BE_WEIGHT_SCALE
 
     def init(self, backend: LbBackend) -> None:
         """Build both groups from the usable servers, all in their ``init`` tree."""
@@ -110,16 +105,6 @@ class FwrrAlgorithm:
             self._commit(srv)
             if slot.usable:
                 self._queue_by_weight(slot.group.init, srv)
-
-    def _backend(self) -> LbBackend:
-        assert self._be is not None, "init() not called"
-        return self._be
-
-    def _commit(self, srv: LbServer) -> None:
-        """``srv_lb_commit_status()``: the new weight and state become current."""
-        slot = _slot(srv)
-        slot.cur_eweight = srv.eweight
-        slot.usable = self._backend().server_usable(srv)
 
     # -- tree primitives -----------------------------------------------------
 
@@ -217,49 +202,32 @@ class FwrrAlgorithm:
             slot.rweight -= eweight
             slot.npos += 1
 
-    # -- state changes ---------------------------------------------------------
+    # -- state changes (WeightedAlgorithm commits after each) ---------------------
 
-    def set_server_down(self, srv: LbServer) -> None:
+    def _leave(self, srv: LbServer) -> None:
         """``fwrr_set_server_status_down()``."""
         slot = _slot(srv)
-        if self._backend().server_usable(srv) or not slot.usable:
-            self._commit(srv)
-            return
         slot.group.next_weight -= slot.cur_eweight
         self._dequeue(srv)
         slot.tree = None
-        self._commit(srv)
 
-    def set_server_up(self, srv: LbServer) -> None:
+    def _enter(self, srv: LbServer) -> None:
         """``fwrr_set_server_status_up()``: enter the current window.
 
         The returning server is placed proportionally to what is left of the
         window, so it neither floods nor starves (the formula is HAProxy's).
         """
         slot = _slot(srv)
-        if not self._backend().server_usable(srv) or slot.usable:
-            self._commit(srv)
-            return
         grp = slot.group
         grp.next_weight += srv.eweight
         self._get_srv(srv)
         slot.npos = grp.curr_pos + (grp.next_weight + grp.curr_weight - grp.curr_pos) // srv.eweight
         self._queue(srv)
-        self._commit(srv)
 
-    def update_server_eweight(self, srv: LbServer) -> None:
+    def _reweight(self, srv: LbServer) -> None:
         """``fwrr_update_server_weight()``: reposition without a rebuild."""
         slot = _slot(srv)
-        old = slot.usable
-        new = self._backend().server_usable(srv)
-        if old and not new:
-            self.set_server_down(srv)
-            return
-        if new and not old:
-            self.set_server_up(srv)
-            return
-        if not new or srv.eweight == slot.cur_eweight:
-            self._commit(srv)
+        if srv.eweight == slot.cur_eweight:
             return
         grp = slot.group
         grp.next_weight += srv.eweight - slot.cur_eweight
@@ -280,7 +248,6 @@ class FwrrAlgorithm:
                 slot.npos = grp.curr_pos + step
             self._dequeue(srv)
             self._queue(srv)
-        self._commit(srv)
 
     def take_conn(self, srv: LbServer) -> None:
         """Round robin ignores connection counts."""

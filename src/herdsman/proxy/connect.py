@@ -1,7 +1,9 @@
 """Connecting a stream to a server: where, how, and what to do when it fails.
 
-Mode-neutral: TCP streams and HTTP transactions both call ``connect()``; only
-``Connecting.open_to()``, the opening of the transport itself, is theirs.
+Mode-neutral: TCP streams and HTTP transactions both call ``connect()``, and
+both open their server connections with ``open_transport()``; only
+``Connecting.open_to()``, which protocol drives the transport (and, in HTTP
+mode, whether an idle connection serves instead), is theirs.
 
 * Destination (spec §1.2, §1.3; ``backend.c alloc_dst_address()``): a server
   without a port, with ``:0`` or with ``+N``/``-N`` uses the client's
@@ -14,12 +16,16 @@ Mode-neutral: TCP streams and HTTP transactions both call ``connect()``; only
   the address it connected to.
 * Retries (spec §2.7): a failed connect is retried ``retries`` times (N+1
   attempts, as fixed in later 2.6.x); each retry either redispatches to
-  another server or, after a turn-around delay of ``min(1s, timeout
-  connect)``, goes to the same server.
+  another server or goes to the same server, after a turn-around delay of
+  ``min(1s, timeout connect)`` when the attempt failed with an error (a
+  refused connection), at once after a connect timeout
+  (``back_handle_st_cer()``: ``must_tar`` is ``SE_FL_ERROR``).
 
 Failures are typed (``ConnectError`` subclasses) and carry the status HTTP
-mode answers with (HAProxy answers 503 for all of them), so the answer is
-chosen in one place.
+mode answers with (HAProxy answers 503 for all of them) and the termination
+state the traffic log prints (``default_srv_error()``), so both are chosen in
+one place. The stream also learns what its log reports: when it got its slot,
+its queue positions, its retries and whether it was redispatched.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import asyncio
 import errno as errno_
 import ipaddress
 import socket
+import ssl
+from collections.abc import Callable
 
 from herdsman.config.model import Family, RetryOn
 from herdsman.core.backend import QUEUE_FULL, Backend, Server
@@ -37,6 +45,8 @@ from herdsman.core.states import SrvState
 from herdsman.defs.proxyproto import proxy_v1, proxy_v2
 from herdsman.defs.status import HanaEvent
 from herdsman.lb.hashing import source_key
+from herdsman.proxy.sockopts import set_bufs
+from herdsman.proxy.tls import ServerTls
 
 _AF = {Family.INET: socket.AF_INET, Family.INET6: socket.AF_INET6}
 TCP_FASTOPEN_CONNECT = getattr(socket, "TCP_FASTOPEN_CONNECT", 30)
@@ -81,6 +91,70 @@ def make_socket(srv: Server, family: int) -> socket.socket:
     return sock
 
 
+async def open_transport(
+    srv: Server,
+    local: object,
+    bufs: tuple[int, int],
+    protocol: Callable[[], asyncio.BaseProtocol],
+    timeout: float | None,
+    tls: ServerTls | None,
+) -> int | None:
+    """One connection attempt to ``srv`` for a client whose local address is
+    ``local``, driven by ``protocol()``, over TLS with ``tls`` (an ``ssl``
+    server): None when open, else an errno (``ETIMEDOUT`` past ``timeout``,
+    ``ECONNABORTED`` when the TLS handshake or the server's name check fails).
+    A socket that did not connect is closed, on cancellation too."""
+    try:
+        family, addr = destination(srv, local)
+    except OSError as exc:
+        return exc.errno or errno_.EIO
+    loop = asyncio.get_running_loop()
+    cfg = srv.cfg
+    sock: socket.socket | None = None
+    ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
+    try:
+        async with asyncio.timeout(timeout):
+            if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
+                # the common case: one call, uvloop connects a numeric address itself
+                host, port = addr[0], addr[1]  # type: ignore[index]
+                tr, _ = await loop.create_connection(
+                    protocol, host, port, ssl=ctx, server_hostname=sni
+                )
+            else:
+                sock = make_socket(srv, family)
+                if family != socket.AF_UNIX:
+                    set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
+                await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
+                if family == socket.AF_UNIX:
+                    tr, _ = await loop.create_unix_connection(
+                        protocol, sock=sock, ssl=ctx, server_hostname=sni
+                    )
+                else:
+                    tr, _ = await loop.create_connection(
+                        protocol, sock=sock, ssl=ctx, server_hostname=sni
+                    )
+        if tls is not None and not tls.verified(tr):
+            tr.abort()
+            return errno_.ECONNABORTED
+    except ssl.SSLError:
+        if sock is not None:
+            sock.close()
+        return errno_.ECONNABORTED  # a TLS handshake failure: a connection error
+    except TimeoutError:
+        if sock is not None:
+            sock.close()
+        return errno_.ETIMEDOUT
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        return exc.errno or errno_.ECONNREFUSED
+    except asyncio.CancelledError:
+        if sock is not None:
+            sock.close()
+        raise
+    return None
+
+
 def proxy_header(srv: Server, client: object, local: object) -> bytes:
     """The PROXY header the server expects for this client, or b""."""
     cfg = srv.cfg
@@ -110,9 +184,11 @@ def client_key(be: Backend, client: object) -> int | None:
 
 
 class ConnectError(Exception):
-    """The stream got no server connection. ``status`` is what HTTP mode answers."""
+    """The stream got no server connection. ``status`` is what HTTP mode answers,
+    ``term`` the termination state of the traffic log (spec §2.6)."""
 
     status = 503
+    term = ("S", "C")
 
 
 class NoServer(ConnectError):
@@ -122,9 +198,13 @@ class NoServer(ConnectError):
 class QueueFull(ConnectError):
     """The stream's server queue reached ``maxqueue``: ``SQ``."""
 
+    term = ("S", "Q")
+
 
 class QueueTimeout(ConnectError):
     """``timeout queue`` (else ``timeout connect``) expired in a queue: ``sQ``."""
+
+    term = ("s", "Q")
 
 
 class ConnectFailed(ConnectError):
@@ -133,10 +213,16 @@ class ConnectFailed(ConnectError):
     def __init__(self, err: int) -> None:
         super().__init__(errno_.errorcode.get(err, str(err)))
         self.errno = err
+        if err == errno_.ETIMEDOUT:
+            self.term = ("s", "C")
 
 
 class Aborted(ConnectError):
     """The client went away while queued or connecting: nobody to answer (``CQ``/``CC``)."""
+
+    def __init__(self, queued: bool = False) -> None:
+        super().__init__()
+        self.term = ("C", "Q" if queued else "C")
 
 
 # -- the policy -----------------------------------------------------------------------
@@ -150,13 +236,37 @@ class Connecting:
     give it up (``Backend.abandon()``) and release the slot.
     """
 
-    __slots__ = ("server", "pending", "_waiter", "_granted")
+    __slots__ = (
+        "server",
+        "pending",
+        "_waiter",
+        "_granted",
+        "assigned_at",
+        "queue_pos",
+        "retries",
+        "redispatched",
+    )
 
     def __init__(self) -> None:
         self.server: Server | None = None
         self.pending: Pending | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._granted: Server | None = None  # what dequeued() gave (None: ask again)
+        # for the traffic log: loop time of the end of the queue wait (HAProxy's
+        # logs.t_queue: the first slot, or giving up the queue; -1: none yet),
+        # the (server, backend) queue positions, retries, redispatch
+        self.assigned_at = -1.0
+        self.queue_pos = (0, 0)
+        self.retries = 0
+        self.redispatched = False
+
+    def new_request(self) -> None:
+        """A new stream on this connection (HTTP's next transaction): what the
+        traffic log learns of its connect starts over."""
+        self.assigned_at = -1.0
+        self.queue_pos = (0, 0)
+        self.retries = 0
+        self.redispatched = False
 
     def dequeued(self, srv: Server | None) -> None:
         """Core unlinked our queue entry (``Stream.dequeued()``): wake the connect.
@@ -171,6 +281,19 @@ class Connecting:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def leave_queue(self, be: Backend) -> None:
+        """The stream closes: its queue entry, if any, goes (``pendconn_cond_unlink()``).
+
+        The connect coroutine is cancelled and never resumes, so the entry's
+        position is added to the log's here, dequeued meanwhile or not."""
+        p = self.pending
+        if p is not None:
+            self.pending = None
+            be.abandon(p)
+            _queue_pos(self, p)
+            if self.assigned_at < 0:
+                self.assigned_at = asyncio.get_running_loop().time()
+
     def abort(self) -> None:
         raise NotImplementedError
 
@@ -184,7 +307,8 @@ class Connecting:
 
 
 def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
-    """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7)."""
+    """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7), as
+    2.6.12 has it (406efb96d): on every retry for any algorithm but the hashes."""
     interval = be.cfg.redispatch
     if interval is None:
         return False
@@ -195,7 +319,21 @@ def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
         return True
     if interval < 0 and (retries + 1 + interval) and attempt % (retries + 1 + interval) == 0:
         return True
-    return be.srv_act > 1 and be.cfg.balance.is_rr_kind
+    return be.srv_act > 1 and not be.cfg.balance.is_hash
+
+
+def _queue_pos(stream: Connecting, p: Pending) -> None:
+    """The log's ``%sq``/``%bq`` grow by the entry's position once it left its queue."""
+    sq, bq = stream.queue_pos
+    if p.server is not None:
+        stream.queue_pos = (sq + p.pos, bq)
+    else:
+        stream.queue_pos = (sq, bq + p.pos)
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 async def _slot(
@@ -207,26 +345,34 @@ async def _slot(
     """Wait in the queue while ``got`` is a queue entry; the server whose slot we hold."""
     cfg = be.cfg
     tqueue = cfg.timeouts.queue if cfg.timeouts.queue is not None else cfg.timeouts.connect
+    loop = asyncio.get_running_loop()
     while isinstance(got, Pending):
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[None] = loop.create_future()
         stream._waiter = waiter
         stream.pending = got
+        # a plain timer on the waiter: asyncio.timeout() costs a quarter of the
+        # queued stream's CPU (bench/limits.py)
+        timer = loop.call_later(tqueue / 1000.0, _expire, waiter) if tqueue else None
         try:
-            async with asyncio.timeout(tqueue / 1000.0 if tqueue else None):
-                await waiter
+            await waiter
         except TimeoutError:
             # still queued: give up; else it was dequeued just as the timeout struck
             if be.abandon(got):
                 if got.server is not None:
                     got.server.counters.failed_conns += 1
                 be.counters.failed_conns += 1
+                _queue_pos(stream, got)
+                stream.assigned_at = loop.time()
                 raise QueueTimeout() from None
         finally:
+            if timer is not None:
+                timer.cancel()
             stream._waiter = None
             stream.pending = None
+        _queue_pos(stream, got)
         srv, stream._granted = stream._granted, None
         if stream.is_closed():
-            raise Aborted()
+            raise Aborted(queued=True)
         got = srv if srv is not None else be.reassign(stream, key)
     if got is None:
         be.counters.failed_conns += 1
@@ -234,6 +380,8 @@ async def _slot(
     if got is QUEUE_FULL:
         raise QueueFull()
     assert isinstance(got, Server)
+    if stream.assigned_at < 0:
+        stream.assigned_at = loop.time()
     return got
 
 
@@ -266,21 +414,27 @@ async def connect_from(
         if err is None:
             be.connected(srv, stream)
             return srv
-        srv.counters.failed_conns += 1
         be.passive(srv, HanaEvent.L4_ERR)
         if attempt >= retries or not cfg.retry_on & RetryOn.CONN_FAILURE:
-            # retry-on without conn-failure retries no connection (back_handle_st_cer())
+            # retry-on without conn-failure retries no connection; the last
+            # attempt's server counts the failure (back_handle_st_cer())
+            srv.counters.failed_conns += 1
             be.counters.failed_conns += 1
             raise ConnectFailed(err)
         attempt += 1
-        if _redispatch(be, srv, attempt):
-            stream.server = None
-            srv = await _slot(stream, be, be.redispatch(stream, srv, key), key)
-            stream.server = srv
-        else:
-            srv.counters.retries += 1
-            be.counters.retries += 1
-            # turn-around: wait before retrying the same server
+        stream.retries = attempt
+        again = not _redispatch(be, srv, attempt)
+        if err != errno_.ETIMEDOUT and (again or be.srv_act <= 1):
+            # turn-around, after an error only (a timed-out connect is retried at
+            # once), before retrying the same server or when no other one is
+            # active (back_handle_st_cer())
             await asyncio.sleep(min(1.0, tconnect) if tconnect else 1.0)
             if stream.is_closed():
                 raise Aborted()
+        if again:
+            be.retry(srv)
+        else:
+            stream.redispatched = True
+            stream.server = None
+            srv = await _slot(stream, be, be.redispatch(stream, srv, key), key)
+            stream.server = srv

@@ -32,8 +32,13 @@ from typing import Any, Protocol
 from herdsman.config.model import BindConfig, Family, GlobalConfig, ProxyConfig
 from herdsman.core.backend import Backend
 from herdsman.core.registry import FrontendState, ProcessState
+from herdsman.core.streamlog import StreamLog
 from herdsman.core.tasks import spawn
+from herdsman.defs.levels import LOG_INFO
 from herdsman.proxy.listen import open_listener_socket
+from herdsman.proxy.sockopts import set_bufs, set_nolinger
+from herdsman.proxy.tls import TlsRuntime
+from herdsman.proxy.tlslayer import TlsLayer
 
 
 class ClientStream(Protocol):
@@ -91,6 +96,9 @@ class Listener:
     def __init__(self, frontend: Frontend, bind: BindConfig, sock: socket.socket) -> None:
         self.frontend = frontend
         self.bind = bind
+        # ssl bind lines: the contexts, and the held connections whose handshake waits
+        self.tls = frontend.tls.bind(bind) if frontend.tls is not None else None
+        self.tls_waiting: dict[ClientStream, TlsLayer] = {}
         self.backlog = frontend.backlog_for(bind)
         self.sock = sock
         self.maxconn = bind.maxconn
@@ -151,14 +159,41 @@ class Listener:
         # frees, which for the client is the same as waiting in the backlog.
         fe = self.frontend
         stream = fe.new_stream(fe, self)
+        if self.tls is None:
+            proto: asyncio.Protocol = stream.client
+        else:
+            # the handshake must end within "timeout client" (session_accept_fd())
+            timeout = fe.timeout_client / 1000.0 if fe.timeout_client else None
+            proto = layer = TlsLayer(
+                stream.client,
+                self.tls.initial,
+                fe.loop,
+                timeout,
+                lambda: self._tls_failed(stream, layer),
+            )
         if self.full or fe.full or fe.process.full or fe.throttled(self):
             stream.held = True
             self.held.append(stream)
+            if self.tls is not None:
+                layer.held = True  # no handshake before its slot
+                self.tls_waiting[stream] = layer
             self.pause()
-            return stream.client
+            return proto
         self.count_in(stream)
         self._pause_full_scopes()
-        return stream.client
+        return proto
+
+    def _tls_failed(self, stream: ClientStream, layer: TlsLayer) -> None:
+        """A handshake failed, or the client left before its end: the stream never
+        started; with a log format, the reason is logged (``session_kill_embryonic()``)."""
+        self.tls_waiting.pop(stream, None)
+        fe = self.frontend
+        text, empty = layer.failure
+        if fe.session_error is not None and text:
+            luid = fe.listener_id(self)
+            name = self.bind.name or str(luid)
+            fe.session_error(layer.peer, layer.accepted, luid, name, text, empty)
+        stream.close()
 
     def _pause_full_scopes(self) -> None:
         """Stop accepting in every scope (listener, frontend, process) now at its limit."""
@@ -186,11 +221,15 @@ class Listener:
             if fe.throttled(self):
                 return False
             stream = self.held.popleft()
-            if stream.client_transport() is None:
+            handshake = self.tls_waiting.pop(stream, None)
+            if handshake is None and stream.client_transport() is None:
                 continue  # the client gave up while held
             stream.held = False
             self.count_in(stream)
-            stream.start()
+            if handshake is not None:
+                handshake.begin()  # the stream starts once the handshake is done
+            else:
+                stream.start()
             return True
         return False
 
@@ -209,9 +248,11 @@ class Frontend(FrontendState):
         g: GlobalConfig,
         *,
         reuseport: bool = True,
+        tls: TlsRuntime | None = None,
     ) -> None:
         super().__init__(cfg, cfg.maxconn or process.maxconn)
         self.reuseport = reuseport
+        self.tls = tls  # the contexts of ssl bind lines and ssl servers
         self.loop = loop
         self.process = process
         self.siblings = siblings  # every frontend of the process: a freed slot may resume any
@@ -220,6 +261,12 @@ class Frontend(FrontendState):
         # the proxy's log targets: without a log format, HAProxy logs each
         # accepted connection ("Connect from ...", frontend_accept())
         self.logger: Any = None
+        # with a log format: what streams call with their StreamLog when they end
+        self.traffic_log: Callable[[StreamLog], None] | None = None
+        # with a log format: a connection that ended before its stream (a failed TLS
+        # handshake): (client address, accept date, listener id, listener name,
+        # reason, nothing received) -> its log line
+        self.session_error: Callable[[object, float, int, str, str, bool], None] | None = None
         self.streams: set[ClientStream] = set()
         self.idle: asyncio.Event = asyncio.Event()
         self.idle.set()
@@ -265,6 +312,31 @@ class Frontend(FrontendState):
             full = lst.full or self.full or self.process.full
             if not lst.held and not full and not self.throttled(lst):
                 spawn(self.loop, lst.resume())
+
+    def listener_id(self, listener: Listener) -> int:
+        """The listener's ``luid`` (its rank among the frontend's, from 1)."""
+        return self.listeners.index(listener) + 1 if listener in self.listeners else 0
+
+    def accepted(self, transport: asyncio.BaseTransport, listener: Listener, mode: str) -> None:
+        """A stream's client connection is accepted: its socket options, and the
+        "Connect from" line of ``frontend_accept()`` when the frontend logs
+        without a log format (``mode``: "TCP" or "HTTP")."""
+        if self.clitcpka or self.client_bufs != (0, 0):
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                if self.clitcpka:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                set_bufs(sock, self.client_bufs)
+        if self.nolinger:
+            set_nolinger(transport)
+        if self.logger is None or self.traffic_log is not None:
+            return
+        src, dst = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+        if isinstance(src, tuple) and isinstance(dst, tuple):
+            text = f"Connect from {src[0]}:{src[1]} to {dst[0]}:{dst[1]} ({self.name}/{mode})"
+        else:
+            text = f"Connect to unix:{self.listener_id(listener)} ({self.name}/{mode})"
+        self.logger.send(LOG_INFO, text)
 
     def backend_for(self) -> Backend | None:
         return self._backend

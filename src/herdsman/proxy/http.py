@@ -34,13 +34,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
-import struct
+import time
 from typing import TYPE_CHECKING
 
-from herdsman.config.model import HdrNames
+from herdsman.config.model import HdrNames, ProxyConfig
 from herdsman.core.backend import Backend, Server
-from herdsman.defs.levels import LOG_INFO
+from herdsman.core.streamlog import StreamLog
 from herdsman.defs.status import HanaEvent
 from herdsman.http import (
     ChunkedBody,
@@ -50,19 +49,30 @@ from herdsman.http import (
     LengthBody,
     RequestHead,
     RequestParser,
+    ResponseHead,
     ResponseParser,
     connmode,
     errors,
     forwarded,
     head_bytes,
 )
+from herdsman.http.errors import Reply
 from herdsman.http.model import Method
-from herdsman.proxy import http_body, http_hdrnames, http_prefer, http_redir, http_rules
+from herdsman.lb.http_keys import request_body, request_key
+from herdsman.proxy import (
+    http_abort,
+    http_body,
+    http_hdrnames,
+    http_local,
+    http_log,
+    http_prefer,
+    http_redir,
+    http_rules,
+)
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_upstream import Upstream, frame
-from herdsman.proxy.tcp import set_bufs
 
 if TYPE_CHECKING:
     from herdsman.http.errors import Reply
@@ -77,8 +87,6 @@ SENDING = 1  # request head parsed: its body still comes from the client
 WAITING = 2  # request complete, waiting for the server
 TUNNEL = 3  # after a 101 or a CONNECT: raw bytes both ways
 CLOSED = 4
-
-_LINGER_RST = struct.pack("ii", 1, 0)
 
 
 def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -134,10 +142,16 @@ class HttpSession(Connecting, asyncio.Protocol):
         "txn",
         "outcome",
         "timer_tarpit",
+        "log",
+        "head_at",
+        "local",
+        "local_body",
+        "gone",
         "body_wait",
         "body_early",
         "waited",
         "prefer_last",
+        "req_add",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -185,10 +199,16 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.txn: Txn | None = None
         self.outcome: Outcome | None = None
         self.timer_tarpit: asyncio.TimerHandle | None = None
+        self.log: StreamLog | None = None  # the transaction's, when the frontend logs traffic
+        self.head_at = -1.0  # when the first byte of the current request head came
+        self.local: ProxyConfig | None = None  # whose stats page the request asks for
+        self.local_body: list[bytes] = []  # its body (a POST of the admin form)
+        self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
         self.body_wait = 0.0  # when the wait for the request body began (proxy/http_body.py)
         self.body_early: bytes | None = None  # the head, while the frontend waits for the body
         self.waited = False  # the frontend waited for the body, before the rules
         self.prefer_last = False  # SESS_FL_PREFER_LAST (proxy/http_prefer.py)
+        self.req_add: list[bytes] = []  # the lines added to the request (hash inputs)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -212,32 +232,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.transport = tr
         self.peer_addr = tr.get_extra_info("peername")
         self.local_addr = tr.get_extra_info("sockname")
-        fe = self.frontend
-        if fe.clitcpka or fe.nolinger or fe.client_bufs != (0, 0):
-            sock = tr.get_extra_info("socket")
-            if sock is not None:
-                if fe.clitcpka:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                if fe.nolinger:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
-                set_bufs(sock, fe.client_bufs)
-        if fe.logger is not None:
-            self._log_connect()
+        self.frontend.accepted(tr, self.listener, "HTTP")
         if self.held:
             tr.pause_reading()
         else:
             self.start()
-
-    def _log_connect(self) -> None:
-        """``frontend_accept()`` without a log format: one INFO line per connection."""
-        fe = self.frontend
-        src, dst = self.peer_addr, self.local_addr
-        if isinstance(src, tuple) and isinstance(dst, tuple):
-            text = f"Connect from {src[0]}:{src[1]} to {dst[0]}:{dst[1]} ({fe.name}/HTTP)"
-        else:
-            luid = fe.listeners.index(self.listener) + 1 if self.listener in fe.listeners else 0
-            text = f"Connect to unix:{luid} ({fe.name}/HTTP)"
-        fe.logger.send(LOG_INFO, text)
 
     def start(self) -> None:
         """Serve (at accept time, or when a held connection gets its slot)."""
@@ -254,6 +253,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.fe_c.bytes_in += len(data)
         phase = self.phase
         if phase == IDLE:
+            if not self.buf:
+                self.head_at = self.last_client
             self._head(self.buf + data if self.buf else data)
         elif phase == SENDING:
             self._request_body(data)
@@ -280,11 +281,14 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == SENDING:
             self.close()  # the request will never end: abort
             return False
-        self.client_close = True  # answer what was asked, then close
+        http_abort.client_fin(self)
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        if self.phase == WAITING and not self.gone and http_abort.client_lost(self):
+            self.gone = True
+            return
         self._finish()
 
     def pause_writing(self) -> None:
@@ -312,7 +316,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == SENDING:
             self.resume_client()
 
-    def to_client(self, data: bytes) -> None:
+    def to_client(self, data: bytes | memoryview) -> None:
         tr = self.transport
         if tr is not None:
             tr.write(data)
@@ -348,6 +352,9 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.client_close = connmode.client_wants_close(head.flags, self.frontend.stopping)
         self.req_body = None
         self.req_done = head.framing is Framing.NONE
+        monitor = fe_http.monitor_uri is not None and head.target == fe_http.monitor_uri
+        if not monitor and self.frontend.traffic_log is not None:
+            self._new_log(head)  # before the rules: a denied request is logged too
         if fe_http.buffer_request and not self.req_done and http_body.holds(head):
             # the frontend's http-buffer-request: the body comes before the rules
             self._frame(head)
@@ -360,21 +367,29 @@ class HttpSession(Connecting, asyncio.Protocol):
                     return
             self._body_waited(True)
             return
-        self._routed(head, buf, None)
+        self._routed(head, buf, monitor, None)
 
-    def _routed(self, head: RequestHead, buf: bytes, body: bytes | None) -> None:
-        """The rules, the backend, the request to send (``body``: what the frontend
-        waited for, else None: what came with the head in ``buf``)."""
+    def _routed(self, head: RequestHead, buf: bytes, monitor: bool, body: bytes | None) -> None:
+        """The rules, the backend, the request to send (``body``: the body as
+        received, which the frontend waited for, else None: what came with the
+        head in ``buf``)."""
         fe_http = self.fe_http
-        monitor = fe_http.monitor_uri is not None and head.target == fe_http.monitor_uri
-        if self.rules is not None and http_rules.request(self, head, buf, monitor, body):
+        seen = None if body is None else request_body(head, body)
+        if self.rules is not None and http_rules.request(self, head, buf, monitor, seen):
             return
         if monitor:
             self.fe_c.intercepted_req += 1
-            self._answer(200, head, buf)
+            self._answer(200, head, buf)  # never logged (SF_MONITOR)
             return
+        self.new_request()
         be = self.backend
         be_http = self.be_http
+        hook = self.ctx.stats
+        if hook is not None:
+            px = http_local.stats_target(hook, head, self.frontend.cfg, be.cfg if be else None)
+            if px is not None:
+                self._local(px, head, buf)
+                return
         if be is None or be_http is None:
             self._answer(503, head, buf)
             return
@@ -422,16 +437,25 @@ class HttpSession(Connecting, asyncio.Protocol):
                 self._request_body(rest)
                 if self.phase == CLOSED:
                     return
-        if self.req_done:
+        if self.req_done and not http_abort.watched(self):
             self.pause_client()  # one transaction at a time
+        self.req_add = add
         if self.body_wait:
             self._body_waited(True)
             return
-        self._assign(be)
+        self._assign(be, rest if body is None else body)
 
-    def _assign(self, be: Backend) -> None:
-        """Choose the server and take its slot, then reuse a connection or open one."""
-        key = client_key(be, self.peer_addr)
+    def _assign(self, be: Backend, rest: bytes) -> None:
+        """Choose the server and take its slot, then reuse a connection or open one
+        (``rest``: what came after the head, a POST's body for ``url_param``)."""
+        bal = be.cfg.balance
+        req = self.req
+        assert req is not None
+        key = (
+            client_key(be, self.peer_addr)
+            if bal.algo == "source"
+            else request_key(bal, req, self.req_add, rest)
+        )
         direct = self.outcome.server if self.outcome is not None else None
         be_http = self.be_http
         prefer = be_http is not None and (self.prefer_last or be_http.prefer_last)
@@ -443,11 +467,13 @@ class HttpSession(Connecting, asyncio.Protocol):
         if isinstance(got, Server):
             self.server = got
             self.srv_c = got.counters
+            self.assigned_at = self.loop.time()
             if got.cfg.redir is not None and self._redirect(got.cfg.redir):
                 return
             conn = self.up.idle(got)
             if conn is not None:
                 self.up.attach(conn, reused=True)
+                self._log_connected()
                 self.up.send()
                 self.arm()
                 return
@@ -493,14 +519,20 @@ class HttpSession(Connecting, asyncio.Protocol):
 
     def _body_wait(self, head: RequestHead) -> tuple[bytes, ...]:
         """The backend's ``option http-buffer-request`` (the frontend waited already
-        if it has it): wait before choosing the server."""
+        if it has it), or a POST for ``balance url_param``: wait before choosing
+        the server."""
         if self.waited:
             return (b"expect",) if http_body.expects(head) else ()
         be_http = self.be_http
+        be = self.backend
         assert be_http is not None
-        if self.req_done or not be_http.buffer_request or not http_body.holds(head):
+        assert be is not None
+        if self.req_done or not http_body.holds(head):
             return ()
-        return self._start_wait(head)
+        assigned = self.outcome is not None and self.outcome.server is not None
+        if be_http.buffer_request or http_body.hashes_body(be.cfg.balance.algo, head, assigned):
+            return self._start_wait(head)
+        return ()
 
     def _body_waited(self, arm: bool) -> None:
         """The body came, or fills the buffer: the rules (the frontend waited), or
@@ -519,11 +551,14 @@ class HttpSession(Connecting, asyncio.Protocol):
             self.body_early = None
             self.waited = True
             pipelined, self.buf = self.buf, b""
-            self._routed(req, early + pipelined, b"".join(self.early))
+            monitor = (
+                self.fe_http.monitor_uri is not None and req.target == self.fe_http.monitor_uri
+            )
+            self._routed(req, early + pipelined, monitor, b"".join(self.early))
             return
         be = self.backend
         assert be is not None
-        self._assign(be)
+        self._assign(be, b"".join(self.early))
 
     def _redirect(self, prefix: str) -> bool:
         """``server ... redir``: answer a GET or HEAD with the server's 302."""
@@ -534,7 +569,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         found = http_redir.redirect(prefix, req.meth, target)
         if found is None:
             return False
-        self.reply(302, req, request_pending=not self.req_done, message=found)
+        self.reply(302, req, request_pending=not self.req_done, msg=found)
         return True
 
     def _answer(self, status: int, head: RequestHead, buf: bytes) -> None:
@@ -552,7 +587,9 @@ class HttpSession(Connecting, asyncio.Protocol):
             data = self.req_held + data
             self.req_held = b""
         pieces, rest, error = frame(framer, data)
-        if pieces:
+        if pieces and self.local is not None:
+            self.local_body.extend(bytes(p) for p in pieces)
+        elif pieces:
             n = sum(len(p) for p in pieces)
             if not self.up.forward(pieces, n):
                 self.early.extend(bytes(p) for p in pieces)
@@ -570,8 +607,56 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.phase = WAITING
         if len(rest):
             self.buf = bytes(rest)
-        self.pause_client()
+        if self.local is not None:
+            self._serve_local()
+            return
+        if not http_abort.watched(self):
+            self.pause_client()
         self.arm()
+
+    # -- requests answered by a service of the views (the stats page) ---------------------
+
+    def _local(self, px: ProxyConfig, head: RequestHead, buf: bytes) -> None:
+        """The request is for ``px``'s stats page: read its body, then answer."""
+        if px is self.frontend.cfg:
+            self.fe_c.intercepted_req += 1
+        if self.log is not None:
+            self.log.target = "<STATS>"
+            self.log.set_term("L", "R")  # SF_ERR_LOCAL | SF_FINST_R
+        self.local = px
+        rest = buf[head.size :]
+        if head.framing is Framing.NONE:
+            self.buf = rest  # what follows is the next request
+            self._serve_local()
+            return
+        if head.framing is Framing.LENGTH:
+            self.req_body = LengthBody(head.content_length)
+        else:
+            self.req_body = ChunkedBody(True, self.ctx.limits)
+        self.phase = SENDING
+        self.arm()
+        if rest:
+            self._request_body(rest)
+
+    def _serve_local(self) -> None:
+        px, head, hook = self.local, self.req, self.ctx.stats
+        assert px is not None
+        assert px.stats is not None
+        assert head is not None
+        assert hook is not None
+        body = b"".join(self.local_body)
+        self.local = None
+        self.local_body = []
+        line = (
+            head.method.decode("latin-1"),
+            head.target.decode("latin-1"),
+            head.version_11,
+            http_local.authorization(head),
+        )
+        be = self.backend
+        answer = hook.answer(px, px.stats, line, self.peer_addr, be.name if be else "", body)
+        replies = self.be_http.replies if self.be_http is not None else self.fe_http.replies
+        self.reply(answer[0], head, msg=http_local.to_reply(answer, replies))
 
     # -- the server side -------------------------------------------------------------------
 
@@ -581,9 +666,13 @@ class HttpSession(Connecting, asyncio.Protocol):
         except Aborted:
             return
         except ConnectError as exc:
+            if self.log is not None:
+                self.log.set_term(*exc.term)
+            be.counters.http_rsp[exc.status // 100 - 1] += 1  # the backend counts it too
             if self.phase != CLOSED:
                 self.reply(exc.status, self.req, request_pending=not self.req_done)
             return
+        self._log_connected()
         self.up.send()
         self.arm()
 
@@ -606,12 +695,18 @@ class HttpSession(Connecting, asyncio.Protocol):
 
     def transaction_done(self) -> None:
         """The response ended: slot back, server connection kept or closed, next request."""
+        tr = self.transport
+        if tr is None or tr.is_closing():
+            self.close()  # the client is gone: writing the response failed
+            return
         self.up.release(keep=self.req_done)
         be = self.backend
         srv = self.server
         if be is not None and srv is not None:
             self.server = None
             be.release(srv, self)
+        if self.log is not None:
+            self._log_end(srv)
         self.srv_c = self.be_c
         if self.txn is not None:
             http_rules.done(self)
@@ -639,6 +734,8 @@ class HttpSession(Connecting, asyncio.Protocol):
     # -- errors and replies ------------------------------------------------------------------
 
     def _client_error(self, exc: HttpError) -> None:
+        if self.log is None:
+            self._log_session_error(exc.status, "P", "R")
         if exc.stream:
             # a request the stream refuses: answered as a close (HAProxy's 400 says so)
             self.reply(exc.status, None, request_pending=True, client_close=True)
@@ -655,6 +752,10 @@ class HttpSession(Connecting, asyncio.Protocol):
 
     def server_error(self, status: int) -> None:
         """A bad, missing or late response: 502/504, or an abort once it started."""
+        if self.log is not None:
+            self.log.set_term(
+                "s" if status == 504 else "S", "D" if self.up.resp is not None else "H"
+            )
         be = self.backend
         srv = self.server
         if be is not None:
@@ -675,7 +776,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         *,
         request_pending: bool = False,
         client_close: bool | None = None,
-        message: Reply | None = None,
+        msg: Reply | None = None,
     ) -> None:
         """One of HAProxy's own responses (or the proxy's errorfile) ends the
         transaction; the client connection stays open when the connection mode
@@ -683,11 +784,13 @@ class HttpSession(Connecting, asyncio.Protocol):
         """
         be_http = self.be_http
         replies = be_http.replies if be_http is not None else self.fe_http.replies
-        reply = message or replies.get(status, errors.DEFAULT_REPLIES.get(status))
-        if message is None and reply is not None and self.txn is not None:
+        reply = msg if msg is not None else replies.get(status, errors.DEFAULT_REPLIES.get(status))
+        if msg is None and reply is not None and self.txn is not None:
             reply = http_rules.after_reply(self, reply)
         idx = status // 100 - 1 if 100 <= status < 600 else 5
         self.fe_c.http_rsp[idx] += 1
+        if self.log is not None:
+            http_log.reply(self.log, status, reply)
         close = True
         if reply is not None:
             meth = req.meth if req is not None else Method.OTHER
@@ -774,6 +877,7 @@ class HttpSession(Connecting, asyncio.Protocol):
                 fe_c.cum_req += 1
                 fe_c.http_rsp[3] += 1
                 fe_c.failed_req += 1
+                self._log_session_error(408, "c", "R")
                 self.to_client(errors.mux_bytes(408))
             self.close()
             return
@@ -788,6 +892,8 @@ class HttpSession(Connecting, asyncio.Protocol):
             if be is not None and srv is not None:
                 be.passive(srv, HanaEvent.HTTP_READ_TIMEOUT)
                 srv.counters.failed_resp += 1
+            if self.log is not None:
+                self.log.set_term("s", "H")
             self.reply(504, self.req, request_pending=not self.req_done)
             return
         self.close()
@@ -798,6 +904,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.phase == CLOSED:
             return
         tr = self.transport
+        if (tr is None or tr.is_closing()) and self.phase == WAITING:
+            self.gone = True  # a write found the client gone (http_abort.py)
         if tr is not None:
             tr.close()  # flushes what was written
         self._finish()
@@ -839,12 +947,93 @@ class HttpSession(Connecting, asyncio.Protocol):
         for own in self.private.values():
             own.close()
         self.private.clear()
+        if self.gone:
+            http_abort.gone(self)
         be = self.backend
-        if self.pending is not None and be is not None:
-            be.abandon(self.pending)
-            self.pending = None
+        if be is not None:
+            self.leave_queue(be)
         srv = self.server
         if srv is not None and be is not None:
             self.server = None
             be.release(srv, self)
+        log = self.log
+        if log is not None:
+            if log.err == "-" and log.fin == "-":  # an abort in the middle of the transaction
+                started = self.up.resp is not None
+                log.set_term("C" if self.transport is None else "S", "D" if started else "H")
+            self._log_end(srv)
         self.frontend.stream_closed(self)
+
+    # -- the traffic log (proxy/http_log.py makes the facts) ------------------------------
+
+    def _ms(self, at: float) -> int:
+        """Milliseconds since the transaction started (-1 for a step not reached)."""
+        return int((at - self.idle_start) * 1000) if at >= 0 else -1
+
+    def _new_log(self, head: RequestHead) -> None:
+        """A request head: its transaction's log facts begin."""
+        now = self.loop.time()
+        fe = self.frontend
+        log = StreamLog(
+            time.time() - (now - self.idle_start),
+            self.peer_addr,
+            self.local_addr,
+            fe.listener_id(self.listener),
+        )
+        log.t_idle = self._ms(self.head_at) if self.head_at >= self.idle_start else 0
+        log.t_request = self._ms(now)
+        http_log.request(log, head, fe.cfg.capture_req, self.ctx.logurilen)
+        self.log = log
+
+    def _log_connected(self) -> None:
+        log = self.log
+        if log is not None:
+            log.t_queue = self._ms(self.assigned_at)
+            log.t_connect = self._ms(self.loop.time())
+            conn = self.up.conn
+            if conn is not None and conn.transport is not None:
+                log.server_addr = conn.transport.get_extra_info("peername")
+
+    def log_response(self, resp: ResponseHead) -> None:
+        log = self.log
+        assert log is not None
+        log.t_data = self._ms(self.loop.time())
+        http_log.response(log, resp, self.frontend.cfg.capture_rsp)
+
+    def _log_end(self, srv: Server | None) -> None:
+        """The transaction's line, once it left its server (``%sc`` no longer counts it)."""
+        log = self.log
+        assert log is not None
+        self.log = None
+        log.t_close = self._ms(self.loop.time())
+        log.backend = self.backend
+        log.server = srv
+        log.retries = self.retries
+        log.redispatched = self.redispatched
+        log.srv_queue_pos, log.prx_queue_pos = self.queue_pos
+        if log.t_queue < 0 and self.assigned_at >= 0:
+            log.t_queue = self._ms(self.assigned_at)
+        traffic_log = self.frontend.traffic_log
+        if traffic_log is not None:
+            traffic_log(log)
+
+    def _log_session_error(self, status: int, err: str, fin: str) -> None:
+        """``sess_log()``: a request that never became a stream (400, 408)."""
+        fe = self.frontend
+        traffic_log = fe.traffic_log
+        if traffic_log is None or (
+            not (self.buf or self.got_byte) and fe.cfg.option("dontlognull")
+        ):
+            return
+        log = StreamLog(
+            time.time() - (self.loop.time() - self.idle_start),
+            self.peer_addr,
+            self.local_addr,
+            fe.listener_id(self.listener),
+        )
+        log.in_stream = False
+        log.t_idle = self._ms(self.head_at) if self.head_at >= self.idle_start else 0
+        log.t_close = self._ms(self.loop.time())
+        log.status = status
+        log.set_term(err, fin)
+        traffic_log(log)

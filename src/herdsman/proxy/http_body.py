@@ -16,8 +16,10 @@ until one of:
   ``timeout client`` between two reads: the stream answers 408 (the proxy's
   errorfile) and closes.
 
-A request without a body (no framing, ``Content-Length: 0``) and CONNECT are
-not held. On the first wait an HTTP/1.1 request with ``Expect: 100-continue``
+A POST for a ``balance url_param`` backend waits the same way whatever the
+option (``http_process_request()``): the parameter is looked for in its body
+when the query lacks it (``lb/http_keys.py``). A request without a body (no
+framing, ``Content-Length: 0``) and CONNECT are not held. On the first wait an HTTP/1.1 request with ``Expect: 100-continue``
 gets HAProxy's own ``100 Continue`` (``http_handle_expect_hdr()``) and the
 Expect header is removed from what the server gets. What was held is then sent
 with the head once the connection is up (the session's ``early`` list); the
@@ -35,7 +37,7 @@ from herdsman.http import Flag, Framing, RequestHead
 from herdsman.http.model import Method
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 
-__all__ = ["CONTINUE", "expects", "holds", "limit", "timeout"]
+__all__ = ["CONTINUE", "expects", "hashes_body", "holds", "limit", "timeout"]
 
 # http_reply_100_continue() as the H1 mux writes it (checked against 2.6.12)
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -49,6 +51,13 @@ def holds(head: RequestHead) -> bool:
     if head.framing is Framing.LENGTH:
         return head.content_length > 0
     return head.framing is Framing.CHUNKED
+
+
+def hashes_body(algo: str, head: RequestHead, assigned: bool) -> bool:
+    """A POST for a ``balance url_param`` backend waits for its body too, unless a
+    server is assigned already (a rule, a persistence cookie): the parameter may be
+    in it (``http_process_request()``, with ``check_post`` or without)."""
+    return algo == "url_param" and head.meth is Method.POST and not assigned
 
 
 def expects(head: RequestHead) -> bool:

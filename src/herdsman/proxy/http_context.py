@@ -12,6 +12,7 @@ import asyncio
 from herdsman.config.model import GlobalConfig, ProxyConfig
 from herdsman.core.registry import ProcessState
 from herdsman.proxy import http_settings
+from herdsman.proxy.http_local import StatsHook
 from herdsman.proxy.http_server import Pools
 from herdsman.proxy.routing import Router
 
@@ -20,9 +21,15 @@ class HttpContext:
     """Shared by the HTTP sessions of one running configuration."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, g: GlobalConfig, process: ProcessState
+        self,
+        loop: asyncio.AbstractEventLoop,
+        g: GlobalConfig,
+        process: ProcessState,
+        stats: StatsHook | None = None,
     ) -> None:
+        self.stats = stats  # the stats page service, when some proxy has "stats"
         self.limits = http_settings.limits(g)
+        self.logurilen = g.tune_http_logurilen  # the request line in traffic logs, NUL included
         self.process = process
         self.pools = Pools(loop)
         self._front: dict[int, http_settings.FrontHttp] = {}

@@ -64,7 +64,7 @@ class RulesSession(Protocol):
         *,
         request_pending: bool = False,
         client_close: bool | None = None,
-        message: Reply | None = None,
+        msg: Reply | None = None,
     ) -> None: ...
 
 
@@ -159,7 +159,7 @@ def send(s: RulesSession, head: RequestHead | None, reply: object) -> None:
     if message is None:
         s.close()
         return
-    s.reply(message.status, head, request_pending=not s.req_done, message=message)
+    s.reply(message.status, head, request_pending=not s.req_done, msg=message)
 
 
 def _page(s: RulesSession, status: int) -> Reply | None:

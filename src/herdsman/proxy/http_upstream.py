@@ -15,13 +15,12 @@ it never closes the client connection itself but asks the session
 from __future__ import annotations
 
 import asyncio
-import errno
-import socket
 from typing import Protocol
 
 from herdsman.config.model import HttpReuse
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters, FeCounters
+from herdsman.core.streamlog import StreamLog
 from herdsman.defs.status import HanaEvent
 from herdsman.http import (
     ChunkedBody,
@@ -38,19 +37,20 @@ from herdsman.http import (
 )
 from herdsman.http.model import RequestHead
 from herdsman.proxy import http_prefer
-from herdsman.proxy.connect import destination, make_socket
+from herdsman.proxy.connect import open_transport
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
-from herdsman.proxy.tcp import set_bufs
 from herdsman.sample.txn import Txn
 
 Body = LengthBody | ChunkedBody | CloseBody
 Piece = bytes | memoryview
 
 
-def frame(framer: Body, data: bytes) -> tuple[list[Piece], memoryview, HttpError | None]:
+def frame(
+    framer: Body, data: bytes | memoryview
+) -> tuple[list[Piece], memoryview, HttpError | None]:
     """Feed ``data`` to a body framer: the pieces to forward, the bytes it did not
     take (the next message once it is done, else a line to present again with
     more), and the error that stopped it, after the pieces before it."""
@@ -107,8 +107,13 @@ class Session(Protocol):
     srv_c: BeCounters | FeCounters
     txn: Txn | None  # the rules' transaction, None without rules
     prefer_last: bool  # an NTLM/Negotiate challenge was seen (proxy/http_prefer.py)
+    log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
 
     def is_closed(self) -> bool: ...
+
+    def log_response(self, resp: ResponseHead) -> None:
+        """The response head arrived (its time, status and captured headers)."""
+        ...
 
     def tunneling(self) -> bool: ...
 
@@ -118,7 +123,7 @@ class Session(Protocol):
 
     def server_drained(self) -> None: ...
 
-    def to_client(self, data: bytes) -> None: ...
+    def to_client(self, data: bytes | memoryview) -> None: ...
 
     def tunnel(self, rest: bytes) -> None: ...
 
@@ -177,37 +182,13 @@ class Upstream:
         if conn is not None:
             self.attach(conn, reused=True)
             return None
-        try:
-            family, addr = destination(srv, s.local_addr)
-        except OSError as exc:
-            return exc.errno or errno.EIO
         conn = ServerConn(srv, self.key(srv))
         conn.session = self
-        loop = s.loop
-        sock: socket.socket | None = None
-        bufs = s.frontend.server_bufs
-        try:
-            async with asyncio.timeout(timeout):
-                if family != socket.AF_UNIX and not srv.cfg.namespace and not any(bufs):
-                    host, port = addr[0], addr[1]  # type: ignore[index]
-                    await loop.create_connection(lambda: conn, host, port)
-                else:
-                    sock = make_socket(srv, family)
-                    if family != socket.AF_UNIX:
-                        set_bufs(sock, bufs)
-                    await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
-                    if family == socket.AF_UNIX:
-                        await loop.create_unix_connection(lambda: conn, sock=sock)
-                    else:
-                        await loop.create_connection(lambda: conn, sock=sock)
-        except TimeoutError:
-            if sock is not None:
-                sock.close()
-            return errno.ETIMEDOUT
-        except OSError as exc:
-            if sock is not None:
-                sock.close()
-            return exc.errno or errno.ECONNREFUSED
+        fe = s.frontend
+        tls = fe.tls.server(srv) if fe.tls is not None else None
+        err = await open_transport(srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls)
+        if err is not None:
+            return err
         srv.counters.connect += 1
         if s.backend is not None:
             s.backend.passive(srv, HanaEvent.L4_OK)
@@ -290,6 +271,12 @@ class Upstream:
     # -- the response ---------------------------------------------------------------------
 
     def server_data(self, conn: ServerConn, data: bytes) -> None:
+        self._server_data(data)
+        s = self.s
+        if s.transport is None and not s.is_closed():
+            s.close()  # the client reset unseen: these bytes find it gone (http_abort.py)
+
+    def _server_data(self, data: bytes) -> None:
         s = self.s
         s.last_server = s.loop.time()
         n = len(data)
@@ -317,17 +304,17 @@ class Upstream:
                 for out in interim:
                     s.to_client(out)
                 return
+            if not resp.informational:
+                break
+            interim.append(head_bytes(resp, None))
             buf = buf[resp.size :]
-            if resp.informational:
-                interim.append(head_bytes(resp, None))
-                continue
-            break
         self.sbuf = b""
         for out in interim:
             s.to_client(out)
         self._response(resp, buf)
 
-    def _response(self, resp: ResponseHead, rest: bytes) -> None:
+    def _response(self, resp: ResponseHead, buf: bytes) -> None:
+        """The response head at the start of ``buf``, and what follows it."""
         s = self.s
         req = s.req
         assert req is not None
@@ -338,6 +325,8 @@ class Upstream:
         s.fe_c.http_rsp[idx] += 1
         s.be_c.http_rsp[idx] += 1
         s.srv_c.http_rsp[idx] += 1
+        if s.log is not None:
+            s.log_response(resp)
         be = s.backend
         srv = s.server
         if be is not None and srv is not None and srv.check is not None:
@@ -367,27 +356,47 @@ class Upstream:
             out = ruled or out
         self.keep = connmode.server_keeps_alive(s.server_close, resp.flags, resp.framing)
         framing = resp.framing
+        size = resp.size
         if framing is Framing.TUNNEL:
             self.keep = False
             s.to_client(out)
-            s.tunnel(rest)
+            s.tunnel(buf[size:])
             return
         if framing is Framing.NONE:
             s.to_client(out)
             s.transaction_done()
             return
         if framing is Framing.LENGTH:
-            self.body = LengthBody(resp.content_length)
+            length = resp.content_length
+            got = len(buf) - size
+            if got <= length:
+                # nothing past the body: the head and the body read with it in one
+                # write (one segment, as HAProxy sends it), the read itself when the
+                # head is unchanged
+                if out is resp.raw:
+                    s.to_client(buf)
+                elif got:
+                    self._to_client([out, memoryview(buf)[size:]])
+                else:
+                    s.to_client(out)
+                if s.log is not None:
+                    s.log.bytes_out += got
+                if got == length:
+                    s.transaction_done()
+                else:
+                    self.body = LengthBody(length - got)
+                return
+            self.body = LengthBody(length)
         elif framing is Framing.CHUNKED:
             self.body = ChunkedBody(False, s.ctx.limits)
         else:
             self.body = CloseBody()
-        if rest:
-            self._body(rest, out)
+        if len(buf) > size:
+            self._body(memoryview(buf)[size:], out)
         else:
             s.to_client(out)
 
-    def _body(self, data: bytes, head: bytes = b"") -> None:
+    def _body(self, data: bytes | memoryview, head: bytes = b"") -> None:
         """Response body bytes (after ``head``, the response head not sent yet when
         it came in the same read: HAProxy refuses that read whole)."""
         s = self.s
@@ -396,18 +405,26 @@ class Upstream:
         if self.held:
             data = self.held + data
             self.held = b""
+        elif type(framer) is LengthBody and not head and len(data) <= framer.remaining:
+            # the body of a known length goes on: all of this read is body
+            framer.remaining -= len(data)
+            s.to_client(data)
+            if s.log is not None:
+                s.log.bytes_out += len(data)
+            if not framer.remaining:
+                s.transaction_done()
+            return
         pieces, rest, error = frame(framer, data)
         if error is not None and head:
             self.resp = None  # nothing of it went out: the client gets a 502
             s.server_error(502)
             return
-        tr = s.transport
-        if tr is not None:
-            if head:
-                tr.write(head)
-            if pieces:
-                tr.writelines(pieces)
-        s.fe_c.bytes_out += len(head) + sum(len(p) for p in pieces)
+        n = sum(len(p) for p in pieces)
+        if s.log is not None:
+            s.log.bytes_out += n
+        if head:
+            pieces.insert(0, head)  # one write for the head and the body with it
+        self._to_client(pieces)
         if error is not None:
             s.server_error(502)
             return
@@ -415,6 +432,14 @@ class Upstream:
             s.transaction_done()
         elif len(rest):
             self.held = bytes(rest)
+
+    def _to_client(self, pieces: list[Piece]) -> None:
+        """Several pieces in one write (one ``writev``)."""
+        s = self.s
+        tr = s.transport
+        if tr is not None and pieces:
+            tr.writelines(pieces)
+        s.fe_c.bytes_out += sum(len(p) for p in pieces)
 
     def server_eof(self, conn: ServerConn) -> None:
         s = self.s

@@ -8,31 +8,33 @@ counters; back-pressure is the transports' own (``pause_writing`` on one side
 pauses reading on the other), so memory stays bounded whatever the peers'
 speeds.
 
-Timeouts (``timeout client/server/tunnel/client-fin/server-fin``) are
-inactivity timeouts checked by one lazily re-armed timer per stream. As in
-HAProxy without ``option independent-streams``, activity on a socket (a read
-or a write) refreshes that side's timeout; a side that sent its FIN switches
-to its ``-fin`` timeout. ``timeout tunnel``, when set, replaces the client and
-server timeouts once the server connection is established (TCP mode has no
-analysers left at that point).
+Timeouts and shutdowns follow HAProxy 2.6.12 direction by direction
+(``proxy/sides.py`` holds the rules, sans-IO): each socket is a ``Side``
+with a read timer and a write timer; a read timeout shuts one direction
+(the other side gets a FIN), a socket closes when both of its directions are
+shut, and the stream ends when both sockets are closed. The per-chunk cost
+is two time stamps (last read on one side, last write on the other); one
+lazily re-armed timer per stream finds what expired.
 
-Who closes what: the stream closes both of its sockets (``close()`` flushes
-what was forwarded, ``abort()`` resets), releases its server slot and tells
-its frontend, exactly once, whichever side ends first. ``option nolinger``
-(frontend: the client socket, backend: the server socket) makes every close
-an RST (SO_LINGER 0), as HAProxy's ``FD_LINGER_RISK``/``CO_FL_NOLINGER``.
+Who closes what: the stream closes its own sockets, through the rules of
+``sides.py`` (FIN, reset, or both), releases its server slot and tells its
+frontend, exactly once, when both are closed. ``close()`` (a failed
+connect, a stopping frontend) flushes and closes both, ``abort()`` resets
+both. The frontend's ``option nolinger`` makes every close of a client
+connection a reset (SO_LINGER 0 from the accept, ``FD_LINGER_RISK``); the
+backend's aborts the server connection at its first shutdown
+(``SC_FL_NOLINGER``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno
 import socket
-import struct
+import time
 
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters
-from herdsman.defs.levels import LOG_INFO
+from herdsman.core.streamlog import StreamLog
 from herdsman.defs.status import HanaEvent
 from herdsman.proxy import tcp_rules
 from herdsman.proxy.connect import (
@@ -40,103 +42,129 @@ from herdsman.proxy.connect import (
     Connecting,
     client_key,
     connect_from,
-    destination,
-    make_socket,
+    open_transport,
     proxy_header,
 )
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.routing import Outcome
+from herdsman.proxy.sides import Side, expire, next_deadline, propagate, start_tunnel
+from herdsman.proxy.sockopts import set_nolinger
 from herdsman.sample.txn import Txn
 
-_LINGER_RST = struct.pack("ii", 1, 0)
+
+def _secs(ms: int | None) -> float | None:
+    """A configured timeout in seconds; unset and 0 both mean none (``TICK_ETERNITY``)."""
+    return ms / 1000.0 if ms else None
 
 
-def set_bufs(sock: socket.socket, bufs: tuple[int, int]) -> None:
-    """``tune.sndbuf.*``/``tune.rcvbuf.*`` (0: the kernel's default)."""
-    sndbuf, rcvbuf = bufs
-    if sndbuf:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
-    if rcvbuf:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-
-
-def _set_nolinger(transport: asyncio.BaseTransport) -> None:
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
-        except OSError:
-            pass
-
-
-class _Side(asyncio.Protocol):
+class _Side(Side, asyncio.Protocol):
     """One socket of a stream; forwards what it reads to the other side."""
 
-    __slots__ = ("stream", "transport", "peer", "eof", "is_server")
+    __slots__ = ("stream", "transport", "peer", "clock")
 
     def __init__(self, stream: TcpStream, is_server: bool) -> None:
+        Side.__init__(self, is_server)
         self.stream = stream
         self.transport: asyncio.Transport | None = None
         self.peer: _Side | None = None
-        self.eof = False  # we received a FIN from this side
-        self.is_server = is_server
+        self.clock = stream.loop.time
 
     def data_received(self, data: bytes) -> None:
-        stream = self.stream
-        stream.last = stream.loop.time()
-        if stream.inspect is not None and not self.is_server:
-            tcp_rules.data(stream, stream.frontend.router, data)
-            return
+        t = self.clock()
+        self.last_read = t
         peer = self.peer
-        if peer is None or peer.transport is None:
-            # client data before the server connection exists: keep it
-            # (reading is paused right after, so this is at most one read)
-            stream.early.append(data)
+        if peer is None:
+            stream = self.stream
+            if stream.inspect is None:
+                stream.keep(data)
+            else:
+                tcp_rules.data(stream, stream.frontend.router, data)
             return
-        peer.transport.write(data)
+        tr = peer.transport
+        if tr is None:
+            return
+        tr.write(data)
+        peer.last_write = t
+        stream = self.stream
         n = len(data)
+        log = stream.log
         if self.is_server:
             stream.fe_c.bytes_out += n
             stream.be_c.bytes_out += n
             stream.srv_c.bytes_out += n
+            if log is not None:
+                log.bytes_out += n
         else:
             stream.fe_c.bytes_in += n
             stream.be_c.bytes_in += n
             stream.srv_c.bytes_in += n
+            if log is not None:
+                log.bytes_in += n
 
     def eof_received(self) -> bool:
-        self.eof = True
         stream = self.stream
         if stream.inspect is not None and not self.is_server:
+            self.read0()
             tcp_rules.eof(stream, stream.frontend.router)
             return True
-        stream.last = stream.loop.time()
-        stream.rearm()  # a half-closed side may have a shorter "-fin" timeout
-        peer = self.peer
-        if peer is not None and peer.transport is not None:
-            if peer.eof:
-                stream.close()
-                return True
-            try:
-                peer.transport.write_eof()
-            except (OSError, RuntimeError):
-                stream.close()
+        stream.side_eof(self)
         return True  # keep our side open for writing (half-close)
 
     def pause_writing(self) -> None:
-        # this side's socket is full: stop reading the side that feeds it
+        # this side's socket is full: its write timer runs, and the side that
+        # feeds it is not read meanwhile (nor timed for reading)
+        self.stuck(self.clock())
         peer = self.peer
         if peer is not None and peer.transport is not None:
+            peer.pause()
             peer.transport.pause_reading()
+        self.stream.rearm()
 
     def resume_writing(self) -> None:
+        self.unstuck()
         peer = self.peer
-        if peer is not None and peer.transport is not None and not peer.eof:
+        if peer is not None and peer.transport is not None and peer.resume(self.clock()):
             peer.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
-        self.stream.side_closed(self)
+        if exc is not None:  # a reset
+            self.stream.failed("S" if self.is_server else "C")
+        self.stream.side_lost(self)
+
+    # -- the effects sides.py decides ----------------------------------------------
+
+    def _stop_reading(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def _send_fin(self) -> None:
+        tr = self.transport
+        if tr is not None:
+            try:
+                tr.write_eof()
+            except (OSError, RuntimeError):
+                pass  # already closing
+
+    def _close(self, fin: bool, rst: bool, discard: bool) -> None:
+        tr = self.transport
+        if tr is None:
+            return
+        if fin:
+            try:
+                tr.write_eof()
+            except (OSError, RuntimeError):
+                pass
+        if rst:
+            set_nolinger(tr)
+        if discard:
+            tr.abort()
+        else:
+            tr.close()  # flushes what was already forwarded
+
+    def _buffered(self) -> int:
+        tr = self.transport
+        return tr.get_write_buffer_size() if tr is not None else 0
 
 
 class ClientSide(_Side):
@@ -155,6 +183,9 @@ class ServerSide(_Side):
         self.transport = transport  # type: ignore[assignment]
 
 
+# client data kept while connecting before reading stops (HAProxy reads one tune.bufsize)
+EARLY_MAX = 1 << 16
+
 # a server counter sink for bytes moved before a server is chosen (never read)
 _NO_SERVER = BeCounters()
 
@@ -170,11 +201,12 @@ class TcpStream(Connecting):
         "client",
         "server_side",
         "early",
-        "last",
+        "early_size",
         "timer",
         "task",
         "closed",
         "established",
+        "failed_by",
         "peer_addr",
         "local_addr",
         "held",
@@ -184,6 +216,7 @@ class TcpStream(Connecting):
         "srv_c",
         "txn",
         "inspect",
+        "log",
     )
 
     def __init__(self, frontend: Frontend, listener: Listener) -> None:
@@ -192,14 +225,20 @@ class TcpStream(Connecting):
         self.listener = listener
         self.loop = frontend.loop
         self.backend = frontend.backend_for()
-        self.client = ClientSide(self, False)
+        self.client = client = ClientSide(self, False)
+        # the request channel reads and the response channel writes with the
+        # frontend's timeouts (stream_new())
+        client.rto = client.wto = _secs(frontend.timeout_client)
+        client.hcto = _secs(frontend.timeout_client_fin)
+        client.indep = frontend.cfg.option("independent-streams")
         self.server_side: ServerSide | None = None
         self.early: list[bytes] = []  # client data read before the server connection
-        self.last = 0.0
+        self.early_size = 0
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task[None] | None = None
         self.closed = False
         self.established = False
+        self.failed_by = ""  # the first reset or timeout: "C", "c", "S" or "s"
         self.peer_addr: object = None
         self.local_addr: object = None
         self.held = False  # accepted beyond a limit: waits for a slot (frontend.py)
@@ -210,6 +249,7 @@ class TcpStream(Connecting):
         self.srv_c = _NO_SERVER
         self.txn: Txn | None = None  # the rules' (proxy/tcp_rules.py), with rules only
         self.inspect: tcp_rules.Inspect | None = None
+        self.log: StreamLog | None = None  # filled only when the frontend logs traffic
 
     def client_transport(self) -> asyncio.BaseTransport | None:
         return self.client.transport
@@ -222,57 +262,70 @@ class TcpStream(Connecting):
         self.peer_addr = tr.get_extra_info("peername")
         self.local_addr = tr.get_extra_info("sockname")
         fe = self.frontend
-        if fe.clitcpka or fe.client_bufs != (0, 0):
-            sock = tr.get_extra_info("socket")
-            if sock is not None:
-                if fe.clitcpka:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                set_bufs(sock, fe.client_bufs)
-        if fe.nolinger:
-            _set_nolinger(tr)
-        tr.pause_reading()
-        if fe.logger is not None:
-            self._log_connect()
-        if not self.held:
+        fe.accepted(tr, self.listener, "TCP")
+        if fe.traffic_log is not None:
+            self.log = StreamLog(
+                time.time(), self.peer_addr, self.local_addr, fe.listener_id(self.listener)
+            )
+        if self.held:
+            tr.pause_reading()
+        else:
             self.start()
 
-    def _log_connect(self) -> None:
-        """``frontend_accept()`` without a log format: one INFO line per connection."""
-        fe = self.frontend
-        src, dst = self.peer_addr, self.local_addr
-        if isinstance(src, tuple) and isinstance(dst, tuple):
-            text = f"Connect from {src[0]}:{src[1]} to {dst[0]}:{dst[1]} ({fe.name}/TCP)"
-        else:
-            luid = fe.listeners.index(self.listener) + 1 if self.listener in fe.listeners else 0
-            text = f"Connect to unix:{luid} ({fe.name}/TCP)"
-        fe.logger.send(LOG_INFO, text)
-
     def start(self) -> None:
-        """Pick a server and connect (at accept time, or when a held stream gets a slot)."""
-        self.last = self.loop.time()
+        """Pick a server and connect (at accept time, or when a held stream gets a
+        slot); with rules, proxy/tcp_rules.py runs them first and calls ``connect_to``."""
         fe = self.frontend
-        if fe.rules is not None:
-            if tcp_rules.accept(self, fe.router, fe.rules):
-                self._arm_timer()
-                tcp_rules.start(self, fe.router, fe.rules)
+        rules = fe.rules
+        if rules is not None and not tcp_rules.accept(self, fe.router, rules):
             return
-        if self.backend is None:
+        be = self.backend
+        if rules is None and be is None:
             self.close()
             return
-        self._arm_timer()
-        self.task = self.loop.create_task(self._connect(self.backend))
+        client = self.client
+        client.r_base = self.loop.time()
+        if client.transport is not None:
+            # read while connecting (a held stream was not): a FIN with
+            # nothing to send aborts
+            client.transport.resume_reading()
+        self.rearm()
+        if rules is not None:
+            tcp_rules.start(self, fe.router, rules)
+        elif be is not None:
+            self.task = self.loop.create_task(self._connect(be))
+
+    # -- connect (proxy/connect.py owns the slot, retries and redispatch) ---------
 
     def connect_to(self, be: Backend, out: Outcome) -> None:
         """Connect once the rules chose the backend (and maybe the server)."""
+        if self.client.eof and not self.early:
+            self.close()  # a client FIN with nothing to send aborts (back_handle_st_con())
+            return
         self.task = self.loop.create_task(self._connect(be, out.server))
 
-    # -- connect (proxy/connect.py owns the slot, retries and redispatch) ---------
+    def keep(self, data: bytes) -> None:
+        """Client data before the server connection exists: kept for it.
+
+        2.6 stops reading a channel holding data, so the client's read timer
+        is off until the data leaves; herdsman goes on reading (a FIN then
+        reaches the server after the data, as it would once 2.6 reads it)
+        and only stops past ``EARLY_MAX``.
+        """
+        self.early.append(data)
+        self.early_size += len(data)
+        client = self.client
+        client.pause()
+        if self.early_size > EARLY_MAX and client.transport is not None:
+            client.transport.pause_reading()
 
     async def _connect(self, be: Backend, direct: Server | None = None) -> None:
         key = client_key(be, self.peer_addr)
         try:
             srv = await connect_from(self, be, be.acquire(self, key, direct), key)
-        except ConnectError:
+        except ConnectError as exc:
+            if self.log is not None:
+                self.log.set_term(*exc.term)
             self.close()
             return
         self._established(be, srv)
@@ -284,47 +337,16 @@ class TcpStream(Connecting):
     async def open_to(self, srv: Server, timeout: float | None) -> int | None:
         """One connection attempt; None on success, else an errno."""
         self.srv_c = srv.counters
-        try:
-            family, addr = destination(srv, self.local_addr)
-        except OSError as exc:
-            return exc.errno or errno.EIO
         side = ServerSide(self, True)
         # the server may answer (or close) before this coroutine resumes:
         # its side forwards to the client from the start
         side.peer = self.client
-        loop = self.loop
-        cfg = srv.cfg
-        sock: socket.socket | None = None
-        try:
-            async with asyncio.timeout(timeout):
-                bufs = self.frontend.server_bufs
-                if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
-                    # the common case: one call, uvloop connects a numeric address itself
-                    host, port = addr[0], addr[1]  # type: ignore[index]
-                    await loop.create_connection(lambda: side, host, port)
-                else:
-                    sock = make_socket(srv, family)
-                    if family != socket.AF_UNIX:
-                        set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
-                    await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
-                    if family == socket.AF_UNIX:
-                        await loop.create_unix_connection(lambda: side, sock=sock)
-                    else:
-                        await loop.create_connection(lambda: side, sock=sock)
-        except TimeoutError:
-            if sock is not None:
-                sock.close()
-            return errno.ETIMEDOUT
-        except OSError as exc:
-            if sock is not None:
-                sock.close()
-            return exc.errno or errno.ECONNREFUSED
-        except asyncio.CancelledError:
-            if sock is not None:
-                sock.close()
-            raise
-        self.server_side = side
-        return None
+        fe = self.frontend
+        tls = fe.tls.server(srv) if fe.tls is not None else None
+        err = await open_transport(srv, self.local_addr, fe.server_bufs, lambda: side, timeout, tls)
+        if err is None:
+            self.server_side = side
+        return err
 
     def _established(self, be: Backend, srv: Server) -> None:
         side = self.server_side
@@ -335,137 +357,154 @@ class TcpStream(Connecting):
             self.close()
             return
         self.established = True
+        log = self.log
+        if log is not None:
+            log.t_queue = self._ms(self.assigned_at)
+            log.t_connect = self._ms(self.loop.time())
+            log.server_addr = side.transport.get_extra_info("peername")
+        if client.w_since is not None:
+            # the server answered while connecting and the client is not
+            # reading: its pause_writing() found no peer to stop then
+            side.pause()
+            side.transport.pause_reading()
         srv.counters.connect += 1
         be.passive(srv, HanaEvent.L4_OK)
         if be.srvtcpka:
             sock = side.transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        if be.nolinger:
-            _set_nolinger(side.transport)
+        # the response channel reads and the request channel writes with the
+        # backend's timeouts from now on (back_establish())
+        t = be.cfg.timeouts
+        now = self.loop.time()
+        side.rto = side.wto = _secs(t.server)
+        side.hcto = _secs(t.server_fin)
+        side.indep = be.cfg.option("independent-streams")
+        side.nolinger = be.nolinger
+        side.r_base = now
         if srv.cfg.send_proxy or srv.cfg.send_proxy_v2:
             side.transport.write(proxy_header(srv, self.peer_addr, self.local_addr))
+        if client.paused:
+            client.resume(now)
         for chunk in self.early:
             side.transport.write(chunk)
+            side.last_write = now
             n = len(chunk)
             self.fe_c.bytes_in += n
             self.be_c.bytes_in += n
             self.srv_c.bytes_in += n
+            if log is not None:
+                log.bytes_in += n
         self.early.clear()
-        self.last = self.loop.time()
+        self.early_size = 0
+        if t.tunnel:
+            start_tunnel(client, side, t.tunnel / 1000.0, client.hcto, side.hcto, now)
+        # a client FIN or read timeout, or a server FIN, while connecting
+        propagate(client, side, now)
+        if client.transport is not None and not client.paused and not client.shut_r:
+            client.transport.resume_reading()
         self.rearm()
-        if client.transport is not None:
-            if client.eof:
-                side.transport.write_eof()
-            else:
-                client.transport.resume_reading()
 
-    # -- timeouts -------------------------------------------------------------------
+    # -- events and timers (the rules are sides.py's) ------------------------------------
 
-    def _timeout(self) -> float | None:
-        """The current inactivity limit in seconds (the smallest applicable)."""
-        fe = self.frontend
-        be = self.backend
-        values: list[int] = []
-        tunnel = be.cfg.timeouts.tunnel if be is not None else None
-        client_side = self.client
-        if self.established and tunnel:
-            values.append(tunnel)
-        else:
-            if fe.timeout_client:
-                values.append(fe.timeout_client)
-            if self.established and be is not None and be.cfg.timeouts.server:
-                values.append(be.cfg.timeouts.server)
-        if client_side.eof and fe.timeout_client_fin:
-            values.append(fe.timeout_client_fin)
-        server_side = self.server_side
-        if (
-            server_side is not None
-            and server_side.eof
-            and be is not None
-            and be.cfg.timeouts.server_fin
-        ):
-            values.append(be.cfg.timeouts.server_fin)
-        return min(values) / 1000.0 if values else None
-
-    def _arm_timer(self) -> None:
-        limit = self._timeout()
-        if limit is None:
-            return
-        self.timer = self.loop.call_at(self.last + limit, self._on_timer)
-
-    def rearm(self) -> None:
-        """Re-arm only if the limit got shorter: a later one is found by _on_timer."""
+    def side_eof(self, side: _Side) -> None:
         if self.closed:
             return
-        timer = self.timer
-        if timer is None:
-            self._arm_timer()
+        if (
+            not self.established
+            and side is self.client
+            and (not self.early or (self.backend is not None and self.backend.abortonclose))
+        ):
+            # a client FIN with nothing to send, or with option abortonclose,
+            # aborts the stream queued or connecting (back_may_abort_req())
+            if self.log is not None:
+                self.log.set_term("C", "Q" if self.pending is not None else "C")
+            self.close()
             return
-        limit = self._timeout()
-        if limit is not None and self.last + limit < timer.when():
+        side.read0()
+        if self.established:
+            assert self.server_side is not None
+            propagate(self.client, self.server_side, self.loop.time())
+            self.rearm()
+
+    def failed(self, who: str) -> None:
+        """A reset ("C", "S") or a timeout ("c", "s"): the log's termination
+        state, and the first time the abort counters (``process_stream()``:
+        ``cli_abrt`` for the client's, ``srv_abrt`` and ``eresp`` for a
+        server's once connected)."""
+        log = self.log
+        if log is not None:
+            # a client's reset is a data-phase error wherever the stream is (2.6
+            # has no analyser on a TCP stream: process_stream() sets SF_FINST_D)
+            data = self.established or who == "C"
+            log.set_term(who, "D" if data else "Q" if self.pending is not None else "C")
+        be = self.backend
+        if self.failed_by or be is None or not (self.established or who == "C"):
+            return
+        self.failed_by = who
+        pending = self.pending
+        srv = self.server or (pending.server if pending is not None else None)
+        be.aborted(srv, who in "Cc")
+        if who == "S":
+            be.counters.failed_resp += 1
+            if srv is not None:
+                srv.counters.failed_resp += 1
+
+    def side_lost(self, side: _Side) -> None:
+        if self.closed:
+            return
+        if not side.closed:
+            # not closed by us: reset by the peer, or a transfer failed
+            side.fail()
+            if self.established:
+                assert self.server_side is not None
+                propagate(self.client, self.server_side, self.loop.time())
+            elif side is self.client:
+                self.close()
+                return
+        server = self.server_side
+        if self.client.transport is None and (server is None or server.transport is None):
+            self._finish()
+        else:
+            self.rearm()
+
+    def rearm(self) -> None:
+        """Arm the stream's timer for its earliest deadline, unless armed earlier.
+
+        Deadlines only move later on transfers, so the timer is left as is
+        then: when it fires, ``_on_timer`` finds what really expired.
+        """
+        if self.closed:
+            return
+        due = next_deadline(self.client, self.server_side if self.established else None)
+        if due is None:
+            return
+        timer = self.timer
+        if timer is not None:
+            if timer.when() <= due:
+                return
             timer.cancel()
-            self.timer = self.loop.call_at(self.last + limit, self._on_timer)
+        self.timer = self.loop.call_at(due, self._on_timer)
 
     def _on_timer(self) -> None:
         self.timer = None
         if self.closed:
             return
-        limit = self._timeout()
-        if limit is None:
-            return
-        due = self.last + limit
-        if self.loop.time() >= due:
-            self._expire()
-        else:
-            self.timer = self.loop.call_at(due, self._on_timer)
+        who = expire(self.client, self.server_side if self.established else None, self.loop.time())
+        if who:
+            self.failed(who)
+        self.rearm()
 
     # -- end ---------------------------------------------------------------------------
 
-    def _expire(self) -> None:
-        """A timeout struck: close as HAProxy's ``process_stream()`` does then.
-
-        The client gets a FIN (its side is shut for writing, then closed: a
-        reset follows only with the frontend's ``nolinger``); the server
-        connection is aborted (``SI_FL_NOLINGER``): a FIN then a reset, or
-        only the reset with the backend's ``nolinger``. Observed on 2.6.12.
-        """
-        client = self.client.transport
-        if client is not None and not client.is_closing():
-            try:
-                client.write_eof()
-            except (OSError, RuntimeError):
-                pass
-        side = self.server_side
-        server = side.transport if side is not None else None
-        if server is not None and not server.is_closing():
-            be = self.backend
-            try:
-                if be is None or not be.nolinger:
-                    server.write_eof()
-                    _set_nolinger(server)
-            except (OSError, RuntimeError):
-                pass
-        self.close()
-
-    def side_closed(self, side: _Side) -> None:
-        peer = side.peer
-        if peer is not None and peer.transport is not None:
-            peer.transport.close()  # flushes what was already forwarded
-        if (self.client.transport is None) and (
-            self.server_side is None or self.server_side.transport is None
-        ):
-            self._finish()
-        elif side is self.client and not self.established:
-            self.close()
-
     def close(self) -> None:
+        """Flush and close both sockets (a failed connect, a stopping frontend)."""
         if self.closed:
             return
-        if self.client.transport is not None:
-            self.client.transport.close()
-        if self.server_side is not None and self.server_side.transport is not None:
-            self.server_side.transport.close()
+        for side in (self.client, self.server_side):
+            if side is not None and side.transport is not None:
+                side.closed = True
+                side.transport.close()
         self._finish()
 
     def soft_stop(self) -> None:
@@ -473,6 +512,8 @@ class TcpStream(Connecting):
 
     def abort(self) -> None:
         """Kill the stream now (on-marked-down shutdown-sessions, hard stop)."""
+        if self.log is not None:
+            self.log.set_term("K", "D" if self.established else "C")
         if self.client.transport is not None:
             self.client.transport.abort()
         if self.server_side is not None and self.server_side.transport is not None:
@@ -492,11 +533,32 @@ class TcpStream(Connecting):
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
         be = self.backend
-        if self.pending is not None and be is not None:
-            be.abandon(self.pending)  # gave up while queued
-            self.pending = None
+        if be is not None:
+            self.leave_queue(be)  # gave up while queued
         srv = self.server
         if srv is not None and be is not None:
             be.release(srv, self)
             self.server = None
+        log = self.log
+        if log is not None and not self.held:
+            self._log_end(log, srv)
         self.frontend.stream_closed(self)
+
+    def _ms(self, at: float) -> int:
+        """Milliseconds since the accept (-1 for a step not reached)."""
+        return int((at - self.accepted) * 1000) if at >= 0 else -1
+
+    def _log_end(self, log: StreamLog, srv: Server | None) -> None:
+        """The traffic log line, once the stream has left its backend and server
+        (``%bc``/``%sc`` no longer count it, ``%fc``/``%ac`` still do)."""
+        log.t_close = self._ms(self.loop.time())
+        log.backend = self.backend
+        log.server = srv
+        log.retries = self.retries
+        log.redispatched = self.redispatched
+        log.srv_queue_pos, log.prx_queue_pos = self.queue_pos
+        if log.t_queue < 0 and self.assigned_at >= 0:
+            log.t_queue = self._ms(self.assigned_at)
+        fe = self.frontend
+        if fe.traffic_log is not None:
+            fe.traffic_log(log)

@@ -28,7 +28,6 @@ class RulesStream(Protocol):
     loop: asyncio.AbstractEventLoop
     backend: Backend | None
     client: Any
-    early: list[bytes]
     peer_addr: object
     local_addr: object
     txn: Txn | None
@@ -36,6 +35,8 @@ class RulesStream(Protocol):
     be_c: Any
 
     def close(self) -> None: ...
+
+    def keep(self, data: bytes) -> None: ...
 
     def connect_to(self, be: Backend, out: R.Outcome) -> None: ...
 
@@ -94,7 +95,7 @@ def data(s: RulesStream, router: R.Router, chunk: bytes) -> None:
     """Client bytes during the inspection."""
     txn = s.txn
     assert txn is not None
-    s.early.append(chunk)
+    s.keep(chunk)
     txn.req_buf = (txn.req_buf or b"") + chunk
     evaluate(s, router)
 

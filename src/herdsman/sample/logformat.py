@@ -4,7 +4,7 @@ Literal text, ``%%``, and ``%[<sample expression>]`` (``expr.py``), compiled
 once into a closure producing bytes: ``compile_logformat(text, ...)(txn)``.
 The same strings serve header values (``http-request set-header``), ``return
 lf-string``, redirects, health checks (``send-lf``, ``on-error``...) and,
-later, traffic logs.
+traffic logs (their ``%[...]``: ``expr_parser()``).
 
 Each ``%[...]`` is checked against the place the string is used (``cap``,
 ``SMP_VAL_*``): a fetch that cannot be used there is refused with HAProxy's
@@ -13,8 +13,9 @@ response (``LOG_OPT_REQ_CAP``/``LOG_OPT_RES_CAP``); a value is written as a
 C string (up to its first NUL); a failed fetch writes nothing, or "-" when
 the string is a log line's (``mandatory``).
 
-Log variables (``%ci``, ``%r``...) and options (``%{+Q}``) are for traffic
-logs; ``variables`` lets that layer supply them, otherwise they are refused.
+The parser is ``lfparse.parse()`` (one for every log-format string); log
+variables (``%ci``, ``%r``...) and options (``%{+Q}``) are for traffic logs
+and refused here.
 
 ``LogFormat`` and the mapping-based ``evaluate(ctx)`` are the face the health
 checks use: the check's names, ids and input buffer as a mapping.
@@ -30,6 +31,8 @@ from herdsman.sample import expr as E
 from herdsman.sample import registry as R
 from herdsman.sample import types as T
 from herdsman.sample.expr import Expr, ExprError
+from herdsman.sample.lfparse import LogFormatError as LogFormatError
+from herdsman.sample.lfparse import parse
 from herdsman.sample.registry import Compiler
 from herdsman.sample.txn import Txn
 from herdsman.sample.types import Value as Sample
@@ -43,16 +46,6 @@ Piece = Callable[[Txn], bytes]
 # input buffer, the time (``PAYLOAD``, ``DATE_US``)
 Value = str | int | bytes
 CheckCtx = Mapping[str, Value]
-VarBuilder = Callable[[str, str | None], Piece]
-
-
-class LogFormatError(ValueError):
-    """A parse error; ``message`` is HAProxy's inner text (the configuration
-    parser wraps it with the keyword's own context)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _wire(text: str) -> bytes:
@@ -98,104 +91,59 @@ class Node:
     expr_res: Expr | None = None
 
 
+def _refuse_variables(name: str) -> None:
+    """Outside traffic logs: literal text, ``%%`` and ``%[expr]`` only."""
+    if name == "%[":
+        return
+    if name.startswith("%{"):
+        raise LogFormatError(
+            f"log-format options '{name}' are not supported by herdsman; "
+            "use '%[<sample expression>]' without options"
+        )
+    raise LogFormatError(
+        f"log-format variable '%{name}' is not supported by herdsman here; use "
+        "literal text, '%%' and '%[<sample expression>]'"
+    )
+
+
+def expr_parser(c: Compiler, cap: int) -> Callable[[str, int], tuple[Node, int]]:
+    """The ``%[...]`` callback of ``lfparse.parse()``: the expression compiled for
+    the request and, for a fetch that reads either side, for the response too
+    (``LOG_OPT_REQ_CAP``/``LOG_OPT_RES_CAP``)."""
+
+    def parse_one(fmt: str, start: int) -> tuple[Node, int]:
+        try:
+            expr, end = E.parse_expr(fmt, c, start, embedded=True)
+        except ExprError as err:
+            raise LogFormatError(
+                f"failed to parse sample expression <{fmt[start:]}> : {err.message}"
+            ) from None
+        if not expr.val & cap:
+            raise LogFormatError(
+                f"sample fetch <{fmt[start:]}> may not be reliably used here because it "
+                f"needs '{R.src_names(expr.use)}' which is not available here"
+            )
+        expr_res = None
+        both = R.USE_HRQHV | R.USE_HRSHV
+        l6 = R.USE_L6REQ | R.USE_L6RES
+        if expr.use & both == both or expr.use & l6 == l6:
+            saved = c.response
+            c.response = True
+            expr_res = E.parse_expr(fmt, c, start, embedded=True)[0]
+            c.response = saved
+        return Node(expr=expr, expr_res=expr_res), end
+
+    return parse_one
+
+
 def parse_logformat(
-    fmt: str,
-    c: Compiler | None = None,
-    cap: int = R.BE_CHK_RUL,
-    variables: Mapping[str, VarBuilder] | None = None,
+    fmt: str, c: Compiler | None = None, cap: int = R.BE_CHK_RUL
 ) -> list[Node | Piece]:
-    """``parse_logformat_string()`` without the log variables (unless given)."""
-    c = c if c is not None else Compiler()
-    nodes: list[Node | Piece] = []
-    text: list[str] = []
-
-    def flush() -> None:
-        if text:
-            nodes.append(Node(_wire("".join(text))))
-            text.clear()
-
-    i = 0
-    n = len(fmt)
-    while i < n:
-        ch = fmt[i]
-        if ch != "%":
-            text.append(ch)
-            i += 1
-            continue
-        if i + 1 >= n:
-            raise LogFormatError("truncated line after '%'")
-        nxt = fmt[i + 1]
-        if nxt == "%":
-            text.append("%")
-            i += 2
-            continue
-        if nxt == "[":
-            start = i + 2
-            try:
-                expr, end = E.parse_expr(fmt, c, start, embedded=True)
-            except ExprError as err:
-                raise LogFormatError(
-                    f"failed to parse sample expression <{fmt[start:]}> : {err.message}"
-                ) from None
-            if not expr.val & cap:
-                raise LogFormatError(
-                    f"sample fetch <{fmt[start:]}> may not be reliably used here because it "
-                    f"needs '{R.src_names(expr.use)}' which is not available here"
-                )
-            if end >= n:
-                raise LogFormatError(f"missing ']' after '{fmt[start:end]}'")
-            if fmt[end] != "]":
-                what = fmt[end]
-                if what.isprintable():
-                    raise LogFormatError(
-                        f"expected ']' after '{fmt[start:end]}', but found '{what}'"
-                    )
-                raise LogFormatError(f"missing ']' after '{fmt[start:end]}'")
-            flush()
-            expr_res = None
-            both = R.USE_HRQHV | R.USE_HRSHV
-            if expr.use & both == both or expr.use & (R.USE_L6REQ | R.USE_L6RES) == (
-                R.USE_L6REQ | R.USE_L6RES
-            ):
-                saved = c.response
-                c.response = True
-                expr_res = E.parse_expr(fmt, c, start, embedded=True)[0]
-                c.response = saved
-            nodes.append(Node(expr=expr, expr_res=expr_res))
-            i = end + 1
-            continue
-        if nxt.isdigit() or nxt in " \t":
-            raise LogFormatError(
-                f"unexpected variable name near '{nxt}' at position {i + 1} line : '{fmt}'. "
-                "Maybe you want to write a single '%', use the syntax '%%'"
-            )
-        if nxt == "{":
-            close = fmt.find("}", i + 2)
-            if close < 0:
-                raise LogFormatError(f"truncated line after '{fmt[i + 2 :]}'")
-            raise LogFormatError(
-                f"log-format options '%{{{fmt[i + 2 : close]}}}' are not supported by herdsman; "
-                "use '%[<sample expression>]' without options"
-            )
-        if nxt.isalpha():
-            end = i + 1
-            while end < n and fmt[end].isalnum():
-                end += 1
-            name = fmt[i + 1 : end]
-            builder = variables.get(name) if variables is not None else None
-            if builder is None:
-                raise LogFormatError(
-                    f"log-format variable '%{name}' is not supported by herdsman here; use "
-                    "literal text, '%%' and '%[<sample expression>]'"
-                )
-            flush()
-            nodes.append(builder(name, None))
-            i = end
-            continue
-        # "%-" and the like: HAProxy drops the '%' and keeps the character.
-        i += 1
-    flush()
-    return nodes
+    """``parse_logformat_string()`` (``lfparse.parse()``) without the log variables."""
+    nodes = parse(
+        fmt, expr=expr_parser(c if c is not None else Compiler(), cap), check_var=_refuse_variables
+    )
+    return [n if isinstance(n, Node) else Node(_wire(n)) for n in nodes]
 
 
 def compile_nodes(nodes: list[Node | Piece], cap: int, mandatory: bool = False) -> Piece:
@@ -232,14 +180,12 @@ def compile_logformat(
     cap: int = R.BE_CHK_RUL,
     *,
     mandatory: bool = False,
-    variables: Mapping[str, VarBuilder] | None = None,
 ) -> Piece:
     """A log-format string as a closure ``txn -> bytes``; raises LogFormatError.
 
     ``cap`` is the place it is used (``registry.FE_HRQ_HDR``...), ``mandatory``
-    writes "-" for a missing value (log lines), ``variables`` supplies
-    ``%<name>`` builders (traffic logs)."""
-    return compile_nodes(parse_logformat(text, c, cap, variables), cap, mandatory)
+    writes "-" for a missing value."""
+    return compile_nodes(parse_logformat(text, c, cap), cap, mandatory)
 
 
 # -- the health checks' face ------------------------------------------------------------

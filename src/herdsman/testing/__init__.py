@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import random
 import re
 import shutil
 import socket
@@ -68,14 +69,25 @@ def _port_slice() -> Iterator[int]:
     in a parallel test run, another test's listener (a "dead" server of one
     test answering because another listens there). Each pytest-xdist worker
     (else each process) takes its own slice and walks it in steps of two, so
-    ``port + 1`` stays free for port ranges.
+    ``port + 1`` stays free for port ranges. Several test runs may share the
+    machine: the slice is chosen from the run's id (xdist's testrunuid, shared
+    by its workers, else the pid) and the walk starts at a random offset, so
+    two runs rarely walk the same ports at the same time.
     """
     slices = max(1, (_ephemeral_low() - _PORTS_LOW) // _PORTS_SLICE)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    index = int(worker[2:]) if worker[2:].isdigit() else os.getpid()
-    start = _PORTS_LOW + (index % slices) * _PORTS_SLICE
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    base = int(run[:8], 16) if len(run) >= 8 and _is_hex(run[:8]) else os.getpid()
+    index = base + (int(worker[2:]) if worker[2:].isdigit() else 0)
+    low = _PORTS_LOW + (index % slices) * _PORTS_SLICE
+    offset = random.randrange(0, _PORTS_SLICE, 2)
     while True:
-        yield from range(start, start + _PORTS_SLICE, 2)
+        yield from range(low + offset, low + _PORTS_SLICE, 2)
+        yield from range(low, low + offset, 2)
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 _PORTS = _port_slice()
@@ -166,6 +178,15 @@ class Syslog:
     async def first(self, pattern: str, timeout: float = 8.0) -> str:
         """``wait_line()`` with the check duration replaced by ``Nms``."""
         return normalise_duration(await self.wait_line(pattern, timeout))
+
+    async def wait_count(self, count: int, timeout: float = 10.0) -> list[str]:
+        """Every line, once at least ``count`` were received in all."""
+        self.poll()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.lines) < count:
+            if await self._next(deadline) is None:
+                raise AssertionError(f"{len(self.lines)} of {count} log lines: {self.lines}")
+        return self.lines
 
     async def collect(self, count: int, timeout: float = 5.0) -> list[str]:
         """The next ``count`` lines, or those that came before the timeout."""
@@ -311,7 +332,13 @@ class Haproxy:
         )
         if port is not None:
             proc = self.proc
-            wait_for(lambda: listening(port) or proc.poll() is not None, timeout=5)
+            try:
+                wait_for(lambda: listening(port) or proc.poll() is not None, timeout=5)
+            except AssertionError:
+                # not listening yet: stop it, or a caller's ``with Haproxy(..).start()``
+                # (never entered) leaves it running on its ports
+                self.stop()
+                raise
             if proc.poll() is not None:
                 _, err = proc.communicate()
                 raise AssertionError("haproxy did not start:\n" + err.decode(errors="replace"))

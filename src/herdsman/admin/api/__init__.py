@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from herdsman.admin.api import dynamic, extensions, info, process, servers, stat, state
+from herdsman.admin.api import dynamic, extensions, info, process, servers, ssl, stat, state
 from herdsman.admin.api.cli import Cli, Command
 from herdsman.admin.api.context import Api
 
@@ -20,6 +20,7 @@ def make_cli(api: Api) -> Cli[Api]:
         *state.COMMANDS,
         *servers.COMMANDS,
         *dynamic.COMMANDS,
+        *ssl.COMMANDS,
         *extensions.COMMANDS,
     ]
     return Cli(api, commands)

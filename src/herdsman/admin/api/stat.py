@@ -32,9 +32,9 @@ from herdsman.admin.api.fields import (
     u64,
 )
 from herdsman.admin.api.names import STAT_FIELDS, STATIC_FIELDS
-from herdsman.config.model import Cap, Family, Observe, ProxyConfig
+from herdsman.config.model import Cap, Family, Mode, Observe, ProxyConfig
 from herdsman.core.backend import Backend, Check, Server
-from herdsman.core.counters import samples_window, swrate_avg
+from herdsman.core.counters import BeCounters, FeCounters, samples_window, swrate_avg
 from herdsman.core.registry import FrontendState
 from herdsman.core.states import DRAIN, MAINT, SrvAdmin, SrvState
 from herdsman.defs.status import Status
@@ -55,6 +55,23 @@ def _modules(row: Row, kind: int) -> None:
         if kind in kinds:
             for pos in range(first, first + count):
                 row[pos] = u64("MGP" if pos in _GAUGES else "MCP", 0)
+
+
+def _http(row: Row, px: ProxyConfig, c: FeCounters | BeCounters, kind: int) -> None:
+    """The HTTP counters of a proxy in HTTP mode: responses by class (herdsman keeps
+    1xx..5xx then other, HAProxy's ``rsp[]`` other first), requests, interceptions
+    and cache lookups (no cache in herdsman: 0)."""
+    if px.mode is not Mode.HTTP:
+        return
+    for i in range(6):
+        row[39 + i] = u64("MCP", c.http_rsp[i])
+    if kind != TYPE_FE:
+        row[48] = u64("MCP", c.cum_req)
+    if kind == TYPE_FE and isinstance(c, FeCounters):
+        row[80] = u64("MCP", c.intercepted_req)
+    if kind != TYPE_SV:
+        row[86] = u64("MCP", 0)
+        row[87] = u64("MCP", 0)
 
 
 def _algo(px: ProxyConfig) -> str:
@@ -103,6 +120,7 @@ def frontend_row(fe: FrontendState) -> Row:
         83: u64("MCP", 0),
         94: u64("MCP", 0),
     }
+    _http(row, px, c, TYPE_FE)
     _modules(row, TYPE_FE)
     return row
 
@@ -286,6 +304,7 @@ def server_row(srv: Server, legends: bool) -> Row:
         addr = _addr(srv)
         if addr is not None:
             row[73] = text("CGS", addr)
+    _http(row, px, c, TYPE_SV)
     _modules(row, TYPE_SV)
     return row
 
@@ -374,6 +393,7 @@ def backend_row(be: Backend, legends: bool, hide: bool) -> Row:
         row[24] = u32("MCP", _be_downtime(be, now))
     if legends:
         row[76] = text("CGS", _algo(px))
+    _http(row, px, c, TYPE_BE)
     _modules(row, TYPE_BE)
     return row
 

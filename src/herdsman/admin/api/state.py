@@ -109,7 +109,7 @@ def state_line(srv: Server) -> str:
         fqdn(srv) or "-",
         srv.addr.port & 0xFFFFFFFF,
         "-",
-        0,
+        1 if cfg.tls.enabled else (-1 if "no-ssl" in cfg.keywords else 0),  # srv->use_ssl
         srv.check_port,
         _ip(srv.check_addr),
         "-",

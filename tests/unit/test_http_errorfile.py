@@ -1,8 +1,8 @@
-"""``config/htxmsg.py``: HAProxy's loading of an error page, without sockets.
+"""``http/errorfile.py``: HAProxy's loading of an error page, without sockets.
 
 The complaints themselves are compared with the 2.6.12 binary on a corpus
 of messages in tests/integration/test_errorfiles_vs_haproxy.py; here the
-parsed head, the HTX arithmetic and the parser's invariants.
+loaded message, the HTX arithmetic and the loader's invariants.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from herdsman.config.errpages import DEFAULT_PAGES
-from herdsman.config.htxmsg import HeadError, convert, parse_head
+from herdsman.http.errorfile import ErrorfileError, convert, load
 
 MAXHDR = 101
 BUFSIZE = 16384
@@ -25,26 +25,41 @@ def test_head_fields() -> None:
         b"\r\nHTTP/1.1  503  Service  Unavailable\r\nA:  x \r\n\t y\r\n"
         b"Content-Length:  3 , 3\r\nContent-Length: 3\r\nConnection:\r\n\r\nabc"
     )
-    head = parse_head(raw, MAXHDR)
-    assert (head.version, head.code, head.reason, head.status) == (
+    msg = load(raw, MAXHDR)
+    assert (msg.version, msg.code, msg.reason, msg.status) == (
         b"HTTP/1.1",
         b"503",
         b"Service  Unavailable",
         503,
     )
-    assert head.headers == [(b"A", b"x   \t y"), (b"Content-Length", b"3")]
-    assert head.content_length == 3
-    assert head.length == len(raw) - 3
+    assert msg.fields == ((b"A", b"x   \t y"), (b"Content-Length", b"3"))
+    assert msg.body == b"abc"
+
+
+def test_connection_keeps_its_tokens() -> None:
+    """No H1_MF_CLEAN_CONN_HDR when loading: "close" stays, and counts."""
+    msg = load(b"HTTP/1.1 503 X\r\nConnection: close, x\r\n\r\n", MAXHDR)
+    assert msg.fields == ((b"Connection", b"close, x"),)
 
 
 def test_transfer_encoding_drops_content_length() -> None:
-    head = parse_head(
-        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    msg = load(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: gzip\r\n\r\nabc",
         MAXHDR,
     )
-    assert head.content_length is None
-    assert head.chunked
-    assert [name for name, _ in head.headers] == [b"Transfer-Encoding"]
+    assert [name for name, _ in msg.fields] == [b"Transfer-Encoding"]
+    assert msg.body == b"abc"
+
+
+def test_content_length_wraps_as_the_binary_does() -> None:
+    """2**64 is 0 and 2**64 + 1 is 1 in 2.6.12 (its addition overflow check is gone)."""
+    assert (
+        convert(b"HTTP/1.1 503 X\r\nContent-Length: 18446744073709551616\r\n\r\n", 16384, 3) is None
+    )
+    assert (
+        convert(b"HTTP/1.1 503 X\r\nContent-Length: 18446744073709551617\r\n\r\nx", 16384, 3)
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,12 +73,14 @@ def test_transfer_encoding_drops_content_length() -> None:
         (b"HTTP/1.1 503 X\r\nA\x80: b\r\n\r\n", 17),
         (b"HTTP/1.1 503 X\r\nContent-Length: 1, 2\r\n\r\n", 32),
         (b"HTTP/1.1 503 X\r\nContent-Length: 1 2\r\n\r\n", 32),
+        (b"HTTP/1.1 503 X\r\nContent-Length: 1, 1,\r\n\r\n", 35),  # the last valid number
+        (b"HTTP/1.1 503 X\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 36),  # maxhdr 3: no room for the end
     ],
 )
 def test_parse_errors(raw: bytes, pos: int) -> None:
-    with pytest.raises(HeadError) as err:
-        parse_head(raw, MAXHDR)
-    assert err.value.pos == pos
+    with pytest.raises(ErrorfileError) as err:
+        load(raw, 3)
+    assert str(err.value) == f"unable to parse headers (error offset: {pos})"
 
 
 def test_too_many_headers_stop_after_the_line() -> None:
@@ -105,6 +122,4 @@ def test_a_cut_head_is_out_of_data(page: bytes, data: st.DataObject) -> None:
     """Cut anywhere before its blank line, a valid head is incomplete, never invalid."""
     end = page.index(b"\r\n\r\n") + 3
     cut = data.draw(st.integers(1, end))
-    with pytest.raises(HeadError) as err:
-        parse_head(page[:cut], MAXHDR)
-    assert err.value.pos == -2
+    assert convert(page[:cut], BUFSIZE, MAXHDR) == "unable to parse headers (error offset: -2)"

@@ -1,0 +1,73 @@
+"""Requests an HTTP session answers itself through a service of the views: the stats
+page (``stats uri``). The data path may not import ``admin/``: the runtime
+gives ``HttpContext.stats`` an object with the two calls below, on plain
+values, and this module turns its answer into a reply the session sends like
+its own error replies (connection modes, HEAD, logs).
+
+As in 2.6 (``http_process_req_common()``), the frontend's settings are
+looked at first, then the backend's; the method must be GET, HEAD or POST.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from herdsman.config.model import ProxyConfig, StatsPage
+from herdsman.http import Flag
+from herdsman.http.errors import DEFAULT_REPLIES, Reply
+from herdsman.http.model import RequestHead
+
+# (status, reason, fields, body); body None: the proxy's own message for the status
+PageAnswer = tuple[int, str, list[tuple[str, str]], bytes | None]
+
+
+class StatsHook(Protocol):
+    """What the data path calls of the stats page service (``admin/page/service.py``)."""
+
+    def matches(self, settings: StatsPage, method: str, target: str) -> bool: ...
+
+    def answer(
+        self,
+        px: ProxyConfig,
+        settings: StatsPage,
+        head: tuple[str, str, bool, str | None],
+        client: object,
+        backend: str,
+        body: bytes,
+    ) -> PageAnswer: ...
+
+
+def stats_target(
+    hook: StatsHook, head: RequestHead, front: ProxyConfig, back: ProxyConfig | None
+) -> ProxyConfig | None:
+    """The proxy whose stats page this request asks for, if any."""
+    method = head.method.decode("latin-1")
+    target = head.target.decode("latin-1")
+    for px in (front, back):
+        settings = px.stats if px is not None else None
+        if settings is not None and hook.matches(settings, method, target):
+            return px
+    return None
+
+
+def authorization(head: RequestHead) -> str | None:
+    for name, value in head.headers:
+        if name.lower() == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
+def to_reply(answer: PageAnswer, replies: dict[int, Reply | None]) -> Reply:
+    """The session's reply for the service's answer (the proxy's 401 page with the
+    ``WWW-Authenticate`` field for a refused login)."""
+    status, reason, fields, body = answer
+    extra = tuple((n.encode("latin-1"), v.encode("latin-1")) for n, v in fields)
+    if body is None:
+        base = replies.get(status) or DEFAULT_REPLIES[status]
+        names = {n for n, _ in extra}
+        kept = tuple(f for f in base.fields if f[0] not in names)
+        return Reply(base.status, base.start_line, kept + extra, base.body, base.flags)
+    if not any(n == b"content-length" for n, _ in extra):
+        extra += ((b"content-length", str(len(body)).encode()),)
+    start = f"HTTP/1.1 {status} {reason}\r\n".encode()
+    return Reply(status, start, extra, body, Flag.VER_11)
