@@ -37,7 +37,7 @@ import ipaddress
 import time
 from typing import TYPE_CHECKING
 
-from herdsman.config.model import HdrNames, ProxyConfig
+from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
 from herdsman.defs.status import HanaEvent
@@ -360,7 +360,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             self._frame(head)
             self.phase = SENDING
             self.body_early = buf[: head.size]
-            self._start_wait(head)
+            http_body.start(self, head)
             if len(buf) > head.size:
                 self._request_body(buf[head.size :])
                 if self.phase == CLOSED:
@@ -394,7 +394,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             self._answer(503, head, buf)
             return
         self.be_c.cum_req += 1
-        dropped = self._restrict_names(head)
+        dropped = http_hdrnames.check(self, head)
         if dropped is None:
             return
         self.server_close = connmode.server_wants_close(
@@ -417,7 +417,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         value = connmode.request_connection(
             head.flags, self.server_close, be_http.pretend_keepalive
         )
-        remove = self._body_wait(head)
+        remove = http_body.before_server(self, head)
         remove += tuple(dropped)
         if be_http.send_name_header is not None:
             remove += (be_http.send_name_header,)  # Upstream.send() writes it
@@ -468,7 +468,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             self.server = got
             self.srv_c = got.counters
             self.assigned_at = self.loop.time()
-            if got.cfg.redir is not None and self._redirect(got.cfg.redir):
+            if got.cfg.redir is not None and http_redir.answer(self, got.cfg.redir):
                 return
             conn = self.up.idle(got)
             if conn is not None:
@@ -480,59 +480,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.task = self.loop.create_task(self._connect(be, got, key))
         self.arm()
 
-    def _restrict_names(self, head: RequestHead) -> frozenset[bytes] | None:
-        """``option http-restrict-req-hdr-names``: the header names to delete, or
-        None when the request was answered with a 403."""
-        fe_http = self.fe_http
-        be_http = self.be_http
-        assert be_http is not None
-        if (
-            fe_http.restrict_names is HdrNames.PRESERVE
-            and be_http.restrict_names is fe_http.restrict_names
-        ):
-            return frozenset()
-        txn = self.txn
-        hdrs = txn.req_headers() if txn is not None else None
-        dropped = http_hdrnames.restrict(
-            head.headers if hdrs is None else hdrs, (fe_http.restrict_names, be_http.restrict_names)
-        )
-        if dropped is None:
-            self.fe_c.denied_req += 1
-            self.be_c.denied_req += 1
-            self.reply(403, head, request_pending=not self.req_done)
-        return dropped
-
     def _frame(self, head: RequestHead) -> None:
         if head.framing is Framing.LENGTH:
             self.req_body = LengthBody(head.content_length)
         elif head.framing is Framing.CHUNKED:
             self.req_body = ChunkedBody(True, self.ctx.limits)
-
-    def _start_wait(self, head: RequestHead) -> tuple[bytes, ...]:
-        """Wait for the body (``option http-buffer-request``); the header names the
-        server must not get (an Expect answered here)."""
-        self.body_wait = self.loop.time()
-        if not http_body.expects(head):
-            return ()
-        self.to_client(http_body.CONTINUE)
-        return (b"expect",)
-
-    def _body_wait(self, head: RequestHead) -> tuple[bytes, ...]:
-        """The backend's ``option http-buffer-request`` (the frontend waited already
-        if it has it), or a POST for ``balance url_param``: wait before choosing
-        the server."""
-        if self.waited:
-            return (b"expect",) if http_body.expects(head) else ()
-        be_http = self.be_http
-        be = self.backend
-        assert be_http is not None
-        assert be is not None
-        if self.req_done or not http_body.holds(head):
-            return ()
-        assigned = self.outcome is not None and self.outcome.server is not None
-        if be_http.buffer_request or http_body.hashes_body(be.cfg.balance.algo, head, assigned):
-            return self._start_wait(head)
-        return ()
 
     def _body_waited(self, arm: bool) -> None:
         """The body came, or fills the buffer: the rules (the frontend waited), or
@@ -559,18 +511,6 @@ class HttpSession(Connecting, asyncio.Protocol):
         be = self.backend
         assert be is not None
         self._assign(be, b"".join(self.early))
-
-    def _redirect(self, prefix: str) -> bool:
-        """``server ... redir``: answer a GET or HEAD with the server's 302."""
-        req = self.req
-        assert req is not None
-        txn = self.txn
-        target = txn.uri if txn is not None and txn.line_dirty and txn.uri else req.target
-        found = http_redir.redirect(prefix, req.meth, target)
-        if found is None:
-            return False
-        self.reply(302, req, request_pending=not self.req_done, msg=found)
-        return True
 
     def _answer(self, status: int, head: RequestHead, buf: bytes) -> None:
         """A request herdsman answers itself (monitor-uri, no backend)."""

@@ -33,14 +33,70 @@ what came with the head.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Protocol
+
+from herdsman.core.backend import Backend
 from herdsman.http import Flag, Framing, RequestHead
 from herdsman.http.model import Method
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
+from herdsman.proxy.routing import Outcome
 
-__all__ = ["CONTINUE", "expects", "hashes_body", "holds", "limit", "timeout"]
+__all__ = [
+    "CONTINUE",
+    "before_server",
+    "expects",
+    "hashes_body",
+    "holds",
+    "limit",
+    "start",
+    "timeout",
+]
 
 # http_reply_100_continue() as the H1 mux writes it (checked against 2.6.12)
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class Session(Protocol):
+    """What the wait reads and sets of an HTTP session (``proxy/http.py``)."""
+
+    loop: asyncio.AbstractEventLoop
+    backend: Backend | None
+    be_http: BackHttp | None
+    outcome: Outcome | None
+    req_done: bool
+    body_wait: float  # when the wait began; 0: not waiting
+    waited: bool  # the frontend waited, before the rules
+
+    def to_client(self, data: bytes) -> None: ...
+
+
+def start(s: Session, head: RequestHead) -> tuple[bytes, ...]:
+    """Wait for the body; the header names the server must not get (an Expect
+    answered here)."""
+    s.body_wait = s.loop.time()
+    if not expects(head):
+        return ()
+    s.to_client(CONTINUE)
+    return (b"expect",)
+
+
+def before_server(s: Session, head: RequestHead) -> tuple[bytes, ...]:
+    """After the rules: the backend's option (the frontend waited already if it
+    has it) or a POST for ``url_param`` starts the wait; the header names the
+    server must not get."""
+    if s.waited:
+        return (b"expect",) if expects(head) else ()
+    be_http = s.be_http
+    be = s.backend
+    assert be_http is not None
+    assert be is not None
+    if s.req_done or not holds(head):
+        return ()
+    assigned = s.outcome is not None and s.outcome.server is not None
+    if be_http.buffer_request or hashes_body(be.cfg.balance.algo, head, assigned):
+        return start(s, head)
+    return ()
 
 
 def holds(head: RequestHead) -> bool:

@@ -16,12 +16,46 @@ slot is taken, so a full server's request waits in its queue first.
 
 from __future__ import annotations
 
-from herdsman.http import Flag
+from typing import Protocol
+
+from herdsman.http import Flag, RequestHead
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
 from herdsman.http.uri import path_of
+from herdsman.sample.txn import Txn
 
-__all__ = ["redirect"]
+__all__ = ["answer", "redirect"]
+
+
+class Session(Protocol):
+    """What the redirection reads and calls of an HTTP session (``proxy/http.py``)."""
+
+    req: RequestHead | None
+    txn: Txn | None
+    req_done: bool
+
+    def reply(
+        self,
+        status: int,
+        req: RequestHead | None,
+        *,
+        request_pending: bool = False,
+        msg: Reply | None = None,
+    ) -> None: ...
+
+
+def answer(s: Session, prefix: str) -> bool:
+    """Answer the session's GET or HEAD with the server's 302; False: forward it."""
+    req = s.req
+    assert req is not None
+    txn = s.txn
+    target = txn.uri if txn is not None and txn.line_dirty and txn.uri else req.target
+    found = redirect(prefix, req.meth, target)
+    if found is None:
+        return False
+    s.reply(302, req, request_pending=not s.req_done, msg=found)
+    return True
+
 
 _FOUND = b"HTTP/1.1 302 Found\r\n"
 
