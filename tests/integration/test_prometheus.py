@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from herdsman.testing import Haproxy, cli_command, free_port, running
+from herdsman.testing import Acceptor, Haproxy, cli_command, free_port, running
 
 pytestmark = pytest.mark.haproxy
 
@@ -54,11 +53,8 @@ SERVICE = "    http-request use-service prometheus-exporter if { path_beg /metri
 
 @pytest.fixture
 def up_port() -> Iterator[int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(50)
-    yield sock.getsockname()[1]
-    sock.close()
+    with Acceptor() as acceptor:
+        yield acceptor.port
 
 
 def names(text: str) -> list[str]:

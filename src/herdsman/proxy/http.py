@@ -67,6 +67,7 @@ from herdsman.proxy import (
     http_log,
     http_prefer,
     http_redir,
+    http_retry,
     http_rules,
 )
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
@@ -147,6 +148,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         "local",
         "local_body",
         "gone",
+        "lb_key",
+        "l7",
         "body_wait",
         "body_early",
         "waited",
@@ -204,6 +207,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.local: ProxyConfig | None = None  # whose stats page the request asks for
         self.local_body: list[bytes] = []  # its body (a POST of the admin form)
         self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
+        self.lb_key: int | None = None  # the balancer's key for this request
+        self.l7: list[bytes | memoryview] | None = None  # the body an L7 retry resends
         self.body_wait = 0.0  # when the wait for the request body began (proxy/http_body.py)
         self.body_early: bytes | None = None  # the head, while the frontend waits for the body
         self.waited = False  # the frontend waited for the body, before the rules
@@ -456,6 +461,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             if bal.algo == "source"
             else request_key(bal, req, self.req_add, rest)
         )
+        self.lb_key = key
         direct = self.outcome.server if self.outcome is not None else None
         be_http = self.be_http
         prefer = be_http is not None and (self.prefer_last or be_http.prefer_last)
@@ -615,6 +621,16 @@ class HttpSession(Connecting, asyncio.Protocol):
         self._log_connected()
         self.up.send()
         self.arm()
+
+    def request_sent(self) -> None:
+        http_retry.sent(self)
+
+    def retry_on(self, status: int) -> bool:
+        return http_retry.response(self, status)
+
+    def reconnect(self, be: Backend, got: object) -> None:
+        """An L7 retry (proxy/http_retry.py): connect again, then send the request again."""
+        self.task = self.loop.create_task(self._connect(be, got, self.lb_key))
 
     async def open_to(self, srv: Server, timeout: float | None) -> int | None:
         self.srv_c = srv.counters
