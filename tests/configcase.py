@@ -15,6 +15,7 @@ section changes the process environment as it does in haproxy.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import io
 import os
@@ -198,6 +199,17 @@ def case(
     code = _rc(lines) if rc is None else rc
     extra = tuple((files or {}).items())
     return Case(id, text, code, lines, tuple(args), pending=pending, stdout=out, files=extra)
+
+
+def noticed(id: str, text: str, *messages: str) -> Case:
+    """haproxy prints ``messages`` but the NOTICE ones (herdsman's notices of the
+    keywords that have no effect in it); herdsman prints them all."""
+    theirs = [m for m in messages if not m.startswith("NOTICE: ")]
+    c = case(id, text, *theirs)
+    if len(theirs) == len(messages):
+        return c
+    mine = tuple(expected(*messages))
+    return dataclasses.replace(c, herdsman=mine, herdsman_rc=c.rc, why="no effect: one notice")
 
 
 def refused(

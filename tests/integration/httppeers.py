@@ -250,4 +250,22 @@ async def proxy(kind: str, text: str, port: int) -> AsyncIterator[object]:
             yield hm
 
 
+async def read_until_closed(port: int, data: bytes, timeout: float = 5.0) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    got = b""
+    try:
+        async with asyncio.timeout(timeout):
+            while chunk := await reader.read(65536):
+                got += chunk
+    except (ConnectionResetError, TimeoutError) as exc:
+        got += f"<{type(exc).__name__}>".encode()
+    writer.close()
+    return got
+
+
+def seen_summary(origin: Origin) -> list[object]:
+    return [(s.msg.start, [(n, v) for n, v in s.msg.headers]) for s in origin.seen]
+
+
 KINDS = ["haproxy", "herdsman"]

@@ -119,20 +119,13 @@ async def test_status(lines: str, s0: str) -> None:
     assert got["herdsman"] == got["haproxy"]
 
 
-LATE_BUFFERED = pytest.mark.xfail(
-    strict=True,
-    reason="herdsman does not implement option http-buffer-request yet: it sends the head "
-    "before the body comes, so the request is not complete when sent and is never retried",
-)
-
-
 @pytest.mark.parametrize(
     ("request_", "buffer"),
     [
         ("post", ""),
         ("post-late", ""),
         ("post", "    option http-buffer-request\n"),
-        pytest.param("post-late", "    option http-buffer-request\n", marks=LATE_BUFFERED),
+        ("post-late", "    option http-buffer-request\n"),
     ],
 )
 async def test_body(request_: str, buffer: str) -> None:

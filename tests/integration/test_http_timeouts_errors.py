@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from httppeers import KINDS, Origin, Reply, Seen, ok, proxy
+from httppeers import KINDS, Origin, Reply, Seen, ok, proxy, read_until_closed, seen_summary
 
 from herdsman.testing import free_port
 
@@ -150,24 +150,6 @@ class Blackhole:
         for s in self.fillers:
             s.close()
         self.sock.close()
-
-
-async def read_until_closed(port: int, data: bytes, timeout: float = 5.0) -> bytes:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(data)
-    got = b""
-    try:
-        async with asyncio.timeout(timeout):
-            while chunk := await reader.read(65536):
-                got += chunk
-    except (ConnectionResetError, TimeoutError) as exc:
-        got += f"<{type(exc).__name__}>".encode()
-    writer.close()
-    return got
-
-
-def seen_summary(origin: Origin) -> list[object]:
-    return [(s.msg.start, [(n, v) for n, v in s.msg.headers]) for s in origin.seen]
 
 
 async def run_cases(kind: str, directory: Path) -> list[object]:

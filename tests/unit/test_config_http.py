@@ -21,6 +21,7 @@ from configcase import (
     Case,
     case,
     check_herdsman,
+    noticed,
     params,
     refused,
 )
@@ -77,6 +78,16 @@ def P(line: int = 8) -> str:
 
 def W(text: str) -> str:
     return "WARNING: " + text
+
+
+NO_DELAY = (
+    "'option http-no-delay' has no effect in herdsman (herdsman always sends at once: "
+    "TCP_NODELAY, never MSG_MORE)."
+)
+MAX_REUSE = (
+    "'max-reuse' has no effect in herdsman (HAProxy 2.6 applies it to HTTP/2 and FastCGI "
+    "server connections only; herdsman speaks HTTP/1.1 to servers)."
+)
 
 
 IGNORED_FE = "'{kw}' ignored because frontend 'F' has no backend capability."
@@ -302,7 +313,7 @@ OPTIONS = [
         FE("option http-pretend-keepalive"),
         W(P() + IGNORED_FE.format(kw="http-pretend-keepalive")),
     ),
-    case(
+    noticed(
         "http-options",
         H(
             "option http-pretend-keepalive",
@@ -314,13 +325,14 @@ OPTIONS = [
             "option accept-invalid-http-request",
             "option accept-invalid-http-response",
         ),
+        "NOTICE: " + P(10) + NO_DELAY,
     ),
     case(
         "accept-invalid-request-in-backend",
         BE("option accept-invalid-http-request"),
         W("parsing [F:7] : " + IGNORED_BE.format(kw="accept-invalid-http-request")),
     ),
-    case(
+    noticed(
         "tcp-mode-options",
         T(
             "option forwardfor",
@@ -336,6 +348,7 @@ OPTIONS = [
             "option prefer-last-server",
             "option http-restrict-req-hdr-names reject",
         ),
+        "NOTICE: " + P(15) + NO_DELAY,
         *[
             W(TCP_OPT.format(opt=opt, kind="proxy", name="L"))
             for opt in (
@@ -536,9 +549,10 @@ KEYWORDS = [
             "be able to retry the connection on failure."
         ),
     ),
-    case(
+    noticed(
         "server-pools",
         H(f"{S2} pool-max-conn 4294967295 pool-low-conn -5 max-reuse x pool-purge-delay 0"),
+        "NOTICE: " + SRV2 + MAX_REUSE,
     ),
     case(
         "server-pool-max-conn-negative",

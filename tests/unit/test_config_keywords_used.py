@@ -151,11 +151,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("global", "tune.bufsize"): same(global_="tune.bufsize 32768"),
     ("global", "tune.maxrewrite"): same(global_="tune.maxrewrite 2048"),
     ("global", "tune.http.maxhdr"): same(global_="tune.http.maxhdr 200"),
-    ("global", "tune.http.cookielen"): same(global_="tune.http.cookielen 100"),
     ("global", "tune.http.logurilen"): same(global_="tune.http.logurilen 2048"),
-    ("global", "tune.idle-pool.shared"): same(global_="tune.idle-pool.shared off"),
-    ("global", "tune.pool-high-fd-ratio"): same(global_="tune.pool-high-fd-ratio 50"),
-    ("global", "tune.pool-low-fd-ratio"): same(global_="tune.pool-low-fd-ratio 10"),
     ("proxy", "mode"): same(proxy="mode http"),
     ("proxy", "id"): same(proxy="id 7"),
     ("proxy", "description"): same(proxy="description d"),
@@ -244,7 +240,6 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
             "accept-invalid-http-request",
             "accept-invalid-http-response",
             "http-pretend-keepalive",
-            "http-no-delay",
             "httpclose",
             "http-server-close",
             "forwardfor",
@@ -366,7 +361,6 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("server", "pool-max-conn"): http(server="pool-max-conn 10"),
     ("server", "pool-purge-delay"): http(server="pool-purge-delay 1s"),
     ("server", "pool-low-conn"): http(server="pool-low-conn 2"),
-    ("server", "max-reuse"): http(server="max-reuse 10"),
     ("server", "no-tfo"): over({"proxy": "default-server tfo"}, server="no-tfo"),
     ("bind", "name"): same(bind="name b1"),
     ("bind", "maxconn"): same(bind="maxconn 10"),
@@ -519,25 +513,7 @@ PENDING: set[tuple[str, str]] = set()
 # TCP mode without it, in HAProxy either (the buffer sizes only feed HAProxy's
 # own checks at start-up, config/errpages.py).
 HTTP = "HTTP mode"
-LATER = {
-    ("global", "tune.http.cookielen"): HTTP,
-    ("global", "tune.idle-pool.shared"): HTTP,
-    ("global", "tune.pool-high-fd-ratio"): HTTP,
-    ("global", "tune.pool-low-fd-ratio"): HTTP,
-    ("proxy", "http-send-name-header"): HTTP,
-    ("proxy", "max-keep-alive-queue"): HTTP,
-    ("proxy", "errorfile"): HTTP,
-    ("proxy", "errorfiles"): HTTP,
-    ("proxy", "errorloc"): HTTP,
-    ("proxy", "errorloc302"): HTTP,
-    ("proxy", "errorloc303"): HTTP,
-    ("option", "http-buffer-request"): HTTP,
-    ("option", "prefer-last-server"): HTTP,
-    ("option", "http-no-delay"): HTTP,
-    ("option", "http-restrict-req-hdr-names"): HTTP,
-    ("server", "redir"): HTTP,
-    ("server", "max-reuse"): HTTP,
-}
+LATER: dict[tuple[str, str], str] = {}
 
 
 def implemented() -> list[tuple[str, str]]:
@@ -685,8 +661,11 @@ def is_used(item: str) -> bool:
             for k in keys
         )
     if m := re.fullmatch(r"(\w+)\[(.+)\]", item):
+        # one key, or the whole dict walked (the errorfiles: ``errors.items()``)
         field, key = m.groups()
-        return is_read(rf"\.{field}(?:\.get\(|\[)\s*[\"']{re.escape(key)}[\"']")
+        return is_read(rf"\.{field}(?:\.get\(|\[)\s*[\"']{re.escape(key)}[\"']") or is_read(
+            rf"\.{field}\.(?:items|values)\(\)"
+        )
     return is_read(_attr(item))
 
 

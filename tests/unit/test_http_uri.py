@@ -91,3 +91,20 @@ def test_mismatch(scheme: bytes | None, authority: bytes, host: bytes, ok: bool)
 )
 def test_normalize(target: bytes, result: tuple[bytes, bytes] | None) -> None:
     assert uri.normalize_absolute(target) == result
+
+
+@pytest.mark.parametrize(
+    ("target", "path"),
+    [
+        (b"/a/b?c", b"/a/b?c"),
+        (b"*", b""),
+        (b"", b""),
+        (b"http://h/x?y", b"/x?y"),
+        (b"http://u@h:8080/x", b"/x"),
+        (b"http://h", b""),
+        (b"h:443", b""),
+    ],
+)
+def test_path_of(target: bytes, path: bytes) -> None:
+    """``http_parse_path()``: from the leading '/', nothing without one."""
+    assert uri.path_of(target) == path

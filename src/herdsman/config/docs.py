@@ -58,7 +58,7 @@ def _rows(rows: list[Keyword]) -> str:
 def _server_rows() -> str:
     out = ["| keyword | default-server | status | notes |", "|---|---|---|---|"]
     for row in sorted(kw_server.KEYWORDS.values(), key=lambda r: r.name):
-        note = row.doc or (row.planned_for and f"planned: {row.planned_for}") or ""
+        note = row.doc or (row.planned_for and f"planned: {row.planned_for}") or row.reason
         ds = "yes" if row.default_ok else "no"
         out.append(f"| `{row.name}` | {ds} | {_STATUS[row.support]} | {note} |")
     return "\n".join(out) + "\n"

@@ -418,8 +418,8 @@ TABLE.extend(
             "roundrobin, static-rr, leastconn, first, source, random; uri, url_param, hdr in HTTP "
             "mode (round robin in TCP mode, as in HAProxy); rdp-cookie (round robin: without "
             "tcp-request rules 2.6 sees a cookie only when it wins a race with the choice); a "
-            "POST's url_param is searched in the body bytes that came with its head (2.6 waits "
-            "for the body)",
+            "POST for url_param waits for its body (or a full buffer), where the parameter is "
+            "searched when its query lacks it",
         ),
         _kw(
             "hash-type",

@@ -59,6 +59,7 @@ class SrvKw:
     support: Support = Support.IMPLEMENTED
     planned_for: str = ""
     doc: str = ""
+    reason: str = ""  # for NO_EFFECT: why it has no effect in herdsman (the notice says it)
 
 
 # -- parsers -------------------------------------------------------------------
@@ -443,7 +444,9 @@ _ROWS: list[SrvKw] = [
     SrvKw(
         "max-reuse",
         _value("max_reuse"),
-        doc="how many times a connection may be reused (-1: no limit); HTTP/1 ignores it in 2.6",
+        support=Support.NO_EFFECT,
+        reason="HAProxy 2.6 applies it to HTTP/2 and FastCGI server connections only; "
+        "herdsman speaks HTTP/1.1 to servers",
     ),
     SrvKw("resolvers", _str("resolvers", "<resolvers id>"), support=_P, planned_for=DNS),
     SrvKw(

@@ -10,8 +10,7 @@ values land in C ``int`` fields, and a few keywords check nothing at all
 
 * the value is stored in ``GlobalConfig.tune_*`` for the part of herdsman that
   uses it: the socket buffer sizes for the data path,
-  the buffer, header and capture sizes, ``tune.idle-pool.shared`` and the
-  ``tune.pool-*-fd-ratio`` watermarks for HTTP mode (rows ``IMPLEMENTED``);
+  the buffer, header and URI capture sizes for HTTP mode (rows ``IMPLEMENTED``);
 * or the keyword tunes a mechanism herdsman does not have (HTTP/2, Lua, TLS,
   memory pools, the poller...): it is accepted with one NOTICE per occurrence,
   ``parsing [file:line] : '<kw>' has no effect in herdsman (<reason>).``
@@ -55,9 +54,11 @@ LUA = "herdsman has no Lua"
 TLS = "Python's ssl module has no such setting"
 VARS = "herdsman has no variables"
 PATTERNS = "herdsman has no ACL pattern cache"
-MQ = "one thread: no multi-queue"
+MQ = "one thread: no per-thread queues or pools"
 PEERS = "herdsman has no peers"
 ACCEPT = "uvloop accepts every pending connection on each wake-up"
+FDS = "idle server connections are bounded by pool-max-conn and pool-purge-delay only"
+COOKIE = "'capture cookie' is not implemented yet"
 
 
 class _Tight(ConfigError):
@@ -395,24 +396,14 @@ def keywords() -> list[Keyword]:
             field="tune_http_maxhdr",
             doc="headers per message, stored for HTTP mode; must fit the default error pages",
         ),
-        _row(
-            "tune.http.cookielen",
-            _global_int(convert=_capture_len(CAPTURE_LEN)),
-            field="tune_http_cookielen",
-            doc="length of captured cookies, stored for HTTP mode",
-        ),
+        _row("tune.http.cookielen", _global_int(convert=_capture_len(CAPTURE_LEN)), reason=COOKIE),
         _row(
             "tune.http.logurilen",
             _global_int(convert=_capture_len(REQURI_LEN)),
             field="tune_http_logurilen",
             doc="length of the logged request URI, stored for HTTP mode",
         ),
-        _row(
-            "tune.idle-pool.shared",
-            _on_off,
-            field="tune_idle_pool_shared",
-            doc="idle server connections shared between threads, stored for HTTP mode",
-        ),
+        _row("tune.idle-pool.shared", _on_off, reason=MQ),
         # no effect
         _row("tune.runqueue-depth", _global_int(once=_tuned("tune.runqueue-depth")), reason=LOOP),
         _row("tune.maxpollevents", _global_int(once=_tuned("tune.maxpollevents")), reason=LOOP),
@@ -436,20 +427,8 @@ def keywords() -> list[Keyword]:
         _row("tune.pipesize", _global_int(), reason=SPLICE),
         _row("maxpipes", _global_int(once=_tuned("maxpipes")), reason=SPLICE),
         _row("nosplice", _flag, reason=SPLICE),
-        _row(
-            "tune.pool-high-fd-ratio",
-            _ranged(0, 100, ratio, empty=-1),
-            field="tune_pool_high_fd_ratio",
-            doc="% of file descriptors above which idle server connections are closed, "
-            "stored for HTTP mode",
-        ),
-        _row(
-            "tune.pool-low-fd-ratio",
-            _ranged(0, 100, ratio, empty=-1),
-            field="tune_pool_low_fd_ratio",
-            doc="% of file descriptors above which idle connections are not kept beyond the "
-            "estimated need, stored for HTTP mode",
-        ),
+        _row("tune.pool-high-fd-ratio", _ranged(0, 100, ratio, empty=-1), reason=FDS),
+        _row("tune.pool-low-fd-ratio", _ranged(0, 100, ratio, empty=-1), reason=FDS),
         _row("tune.listener.multi-queue", _on_off, reason=MQ),
         _row(
             "tune.pattern.cache-size",

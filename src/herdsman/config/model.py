@@ -534,13 +534,9 @@ class GlobalConfig:
     tune_bufsize: int = 16384
     tune_maxrewrite: int = 1024  # never above tune_bufsize // 2 once validated
     tune_http_maxhdr: int = 101
-    # Capture buffers in bytes with the trailing NUL: "tune.http.cookielen 63"
-    # stores 64 (the default) and at most 63 characters are kept.
-    tune_http_cookielen: int = 64
+    # The logged URI's buffer in bytes with the trailing NUL: "tune.http.logurilen 1023"
+    # stores 1024 (the default) and at most 1023 characters are kept.
     tune_http_logurilen: int = 1024
-    tune_idle_pool_shared: bool = True
-    tune_pool_high_fd_ratio: int = 25  # idle connection pools' watermarks (spec §3.6)
-    tune_pool_low_fd_ratio: int = 20
     # h1-case-adjust <from> <to> (lower case -> as sent), h1-case-adjust-file
     h1_case_adjust: dict[str, str] = field(default_factory=dict)
     h1_case_adjust_file: str | None = None

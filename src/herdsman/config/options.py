@@ -48,6 +48,7 @@ class Opt:
     support: Support
     planned_for: str = ""
     doc: str = ""
+    reason: str = ""  # for NO_EFFECT: why it has no effect in herdsman (the notice says it)
     # PR_MODE_HTTP in cfg_opts[]/cfg_opts2[]: set in a TCP proxy with the
     # capability, the option is cleared with a warning (config/httpmode.py)
     http: bool = False
@@ -161,8 +162,8 @@ SIMPLE: dict[str, Opt] = {
         Opt(
             "http-no-delay",
             _FEBE,
-            _I,
-            doc="send HTTP data at once, without waiting to merge it",
+            Support.NO_EFFECT,
+            reason="herdsman always sends at once: TCP_NODELAY, never MSG_MORE",
             http=True,
         ),
         # TCP mode too since 2.6.x (a9e934bbd): a TCP frontend may be upgraded
@@ -300,7 +301,12 @@ def parse_option(ctx: Ctx, args: list[str]) -> None:
         if _not_cap(ctx, opt):
             return
         _set(ctx, name)
-        if opt.support is not Support.IMPLEMENTED and kwm != "no":
+        if opt.support is Support.NO_EFFECT:
+            if kwm != "no":
+                ctx.diag.notice(
+                    f"{loc.parsing}'option {name}' has no effect in herdsman ({opt.reason})."
+                )
+        elif opt.support is not Support.IMPLEMENTED and kwm != "no":
             raise _refuse(opt)
         return
     if name == "forceclose" or name == "http-tunnel":
@@ -415,6 +421,7 @@ def option_rows() -> list[Keyword]:
                 opt.support,
                 opt.planned_for,
                 opt.doc,
+                opt.reason,
             )
         )
     return rows

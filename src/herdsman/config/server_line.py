@@ -143,7 +143,9 @@ def parse_server_line(ctx: Ctx, args: list[str]) -> None:
                 ctx.diag.warning(f"{prefix}{msg}.")
             continue
         srv.keywords[word] = loc
-        if row.support is not Support.IMPLEMENTED:
+        if row.support is Support.NO_EFFECT:
+            ctx.diag.notice(f"{prefix}'{word}' has no effect in herdsman ({row.reason}).")
+        elif row.support is not Support.IMPLEMENTED:
             refused.append(row)
     # _srv_parse_finalize() comes first: when it fails, haproxy's message is
     # all there is to say about the line.

@@ -4,6 +4,7 @@
 * ``check_authority()``: the Host/authority agreement ``h1_headers_to_hdr_list()``
   demands once the headers are parsed (``h1_validate_connect_authority()``,
   ``h1_validate_mismatch_authority()``).
+* ``path_of()``: ``http_parse_path()``, the path a redirection keeps.
 * ``normalize_absolute()``: ``http_scheme_based_normalize()``, which drops a
   default port from an absolute-form target (and from every Host header).
 """
@@ -122,3 +123,16 @@ def normalize_absolute(uri: bytes) -> tuple[bytes, bytes] | None:
         return None
     host = authority[: len(authority) - len(port) - 1]
     return uri[:start] + host + uri[start + len(authority) :], host
+
+
+def path_of(target: bytes) -> bytes:
+    """``http_parse_path()``: the path and query of a target, from its leading '/';
+    b"" for ``*``, the authority-form and an absolute target without a path."""
+    if not target or target[0] == 0x2A:  # "*"
+        return b""
+    if target[0] == 0x2F:  # "/"
+        return target
+    scheme, authority, start = scheme_authority(target)
+    if scheme is None or authority is None:
+        return b""
+    return target[start + len(authority) :]

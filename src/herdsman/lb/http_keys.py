@@ -39,12 +39,12 @@ and as the 2.6.12 binary showed:
   the client (observed both ways for a request sent with the handshake).
   herdsman chooses before reading: round robin.
 
-Differences (docs/configuration.md, ``balance``): 2.6 makes a POST wait for
-its whole body (or a full buffer) before choosing a server when balancing on
-``url_param`` (``http_process_request()`` adds ``AN_REQ_HTTP_BODY``),
-answering ``Expect: 100-continue`` itself and 408 at ``timeout
-http-request``; herdsman searches the body bytes that came with the head.
-``use_domain_only`` in 2.6 first reads the byte just past the value (a comma
+A POST for ``url_param`` waits for its whole body (or a full buffer) before
+the server is chosen, as 2.6 makes it (``http_process_request()`` adds
+``AN_REQ_HTTP_BODY``; ``proxy/http_body.py``): the body searched is what
+came by then.
+
+Differences (docs/configuration.md, ``balance``): ``use_domain_only`` in 2.6 first reads the byte just past the value (a comma
 or blank, the next header's first name byte, or for the last header an
 uninitialised byte of the end-of-headers block, which is sometimes a dot and
 then makes it hash the last label); herdsman takes it as no dot.

@@ -58,8 +58,18 @@ from herdsman.http import (
 )
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
-from herdsman.lb.http_keys import request_key
-from herdsman.proxy import http_abort, http_local, http_log, http_retry, http_rules
+from herdsman.lb.http_keys import request_body, request_key
+from herdsman.proxy import (
+    http_abort,
+    http_body,
+    http_hdrnames,
+    http_local,
+    http_log,
+    http_prefer,
+    http_redir,
+    http_retry,
+    http_rules,
+)
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -140,6 +150,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         "gone",
         "lb_key",
         "l7",
+        "body_wait",
+        "body_early",
+        "waited",
+        "prefer_last",
+        "req_add",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -194,6 +209,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
         self.lb_key: int | None = None  # the balancer's key for this request
         self.l7: list[bytes | memoryview] | None = None  # the body an L7 retry resends
+        self.body_wait = 0.0  # when the wait for the request body began (proxy/http_body.py)
+        self.body_early: bytes | None = None  # the head, while the frontend waits for the body
+        self.waited = False  # the frontend waited for the body, before the rules
+        self.prefer_last = False  # SESS_FL_PREFER_LAST (proxy/http_prefer.py)
+        self.req_add: list[bytes] = []  # the lines added to the request (hash inputs)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -243,6 +263,8 @@ class HttpSession(Connecting, asyncio.Protocol):
             self._head(self.buf + data if self.buf else data)
         elif phase == SENDING:
             self._request_body(data)
+            if self.body_wait and self.phase != CLOSED:
+                self._body_waited(False)
         elif phase == TUNNEL:
             if not self.up.forward([data], len(data)):
                 self.early.append(data)
@@ -338,7 +360,27 @@ class HttpSession(Connecting, asyncio.Protocol):
         monitor = fe_http.monitor_uri is not None and head.target == fe_http.monitor_uri
         if not monitor and self.frontend.traffic_log is not None:
             self._new_log(head)  # before the rules: a denied request is logged too
-        if self.rules is not None and http_rules.request(self, head, buf, monitor):
+        if fe_http.buffer_request and not self.req_done and http_body.holds(head):
+            # the frontend's http-buffer-request: the body comes before the rules
+            self._frame(head)
+            self.phase = SENDING
+            self.body_early = buf[: head.size]
+            http_body.start(self, head)
+            if len(buf) > head.size:
+                self._request_body(buf[head.size :])
+                if self.phase == CLOSED:
+                    return
+            self._body_waited(True)
+            return
+        self._routed(head, buf, monitor, None)
+
+    def _routed(self, head: RequestHead, buf: bytes, monitor: bool, body: bytes | None) -> None:
+        """The rules, the backend, the request to send (``body``: the body as
+        received, which the frontend waited for, else None: what came with the
+        head in ``buf``)."""
+        fe_http = self.fe_http
+        seen = None if body is None else request_body(head, body)
+        if self.rules is not None and http_rules.request(self, head, buf, monitor, seen):
             return
         if monitor:
             self.fe_c.intercepted_req += 1
@@ -357,6 +399,9 @@ class HttpSession(Connecting, asyncio.Protocol):
             self._answer(503, head, buf)
             return
         self.be_c.cum_req += 1
+        dropped = http_hdrnames.check(self, head)
+        if dropped is None:
+            return
         self.server_close = connmode.server_wants_close(
             head.flags, fe_http.mode, be_http.mode, self.frontend.stopping, head.meth
         )
@@ -377,13 +422,18 @@ class HttpSession(Connecting, asyncio.Protocol):
         value = connmode.request_connection(
             head.flags, self.server_close, be_http.pretend_keepalive
         )
+        remove = http_body.before_server(self, head)
+        remove += tuple(dropped)
+        if be_http.send_name_header is not None:
+            remove += (be_http.send_name_header,)  # Upstream.send() writes it
+        if remove and self.txn is not None:
+            hdrs = self.txn.req_hdrs_rw()
+            hdrs[:] = [h for h in hdrs if h[0].lower() not in remove]
         rewritten = http_rules.request_out(self, value, add) if self.txn is not None else None
-        self.req_out = rewritten or head_bytes(head, value, add=add)
+        self.req_out = rewritten or head_bytes(head, value, add=add, remove=remove)
         rest = buf[head.size :]
-        if head.framing is Framing.LENGTH:
-            self.req_body = LengthBody(head.content_length)
-        elif head.framing is Framing.CHUNKED:
-            self.req_body = ChunkedBody(True, self.ctx.limits)
+        if self.req_body is None:
+            self._frame(head)
         self.phase = WAITING if self.req_done else SENDING
         if rest:
             if self.req_done:
@@ -394,20 +444,39 @@ class HttpSession(Connecting, asyncio.Protocol):
                     return
         if self.req_done and not http_abort.watched(self):
             self.pause_client()  # one transaction at a time
+        self.req_add = add
+        if self.body_wait:
+            self._body_waited(True)
+            return
+        self._assign(be, rest if body is None else body)
+
+    def _assign(self, be: Backend, rest: bytes) -> None:
+        """Choose the server and take its slot, then reuse a connection or open one
+        (``rest``: what came after the head, a POST's body for ``url_param``)."""
         bal = be.cfg.balance
+        req = self.req
+        assert req is not None
         key = (
             client_key(be, self.peer_addr)
             if bal.algo == "source"
-            else request_key(bal, http_rules.as_rewritten(self, head), add, rest)
+            else request_key(bal, http_rules.as_rewritten(self, req), self.req_add, rest)
         )
         self.lb_key = key
         direct = self.outcome.server if self.outcome is not None else None
-        self.direct = direct is not None
+        self.direct = direct is not None  # a rule or a cookie (SF_DIRECT), not a preference
+        be_http = self.be_http
+        prefer = be_http is not None and (self.prefer_last or be_http.prefer_last)
+        if direct is None and self.private and prefer and be_http is not None:
+            direct = http_prefer.last_server(
+                be, self.private.values(), be_http.max_ka_queue, self.prefer_last
+            )
         got = be.acquire(self, key, direct)
         if isinstance(got, Server):
             self.server = got
             self.srv_c = got.counters
             self.assigned_at = self.loop.time()
+            if got.cfg.redir is not None and http_redir.answer(self, got.cfg.redir):
+                return
             conn = self.up.idle(got)
             if conn is not None:
                 self.up.attach(conn, reused=True)
@@ -417,6 +486,38 @@ class HttpSession(Connecting, asyncio.Protocol):
                 return
         self.task = self.loop.create_task(self._connect(be, got, key))
         self.arm()
+
+    def _frame(self, head: RequestHead) -> None:
+        if head.framing is Framing.LENGTH:
+            self.req_body = LengthBody(head.content_length)
+        elif head.framing is Framing.CHUNKED:
+            self.req_body = ChunkedBody(True, self.ctx.limits)
+
+    def _body_waited(self, arm: bool) -> None:
+        """The body came, or fills the buffer: the rules (the frontend waited), or
+        the server (the backend waited)."""
+        req = self.req
+        assert req is not None
+        held = sum(len(p) for p in self.early)
+        limits = self.ctx.limits
+        if not self.req_done and held < http_body.limit(limits.bufsize, limits.maxrewrite, req):
+            if arm:
+                self.arm()
+            return
+        self.body_wait = 0.0
+        early = self.body_early
+        if early is not None:
+            self.body_early = None
+            self.waited = True
+            pipelined, self.buf = self.buf, b""
+            monitor = (
+                self.fe_http.monitor_uri is not None and req.target == self.fe_http.monitor_uri
+            )
+            self._routed(req, early + pipelined, monitor, b"".join(self.early))
+            return
+        be = self.backend
+        assert be is not None
+        self._assign(be, b"".join(self.early))
 
     def _answer(self, status: int, head: RequestHead, buf: bytes) -> None:
         """A request herdsman answers itself (monitor-uri, no backend)."""
@@ -568,6 +669,8 @@ class HttpSession(Connecting, asyncio.Protocol):
             http_rules.done(self)
         self.req_body = self.req = None
         self.req_held = b""
+        self.body_wait = 0.0
+        self.waited = False
         self.early = []
         self.first = False
         if self.client_close or not self.req_done:
@@ -690,6 +793,10 @@ class HttpSession(Connecting, asyncio.Protocol):
         values = []
         if fe_http.client:
             values.append(self.last_client + fe_http.client)
+        if self.body_wait:
+            wait = http_body.timeout(fe_http, be_http)
+            if wait:
+                values.append(self.body_wait + wait)
         if self.up.conn is not None and be_http is not None and be_http.server:
             values.append(self.last_server + be_http.server)
         return min(values) if values else None
@@ -732,6 +839,11 @@ class HttpSession(Connecting, asyncio.Protocol):
                 self._log_session_error(408, "c", "R")
                 self.to_client(errors.mux_bytes(408))
             self.close()
+            return
+        if self.body_wait:
+            # http_wait_for_msg_body(): the body did not come in time
+            self.fe_c.failed_req += 1
+            self.reply(408, self.req, request_pending=True)
             return
         if phase in (SENDING, WAITING) and self.up.conn is not None and self.up.resp is None:
             if http_retry.response(self, RetryOn.RESPONSE_TIMEOUT):

@@ -83,15 +83,23 @@ def accept(s: RulesSession) -> bool:
     return bool(router.accept(s.txn, s.rules))
 
 
-def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bool:
-    """Run the request rules; True when the session answered (or closed)."""
+def request(
+    s: RulesSession, head: RequestHead, buf: bytes, monitor: bool, body: bytes | None = None
+) -> bool:
+    """Run the request rules; True when the session answered (or closed). ``body``:
+    what ``option http-buffer-request`` waited for, else what ``buf`` holds."""
     router = s.ctx.router
     assert router is not None
     assert s.rules is not None
     txn = s.txn
     if txn is None:
         txn = s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr, s.client_transport())
-    body = b"" if head.framing is Framing.NONE else buf[head.size : head.size + head.content_length]
+    if body is None:
+        body = (
+            b""
+            if head.framing is Framing.NONE
+            else buf[head.size : head.size + head.content_length]
+        )
     out = router.request(txn, s.rules, head, body, monitor)
     s.outcome = out
     if out.action == R.INTERCEPT:

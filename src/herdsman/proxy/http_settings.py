@@ -17,6 +17,7 @@ from herdsman.config.model import (
     AddedHeader,
     ConnMode,
     GlobalConfig,
+    HdrNames,
     HttpReuse,
     Network,
     ProxyConfig,
@@ -78,8 +79,10 @@ class FrontHttp:
     ignore_probes: bool  # option http-ignore-probes: no 408 for a connection that sent nothing
     idle_close_on_response: bool  # soft stop: idle keep-alive connections wait for a response
     replies: dict[int, Reply | None]
+    buffer_request: bool  # option http-buffer-request (proxy/http_body.py)
+    restrict_names: HdrNames  # option http-restrict-req-hdr-names (proxy/http_hdrnames.py)
     # timeouts, seconds (None: unset)
-    http_request: float | None  # an incomplete head
+    http_request: float | None  # an incomplete head; a body waited for
     keep_alive: float | None  # between two requests (else http-request)
     client: float | None
 
@@ -94,6 +97,12 @@ class BackHttp:
     reuse: HttpReuse
     replies: dict[int, Reply | None]
     retry_on: RetryOn
+    buffer_request: bool  # option http-buffer-request (proxy/http_body.py)
+    restrict_names: HdrNames  # option http-restrict-req-hdr-names (proxy/http_hdrnames.py)
+    prefer_last: bool  # option prefer-last-server (proxy/http_prefer.py)
+    max_ka_queue: int  # max-keep-alive-queue, -1: no limit
+    send_name_header: bytes | None  # http-send-name-header, lower case
+    http_request: float | None  # a body waited for (http-buffer-request in the backend)
     server: float | None
     tunnel: float | None
     server_fin: float | None
@@ -116,6 +125,8 @@ def front(px: ProxyConfig) -> FrontHttp:
         ignore_probes=px.option("http-ignore-probes"),
         idle_close_on_response=px.option("idle-close-on-response"),
         replies=_replies(px),
+        buffer_request=px.option("http-buffer-request"),
+        restrict_names=h.restrict_req_hdr_names,
         http_request=request,
         keep_alive=_seconds(t.http_keep_alive) or request,
         client=_seconds(t.client),
@@ -134,6 +145,12 @@ def back(px: ProxyConfig) -> BackHttp:
         reuse=h.reuse_mode,
         replies=_replies(px),
         retry_on=px.retry_on,
+        buffer_request=px.option("http-buffer-request"),
+        restrict_names=h.restrict_req_hdr_names,
+        prefer_last=px.option("prefer-last-server"),
+        max_ka_queue=h.max_keep_alive_queue,
+        send_name_header=h.send_name_header.encode() if h.send_name_header else None,
+        http_request=_seconds(t.http_request),
         server=_seconds(t.server),
         tunnel=_seconds(t.tunnel),
         server_fin=_seconds(t.server_fin),

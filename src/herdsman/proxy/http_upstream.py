@@ -36,6 +36,7 @@ from herdsman.http import (
     websocket,
 )
 from herdsman.http.model import RequestHead
+from herdsman.proxy import http_prefer
 from herdsman.proxy.connect import open_transport
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
@@ -105,6 +106,7 @@ class Session(Protocol):
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
     txn: Txn | None  # the rules' transaction, None without rules
+    prefer_last: bool  # an NTLM/Negotiate challenge was seen (proxy/http_prefer.py)
     log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
 
     def is_closed(self) -> bool: ...
@@ -220,8 +222,14 @@ class Upstream:
         conn.requests += 1
         s.last_server = s.loop.time()
         s.request_sent()
-        tr.write(s.req_out)
-        n = len(s.req_out)
+        out = s.req_out
+        name = s.be_http.send_name_header if s.be_http is not None else None
+        if name is not None:
+            # http-send-name-header: the H1 output writes it last, after the
+            # Connection header, for the server of this attempt (h1_process_mux())
+            out = b"%s%s: %s\r\n\r\n" % (out[:-2], name, conn.server.name.encode())
+        tr.write(out)
+        n = len(out)
         if s.early:
             n += sum(len(p) for p in s.early)
             tr.writelines(s.early)
@@ -261,7 +269,7 @@ class Upstream:
         s = self.s
         be_http = s.be_http
         assert be_http is not None
-        if be_http.reuse is HttpReuse.NEVER:
+        if be_http.reuse is HttpReuse.NEVER or conn.private:
             conn.private = True  # HAProxy's session list: reused by this client only
             old = s.private.pop(id(conn.server), None)
             if old is not None:
@@ -338,6 +346,14 @@ class Upstream:
         srv = s.server
         if be is not None and srv is not None and srv.check is not None:
             be.passive(srv, _passive_event(status))
+        conn = self.conn
+        if (
+            (status == 401 or status == 407)
+            and conn is not None
+            and http_prefer.connection_auth(resp)
+        ):
+            conn.private = True  # this client's from now on
+            s.prefer_last = True
         if s.frontend.stopping:
             # the connection modes are decided again on the response: a stopping
             # proxy closes both sides (h1_set_cli_conn_mode(), h1_set_srv_conn_mode())
