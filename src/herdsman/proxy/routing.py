@@ -32,6 +32,7 @@ from herdsman.http.errors import Reply
 from herdsman.http.model import RequestHead, ResponseHead
 from herdsman.rules import cookie as ck
 from herdsman.rules.eval import run_rules, run_tcp_rules
+from herdsman.rules.http_actions import Service
 from herdsman.rules.model import (
     RES_ABRT,
     RES_BADREQ,
@@ -204,6 +205,7 @@ REPLY = 1  # send txn.reply (a Reply, an Errmsg, an AuthReply)
 CLOSE = 2  # close the connection without a word (reject)
 TARPIT = 3  # hold the request for "timeout tarpit", then send txn.reply
 INTERCEPT = 4  # answer with the status in txn.status (monitor URI)
+SERVICE = 5  # a use-service rule chose the service in txn.reply (a Service)
 
 
 @dataclass(slots=True)
@@ -393,6 +395,11 @@ class Router:
             return out
         count_http_request(txn)
         verdict = _phase(txn, fe.tcp_req, fe.http_req)
+        if isinstance(txn.reply, Service):
+            # http_process_req_common(): a service answers before the redirect rules,
+            # the stats URI and the switching rules (the backend stays the frontend)
+            out.action = SERVICE
+            return out
         if verdict == RES_CONT:
             for rule in fe.redirects:
                 cond = rule.cond
@@ -410,6 +417,9 @@ class Router:
         bp = self.plan(be.cfg)
         if bp is not fe:
             verdict = _phase(txn, bp.tcp_req, bp.http_req)
+            if isinstance(txn.reply, Service):
+                out.action = SERVICE
+                return out
             if verdict != RES_CONT:
                 return _stop(txn, out, verdict)
         self.server(txn, bp, out)
