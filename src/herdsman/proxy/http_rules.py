@@ -19,7 +19,7 @@ from herdsman.http.errors import Reply
 from herdsman.http.model import Framing, RequestHead, ResponseHead
 from herdsman.proxy import routing as R
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
-from herdsman.rules.http_actions import REJECT, AuthReply
+from herdsman.rules.http_actions import REJECT, AuthReply, Service
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
 from herdsman.rules.reply import Errmsg
 from herdsman.rules.track import end_session, end_stream
@@ -52,6 +52,8 @@ class RulesSession(Protocol):
     up: Any
 
     def _answer(self, status: int, head: RequestHead, buf: bytes) -> None: ...
+
+    def _local(self, px: Service, head: RequestHead, buf: bytes) -> None: ...
 
     def close(self) -> None: ...
 
@@ -101,6 +103,13 @@ def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bo
     s.be_plan = router.plan(be.cfg) if be is not None else None
     if out.action == R.CONTINUE:
         return False
+    if out.action == R.SERVICE:
+        if be is None:  # a frontend's rule: the frontend stays the stream's backend (s->be)
+            s.fe_c.intercepted_req += 1
+            s.backend = None
+        assert isinstance(txn.reply, Service)
+        s._local(txn.reply, head, buf)
+        return True
     if out.action in (R.REPLY, R.TARPIT):
         s.fe_c.denied_req += 1
     if s.req_done:

@@ -62,9 +62,10 @@ AFTER_KEYWORDS = (
     "unset-var(*)",
 )  # fmt: skip
 KEYWORDS = {"request": REQ_KEYWORDS, "response": RES_KEYWORDS, "after-response": AFTER_KEYWORDS}
-# The services "use-service" may name (stream.c's service_keywords): Debian's 2.6.12 is
-# built with USE_PROMEX=1, so the exporter (addons/promex) is one; herdsman has it built in.
-SERVICES = ("prometheus-exporter",)
+# The services "use-service" may name (stream.c's service_keywords), with the name of
+# their applet in logs: Debian's 2.6.12 is built with USE_PROMEX=1, so the exporter
+# (addons/promex) is one; herdsman has it built in.
+SERVICES = {"prometheus-exporter": "<PROMEX>"}
 LOG_LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 
 
@@ -551,6 +552,7 @@ class Service:
     request (``s->target`` in 2.6's ``process_use_service()``)."""
 
     name: str
+    applet: str  # its name in traffic logs (%s), as "<STATS>" for the stats page
 
 
 def service_name(name: str, args0: str, args1: str) -> str:
@@ -566,7 +568,7 @@ def service_name(name: str, args0: str, args1: str) -> str:
 
 def p_use_service(words: list[str], i: int, where: Where) -> Parsed:
     name = words[i] if i < len(words) else ""
-    service = Service(service_name(name, words[0], name))
+    service = Service(service_name(name, words[0], name), SERVICES[name])
 
     def act(txn: Txn) -> int:
         txn.reply = service
