@@ -488,6 +488,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.local_body = []
         if isinstance(px, Service):  # its refusals are HAProxy's built-in messages
             answer = self.ctx.services[px.name](head.target.decode("latin-1"))
+            if self.backend is not None:  # a backend's rule: the backend counts it too
+                self.be_c.http_rsp[answer[0] // 100 - 1] += 1
             self.reply(answer[0], head, msg=http_local.to_reply(answer, {}))
             return
         assert px.stats is not None

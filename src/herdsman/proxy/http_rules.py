@@ -107,6 +107,9 @@ def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bo
         if be is None:  # a frontend's rule: the frontend stays the stream's backend (s->be)
             s.fe_c.intercepted_req += 1
             s.backend = None
+        else:  # the stream entered the backend (stream_set_backend())
+            be.counters.cum_conn += 1
+            be.counters.cum_req += 1
         assert isinstance(txn.reply, Service)
         s._local(txn.reply, head, buf)
         return True
