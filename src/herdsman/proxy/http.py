@@ -501,7 +501,8 @@ class HttpSession(Connecting, asyncio.Protocol):
             http_local.authorization(head),
         )
         be = self.backend
-        answer = hook.answer(px, px.stats, line, self.peer_addr, be.name if be else "", body)
+        admin = http_rules.stats_admin(self, px.stats.admin)
+        answer = hook.answer(px, px.stats, line, admin, be.name if be else "", body)
         replies = self.be_http.replies if self.be_http is not None else self.fe_http.replies
         self.reply(answer[0], head, msg=http_local.to_reply(answer, replies))
 

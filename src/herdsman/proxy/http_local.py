@@ -38,7 +38,7 @@ class StatsHook(Protocol):
         px: ProxyConfig,
         settings: StatsPage,
         head: tuple[str, str, bool, str | None],
-        client: object,
+        admin: bool,
         backend: str,
         body: bytes,
     ) -> PageAnswer: ...

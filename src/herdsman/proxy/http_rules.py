@@ -23,6 +23,7 @@ from herdsman.rules.http_actions import REJECT, AuthReply, Service
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
 from herdsman.rules.reply import Errmsg
 from herdsman.rules.track import end_session, end_stream
+from herdsman.sample.acl import Condition
 from herdsman.sample.txn import Txn
 
 
@@ -124,6 +125,13 @@ def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bo
     else:
         send(s, head, txn.reply)
     return True
+
+
+def stats_admin(s: RulesSession, conds: list[Condition]) -> bool:
+    """``http_handle_stats()``: the first ``stats admin`` condition that passes on
+    the request grants the admin form (none without a condition)."""
+    txn = s.txn
+    return txn is not None and any(cond.run(txn) for cond in conds)
 
 
 def _tarpit(s: RulesSession, head: RequestHead) -> None:

@@ -598,6 +598,7 @@ def uses_routing(config: Config) -> bool:
             or r.servers
             or r.captures
             or any(rule.cond is not None or "%" in rule.name for rule in r.switching)
+            or (px.stats is not None and px.stats.admin)
         ):
             return True
     return False
