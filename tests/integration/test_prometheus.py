@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -22,7 +23,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from herdsman.admin.prometheus import chunked
-from herdsman.testing import Haproxy, cli_command, free_port, running
+from herdsman.testing import Haproxy, Syslog, cli_command, free_port, running
 
 pytestmark = pytest.mark.haproxy
 
@@ -275,6 +276,64 @@ def _chunk_lines(body: bytes) -> list[bytes]:
             return sizes
         sizes.append(line)
         body = body[size + 2 :]
+
+
+LOGGED = """\
+defaults
+    mode http
+    log 127.0.0.1:{log} format raw local0
+    option httplog
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend prom
+    bind 127.0.0.1:{prom}
+    http-request use-service prometheus-exporter if {{ path /metrics }}
+    default_backend be
+backend be
+    http-request use-service prometheus-exporter if {{ path /bm }}
+    server s1 127.0.0.1:{down}
+"""
+
+
+async def test_logged_as_haproxy(tmp_path: Path) -> None:
+    """httplog lines of the service's answers: ``prom/<PROMEX>`` for the frontend's
+    rule, ``be/<PROMEX>`` for the backend's, ``LR--``, zero timers, the bytes of the
+    head and the data (not the chunk framing), the built-in 400."""
+    requests = [
+        b"GET /metrics?scope= HTTP/1.0\r\n\r\n",
+        b"GET /bm?scope= HTTP/1.0\r\n\r\n",
+        b"GET /bm?scope=x HTTP/1.0\r\n\r\n",
+        b"GET /metrics?scope=nope HTTP/1.1\r\n\r\n",
+    ]
+
+    async def lines(start: str) -> list[str]:
+        syslog = Syslog()
+        ports = {"prom": free_port(), "down": free_port(), "log": syslog.port}
+        text = LOGGED.format(**ports)
+        try:
+            if start == "haproxy":
+                with Haproxy(text).start(ports["prom"]):
+                    for data in requests:
+                        await talk(ports["prom"], data)
+                    got = await syslog.wait_count(len(requests))
+            else:
+                async with running(text):
+                    for data in requests:
+                        await talk(ports["prom"], data)
+                    got = await syslog.wait_count(len(requests))
+        finally:
+            syslog.close()
+        # the client's address and port, the date
+        return [re.sub(r"^\S+ \[[^]]+\] ", "", line) for line in got]
+
+    theirs = await lines("haproxy")
+    mine = await lines("herdsman")
+    assert mine == theirs
+    assert theirs[:2] == [
+        'prom prom/<PROMEX> 0/0/0/0/0 200 116 - - LR-- 1/1/0/0/0 0/0 "GET /metrics?scope= HTTP/1.0"',
+        'prom be/<PROMEX> 0/0/0/0/0 200 116 - - LR-- 1/1/0/0/0 0/0 "GET /bm?scope= HTTP/1.0"',
+    ]
 
 
 @pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian's prometheus is missing")
