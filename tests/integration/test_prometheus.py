@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from herdsman.admin.prometheus import chunked
+from herdsman.admin.prometheus import chunked, samples
 from herdsman.testing import Haproxy, Syslog, cli_command, free_port, running
 
 pytestmark = pytest.mark.haproxy
@@ -252,19 +252,8 @@ async def test_exporter_matches_haproxy(up_port: int, tmp_path: Path) -> None:
     # 2.6.12's chunks: the same samples cut where haproxy cut them
     for want in theirs.paths:
         if want.status == 200 and want.chunks:
-            sizes = [int(line, 16) for line in _chunk_lines(chunked(_records(want.text)))]
+            sizes = [int(line, 16) for line in _chunk_lines(chunked(samples(want.text)))]
             assert sizes == [len(c) for c in want.chunks]
-
-
-def _records(text: str) -> list[str]:
-    """The samples of an exposition, each with the HELP and TYPE lines before it."""
-    out, pending = [], ""
-    for line in text.splitlines(keepends=True):
-        pending += line
-        if not line.startswith("#"):
-            out.append(pending)
-            pending = ""
-    return out
 
 
 def _chunk_lines(body: bytes) -> list[bytes]:

@@ -236,8 +236,8 @@ def chunked(records: list[str]) -> bytes:
     return b"".join(out)
 
 
-def _samples(text: str) -> list[str]:
-    """prometheus_client's exposition as records: comment lines go with the
+def samples(text: str) -> list[str]:
+    """An exposition as records (``records()``'s unit): comment lines go with the
     sample that follows them."""
     out: list[str] = []
     pending = ""
@@ -339,7 +339,7 @@ class Exporter:
             self._backends(out, backends)
         if "server" in scopes:
             self._servers(out, backends, no_maint)
-            out.extend(_samples(generate_latest(self.registry).decode()))
+            out.extend(samples(generate_latest(self.registry).decode()))
         return out
 
     def _process(self, out: list[str]) -> None:
