@@ -80,7 +80,7 @@ async def abort_trace(kind: str, where: str, how: str, abortonclose: bool) -> li
     srv = f"{host}:{hole[0].getsockname()[1]}" if hole else f"{host}:{origin.port}"
     body = (
         f"    option httplog\n{'    option abortonclose' if abortonclose else ''}\n"
-        f"    timeout queue 2s\n    timeout connect 600ms\n    retries 0\n"
+        f"    timeout queue 2s\n    timeout connect 2s\n    retries 0\n"
         f"    server s {srv} maxconn 1\n"
     )
     trace: list[object] = []
