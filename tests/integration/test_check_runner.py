@@ -35,6 +35,7 @@ from herdsman.checks.runner import start_check
 from herdsman.checks.target import CheckResult, CheckTarget
 from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import Status
+from herdsman.testing import free_port
 
 HAPROXY = shutil.which("haproxy")
 needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")
@@ -114,12 +115,6 @@ async def serve(
         port = server.sockets[0].getsockname()[1]
     async with server:
         yield port
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -78,6 +78,9 @@ async def abort_trace(kind: str, where: str, how: str, abortonclose: bool) -> li
     origin = await Origin(handler, host).start()
     hole = blackhole(host) if where == "connecting" else None
     srv = f"{host}:{hole[0].getsockname()[1]}" if hole else f"{host}:{origin.port}"
+    # timeout connect outlasts the steps from the proxy's SYN to its reading the
+    # client's leaving (a /proc poll, the FIN or reset): when they took over
+    # a second on a loaded machine, herdsman's connect timed out first (sC, 503)
     body = (
         f"    option httplog\n{'    option abortonclose' if abortonclose else ''}\n"
         f"    timeout queue 2s\n    timeout connect 2s\n    retries 0\n"

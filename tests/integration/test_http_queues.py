@@ -139,8 +139,11 @@ async def refusals_trace(kind: str) -> list[object]:
     trace: list[object] = []
     held = Held()
     origin = await Origin(held).start()
+    # timeout queue outlasts the steps from b's queueing to c's refusal (a stats
+    # poll and a connection), which can take more than 300 ms on a loaded
+    # machine: c would then find b expired and queue instead of being refused
     body = (
-        "    balance source\n    timeout queue 300ms\n"
+        "    balance source\n    timeout queue 1s\n"
         f"    server s 127.0.0.1:{origin.port} maxconn 1 maxqueue 1\n"
     )
     try:
@@ -158,7 +161,7 @@ async def refusals_trace(kind: str) -> list[object]:
             d.send(get("/d"))
             await wait_queued(sock, 1)
             d.close()
-            await wait_queued(sock, 0)  # leaves the queue at once (timeout queue is 300 ms)
+            await wait_queued(sock, 0)  # leaves the queue at once (timeout queue is 1 s)
             held.release()
             got = await a.response()
             trace.append(("served", got[0].start[1] if got else None))

@@ -11,7 +11,6 @@ import asyncio
 import json
 import re
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -23,7 +22,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from herdsman.admin.prometheus import chunked, samples
-from herdsman.testing import Haproxy, Syslog, cli_command, free_port, running
+from herdsman.testing import Acceptor, Haproxy, Syslog, cli_command, free_port, running
 
 pytestmark = pytest.mark.haproxy
 
@@ -58,11 +57,8 @@ frontend mon
 
 @pytest.fixture
 def up_port() -> Iterator[int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(50)
-    yield sock.getsockname()[1]
-    sock.close()
+    with Acceptor() as acceptor:
+        yield acceptor.port
 
 
 @dataclass

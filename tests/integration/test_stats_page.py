@@ -10,7 +10,6 @@ import asyncio
 import base64
 import re
 import shutil
-import socket
 import struct
 import subprocess
 import zlib
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from herdsman.core.states import SrvAdmin
-from herdsman.testing import Haproxy, cli_command, free_port, running
+from herdsman.testing import Acceptor, Haproxy, cli_command, free_port, running
 
 pytestmark = pytest.mark.haproxy
 
@@ -83,12 +82,9 @@ listen stats
 
 @pytest.fixture
 def backend_port() -> Iterator[int]:
-    """A listening port that accepts and closes (a health check passes there)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(50)
-    yield sock.getsockname()[1]
-    sock.close()
+    """A port that accepts and closes (a health check passes there)."""
+    with Acceptor() as acceptor:
+        yield acceptor.port
 
 
 def normalise(page: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from herdsman.admin.api.names import STAT_FIELDS
-from herdsman.testing import Haproxy, cli_command, free_port, running, wait_for
+from herdsman.testing import Haproxy, cli_command, free_port, running, unix_listening, wait_for
 
 pytestmark = pytest.mark.haproxy
 
@@ -302,7 +302,7 @@ async def test_a_stats_socket_alone_is_a_listener(tmp_path: object) -> None:
     assert m == h == (0, "Warnings were found.\nConfiguration file is valid\n")
     proc = subprocess.Popen([sys.executable, "-m", "herdsman", "-db", "-f", path])
     try:
-        wait_for(lambda: os.path.exists(sock) or proc.poll() is not None)
+        wait_for(lambda: unix_listening(sock) or proc.poll() is not None, timeout=10)
         assert proc.poll() is None
         assert cli_command(sock, "show backend\n") == "# name\nb\n\n"
     finally:

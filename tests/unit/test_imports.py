@@ -10,6 +10,7 @@ imported) is not an arrow.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,7 @@ def _imports(path: Path, name: str, known: set[str]) -> set[str]:
     return out
 
 
+@functools.cache  # read-only for the tests: one parse of the tree per process
 def import_graph() -> dict[str, set[str]]:
     mods = _modules()
     known = set(mods)

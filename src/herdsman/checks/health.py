@@ -10,7 +10,7 @@ changed, through ``core/transitions.py``.
 from __future__ import annotations
 
 from herdsman.checks.custom import reports
-from herdsman.checks.target import CheckResult
+from herdsman.checks.target import CheckResult, check_desc
 from herdsman.config.model import Observe, OnError
 from herdsman.core import transitions
 from herdsman.core.backend import Check
@@ -19,8 +19,6 @@ from herdsman.core.messages import append_status
 from herdsman.core.states import MAINT, SrvState
 from herdsman.defs.levels import LOG_NOTICE
 from herdsman.defs.status import HanaEvent, Result, Status
-
-HCHK_DESC_LEN = 128
 
 
 def _logs_checks(check: Check) -> bool:
@@ -37,7 +35,7 @@ def set_status(
     """Record a result and move the health counter; log it if it changed."""
     srv = check.server
     prev_status = check.status
-    check.desc = desc.encode("utf-8", "replace")[: HCHK_DESC_LEN - 1].decode("utf-8", "ignore")
+    check.desc = check_desc(desc)
     check.status = status
     if code is not None:
         check.code = code

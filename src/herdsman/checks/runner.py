@@ -314,19 +314,8 @@ class RunningCheck:
     def _push(self, tls: CheckTls) -> None:
         """TLS records out to the socket, as far as it takes them."""
         tls.raw += tls.outgoing.read()
-        sock = self._sock
-        if sock is None or not tls.raw or not self._wr:
-            return
-        try:
-            sent = sock.send(tls.raw)
-        except BlockingIOError:
-            self._wr = False
-            return
-        except OSError:
-            return  # reported by the next read
-        tls.raw = tls.raw[sent:]
-        if tls.raw:
-            self._wr = False
+        if self._sock is not None and tls.raw and self._wr:
+            tls.raw = self._send(tls.raw)
 
     def _tls_io(self, tls: CheckTls) -> None:
         """``_io()`` through the TLS layer: plaintext in and out of the SSLObject."""
@@ -369,19 +358,24 @@ class RunningCheck:
             self._apply(check.received(data))
 
     def _flush(self) -> None:
-        sock = self._sock
-        if sock is None or not self._out or self._tls is not None:
+        if self._sock is None or not self._out or self._tls is not None:
             return  # TLS: _io() encrypts it
+        self._out = self._send(self._out)
+
+    def _send(self, data: bytes) -> bytes:
+        """Write what the socket takes of ``data``; the rest. An error is left
+        for the next read or write attempt in ``_io()`` to report."""
+        assert self._sock is not None
         try:
-            sent = sock.send(self._out)
+            sent = self._sock.send(data)
         except BlockingIOError:
             self._wr = False
-            return
+            return data
         except OSError:
-            return  # reported by the next read or write attempt in _io()
-        self._out = self._out[sent:]
-        if self._out:
+            return data
+        if sent < len(data):
             self._wr = False
+        return data[sent:]
 
     def _io(self) -> None:
         """Write what is pending, then read while the check can take data.

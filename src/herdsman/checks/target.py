@@ -15,6 +15,18 @@ from dataclasses import dataclass, field
 
 from herdsman.defs.status import Status
 
+HCHK_DESC_LEN = 128  # the info text's buffer: 127 bytes and the NUL
+
+
+def check_desc(text: str) -> str:
+    """The info text as ``set_server_check_status()`` copies it: a C string of at
+    most ``HCHK_DESC_LEN - 1`` bytes (cut at a NUL, then at the byte limit)."""
+    text = text.split("\0", 1)[0]
+    raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) < HCHK_DESC_LEN:
+        return text
+    return raw[: HCHK_DESC_LEN - 1].decode("utf-8", "ignore")
+
 
 @dataclass(frozen=True, slots=True)
 class CheckTarget:

@@ -50,7 +50,7 @@ from herdsman.checks.expect import (
 )
 from herdsman.checks.http_request import build_request
 from herdsman.checks.http_response import ResponseParser
-from herdsman.checks.target import CheckResult, CheckTarget
+from herdsman.checks.target import CheckResult, CheckTarget, check_desc
 from herdsman.defs.proxyproto import SockAddr, proxy_header
 from herdsman.defs.rules import (
     ActionRule,
@@ -77,23 +77,11 @@ from herdsman.sample.logformat import (
     to_str,
 )
 
-DESC_LEN = 127  # HCHK_DESC_LEN - 1: the longest info text kept
-
-
 _IMPLICIT_CONNECT = ConnectRule(default=True, implicit=True)
 _NO_RESPONSE = ResponseParser()  # stands for the parser of non-HTTP checks: never fed
 _UNCLEAN = frozenset(
     (0, errno_mod.EAGAIN, errno_mod.EINPROGRESS, errno_mod.EISCONN, errno_mod.EALREADY)
 )
-
-
-def _truncate(text: str) -> str:
-    """``set_server_check_status()``: a C string of at most 127 bytes."""
-    text = text.split("\0", 1)[0]
-    raw = text.encode("utf-8", "surrogateescape")
-    if len(raw) <= DESC_LEN:
-        return text
-    return raw[:DESC_LEN].decode("utf-8", "ignore")
 
 
 @functools.lru_cache(maxsize=256)
@@ -515,7 +503,7 @@ class TcpCheck:
         status = rule.ok_status if verdict.status is Status.L7OK else verdict.status
         code = verdict.code if verdict.code is not None else self._code
         self._early = CheckResult(
-            status, code if status.has_code else None, _truncate(verdict.desc)
+            status, code if status.has_code else None, check_desc(verdict.desc)
         )
         return True
 
@@ -601,7 +589,7 @@ class TcpCheck:
             self._done = True
             self._close()
             code = self._code if status.has_code else None
-            result = CheckResult(status, code, _truncate(text))
+            result = CheckResult(status, code, check_desc(text))
             early = self._early
             if early is not None:
                 result = ReportedTwice(early.status, early.code, early.desc, then=result)

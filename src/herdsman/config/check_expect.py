@@ -110,8 +110,8 @@ _PATTERNS = (
     "status",
     "rstatus",
 )
-_OPTIONS = (
-    "min-recv",
+# the options that take a value
+_VALUED = (
     "comment",
     "on-success",
     "on-error",
@@ -119,8 +119,8 @@ _OPTIONS = (
     "error-status",
     "tout-status",
     "status-code",
-    "custom",
 )
+_OPTIONS = ("min-recv", *_VALUED, "custom")
 _HTTP_KINDS = {
     "string": ExpectKind.HTTP_BODY,
     "rstring": ExpectKind.HTTP_RBODY,
@@ -251,15 +251,7 @@ def parse_expect(args: list[str], *, http: bool) -> ExpectRule:
             if kind is not None:
                 raise ConfigError("only on pattern expected")
             kind = ExpectKind.CUSTOM
-        elif word in (
-            "comment",
-            "on-success",
-            "on-error",
-            "ok-status",
-            "error-status",
-            "tout-status",
-            "status-code",
-        ):
+        elif word in _VALUED:
             if not value:
                 what = "an expression" if word == "status-code" else "a string"
                 raise ConfigError(f"'{word}' expects {what} as argument")

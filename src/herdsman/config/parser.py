@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, MutableMapping
 
-from herdsman.config import errfiles, known, kw_bind, kw_global, kw_proxy, kw_server, kw_users
+from herdsman.config import errfiles, known, kw_bind, kw_global, kw_proxy, kw_users, server_line
 from herdsman.config.diag import ConfigError, Diagnostics, Err, Location
 from herdsman.config.keywords import SECTIONS_PROXY, BrokenFile, Ctx, Keyword, Support, refuse
 from herdsman.config.lexer import SECTION_KEYWORDS
@@ -248,7 +248,7 @@ class ConfigParser:
         word = args[0]
         self.proxy.keywords.setdefault(word, ctx.loc)
         if word in ("server", "default-server", "server-template"):
-            kw_server.parse_server_line(ctx, args)
+            server_line.parse_server_line(ctx, args)
             return
         if word == "bind":
             kw_bind.parse_bind_line(ctx, args)

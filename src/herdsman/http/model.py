@@ -130,7 +130,39 @@ class HttpError(Exception):
         self.stream = stream
 
 
-class RequestHead:
+class _Head:
+    """What request and response heads share; ``headers`` splits the header
+    block of ``raw`` on first use (the forwarding path never needs it)."""
+
+    __slots__ = (
+        "size",
+        "raw",
+        "edits",
+        "version",
+        "flags",
+        "framing",
+        "content_length",
+        "_headers",
+    )
+
+    size: int
+    raw: bytes
+    edits: tuple[Edit, ...]
+    version: bytes
+    flags: int
+    framing: Framing
+    content_length: int
+    _headers: list[tuple[bytes, bytes]] | None
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """(name as received, value trimmed and unfolded) for every header line received."""
+        if self._headers is None:
+            self._headers = split_fields(self.raw)
+        return self._headers
+
+
+class RequestHead(_Head):
     """A complete, valid request head.
 
     ``size`` is the number of input bytes the head used (leading empty lines
@@ -142,21 +174,7 @@ class RequestHead:
     them with the proxy's own changes.
     """
 
-    __slots__ = (
-        "size",
-        "raw",
-        "edits",
-        "method",
-        "meth",
-        "target",
-        "version",
-        "flags",
-        "framing",
-        "content_length",
-        "host",
-        "ws_key",
-        "_headers",
-    )
+    __slots__ = ("method", "meth", "target", "host", "ws_key")
 
     def __init__(
         self,
@@ -189,13 +207,6 @@ class RequestHead:
         self._headers = headers
 
     @property
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        """(name as received, value trimmed and unfolded) for every header line received."""
-        if self._headers is None:
-            self._headers = split_fields(self.raw)
-        return self._headers
-
-    @property
     def version_11(self) -> bool:
         return bool(self.flags & Flag.VER_11)
 
@@ -206,21 +217,10 @@ class RequestHead:
         )
 
 
-class ResponseHead:
+class ResponseHead(_Head):
     """A complete, valid response head (see ``RequestHead`` for ``size``, ``raw``, ``edits``)."""
 
-    __slots__ = (
-        "size",
-        "raw",
-        "edits",
-        "status",
-        "version",
-        "reason",
-        "flags",
-        "framing",
-        "content_length",
-        "_headers",
-    )
+    __slots__ = ("status", "reason")
 
     def __init__(
         self,
@@ -245,12 +245,6 @@ class ResponseHead:
         self.framing = framing
         self.content_length = content_length
         self._headers = headers
-
-    @property
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        if self._headers is None:
-            self._headers = split_fields(self.raw)
-        return self._headers
 
     @property
     def informational(self) -> bool:

@@ -15,8 +15,10 @@ from typing import Any, Protocol
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters, FeCounters
 from herdsman.http import errors
+from herdsman.http.body import ChunkedBody
 from herdsman.http.errors import Reply
-from herdsman.http.model import Framing, RequestHead, ResponseHead
+from herdsman.http.model import Framing, HttpError, Limits, RequestHead, ResponseHead
+from herdsman.http.parse import RequestParser
 from herdsman.proxy import routing as R
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.rules.http_actions import REJECT, AuthReply, Service
@@ -47,6 +49,7 @@ class RulesSession(Protocol):
     srv_c: BeCounters | FeCounters
     req: RequestHead | None
     req_done: bool
+    parser: RequestParser
     buf: bytes
     peer_addr: object
     local_addr: object
@@ -116,8 +119,13 @@ def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bo
         return True
     if out.action in (R.REPLY, R.TARPIT):
         s.fe_c.denied_req += 1
+    end = _complete_at(head, buf, s.ctx.limits)
+    if end >= 0:
+        # the whole body came with the head: the request is complete and the
+        # connection may stay open after the reply, as 2.6 keeps it (HTX_FL_EOM)
+        s.req_done = True
     if s.req_done:
-        s.buf = buf[head.size :]
+        s.buf = buf[end:]
     if out.action == R.CLOSE:
         s.close()
     elif out.action == R.TARPIT:
@@ -132,6 +140,23 @@ def stats_admin(s: RulesSession, conds: list[Condition]) -> bool:
     the request grants the admin form (none without a condition)."""
     txn = s.txn
     return txn is not None and any(cond.run(txn) for cond in conds)
+
+
+def _complete_at(head: RequestHead, buf: bytes, limits: Limits) -> int:
+    """Where the request ends in ``buf`` when its whole body is there, else -1."""
+    if head.framing is Framing.NONE:
+        return head.size
+    if head.framing is Framing.LENGTH:
+        end = head.size + head.content_length
+        return end if len(buf) >= end else -1
+    if head.framing is Framing.CHUNKED:
+        body = ChunkedBody(True, limits)
+        try:
+            used = body.feed(buf[head.size :])
+        except HttpError:
+            return -1
+        return head.size + used if body.done else -1
+    return -1
 
 
 def _tarpit(s: RulesSession, head: RequestHead) -> None:
@@ -202,6 +227,16 @@ def after_reply(s: RulesSession, reply: Reply) -> Reply | None:
     return Reply(txn.status, start, tuple(txn.res_hdrs or ()), reply.body, reply.flags)
 
 
+def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
+    """The request as the rules left it, which ``balance uri|url_param|hdr()``
+    hash (2.6 chooses the server from the rewritten HTX message)."""
+    txn = s.txn
+    if txn is None or not (txn.req_dirty or txn.line_dirty):
+        return head
+    parsed = s.parser.parse(R.request_head(txn, None, ()))
+    return parsed if parsed is not None else head
+
+
 def request_out(s: RulesSession, connection: bytes | None, add: list[bytes]) -> bytes | None:
     """The request head rewritten by the rules, or None when they left it."""
     txn = s.txn
@@ -221,6 +256,10 @@ def response(
     if router is None or txn is None or fe is None:
         return b""
     bp = s.be_plan
+    if not (fe.on_response or (bp is not None and bp.on_response)):
+        if txn.tracking():
+            R.count_status(txn, resp.status)
+        return b""  # nothing else reads or changes this response
     out = s.outcome if s.outcome is not None else R.Outcome()
     verdict = router.response(txn, fe, bp, resp, out, s.server)
     if verdict == RES_CONT:

@@ -55,6 +55,7 @@ from herdsman.rules.track import (
 from herdsman.rules.userlist import Userlist
 from herdsman.sample import args as A
 from herdsman.sample.acl import Condition
+from herdsman.sample.lfparse import Expr as LfExpr
 from herdsman.sample.logformat import Piece
 from herdsman.sample.stick import Table, TableSpec
 from herdsman.sample.txn import Headers, ServerView, Txn
@@ -187,6 +188,10 @@ class Plan:
     req_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
     res_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
     persist_opt: bool = False
+    be_view: Any = None  # its own backend's view (a proxy with the backend capability)
+    # anything to do on a response of this proxy as a backend: rules, cookie, stick
+    # store-response, captures (tracked counters are looked at separately)
+    on_response: bool = False
 
     @property
     def request_rules(self) -> bool:
@@ -341,6 +346,7 @@ class Router:
                 p.cookie_of[id(srv)] = value
                 if value is not None:
                     p.cookies.append((value, srv))
+        p.be_view = self.be_views.get(cfg.name) if cfg.cap & Cap.BE else None
         slots = [0, 0]
         for cap in r.captures:
             slot = slots[cap.response]
@@ -348,6 +354,7 @@ class Router:
             if cap.header is not None:
                 item = (cap.header.lower().encode(), cap.length, slot)
                 (p.res_captures if cap.response else p.req_captures).append(item)
+        p.on_response = p.response_rules or bool(p.tcp_res or p.sticking)
         return p
 
     # -- transactions --------------------------------------------------------------
@@ -379,7 +386,7 @@ class Router:
         (``body``: what of the body came with the head)."""
         _load_request(txn, head)
         txn.req_body = body
-        txn.be = self.be_views.get(fe.cfg.name) if fe.cfg.cap & Cap.BE else None
+        txn.be = fe.be_view
         if txn.extra is not None:  # the session's addresses (set-src lasts one stream)
             txn.src, txn.src_port, txn.dst, txn.dst_port = txn.extra["addrs"]
         if fe.req_captures:
@@ -413,8 +420,8 @@ class Router:
         out.backend = be
         if be is None:
             return out
-        txn.be = self.be_views.get(be.name)
         bp = self.plan(be.cfg)
+        txn.be = bp.be_view
         if bp is not fe:
             verdict = _phase(txn, bp.tcp_req, bp.http_req)
             if isinstance(txn.reply, Service):
@@ -507,11 +514,7 @@ class Router:
         _load_response(txn, resp)
         if fe.res_captures:
             _capture(txn, fe.res_captures, True)
-        status = resp.status
-        if 400 <= status < 500:
-            count_http_error(txn)
-        elif 500 <= status < 600 and status not in (501, 505):
-            count_http_fail(txn)
+        count_status(txn, resp.status)
         verdict = RES_CONT
         if bp is not None and bp.tcp_res:
             # tcp-response content on the response as it arrived (HTX in HTTP mode)
@@ -552,6 +555,8 @@ class Router:
 
     def _store(self, txn: Txn, bp: Plan, out: Outcome, srv: Server) -> None:
         """``process_store_rules()``: request keys, then response ones."""
+        if not (out.stores or bp.store_rsp):
+            return
         stores = list(out.stores)
         for stick in bp.store_rsp:
             if stick.cond is not None and not stick.cond.run(txn):
@@ -572,6 +577,12 @@ class Router:
             if ts is not None:
                 table.set(ts, "server_id", srv.puid)
                 table.touch(ts, now)
+
+    def at_log(self, txn: Txn, be: Backend | None, srv: Server | None) -> Txn:
+        """The transaction as a log line's ``%[...]`` reads it, at the stream's end."""
+        txn.be = self.be_views.get(be.name) if be is not None else None
+        txn.srv = self.srv_views.get(id(srv)) if srv is not None else None
+        return txn
 
     def after(self, txn: Txn, fe: Plan, bp: Plan | None) -> int:
         """``http_eval_after_res_rules()``: the backend's, then the frontend's."""
@@ -598,10 +609,19 @@ def uses_routing(config: Config) -> bool:
             or r.servers
             or r.captures
             or any(rule.cond is not None or "%" in rule.name for rule in r.switching)
+            or any(isinstance(node, LfExpr) for node in px.log_nodes)  # %[...] reads a Txn
             or (px.stats is not None and px.stats.admin)
         ):
             return True
     return False
+
+
+def count_status(txn: Txn, status: int) -> None:
+    """A response's status in the tracked counters (``http_process_res_common()``)."""
+    if 400 <= status < 500:
+        count_http_error(txn)
+    elif 500 <= status < 600 and status not in (501, 505):
+        count_http_fail(txn)
 
 
 def _capture(txn: Txn, caps: list[tuple[bytes, int, int]], response: bool) -> None:

@@ -9,6 +9,8 @@
   side-by-side comparisons (``haproxy_available()`` says if it is installed).
 * ``wait_for(predicate)``: poll a condition with a deadline (never sleep to
   synchronise).
+* ``Acceptor``: a loopback port that accepts and closes every connection (a
+  health check passes there however many run).
 * ``Syslog``: a UDP receiver for ``log 127.0.0.1:<port> format raw``, to read
   the log lines of herdsman and of haproxy alike.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import fcntl
 import os
 import random
 import re
@@ -25,6 +28,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
@@ -34,6 +38,7 @@ from herdsman.core.clock import Clock
 from herdsman.runtime import Herdsman
 
 __all__ = [
+    "Acceptor",
     "Haproxy",
     "cli_command",
     "NamedServer",
@@ -44,6 +49,7 @@ __all__ = [
     "named_servers",
     "normalise_duration",
     "running",
+    "unix_listening",
     "wait_for",
     "wait_for_async",
 ]
@@ -70,20 +76,44 @@ def _port_slice() -> Iterator[int]:
     test answering because another listens there). Each pytest-xdist worker
     (else each process) takes its own slice and walks it in steps of two, so
     ``port + 1`` stays free for port ranges. Several test runs may share the
-    machine: the slice is chosen from the run's id (xdist's testrunuid, shared
-    by its workers, else the pid) and the walk starts at a random offset, so
-    two runs rarely walk the same ports at the same time.
+    machine, and a port free when handed out may be bound by both (proxies
+    bind with SO_REUSEPORT, so neither fails and the kernel splits the
+    connections between them): a process holds a lock on its slice
+    (``_claim()``) for its lifetime, so concurrent runs walk different
+    slices. The first slice tried comes from the run's id (xdist's
+    testrunuid, shared by its workers, else the pid) and the walk starts at a
+    random offset.
     """
     slices = max(1, (_ephemeral_low() - _PORTS_LOW) // _PORTS_SLICE)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
     base = int(run[:8], 16) if len(run) >= 8 and _is_hex(run[:8]) else os.getpid()
     index = base + (int(worker[2:]) if worker[2:].isdigit() else 0)
-    low = _PORTS_LOW + (index % slices) * _PORTS_SLICE
+    low = _claim([_PORTS_LOW + ((index + i) % slices) * _PORTS_SLICE for i in range(slices)])
     offset = random.randrange(0, _PORTS_SLICE, 2)
     while True:
         yield from range(low + offset, low + _PORTS_SLICE, 2)
         yield from range(low, low + offset, 2)
+
+
+_CLAIMED: list[int] = []  # the descriptor of the claimed slice's lock, held until exit
+
+
+def _claim(candidates: list[int]) -> int:
+    """The first slice (by its lowest port) no other process holds, locked for
+    this process's lifetime; the first candidate when every slice is held."""
+    folder = os.path.join(tempfile.gettempdir(), "herdsman-test-ports")
+    os.makedirs(folder, exist_ok=True)
+    for low in candidates:
+        fd = os.open(os.path.join(folder, f"{low}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _CLAIMED.append(fd)
+        return low
+    return candidates[0]
 
 
 def _is_hex(text: str) -> bool:
@@ -126,6 +156,41 @@ async def wait_for_async(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+class Acceptor:
+    """A loopback port that accepts every connection and closes it at once, from a
+    thread, until ``close()``. A port that only listens would not do for health
+    checks: each check's connection stays in its accept queue (a reset does not
+    take it out), and once the backlog is full new ones time out."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self.sock.bind((host, 0))
+        self.sock.listen(128)
+        self.port: int = self.sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return  # close(): shutdown() wakes accept()
+            conn.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self._thread.join(5)
+
+    def __enter__(self) -> Acceptor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class Syslog:
@@ -375,6 +440,19 @@ def listening(port: int) -> bool:
                         return True
         except OSError:
             continue
+    return False
+
+
+def unix_listening(path: str) -> bool:
+    """Is a stream socket listening at the UNIX ``path``? (Its file exists from
+    ``bind()``, before ``listen()``: connecting in between is refused.)"""
+    with open("/proc/net/unix") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            # Flags 00010000: __SO_ACCEPTCON, a listening socket
+            if len(fields) == 8 and fields[7] == path and fields[3] == "00010000":
+                return True
     return False
 
 
