@@ -24,7 +24,7 @@ from herdsman.rules.track import TrackSite
 from herdsman.sample import args as A
 from herdsman.sample import registry as R
 from herdsman.sample import types as T
-from herdsman.sample.acl import Condition
+from herdsman.sample.cond import Condition
 from herdsman.sample.lfparse import ExprParser
 from herdsman.sample.logformat import LogFormatError, Piece, compile_logformat, expr_parser
 from herdsman.sample.registry import Compiler, RefSite

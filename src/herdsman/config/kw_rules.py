@@ -42,15 +42,8 @@ from herdsman.rules.parsing import ParseEnv, RuleError
 from herdsman.rules.redirect import parse_redirect, redirect_action
 from herdsman.rules.tcp_actions import parse_tcp_rule
 from herdsman.sample import registry as R
-from herdsman.sample.acl import (
-    AclContext,
-    AclError,
-    Condition,
-    conflicts,
-    full_conflict,
-    invalid_char,
-    parse_acl,
-)
+from herdsman.sample.acl import AclContext, AclError, invalid_char, parse_acl
+from herdsman.sample.cond import Condition, conflicts, full_conflict
 
 _FE = ("defaults", "frontend", "listen")
 _BE = ("defaults", "listen", "backend")

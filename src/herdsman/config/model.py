@@ -19,7 +19,7 @@ from herdsman.config.diag import NOWHERE, Location
 from herdsman.defs.rules import Ruleset
 from herdsman.rules.model import Routing
 from herdsman.rules.userlist import Userlist
-from herdsman.sample.acl import Condition
+from herdsman.sample.cond import Condition
 from herdsman.sample.pattern import PatternFiles
 from herdsman.tls.model import TlsBind, TlsGlobal, TlsServer
 from herdsman.tls.store import CertStore

@@ -20,12 +20,13 @@ from herdsman.http.errors import Reply
 from herdsman.http.model import Framing, HttpError, Limits, RequestHead, ResponseHead
 from herdsman.http.parse import RequestParser
 from herdsman.proxy import routing as R
+from herdsman.proxy import rule_heads
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.rules.http_actions import REJECT, AuthReply, Service
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
 from herdsman.rules.reply import Errmsg
 from herdsman.rules.track import end_session, end_stream
-from herdsman.sample.acl import Condition
+from herdsman.sample.cond import Condition
 from herdsman.sample.txn import Txn
 
 
@@ -233,7 +234,7 @@ def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
     txn = s.txn
     if txn is None or not (txn.req_dirty or txn.line_dirty):
         return head
-    parsed = s.parser.parse(R.request_head(txn, None, ()))
+    parsed = s.parser.parse(rule_heads.request_head(txn, None, ()))
     return parsed if parsed is not None else head
 
 
@@ -242,7 +243,7 @@ def request_out(s: RulesSession, connection: bytes | None, add: list[bytes]) -> 
     txn = s.txn
     if txn is None or not (txn.req_dirty or txn.line_dirty):
         return None
-    return R.request_head(txn, connection, add)
+    return rule_heads.request_head(txn, connection, add)
 
 
 def response(
@@ -274,7 +275,7 @@ def response(
         return None
     if not (txn.res_dirty or txn.res_line_dirty):
         return b""
-    return R.response_head(txn, connection, after)
+    return rule_heads.response_head(txn, connection, after)
 
 
 def done(s: RulesSession) -> None:
