@@ -247,6 +247,7 @@ def build_options_text() -> str:
         "OpenSSL library supports TLS extensions : yes\n"
         "OpenSSL library supports SNI : yes\n"
         f"OpenSSL library supports : {tls_versions}\n"
+        "Built with the Prometheus exporter as a service\n"
         "Built with network namespace support.\n"
         "\n"
         "Available polling systems :\n"
@@ -257,8 +258,8 @@ def build_options_text() -> str:
         "(protocols marked as <default> cannot be specified using 'proto' keyword)\n"
         "  <default> : mode=TCP   side=FE|BE  mux=PASS  flags=\n"
         "\n"
-        # list_services() prints " none" when empty; list_filters() prints nothing
-        "Available services : none\n"
+        # list_services(): the use-service names; list_filters() prints nothing
+        "Available services : prometheus-exporter\n"
         "\n"
         "Available filters :\n"
         "\n"

@@ -118,7 +118,7 @@ class Herdsman:
             node=node,
         )
         self.history.wall_offset_ms = int(self.api.start_wall * 1000) - self.api.start_ms
-        # the Prometheus exporter's service (served by use-service with the routing engine)
+        # the Prometheus exporter's service (http-request use-service prometheus-exporter)
         self.exporter = Exporter(self.api)
         self.hooks.check_subscribers.append(self.exporter.checked)
         self.cli = make_cli(self.api)
@@ -204,7 +204,8 @@ class Herdsman:
         process = self.registry.process
         pages = any(px.stats is not None for px in self.config.proxies if not px.disabled)
         stats = StatsService(self.api, self.history, tasks=self._tasks) if pages else None
-        self.streams = Streams(loop, self.config.global_, process, stats)
+        services = {"prometheus-exporter": self.exporter.answer}
+        self.streams = Streams(loop, self.config.global_, process, stats, services)
         self.hooks.subscribers.append(self._server_changed)
         tls = TlsRuntime(self.config)
         for pxc in self.config.frontends:

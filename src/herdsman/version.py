@@ -23,7 +23,7 @@ FEATURES: dict[str, bool] = {
     "PCRE": False,
     "PCRE2": False,
     "QUIC": False,
-    "PROMEX": False,
+    "PROMEX": True,  # the exporter is built in (admin/prometheus.py)
     "ZLIB": False,
     "SLZ": False,
     "SYSTEMD": True,  # -Ws notifies through $NOTIFY_SOCKET

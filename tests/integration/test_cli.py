@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+import subprocess
 
 import proc_helpers
 import pytest
@@ -103,14 +104,39 @@ def test_version_and_build_options(proc_runner: Runner) -> None:
         "OpenSSL library supports TLS extensions : yes",
         "OpenSSL library supports SNI : yes",
         "OpenSSL library supports : TLSv1.0 TLSv1.1 TLSv1.2 TLSv1.3",
+        "Built with the Prometheus exporter as a service",
         "Built with network namespace support.",
         "Available polling systems :",
         "Total: 1 (1 usable), will use epoll.",
         "Available multiplexer protocols :",
-        "Available services : none",
+        "Available services : prometheus-exporter",
         "Available filters :",
     ]
     assert heads[5].startswith("Feature list : ")
+    assert "+PROMEX" in heads[5].split()
+
+
+@needs_haproxy
+def test_exporter_listed_as_haproxy_lists_it(proc_runner: Runner) -> None:
+    """Debian's 2.6.12 is built with USE_PROMEX=1: -vv names the exporter in the same
+    three places (feature list, build line, services)."""
+    theirs = subprocess.run([HAPROXY, "-vv"], capture_output=True, text=True, check=True).stdout
+    mine = proc_runner.run(["-vv"]).stdout
+
+    def promex(text: str) -> list[str]:
+        feats = next(x for x in text.splitlines() if x.startswith("Feature list : ")).split()
+        lines = [x for x in text.splitlines() if "Prometheus" in x or "services" in x]
+        return ["+PROMEX" if "+PROMEX" in feats else "-PROMEX", *lines]
+
+    assert (
+        promex(mine)
+        == promex(theirs)
+        == [
+            "+PROMEX",
+            "Built with the Prometheus exporter as a service",
+            "Available services : prometheus-exporter",
+        ]
+    )
 
 
 # -- -c ----------------------------------------------------------------------------

@@ -246,6 +246,56 @@ async def test_post_without_admin_is_denied(backend_port: int, tmp_path: Path) -
     assert mine[1]["location"] == theirs[1]["location"] == "/st;st=DENY"
 
 
+ADMIN_CASES = [
+    ("src-in", "    stats admin if { src 127.0.0.0/8 }\n", (True, True)),
+    ("src-out", "    stats admin if { src 10.0.0.0/8 }\n", (False, False)),
+    ("named-acl", "    acl local src 127.0.0.1\n    stats admin if local\n", (True, True)),
+    ("unless-localhost", "    stats admin unless LOCALHOST\n", (False, False)),
+    (
+        "header",
+        "    stats admin if { hdr(x-admin) yes } METH_POST || { hdr(x-admin) yes }\n",
+        (False, True),
+    ),
+    (
+        "second-rule",
+        "    stats admin if FALSE\n    stats admin unless { path_beg /nope }\n",
+        (True, True),
+    ),
+    ("empty-if", "    stats admin if\n", (False, False)),  # an empty condition fails
+]
+
+
+@pytest.mark.parametrize(("name", "lines", "admin"), ADMIN_CASES, ids=[c[0] for c in ADMIN_CASES])
+async def test_admin_conditions_as_haproxy(
+    backend_port: int, tmp_path: Path, name: str, lines: str, admin: tuple[bool, bool]
+) -> None:
+    """``stats admin if|unless <cond>`` with the routing engine's conditions: the
+    page shows the admin form, and a POST applies, exactly when haproxy's does
+    (the same request with and without ``x-admin: yes``)."""
+    port = free_port()
+    text = config(port, backend_port, free_port(), str(tmp_path / "s.sock")).replace(
+        "    stats admin if TRUE\n", lines
+    )
+    form = b"s=up1&action=maint&b=be"
+
+    async def outcomes() -> list[tuple[bool, str]]:
+        out = []
+        for headers in ("", "x-admin: yes\r\n"):
+            _, _, page = await fetch(port, "/st", headers=headers)
+            _, fields, _ = await fetch(port, "/st", method="POST", body=form, headers=headers)
+            out.append((b'<form method="post">' in page, fields["location"]))
+        return out
+
+    async with running(text) as hm:
+        mine = await outcomes()
+        maint = bool(hm.server("be/up1").cur_admin & SrvAdmin.FMAINT)
+    with Haproxy(text.replace("s.sock", "h.sock")).start(port):
+        theirs = await outcomes()
+    assert mine == theirs
+    assert tuple(shown for shown, _ in mine) == admin
+    assert maint == any(loc == "/st;st=DONE" for _, loc in mine)
+
+
 def _pixels(png: bytes) -> tuple[int, int, bytes, int]:
     """A minimal PNG decoder (8-bit RGB/RGBA, not interlaced): width, height, rows, bpp."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -191,6 +191,15 @@ ALL: list[Case] = [
     case('tcp-content-track-src', F("stick-table type ip size 10 store conn_rate(10s)", "tcp-request content track-sc0 src"), "WARNING: frontend 'F' : a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests)."),
     case('tcp-resp-delay-frontend', D + "frontend F\n    bind :18000\n    tcp-response inspect-delay 1s\n", "parsing [F:8] : tcp-response inspect-delay is only allowed in 'backend' sections or 'defaults' section with a name", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),
     case('tcp-resp-noarg', D + "backend B\n    tcp-response\n", "parsing [F:7] : missing argument for 'tcp-response' in backend 'B'", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),
+    case('use-service-ok', F("http-request use-service prometheus-exporter if { path /metrics }")),
+    case('use-service-not-final', L("http-request use-service prometheus-exporter", "http-request deny")),
+    case('use-service-backend', F().replace("backend B\n", "backend B\n    http-request use-service prometheus-exporter\n")),
+    case('use-service-unknown', L("http-request use-service foo"), "parsing [F:8] : error detected in proxy 'L' while parsing 'http-request use-service' rule : 'foo' unknown service name..", 'Error(s) found in configuration file : F'),
+    case('use-service-missing', F("http-request use-service"), "parsing [F:8] : error detected in frontend 'F' while parsing 'http-request use-service' rule : 'use-service' expects a service name..", 'Error(s) found in configuration file : F'),
+    case('use-service-extra', L("http-request use-service prometheus-exporter extra"), "parsing [F:8]: 'http-request use-service' expects either 'if' or 'unless' followed by a condition but found 'extra'.", 'Error(s) found in configuration file : F'),
+    case('use-service-tcp', L("tcp-request content use-service prometheus-exporter"), "parsing [F:8] : Prometheus exporter service only available on 'http-request' rulesets", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),
+    case('use-service-tcp-unknown', L("tcp-request content use-service foo"), "parsing [F:8] : 'content' unknown service name.", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),
+    case('use-service-tcp-missing', L("tcp-request content use-service"), "parsing [F:8] : 'tcp-request' expects a service name.", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),
 ]
 # fmt: on
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from herdsman.admin.prometheus import ALL_SCOPES, BadQuery, _number, parse_query
+from herdsman.admin.prometheus import ALL_SCOPES, BadQuery, _number, chunked, parse_query
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,25 @@ def test_values() -> None:
     assert _number(("MGP", "u32", 7)) == "7"
     assert _number(("KNS", "str", "x")) == "NaN"
     assert _number(("MDP", "flt", 1.5)) == "1.500000"
+
+
+def test_chunks() -> None:
+    """A sample goes into the current chunk while 512 bytes of its buffer stay free
+    (the first buffer is smaller: it holds the head); the sizes are upper-case hex."""
+    assert chunked([]) == b"0\r\n\r\n"
+    assert chunked(["a 1\n", "b 2\n"]) == b"8\r\na 1\nb 2\n\r\n0\r\n\r\n"
+    line = "x" * 99 + "\n"  # 100 bytes
+    body = chunked([line] * 400)
+    sizes = []
+    while True:
+        size_line, body = body.split(b"\r\n", 1)
+        size = int(size_line, 16)
+        assert size_line == b"%X" % size
+        if not size:
+            break
+        sizes.append(size)
+        assert body[size : size + 2] == b"\r\n"
+        body = body[size + 2 :]
+    assert body == b"\r\n"  # after the last chunk
+    # 146 lines: 14600 + 512 <= 15140 < 14700 + 512; then 159: 15900 + 512 <= 16326
+    assert sizes == [14700, 15900, 9400]

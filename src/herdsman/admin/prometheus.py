@@ -209,6 +209,49 @@ def _number(value: Value | None) -> str:
     return str(v) if isinstance(v, int) else "NaN"
 
 
+# How 2.6.12 cuts the body into chunks: promex adds a sample to the response buffer
+# only while PROMEX_MAX_METRIC_LENGTH (512) bytes stay free in it, and the H1 mux
+# writes each buffer as one chunk (size in upper-case hex). The first buffer also
+# holds the head and keeps tune.maxrewrite (1024) free. The rooms were fitted on
+# the binary's answers (18 scrapes, about 100 chunk boundaries, all matched; see
+# tests/integration/test_prometheus.py): 15139-15142 and 16324-16329 bytes.
+FIRST_ROOM, ROOM, SLACK = 15140, 16326, 512
+
+
+def chunked(records: list[str]) -> bytes:
+    """The chunked body of the samples, ending with the last chunk."""
+    out: list[bytes] = []
+    part: list[bytes] = []
+    size, room = 0, FIRST_ROOM
+    for text in records:
+        if part and size + SLACK > room:
+            out.append(b"%X\r\n%s\r\n" % (size, b"".join(part)))
+            part, size, room = [], 0, ROOM
+        data = text.encode()
+        part.append(data)
+        size += len(data)
+    if part:
+        out.append(b"%X\r\n%s\r\n" % (size, b"".join(part)))
+    out.append(b"0\r\n\r\n")
+    return b"".join(out)
+
+
+def samples(text: str) -> list[str]:
+    """An exposition as records (``records()``'s unit): comment lines go with the
+    sample that follows them."""
+    out: list[str] = []
+    pending = ""
+    for line in text.splitlines(keepends=True):
+        if line.startswith("#"):
+            pending += line
+        else:
+            out.append(pending + line)
+            pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
 def _labels(pairs: list[tuple[str, str]]) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in pairs) + "}" if pairs else ""
 
@@ -222,10 +265,8 @@ class _Family:
         self.name = name
 
     def add(self, labels: list[tuple[str, str]], value: str) -> None:
-        if self.header:
-            self.out.append(self.header)
-            self.header = ""
-        self.out.append(f"{self.name}{_labels(labels)} {value}\n")
+        self.out.append(f"{self.header}{self.name}{_labels(labels)} {value}\n")
+        self.header = ""
 
 
 def _srv_state(srv: Server) -> str:
@@ -273,18 +314,28 @@ class Exporter:
         except KeyError:
             pass
 
-    # -- the HTTP service (one call: see docs/runtime.md) --------------------------------
+    # -- the HTTP service (http-request use-service prometheus-exporter) -----------------
 
-    def answer(self, target: str) -> tuple[int, str, list[tuple[str, str]], bytes]:
-        """The reply to a request for ``target`` (path and query string)."""
+    def answer(self, target: str) -> tuple[int, str, list[tuple[str, str]], bytes | None]:
+        """The reply to a request for ``target`` (path and query string), as
+        ``promex_appctx_handle_io()`` makes it: a chunked 200, or for a query it
+        refuses HAProxy's built-in 400 (body None), after which 2.6 closes."""
         try:
             scopes, no_maint = parse_query(target)
         except BadQuery:
-            return 400, "Bad request", [], b""
-        fields = [("cache-control", "no-cache"), ("content-type", "text/plain; version=0.0.4")]
-        return 200, "OK", fields, self.render(scopes, no_maint).encode()
+            return 400, "Bad request", [], None
+        fields = [
+            ("cache-control", "no-cache"),
+            ("content-type", "text/plain; version=0.0.4"),
+            ("transfer-encoding", "chunked"),
+        ]
+        return 200, "OK", fields, chunked(self.records(scopes, no_maint))
 
     def render(self, scopes: frozenset[str] = ALL_SCOPES, no_maint: bool = False) -> str:
+        return "".join(self.records(scopes, no_maint))
+
+    def records(self, scopes: frozenset[str] = ALL_SCOPES, no_maint: bool = False) -> list[str]:
+        """The body as 2.6 dumps it, one sample (with its family's header) at a time."""
         out: list[str] = []
         if "global" in scopes:
             self._process(out)
@@ -296,8 +347,8 @@ class Exporter:
             self._backends(out, backends)
         if "server" in scopes:
             self._servers(out, backends, no_maint)
-            out.append(generate_latest(self.registry).decode())
-        return "".join(out)
+            out.extend(samples(generate_latest(self.registry).decode()))
+        return out
 
     def _process(self, out: list[str]) -> None:
         values = info_values(self.api)

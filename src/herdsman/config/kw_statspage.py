@@ -8,24 +8,24 @@ first ``stats`` line starts settings of its own, from scratch, as 2.6 detaches
 the page (with the default URI ``/haproxy?stats``); ``stats auth`` turns into
 a Basic authentication rule at the end of parsing.
 
-``stats admin`` takes ``if``/``unless`` and a condition. herdsman evaluates
-the conditions that need no ACL engine: HAProxy's predefined ``TRUE``,
-``FALSE`` and ``LOCALHOST`` (the client is ``127.0.0.0/8`` or ``::1``),
-possibly negated with ``!``. Any other condition is refused with its line
-until the routing engine lands; so are ``stats http-request`` and
-``stats show-modules``.
+``stats admin if|unless <cond>`` takes any condition of the routing engine
+(``build_acl_cond()`` on the proxy's ACLs declared so far); the data path
+evaluates them on the request (``http_handle_stats()``: the first that
+passes grants the admin form). ``stats http-request`` and ``stats
+show-modules`` are refused with their line.
 """
 
 from __future__ import annotations
 
 from herdsman.config.diag import ConfigError, Diagnostics
 from herdsman.config.keywords import Ctx, Keyword, Support, proxy_type_str
+from herdsman.config.kw_rules import cond_warnings, rule_env
 from herdsman.config.model import Cap, Mode, ProxyConfig, StatsPage
 from herdsman.config.units import UnitError, parse_time
+from herdsman.sample import registry as R
+from herdsman.sample.acl import AclError
 
 ACL = "ACLs and tcp/http rules"
-# predefined ACLs a stats admin condition may name (acl.c default_acl_list)
-TRIVIAL_ACLS = ("TRUE", "FALSE", "LOCALHOST")
 
 
 def _own(ctx: Ctx) -> StatsPage:
@@ -45,21 +45,23 @@ def _admin(ctx: Ctx, args: list[str]) -> None:
         )
         return
     page = _own(ctx)
-    words = [a for a in args[2:] if a]
-    if not words or words[0] not in ("if", "unless"):
+    if len(args) < 3 or args[2] not in ("if", "unless"):
         raise ConfigError(
             f"'{args[0]} {args[1]}' requires either 'if' or 'unless' followed by a condition."
         )
-    cond = words[1:]
-    negate = len(cond) == 2 and cond[0] == "!"
-    name = cond[-1] if cond else ""
-    if not cond or len(cond) != 1 + negate or name not in TRIVIAL_ACLS:
+    try:
+        cond = rule_env(ctx).condition(args[2:])
+    except AclError as err:
         raise ConfigError(
-            f"'{args[0]} {args[1]} {' '.join(words)}': only the predefined conditions "
-            f"{', '.join(TRIVIAL_ACLS)} are implemented in herdsman yet ({ACL}); "
-            "remove it or use haproxy."
-        )
-    page.admin.append((name, (words[0] == "unless") != negate))
+            f"error detected while parsing a '{args[0]} {args[1]}' rule : {err.message}."
+        ) from None
+    px = ctx.px
+    cond_warnings(
+        ctx,
+        cond,
+        (R.FE_HRQ_HDR if px.cap & Cap.FE else 0) | (R.BE_HRQ_HDR if px.cap & Cap.BE else 0),
+    )
+    page.admin.append(cond)
 
 
 def _refresh(ctx: Ctx, args: list[str]) -> None:
@@ -195,7 +197,7 @@ KEYWORDS = [
         ("defaults", "frontend", "listen", "backend"),
         Support.IMPLEMENTED,
         doc="the stats page: `enable`, `uri`, `realm`, `auth`, `refresh`, `scope`, "
-        "`hide-version`, `show-legends`, `show-node`, `show-desc`, `admin if|unless` "
-        "TRUE/FALSE/LOCALHOST (other conditions, `http-request` and `show-modules` are refused)",
+        "`hide-version`, `show-legends`, `show-node`, `show-desc`, `admin if|unless <cond>` "
+        "(`http-request` and `show-modules` are refused)",
     ),
 ]

@@ -19,6 +19,7 @@ from herdsman.config.diag import NOWHERE, Location
 from herdsman.defs.rules import Ruleset
 from herdsman.rules.model import Routing
 from herdsman.rules.userlist import Userlist
+from herdsman.sample.cond import Condition
 from herdsman.sample.pattern import PatternFiles
 from herdsman.tls.model import TlsBind, TlsGlobal, TlsServer
 from herdsman.tls.store import CertStore
@@ -420,7 +421,7 @@ class StatsPage:
     node: str | None = None
     show_desc: bool = False
     desc: str | None = None
-    admin: list[tuple[str, bool]] = field(default_factory=list)  # (predefined ACL, negated)
+    admin: list[Condition] = field(default_factory=list)  # stats admin if|unless <cond>
 
 
 @dataclass(frozen=True, slots=True)

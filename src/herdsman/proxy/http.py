@@ -74,6 +74,7 @@ from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_upstream import Upstream, frame
+from herdsman.rules.http_actions import Service
 
 if TYPE_CHECKING:
     from herdsman.http.errors import Reply
@@ -204,7 +205,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.timer_tarpit: asyncio.TimerHandle | None = None
         self.log: StreamLog | None = None  # the transaction's, when the frontend logs traffic
         self.head_at = -1.0  # when the first byte of the current request head came
-        self.local: ProxyConfig | None = None  # whose stats page the request asks for
+        # whose stats page the request asks for, or the use-service that answers it
+        self.local: ProxyConfig | Service | None = None
         self.local_body: list[bytes] = []  # its body (a POST of the admin form)
         self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
         self.lb_key: int | None = None  # the balancer's key for this request
@@ -561,14 +563,16 @@ class HttpSession(Connecting, asyncio.Protocol):
             self.pause_client()
         self.arm()
 
-    # -- requests answered by a service of the views (the stats page) ---------------------
+    # -- requests answered by a service of the views (stats page, use-service) -------------
 
-    def _local(self, px: ProxyConfig, head: RequestHead, buf: bytes) -> None:
-        """The request is for ``px``'s stats page: read its body, then answer."""
+    def _local(self, px: ProxyConfig | Service, head: RequestHead, buf: bytes) -> None:
+        """The request is for ``px``'s stats page or a service: read its body, then answer."""
         if px is self.frontend.cfg:
             self.fe_c.intercepted_req += 1
         if self.log is not None:
-            self.log.target = "<STATS>"
+            self.log.target = px.applet if isinstance(px, Service) else "<STATS>"
+            # the applet is the stream's server, "connected" at once: %Tw %Tc %Tr are 0
+            self.log.t_queue = self.log.t_connect = self.log.t_data = self._ms(self.loop.time())
             self.log.set_term("L", "R")  # SF_ERR_LOCAL | SF_FINST_R
         self.local = px
         rest = buf[head.size :]
@@ -588,12 +592,18 @@ class HttpSession(Connecting, asyncio.Protocol):
     def _serve_local(self) -> None:
         px, head, hook = self.local, self.req, self.ctx.stats
         assert px is not None
-        assert px.stats is not None
         assert head is not None
-        assert hook is not None
         body = b"".join(self.local_body)
         self.local = None
         self.local_body = []
+        if isinstance(px, Service):  # its refusals are HAProxy's built-in messages
+            answer = self.ctx.services[px.name](head.target.decode("latin-1"))
+            if self.backend is not None:  # a backend's rule: the backend counts it too
+                self.be_c.http_rsp[answer[0] // 100 - 1] += 1
+            self.reply(answer[0], head, msg=http_local.to_reply(answer, {}))
+            return
+        assert px.stats is not None
+        assert hook is not None
         line = (
             head.method.decode("latin-1"),
             head.target.decode("latin-1"),
@@ -601,7 +611,8 @@ class HttpSession(Connecting, asyncio.Protocol):
             http_local.authorization(head),
         )
         be = self.backend
-        answer = hook.answer(px, px.stats, line, self.peer_addr, be.name if be else "", body)
+        admin = http_rules.stats_admin(self, px.stats.admin)
+        answer = hook.answer(px, px.stats, line, admin, be.name if be else "", body)
         replies = self.be_http.replies if self.be_http is not None else self.fe_http.replies
         self.reply(answer[0], head, msg=http_local.to_reply(answer, replies))
 

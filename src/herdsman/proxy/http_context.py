@@ -8,11 +8,12 @@ closes what: ``close()`` closes every idle server connection (process stop).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from herdsman.config.model import GlobalConfig, ProxyConfig
 from herdsman.core.registry import ProcessState
 from herdsman.proxy import http_settings
-from herdsman.proxy.http_local import StatsHook
+from herdsman.proxy.http_local import ServiceHook, StatsHook
 from herdsman.proxy.http_server import Pools
 from herdsman.proxy.routing import Router
 
@@ -26,8 +27,10 @@ class HttpContext:
         g: GlobalConfig,
         process: ProcessState,
         stats: StatsHook | None = None,
+        services: Mapping[str, ServiceHook] | None = None,
     ) -> None:
         self.stats = stats  # the stats page service, when some proxy has "stats"
+        self.services = dict(services or {})  # use-service's services by name
         self.limits = http_settings.limits(g)
         self.logurilen = g.tune_http_logurilen  # the request line in traffic logs, NUL included
         self.process = process

@@ -1,5 +1,6 @@
 """Requests an HTTP session answers itself through a service of the views: the stats
-page (``stats uri``). The data path may not import ``admin/``: the runtime
+page (``stats uri``) and the services of ``http-request use-service`` (the
+Prometheus exporter). The data path may not import ``admin/``: the runtime
 gives ``HttpContext.stats`` an object with the two calls below, on plain
 values, and this module turns its answer into a reply the session sends like
 its own error replies (connection modes, HEAD, logs).
@@ -10,6 +11,7 @@ looked at first, then the backend's; the method must be GET, HEAD or POST.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from herdsman.config.model import ProxyConfig, StatsPage
@@ -19,6 +21,11 @@ from herdsman.http.model import RequestHead
 
 # (status, reason, fields, body); body None: the proxy's own message for the status
 PageAnswer = tuple[int, str, list[tuple[str, str]], bytes | None]
+
+
+# a use-service service: its answer to a request target (admin/prometheus.py's
+# Exporter.answer); a body None is HAProxy's built-in message for the status
+ServiceHook = Callable[[str], PageAnswer]
 
 
 class StatsHook(Protocol):
@@ -31,7 +38,7 @@ class StatsHook(Protocol):
         px: ProxyConfig,
         settings: StatsPage,
         head: tuple[str, str, bool, str | None],
-        client: object,
+        admin: bool,
         backend: str,
         body: bytes,
     ) -> PageAnswer: ...
@@ -67,7 +74,7 @@ def to_reply(answer: PageAnswer, replies: dict[int, Reply | None]) -> Reply:
         names = {n for n, _ in extra}
         kept = tuple(f for f in base.fields if f[0] not in names)
         return Reply(base.status, base.start_line, kept + extra, base.body, base.flags)
-    if not any(n == b"content-length" for n, _ in extra):
+    if not any(n in (b"content-length", b"transfer-encoding") for n, _ in extra):
         extra += ((b"content-length", str(len(body)).encode()),)
     start = f"HTTP/1.1 {status} {reason}\r\n".encode()
     return Reply(status, start, extra, body, Flag.VER_11)

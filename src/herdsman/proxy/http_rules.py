@@ -22,10 +22,11 @@ from herdsman.http.parse import RequestParser
 from herdsman.proxy import routing as R
 from herdsman.proxy import rule_heads
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
-from herdsman.rules.http_actions import REJECT, AuthReply
+from herdsman.rules.http_actions import REJECT, AuthReply, Service
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
 from herdsman.rules.reply import Errmsg
 from herdsman.rules.track import end_session, end_stream
+from herdsman.sample.cond import Condition
 from herdsman.sample.txn import Txn
 
 
@@ -58,6 +59,8 @@ class RulesSession(Protocol):
     def _answer(self, status: int, head: RequestHead, buf: bytes) -> None: ...
 
     def client_transport(self) -> asyncio.BaseTransport | None: ...
+
+    def _local(self, px: Service, head: RequestHead, buf: bytes) -> None: ...
 
     def close(self) -> None: ...
 
@@ -115,6 +118,16 @@ def request(
     s.be_plan = router.plan(be.cfg) if be is not None else None
     if out.action == R.CONTINUE:
         return False
+    if out.action == R.SERVICE:
+        if be is None:  # a frontend's rule: the frontend stays the stream's backend (s->be)
+            s.fe_c.intercepted_req += 1
+            s.backend = None
+        else:  # the stream entered the backend (stream_set_backend())
+            be.counters.cum_conn += 1
+            be.counters.cum_req += 1
+        assert isinstance(txn.reply, Service)
+        s._local(txn.reply, head, buf)
+        return True
     if out.action in (R.REPLY, R.TARPIT):
         s.fe_c.denied_req += 1
     end = _complete_at(head, buf, s.ctx.limits)
@@ -131,6 +144,13 @@ def request(
     else:
         send(s, head, txn.reply)
     return True
+
+
+def stats_admin(s: RulesSession, conds: list[Condition]) -> bool:
+    """``http_handle_stats()``: the first ``stats admin`` condition that passes on
+    the request grants the admin form (none without a condition)."""
+    txn = s.txn
+    return txn is not None and any(cond.run(txn) for cond in conds)
 
 
 def _complete_at(head: RequestHead, buf: bytes, limits: Limits) -> int:

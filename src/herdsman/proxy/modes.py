@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Mapping
 
 from herdsman.config.model import GlobalConfig, Mode, ProxyConfig
 from herdsman.core.backend import Server
@@ -19,7 +20,7 @@ from herdsman.core.states import MAINT
 from herdsman.proxy.frontend import StreamFactory
 from herdsman.proxy.http import HttpSession
 from herdsman.proxy.http_context import HttpContext
-from herdsman.proxy.http_local import StatsHook
+from herdsman.proxy.http_local import ServiceHook, StatsHook
 from herdsman.proxy.tcp import TcpStream
 
 
@@ -32,17 +33,19 @@ class Streams:
         g: GlobalConfig,
         process: ProcessState,
         stats: StatsHook | None = None,
+        services: Mapping[str, ServiceHook] | None = None,
     ) -> None:
         self.loop = loop
         self.g = g
         self.process = process
         self.stats = stats
+        self.services = services
         self.http: HttpContext | None = None
 
     def for_frontend(self, fe: ProxyConfig, backend: ProxyConfig | None) -> StreamFactory:
         if fe.mode is Mode.HTTP or (backend is not None and backend.mode is Mode.HTTP):
             if self.http is None:
-                self.http = HttpContext(self.loop, self.g, self.process, self.stats)
+                self.http = HttpContext(self.loop, self.g, self.process, self.stats, self.services)
             return functools.partial(HttpSession, self.http)
         return TcpStream
 

@@ -34,6 +34,7 @@ from herdsman.proxy.routing_views import BeView, FeView, SrvView, World
 from herdsman.proxy.rule_heads import load_request, load_response
 from herdsman.rules import cookie as ck
 from herdsman.rules.eval import run_rules, run_tcp_rules
+from herdsman.rules.http_actions import Service
 from herdsman.rules.model import (
     RES_ABRT,
     RES_BADREQ,
@@ -117,6 +118,7 @@ REPLY = 1  # send txn.reply (a Reply, an Errmsg, an AuthReply)
 CLOSE = 2  # close the connection without a word (reject)
 TARPIT = 3  # hold the request for "timeout tarpit", then send txn.reply
 INTERCEPT = 4  # answer with the status in txn.status (monitor URI)
+SERVICE = 5  # a use-service rule chose the service in txn.reply (a Service)
 
 
 @dataclass(slots=True)
@@ -312,6 +314,11 @@ class Router:
             return out
         count_http_request(txn)
         verdict = _phase(txn, fe.tcp_req, fe.http_req)
+        if isinstance(txn.reply, Service):
+            # http_process_req_common(): a service answers before the redirect rules,
+            # the stats URI and the switching rules (the backend stays the frontend)
+            out.action = SERVICE
+            return out
         if verdict == RES_CONT:
             for rule in fe.redirects:
                 cond = rule.cond
@@ -329,6 +336,9 @@ class Router:
         txn.be = bp.be_view
         if bp is not fe:
             verdict = _phase(txn, bp.tcp_req, bp.http_req)
+            if isinstance(txn.reply, Service):
+                out.action = SERVICE
+                return out
             if verdict != RES_CONT:
                 return _stop(txn, out, verdict)
         self.server(txn, bp, out)
@@ -512,6 +522,7 @@ def uses_routing(config: Config) -> bool:
             or r.captures
             or any(rule.cond is not None or "%" in rule.name for rule in r.switching)
             or any(isinstance(node, LfExpr) for node in px.log_nodes)  # %[...] reads a Txn
+            or (px.stats is not None and px.stats.admin)
         ):
             return True
     return False

@@ -67,6 +67,10 @@ AFTER_KEYWORDS = (
     "unset-var(*)",
 )  # fmt: skip
 KEYWORDS = {"request": REQ_KEYWORDS, "response": RES_KEYWORDS, "after-response": AFTER_KEYWORDS}
+# The services "use-service" may name (stream.c's service_keywords), with the name of
+# their applet in logs: Debian's 2.6.12 is built with USE_PROMEX=1, so the exporter
+# (addons/promex) is one; herdsman has it built in.
+SERVICES = {"prometheus-exporter": "<PROMEX>"}
 LOG_LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 
 
@@ -350,6 +354,37 @@ def p_set_log_level(words: list[str], i: int, where: Where) -> Parsed:
     return act, i + 1, False
 
 
+@dataclass(frozen=True, slots=True)
+class Service:
+    """``txn.reply`` after a ``use-service`` rule: the applet that answers the
+    request (``s->target`` in 2.6's ``process_use_service()``)."""
+
+    name: str
+    applet: str  # its name in traffic logs (%s), as "<STATS>" for the stats page
+
+
+def service_name(name: str, args0: str, args1: str) -> str:
+    """``stream_parse_use_service()``: ``name`` if it is a known service. Its texts
+    quote the line's ``args[0]``/``args[1]``, which are the action and the name in
+    an http-request rule but "tcp-request" and "content" in a tcp-request one."""
+    if not name:
+        raise RuleError(f"'{args0}' expects a service name.")
+    if name not in SERVICES:
+        raise RuleError(f"'{args1}' unknown service name.")
+    return name
+
+
+def p_use_service(words: list[str], i: int, where: Where) -> Parsed:
+    name = words[i] if i < len(words) else ""
+    service = Service(service_name(name, words[0], name), SERVICES[name])
+
+    def act(txn: Txn) -> int:
+        txn.reply = service
+        return ACT_STOP  # not final: 2.6 does not warn about the rules after it
+
+    return act, i + 1, False
+
+
 def p_set_src(words: list[str], i: int, where: Where) -> Parsed:
     from ipaddress import IPv4Address, IPv6Address
 
@@ -422,6 +457,7 @@ PARSERS: dict[str, Parser] = {
     "set-src-port": p_set_src,
     "set-dst": p_set_src,
     "set-dst-port": p_set_src,
+    "use-service": p_use_service,
 }
 
 
@@ -473,4 +509,12 @@ def _type_str(env: ParseEnv) -> str:
     return {"frontend": "frontend", "backend": "backend"}.get(env.kind, "proxy")
 
 
-__all__ = ["AuthReply", "REJECT", "Where", "make_reply", "parse_http_rule"]
+__all__ = [
+    "AuthReply",
+    "REJECT",
+    "SERVICES",
+    "Service",
+    "Where",
+    "make_reply",
+    "parse_http_rule",
+]

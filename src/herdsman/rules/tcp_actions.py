@@ -15,6 +15,7 @@ from herdsman.rules.http_actions import (
     p_set_log_level,
     p_set_src,
     p_vars,
+    service_name,
 )
 from herdsman.rules.model import ACT_ABRT, ACT_DENY, ACT_STOP, Rule
 from herdsman.rules.parsing import AclError, ParseEnv, RuleError, Where
@@ -175,6 +176,10 @@ def parse_tcp_rule(head: str, which: str, words: list[str], env: ParseEnv) -> Ru
                 f"'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', {names} in "
                 f"{_type_str(env)} '{env.proxy}' (got '{kw_word}').{hint}\n"
             )
+        if kw == "use-service":
+            service_name(words[1] if len(words) > 1 else "", args0, args1)
+            # service_parse_prometheus_exporter(): the only service is for HTTP rules
+            raise RuleError("Prometheus exporter service only available on 'http-request' rulesets")
         parser = _SHARED.get(kw or "")
         if parser is None or (kw == "set-log-level" and which != "content" and not response):
             raise RuleError(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,13 +43,14 @@ STRIP_CELLS = 20  # history cells shown per server (the history keeps 64)
 
 @dataclass
 class PageRequest:
-    """A request for the page: ``target`` as received, the client's address."""
+    """A request for the page: ``target`` as received; ``admin``: a ``stats admin``
+    condition passed for it (the data path evaluates them on the request)."""
 
     method: str
     target: str
     version11: bool = True
     authorization: str | None = None
-    client: object = None
+    admin: bool = False
     backend: str = ""  # the stream's backend (``stats scope .``)
     body: bytes = b""
 
@@ -124,27 +124,6 @@ def _authorized(settings: StatsPage, header: str | None) -> bool:
     return (user, password) in settings.users
 
 
-def _is_local(client: object) -> bool:
-    if not isinstance(client, tuple) or not client:
-        return False
-    try:
-        ip = ipaddress.ip_address(str(client[0]))
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback if ip.version == 4 else ip == ipaddress.ip_address("::1")
-
-
-def _admin(settings: StatsPage, client: object) -> bool:
-    """The first ``stats admin`` rule that passes grants admin rights."""
-    for name, negated in settings.admin:
-        value = name == "TRUE" or (name == "LOCALHOST" and _is_local(client))
-        if value != negated:
-            return True
-    return False
-
-
 def kill_streams(srv: Server) -> None:
     """The ``shutdown`` action: abort every stream on the server (``srv_shutdown_streams()``)."""
     for stream in list(srv.streams):
@@ -177,12 +156,12 @@ class StatsService:
         px: ProxyConfig,
         settings: StatsPage,
         head: tuple[str, str, bool, str | None],
-        client: object,
+        admin: bool,
         backend: str,
         body: bytes,
     ) -> tuple[int, str, list[tuple[str, str]], bytes | None]:
         method, target, version11, auth = head
-        req = PageRequest(method, target, version11, auth, client, backend, body)
+        req = PageRequest(method, target, version11, auth, admin, backend, body)
         reply = self.serve(px, settings, req)
         return reply.status, reply.reason, reply.fields, reply.body
 
@@ -197,7 +176,7 @@ class StatsService:
         rest = target[len(uri) :] if target.startswith(uri) else _path(target)[len(uri) :]
         view = page.View(
             uri=uri,
-            admin=_admin(settings, req.client),
+            admin=req.admin,
             legends=settings.show_legends,
             hide_down=_has(rest, ";up"),
             no_refresh=settings.refresh > 0 and _has(rest, ";norefresh"),
