@@ -54,6 +54,7 @@ from herdsman.lb.select import make_algorithm
 from herdsman.proxy.frontend import Frontend, static_backend
 from herdsman.proxy.listen import open_listener_socket
 from herdsman.proxy.modes import Streams
+from herdsman.proxy.routing import Router, uses_routing
 from herdsman.proxy.tls import TlsRuntime
 
 
@@ -225,6 +226,22 @@ class Herdsman:
             self.frontends.append(fe)
             self.registry.frontends[fe.name] = fe
             self._unbound += [(fe, bind) for bind in pxc.binds]
+        self._routing()
+
+    def _routing(self) -> None:
+        """The rules of every frontend (proxy/routing.py); none without any rule."""
+        if not uses_routing(self.config):
+            return
+        frontends = self.frontends
+        router = Router(
+            self.config, self.backends, self.clock, lambda: any(f.stopping for f in frontends)
+        )
+        router.bind(frontends)
+        for fe in frontends:
+            fe.rules, fe.router = router.plan(fe.cfg), router
+        streams = self.streams
+        if streams is not None and streams.http is not None:
+            streams.http.router = router
 
     def _server_changed(self, event: ServerEvent) -> None:
         be = self.backends.get(event.backend)

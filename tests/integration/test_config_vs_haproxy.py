@@ -37,6 +37,7 @@ import test_config_http
 import test_config_proto_checks
 import test_config_proxy
 import test_config_refused
+import test_config_routing
 import test_config_sections
 import test_config_server
 import test_config_tls
@@ -52,6 +53,7 @@ TABLES: list[Case] = [
     *test_config_proto_checks.ALL,
     *test_config_http.ALL,
     *test_config_errfiles.ALL,
+    *test_config_routing.ALL,
     *test_config_tls.ALL,
 ]
 

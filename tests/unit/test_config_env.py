@@ -216,5 +216,5 @@ def test_an_empty_word_ends_the_arguments() -> None:
     px = _parse(_case("bind-empty-word")).proxies[0]
     assert [b.maxconn for b in px.binds] == [0, 0]
     assert _parse(_case("description-empty-word")).proxies[0].description == "a"
-    (rule,) = _parse(_case("use-backend-empty-word")).proxies[0].use_backend
-    assert (rule.name, rule.condition) == ("B", [])
+    (rule,) = _parse(_case("use-backend-empty-word")).proxies[0].routing.switching
+    assert (rule.name, rule.cond) == ("B", None)

@@ -82,7 +82,6 @@ def W(text: str) -> str:
 IGNORED_FE = "'{kw}' ignored because frontend 'F' has no backend capability."
 IGNORED_BE = "'{kw}' ignored because backend 'B' has no frontend capability."
 PLANNED = "'{kw}' is not implemented in herdsman yet ({why}); remove it or use haproxy."
-ACL = "ACLs and tcp/http rules"
 TCP_OPT = "'option {opt}' ignored for {kind} '{name}' as it requires HTTP mode."
 
 # -- mode -------------------------------------------------------------------------------
@@ -453,20 +452,11 @@ KEYWORDS = [
         P(6) + "'monitor' not allowed in 'defaults' section.",
         *FATAL_PARSE,
     ),
-    refused(
-        "monitor-fail",
-        H("monitor fail if TRUE"),
-        P() + PLANNED.format(kw="monitor", why=ACL),
-        *FATAL_PARSE,
-        why="planned: ACLs",
-    ),
-    refused(
+    case("monitor-fail", H("monitor fail if TRUE")),
+    case(
         "monitor-in-backend",
         BE("monitor fail if TRUE"),
         W("parsing [F:7] : " + IGNORED_BE.format(kw="monitor")),
-        "parsing [F:7] : " + PLANNED.format(kw="monitor", why=ACL),
-        *FATAL_PARSE,
-        why="planned: ACLs",
     ),
     case("send-name-header", H("http-send-name-header X-Srv extra")),
     case(

@@ -46,6 +46,8 @@ SRC = Path(herdsman.__file__).parent
 IGNORED_FIELDS = {
     "keywords", "loc", "puid_loc", "default_backend_loc", "indexes",
     "tcpcheck_rules", "httpcheck_rules", "from_option", "error_rules",
+    # the ACLs, names and conditions rules were compiled with (config/kw_rules.py)
+    "acls", "refs", "conds",
 }  # fmt: skip
 # Model classes whose changes are reported field by field; any other value
 # (an Address, a LogTarget, an enum...) is reported as the field holding it.
@@ -53,7 +55,7 @@ CONTAINERS = {
     "GlobalConfig", "ProxyConfig", "ServerConfig", "BindConfig", "Balance", "Timeouts",
     "HttpSettings", "TlsBind", "TlsServer", "TlsGlobal", "TlsOptions", "Methods",
     "Ruleset", "ConnectRule", "SendRule", "HttpSendRule", "ExpectRule", "CommentRule",
-    "ActionRule",
+    "ActionRule", "Routing",
 }  # fmt: skip
 
 
@@ -163,6 +165,23 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("proxy", "enabled"): over({"proxy": "disabled"}, proxy="enabled"),
     ("proxy", "default_backend"): same(proxy="default_backend B"),
     ("proxy", "use_backend"): same(proxy="use_backend B"),
+    ("proxy", "http-request"): http(proxy="http-request deny"),
+    ("proxy", "http-response"): http(proxy="http-response deny"),
+    ("proxy", "http-after-response"): http(proxy="http-after-response set-header X y"),
+    ("proxy", "tcp-request"): same(proxy="tcp-request content reject"),
+    ("proxy", "tcp-response"): same(proxy="tcp-response content reject"),
+    ("proxy", "use-server"): same(proxy="use-server s1 if TRUE"),
+    ("proxy", "force-persist"): same(proxy="force-persist if TRUE"),
+    ("proxy", "ignore-persist"): same(proxy="ignore-persist if TRUE"),
+    ("proxy", "redirect"): http(proxy="redirect location /"),
+    ("proxy", "monitor"): http(proxy="monitor fail if TRUE"),
+    ("proxy", "capture"): http(proxy="capture request header Host len 10"),
+    ("proxy", "declare"): http(proxy="declare capture request len 10"),
+    ("proxy", "cookie"): http(proxy="cookie SRV insert"),
+    ("proxy", "stick-table"): same(proxy="stick-table type ip size 10"),
+    ("proxy", "stick"): same(proxy="stick-table type ip size 10\nstick on src"),
+    ("option", "persist"): same(proxy="option persist"),
+    ("server", "cookie"): http(server="cookie A"),
     ("proxy", "retries"): same(proxy="retries 5"),
     ("proxy", "maxconn"): same(proxy="maxconn 50"),
     ("proxy", "backlog"): same(proxy="backlog 50"),
@@ -185,7 +204,6 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("proxy", "errorfiles"): over(ERRORS, proxy="errorfiles E"),
     ("proxy", "log-format"): same(proxy="log-format %ci"),
     ("proxy", "stats"): http(proxy="stats enable"),
-    ("proxy", "capture"): http(proxy="capture request header Host len 10"),
     ("option", "tcplog"): same(proxy="option tcplog"),
     ("option", "httplog"): http(proxy="option httplog"),
     ("option", "dontlognull"): same(proxy="option dontlognull"),
@@ -429,7 +447,8 @@ AT_PARSE = {
     ("proxy", "srvtimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "contimeout"): "always an error since HAProxy 2.1 (HAProxy's message)",
     ("proxy", "description"): "free text for the stats page (runtime API not implemented)",
-    ("server", "cookie"): "only the proxy's 'cookie' (planned) reads it; a warning in TCP mode",
+    ("proxy", "acl"): "compiled into the conditions of the rules that name it",
+    ("proxy", "dynamic-cookie-key"): "the servers' cookies are computed from it at start-up",
     ("server", "init-addr"): "resolved while the configuration is checked (config/resolve.py)",
     ("bind", "id"): "a listener number for the stats page (not implemented); checked unique",
     ("global", "ca-base"): "completes the CA and CRL file paths of the lines after it",
@@ -480,7 +499,6 @@ LATER = {
     ("global", "tune.idle-pool.shared"): HTTP,
     ("global", "tune.pool-high-fd-ratio"): HTTP,
     ("global", "tune.pool-low-fd-ratio"): HTTP,
-    ("timeout", "tarpit"): HTTP,
     ("proxy", "http-send-name-header"): HTTP,
     ("proxy", "max-keep-alive-queue"): HTTP,
     ("proxy", "errorfile"): HTTP,

@@ -105,10 +105,13 @@ class ConfigError(Exception):
     The dispatcher adds the location prefix that suits the keyword family.
     """
 
-    def __init__(self, message: str, flags: Err = Err.ALERT | Err.FATAL) -> None:
+    def __init__(
+        self, message: str, flags: Err = Err.ALERT | Err.FATAL, *, tight: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.flags = flags
+        self.tight = tight  # HAProxy's "parsing [file:line]: " (no blank before the colon)
 
 
 @dataclass
@@ -164,6 +167,8 @@ class Diagnostics:
 
     def report(self, prefix: str, err: ConfigError) -> None:
         """Emit a ConfigError raised by a keyword parser, with its location prefix."""
+        if err.tight:
+            prefix = prefix.replace("] : ", "]: ", 1)
         if err.flags & (Err.ALERT | Err.FATAL | Err.ABORT):
             self.alert(prefix + err.message, err.flags)
         else:

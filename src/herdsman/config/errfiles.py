@@ -44,7 +44,7 @@ def _status(text: str) -> int:
     return status
 
 
-def _read(ctx: Ctx, path: str) -> bytes:
+def read_errorfile(ctx: Ctx, path: str) -> bytes:
     """``http_load_errorfile()``: the file's content, converted or refused."""
     cache = ctx.config.error_messages
     if path in cache:
@@ -95,7 +95,7 @@ def _redirect(ctx: Ctx, code: int, url: str) -> bytes:
 def _page(ctx: Ctx, args: list[str]) -> bytes:
     """The page of an ``errorfile`` or ``errorloc*`` line; errors without the keyword."""
     if args[0] == "errorfile":
-        return _read(ctx, args[2])
+        return read_errorfile(ctx, args[2])
     return _redirect(ctx, 303 if args[0] == "errorloc303" else 302, args[2])
 
 
@@ -157,7 +157,7 @@ def section_line(ctx: Ctx, args: list[str], section: HttpErrors) -> None:
         return
     try:
         status = _status(args[1])
-        message = _read(ctx, args[2])
+        message = read_errorfile(ctx, args[2])
     except ConfigError as err:
         ctx.alert(f"{args[0]} : {err.message}")
         return

@@ -160,47 +160,6 @@ def no_effect(kw: Keyword) -> str:
     return f"'{kw.name}' has no effect in herdsman ({kw.reason})."
 
 
-# -- "did you mean": HAProxy's fingerprint distance (tools.c) ------------------
-
-
-def fingerprint(words: Iterable[str]) -> list[int]:
-    """``update_word_fingerprint()`` over ``words``: character transition counts."""
-    fp = [0] * 1024
-    for word in words:
-        frm = 28  # begin
-        for ch in word.lower():
-            if "a" <= ch <= "z":
-                to = ord(ch) - ord("a") + 1
-            elif "0" <= ch <= "9":
-                to = 27
-            else:
-                to = 28
-            fp[to] = 1
-            fp[32 * frm + to] += 1
-            frm = to
-        fp[32 * frm + 28] += 1  # end
-    return fp
-
-
-def fingerprint_distance(a: list[int], b: list[int]) -> int:
-    """``word_fingerprint_distance()``."""
-    return sum(abs(x - y) for x, y in zip(a, b, strict=True))
-
-
-def best_match(word: str, candidates: Iterable[str]) -> str | None:
-    """``cfg_find_best_match()``: the closest candidate, or None if too far."""
-    sig = fingerprint([word])
-    best: str | None = None
-    best_dist = 1 << 62
-    for cand in candidates:
-        dist = fingerprint_distance(sig, fingerprint([cand]))
-        if dist < best_dist:
-            best_dist, best = dist, cand
-    if best_dist > 2 * len(word) or (best is not None and best_dist > 2 * len(best)):
-        return None
-    return best
-
-
 def arg(args: list[str], i: int) -> str:
     """``args[i]``, or "" past the end: HAProxy's argument array is padded with empty words."""
     return args[i] if i < len(args) else ""

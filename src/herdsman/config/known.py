@@ -21,7 +21,6 @@ from __future__ import annotations
 from herdsman.config.keywords import Keyword, Support
 
 HTTP = "HTTP mode"
-ACL = "ACLs and tcp/http rules"
 LOGS = "traffic log extras"
 API = "runtime API and stats"
 LIMITS = "connection limits and queues"
@@ -35,7 +34,6 @@ _BE = ("defaults", "listen", "backend")
 
 # name -> (sections, planned_for or "" for unsupported)
 PROXY: dict[str, tuple[tuple[str, ...], str]] = {
-    "acl": (_ALL, ACL),
     "bind-process": (_ALL, ""),
     "clitcpka-cnt": (_FE, "TCP keep-alive tuning"),
     "clitcpka-idle": (_FE, "TCP keep-alive tuning"),
@@ -44,34 +42,20 @@ PROXY: dict[str, tuple[tuple[str, ...], str]] = {
     "srvtcpka-idle": (_BE, "TCP keep-alive tuning"),
     "srvtcpka-intvl": (_BE, "TCP keep-alive tuning"),
     "compression": (_ALL, ""),
-    "cookie": (_BE, HTTP),
-    "declare": (("frontend", "listen"), HTTP),
     "dispatch": (("listen", "backend"), ""),
-    "dynamic-cookie-key": (_BE, HTTP),
     "email-alert": (_ALL, ""),
     "error-log-format": (_FE, LOGS),
     "external-check": (_BE, EXTCHECK),
     "filter": (_ALL, ""),
-    "force-persist": (("frontend", "listen", "backend"), ACL),
-    "http-after-response": (_ALL, HTTP),
     "http-error": (_ALL, HTTP),
-    "http-request": (_ALL, HTTP),
-    "http-response": (_ALL, HTTP),
-    "ignore-persist": (("frontend", "listen", "backend"), ACL),
     "log-format-sd": (_FE, LOGS),
     "max-session-srv-conns": (_FE, HTTP),
     "persist": (_BE, ""),
-    "redirect": (("frontend", "listen", "backend"), HTTP),
     "source": (_BE, "source address selection"),
-    "stick": (("listen", "backend"), ""),
-    "stick-table": (("frontend", "listen", "backend"), ""),
-    "tcp-request": (_ALL, ACL),
-    "tcp-response": (_BE, ACL),
     "transparent": (_BE, ""),
     "unique-id-format": (_FE, HTTP),
     "unique-id-header": (_FE, HTTP),
     "use-fcgi-app": (("listen", "backend"), ""),
-    "use-server": (("listen", "backend"), ACL),
 }
 
 # Proxy directives that 2.6 refuses with a text of its own ("%s" is the keyword),

@@ -22,10 +22,11 @@ from herdsman.config.address import (
     split_bind_addresses,
 )
 from herdsman.config.diag import ConfigError, Err, indent_msg
-from herdsman.config.keywords import Ctx, Support, best_match, parse_int, warn_if_not_cap
+from herdsman.config.keywords import Ctx, Support, parse_int, warn_if_not_cap
 from herdsman.config.model import BindConfig, Cap, Family
 from herdsman.config.resolve import resolve_now
 from herdsman.config.units import c_atoi, c_strtol
+from herdsman.defs.words import best_match
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,6 @@ checked against the 2.6.12 binary (tests/unit/test_config_http.py).
 
 from __future__ import annotations
 
-import socket
-
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     Ctx,
@@ -39,9 +37,9 @@ from herdsman.config.model import (
     RetryOn,
 )
 from herdsman.config.units import c_strtol
+from herdsman.sample.net import str2net, str62net
 
 HTTP = "HTTP mode"
-ACL = "ACLs and tcp/http rules"
 
 
 def ascii_lower(text: str) -> str:
@@ -78,19 +76,6 @@ def kw_monitor_uri(ctx: Ctx, args: list[str]) -> None:
     if not arg(args, 1):
         raise ConfigError(f"'{args[0]}' expects an URI.")
     ctx.px.http.monitor_uri = args[1]
-
-
-def kw_monitor(ctx: Ctx, args: list[str]) -> None:
-    """``monitor fail if|unless <cond>``: checked as 2.6 does, then refused (ACLs)."""
-    if ctx.px.cap & Cap.DEF:
-        raise ConfigError(f"'{args[0]}' not allowed in 'defaults' section.")
-    warn_if_not_cap(ctx, Cap.FE, args[0])
-    if arg(args, 1) != "fail":
-        raise ConfigError(f"'{args[0]}' only supports 'fail'.")
-    if arg(args, 2) not in ("if", "unless"):
-        raise ConfigError(
-            f"'{args[0]} {args[1]}' requires either 'if' or 'unless' followed by a condition."
-        )
 
 
 def kw_http_send_name_header(ctx: Ctx, args: list[str]) -> None:
@@ -172,83 +157,11 @@ def parse_network(text: str) -> Network | None:
 
     IPv4 comes first, and a name is resolved (``gethostbyname()``: IPv4 only).
     """
-    return _net4(text) or _net6(text)
-
-
-def _mask_len(text: str, limit: int) -> int | None:
-    """``strtol``/``strtoul`` of a prefix length, the whole word, cast to unsigned."""
-    value, end = c_strtol(text)
-    if not text or end < len(text) or value & 0xFFFFFFFF > limit:
-        return None
-    return value & 0xFFFFFFFF
-
-
-def _prefix_mask(bits: int, size: int) -> bytes:
-    return (((1 << bits) - 1) << (size * 8 - bits)).to_bytes(size, "big")
-
-
-def _net4(text: str) -> Network | None:
-    host, slash, mask_text = text.rpartition("/")
-    if not slash:
-        host, mask = text, b"\xff" * 4
-    elif "." in mask_text:
-        try:
-            mask = socket.inet_pton(socket.AF_INET, mask_text)
-        except OSError:
-            return None
-    else:
-        bits = _mask_len(mask_text, 32)
-        if bits is None:
-            return None
-        mask = _prefix_mask(bits, 4)
-    try:
-        addr = socket.inet_pton(socket.AF_INET, host)
-    except OSError:
-        found = _gethostbyname(host)
-        if found is None:
-            return None
-        addr = found
-    masked = bytes(a & m for a, m in zip(addr, mask, strict=True))
-    return Network(Family.INET, masked, mask)
-
-
-def _gethostbyname(host: str) -> bytes | None:
-    """glibc ``gethostbyname()``: a name of digits and dots is read by ``inet_aton()``
-    ("1.2.3", "010.0.0.1" in octal); any other name is resolved, IPv4 only, so
-    a numeric form with letters ("0x7f.1") is a name that does not resolve."""
-    if not host or host.endswith("."):
-        return None
-    try:
-        if all(c in "0123456789." for c in host):
-            return socket.inet_aton(host)
-        socket.inet_aton(host)
-        return None
-    except OSError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return None
-    return socket.inet_aton(str(infos[0][4][0])) if infos else None
-
-
-def _net6(text: str) -> Network | None:
-    host, slash, mask_text = text.rpartition("/")
-    bits = 128
-    if not slash:
-        host = text
-    else:
-        found = _mask_len(mask_text, 128)
-        if found is None:
-            return None
-        bits = found
-    try:
-        addr = socket.inet_pton(socket.AF_INET6, host)
-    except OSError:
-        return None
-    mask = _prefix_mask(bits, 16)
-    masked = bytes(a & m for a, m in zip(addr, mask, strict=True))
-    return Network(Family.INET6, masked, mask)
+    v4 = str2net(text)
+    if v4 is not None:
+        return Network(Family.INET, *v4)
+    v6 = str62net(text)
+    return None if v6 is None else Network(Family.INET6, *v6)
 
 
 def parse_added_header(ctx: Ctx, args: list[str]) -> None:
@@ -362,7 +275,6 @@ PROXY_KEYWORDS = [
         "`never`, `safe` (default), `aggressive`, `always`; `never` in TCP mode",
     ),
     _row("monitor-uri", kw_monitor_uri, _DEF_FE_LS, "a URI the frontend answers with 200 itself"),
-    Keyword("monitor", kw_monitor, ("frontend", "listen"), Support.PLANNED, ACL),
     _row(
         "http-send-name-header",
         kw_http_send_name_header,

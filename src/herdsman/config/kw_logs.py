@@ -1,5 +1,5 @@
-"""Traffic-log keywords: ``option tcplog``, ``option httplog [clf]``, ``log-format``,
-``capture request|response header`` (``cfgparse-listen.c``), and what
+"""Traffic-log keywords: ``option tcplog``, ``option httplog [clf]``, ``log-format``
+(``cfgparse-listen.c``; ``capture`` is in kw_rules.py, shared with the rules), and what
 ``check_config_validity()`` does with them once every section is read.
 
 A proxy keeps one log-format string, whoever set it last (the options set
@@ -18,8 +18,8 @@ server connection's source address). Everything else is HAProxy's list.
 from __future__ import annotations
 
 from herdsman.config.diag import ConfigError, Diagnostics
-from herdsman.config.keywords import Ctx, Keyword, Support, proxy_type_str, warn_if_not_cap
-from herdsman.config.model import Cap, Capture, Mode, ProxyConfig
+from herdsman.config.keywords import Ctx, Keyword, Support, proxy_type_str
+from herdsman.config.model import Cap, Mode, ProxyConfig
 from herdsman.sample.lfparse import MANDATORY, LogFormatError, parse
 
 # log.c of 2.6: the formats the options select
@@ -87,34 +87,6 @@ def kw_log_format(ctx: Ctx, args: list[str]) -> None:
     _backend_warning(ctx, "log-format")
 
 
-def kw_capture(ctx: Ctx, args: list[str]) -> None:
-    """``capture request|response header <name> len <n>``; ``capture cookie`` is refused."""
-    px = ctx.px
-    warn_if_not_cap(ctx, Cap.FE, args[0])
-    what = args[1] if len(args) > 1 else ""
-    sub = args[2] if len(args) > 2 else ""
-    if what == "cookie" or (what in ("request", "response") and sub == "header"):
-        if px.cap & Cap.DEF:
-            raise ConfigError(f"'{args[0]} {what}' not allowed in 'defaults' section.")
-        if len(args) > 6 and args[6]:
-            raise ConfigError(f"'{args[0]} {what}' cannot handle unexpected argument '{args[6]}'.")
-    if what == "cookie":
-        raise ConfigError(
-            "'capture cookie' is not implemented in herdsman yet (cookie persistence); "
-            "remove it or use haproxy."
-        )
-    if what in ("request", "response") and sub == "header":
-        name = args[3] if len(args) > 3 else ""
-        if not name or (args[4] if len(args) > 4 else "") != "len" or len(args) < 6 or not args[5]:
-            raise ConfigError(f"'{args[0]} {what}' expects 'header' <header_name> 'len' <len>.")
-        from herdsman.config.keywords import parse_int
-
-        cap = Capture(name.lower(), parse_int(args[5]))  # atol()
-        (px.capture_req if what == "request" else px.capture_rsp).append(cap)
-        return
-    raise ConfigError(f"'{args[0]}' expects 'cookie' or 'request header' or 'response header'.")
-
-
 def _herdsman_check(name: str) -> None:
     if name == "%[":
         raise LogFormatError(
@@ -166,12 +138,5 @@ KEYWORDS = [
         Support.IMPLEMENTED,
         doc="traffic log lines: HAProxy's variables (`%ci`, `%{+Q}r`...); `%[expr]`, `%bi` "
         "and `%bp` are refused",
-    ),
-    Keyword(
-        "capture",
-        kw_capture,
-        ("defaults", "frontend", "listen", "backend"),
-        Support.IMPLEMENTED,
-        doc="`request header`/`response header <name> len <n>` (`%hr`, `%hs`); `cookie` is refused",
     ),
 ]

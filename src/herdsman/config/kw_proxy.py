@@ -8,7 +8,17 @@ name instead of being reported as unknown.
 
 from __future__ import annotations
 
-from herdsman.config import errfiles, keywords, known, kw_http, kw_logs, kw_stats, kw_statspage
+from herdsman.config import (
+    errfiles,
+    keywords,
+    known,
+    kw_http,
+    kw_logs,
+    kw_persist,
+    kw_rules,
+    kw_stats,
+    kw_statspage,
+)
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import (
     SECTIONS_PROXY,
@@ -18,14 +28,14 @@ from herdsman.config.keywords import (
     Support,
     Table,
     arg,
-    best_match,
     parse_int,
     proxy_type_str,
     warn_if_not_cap,
     words_from,
 )
-from herdsman.config.model import Balance, Cap, HashMethod, Mode, Timeouts, UseBackend
+from herdsman.config.model import Balance, Cap, HashMethod, Mode, Timeouts
 from herdsman.config.units import c_strtol, proxy_time_arg
+from herdsman.defs.words import best_match
 
 DEF_FE_LS_BE = ("defaults", "frontend", "listen", "backend")
 DEF_LS_BE = ("defaults", "listen", "backend")
@@ -122,30 +132,6 @@ def kw_default_backend(ctx: Ctx, args: list[str]) -> None:
     ctx.px.default_backend = args[1]
     ctx.px.default_backend_loc = ctx.loc
     too_many_args(ctx, args, 1)
-
-
-def kw_use_backend(ctx: Ctx, args: list[str]) -> None:
-    px = ctx.px
-    if px.cap & Cap.DEF:
-        raise ConfigError(f"'{args[0]}' not allowed in 'defaults' section.")
-    warn_if_not_cap(ctx, Cap.FE, args[0])
-    if not arg(args, 1):
-        raise ConfigError(f"'{args[0]}' expects a backend name.")
-    cond = args[2:] if arg(args, 2) else []  # an empty word ends the line
-    if cond and cond[0] not in ("if", "unless"):
-        raise ConfigError(
-            f"unexpected keyword '{cond[0]}' after switching rule, only 'if' and 'unless' are allowed."
-        )
-    if cond:
-        raise ConfigError(
-            "'use_backend' with an 'if'/'unless' condition is not implemented in herdsman yet "
-            "(ACLs); only unconditional rules are supported."
-        )
-    if "%" in args[1]:
-        raise ConfigError(
-            "'use_backend' with a log-format backend name is not implemented in herdsman yet."
-        )
-    px.use_backend.append(UseBackend(args[1], ctx.loc, cond))
 
 
 def kw_retries(ctx: Ctx, args: list[str]) -> None:
@@ -383,12 +369,6 @@ TABLE.extend(
             "backend for traffic no rule sent elsewhere",
         ),
         _kw(
-            "use_backend",
-            kw_use_backend,
-            FE_LS,
-            "unconditional `use_backend <name>` (conditions need ACLs: planned)",
-        ),
-        _kw(
             "retries",
             kw_retries,
             DEF_LS_BE,
@@ -467,6 +447,8 @@ def _register_checks() -> None:
 
 _register_checks()
 TABLE.extend(kw_http.PROXY_KEYWORDS)
+TABLE.extend(kw_rules.KEYWORDS)
+TABLE.extend(kw_persist.KEYWORDS)
 TABLE.extend(errfiles.KEYWORDS)
 TABLE.extend(kw_stats.PROXY_KEYWORDS)
 TABLE.extend(kw_logs.KEYWORDS)

@@ -81,7 +81,7 @@ def fullconns(config: Config, global_maxconn: int) -> dict[str, Fullconn]:
         elif px.kind == "listen" and px.name in contributions:
             contributions[px.name].append((px.name, maxconn, "listen"))
         seen: set[str] = set()
-        for rule in px.use_backend:
+        for rule in px.routing.switching:
             target = rule.name
             if _dynamic(target) or target == default or target in seen:
                 continue

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 from herdsman.config.diag import NOWHERE, Location
 from herdsman.defs.rules import Ruleset
+from herdsman.rules.model import Routing
+from herdsman.rules.userlist import Userlist
+from herdsman.sample.pattern import PatternFiles
 from herdsman.tls.model import TlsBind, TlsGlobal, TlsServer
 from herdsman.tls.store import CertStore
 
@@ -429,13 +432,6 @@ class Capture:
 
 
 @dataclass(slots=True)
-class UseBackend:
-    name: str
-    loc: Location
-    condition: list[str] = field(default_factory=list)  # "if"/"unless" words, unsupported
-
-
-@dataclass(slots=True)
 class ProxyConfig:
     """A ``defaults``, ``frontend``, ``backend`` or ``listen`` section."""
 
@@ -455,7 +451,6 @@ class ProxyConfig:
     rate_limit_sessions: int = 0  # "rate-limit sessions": per second (0: no limit)
     default_backend: str | None = None
     default_backend_loc: Location = NOWHERE
-    use_backend: list[UseBackend] = field(default_factory=list)
     # backend side
     balance: Balance = field(default_factory=Balance)
     fullconn: int = 0
@@ -477,6 +472,12 @@ class ProxyConfig:
     logs: list[LogTarget] = field(default_factory=list)
     log_global: bool = False
     log_tag: str | None = None
+    # ACLs, rules, cookie persistence, stick table (rules/, docs/routing.md)
+    routing: Routing = field(default_factory=Routing)
+    # the named defaults section whose rules run before this proxy's own (px->defpx)
+    rules_from: ProxyConfig | None = None
+    rules_cap: str = ""  # a defaults section with rules: the kind of proxies using it
+    rules_ready: bool = False  # its rules were checked (PR_FL_READY)
     # traffic logs: the format string, the keyword that set it ("option tcplog",
     # "log-format"...) and where; its nodes once compiled (config/kw_logs.py)
     log_format: str | None = None
@@ -570,6 +571,8 @@ class Config:
     # Error messages loaded so far, by file name or "errorloc30x <url>": HAProxy
     # reads a file once (http_htx.c http_error_messages), whatever its size is then.
     error_messages: dict[str, bytes] = field(default_factory=dict)
+    userlists: list[Userlist] = field(default_factory=list)  # in declaration order
+    pattern_files: PatternFiles = field(default_factory=PatternFiles)  # -f files, read once
     files: list[str] = field(default_factory=list)
     certs: CertStore = field(default_factory=CertStore)  # every certificate file read
 

@@ -27,14 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from herdsman.config.diag import ConfigError
-from herdsman.config.keywords import (
-    Ctx,
-    Keyword,
-    Support,
-    best_match,
-    parse_int,
-    warn_if_not_cap,
-)
+from herdsman.config.keywords import Ctx, Keyword, Support, parse_int, warn_if_not_cap
 from herdsman.config.known import OPTION_CANDIDATES
 from herdsman.config.kw_http import (
     parse_added_header,
@@ -42,6 +35,7 @@ from herdsman.config.kw_http import (
     set_conn_mode,
 )
 from herdsman.config.model import Cap, ConnMode
+from herdsman.defs.words import best_match
 
 _FE, _BE, _FEBE = Cap.FE, Cap.BE, Cap.FE | Cap.BE
 
@@ -118,7 +112,7 @@ SIMPLE: dict[str, Opt] = {
         Opt(
             "nolinger", _FEBE, _I, doc="close connections with a reset instead of a graceful close"
         ),
-        Opt("persist", _BE, _P, LIMITS),
+        Opt("persist", _BE, _I, doc="a persistence cookie naming a DOWN server is followed"),
         Opt("srvtcpka", _BE, _I, doc="TCP keep-alive on server connections"),
         Opt("transparent", _BE, _U),
         Opt("splice-request", _FEBE, _U),

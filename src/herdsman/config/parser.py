@@ -26,26 +26,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, MutableMapping
 
-from herdsman.config import errfiles, known, kw_bind, kw_global, kw_proxy, server_line
+from herdsman.config import errfiles, known, kw_bind, kw_global, kw_proxy, kw_users, server_line
 from herdsman.config.diag import ConfigError, Diagnostics, Err, Location
-from herdsman.config.keywords import (
-    SECTIONS_PROXY,
-    BrokenFile,
-    Ctx,
-    Keyword,
-    Support,
-    best_match,
-    refuse,
-)
+from herdsman.config.keywords import SECTIONS_PROXY, BrokenFile, Ctx, Keyword, Support, refuse
 from herdsman.config.lexer import SECTION_KEYWORDS
 from herdsman.config.model import Cap, Config, HttpErrors, ProxyConfig
 from herdsman.config.reader import ConfigFilesError, Line, config_files, read_config
 from herdsman.config.sections import Sections
+from herdsman.defs.words import best_match
+from herdsman.rules.userlist import Userlist
 
 # HAProxy sections herdsman does not implement: the whole section is refused
 # at its first line and its body skipped.
 OTHER_SECTIONS = {
-    "userlist": "user lists (HTTP authentication)",
     "peers": "peers (stick-table synchronisation)",
     "resolvers": "DNS resolvers",
     "mailers": "e-mail alerts",
@@ -56,7 +49,9 @@ OTHER_SECTIONS = {
     "fcgi-app": "FastCGI applications",
     "namespace_list": "network namespace lists",
 }
-assert set(OTHER_SECTIONS) | {"global", "http-errors", *SECTIONS_PROXY} == SECTION_KEYWORDS
+assert set(OTHER_SECTIONS) | {"global", "http-errors", "userlist", *SECTIONS_PROXY} == (
+    SECTION_KEYWORDS
+)
 
 # Keywords that may follow "no" / "default" (readcfgfile()).
 MODIFIABLE = {
@@ -106,6 +101,7 @@ class ConfigParser:
         self.sections = Sections()
         self.skipping = False  # inside a refused section
         self.http_errors: HttpErrors | None = None  # the current http-errors section
+        self.userlist: Userlist | None = None  # the list "user" and "group" lines fill
         self.broken = False  # a keyword "returned -1" (BrokenFile)
         self.aborted = False  # reading stopped on ERR_ABORT or BrokenFile
 
@@ -179,6 +175,17 @@ class ConfigParser:
             ctx = Ctx(self.diag, loc, self.config, word, env=self.env)
             self.http_errors = errfiles.start_section(ctx, args)
             return
+        if word == "userlist":
+            self.skipping = False
+            self.section, self.proxy = word, None
+            ctx = Ctx(self.diag, loc, self.config, word, env=self.env)
+            try:
+                kw_users.start_section(ctx, args)
+            except ConfigError as err:
+                self.diag.report(loc.parsing, err)
+            # the lines go to the last list created (cfg_parse_users())
+            self.userlist = self.config.userlists[-1] if self.config.userlists else None
+            return
         if word in OTHER_SECTIONS:
             self.skipping = True
             self.section = word
@@ -198,6 +205,11 @@ class ConfigParser:
         try:
             if self.section == "global":
                 self._global_line(ctx, args)
+            elif self.section == "userlist":
+                try:
+                    kw_users.section_line(ctx, args, self.userlist)
+                except ConfigError as err:
+                    self.diag.report(loc.parsing, err)
             elif self.section == "http-errors":
                 if self.http_errors is not None:
                     errfiles.section_line(ctx, args, self.http_errors)

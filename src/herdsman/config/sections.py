@@ -66,7 +66,6 @@ def new_proxy(name: str, kind: str, loc: Location, defaults: ProxyConfig) -> Pro
     px.keywords = {}
     px.servers = []
     px.binds = []
-    px.use_backend = []
     px.uuid = 0
     px.description = None
     initial = ProxyConfig(name, kind, px.cap)
@@ -82,7 +81,44 @@ def new_proxy(name: str, kind: str, loc: Location, defaults: ProxyConfig) -> Pro
         px.http.max_keep_alive_queue = initial.http.max_keep_alive_queue
         t.connect, t.server, t.server_fin = t0.connect, t0.server, t0.server_fin
         t.check, t.queue, t.tunnel = t0.check, t0.queue, t0.tunnel
+        px.routing.cookie, px.routing.dyncookie_key = None, None
     return px
+
+
+def _rules_from(
+    diag: Diagnostics, where: str, kind: str, px: ProxyConfig, defaults: ProxyConfig
+) -> None:
+    """A defaults section with TCP/HTTP rules: the proxy runs them first
+    (``proxy_ref_defaults()``), within the limits 2.6 sets (cfgparse-listen.c)."""
+    r = defaults.routing
+    if not r.any_rules():
+        return
+    at = f"(defaults section at {defaults.loc})"
+    text = None
+    if kind == "defaults":
+        text = f"a defaults section cannot inherit from a defaults section defining TCP/HTTP rules {at}."
+    elif kind == "listen":
+        text = "a listen section cannot inherit from a defaults section defining TCP/HTTP rules."
+    elif defaults.rules_cap and defaults.rules_cap != kind:
+        text = (
+            "frontends and backends cannot inherit from the same defaults section if it "
+            f"defines TCP/HTTP rules {at}."
+        )
+    elif kind == "backend" and (r.tcp_conn or r.tcp_sess):
+        text = (
+            "a backend section cannot inherit from a defaults section defining 'tcp-request "
+            f"connection' or 'tcp-request session' rules {at}."
+        )
+    elif kind == "frontend" and r.tcp_res:
+        text = (
+            "a frontend section cannot inherit from a defaults section defining 'tcp-response "
+            f"content' rules {at}."
+        )
+    if text is not None:
+        diag.alert(where + text, Err.ALERT | Err.ABORT)
+        return
+    defaults.rules_cap = kind
+    px.rules_from = defaults
 
 
 @dataclass
@@ -182,6 +218,8 @@ def _start_section(
     base = defaults if defaults is not None else builtin_defaults()
     px = new_proxy(name, kind, loc, base)
     px.from_defaults = base.name if a[arg] == "from" else None
+    if defaults is not None:
+        _rules_from(diag, f"parsing [{loc.file}:{loc.line}]: ", kind, px, defaults)
     if kind == "defaults":
         parser.last_defaults = px
         parser.all_defaults.append(px)

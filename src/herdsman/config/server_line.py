@@ -15,9 +15,10 @@ import copy
 from herdsman.config import kw_tls
 from herdsman.config.address import parse_address
 from herdsman.config.diag import ConfigError, Err
-from herdsman.config.keywords import Ctx, Support, best_match, parse_int, proxy_type_str
+from herdsman.config.keywords import Ctx, Support, parse_int, proxy_type_str
 from herdsman.config.kw_server import KEYWORDS, SrvCtx, SrvKw
 from herdsman.config.model import Cap
+from herdsman.defs.words import best_match
 
 
 def _invalid(name: str, allowed: str) -> str | None:

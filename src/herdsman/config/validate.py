@@ -18,6 +18,7 @@ closes all of that, and only then are server host names resolved
 
 from __future__ import annotations
 
+from herdsman.config import check_routing as routing
 from herdsman.config import httpmode, kw_logs, kw_statspage, tls_checks
 from herdsman.config.checks import DISABLE_404, finalize_checks
 from herdsman.config.diag import Diagnostics, Err, Level
@@ -68,14 +69,14 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
                 f"In proxy '{px.name}', the 'default_backend' rule always has precedence over the "
                 "servers, which will never be used."
             )
-    for rule in px.use_backend:
-        target = _backend(config, rule.name)
-        if target is None:
-            diag.alert(f"Proxy '{px.name}': unable to find required use_backend: '{rule.name}'.")
-        elif target is px:
-            diag.alert(f"Proxy '{px.name}': loop detected for use_backend: '{rule.name}'.")
-        elif mismatch := httpmode.incompatible(px, target, "in a 'use_backend' rule"):
-            diag.alert(mismatch)
+    defpx = px.rules_from
+    if defpx is not None and not defpx.rules_ready:
+        routing.check_actions(config, defpx, diag)
+        routing.resolve_args(config, defpx, diag)
+        defpx.rules_ready = True
+    routing.check_switching(config, px, diag)
+    routing.check_actions(config, px, diag)
+    routing.resolve_args(config, px, diag)
     t = px.timeouts
     # in HTTP mode 'timeout tunnel' does not stand for a missing 'timeout server'
     no_server = not t.server and (px.mode is Mode.HTTP or not t.tunnel)
@@ -332,6 +333,9 @@ def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False)
     """Check and complete a parsed configuration; None after a fatal error."""
     applied: Tracked = {}
     assign_proxy_ids(config)
+    routing.userlists(config, diag)
+    for px in (*config.defaults.values(), *config.proxies):
+        routing.finish_proxy(px)
     for px in config.proxies:
         if px.disabled:
             if px.cap & Cap.BE:
@@ -345,6 +349,7 @@ def validate(config: Config, diag: Diagnostics, dont_fail_resolve: bool = False)
             continue
         for srv in px.servers:
             _check_port(px, srv, diag)
+        routing.dynamic_cookies(px)
         resolve_error_pages(config.http_errors, px, diag)
     if diag.fatal:
         diag.alert("Fatal errors found in configuration.")

@@ -437,7 +437,7 @@ class Backend:
     # -- the data path's question (backend.c assign_server_and_queue()) ---------
 
     def acquire(
-        self, stream: Stream, key: int | None = None
+        self, stream: Stream, key: int | None = None, direct: Server | None = None
     ) -> Server | Pending | QueueFull | None:
         """A new ``stream`` enters the backend: a server slot for it, in one step.
 
@@ -449,10 +449,14 @@ class Backend:
           ``stream.dequeued()`` is called, or gives up with ``abandon()``;
         * None: no usable server (HTTP answers 503, TCP closes);
         * ``QUEUE_FULL``: its server's queue reached ``maxqueue`` (503 too).
+
+        ``direct``: the server a rule or a persistence cookie chose
+        (``SF_ASSIGNED``): its slot, or a place in its own queue, whatever the
+        balancer would say.
         """
         self.counters.cum_conn += 1
         self.beconn += 1
-        got = self._assign(stream, key, None)
+        got = self._assign(stream, key, None) if direct is None else self._direct(stream, direct)
         if got is None or got is QUEUE_FULL:
             self.beconn -= 1
         return got
@@ -502,6 +506,17 @@ class Backend:
         if srv is not prev:
             srv.counters.cum_lbconn += 1
             self.counters.cum_lbconn += 1
+        if srv.maxconn and (srv.nbpend or srv.served >= self.limit(srv)):
+            if 0 < srv.maxqueue <= srv.nbpend:
+                srv.counters.failed_conns += 1
+                self.counters.failed_conns += 1
+                return QUEUE_FULL
+            return pendconn.add(self, stream, srv)
+        self._take(srv, stream)
+        return srv
+
+    def _direct(self, stream: Stream, srv: Server) -> Server | Pending | QueueFull:
+        """``assign_server_and_queue()`` with ``SF_ASSIGNED``: no balancing."""
         if srv.maxconn and (srv.nbpend or srv.served >= self.limit(srv)):
             if 0 < srv.maxqueue <= srv.nbpend:
                 srv.counters.failed_conns += 1

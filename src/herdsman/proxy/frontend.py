@@ -75,8 +75,9 @@ StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
 def static_backend(cfg: ProxyConfig, backends: dict[str, Backend]) -> Backend | None:
     """The backend a frontend's streams go to: the first unconditional
     ``use_backend``, else ``default_backend``, else a ``listen`` section itself."""
-    if cfg.use_backend:
-        return backends.get(cfg.use_backend[0].name)
+    for rule in cfg.routing.switching:
+        if rule.cond is None and "%" not in rule.name:
+            return backends.get(rule.name)
     if cfg.default_backend:
         return backends.get(cfg.default_backend)
     if cfg.kind == "listen":
@@ -278,6 +279,9 @@ class Frontend(FrontendState):
         self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
         self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)
         self._backend = static_backend(cfg, backends)
+        # its Plan and the Router (proxy/routing.py) when the configuration has rules
+        self.rules: Any = None
+        self.router: Any = None
         # listeners paused by a rate limit, and the timer that resumes them
         self._throttled: set[Listener] = set()
         self._wake: asyncio.TimerHandle | None = None

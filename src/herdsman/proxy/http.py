@@ -59,14 +59,18 @@ from herdsman.http import (
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
 from herdsman.lb.http_keys import request_key
-from herdsman.proxy import http_abort, http_local, http_log
+from herdsman.proxy import http_abort, http_local, http_log, http_rules
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_upstream import Upstream, frame
 
 if TYPE_CHECKING:
+    from herdsman.http.errors import Reply
+    from herdsman.http.model import ResponseHead
     from herdsman.proxy.http_context import HttpContext
+    from herdsman.proxy.routing import Outcome, Plan
+    from herdsman.sample.txn import Txn
 
 # transaction phases (one transaction at a time per client connection)
 IDLE = 0  # waiting for (the rest of) a request head
@@ -124,6 +128,11 @@ class HttpSession(Connecting, asyncio.Protocol):
         "be_c",
         "srv_c",
         "private",
+        "rules",
+        "be_plan",
+        "txn",
+        "outcome",
+        "timer_tarpit",
         "log",
         "head_at",
         "local",
@@ -170,6 +179,12 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.be_c = be.counters if be is not None else frontend.counters
         self.srv_c = self.be_c
         self.private: dict[int, ServerConn] = {}  # http-reuse never: this client's own
+        # ACLs and rules (proxy/routing.py): None when the frontend has none
+        self.rules: Plan | None = frontend.rules
+        self.be_plan: Plan | None = None
+        self.txn: Txn | None = None
+        self.outcome: Outcome | None = None
+        self.timer_tarpit: asyncio.TimerHandle | None = None
         self.log: StreamLog | None = None  # the transaction's, when the frontend logs traffic
         self.head_at = -1.0  # when the first byte of the current request head came
         self.local: ProxyConfig | None = None  # whose stats page the request asks for
@@ -206,6 +221,9 @@ class HttpSession(Connecting, asyncio.Protocol):
 
     def start(self) -> None:
         """Serve (at accept time, or when a held connection gets its slot)."""
+        if self.rules is not None and not http_rules.accept(self):
+            self.close()  # tcp-request connection/session reject
+            return
         self.idle_start = self.last_client = self.loop.time()
         if self.transport is not None:
             self.transport.resume_reading()
@@ -313,12 +331,15 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.client_close = connmode.client_wants_close(head.flags, self.frontend.stopping)
         self.req_body = None
         self.req_done = head.framing is Framing.NONE
-        if fe_http.monitor_uri is not None and head.target == fe_http.monitor_uri:
+        monitor = fe_http.monitor_uri is not None and head.target == fe_http.monitor_uri
+        if not monitor and self.frontend.traffic_log is not None:
+            self._new_log(head)  # before the rules: a denied request is logged too
+        if self.rules is not None and http_rules.request(self, head, buf, monitor):
+            return
+        if monitor:
             self.fe_c.intercepted_req += 1
             self._answer(200, head, buf)  # never logged (SF_MONITOR)
             return
-        if self.frontend.traffic_log is not None:
-            self._new_log(head)
         self.new_request()
         be = self.backend
         be_http = self.be_http
@@ -352,7 +373,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         value = connmode.request_connection(
             head.flags, self.server_close, be_http.pretend_keepalive
         )
-        self.req_out = head_bytes(head, value, add=add)
+        rewritten = http_rules.request_out(self, value, add) if self.txn is not None else None
+        self.req_out = rewritten or head_bytes(head, value, add=add)
         rest = buf[head.size :]
         if head.framing is Framing.LENGTH:
             self.req_body = LengthBody(head.content_length)
@@ -374,7 +396,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             if bal.algo == "source"
             else request_key(bal, head, add, rest)
         )
-        got = be.acquire(self, key)
+        got = be.acquire(self, key, self.outcome.server if self.outcome is not None else None)
         if isinstance(got, Server):
             self.server = got
             self.srv_c = got.counters
@@ -525,6 +547,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.log is not None:
             self._log_end(srv)
         self.srv_c = self.be_c
+        if self.txn is not None:
+            http_rules.done(self)
         self.req_body = self.req = None
         self.req_held = b""
         self.early = []
@@ -555,6 +579,13 @@ class HttpSession(Connecting, asyncio.Protocol):
         else:
             self.to_client(errors.mux_bytes(exc.status))
             self.close()
+
+    def response_rules(
+        self, resp: ResponseHead, connection: bytes | None, after: list[bytes]
+    ) -> bytes | None:
+        """The response rules (``Upstream`` asks): the head to send if changed,
+        b"" if unchanged, None if the session answered instead."""
+        return http_rules.response(self, resp, connection, after)
 
     def server_error(self, status: int) -> None:
         """A bad, missing or late response: 502/504, or an abort once it started."""
@@ -591,6 +622,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         be_http = self.be_http
         replies = be_http.replies if be_http is not None else self.fe_http.replies
         reply = msg if msg is not None else replies.get(status, errors.DEFAULT_REPLIES.get(status))
+        if msg is None and reply is not None and self.txn is not None:
+            reply = http_rules.after_reply(self, reply)
         idx = status // 100 - 1 if 100 <= status < 600 else 5
         self.fe_c.http_rsp[idx] += 1
         if self.log is not None:
@@ -737,6 +770,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
         self.up.release(keep=False)
+        if self.txn is not None or self.timer_tarpit is not None:
+            http_rules.end(self)
         for own in self.private.values():
             own.close()
         self.private.clear()

@@ -14,6 +14,7 @@ from herdsman.core.registry import ProcessState
 from herdsman.proxy import http_settings
 from herdsman.proxy.http_local import StatsHook
 from herdsman.proxy.http_server import Pools
+from herdsman.proxy.routing import Router
 
 
 class HttpContext:
@@ -33,6 +34,7 @@ class HttpContext:
         self.pools = Pools(loop)
         self._front: dict[int, http_settings.FrontHttp] = {}
         self._back: dict[int, http_settings.BackHttp] = {}
+        self.router: Router | None = None  # the rules (proxy/routing.py), set by the runtime
 
     def front(self, px: ProxyConfig) -> http_settings.FrontHttp:
         found = self._front.get(id(px))

@@ -41,6 +41,7 @@ from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
+from herdsman.sample.txn import Txn
 
 Body = LengthBody | ChunkedBody | CloseBody
 Piece = bytes | memoryview
@@ -103,6 +104,7 @@ class Session(Protocol):
     fe_c: FeCounters
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
+    txn: Txn | None  # the rules' transaction, None without rules
     log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
 
     def is_closed(self) -> bool: ...
@@ -126,6 +128,10 @@ class Session(Protocol):
     def transaction_done(self) -> None: ...
 
     def server_error(self, status: int) -> None: ...
+
+    def response_rules(
+        self, resp: ResponseHead, connection: bytes | None, after: list[bytes]
+    ) -> bytes | None: ...
 
     def close(self) -> None: ...
 
@@ -327,6 +333,11 @@ class Upstream:
         s.client_close = close_client
         after = [websocket.accept_line(req)] if resp.flags & Flag.WS_ACCEPT_MISSING else []
         out = head_bytes(resp, value, after=after)
+        if s.txn is not None:
+            ruled = s.response_rules(resp, value, after)
+            if ruled is None:
+                return  # the rules answered instead (http-response deny)
+            out = ruled or out
         self.keep = connmode.server_keeps_alive(s.server_close, resp.flags, resp.framing)
         framing = resp.framing
         size = resp.size

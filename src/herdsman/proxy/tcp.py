@@ -36,17 +36,20 @@ from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters
 from herdsman.core.streamlog import StreamLog
 from herdsman.defs.status import HanaEvent
+from herdsman.proxy import tcp_rules
 from herdsman.proxy.connect import (
     ConnectError,
     Connecting,
     client_key,
-    connect,
+    connect_from,
     open_transport,
     proxy_header,
 )
 from herdsman.proxy.frontend import Frontend, Listener
+from herdsman.proxy.routing import Outcome
 from herdsman.proxy.sides import Side, expire, next_deadline, propagate, start_tunnel
 from herdsman.proxy.sockopts import set_nolinger
+from herdsman.sample.txn import Txn
 
 
 def _secs(ms: int | None) -> float | None:
@@ -71,7 +74,11 @@ class _Side(Side, asyncio.Protocol):
         self.last_read = t
         peer = self.peer
         if peer is None:
-            self.stream.keep(data)
+            stream = self.stream
+            if stream.inspect is None:
+                stream.keep(data)
+            else:
+                tcp_rules.data(stream, stream.frontend.router, data)
             return
         tr = peer.transport
         if tr is None:
@@ -95,7 +102,12 @@ class _Side(Side, asyncio.Protocol):
                 log.bytes_in += n
 
     def eof_received(self) -> bool:
-        self.stream.side_eof(self)
+        stream = self.stream
+        if stream.inspect is not None and not self.is_server:
+            self.read0()
+            tcp_rules.eof(stream, stream.frontend.router)
+            return True
+        stream.side_eof(self)
         return True  # keep our side open for writing (half-close)
 
     def pause_writing(self) -> None:
@@ -202,6 +214,8 @@ class TcpStream(Connecting):
         "fe_c",
         "be_c",
         "srv_c",
+        "txn",
+        "inspect",
         "log",
     )
 
@@ -233,6 +247,8 @@ class TcpStream(Connecting):
         self.fe_c = frontend.counters
         self.be_c = self.backend.counters if self.backend is not None else _NO_SERVER
         self.srv_c = _NO_SERVER
+        self.txn: Txn | None = None  # the rules' (proxy/tcp_rules.py), with rules only
+        self.inspect: tcp_rules.Inspect | None = None
         self.log: StreamLog | None = None  # filled only when the frontend logs traffic
 
     def client_transport(self) -> asyncio.BaseTransport | None:
@@ -257,8 +273,14 @@ class TcpStream(Connecting):
             self.start()
 
     def start(self) -> None:
-        """Pick a server and connect (at accept time, or when a held stream gets a slot)."""
-        if self.backend is None:
+        """Pick a server and connect (at accept time, or when a held stream gets a
+        slot); with rules, proxy/tcp_rules.py runs them first and calls ``connect_to``."""
+        fe = self.frontend
+        rules = fe.rules
+        if rules is not None and not tcp_rules.accept(self, fe.router, rules):
+            return
+        be = self.backend
+        if rules is None and be is None:
             self.close()
             return
         client = self.client
@@ -268,9 +290,19 @@ class TcpStream(Connecting):
             # nothing to send aborts
             client.transport.resume_reading()
         self.rearm()
-        self.task = self.loop.create_task(self._connect(self.backend))
+        if rules is not None:
+            tcp_rules.start(self, fe.router, rules)
+        elif be is not None:
+            self.task = self.loop.create_task(self._connect(be))
 
     # -- connect (proxy/connect.py owns the slot, retries and redispatch) ---------
+
+    def connect_to(self, be: Backend, out: Outcome) -> None:
+        """Connect once the rules chose the backend (and maybe the server)."""
+        if self.client.eof and not self.early:
+            self.close()  # a client FIN with nothing to send aborts (back_handle_st_con())
+            return
+        self.task = self.loop.create_task(self._connect(be, out.server))
 
     def keep(self, data: bytes) -> None:
         """Client data before the server connection exists: kept for it.
@@ -287,9 +319,10 @@ class TcpStream(Connecting):
         if self.early_size > EARLY_MAX and client.transport is not None:
             client.transport.pause_reading()
 
-    async def _connect(self, be: Backend) -> None:
+    async def _connect(self, be: Backend, direct: Server | None = None) -> None:
+        key = client_key(be, self.peer_addr)
         try:
-            srv = await connect(self, be, client_key(be, self.peer_addr))
+            srv = await connect_from(self, be, be.acquire(self, key, direct), key)
         except ConnectError as exc:
             if self.log is not None:
                 self.log.set_term(*exc.term)
@@ -494,6 +527,8 @@ class TcpStream(Connecting):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        if self.txn is not None:
+            tcp_rules.end(self)
         task = self.task
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()

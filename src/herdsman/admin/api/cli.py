@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from herdsman.config.keywords import fingerprint, fingerprint_distance
+from herdsman.defs.words import fingerprint, fingerprint_distance
 
 PAYLOAD_PATTERN = "<<"
 MAX_CLI_ARGS = 64

@@ -16,12 +16,13 @@ from herdsman.admin.api.cli import PERMISSION_DENIED, Command, Level, Session, a
 from herdsman.admin.api.context import Api
 from herdsman.config.address import parse_address
 from herdsman.config.diag import NOWHERE, ConfigError, Diagnostics
-from herdsman.config.keywords import Ctx, Support, best_match
+from herdsman.config.keywords import Ctx, Support
 from herdsman.config.kw_server import KEYWORDS, SrvCtx
 from herdsman.config.model import Family, ServerConfig
 from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.states import MAINT
+from herdsman.defs.words import best_match
 
 # srv_kws[] rows with dynamic_ok = 0 in 2.6 (server.c, check.c)
 NOT_DYNAMIC = frozenset(

@@ -1,0 +1,236 @@
+"""HTTP mode's side of the rules: what an ``HttpSession`` does with what
+``proxy/routing.py`` decided (the backend and server of a request, the
+reply of a ``deny``/``return``/``redirect``/``auth``, a tarpit, rewritten
+heads, ``http-after-response`` on every response).
+
+A mixin of ``HttpSession``: sessions of a frontend without any rule never
+come here (``self.rules`` is None).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+from herdsman.core.backend import Backend, Server
+from herdsman.core.counters import BeCounters, FeCounters
+from herdsman.http import errors
+from herdsman.http.errors import Reply
+from herdsman.http.model import Framing, RequestHead, ResponseHead
+from herdsman.proxy import routing as R
+from herdsman.proxy.http_settings import BackHttp, FrontHttp
+from herdsman.rules.http_actions import REJECT, AuthReply
+from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
+from herdsman.rules.reply import Errmsg
+from herdsman.rules.track import end_session, end_stream
+from herdsman.sample.txn import Txn
+
+
+class RulesSession(Protocol):
+    """What the rule steps use of an ``HttpSession``."""
+
+    ctx: Any
+    frontend: Any
+    loop: asyncio.AbstractEventLoop
+    rules: R.Plan | None
+    be_plan: R.Plan | None
+    txn: Txn | None
+    outcome: R.Outcome | None
+    timer_tarpit: asyncio.TimerHandle | None
+    backend: Backend | None
+    server: Server | None
+    fe_http: FrontHttp
+    be_http: BackHttp | None
+    fe_c: FeCounters
+    be_c: BeCounters | FeCounters
+    srv_c: BeCounters | FeCounters
+    req: RequestHead | None
+    req_done: bool
+    buf: bytes
+    peer_addr: object
+    local_addr: object
+    up: Any
+
+    def _answer(self, status: int, head: RequestHead, buf: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+    def pause_client(self) -> None: ...
+
+    def reply(
+        self,
+        status: int,
+        req: RequestHead | None,
+        *,
+        request_pending: bool = False,
+        client_close: bool | None = None,
+        msg: Reply | None = None,
+    ) -> None: ...
+
+
+def accept(s: RulesSession) -> bool:
+    """The session starts: its transaction, ``tcp-request connection/session``."""
+    router = s.ctx.router
+    assert router is not None
+    assert s.rules is not None
+    s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr)
+    return bool(router.accept(s.txn, s.rules))
+
+
+def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bool:
+    """Run the request rules; True when the session answered (or closed)."""
+    router = s.ctx.router
+    assert router is not None
+    assert s.rules is not None
+    txn = s.txn
+    if txn is None:
+        txn = s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr)
+    body = b"" if head.framing is Framing.NONE else buf[head.size : head.size + head.content_length]
+    out = router.request(txn, s.rules, head, body, monitor)
+    s.outcome = out
+    if out.action == R.INTERCEPT:
+        s.fe_c.intercepted_req += 1
+        s._answer(txn.status, head, buf)
+        return True
+    be = out.backend
+    if be is not None and be is not s.backend:
+        s.backend = be
+        s.be_http = s.ctx.back(be.cfg)
+        s.be_c = be.counters
+        s.srv_c = be.counters
+    s.be_plan = router.plan(be.cfg) if be is not None else None
+    if out.action == R.CONTINUE:
+        return False
+    if out.action in (R.REPLY, R.TARPIT):
+        s.fe_c.denied_req += 1
+    if s.req_done:
+        s.buf = buf[head.size :]
+    if out.action == R.CLOSE:
+        s.close()
+    elif out.action == R.TARPIT:
+        _tarpit(s, head)
+    else:
+        send(s, head, txn.reply)
+    return True
+
+
+def _tarpit(s: RulesSession, head: RequestHead) -> None:
+    """Hold the request for ``timeout tarpit``, then answer (500 by default)."""
+    s.pause_client()
+    be = s.backend
+    cfg = be.cfg if be is not None else s.frontend.cfg
+    delay = (cfg.timeouts.tarpit or cfg.timeouts.connect or 0) / 1000.0
+    txn = s.txn
+    assert txn is not None
+    reply = txn.reply
+    s.timer_tarpit = s.loop.call_later(delay, lambda: send(s, head, reply))
+
+
+def send(s: RulesSession, head: RequestHead | None, reply: object) -> None:
+    """A reply of the rules: the proxy's page for a status, a built message, a 401."""
+    if reply is REJECT or reply is None:
+        s.close()
+        return
+    message: Reply | None
+    if isinstance(reply, Errmsg):
+        message = _page(s, reply.status)
+    elif isinstance(reply, AuthReply):
+        page = _page(s, reply.status)
+        message = page and Reply(
+            page.status,
+            page.start_line,
+            (*page.fields, (b"www-authenticate", reply.challenge)),
+            page.body,
+            page.flags,
+        )
+    else:
+        assert isinstance(reply, Reply)
+        message = reply
+    if message is not None and s.txn is not None and s.rules is not None:
+        message = after_reply(s, message)
+    if message is None:
+        s.close()
+        return
+    s.reply(message.status, head, request_pending=not s.req_done, msg=message)
+
+
+def _page(s: RulesSession, status: int) -> Reply | None:
+    http = s.be_http if s.be_http is not None else s.fe_http
+    return http.replies.get(status, errors.DEFAULT_REPLIES.get(status))
+
+
+def after_reply(s: RulesSession, reply: Reply) -> Reply | None:
+    """``http-after-response`` on one of herdsman's own replies."""
+    router = s.ctx.router
+    txn = s.txn
+    fe = s.rules
+    assert router is not None
+    assert txn is not None
+    assert fe is not None
+    bp = s.be_plan
+    if not fe.http_after and (bp is None or not bp.http_after):
+        return reply
+    txn.status = reply.status
+    txn.res_hdrs = list(reply.fields)
+    txn.res_dirty = True
+    verdict = router.after(txn, fe, bp)
+    if verdict not in (RES_CONT, RES_STOP, RES_DONE):
+        return None
+    start = reply.start_line
+    if txn.res_line_dirty:
+        start = b"HTTP/1.1 %d %s\r\n" % (txn.status, txn.reason or b"")
+    return Reply(txn.status, start, tuple(txn.res_hdrs or ()), reply.body, reply.flags)
+
+
+def request_out(s: RulesSession, connection: bytes | None, add: list[bytes]) -> bytes | None:
+    """The request head rewritten by the rules, or None when they left it."""
+    txn = s.txn
+    if txn is None or not (txn.req_dirty or txn.line_dirty):
+        return None
+    return R.request_head(txn, connection, add)
+
+
+def response(
+    s: RulesSession, resp: ResponseHead, connection: bytes | None, after: list[bytes]
+) -> bytes | None:
+    """The response rules; the head to send when they changed it, b"" when
+    unchanged, None when the session answered instead (http-response deny)."""
+    router = s.ctx.router
+    txn = s.txn
+    fe = s.rules
+    if router is None or txn is None or fe is None:
+        return b""
+    bp = s.be_plan
+    out = s.outcome if s.outcome is not None else R.Outcome()
+    verdict = router.response(txn, fe, bp, resp, out, s.server)
+    if verdict == RES_CONT:
+        verdict = router.after(txn, fe, bp)
+    if verdict not in (RES_CONT, RES_STOP, RES_DONE):
+        s.up.resp = None
+        s.up.keep = False
+        if s.be_c is not None:
+            s.be_c.denied_resp += 1
+        s.fe_c.denied_resp += 1
+        send(s, s.req, txn.reply if txn.reply is not None else Errmsg(502))
+        return None
+    if not (txn.res_dirty or txn.res_line_dirty):
+        return b""
+    return R.response_head(txn, connection, after)
+
+
+def done(s: RulesSession) -> None:
+    """The transaction ended: its stream-level trackers stop."""
+    txn = s.txn
+    if txn is not None:
+        end_stream(txn)
+    s.outcome = None
+
+
+def end(s: RulesSession) -> None:
+    """The session ended: its trackers stop, a pending tarpit is dropped."""
+    if s.timer_tarpit is not None:
+        s.timer_tarpit.cancel()
+        s.timer_tarpit = None
+    txn = s.txn
+    if txn is not None:
+        end_session(txn)

@@ -1,0 +1,725 @@
+"""The rules at HAProxy's points of a stream (``http_ana.c``, ``stream.c``,
+``tcp_rules.c``), for the data path: one ``Router`` per running
+configuration binds the names the rules refer to (backends, servers, stick
+tables) to the running objects and gives each proxy its ``Plan``, the
+rules it runs in order; ``Router.request()`` and ``Router.response()``
+run them on a transaction and say what the session must do.
+
+Request, in 2.6's order (docs/routing.md): the frontend's ``tcp-request
+content``, ``monitor fail`` (at the monitor URI), ``http-request`` (a named
+defaults section's first), ``redirect``, the switching rules; then, in
+another backend, its ``tcp-request content`` and ``http-request``; then
+``force-persist``/``ignore-persist``, ``use-server``, the persistence
+cookie, ``stick match``. Response: the backend's then the frontend's
+``http-response``, the cookie to insert, ``stick store-*``, then
+``http-after-response`` (also on herdsman's own replies).
+
+What the rules decide is in the ``Txn`` (``reply``, ``tarpit``, rewritten
+heads) and in the returned ``Outcome``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from herdsman.config.model import Cap, Config, ProxyConfig, ServerConfig
+from herdsman.core.backend import Backend, Server
+from herdsman.core.clock import Clock
+from herdsman.http.errors import Reply
+from herdsman.http.model import RequestHead, ResponseHead
+from herdsman.rules import cookie as ck
+from herdsman.rules.eval import run_rules, run_tcp_rules
+from herdsman.rules.model import (
+    RES_ABRT,
+    RES_BADREQ,
+    RES_CONT,
+    RES_DENY,
+    RES_DONE,
+    RES_ERROR,
+    RES_STOP,
+    CookieConfig,
+    PersistRule,
+    Rule,
+    StickRule,
+)
+from herdsman.rules.track import (
+    count_http_error,
+    count_http_fail,
+    count_http_request,
+    count_session,
+)
+from herdsman.rules.userlist import Userlist
+from herdsman.sample import args as A
+from herdsman.sample.acl import Condition
+from herdsman.sample.logformat import Piece
+from herdsman.sample.stick import Table, TableSpec
+from herdsman.sample.txn import Headers, ServerView, Txn
+from herdsman.sample.types import Value
+
+# -- views of the running objects (sample/txn.py protocols) -----------------------------
+
+
+class SrvView:
+    __slots__ = ("srv", "name", "puid")
+
+    def __init__(self, srv: Server) -> None:
+        self.srv = srv
+        self.name = srv.name
+        self.puid = srv.puid
+
+    def is_up(self) -> bool:
+        return self.srv.is_up
+
+    def cur_sess(self) -> int:
+        return self.srv.served
+
+    def queued(self) -> int:
+        return self.srv.nbpend
+
+    def weights(self) -> tuple[int, int, int]:
+        s = self.srv
+        return s.eweight, s.iweight, s.uweight
+
+
+class BeView:
+    __slots__ = ("be", "name", "uuid", "_views")
+
+    def __init__(self, be: Backend, views: dict[int, SrvView]) -> None:
+        self.be = be
+        self.name = be.name
+        self.uuid = be.cfg.uuid
+        self._views = views
+
+    def beconn(self) -> int:
+        return self.be.beconn
+
+    def usable(self) -> int:
+        """``be_usable_srv()``"""
+        be = self.be
+        if be.srv_act:
+            return be.srv_act
+        return 1 if be.fbck is not None else be.srv_bck
+
+    def totpend(self) -> int:
+        be = self.be
+        return be.queue.length + sum(s.nbpend for s in be.servers)
+
+    def servers(self) -> list[ServerView]:
+        return [self._views[id(s)] for s in self.be.servers]
+
+    def server(self, name: str) -> ServerView | None:
+        srv = self.be.find(name)
+        return self._views[id(srv)] if srv is not None else None
+
+    def connslots(self) -> int:
+        """``smp_fetch_connslots()``"""
+        total = 0
+        for s in self.be.servers:
+            if not s.is_up:
+                continue
+            if not s.maxconn or not s.maxqueue:
+                return -1
+            total += (s.maxconn - s.served) + (s.maxqueue - s.nbpend)
+        return total
+
+
+class FeView:
+    __slots__ = ("state", "name", "uuid")
+
+    def __init__(self, state: Any, cfg: ProxyConfig) -> None:
+        self.state = state
+        self.name = cfg.name
+        self.uuid = cfg.uuid
+
+    def feconn(self) -> int:
+        return int(self.state.feconn)
+
+
+class World:
+    """The process as expressions see it."""
+
+    def __init__(self, clock: Clock, stopping: Callable[[], bool]) -> None:
+        self.clock = clock
+        self._stopping = stopping
+        self.proc_vars: dict[str, Value] = {}
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
+
+    def stopping(self) -> bool:
+        return self._stopping()
+
+
+# -- one proxy's rules ------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What a proxy runs, its named defaults section's rules first."""
+
+    cfg: ProxyConfig
+    view: Any
+    tcp_conn: list[Rule] = field(default_factory=list)
+    tcp_sess: list[Rule] = field(default_factory=list)
+    tcp_req: list[Rule] = field(default_factory=list)
+    tcp_res: list[Rule] = field(default_factory=list)
+    http_req: list[Rule] = field(default_factory=list)
+    http_res: list[Rule] = field(default_factory=list)
+    http_after: list[Rule] = field(default_factory=list)
+    redirects: list[Rule] = field(default_factory=list)
+    monitor_fail: list[Condition] = field(default_factory=list)
+    switching: list[tuple[Condition | None, Backend | None, Piece | None]] = field(
+        default_factory=list
+    )
+    default: Backend | None = None
+    servers: list[tuple[Condition, Server | None, Piece | None]] = field(default_factory=list)
+    persist: list[PersistRule] = field(default_factory=list)
+    sticking: list[StickRule] = field(default_factory=list)
+    store_rsp: list[StickRule] = field(default_factory=list)
+    cookie: CookieConfig | None = None
+    cookies: list[tuple[bytes, Server]] = field(default_factory=list)
+    cookie_of: dict[int, bytes | None] = field(default_factory=dict)
+    # "capture request|response header": (lower-case name, length, slot)
+    req_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
+    res_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
+    persist_opt: bool = False
+
+    @property
+    def request_rules(self) -> bool:
+        return bool(self.tcp_req or self.http_req or self.redirects or self.req_captures)
+
+    @property
+    def response_rules(self) -> bool:
+        return bool(
+            self.http_res or self.http_after or self.store_rsp or self.cookie or self.res_captures
+        )
+
+
+# what the session does after the request rules
+CONTINUE = 0
+REPLY = 1  # send txn.reply (a Reply, an Errmsg, an AuthReply)
+CLOSE = 2  # close the connection without a word (reject)
+TARPIT = 3  # hold the request for "timeout tarpit", then send txn.reply
+INTERCEPT = 4  # answer with the status in txn.status (monitor URI)
+
+
+@dataclass(slots=True)
+class Outcome:
+    action: int = CONTINUE
+    backend: Backend | None = None
+    server: Server | None = None  # SF_ASSIGNED: a rule or a cookie chose it
+    direct: bool = False  # SF_DIRECT: the cookie's server
+    ignore: bool = False  # ignore-persist matched
+    found: ck.Persisted[Server] | None = None
+    stores: list[tuple[StickRule, object]] = field(default_factory=list)
+
+
+class Router:
+    """The rules of one running configuration."""
+
+    def __init__(
+        self,
+        config: Config,
+        backends: dict[str, Backend],
+        clock: Clock,
+        stopping: Callable[[], bool],
+    ) -> None:
+        self.world = World(clock, stopping)
+        self.backends = backends
+        self.srv_views: dict[int, SrvView] = {}
+        self.be_views: dict[str, BeView] = {}
+        for be in backends.values():
+            for srv in be.servers:
+                self.srv_views[id(srv)] = SrvView(srv)
+            self.be_views[be.name] = BeView(be, self.srv_views)
+        self.tables: dict[int, Table] = {}
+        self.plans: dict[int, Plan] = {}
+        self.config = config
+        self._fe_states: dict[str, Any] = {}
+        self.bufsize = config.global_.tune_bufsize
+
+    # -- binding -------------------------------------------------------------------
+
+    def table(self, spec: TableSpec) -> Table:
+        found = self.tables.get(id(spec))
+        if found is None:
+            found = self.tables[id(spec)] = Table(spec)
+        return found
+
+    def _runtime_server(self, scfg: ServerConfig) -> Server | None:
+        for be in self.backends.values():
+            for srv in be.servers:
+                if srv.cfg is scfg:
+                    return srv
+        return None
+
+    def _bind(self, target: object, kind: int) -> object:
+        if isinstance(target, TableSpec):
+            return self.table(target)
+        if isinstance(target, ServerConfig):
+            srv = self._runtime_server(target)
+            return self.srv_views[id(srv)] if srv is not None else None
+        if isinstance(target, ProxyConfig):
+            if kind == A.BE:
+                return self.be_views.get(target.name)
+            state = self._fe_states.get(target.name)
+            return FeView(state, target) if state is not None else None
+        if isinstance(target, Userlist):
+            return target
+        return target
+
+    def bind(self, frontends: Sequence[Any]) -> None:
+        """Every name the rules refer to, bound to the running objects."""
+        for fe in frontends:
+            self._fe_states[fe.name] = fe
+        proxies = [*self.config.proxies, *self.config.defaults.values()]
+        for px in proxies:
+            r = px.routing
+            for ref in r.refs:
+                if ref.target is not None:
+                    ref.target = self._bind(ref.target, ref.kind)
+            for stick in (*r.sticking, *r.store_rsp):
+                if isinstance(stick.table.target, TableSpec):
+                    stick.table.target = self.table(stick.table.target)
+
+    # -- plans ---------------------------------------------------------------------
+
+    def plan(self, cfg: ProxyConfig) -> Plan:
+        found = self.plans.get(id(cfg))
+        if found is None:
+            found = self.plans[id(cfg)] = self._plan(cfg)
+        return found
+
+    def _plan(self, cfg: ProxyConfig) -> Plan:
+        r = cfg.routing
+        d = cfg.rules_from.routing if cfg.rules_from is not None else None
+        view: Any = self.be_views.get(cfg.name) if cfg.cap & Cap.BE else None
+        if cfg.cap & Cap.FE:
+            state = self._fe_states.get(cfg.name)
+            view = FeView(state, cfg) if state is not None else view
+        p = Plan(cfg, view)
+        for name in (
+            "tcp_conn",
+            "tcp_sess",
+            "tcp_req",
+            "tcp_res",
+            "http_req",
+            "http_res",
+            "http_after",
+        ):
+            setattr(p, name, [*(getattr(d, name) if d is not None else ()), *getattr(r, name)])
+        p.redirects = list(r.redirects)
+        p.monitor_fail = list(r.monitor_fail)
+        for rule in r.switching:
+            if rule.dynamic is not None:
+                p.switching.append((rule.cond, None, rule.dynamic))
+            else:
+                p.switching.append((rule.cond, self.backends.get(rule.name), None))
+        if cfg.default_backend:
+            p.default = self.backends.get(cfg.default_backend)
+        elif cfg.kind == "listen":
+            p.default = self.backends.get(cfg.name)
+        be = self.backends.get(cfg.name) if cfg.cap & Cap.BE else None
+        for srule in r.servers:
+            if srule.dynamic is not None:
+                p.servers.append((srule.cond, None, srule.dynamic))
+            else:
+                p.servers.append((srule.cond, be.find(srule.name) if be else None, None))
+        p.persist = list(r.persist)
+        p.sticking = list(r.sticking)
+        p.store_rsp = list(r.store_rsp)
+        p.persist_opt = cfg.option("persist")
+        if r.cookie is not None and be is not None:
+            p.cookie = r.cookie
+            for srv in be.servers:
+                value = srv.cfg.cookie.encode() if srv.cfg.cookie is not None else None
+                p.cookie_of[id(srv)] = value
+                if value is not None:
+                    p.cookies.append((value, srv))
+        slots = [0, 0]
+        for cap in r.captures:
+            slot = slots[cap.response]
+            slots[cap.response] += 1
+            if cap.header is not None:
+                item = (cap.header.lower().encode(), cap.length, slot)
+                (p.res_captures if cap.response else p.req_captures).append(item)
+        return p
+
+    # -- transactions --------------------------------------------------------------
+
+    def accept(self, txn: Txn, fe: Plan) -> bool:
+        """``tcp-request connection`` then ``session`` rules at accept time:
+        False when the connection is rejected."""
+        for rules in (fe.tcp_conn, fe.tcp_sess):
+            if rules:
+                verdict, _ = run_tcp_rules(rules, txn, True)
+                if verdict not in (RES_CONT, RES_STOP):
+                    return False
+        count_session(txn)
+        return True
+
+    def new_txn(self, fe: Plan, src: object, dst: object) -> Txn:
+        txn = Txn(self.world, fe.view)
+        if isinstance(src, tuple) and src:
+            txn.src, txn.src_port = _ip(src[0]), int(src[1])
+        if isinstance(dst, tuple) and dst:
+            txn.dst, txn.dst_port = _ip(dst[0]), int(dst[1])
+        txn.extra = {"addrs": (txn.src, txn.src_port, txn.dst, txn.dst_port)}
+        return txn
+
+    def request(
+        self, txn: Txn, fe: Plan, head: RequestHead, body: bytes | None, monitor: bool
+    ) -> Outcome:
+        """The request rules of the frontend and of the backend they choose
+        (``body``: what of the body came with the head)."""
+        _load_request(txn, head)
+        txn.req_body = body
+        txn.be = self.be_views.get(fe.cfg.name) if fe.cfg.cap & Cap.BE else None
+        if txn.extra is not None:  # the session's addresses (set-src lasts one stream)
+            txn.src, txn.src_port, txn.dst, txn.dst_port = txn.extra["addrs"]
+        if fe.req_captures:
+            _capture(txn, fe.req_captures, False)
+        out = Outcome()
+        if monitor:
+            txn.status = 200
+            for fail in fe.monitor_fail:
+                if fail.run(txn):
+                    txn.status = 503
+                    break
+            out.action = INTERCEPT
+            return out
+        count_http_request(txn)
+        verdict = _phase(txn, fe.tcp_req, fe.http_req)
+        if verdict == RES_CONT:
+            for rule in fe.redirects:
+                cond = rule.cond
+                if cond is None or cond.run(txn):
+                    rule.action(txn)
+                    verdict = RES_ABRT
+                    break
+        if verdict != RES_CONT:
+            return _stop(txn, out, verdict)
+        be = self.switch(txn, fe)
+        out.backend = be
+        if be is None:
+            return out
+        txn.be = self.be_views.get(be.name)
+        bp = self.plan(be.cfg)
+        if bp is not fe:
+            verdict = _phase(txn, bp.tcp_req, bp.http_req)
+            if verdict != RES_CONT:
+                return _stop(txn, out, verdict)
+        self.server(txn, bp, out)
+        return out
+
+    def switch(self, txn: Txn, fe: Plan) -> Backend | None:
+        """``process_switching_rules()``"""
+        for cond, be, piece in fe.switching:
+            if cond is not None and not cond.run(txn):
+                continue
+            if piece is not None:
+                be = self.backends.get(piece(txn).decode("utf-8", "surrogateescape"))
+                if be is None:
+                    continue
+            if be is not None:
+                return be
+        return fe.default
+
+    def server(self, txn: Txn, bp: Plan, out: Outcome) -> None:
+        """Persistence rules, ``use-server``, the cookie, ``stick match``."""
+        force = False
+        for prule in bp.persist:
+            if prule.cond.run(txn):
+                force, out.ignore = prule.force, not prule.force
+                break
+        keep_down = force or bp.persist_opt
+        for cond, srv, piece in bp.servers:
+            if not cond.run(txn):
+                continue
+            if piece is not None and out.backend is not None:
+                srv = out.backend.find(piece(txn).decode("utf-8", "surrogateescape"))
+            if srv is not None and (srv.is_up or keep_down):
+                out.server, out.direct = srv, True
+                break
+        c = bp.cookie
+        if c is not None:
+            hdrs = txn.req_headers() or []
+            if any(n.lower() == b"cookie" for n, _ in hdrs):
+                rw = txn.req_hdrs_rw()
+                found, _changed = ck.client_side(
+                    c,
+                    rw,
+                    bp.cookies,
+                    _running,
+                    skip=out.ignore or out.server is not None,
+                    keep_down=keep_down,
+                    now_s=_now_s(),
+                )
+                out.found = found
+                if found.server is not None:
+                    out.server, out.direct = found.server, True
+        for stick in bp.sticking:
+            if stick.cond is not None and not stick.cond.run(txn):
+                continue
+            table: Table = stick.table.target
+            value = stick.expr.one(txn)
+            key = table.key_of(value) if value is not None else None
+            if key is None:
+                continue
+            if stick.match and out.server is None and not out.ignore:
+                ts = table.lookup(key, txn.now_ms())
+                sid = table.read(ts, "server_id", txn.now_ms()) if ts is not None else None
+                srv = _by_id(out.backend, sid)
+                if srv is not None and (srv.is_up or keep_down):
+                    out.server, out.direct = srv, True
+            if stick.store:
+                out.stores.append((stick, key))
+
+    def response(
+        self,
+        txn: Txn,
+        fe: Plan,
+        bp: Plan | None,
+        resp: ResponseHead,
+        out: Outcome,
+        srv: Server | None,
+    ) -> int:
+        """The response rules; a verdict (``RES_*``), the reply in ``txn.reply``.
+        The request went: its volatile parts (URI, headers) are gone, as in
+        HAProxy where the request's HTX was forwarded; the method stays."""
+        txn.uri = None
+        txn.req_hdrs = txn.req_load = None
+        txn.req_dirty = False
+        txn.srv = self.srv_views.get(id(srv)) if srv is not None else None
+        _load_response(txn, resp)
+        if fe.res_captures:
+            _capture(txn, fe.res_captures, True)
+        status = resp.status
+        if 400 <= status < 500:
+            count_http_error(txn)
+        elif 500 <= status < 600 and status not in (501, 505):
+            count_http_fail(txn)
+        verdict = RES_CONT
+        if bp is not None and bp.tcp_res:
+            # tcp-response content on the response as it arrived (HTX in HTTP mode)
+            verdict, _ = run_tcp_rules(bp.tcp_res, txn, True)
+            if verdict == RES_STOP:
+                verdict = RES_CONT
+        if verdict == RES_CONT and bp is not None and bp.http_res:
+            verdict = run_rules(bp.http_res, txn)
+        if verdict == RES_CONT and bp is not fe and fe.http_res:
+            verdict = run_rules(fe.http_res, txn)
+        if verdict not in (RES_CONT, RES_STOP, RES_DONE):
+            return verdict
+        if bp is not None and srv is not None:
+            self._cookie_response(txn, bp, resp, out, srv)
+            self._store(txn, bp, out, srv)
+        return RES_CONT
+
+    def _cookie_response(
+        self, txn: Txn, bp: Plan, resp: ResponseHead, out: Outcome, srv: Server
+    ) -> None:
+        c = bp.cookie
+        if c is None or out.ignore or resp.status < 200:
+            return
+        value = bp.cookie_of.get(id(srv))
+        hdrs = txn.res_headers() or []
+        sck = ck.SCK_NONE
+        if any(n.lower() in (b"set-cookie", b"set-cookie2") for n, _ in hdrs):
+            sck, _present, _changed = ck.server_side(c, txn.res_hdrs_rw(), value, True, out.direct)
+        found = out.found if out.found is not None else ck.Persisted()
+        meth = txn.method or b""
+        made = ck.set_cookie(c, value, found, out.direct, sck, meth == b"POST", _now_s())
+        if made is None:
+            return
+        rw = txn.res_hdrs_rw()
+        rw.append((b"set-cookie", made[0]))
+        if c.nocache and ck.cacheable_response(ck.cacheable_request(meth), resp.status, rw):
+            rw.append((b"cache-control", b"private"))
+
+    def _store(self, txn: Txn, bp: Plan, out: Outcome, srv: Server) -> None:
+        """``process_store_rules()``: request keys, then response ones."""
+        stores = list(out.stores)
+        for stick in bp.store_rsp:
+            if stick.cond is not None and not stick.cond.run(txn):
+                continue
+            value = stick.expr.one(txn)
+            table: Table = stick.table.target
+            key = table.key_of(value) if value is not None else None
+            if key is not None:
+                stores.append((stick, key))
+        now = txn.now_ms()
+        done: set[int] = set()
+        for stick, key in stores:
+            table = stick.table.target
+            if id(table) in done:
+                continue  # one store per table (the first rule wins)
+            done.add(id(table))
+            ts = table.get(key, now)
+            if ts is not None:
+                table.set(ts, "server_id", srv.puid)
+                table.touch(ts, now)
+
+    def after(self, txn: Txn, fe: Plan, bp: Plan | None) -> int:
+        """``http_eval_after_res_rules()``: the backend's, then the frontend's."""
+        verdict = RES_CONT
+        if bp is not None and bp.http_after:
+            verdict = run_rules(bp.http_after, txn)
+        if verdict == RES_CONT and bp is not fe and fe.http_after:
+            verdict = run_rules(fe.http_after, txn)
+        return verdict
+
+
+def uses_routing(config: Config) -> bool:
+    """Whether any proxy has a rule, a cookie or a stick table to run."""
+    for px in (*config.proxies, *config.defaults.values()):
+        r = px.routing
+        if (
+            r.any_rules()
+            or r.redirects
+            or r.monitor_fail
+            or r.cookie is not None
+            or r.sticking
+            or r.store_rsp
+            or r.persist
+            or r.servers
+            or r.captures
+            or any(rule.cond is not None or "%" in rule.name for rule in r.switching)
+        ):
+            return True
+    return False
+
+
+def _capture(txn: Txn, caps: list[tuple[bytes, int, int]], response: bool) -> None:
+    """``http_capture_headers()``: the last occurrence of each captured header."""
+    hdrs = (txn.res_headers() if response else txn.req_headers()) or ()
+    store: list[bytes | None] = [None] * (max(slot for _, _, slot in caps) + 1)
+    for name, value in hdrs:
+        lname = name.lower()
+        for cname, length, slot in caps:
+            if cname == lname:
+                store[slot] = value[:length]
+    if response:
+        txn.captures_res = store
+    else:
+        txn.captures = store
+
+
+def _now_s() -> int:
+    import time
+
+    return int(time.time())
+
+
+def _running(srv: Server) -> bool:
+    from herdsman.core.states import SrvState
+
+    return srv.cur_state is not SrvState.STOPPED
+
+
+def _by_id(be: Backend | None, sid: int | None) -> Server | None:
+    if be is None or sid is None:
+        return None
+    return next((s for s in be.servers if s.puid == sid), None)
+
+
+def _phase(txn: Txn, tcp: list[Rule], http: list[Rule]) -> int:
+    if tcp:
+        from herdsman.rules.eval import run_tcp_rules
+
+        verdict, _ = run_tcp_rules(tcp, txn, True)
+        if verdict not in (RES_CONT, RES_STOP):
+            return verdict
+    if http:
+        verdict = run_rules(http, txn)
+        if verdict != RES_STOP:
+            return verdict
+    return RES_CONT
+
+
+def _stop(txn: Txn, out: Outcome, verdict: int) -> Outcome:
+    if verdict == RES_DENY:
+        count_http_error(txn)
+        out.action = TARPIT if txn.tarpit else REPLY
+    elif verdict in (RES_ABRT, RES_DONE):
+        from herdsman.rules.http_actions import REJECT
+
+        out.action = CLOSE if txn.reply is REJECT or txn.reply is None else REPLY
+        if verdict == RES_DENY or txn.reply is REJECT:
+            count_http_error(txn)
+    elif verdict == RES_BADREQ:
+        txn.reply = _errmsg(400)
+        out.action = REPLY
+    elif verdict == RES_ERROR:
+        txn.reply = _errmsg(500)
+        out.action = REPLY
+    return out
+
+
+def _errmsg(status: int) -> object:
+    from herdsman.rules.reply import Errmsg
+
+    return Errmsg(status)
+
+
+def _ip(text: object) -> Any:
+    try:
+        return ipaddress.ip_address(str(text))
+    except ValueError:
+        return None
+
+
+def _load_request(txn: Txn, head: RequestHead) -> None:
+    txn.new_stream()
+    txn.method = head.method
+    txn.meth = int(head.meth)
+    txn.uri = head.target
+    txn.version = head.version
+    txn.req_head = head
+    txn.req_load = lambda: list(head.headers)
+
+
+def _load_response(txn: Txn, resp: ResponseHead) -> None:
+    txn.status = resp.status
+    txn.reason = resp.reason
+    txn.res_version = resp.version
+    txn.res_load = lambda: list(resp.headers)
+
+
+def request_head(txn: Txn, connection: bytes | None, add: Sequence[bytes]) -> bytes:
+    """The request head as the rules left it (``txn.req_hdrs``), then the lines
+    the proxy adds and its Connection line, as ``head_bytes()`` writes them."""
+    hdrs: Headers = txn.req_headers() or []
+    parts = [b"%s %s %s\r\n" % (txn.method or b"GET", txn.uri or b"/", txn.version or b"HTTP/1.1")]
+    parts.extend(n + b": " + v + b"\r\n" for n, v in hdrs if n.lower() != b"connection")
+    parts.extend(line + b"\r\n" for line in add)
+    if connection is not None:
+        parts.append(b"connection: " + connection + b"\r\n")
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def response_head(txn: Txn, connection: bytes | None, after: Sequence[bytes]) -> bytes:
+    hdrs: Headers = txn.res_headers() or []
+    reason = txn.reason if txn.reason is not None else b""
+    parts = [b"%s %d %s\r\n" % (txn.res_version or b"HTTP/1.1", txn.status, reason)]
+    parts.extend(n + b": " + v + b"\r\n" for n, v in hdrs if n.lower() != b"connection")
+    if connection is not None:
+        parts.append(b"connection: " + connection + b"\r\n")
+    parts.extend(line + b"\r\n" for line in after)
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def reply_through_after(txn: Txn, reply: Reply) -> Reply:
+    """A reply of herdsman's as the ``http-after-response`` rules left it."""
+    txn.status = reply.status
+    txn.res_hdrs = list(reply.fields)
+    txn.res_dirty = True
+    return reply
+
+
+__all__ = ["Outcome", "Plan", "Router", "request_head", "response_head", "uses_routing"]

@@ -1,0 +1,185 @@
+"""TCP mode's side of the rules (``tcp_rules.c``, ``stream.c``): a ``TcpStream``
+of a frontend with rules runs ``tcp-request connection`` and ``session`` at
+accept time, then, when content rules or conditional switching rules exist,
+reads the client's first bytes and evaluates ``tcp-request content`` as they
+come, until every rule can decide or ``tcp-request inspect-delay`` expires
+(a rule whose condition may still change waits; at expiry it decides on
+what came). Then the switching rules choose the backend, the backend's own
+content rules run, and the stream connects with what was read.
+
+Streams of frontends without rules never come here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+from herdsman.core.backend import Backend
+from herdsman.proxy import routing as R
+from herdsman.rules.eval import run_tcp_rules
+from herdsman.rules.model import RES_CONT, RES_STOP, Rule
+from herdsman.rules.track import end_session
+from herdsman.sample.txn import Txn
+
+
+class RulesStream(Protocol):
+    frontend: Any
+    loop: asyncio.AbstractEventLoop
+    backend: Backend | None
+    client: Any
+    peer_addr: object
+    local_addr: object
+    txn: Txn | None
+    inspect: Inspect | None
+    be_c: Any
+
+    def close(self) -> None: ...
+
+    def keep(self, data: bytes) -> None: ...
+
+    def connect_to(self, be: Backend, out: R.Outcome) -> None: ...
+
+
+class Inspect:
+    """Content inspection in progress: the rule to resume at and the delay."""
+
+    __slots__ = ("index", "timer", "plan", "expired")
+
+    def __init__(self, plan: R.Plan) -> None:
+        self.index = 0
+        self.plan = plan
+        self.timer: asyncio.TimerHandle | None = None
+        self.expired = False
+
+
+def accept(s: RulesStream, router: R.Router, plan: R.Plan) -> bool:
+    """``tcp-request connection`` then ``session`` rules: False when rejected
+    (the connection is then closed)."""
+    txn = s.txn = router.new_txn(plan, s.peer_addr, s.local_addr)
+    if not router.accept(txn, plan):
+        s.close()
+        return False
+    return True
+
+
+def _passes(rules: list[Rule], txn: Txn) -> bool:
+    verdict, _ = run_tcp_rules(rules, txn, True)
+    return verdict in (RES_CONT, RES_STOP)
+
+
+def start(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
+    """After accept: inspect the content when rules need it, else connect."""
+    if plan.tcp_req or any(
+        cond is not None or piece is not None for cond, _, piece in plan.switching
+    ):
+        s.inspect = insp = Inspect(plan)
+        txn = s.txn
+        assert txn is not None
+        txn.req_buf = b""
+        txn.req_final = False
+        delay = plan.cfg.routing.tcp_req_delay
+        if delay:
+            insp.timer = s.loop.call_later(delay / 1000.0, lambda: _expire(s, router))
+        else:
+            insp.expired = True
+        if s.client.transport is not None:
+            s.client.transport.resume_reading()
+        if insp.expired:
+            evaluate(s, router)
+        return
+    _route(s, router, plan)
+
+
+def data(s: RulesStream, router: R.Router, chunk: bytes) -> None:
+    """Client bytes during the inspection."""
+    txn = s.txn
+    assert txn is not None
+    s.keep(chunk)
+    txn.req_buf = (txn.req_buf or b"") + chunk
+    evaluate(s, router)
+
+
+def eof(s: RulesStream, router: R.Router) -> None:
+    txn = s.txn
+    if txn is not None:
+        txn.req_final = True
+    evaluate(s, router)
+
+
+def _expire(s: RulesStream, router: R.Router) -> None:
+    insp = s.inspect
+    if insp is not None:
+        insp.expired = True
+        insp.timer = None
+        evaluate(s, router)
+
+
+def evaluate(s: RulesStream, router: R.Router) -> None:
+    """``tcp_inspect_request()``: run the content rules from where they stopped."""
+    insp = s.inspect
+    txn = s.txn
+    if insp is None or txn is None:
+        return
+    final = insp.expired or txn.req_final or len(txn.req_buf or b"") >= router.bufsize
+    rules = insp.plan.tcp_req
+    verdict, index = run_tcp_rules(rules[insp.index :], txn, final)
+    insp.index += index
+    if verdict == RES_CONT and insp.index < len(rules):
+        return  # a condition may still change: wait for more
+    if verdict not in (RES_CONT, RES_STOP):
+        _done(s)
+        s.close()
+        return
+    if not final and _switch_may_change(insp.plan, txn):
+        return  # the switching rules decide on the same contents: wait
+    _done(s)
+    _route(s, router, insp.plan)
+
+
+def _switch_may_change(plan: R.Plan, txn: Txn) -> bool:
+    from herdsman.sample.acl import MISS
+
+    return any(cond is not None and cond.result(txn) == MISS for cond, _, _ in plan.switching)
+
+
+def _done(s: RulesStream) -> None:
+    insp = s.inspect
+    s.inspect = None
+    if insp is not None and insp.timer is not None:
+        insp.timer.cancel()
+    if s.client.transport is not None:
+        s.client.transport.pause_reading()
+
+
+def _route(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
+    """Switching rules, the backend's content rules, then the connection."""
+    txn = s.txn
+    assert txn is not None
+    txn.req_final = True
+    be = router.switch(txn, plan)
+    if be is None:
+        s.close()
+        return
+    out = R.Outcome(backend=be)
+    bp = router.plan(be.cfg)
+    txn.be = router.be_views.get(be.name)
+    if bp is not plan and bp.tcp_req and not _passes(bp.tcp_req, txn):
+        s.close()
+        return
+    router.server(txn, bp, out)
+    s.backend = be
+    s.be_c = be.counters
+    s.connect_to(be, out)
+
+
+def end(s: RulesStream) -> None:
+    insp = s.inspect
+    if insp is not None and insp.timer is not None:
+        insp.timer.cancel()
+    s.inspect = None
+    if s.txn is not None:
+        end_session(s.txn)
+
+
+__all__ = ["Inspect", "accept", "data", "end", "eof", "evaluate", "start"]

@@ -1,0 +1,295 @@
+"""Tracking counters from rules (``track-sc<n>``, ``sc-inc-gpc0/1``,
+``sc-set-gpt0``) and the counting points of a stream (``stream.h``,
+``session.h``, ``stick_table.h``): which stored counters move when a
+request starts, fails, or a response is an error.
+
+The data path calls the ``count_*`` functions at HAProxy's points; the rest
+of the accounting (rates, expiry) is ``sample/stick.py``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from herdsman.rules.model import ACT_CONT
+from herdsman.rules.parsing import RuleError, Where
+from herdsman.sample import args as A
+from herdsman.sample import registry as R
+from herdsman.sample import types as T
+from herdsman.sample.expr import Expr
+from herdsman.sample.f_stick import MAX_SESS_STKCTR
+from herdsman.sample.stick import Table, Tracker
+from herdsman.sample.txn import Ref, Txn
+
+
+@dataclass
+class TrackSite:
+    """Where a ``track-sc`` rule names its table (``check_trk_action()`` messages)."""
+
+    proxy: str
+    num: int
+    expr: Expr
+    file: str
+    line: int
+
+
+def parse_sc_num(text: str) -> int:
+    """``cfg_parse_track_sc_num()``"""
+    digits = len(text) - len(text.lstrip("0123456789"))
+    if digits != len(text):
+        raise RuleError(f"Wrong track-sc number '{text}'")
+    num = int(text or "0")
+    if num >= MAX_SESS_STKCTR:
+        raise RuleError(
+            f"{num} track-sc number exceeding {MAX_SESS_STKCTR - 1} (MAX_SESS_STKCTR-1) value"
+        )
+    return num
+
+
+def parse_track(words: list[str], i: int, where: Where) -> tuple[Callable[[Txn], int], int, bool]:
+    """``parse_http_track_sc()``: ``track-sc<n> <key> [table <t>]``."""
+    env = where.env
+    response = where.response
+    num = parse_sc_num(words[0][8:])
+    if i >= len(words) or not words[i]:
+        raise RuleError("missing fetch method")
+    expr, i = env.expr(words, i, "in tracking rule in", response)
+    if not expr.val & where.cap:
+        raise RuleError(
+            f"fetch method '{words[i - 1]}' extracts information from '{R.src_names(expr.use)}', "
+            "none of which is available here"
+        )
+    name = ""
+    if i < len(words) and words[i] == "table":
+        if i + 1 >= len(words) or not words[i + 1]:
+            raise RuleError("missing table name")
+        name = words[i + 1]
+        i += 2
+    ref = Ref(A.TAB, name, TrackSite(env.proxy, num, expr, env.file, env.line))
+    env.refs.append(ref)
+    session = where.which in ("tcp-request connection", "tcp-request session")
+    return track_action(num, expr, ref, response, content=True, session=session), i, False
+
+
+def track_action(
+    num: int, expr: Expr, ref: Ref, response: bool, content: bool, session: bool = False
+) -> Callable[[Txn], int]:
+    """Start tracking the key ``expr`` gives in the table (``http_action_track_sc()``;
+    ``session`` for ``tcp-request connection/session`` rules)."""
+    one = expr.one
+
+    def act(txn: Txn) -> int:
+        slots = _slots(txn, session)
+        if slots[num] is not None:
+            return ACT_CONT
+        if not session and txn.sess_sc is not None and txn.sess_sc[num] is not None:
+            return ACT_CONT
+        table: Table = ref.target
+        value = one(txn)
+        if value is None:
+            return ACT_CONT
+        key = table.key_of(value)
+        if key is None:
+            return ACT_CONT
+        now = txn.now_ms()
+        ts = table.get(key, now)
+        if ts is None:
+            return ACT_CONT
+        table.start_counters(ts, now)
+        slots[num] = Tracker(table, ts, content)
+        if txn.method is not None and not session:
+            # the request was counted before tracking began: count it now
+            table.inc_pair(ts, "http_req_cnt", "http_req_rate", now)
+            status = txn.status
+            if response and 400 <= status < 500:
+                table.inc_pair(ts, "http_err_cnt", "http_err_rate", now)
+            if response and 500 <= status < 600 and status not in (501, 505):
+                table.inc_pair(ts, "http_fail_cnt", "http_fail_rate", now)
+        return ACT_CONT
+
+    return act
+
+
+def _slots(txn: Txn, session: bool) -> list[Tracker | None]:
+    if session:
+        if txn.sess_sc is None:
+            txn.sess_sc = [None] * MAX_SESS_STKCTR
+        return txn.sess_sc
+    if txn.sc is None:
+        txn.sc = [None] * MAX_SESS_STKCTR
+    return txn.sc
+
+
+def tracked(txn: Txn, num: int) -> Tracker | None:
+    """The stream's counter ``num``, else the session's."""
+    sc = txn.sc
+    if sc is not None and sc[num] is not None:
+        return sc[num]
+    sess = txn.sess_sc
+    return sess[num] if sess is not None else None
+
+
+def parse_sc_action(
+    words: list[str], i: int, where: Where
+) -> tuple[Callable[[Txn], int], int, bool]:
+    """``sc-inc-gpc0[(<sc>)]``, ``sc-inc-gpc1``, ``sc-set-gpt0[(<sc>)] <value>``."""
+    env = where.env
+    word = words[0]
+    if word.startswith("sc-inc-gpc"):
+        rest = word[len("sc-inc-gpc") :]
+        if rest[:1] == "(":
+            raise RuleError(f"action '{word}' (sc-inc-gpc arrays) is not supported by herdsman")
+        if rest[:1] not in ("0", "1"):
+            raise RuleError(f"invalid gpc ID '{word}'. Expects sc-set-gpc(<GPC ID>,<Track ID>)")
+        gpc = f"gpc{rest[0]}"
+        num = _sc_suffix(
+            rest[1:], word, f"invalid stick table track ID. Expects {word}(<Track ID>)"
+        )
+
+        def inc(txn: Txn) -> int:
+            trk = tracked(txn, num)
+            if trk is not None:
+                table, ts = trk.table, trk.entry
+                now = txn.now_ms()
+                a = table.add(ts, f"{gpc}_rate", now)
+                b = table.add(ts, gpc, now)
+                if a or b:
+                    table.touch(ts, now)
+            return ACT_CONT
+
+        return inc, i, False
+    rest = word[len("sc-set-gpt") :]
+    if rest[:1] != "0":
+        if rest[:1] == "(":
+            raise RuleError(f"action '{word}' (sc-set-gpt arrays) is not supported by herdsman")
+        raise RuleError(f"invalid gpt ID '{word}'. Expects sc-set-gpt(<GPT ID>,<Track ID>)")
+    num = _sc_suffix(
+        rest[1:], word, f"invalid stick table track ID '{word}'. Expects sc-set-gpt0(<Track ID>)"
+    )
+    text = words[i] if i < len(words) else ""
+    if text.lstrip("+-").isdigit():
+        value = int(text)
+        get: Callable[[Txn], int | None] = lambda txn: value  # noqa: E731
+        i += 1
+    else:
+        expr, i = env.expr(words, i, "in", where.response)
+
+        def get(txn: Txn) -> int | None:
+            v = expr.one(txn)
+            return None if v is None else T.to_int(v)
+
+    def set_gpt(txn: Txn) -> int:
+        trk = tracked(txn, num)
+        v = get(txn)
+        if trk is not None and v is not None and trk.table.set(trk.entry, "gpt0", v & 0xFFFFFFFF):
+            trk.table.touch(trk.entry, txn.now_ms())
+        return ACT_CONT
+
+    return set_gpt, i, False
+
+
+def _sc_suffix(text: str, word: str, message: str) -> int:
+    if not text:
+        return 0
+    if text[:1] != "(" or not text.endswith(")") or not text[1:-1].lstrip("-").isdigit():
+        raise RuleError(message)
+    num = int(text[1:-1])
+    if num >= MAX_SESS_STKCTR:
+        raise RuleError(
+            f"invalid stick table track ID. The max allowed ID is {MAX_SESS_STKCTR - 1}"
+        )
+    return num
+
+
+# -- counting points ------------------------------------------------------------------------
+
+
+def _each(txn: Txn) -> list[Tracker]:
+    """The trackers of the stream, the session's where the stream has none."""
+    out: list[Tracker] = []
+    sc, sess = txn.sc, txn.sess_sc
+    for n in range(MAX_SESS_STKCTR):
+        trk = sc[n] if sc is not None else None
+        if trk is None and sess is not None:
+            trk = sess[n]
+        if trk is not None:
+            out.append(trk)
+    return out
+
+
+def count_http_request(txn: Txn) -> None:
+    """``stream_inc_http_req_ctr()``: a request was received."""
+    if txn.sc is None and txn.sess_sc is None:
+        return
+    now = txn.now_ms()
+    for trk in _each(txn):
+        trk.table.inc_pair(trk.entry, "http_req_cnt", "http_req_rate", now)
+
+
+def count_http_error(txn: Txn) -> None:
+    """``stream_inc_http_err_ctr()``: a denied request or a 4xx response."""
+    if txn.sc is None and txn.sess_sc is None:
+        return
+    now = txn.now_ms()
+    for trk in _each(txn):
+        trk.table.inc_pair(trk.entry, "http_err_cnt", "http_err_rate", now)
+
+
+def count_http_fail(txn: Txn) -> None:
+    """``stream_inc_http_fail_ctr()``: a 5xx response (but 501 and 505)."""
+    if txn.sc is None and txn.sess_sc is None:
+        return
+    now = txn.now_ms()
+    for trk in _each(txn):
+        trk.table.inc_pair(trk.entry, "http_fail_cnt", "http_fail_rate", now)
+
+
+def count_session(txn: Txn) -> None:
+    """``session_count_new()``: the session's trackers count a new session."""
+    sess = txn.sess_sc
+    if sess is None:
+        return
+    now = txn.now_ms()
+    for trk in sess:
+        if trk is not None:
+            trk.table.inc_pair(trk.entry, "sess_cnt", "sess_rate", now)
+
+
+def count_bytes(txn: Txn, incoming: int, outgoing: int) -> None:
+    """``stkctr_inc_bytes_in_ctr()``/``_out_``: bytes of the stream."""
+    if txn.sc is None and txn.sess_sc is None:
+        return
+    now = txn.now_ms()
+    for trk in _each(txn):
+        if incoming:
+            trk.table.inc_pair(trk.entry, "bytes_in_cnt", "bytes_in_rate", now, incoming)
+        if outgoing:
+            trk.table.inc_pair(trk.entry, "bytes_out_cnt", "bytes_out_rate", now, outgoing)
+
+
+def end_stream(txn: Txn) -> None:
+    """``stream_store_counters()``: the stream's own trackers end (not the session's)."""
+    sc = txn.sc
+    if sc is None:
+        return
+    sess = txn.sess_sc
+    now = txn.now_ms()
+    for n, trk in enumerate(sc):
+        if trk is None or (sess is not None and sess[n] is trk):
+            continue
+        trk.table.stop_counters(trk.entry, now)
+    txn.sc = None
+
+
+def end_session(txn: Txn) -> None:
+    """``session_store_counters()``"""
+    end_stream(txn)
+    sess = txn.sess_sc
+    if sess is None:
+        return
+    now = txn.now_ms()
+    for trk in sess:
+        if trk is not None:
+            trk.table.stop_counters(trk.entry, now)
+    txn.sess_sc = None

@@ -1,0 +1,256 @@
+"""What an expression is evaluated against: one ``Txn`` per client connection.
+
+HAProxy's fetches read a ``struct session`` (the connection: addresses,
+session variables, session-level tracking counters) and a ``struct stream``
+(one request and its response). herdsman keeps both in one object per client
+connection, ``Txn``, and the data path calls ``new_stream()`` for each
+request: the stream-level fields go back to their empty state, the session's
+stay. No object is created per request unless a rule needs one (a variable,
+a modified header list).
+
+The data path fills the fields it knows; everything else stays None and the
+fetches that need it fail, as HAProxy's fail outside their context (``src``
+in a health check, ``status`` before a response). Objects of other layers
+(proxies, servers) are seen through the narrow views below, which the data
+path provides; the stick tables are this package's own (``stick.py``).
+
+Header lists are ``(name, value)`` pairs of bytes in wire order. A rule that
+changes them first takes its own copy (``req_hdrs_rw()``); the data path sees
+``req_dirty`` and writes the head again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from ipaddress import IPv4Address, IPv6Address
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from herdsman.sample.stick import Tracker
+    from herdsman.sample.types import Value
+
+Headers = list[tuple[bytes, bytes]]
+IP = IPv4Address | IPv6Address
+
+
+class ServerView(Protocol):
+    """A server as fetches read it (``struct server``)."""
+
+    name: str
+    puid: int
+
+    def is_up(self) -> bool:
+        """``srv_is_up``: not in maintenance, and checked UP (or not checked)."""
+        ...
+
+    def cur_sess(self) -> int: ...
+
+    def queued(self) -> int: ...
+
+    def weights(self) -> tuple[int, int, int]:
+        """(effective, initial, user) weights."""
+        ...
+
+
+class BackendView(Protocol):
+    """A proxy with backend capability as fetches read it."""
+
+    name: str
+    uuid: int
+
+    def beconn(self) -> int: ...
+
+    def usable(self) -> int:
+        """``be_usable_srv()``: active servers up, else 1 for a first backup, else backups."""
+        ...
+
+    def totpend(self) -> int: ...
+
+    def servers(self) -> list[ServerView]: ...
+
+    def server(self, name: str) -> ServerView | None: ...
+
+    def connslots(self) -> int: ...
+
+
+class FrontendView(Protocol):
+    name: str
+    uuid: int
+
+    def feconn(self) -> int: ...
+
+
+class World(Protocol):
+    """The running process as expressions see it: names resolved at start-up
+    (``Ref.bind``), the clock, process variables."""
+
+    def now_ms(self) -> int: ...
+
+    def stopping(self) -> bool: ...
+
+    proc_vars: dict[str, Value]
+
+
+class Ref:
+    """A name an argument refers to (backend, server, table, user list), resolved
+    once the configuration is read (``smp_resolve_args()``) and bound when the
+    runtime starts. The closure reads ``target``."""
+
+    __slots__ = ("kind", "name", "target", "where", "groups")
+
+    def __init__(self, kind: int, name: str, where: Any) -> None:
+        self.kind = kind  # args.BE, args.SRV, args.TAB, args.USR, args.FE
+        self.name = name
+        self.target: Any = None
+        self.where = where  # what the message names if it does not resolve
+        # http_auth_group's patterns: groups the list must have (acl_find_targets())
+        self.groups: list[bytes] | None = None
+
+    def __repr__(self) -> str:
+        return f"Ref({self.kind}, {self.name!r})"
+
+
+class Txn:
+    """The session and its current stream. Attribute names follow HAProxy's."""
+
+    __slots__ = (
+        # session (the client connection)
+        "world",
+        "fe",
+        "src",
+        "src_port",
+        "dst",
+        "dst_port",
+        "sess_vars",
+        "sess_sc",
+        "first_req",
+        # stream (one request/response)
+        "be",
+        "srv",
+        "txn_vars",
+        "req_vars",
+        "res_vars",
+        "sc",
+        "meth",
+        "method",
+        "uri",
+        "version",
+        "req_head",
+        "req_hdrs",
+        "req_dirty",
+        "req_load",
+        "req_body",
+        "req_final",
+        "req_buf",
+        "status",
+        "reason",
+        "res_version",
+        "res_hdrs",
+        "res_dirty",
+        "res_load",
+        "res_buf",
+        "res_final",
+        "auth",
+        "captures",
+        "need_more",
+        "date_us",
+        "check_vars",
+        "extra",
+        "log_level",
+        # what rules decided, for the data path
+        "reply",
+        "tarpit",
+        "line_dirty",
+        "res_line_dirty",
+        "persist",
+        "captures_res",
+    )
+
+    def __init__(self, world: World | None = None, fe: FrontendView | None = None) -> None:
+        self.world = world
+        self.fe = fe
+        self.src: IP | None = None
+        self.src_port = 0
+        self.dst: IP | None = None
+        self.dst_port = 0
+        self.sess_vars: dict[str, Value] | None = None
+        self.sess_sc: list[Tracker | None] | None = None
+        self.first_req = True
+        self.be: BackendView | None = None
+        self.srv: ServerView | None = None
+        self.date_us: int | None = None  # fixed time (tests); None reads the clock
+        self.check_vars: dict[str, Value] | None = None
+        self.extra: dict[str, Any] | None = None  # context of a health check (names, ids)
+        self.new_stream()
+
+    def new_stream(self) -> None:
+        """Forget the previous request: a new stream on the same session."""
+        self.txn_vars: dict[str, Value] | None = None
+        self.req_vars: dict[str, Value] | None = None
+        self.res_vars: dict[str, Value] | None = None
+        self.sc: list[Tracker | None] | None = None
+        self.meth = 0
+        self.method: bytes | None = None
+        self.uri: bytes | None = None
+        self.version: bytes | None = None
+        self.req_head: Any = None
+        self.req_hdrs: Headers | None = None
+        self.req_dirty = False
+        self.req_load: Callable[[], Headers] | None = None
+        self.req_body: bytes | None = None
+        self.req_final = True
+        self.req_buf: bytes | None = None
+        self.status = 0
+        self.reason: bytes | None = None
+        self.res_version: bytes | None = None
+        self.res_hdrs: Headers | None = None
+        self.res_dirty = False
+        self.res_load: Callable[[], Headers] | None = None
+        self.res_buf: bytes | None = None
+        self.res_final = True
+        self.auth: tuple[bytes, bytes, bytes] | None = None
+        self.captures: list[bytes | None] | None = None
+        self.need_more = False
+        self.log_level: int | None = None
+        # an HTTP reply decided by a rule: a status (the proxy's error page) or a
+        # complete reply object of the rules layer
+        self.reply: object = None
+        self.tarpit = False
+        self.line_dirty = False  # method, URI or version rewritten
+        self.res_line_dirty = False  # status or reason rewritten
+        self.persist = 0  # force-persist (1) / ignore-persist (2)
+        self.captures_res: list[bytes | None] | None = None
+
+    # -- headers ---------------------------------------------------------------------
+
+    def req_headers(self) -> Headers | None:
+        """The request's header list as HAProxy's HTX holds it, None without a request."""
+        hdrs = self.req_hdrs
+        if hdrs is None and self.req_load is not None:
+            hdrs = self.req_hdrs = self.req_load()
+        return hdrs
+
+    def res_headers(self) -> Headers | None:
+        hdrs = self.res_hdrs
+        if hdrs is None and self.res_load is not None:
+            hdrs = self.res_hdrs = self.res_load()
+        return hdrs
+
+    def req_hdrs_rw(self) -> Headers:
+        """The request's header list, this transaction's own copy, to change."""
+        if not self.req_dirty:
+            self.req_hdrs = list(self.req_headers() or ())
+            self.req_dirty = True
+        assert self.req_hdrs is not None
+        return self.req_hdrs
+
+    def res_hdrs_rw(self) -> Headers:
+        if not self.res_dirty:
+            self.res_hdrs = list(self.res_headers() or ())
+            self.res_dirty = True
+        assert self.res_hdrs is not None
+        return self.res_hdrs
+
+    def now_ms(self) -> int:
+        world = self.world
+        return world.now_ms() if world is not None else 0

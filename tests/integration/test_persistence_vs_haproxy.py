@@ -1,0 +1,243 @@
+"""Cookie persistence and stick tables side by side with haproxy 2.6.12
+(``sidebyside.py``): the Set-Cookie and Cache-Control bytes, the Cookie header
+the server gets, the server each request goes to; rate limiting with a
+tracked counter answers 429 after the limit and recovers after the period.
+
+Each request goes on its own connection (a browser's cookie jar is the
+test's list of requests). Cookie dates are 4-second quantities of the
+current time: two runs may straddle a boundary, so a date written by the
+proxy is compared as ``<date>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import pytest
+from sidebyside import HEADER, Seen, both, exchange, free_port, get, listen, through
+
+from herdsman.testing import Haproxy, running
+
+pytestmark = pytest.mark.haproxy
+
+S1S2 = "    server s1 127.0.0.1:@s1 cookie A\n    server s2 127.0.0.1:@s2 cookie B\n"
+DOWN = "    server s1 127.0.0.1:@s1 cookie A\n    server s2 127.0.0.1:@s2 cookie B disabled\n"
+_DATE = re.compile(rb"\|[A-Za-z0-9+/]{5}")
+
+
+def _dates(seen: Seen) -> Seen:
+    return Seen(
+        [_DATE.sub(b"|<date>", r) for r in seen.responses],
+        {k: [_DATE.sub(b"|<date>", r) for r in v] for k, v in seen.origins.items()},
+    )
+
+
+COOKIES: list[tuple[str, str, list[bytes]]] = [
+    (
+        "insert-indirect-nocache",
+        listen("cookie SRV insert indirect nocache", servers=S1S2),
+        [get("/"), get("/"), get("/", "cookie: SRV=B"), get("/", "cookie: a=1; SRV=B; b=2"),
+         get("/", "cookie: SRV=A; x=y"), get("/", "cookie: SRV=Z"), get("/", "cookie: SRV="),
+         get("/", "cookie: SRV=B", "x-reply-hdr: set-cookie: SRV=mine"),
+         get("/", "x-reply-hdr: cache-control: public"), get("/", method="POST")],
+    ),
+    (
+        "nocache-cacheability",
+        listen("cookie SRV insert nocache", servers=S1S2),
+        [get("/", "x-reply-hdr: etag: x"), get("/", "x-reply-hdr: last-modified: today"),
+         get("/", "x-reply-hdr: expires: 0"), get("/", "x-reply-hdr: cache-control: max-age=10"),
+         get("/", "x-reply-hdr: cache-control: public"),
+         get("/", "x-reply-hdr: cache-control: private, max-age=5"),
+         get("/", "x-reply-hdr: pragma: no-cache", "x-reply-hdr: etag: y"),
+         get("/", "x-reply-hdr: etag: x", "x-reply-status: 302"),
+         get("/", "x-reply-hdr: etag: x", method="HEAD"),
+         get("/", "x-reply-hdr: etag: x", method="PUT")],
+    ),
+    (
+        "insert",
+        listen("cookie SRV insert", servers=S1S2),
+        [get("/"), get("/", "cookie: SRV=B"), get("/", "cookie: SRV=B; o=1"),
+         get("/", "cookie: $Version=1; SRV=A; $Path=/"), get("/", "cookie: SRV = A")],
+    ),
+    (
+        "insert-attributes",
+        listen(
+            "cookie SRV insert httponly secure domain .example.com domain .example.org "
+            "attr SameSite=Lax attr x",
+            servers=S1S2,
+        ),
+        [get("/")],
+    ),
+    (
+        "insert-postonly",
+        listen("cookie SRV insert postonly", servers=S1S2),
+        [get("/"), get("/", method="POST"), get("/", "cookie: SRV=B", method="POST")],
+    ),
+    (
+        "insert-preserve",
+        listen("cookie SRV insert preserve indirect", servers=S1S2),
+        [get("/"), get("/", "x-reply-hdr: set-cookie: SRV=own"),
+         get("/", "cookie: SRV=B", "x-reply-hdr: set-cookie: SRV=own")],
+    ),
+    (
+        "maxidle-maxlife",
+        listen("cookie SRV insert maxidle 1h maxlife 8h", servers=S1S2),
+        [get("/"), get("/", "cookie: SRV=B"), get("/", "cookie: SRV=B|BAAAA"),
+         get("/", "cookie: SRV=B|BAAAA|BAAAA"), get("/", "cookie: SRV=B|xxx")],
+    ),
+    (
+        "rewrite",
+        listen("cookie SRV rewrite", servers=S1S2),
+        [get("/", "x-reply-hdr: set-cookie: SRV=app; path=/"), get("/", "cookie: SRV=B"),
+         get("/", "cookie: SRV=B", "x-reply-hdr: set-cookie: SRV=x"),
+         get("/", "x-reply-hdr: set-cookie: other=1")],
+    ),
+    (
+        "prefix",
+        listen("cookie JSESSIONID prefix", servers=S1S2),
+        [get("/", "x-reply-hdr: set-cookie: JSESSIONID=abc; path=/"),
+         get("/", "cookie: JSESSIONID=B~abc"), get("/", "cookie: a=b; JSESSIONID=A~x; c=d"),
+         get("/", "cookie: JSESSIONID=abc")],
+    ),
+    (
+        "indirect-rewrite-direct",
+        listen("cookie SRV indirect", servers=S1S2),
+        [get("/", "cookie: SRV=B", "x-reply-hdr: set-cookie: SRV=B"), get("/")],
+    ),
+    (
+        "down-server",
+        listen("cookie SRV insert indirect", servers=DOWN),
+        [get("/", "cookie: SRV=B"), get("/", "cookie: SRV=A")],
+    ),
+    (
+        "down-server-option-persist",
+        listen("cookie SRV insert indirect", "option persist", servers=DOWN),
+        [get("/", "cookie: SRV=B")],
+    ),
+    (
+        "force-persist",
+        listen("cookie SRV insert", "force-persist if { path /f }", servers=DOWN),
+        [get("/f", "cookie: SRV=B"), get("/g", "cookie: SRV=B")],
+    ),
+    (
+        "ignore-persist",
+        listen("cookie SRV insert", "ignore-persist if { path /i }", servers=S1S2),
+        [get("/i", "cookie: SRV=B"), get("/i", "cookie: SRV=B"), get("/", "cookie: SRV=B")],
+    ),
+    (
+        "use-server-over-cookie",
+        listen("cookie SRV insert", "use-server s1 if { path /u }", servers=S1S2),
+        [get("/u", "cookie: SRV=B"), get("/", "cookie: SRV=B")],
+    ),
+    (
+        "dynamic",
+        listen(
+            "cookie SRV insert dynamic",
+            "dynamic-cookie-key s3cr3t",
+            servers="    server s1 127.0.0.1:@s1\n    server s2 127.0.0.1:@s2 cookie own\n",
+        ),
+        [get("/"), get("/")],
+    ),
+    (
+        "server-without-cookie",
+        listen(
+            "cookie SRV insert",
+            servers="    server s1 127.0.0.1:@s1\n    server s2 127.0.0.1:@s2\n",
+        ),
+        [get("/"), get("/", "cookie: SRV=x")],
+    ),
+    (
+        "stick-on-src",
+        listen("balance roundrobin", "stick-table type ip size 10", "stick on src"),
+        [get("/"), get("/"), get("/")],
+    ),
+    (
+        "stick-match-store-response",
+        listen(
+            "stick-table type string len 32 size 10",
+            "stick match req.cook(sid)",
+            "stick store-response res.cook(sid)",
+        ),
+        [get("/", "x-reply-hdr: set-cookie: sid=u1"), get("/", "x-reply-hdr: set-cookie: sid=u2"),
+         get("/", "cookie: sid=u1"), get("/", "cookie: sid=u2"), get("/", "cookie: sid=u1")],
+    ),
+    (
+        "stick-on-header-other-table",
+        listen(
+            "stick on req.hdr(x-user) table T",
+            servers="    server s1 127.0.0.1:@s1\n    server s2 127.0.0.1:@s2\n"
+            "backend T\n    stick-table type string size 10\n",
+        ),
+        [get("/", "x-user: a"), get("/", "x-user: b"), get("/", "x-user: a"),
+         get("/", "x-user: b")],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "requests"), [c[1:] for c in COOKIES], ids=[c[0] for c in COOKIES]
+)
+async def test_persistence_as_haproxy(text: str, requests: list[bytes]) -> None:
+    theirs, mine = await both(text, requests, one_connection=False)
+    theirs, mine = _dates(theirs), _dates(mine)
+    assert mine.responses == theirs.responses, f"{theirs.responses}\n{mine.responses}"
+    assert mine.origins == theirs.origins, f"{theirs.origins}\n{mine.origins}"
+
+
+RATE = HEADER + (
+    "frontend fe\n    bind 127.0.0.1:@fe\n"
+    "    stick-table type ip size 100 expire 10s store http_req_rate(1s),http_req_cnt\n"
+    "    http-request track-sc0 src\n"
+    "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 3 }\n"
+    "    http-request set-header x-cnt %[sc_http_req_cnt(0)]\n"
+    "    default_backend b\n"
+    "backend b\n    server s1 127.0.0.1:@s1\n"
+)
+
+
+async def _rate_run(which: str) -> tuple[list[bytes], float]:
+    """Six requests at once, then one every 0.4 s until one passes again:
+    the responses of the burst and how long the recovery took."""
+    from sidebyside import Origin
+
+    origin = await Origin("s1").start()
+    fe = free_port()
+    config = RATE.replace("@fe", str(fe)).replace("@s1", str(origin.port))
+    status = re.compile(rb"^HTTP/1.1 (\d+)")
+
+    async def session() -> tuple[list[bytes], float]:
+        burst = await exchange(fe, [get("/")] * 6, one_connection=True)
+        codes = [status.match(r).group(1) for r in burst]  # type: ignore[union-attr]
+        start = time.monotonic()
+        while time.monotonic() - start < 5:
+            await asyncio.sleep(0.4)  # the client's pace: below the limit
+            (got,) = await exchange(fe, [get("/")], one_connection=True)
+            if got.startswith(b"HTTP/1.1 200"):
+                break
+        return codes, time.monotonic() - start
+
+    try:
+        if which == "haproxy":
+            with Haproxy(config) as proxy:
+                await asyncio.to_thread(proxy.start, fe)
+                return await session()
+        async with running(config):
+            return await session()
+    finally:
+        await origin.close()
+
+
+async def test_rate_limit_429_and_recovery() -> None:
+    theirs, their_wait = await _rate_run("haproxy")
+    mine, my_wait = await _rate_run("herdsman")
+    assert theirs == [b"200", b"200", b"200", b"429", b"429", b"429"]
+    assert mine == theirs
+    # the sliding one-second window lets traffic through again within ~2 s
+    assert their_wait < 3
+    assert my_wait < 3
+    assert abs(my_wait - their_wait) < 1
+
+
+__all__ = ["through"]
