@@ -80,10 +80,10 @@ async def abort_trace(kind: str, where: str, how: str, abortonclose: bool) -> li
     srv = f"{host}:{hole[0].getsockname()[1]}" if hole else f"{host}:{origin.port}"
     # timeout connect outlasts the steps from the proxy's SYN to its reading the
     # client's leaving (a /proc poll, the FIN or reset): when they took over
-    # 600 ms on a loaded machine, herdsman's connect timed out first (sC, 503)
+    # a second on a loaded machine, herdsman's connect timed out first (sC, 503)
     body = (
         f"    option httplog\n{'    option abortonclose' if abortonclose else ''}\n"
-        f"    timeout queue 2s\n    timeout connect 1500ms\n    retries 0\n"
+        f"    timeout queue 2s\n    timeout connect 2s\n    retries 0\n"
         f"    server s {srv} maxconn 1\n"
     )
     trace: list[object] = []

@@ -350,8 +350,8 @@ async def _slot(
         waiter: asyncio.Future[None] = loop.create_future()
         stream._waiter = waiter
         stream.pending = got
-        # a plain timer on the waiter: asyncio.timeout() costs a quarter of the
-        # queued stream's CPU (bench/limits.py)
+        # a plain timer on the waiter: asyncio.timeout() was ~9 % of the proxy's
+        # CPU with every request queued (bench/limits.py, docs/limits.md)
         timer = loop.call_later(tqueue / 1000.0, _expire, waiter) if tqueue else None
         try:
             await waiter
@@ -406,7 +406,7 @@ async def connect_from(
     tconnect = (cfg.timeouts.connect or 0) / 1000.0 or None
     srv = await _slot(stream, be, got, key)
     stream.server = srv
-    attempt = 0
+    attempt = stream.retries  # an L7 retry already spent some (one count, as conn_retries)
     while True:
         err = await stream.open_to(srv, tconnect)
         if stream.is_closed():
@@ -438,3 +438,20 @@ async def connect_from(
             stream.server = None
             srv = await _slot(stream, be, be.redispatch(stream, srv, key), key)
             stream.server = srv
+
+
+def l7_retry(stream: Connecting, be: Backend, srv: Server, key: int | None) -> object:
+    """An HTTP response asks for a retry (``do_l7_retry()``, spec §2.7): one more
+    retry, counted on ``srv`` and the backend, then ``stream_choose_redispatch()``:
+    another server's slot (as ``be.redispatch()`` answers), or ``srv`` again,
+    which counts the retry once more and a session on ``srv`` (2.6.12 counts
+    both). What it returns goes to ``connect_from()``."""
+    stream.retries += 1
+    srv.counters.retries += 1
+    be.counters.retries += 1
+    if _redispatch(be, srv, stream.retries):
+        stream.redispatched = True
+        stream.server = None
+        return be.redispatch(stream, srv, key)
+    be.retry(srv)
+    return srv

@@ -59,7 +59,7 @@ from herdsman.http import (
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
 from herdsman.lb.http_keys import request_key
-from herdsman.proxy import http_abort, http_local, http_log, http_rules
+from herdsman.proxy import http_abort, http_local, http_log, http_retry, http_rules
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_server import ServerConn
@@ -138,6 +138,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         "local",
         "local_body",
         "gone",
+        "lb_key",
+        "l7",
     )
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
@@ -190,6 +192,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.local: ProxyConfig | None = None  # whose stats page the request asks for
         self.local_body: list[bytes] = []  # its body (a POST of the admin form)
         self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
+        self.lb_key: int | None = None  # the balancer's key for this request
+        self.l7: list[bytes | memoryview] | None = None  # the body an L7 retry resends
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -396,6 +400,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             if bal.algo == "source"
             else request_key(bal, head, add, rest)
         )
+        self.lb_key = key
         got = be.acquire(self, key, self.outcome.server if self.outcome is not None else None)
         if isinstance(got, Server):
             self.server = got
@@ -514,6 +519,16 @@ class HttpSession(Connecting, asyncio.Protocol):
         self._log_connected()
         self.up.send()
         self.arm()
+
+    def request_sent(self) -> None:
+        http_retry.sent(self)
+
+    def retry_on(self, status: int) -> bool:
+        return http_retry.response(self, status)
+
+    def reconnect(self, be: Backend, got: object) -> None:
+        """An L7 retry (proxy/http_retry.py): connect again, then send the request again."""
+        self.task = self.loop.create_task(self._connect(be, got, self.lb_key))
 
     async def open_to(self, srv: Server, timeout: float | None) -> int | None:
         self.srv_c = srv.counters

@@ -115,6 +115,15 @@ class Session(Protocol):
 
     def tunneling(self) -> bool: ...
 
+    def request_sent(self) -> None:
+        """The request is about to go to the server (kept for an L7 retry)."""
+        ...
+
+    def retry_on(self, status: int) -> bool:
+        """The response head's status: True when the request goes again instead
+        (proxy/http_retry.py)."""
+        ...
+
     def pause_client(self) -> None: ...
 
     def resume_client(self) -> None: ...
@@ -210,6 +219,7 @@ class Upstream:
         tr = conn.transport
         conn.requests += 1
         s.last_server = s.loop.time()
+        s.request_sent()
         tr.write(s.req_out)
         n = len(s.req_out)
         if s.early:
@@ -310,8 +320,10 @@ class Upstream:
         s = self.s
         req = s.req
         assert req is not None
-        self.resp = resp
         status = resp.status
+        if s.retry_on(status):
+            return
+        self.resp = resp
         cls = status // 100
         idx = cls - 1 if 1 <= cls <= 5 else 5
         s.fe_c.http_rsp[idx] += 1
