@@ -38,6 +38,12 @@ def F(*lines: str) -> str:
 # fmt: off
 ALL: list[Case] = [
     case('acl-ok', L("acl a path /x", "http-request deny if a")),
+    case('lf-expr-ok', L("log 127.0.0.1:514 local0", 'log-format "%[src] %{+Q}[var(txn.x)] %[sc_http_req_rate(0)]"')),
+    case('lf-expr-req-hdr', L("log 127.0.0.1:514 local0", 'log-format "%[path]"'), "Parsing [F:9]: failed to parse log-format : sample fetch <path]> may not be reliably used here because it needs 'HTTP request headers' which is not available here.", 'Fatal errors found in configuration.'),
+    case('lf-expr-unknown', L("log 127.0.0.1:514 local0", 'log-format "%[nosuch]"'), "Parsing [F:9]: failed to parse log-format : failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'.", 'Fatal errors found in configuration.'),
+    case('lf-expr-conv', L("log 127.0.0.1:514 local0", 'log-format "%[src,nosuch]"'), "Parsing [F:9]: failed to parse log-format : failed to parse sample expression <src,nosuch]> : unknown converter 'nosuch'.", 'Fatal errors found in configuration.'),
+    case('lf-expr-table', L("log 127.0.0.1:514 local0", 'log-format "%[sc_http_req_rate(0,nosuch)]"'), "parsing [F:9]: unable to find table 'nosuch' referenced in arg 2 of sample fetch keyword 'sc_http_req_rate' in log-format string in proxy 'L'.", 'Fatal errors found in configuration.'),
+    case('lf-expr-open', L("log 127.0.0.1:514 local0", 'log-format "%[src"'), "Parsing [F:9]: failed to parse log-format : missing ']' after 'src'.", 'Fatal errors found in configuration.'),
     case('acl-bad-char', L("acl a* path /x"), "parsing [F:8] : character '*' is not permitted in acl name 'a*'.", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),
     case('acl-or', L("acl or path /x"), "parsing [F:8] : acl name 'or' will never match. 'or' is used to express a logical disjunction within a condition.", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),
     case('acl-no-pattern', L("acl a path"), "WARNING: parsing acl keyword 'path' :\n  no pattern to match against were provided, so this ACL will never match.\n  If this is what you intended, please add '--' to get rid of this warning.\n  If you intended to match only for existence, please use '-m found'.\n  If you wanted to force an int to match as a bool, please use '-m bool'.\n"),
@@ -136,7 +142,7 @@ ALL: list[Case] = [
     case('hres-redirect', L("http-response redirect location /x if { status 404 }")),
     case('tcp-track', L("stick-table type ip size 10 store conn_rate(10s)", "tcp-request connection track-sc0 src", "tcp-request connection reject if { sc_conn_rate(0) gt 5 }")),
     case('tcp-content-track-nodelay', F("stick-table type ip size 10 store conn_rate(10s)", "tcp-request content track-sc0 req.hdr(host)"), "WARNING: frontend 'F' : a 'tcp-request content track-sc*' rule explicitly depending on request contents without any 'tcp-request inspect-delay' setting. This means that this rule will randomly find its contents. This can be fixed by setting the tcp-request inspect-delay."),
-    case('tcp-expect', L("tcp-request connection expect-proxy layer4")),
+    refused('tcp-expect', L("tcp-request connection expect-proxy layer4"), "parsing [F:8] : 'tcp-request connection expect-proxy layer4' is not supported by herdsman yet (the PROXY protocol on listeners); remove it or use haproxy", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.', why='PROXY protocol', rc=0),
     case('tcp-expect-content', L("tcp-request content expect-proxy layer4"), "parsing [F:8] : 'expect-proxy layer4' is not allowed in 'tcp-request content' rules in proxy 'L'", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),
     case('tcp-session-in-backend', D + "backend B\n    tcp-request session accept\n    server s1 127.0.0.1:80\n", 'parsing [F:7] : tcp-request session is not allowed because backend B is not a frontend', 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),
     case('tcp-resp-in-frontend', D + "frontend F\n    bind :18000\n    tcp-response content accept\n", "parsing [F:8] : tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", 'Error(s) found in configuration file : F', 'Fatal errors found in configuration.'),

@@ -12,16 +12,8 @@ from pathlib import Path
 import pytest
 
 from herdsman.sample import pattern as P
-from herdsman.sample.acl import (
-    FAIL,
-    MISS,
-    PASS,
-    Acl,
-    AclContext,
-    AclError,
-    parse_acl,
-    parse_condition,
-)
+from herdsman.sample.acl import FAIL, MISS, PASS, Acl, AclContext, AclError, parse_acl
+from herdsman.sample.cond import parse_condition
 from herdsman.sample.registry import Compiler
 from herdsman.sample.txn import Txn
 

@@ -56,7 +56,7 @@ def test_merge_spaces_makes_separators() -> None:
         ("%{+Q", "truncated line after '+Q'"),
         ("%5", "unexpected variable name near '5' at position 1 line : '%5'."),
         ("%{+Q} ", "parse argument modifier without variable name near '%{+Q}'"),
-        ("%[src]", "sample expressions ('%[...]') in traffic logs are not implemented"),
+        ("%[src]", "sample expressions are not supported here"),  # no expression parser
         ("%bi", "format variable 'bi' (the server connection's source address) is not"),
     ],
 )
@@ -164,3 +164,33 @@ def test_every_variable_has_a_value() -> None:
     from herdsman.sample.lfparse import VARIABLES
 
     assert set(VALUES) == VARIABLES - {"o", "bi", "bp"}
+
+
+def test_sample_expressions_render_at_log_time() -> None:
+    """``%[...]`` with options: quoted, ``-`` when empty, the C string up to a NUL;
+    no transaction (a stream without rules) reads as empty."""
+    import ipaddress
+
+    from herdsman.sample import registry as R
+    from herdsman.sample.lfparse import Expr
+    from herdsman.sample.logformat import expr_parser
+    from herdsman.sample.registry import Compiler
+    from herdsman.sample.txn import Txn
+
+    fmt = "%{+Q}[src] %[var(txn.x)] %[var(txn.y)] %{+Q}[var(txn.none)]"
+    nodes = compile_format(fmt, True, expr_parser(Compiler(), R.FE_LOG_END))
+    assert [n.options for n in nodes if isinstance(n, Expr)] == [
+        MANDATORY | QUOTE,
+        MANDATORY,
+        MANDATORY,
+        MANDATORY | QUOTE,
+    ]
+    txn = Txn()
+    txn.src = ipaddress.ip_address("192.0.2.7")
+    txn.txn_vars = {"x": b"a\0b", "y": b""}
+    rec = _record()
+    rec.txn = txn
+    tl, _ = _traffic(_front(), "%ci")
+    assert build_line(nodes, rec, tl.facts) == '"192.0.2.7" a - ""'
+    rec.txn = None
+    assert build_line(nodes, rec, tl.facts) == '"" - - ""'

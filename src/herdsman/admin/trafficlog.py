@@ -35,7 +35,10 @@ from herdsman.admin.log import Logger
 from herdsman.core.registry import FrontendState, ProcessState
 from herdsman.core.streamlog import StreamLog
 from herdsman.defs.levels import LOG_ERR, LOG_INFO
-from herdsman.sample.lfparse import ESC, HEXA, MANDATORY, QUOTE, SEP
+from herdsman.sample import registry as R
+from herdsman.sample.lfparse import ESC, HEXA, MANDATORY, QUOTE, SEP, Expr
+from herdsman.sample.logformat import expr_value
+from herdsman.sample.txn import Txn
 
 __all__ = ["TrafficLog", "build_line"]
 
@@ -325,6 +328,26 @@ def _quoted(text: str, options: int) -> str:
     return '"' + text + '"' if options & QUOTE else text
 
 
+class _Sample:
+    """A ``%[...]`` of the format, compiled: its value as text at ``FE_LOG_END``."""
+
+    __slots__ = ("value_of", "options")
+
+    def __init__(self, node: Expr) -> None:
+        self.value_of = expr_value(node.node, R.FE_LOG_END)
+        self.options = node.options
+
+    def render(self, rec: StreamLog) -> str:
+        txn = rec.txn
+        value = self.value_of(txn) if isinstance(txn, Txn) else None
+        text = value.decode("utf-8", "surrogateescape") if value is not None else None
+        return _text(text, self.options)
+
+
+def _compiled(node: object) -> object:
+    return _Sample(node) if isinstance(node, Expr) else node
+
+
 def build_line(
     nodes: Iterable[Any], rec: StreamLog, facts: _Facts, counters: tuple[int, int] = (0, 0)
 ) -> str:
@@ -338,6 +361,9 @@ def build_line(
                 last_space = True
         elif isinstance(node, str):
             out.append(node)
+            last_space = False
+        elif isinstance(node, (_Sample, Expr)):
+            out.append((node if isinstance(node, _Sample) else _Sample(node)).render(rec))
             last_space = False
         else:
             text = VALUES[node.name](node.options, rec, facts, counters)
@@ -366,7 +392,7 @@ class TrafficLog:
         requests: Callable[[], int] = _REQUESTS.__next__,
     ) -> None:
         cfg = fe.cfg
-        self.nodes = nodes
+        self.nodes = tuple(_compiled(n) for n in nodes)
         self.logger = logger
         self.facts = _Facts(
             fe,

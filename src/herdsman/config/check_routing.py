@@ -24,8 +24,9 @@ from herdsman.rules.track import TrackSite
 from herdsman.sample import args as A
 from herdsman.sample import registry as R
 from herdsman.sample import types as T
-from herdsman.sample.acl import Condition
-from herdsman.sample.logformat import LogFormatError, Piece, compile_logformat
+from herdsman.sample.cond import Condition
+from herdsman.sample.lfparse import ExprParser
+from herdsman.sample.logformat import LogFormatError, Piece, compile_logformat, expr_parser
 from herdsman.sample.registry import Compiler, RefSite
 from herdsman.sample.stick import TableSpec
 from herdsman.sample.txn import Ref
@@ -189,10 +190,30 @@ def _content_track_warnings(
         )
 
 
-def resolve_args(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
-    """``smp_resolve_args()`` then ``acl_find_targets()``."""
+def log_exprs(config: Config, px: ProxyConfig) -> tuple[ExprParser, list[Ref]]:
+    """The ``%[...]`` parser of a proxy's traffic-log format (``ARGC_LOG``, at
+    ``SMP_VAL_FE_LOG_END``) and the references it collects, to resolve after."""
+    loc = px.log_format_loc
+    refs: list[Ref] = []
+    c = Compiler(
+        loc.file,
+        loc.line,
+        px.name,
+        where="in log-format string in",
+        refs=refs,
+        files=config.pattern_files,
+    )
+    return expr_parser(c, R.FE_LOG_END), refs
+
+
+def resolve_args(
+    config: Config, px: ProxyConfig, diag: Diagnostics, refs: list[Ref] | None = None
+) -> None:
+    """``smp_resolve_args()`` then ``acl_find_targets()`` (of ``refs``: the
+    proxy's by default)."""
     errors: list[str] = []
-    for ref in px.routing.refs:
+    refs = px.routing.refs if refs is None else refs
+    for ref in refs:
         site = ref.where
         if isinstance(site, RefSite):
             text = _resolve(config, px, ref, site)
@@ -206,7 +227,7 @@ def resolve_args(config: Config, px: ProxyConfig, diag: Diagnostics) -> None:
     if errors:
         diag.alert(errors[0])
         return
-    for ref in px.routing.refs:
+    for ref in refs:
         if ref.kind == A.USR and ref.groups is not None:
             _auth_groups(px, ref, diag)
 

@@ -10,9 +10,10 @@ it was written). The string is compiled after parsing, as in 2.6, with the
 options ``LOG_OPT_MANDATORY|LOG_OPT_MERGE_SPACES`` (an empty value prints
 ``-``, spaces separate fields); its errors name the line that set it.
 
-What herdsman refuses in a traffic-log format, with that line: ``%[<sample
-expression>]`` (it comes with the routing engine) and ``%bi``/``%bp`` (the
-server connection's source address). Everything else is HAProxy's list.
+``%[<sample expression>]`` is the routing engine's (sample/), evaluated when
+the line is built. What herdsman refuses in a traffic-log format, with that
+line: ``%bi``/``%bp`` (the server connection's source address). Everything
+else is HAProxy's list.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from herdsman.config.diag import ConfigError, Diagnostics
 from herdsman.config.keywords import Ctx, Keyword, Support, proxy_type_str
 from herdsman.config.model import Cap, Mode, ProxyConfig
-from herdsman.sample.lfparse import MANDATORY, LogFormatError, parse
+from herdsman.sample.lfparse import MANDATORY, ExprParser, LogFormatError, parse
 
 # log.c of 2.6: the formats the options select
 HTTP_LOG = (
@@ -88,23 +89,21 @@ def kw_log_format(ctx: Ctx, args: list[str]) -> None:
 
 
 def _herdsman_check(name: str) -> None:
-    if name == "%[":
-        raise LogFormatError(
-            "sample expressions ('%[...]') in traffic logs are not implemented in herdsman yet "
-            "(ACLs and tcp/http rules)"
-        )
     if name in _REFUSED_VARS:
         raise LogFormatError(
             f"format variable '{name}' ({_REFUSED_VARS[name]}) is not implemented in herdsman yet"
         )
 
 
-def compile_format(text: str, http: bool) -> tuple[object, ...]:
-    """The nodes of a traffic-log format (LogFormatError with HAProxy's text)."""
-    return parse(text, options=MANDATORY, merge_spaces=True, http=http, check_var=_herdsman_check)
+def compile_format(text: str, http: bool, expr: ExprParser | None = None) -> tuple[object, ...]:
+    """The nodes of a traffic-log format (LogFormatError with HAProxy's text);
+    ``expr`` parses its ``%[...]`` (config/check_routing.py ``log_exprs()``)."""
+    return parse(
+        text, options=MANDATORY, merge_spaces=True, http=http, expr=expr, check_var=_herdsman_check
+    )
 
 
-def finish(px: ProxyConfig, diag: Diagnostics) -> None:
+def finish(px: ProxyConfig, diag: Diagnostics, expr: ExprParser | None = None) -> None:
     """What ``check_config_validity()`` does with a proxy's log format, in 2.6's order:
     the TCP fallback of ``option httplog``, dropped formats of backends, the
     compilation, the warning of a format without a log target."""
@@ -122,7 +121,7 @@ def finish(px: ProxyConfig, diag: Diagnostics) -> None:
     if px.log_format is None:
         return
     try:
-        px.log_nodes = compile_format(px.log_format, px.mode is Mode.HTTP)
+        px.log_nodes = compile_format(px.log_format, px.mode is Mode.HTTP, expr)
     except LogFormatError as err:
         diag.alert(f"Parsing [{loc.file}:{loc.line}]: failed to parse log-format : {err.message}.")
         return
@@ -136,7 +135,7 @@ KEYWORDS = [
         kw_log_format,
         ("defaults", "frontend", "listen", "backend"),
         Support.IMPLEMENTED,
-        doc="traffic log lines: HAProxy's variables (`%ci`, `%{+Q}r`...); `%[expr]`, `%bi` "
-        "and `%bp` are refused",
+        doc="traffic log lines: HAProxy's variables (`%ci`, `%{+Q}r`...) and `%[expr]`; "
+        "`%bi` and `%bp` are refused",
     ),
 ]

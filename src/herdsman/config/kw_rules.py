@@ -42,15 +42,8 @@ from herdsman.rules.parsing import ParseEnv, RuleError
 from herdsman.rules.redirect import parse_redirect, redirect_action
 from herdsman.rules.tcp_actions import parse_tcp_rule
 from herdsman.sample import registry as R
-from herdsman.sample.acl import (
-    AclContext,
-    AclError,
-    Condition,
-    conflicts,
-    full_conflict,
-    invalid_char,
-    parse_acl,
-)
+from herdsman.sample.acl import AclContext, AclError, invalid_char, parse_acl
+from herdsman.sample.cond import Condition, conflicts, full_conflict
 
 _FE = ("defaults", "frontend", "listen")
 _BE = ("defaults", "listen", "backend")
@@ -491,12 +484,7 @@ def kw_capture(ctx: Ctx, args: list[str]) -> None:
         raise ConfigError(f"'{args[0]} {what}' expects 'header' <header_name> 'len' <len>.")
     from herdsman.config.keywords import parse_int
 
-    length = parse_int(args[5])
-    px.routing.captures.append(Capture(length, what == "response", args[3]))
-    # the traffic log's %hr/%hs (proxy/http_log.py) read these
-    (px.capture_rsp if what == "response" else px.capture_req).append(
-        LogCapture(args[3].lower(), length)
-    )
+    px.routing.captures.append(Capture(parse_int(args[5]), what == "response", args[3]))
 
 
 def kw_declare(ctx: Ctx, args: list[str]) -> None:
@@ -560,6 +548,19 @@ def finish(px: ProxyConfig) -> None:
     expressions."""
     for cond in px.routing.conds:
         cond.recompile()
+    # every capture slot, in declaration order, is a field of %hr/%hs (nb_req_cap):
+    # header captures are filled by the log itself (proxy/http_log.py), the other
+    # slots from the rules' transaction
+    px.capture_req = [
+        LogCapture((c.header or "").lower(), c.length)
+        for c in px.routing.captures
+        if isinstance(c, Capture) and not c.response
+    ]
+    px.capture_rsp = [
+        LogCapture((c.header or "").lower(), c.length)
+        for c in px.routing.captures
+        if isinstance(c, Capture) and c.response
+    ]
 
 
 __all__ = ["KEYWORDS", "Routing", "finish", "rule_env"]

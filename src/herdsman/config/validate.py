@@ -93,7 +93,11 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
         diag.warning(text)
     if px.mode is not Mode.HTTP:
         _tcp_mode_servers(px, diag)
-    kw_logs.finish(px, diag)
+    parser, refs = routing.log_exprs(config, px)
+    kw_logs.finish(px, diag, parser)
+    if refs:
+        routing.resolve_args(config, px, diag, refs)
+        px.routing.refs.extend(refs)  # the runtime binds them with the rules' ones
     kw_statspage.finish(px, diag)
     _check_tls(config, px, diag)
 

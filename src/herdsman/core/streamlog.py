@@ -77,6 +77,7 @@ class StreamLog:
         "req_caps",
         "rsp_caps",
         "in_stream",
+        "txn",
     )
 
     def __init__(self, accept_wall: float, client: object, local: object, luid: int) -> None:
@@ -108,6 +109,7 @@ class StreamLog:
         self.req_caps: list[str | None] | None = None
         self.rsp_caps: list[str | None] | None = None
         self.in_stream = True  # False: a connection error logged without a stream (sess_log())
+        self.txn: object = None  # the rules' transaction (sample/txn.py): what %[...] reads
 
     def set_term(self, err: str, fin: str) -> None:
         """Record why and where the stream ended, unless already known."""

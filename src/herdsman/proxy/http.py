@@ -398,7 +398,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         key = (
             client_key(be, self.peer_addr)
             if bal.algo == "source"
-            else request_key(bal, head, add, rest)
+            else request_key(bal, http_rules.as_rewritten(self, head), add, rest)
         )
         self.lb_key = key
         got = be.acquire(self, key, self.outcome.server if self.outcome is not None else None)
@@ -785,8 +785,6 @@ class HttpSession(Connecting, asyncio.Protocol):
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
         self.up.release(keep=False)
-        if self.txn is not None or self.timer_tarpit is not None:
-            http_rules.end(self)
         for own in self.private.values():
             own.close()
         self.private.clear()
@@ -805,6 +803,8 @@ class HttpSession(Connecting, asyncio.Protocol):
                 started = self.up.resp is not None
                 log.set_term("C" if self.transport is None else "S", "D" if started else "H")
             self._log_end(srv)
+        if self.txn is not None or self.timer_tarpit is not None:
+            http_rules.end(self)  # after the line: its trackers still count (stream_free())
         self.frontend.stream_closed(self)
 
     # -- the traffic log (proxy/http_log.py makes the facts) ------------------------------
@@ -856,6 +856,14 @@ class HttpSession(Connecting, asyncio.Protocol):
         log.srv_queue_pos, log.prx_queue_pos = self.queue_pos
         if log.t_queue < 0 and self.assigned_at >= 0:
             log.t_queue = self._ms(self.assigned_at)
+        router = self.ctx.router
+        txn = self.txn
+        if txn is not None and router is not None:
+            log.txn = router.at_log(txn, self.backend, srv)
+            if txn.captures is not None:  # declare capture, http-request capture
+                log.req_caps = http_log.slots(txn.captures, log.req_caps)
+            if txn.captures_res is not None:
+                log.rsp_caps = http_log.slots(txn.captures_res, log.rsp_caps)
         traffic_log = self.frontend.traffic_log
         if traffic_log is not None:
             traffic_log(log)

@@ -49,6 +49,18 @@ def capture(headers: list[tuple[bytes, bytes]], caps: list[Capture]) -> list[str
     return out
 
 
+def slots(values: list[bytes | None], logged: list[str | None] | None) -> list[str | None]:
+    """The capture slots as the rules filled them, over what the log captured."""
+    out = list(logged or ())
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        while len(out) <= i:
+            out.append(None)
+        out[i] = value.decode("latin-1")
+    return out
+
+
 def request(log: StreamLog, head: RequestHead, caps: list[Capture], logurilen: int) -> None:
     """The request line (``txn->uri``, cut to ``tune.http.logurilen``), its bytes
     and its captured headers."""

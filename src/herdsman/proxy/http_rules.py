@@ -15,9 +15,12 @@ from typing import Any, Protocol
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters, FeCounters
 from herdsman.http import errors
+from herdsman.http.body import ChunkedBody
 from herdsman.http.errors import Reply
-from herdsman.http.model import Framing, RequestHead, ResponseHead
+from herdsman.http.model import Framing, HttpError, Limits, RequestHead, ResponseHead
+from herdsman.http.parse import RequestParser
 from herdsman.proxy import routing as R
+from herdsman.proxy import rule_heads
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.rules.http_actions import REJECT, AuthReply
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
@@ -46,6 +49,7 @@ class RulesSession(Protocol):
     srv_c: BeCounters | FeCounters
     req: RequestHead | None
     req_done: bool
+    parser: RequestParser
     buf: bytes
     peer_addr: object
     local_addr: object
@@ -103,8 +107,13 @@ def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bo
         return False
     if out.action in (R.REPLY, R.TARPIT):
         s.fe_c.denied_req += 1
+    end = _complete_at(head, buf, s.ctx.limits)
+    if end >= 0:
+        # the whole body came with the head: the request is complete and the
+        # connection may stay open after the reply, as 2.6 keeps it (HTX_FL_EOM)
+        s.req_done = True
     if s.req_done:
-        s.buf = buf[head.size :]
+        s.buf = buf[end:]
     if out.action == R.CLOSE:
         s.close()
     elif out.action == R.TARPIT:
@@ -112,6 +121,23 @@ def request(s: RulesSession, head: RequestHead, buf: bytes, monitor: bool) -> bo
     else:
         send(s, head, txn.reply)
     return True
+
+
+def _complete_at(head: RequestHead, buf: bytes, limits: Limits) -> int:
+    """Where the request ends in ``buf`` when its whole body is there, else -1."""
+    if head.framing is Framing.NONE:
+        return head.size
+    if head.framing is Framing.LENGTH:
+        end = head.size + head.content_length
+        return end if len(buf) >= end else -1
+    if head.framing is Framing.CHUNKED:
+        body = ChunkedBody(True, limits)
+        try:
+            used = body.feed(buf[head.size :])
+        except HttpError:
+            return -1
+        return head.size + used if body.done else -1
+    return -1
 
 
 def _tarpit(s: RulesSession, head: RequestHead) -> None:
@@ -182,12 +208,22 @@ def after_reply(s: RulesSession, reply: Reply) -> Reply | None:
     return Reply(txn.status, start, tuple(txn.res_hdrs or ()), reply.body, reply.flags)
 
 
+def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
+    """The request as the rules left it, which ``balance uri|url_param|hdr()``
+    hash (2.6 chooses the server from the rewritten HTX message)."""
+    txn = s.txn
+    if txn is None or not (txn.req_dirty or txn.line_dirty):
+        return head
+    parsed = s.parser.parse(rule_heads.request_head(txn, None, ()))
+    return parsed if parsed is not None else head
+
+
 def request_out(s: RulesSession, connection: bytes | None, add: list[bytes]) -> bytes | None:
     """The request head rewritten by the rules, or None when they left it."""
     txn = s.txn
     if txn is None or not (txn.req_dirty or txn.line_dirty):
         return None
-    return R.request_head(txn, connection, add)
+    return rule_heads.request_head(txn, connection, add)
 
 
 def response(
@@ -201,6 +237,10 @@ def response(
     if router is None or txn is None or fe is None:
         return b""
     bp = s.be_plan
+    if not (fe.on_response or (bp is not None and bp.on_response)):
+        if txn.tracking():
+            R.count_status(txn, resp.status)
+        return b""  # nothing else reads or changes this response
     out = s.outcome if s.outcome is not None else R.Outcome()
     verdict = router.response(txn, fe, bp, resp, out, s.server)
     if verdict == RES_CONT:
@@ -215,7 +255,7 @@ def response(
         return None
     if not (txn.res_dirty or txn.res_line_dirty):
         return b""
-    return R.response_head(txn, connection, after)
+    return rule_heads.response_head(txn, connection, after)
 
 
 def done(s: RulesSession) -> None:

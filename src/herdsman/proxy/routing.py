@@ -28,8 +28,9 @@ from typing import Any
 from herdsman.config.model import Cap, Config, ProxyConfig, ServerConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock
-from herdsman.http.errors import Reply
 from herdsman.http.model import RequestHead, ResponseHead
+from herdsman.proxy.routing_views import BeView, FeView, SrvView, World
+from herdsman.proxy.rule_heads import load_request, load_response
 from herdsman.rules import cookie as ck
 from herdsman.rules.eval import run_rules, run_tcp_rules
 from herdsman.rules.model import (
@@ -53,105 +54,11 @@ from herdsman.rules.track import (
 )
 from herdsman.rules.userlist import Userlist
 from herdsman.sample import args as A
-from herdsman.sample.acl import Condition
+from herdsman.sample.cond import Condition
+from herdsman.sample.lfparse import Expr as LfExpr
 from herdsman.sample.logformat import Piece
 from herdsman.sample.stick import Table, TableSpec
-from herdsman.sample.txn import Headers, ServerView, Txn
-from herdsman.sample.types import Value
-
-# -- views of the running objects (sample/txn.py protocols) -----------------------------
-
-
-class SrvView:
-    __slots__ = ("srv", "name", "puid")
-
-    def __init__(self, srv: Server) -> None:
-        self.srv = srv
-        self.name = srv.name
-        self.puid = srv.puid
-
-    def is_up(self) -> bool:
-        return self.srv.is_up
-
-    def cur_sess(self) -> int:
-        return self.srv.served
-
-    def queued(self) -> int:
-        return self.srv.nbpend
-
-    def weights(self) -> tuple[int, int, int]:
-        s = self.srv
-        return s.eweight, s.iweight, s.uweight
-
-
-class BeView:
-    __slots__ = ("be", "name", "uuid", "_views")
-
-    def __init__(self, be: Backend, views: dict[int, SrvView]) -> None:
-        self.be = be
-        self.name = be.name
-        self.uuid = be.cfg.uuid
-        self._views = views
-
-    def beconn(self) -> int:
-        return self.be.beconn
-
-    def usable(self) -> int:
-        """``be_usable_srv()``"""
-        be = self.be
-        if be.srv_act:
-            return be.srv_act
-        return 1 if be.fbck is not None else be.srv_bck
-
-    def totpend(self) -> int:
-        be = self.be
-        return be.queue.length + sum(s.nbpend for s in be.servers)
-
-    def servers(self) -> list[ServerView]:
-        return [self._views[id(s)] for s in self.be.servers]
-
-    def server(self, name: str) -> ServerView | None:
-        srv = self.be.find(name)
-        return self._views[id(srv)] if srv is not None else None
-
-    def connslots(self) -> int:
-        """``smp_fetch_connslots()``"""
-        total = 0
-        for s in self.be.servers:
-            if not s.is_up:
-                continue
-            if not s.maxconn or not s.maxqueue:
-                return -1
-            total += (s.maxconn - s.served) + (s.maxqueue - s.nbpend)
-        return total
-
-
-class FeView:
-    __slots__ = ("state", "name", "uuid")
-
-    def __init__(self, state: Any, cfg: ProxyConfig) -> None:
-        self.state = state
-        self.name = cfg.name
-        self.uuid = cfg.uuid
-
-    def feconn(self) -> int:
-        return int(self.state.feconn)
-
-
-class World:
-    """The process as expressions see it."""
-
-    def __init__(self, clock: Clock, stopping: Callable[[], bool]) -> None:
-        self.clock = clock
-        self._stopping = stopping
-        self.proc_vars: dict[str, Value] = {}
-
-    def now_ms(self) -> int:
-        return self.clock.now_ms()
-
-    def stopping(self) -> bool:
-        return self._stopping()
-
+from herdsman.sample.txn import Txn
 
 # -- one proxy's rules ------------------------------------------------------------------
 
@@ -186,6 +93,10 @@ class Plan:
     req_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
     res_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
     persist_opt: bool = False
+    be_view: Any = None  # its own backend's view (a proxy with the backend capability)
+    # anything to do on a response of this proxy as a backend: rules, cookie, stick
+    # store-response, captures (tracked counters are looked at separately)
+    on_response: bool = False
 
     @property
     def request_rules(self) -> bool:
@@ -339,6 +250,7 @@ class Router:
                 p.cookie_of[id(srv)] = value
                 if value is not None:
                     p.cookies.append((value, srv))
+        p.be_view = self.be_views.get(cfg.name) if cfg.cap & Cap.BE else None
         slots = [0, 0]
         for cap in r.captures:
             slot = slots[cap.response]
@@ -346,6 +258,7 @@ class Router:
             if cap.header is not None:
                 item = (cap.header.lower().encode(), cap.length, slot)
                 (p.res_captures if cap.response else p.req_captures).append(item)
+        p.on_response = p.response_rules or bool(p.tcp_res or p.sticking)
         return p
 
     # -- transactions --------------------------------------------------------------
@@ -375,9 +288,9 @@ class Router:
     ) -> Outcome:
         """The request rules of the frontend and of the backend they choose
         (``body``: what of the body came with the head)."""
-        _load_request(txn, head)
+        load_request(txn, head)
         txn.req_body = body
-        txn.be = self.be_views.get(fe.cfg.name) if fe.cfg.cap & Cap.BE else None
+        txn.be = fe.be_view
         if txn.extra is not None:  # the session's addresses (set-src lasts one stream)
             txn.src, txn.src_port, txn.dst, txn.dst_port = txn.extra["addrs"]
         if fe.req_captures:
@@ -406,8 +319,8 @@ class Router:
         out.backend = be
         if be is None:
             return out
-        txn.be = self.be_views.get(be.name)
         bp = self.plan(be.cfg)
+        txn.be = bp.be_view
         if bp is not fe:
             verdict = _phase(txn, bp.tcp_req, bp.http_req)
             if verdict != RES_CONT:
@@ -494,14 +407,10 @@ class Router:
         txn.req_hdrs = txn.req_load = None
         txn.req_dirty = False
         txn.srv = self.srv_views.get(id(srv)) if srv is not None else None
-        _load_response(txn, resp)
+        load_response(txn, resp)
         if fe.res_captures:
             _capture(txn, fe.res_captures, True)
-        status = resp.status
-        if 400 <= status < 500:
-            count_http_error(txn)
-        elif 500 <= status < 600 and status not in (501, 505):
-            count_http_fail(txn)
+        count_status(txn, resp.status)
         verdict = RES_CONT
         if bp is not None and bp.tcp_res:
             # tcp-response content on the response as it arrived (HTX in HTTP mode)
@@ -542,6 +451,8 @@ class Router:
 
     def _store(self, txn: Txn, bp: Plan, out: Outcome, srv: Server) -> None:
         """``process_store_rules()``: request keys, then response ones."""
+        if not (out.stores or bp.store_rsp):
+            return
         stores = list(out.stores)
         for stick in bp.store_rsp:
             if stick.cond is not None and not stick.cond.run(txn):
@@ -562,6 +473,12 @@ class Router:
             if ts is not None:
                 table.set(ts, "server_id", srv.puid)
                 table.touch(ts, now)
+
+    def at_log(self, txn: Txn, be: Backend | None, srv: Server | None) -> Txn:
+        """The transaction as a log line's ``%[...]`` reads it, at the stream's end."""
+        txn.be = self.be_views.get(be.name) if be is not None else None
+        txn.srv = self.srv_views.get(id(srv)) if srv is not None else None
+        return txn
 
     def after(self, txn: Txn, fe: Plan, bp: Plan | None) -> int:
         """``http_eval_after_res_rules()``: the backend's, then the frontend's."""
@@ -588,9 +505,18 @@ def uses_routing(config: Config) -> bool:
             or r.servers
             or r.captures
             or any(rule.cond is not None or "%" in rule.name for rule in r.switching)
+            or any(isinstance(node, LfExpr) for node in px.log_nodes)  # %[...] reads a Txn
         ):
             return True
     return False
+
+
+def count_status(txn: Txn, status: int) -> None:
+    """A response's status in the tracked counters (``http_process_res_common()``)."""
+    if 400 <= status < 500:
+        count_http_error(txn)
+    elif 500 <= status < 600 and status not in (501, 505):
+        count_http_fail(txn)
 
 
 def _capture(txn: Txn, caps: list[tuple[bytes, int, int]], response: bool) -> None:
@@ -672,54 +598,4 @@ def _ip(text: object) -> Any:
         return None
 
 
-def _load_request(txn: Txn, head: RequestHead) -> None:
-    txn.new_stream()
-    txn.method = head.method
-    txn.meth = int(head.meth)
-    txn.uri = head.target
-    txn.version = head.version
-    txn.req_head = head
-    txn.req_load = lambda: list(head.headers)
-
-
-def _load_response(txn: Txn, resp: ResponseHead) -> None:
-    txn.status = resp.status
-    txn.reason = resp.reason
-    txn.res_version = resp.version
-    txn.res_load = lambda: list(resp.headers)
-
-
-def request_head(txn: Txn, connection: bytes | None, add: Sequence[bytes]) -> bytes:
-    """The request head as the rules left it (``txn.req_hdrs``), then the lines
-    the proxy adds and its Connection line, as ``head_bytes()`` writes them."""
-    hdrs: Headers = txn.req_headers() or []
-    parts = [b"%s %s %s\r\n" % (txn.method or b"GET", txn.uri or b"/", txn.version or b"HTTP/1.1")]
-    parts.extend(n + b": " + v + b"\r\n" for n, v in hdrs if n.lower() != b"connection")
-    parts.extend(line + b"\r\n" for line in add)
-    if connection is not None:
-        parts.append(b"connection: " + connection + b"\r\n")
-    parts.append(b"\r\n")
-    return b"".join(parts)
-
-
-def response_head(txn: Txn, connection: bytes | None, after: Sequence[bytes]) -> bytes:
-    hdrs: Headers = txn.res_headers() or []
-    reason = txn.reason if txn.reason is not None else b""
-    parts = [b"%s %d %s\r\n" % (txn.res_version or b"HTTP/1.1", txn.status, reason)]
-    parts.extend(n + b": " + v + b"\r\n" for n, v in hdrs if n.lower() != b"connection")
-    if connection is not None:
-        parts.append(b"connection: " + connection + b"\r\n")
-    parts.extend(line + b"\r\n" for line in after)
-    parts.append(b"\r\n")
-    return b"".join(parts)
-
-
-def reply_through_after(txn: Txn, reply: Reply) -> Reply:
-    """A reply of herdsman's as the ``http-after-response`` rules left it."""
-    txn.status = reply.status
-    txn.res_hdrs = list(reply.fields)
-    txn.res_dirty = True
-    return reply
-
-
-__all__ = ["Outcome", "Plan", "Router", "request_head", "response_head", "uses_routing"]
+__all__ = ["Outcome", "Plan", "Router", "uses_routing"]

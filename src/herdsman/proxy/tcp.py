@@ -80,6 +80,9 @@ class _Side(Side, asyncio.Protocol):
             else:
                 tcp_rules.data(stream, stream.frontend.router, data)
             return
+        if self.is_server and self.stream.res_inspect is not None:
+            tcp_rules.res_data(self.stream, self.stream.frontend.router, data)
+            return
         tr = peer.transport
         if tr is None:
             return
@@ -107,6 +110,10 @@ class _Side(Side, asyncio.Protocol):
             self.read0()
             tcp_rules.eof(stream, stream.frontend.router)
             return True
+        if self.is_server and stream.res_inspect is not None:
+            tcp_rules.res_eof(stream, stream.frontend.router)  # decides: no more data
+            if stream.closed:
+                return True
         stream.side_eof(self)
         return True  # keep our side open for writing (half-close)
 
@@ -216,6 +223,7 @@ class TcpStream(Connecting):
         "srv_c",
         "txn",
         "inspect",
+        "res_inspect",
         "log",
     )
 
@@ -249,6 +257,7 @@ class TcpStream(Connecting):
         self.srv_c = _NO_SERVER
         self.txn: Txn | None = None  # the rules' (proxy/tcp_rules.py), with rules only
         self.inspect: tcp_rules.Inspect | None = None
+        self.res_inspect: tcp_rules.ResInspect | None = None
         self.log: StreamLog | None = None  # filled only when the frontend logs traffic
 
     def client_transport(self) -> asyncio.BaseTransport | None:
@@ -357,6 +366,8 @@ class TcpStream(Connecting):
             self.close()
             return
         self.established = True
+        if self.res_inspect is not None:
+            tcp_rules.res_start(self, self.frontend.router)
         log = self.log
         if log is not None:
             log.t_queue = self._ms(self.assigned_at)
@@ -527,8 +538,6 @@ class TcpStream(Connecting):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if self.txn is not None:
-            tcp_rules.end(self)
         task = self.task
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
@@ -542,6 +551,8 @@ class TcpStream(Connecting):
         log = self.log
         if log is not None and not self.held:
             self._log_end(log, srv)
+        if self.txn is not None:
+            tcp_rules.end(self)  # after the line: its trackers still count (stream_free())
         self.frontend.stream_closed(self)
 
     def _ms(self, at: float) -> int:
@@ -560,5 +571,7 @@ class TcpStream(Connecting):
         if log.t_queue < 0 and self.assigned_at >= 0:
             log.t_queue = self._ms(self.assigned_at)
         fe = self.frontend
+        if self.txn is not None and fe.router is not None:
+            log.txn = fe.router.at_log(self.txn, self.backend, srv)
         if fe.traffic_log is not None:
             fe.traffic_log(log)

@@ -5,7 +5,9 @@ reads the client's first bytes and evaluates ``tcp-request content`` as they
 come, until every rule can decide or ``tcp-request inspect-delay`` expires
 (a rule whose condition may still change waits; at expiry it decides on
 what came). Then the switching rules choose the backend, the backend's own
-content rules run, and the stream connects with what was read.
+content rules run, and the stream connects with what was read. The backend's
+``tcp-response content`` rules hold the server's first bytes the same way
+(``tcp-response inspect-delay``) before they reach the client.
 
 Streams of frontends without rules never come here.
 """
@@ -19,6 +21,7 @@ from herdsman.core.backend import Backend
 from herdsman.proxy import routing as R
 from herdsman.rules.eval import run_tcp_rules
 from herdsman.rules.model import RES_CONT, RES_STOP, Rule
+from herdsman.rules.tcp_actions import TCP_CLOSE
 from herdsman.rules.track import end_session
 from herdsman.sample.txn import Txn
 
@@ -32,6 +35,9 @@ class RulesStream(Protocol):
     local_addr: object
     txn: Txn | None
     inspect: Inspect | None
+    res_inspect: ResInspect | None
+    server_side: Any
+    closed: bool
     be_c: Any
 
     def close(self) -> None: ...
@@ -51,6 +57,19 @@ class Inspect:
         self.plan = plan
         self.timer: asyncio.TimerHandle | None = None
         self.expired = False
+
+
+class ResInspect:
+    """``tcp-response content`` inspection: the server's bytes held meanwhile."""
+
+    __slots__ = ("index", "timer", "plan", "expired", "held")
+
+    def __init__(self, plan: R.Plan) -> None:
+        self.index = 0
+        self.plan = plan
+        self.timer: asyncio.TimerHandle | None = None
+        self.expired = False
+        self.held: list[bytes] = []
 
 
 def accept(s: RulesStream, router: R.Router, plan: R.Plan) -> bool:
@@ -170,7 +189,76 @@ def _route(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
     router.server(txn, bp, out)
     s.backend = be
     s.be_c = be.counters
+    if bp.tcp_res:
+        s.res_inspect = ResInspect(bp)
+        txn.res_buf = b""
+        txn.res_final = False
     s.connect_to(be, out)
+
+
+def res_start(s: RulesStream, router: R.Router) -> None:
+    """The server connection is established: ``tcp-response inspect-delay`` runs."""
+    ri = s.res_inspect
+    if ri is None:
+        return
+    delay = ri.plan.cfg.routing.tcp_res_delay
+    if delay:
+        ri.timer = s.loop.call_later(delay / 1000.0, lambda: _res_expire(s, router))
+    else:
+        ri.expired = True
+        if ri.held:
+            res_evaluate(s, router)
+
+
+def res_data(s: RulesStream, router: R.Router, chunk: bytes) -> None:
+    """Server bytes during the response inspection: held, then the rules."""
+    ri = s.res_inspect
+    txn = s.txn
+    assert ri is not None
+    assert txn is not None
+    ri.held.append(chunk)
+    txn.res_buf = (txn.res_buf or b"") + chunk
+    res_evaluate(s, router)
+
+
+def res_eof(s: RulesStream, router: R.Router) -> None:
+    if s.txn is not None:
+        s.txn.res_final = True
+    res_evaluate(s, router)
+
+
+def _res_expire(s: RulesStream, router: R.Router) -> None:
+    ri = s.res_inspect
+    if ri is not None:
+        ri.expired = True
+        ri.timer = None
+        res_evaluate(s, router)
+
+
+def res_evaluate(s: RulesStream, router: R.Router) -> None:
+    """``tcp_inspect_response()``: accept forwards what was held, reject closes
+    the stream without it, ``close`` forwards it and closes."""
+    ri = s.res_inspect
+    txn = s.txn
+    if ri is None or txn is None:
+        return
+    final = ri.expired or txn.res_final or len(txn.res_buf or b"") >= router.bufsize
+    rules = ri.plan.tcp_res
+    verdict, index = run_tcp_rules(rules[ri.index :], txn, final)
+    ri.index += index
+    if verdict == RES_CONT and ri.index < len(rules):
+        return  # a condition may still change: wait for more
+    s.res_inspect = None
+    if ri.timer is not None:
+        ri.timer.cancel()
+    if verdict in (RES_CONT, RES_STOP) or txn.reply == TCP_CLOSE:
+        side = s.server_side
+        for chunk in ri.held:
+            if s.closed or side is None:
+                break
+            side.data_received(chunk)  # forwarded and counted as any data
+    if verdict not in (RES_CONT, RES_STOP):
+        s.close()
 
 
 def end(s: RulesStream) -> None:
@@ -178,8 +266,24 @@ def end(s: RulesStream) -> None:
     if insp is not None and insp.timer is not None:
         insp.timer.cancel()
     s.inspect = None
+    ri = s.res_inspect
+    if ri is not None and ri.timer is not None:
+        ri.timer.cancel()
+    s.res_inspect = None
     if s.txn is not None:
         end_session(s.txn)
 
 
-__all__ = ["Inspect", "accept", "data", "end", "eof", "evaluate", "start"]
+__all__ = [
+    "Inspect",
+    "ResInspect",
+    "accept",
+    "data",
+    "end",
+    "eof",
+    "evaluate",
+    "res_data",
+    "res_eof",
+    "res_start",
+    "start",
+]

@@ -24,7 +24,14 @@ def lower(b: bytes) -> bytes:
 
 def remove(hdrs: Headers, lname: bytes) -> None:
     """Delete every field named ``lname`` (lower case)."""
-    hdrs[:] = [(n, v) for n, v in hdrs if n.translate(_LOWER) != lname]
+    size = len(lname)
+    low = _LOWER
+    for n, _ in hdrs:
+        if len(n) == size and n.translate(low) == lname:
+            break
+    else:
+        return  # the common case of set-header: nothing to remove
+    hdrs[:] = [(n, v) for n, v in hdrs if len(n) != size or n.translate(low) != lname]
 
 
 def remove_matching(hdrs: Headers, how: str, pattern: bytes, rx: re.Pattern[bytes] | None) -> None:

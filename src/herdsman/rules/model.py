@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from herdsman.sample.acl import Acl, Condition
+from herdsman.sample.acl import Acl
+from herdsman.sample.cond import Condition
 from herdsman.sample.expr import Expr
 from herdsman.sample.stick import TableSpec
 from herdsman.sample.txn import Ref, Txn

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from herdsman.http.errors import Reply
 from herdsman.sample import registry as R
-from herdsman.sample.acl import Acl, AclContext, AclError, Condition, parse_condition
+from herdsman.sample.acl import Acl, AclContext, AclError
+from herdsman.sample.cond import Condition, parse_condition
 from herdsman.sample.expr import Expr, ExprError, parse_expr
 from herdsman.sample.logformat import LogFormatError, Piece, compile_logformat
 from herdsman.sample.pattern import PatternFiles

@@ -18,7 +18,7 @@ from herdsman.http.model import Flag
 from herdsman.rules.model import ACT_ABRT, ACT_CONT
 from herdsman.rules.parsing import AclError, ParseEnv, RuleError
 from herdsman.sample import registry as R
-from herdsman.sample.acl import Condition
+from herdsman.sample.cond import Condition
 from herdsman.sample.httpfmt import path_of
 from herdsman.sample.logformat import Piece
 from herdsman.sample.txn import Txn

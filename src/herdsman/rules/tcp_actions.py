@@ -16,7 +16,7 @@ from herdsman.rules.http_actions import (
     p_set_src,
     p_vars,
 )
-from herdsman.rules.model import ACT_ABRT, ACT_CONT, ACT_DENY, ACT_STOP, Rule
+from herdsman.rules.model import ACT_ABRT, ACT_DENY, ACT_STOP, Rule
 from herdsman.rules.parsing import AclError, ParseEnv, RuleError, Where
 from herdsman.rules.track import parse_sc_action, parse_track
 from herdsman.sample import registry as R
@@ -58,7 +58,6 @@ _SHARED: dict[str, Parser] = {
 # a tcp rule's own results: the data path reads them in txn.reply
 TCP_REJECT = "reject"
 TCP_CLOSE = "close"
-TCP_EXPECT_PROXY = "expect-proxy"
 
 
 def _lookup(keywords: tuple[str, ...], word: str) -> str | None:
@@ -119,10 +118,6 @@ def _close(txn: Txn) -> int:
     return ACT_ABRT
 
 
-def _expect_proxy(txn: Txn) -> int:
-    return ACT_CONT  # the listener reads the PROXY header first (accept-proxy)
-
-
 def parse_tcp_rule(head: str, which: str, words: list[str], env: ParseEnv) -> Rule:
     """One ``tcp-request <which>`` / ``tcp-response content`` line: ``words`` are
     the words after ``<which>``. RuleError carries HAProxy's text (after
@@ -157,7 +152,11 @@ def parse_tcp_rule(head: str, which: str, words: list[str], env: ParseEnv) -> Ru
                 f"'{kw_word} {mode}' is not allowed in '{args0} {args1}' rules in "
                 f"{_type_str(env)} '{env.proxy}'"
             )
-        action, i = _expect_proxy, 2
+        # accepted by 2.6; herdsman's listeners do not read the PROXY protocol yet
+        raise RuleError(
+            f"'{args0} {args1} {kw_word} {mode}' is not supported by herdsman yet (the PROXY "
+            "protocol on listeners); remove it or use haproxy"
+        )
     else:
         keywords = _RESPONSE if response else (_CONTENT if which == "content" else _L4)
         kw = _lookup(keywords, kw_word)
@@ -200,4 +199,4 @@ def parse_tcp_rule(head: str, which: str, words: list[str], env: ParseEnv) -> Ru
     return Rule(kw_word, action, cond, final, env.file, env.line)
 
 
-__all__ = ["TCP_CLOSE", "TCP_EXPECT_PROXY", "TCP_REJECT", "parse_tcp_rule"]
+__all__ = ["TCP_CLOSE", "TCP_REJECT", "parse_tcp_rule"]

@@ -65,6 +65,9 @@ class AclExpr:
     term: Cond
     use: int
     val: int
+    # the same as a yes/no closure when the value never waits for more data
+    # (PASS or FAIL only): what a one-ACL condition runs, one call less
+    test: Callable[[Txn], bool] | None = None
 
 
 @dataclass
@@ -218,6 +221,26 @@ def _default_method(out: int) -> int:
     if out == T.STR:
         return P.STR
     return -1
+
+
+def _test(expr: Expr, method: int, matcher: P.Matcher) -> Callable[[Txn], bool]:
+    """``_term()``'s ``single`` as a boolean."""
+    expect = P.EXPECT[method]
+    ok = NO_CAST[expect]
+    cast = T.cast
+    one = expr.one
+
+    def test(txn: Txn) -> bool:
+        v = one(txn)
+        if v is None:
+            return False
+        if type(v) not in ok:
+            v = cast(v, expect)
+            if v is None:
+                return False
+        return matcher(v)
+
+    return test
 
 
 def _term(expr: Expr, method: int, matcher: P.Matcher, may_change: bool) -> Cond:
@@ -394,7 +417,8 @@ def parse_acl_expr(words: list[str], ctx: AclContext) -> AclExpr:
         matcher = P.compile_match(method, exprs)
     may_change = expr.fetch.name in MAY_CHANGE
     term = _term(expr, method, matcher, may_change)
-    return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val)
+    test = _test(expr, method, matcher) if term.__name__ == "single" else None
+    return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val, test)
 
 
 def _auth_group_matcher(c: Compiler, exprs: list[P.PatternExpr]) -> P.Matcher:
@@ -527,165 +551,16 @@ def default_acl(name: str, known_acls: dict[str, Acl], ctx: AclContext) -> Acl:
     return acl
 
 
-@dataclass
-class Condition:
-    """A parsed ``if``/``unless`` condition: ``run(txn)`` is true when the rule
-    applies (polarity included); ``result(txn)`` the three-valued result before
-    polarity, for rules that may wait (``MISS``)."""
-
-    unless: bool
-    suites: list[list[tuple[Acl, bool]]]
-    use: int
-    val: int
-    result: Cond
-    run: Callable[[Txn], bool]
-
-    def acls(self) -> list[Acl]:
-        return [acl for suite in self.suites for acl, _ in suite]
-
-    def recompile(self) -> None:
-        """Compile again once the configuration is read: a named ACL may have
-        gained expressions after this condition named it (HAProxy's conditions
-        point to the ACL itself, so a later ``acl`` line with the same name
-        counts everywhere)."""
-        suites = self.suites
-        self.result = _compile(suites) if suites else (lambda txn: FAIL)
-        self.run = _run_unless(self.result) if self.unless else _run_if(self.result)
-
-
-def _neg(t: Cond) -> Cond:
-    return lambda txn: 3 >> t(txn)  # acl_neg(): PASS<->FAIL, MISS stays
-
-
-def _compile(suites: list[list[tuple[Acl, bool]]]) -> Cond:
-    compiled: list[list[Cond]] = []
-    for suite in suites:
-        terms = []
-        for acl, neg in suite:
-            t = acl.term()
-            terms.append(_neg(t) if neg else t)
-        compiled.append(terms)
-    if len(compiled) == 1 and len(compiled[0]) == 1:
-        return compiled[0][0]
-    if len(compiled) == 1:
-        terms = compiled[0]
-
-        def all_of(txn: Txn) -> int:
-            res = PASS
-            for t in terms:
-                res &= t(txn)
-                if res != PASS:
-                    return res
-            return res
-
-        return all_of
-
-    def any_suite(txn: Txn) -> int:
-        res = FAIL
-        for suite in compiled:
-            s = PASS
-            for t in suite:
-                s &= t(txn)
-                if s != PASS:
-                    break
-            res |= s
-            if res == PASS:
-                return PASS
-        return res
-
-    return any_suite
-
-
-def parse_condition(words: list[str], known_acls: dict[str, Acl], ctx: AclContext) -> Condition:
-    """``build_acl_cond()``: ``words[0]`` is ``if`` or ``unless``. Raises AclError."""
-    if not words or words[0] not in ("if", "unless"):
-        raise AclError("conditions must start with either 'if' or 'unless'")
-    unless = words[0] == "unless"
-    suites: list[list[tuple[Acl, bool]]] = []
-    cur: list[tuple[Acl, bool]] | None = None
-    use = val = 0
-    suite_val = ~0
-    neg = False
-    i = 1
-    while i < len(words) and words[i]:
-        word = words[i]
-        while word[:1] == "!":
-            neg = not neg
-            word = word[1:]
-        if not word:
-            i += 1
-            continue
-        if word.lower() == "or" or word == "||":
-            val |= suite_val
-            suite_val = ~0
-            cur = None
-            neg = False
-            i += 1
-            continue
-        if word == "{":
-            end = i + 1
-            while end < len(words) and words[end] and words[end] != "}":
-                end += 1
-            if end >= len(words) or not words[end]:
-                raise AclError("missing closing '}' in condition")
-            acl = parse_acl(["", *words[i + 1 : end]], known_acls, ctx)
-            i = end
-        else:
-            found = known_acls.get(word)
-            acl = found if found is not None else default_acl(word, known_acls, ctx)
-        use |= acl.use
-        suite_val &= acl.val
-        if cur is None:
-            cur = []
-            suites.append(cur)
-        cur.append((acl, neg))
-        neg = False
-        i += 1
-    val |= suite_val
-    # an empty condition never passes (acl_exec_cond() starts from FAIL)
-    result = _compile(suites) if suites else (lambda txn: FAIL)
-    run = _run_unless(result) if unless else _run_if(result)
-    return Condition(unless, suites, use, val & ((1 << 22) - 1), result, run)
-
-
-def _run_if(result: Cond) -> Callable[[Txn], bool]:
-    # acl_pass(): only PASS passes; MISS is a failure for rules that cannot wait
-    return lambda txn: result(txn) == PASS
-
-
-def _run_unless(result: Cond) -> Callable[[Txn], bool]:
-    return lambda txn: result(txn) != PASS
-
-
-def conflicts(cond: Condition, where: int) -> tuple[Acl, str] | None:
-    """``acl_cond_kw_conflicts()``: the first ACL and keyword unusable at ``where``."""
-    for acl in cond.acls():
-        for e in acl.exprs:
-            if not (e.val & where):
-                return acl, e.kw
-    return None
-
-
-def full_conflict(cond: Condition, where: int) -> Acl | None:
-    """``acl_cond_conflicts()``: the first ACL unusable at ``where`` at all."""
-    for acl in cond.acls():
-        if not (acl.val & where):
-            return acl
-    return None
-
-
 __all__ = [
     "Acl",
     "AclContext",
     "AclError",
-    "Condition",
+    "Cond",
     "FAIL",
     "MISS",
     "PASS",
-    "conflicts",
-    "full_conflict",
+    "default_acl",
     "invalid_char",
     "is_idchar",
     "parse_acl",
-    "parse_condition",
 ]

@@ -17,8 +17,8 @@ previous one collected, so the corner cases are HAProxy's:
   a separator: consecutive ones print as one, and none at the start.
 
 The result is a tuple of nodes: ``str`` (literal text), ``SEP`` (a separator),
-``Var`` (a log variable) or whatever the ``expr`` callback returns for a
-``%[...]`` expression (``sample/logformat.py`` gives its ``SampleExpr``).
+``Var`` (a log variable) or ``Expr``: what the ``expr`` callback returns for a
+``%[...]`` expression (``sample/logformat.py``'s ``Node``) with its options.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any, Final
 __all__ = [
     "ESC",
     "HEXA",
+    "Expr",
     "HTTP_ONLY",
     "MANDATORY",
     "QUOTE",
@@ -166,6 +167,14 @@ class Var:
     options: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """A ``%[...]`` expression: the callback's node, with ``LOG_OPT_*`` options."""
+
+    node: Any
+    options: int = 0
+
+
 # the expression callback: (format, position after "%[") -> (node, end position)
 ExprParser = Callable[[str, int], tuple[Any, int]]
 # a variable check: (name) -> None, or raise LogFormatError
@@ -256,12 +265,13 @@ def parse(
             if expr is None:
                 raise LogFormatError("sample expressions are not supported here")
             node, i = expr(fmt, var)
+            opts = _var_options(fmt[arg:arg_end], options) if arg >= 0 else options
             if s[i] != "]":
                 found = s[i]
                 if found != "\0" and found.isprintable():
                     raise LogFormatError(f"expected ']' after '{fmt[var:i]}', but found '{found}'")
                 raise LogFormatError(f"missing ']' after '{fmt[var:i]}'")
-            nodes.append(node)
+            nodes.append(Expr(node, opts))
             cformat = pformat = _EDEXPR
             sp = i
         elif pformat == _VAR:

@@ -31,6 +31,7 @@ from herdsman.sample import expr as E
 from herdsman.sample import registry as R
 from herdsman.sample import types as T
 from herdsman.sample.expr import Expr, ExprError
+from herdsman.sample.lfparse import Expr as LfExpr
 from herdsman.sample.lfparse import LogFormatError as LogFormatError
 from herdsman.sample.lfparse import parse
 from herdsman.sample.registry import Compiler
@@ -58,25 +59,44 @@ def _unwire(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-def _expr_piece(req: Expr | None, res: Expr | None, mandatory: bool) -> Piece:
+def _expr_value(req: Expr | None, res: Expr | None) -> Callable[[Txn], bytes | None]:
     """``LOG_FMT_EXPR``: the value on the request, else on the response, as a
-    string up to its first NUL."""
+    string up to its first NUL; None when there is none."""
     first = req.one if req is not None else None
     second = res.one if res is not None else None
     to_str = T.to_str
-    missing = b"-" if mandatory else b""
 
-    def piece(txn: Txn) -> bytes:
+    def value_of(txn: Txn) -> bytes | None:
         value = first(txn) if first is not None else None
         if value is None and second is not None:
             value = second(txn)
         if value is None:
-            return missing
+            return None
         text = to_str(value)
         if text is None:
-            return missing
+            return None
         nul = text.find(b"\0")
         return text if nul < 0 else text[:nul]
+
+    return value_of
+
+
+def expr_value(node: Node, cap: int) -> Callable[[Txn], bytes | None]:
+    """The value of a parsed ``%[...]`` used at ``cap``: tried on the request
+    (``LOG_OPT_REQ_CAP``), then on the response (``LOG_OPT_RES_CAP``)."""
+    assert node.expr is not None
+    val = node.expr.val & cap
+    req = node.expr if val & R.VAL_REQUEST else None
+    res = (node.expr_res or node.expr) if val & R.VAL_RESPONSE else None
+    return _expr_value(req, res if res is not req else None)
+
+
+def _expr_piece(value_of: Callable[[Txn], bytes | None], mandatory: bool) -> Piece:
+    missing = b"-" if mandatory else b""
+
+    def piece(txn: Txn) -> bytes:
+        text = value_of(txn)
+        return missing if text is None else text
 
     return piece
 
@@ -136,29 +156,19 @@ def expr_parser(c: Compiler, cap: int) -> Callable[[str, int], tuple[Node, int]]
     return parse_one
 
 
-def parse_logformat(
-    fmt: str, c: Compiler | None = None, cap: int = R.BE_CHK_RUL
-) -> list[Node | Piece]:
+def parse_logformat(fmt: str, c: Compiler | None = None, cap: int = R.BE_CHK_RUL) -> list[Node]:
     """``parse_logformat_string()`` (``lfparse.parse()``) without the log variables."""
     nodes = parse(
         fmt, expr=expr_parser(c if c is not None else Compiler(), cap), check_var=_refuse_variables
     )
-    return [n if isinstance(n, Node) else Node(_wire(n)) for n in nodes]
+    return [n.node if isinstance(n, LfExpr) else Node(_wire(n)) for n in nodes]
 
 
-def compile_nodes(nodes: list[Node | Piece], cap: int, mandatory: bool = False) -> Piece:
-    pieces: list[Piece | bytes] = []
-    for node in nodes:
-        if isinstance(node, Node):
-            if node.expr is None:
-                pieces.append(node.text)
-                continue
-            val = node.expr.val & cap
-            req = node.expr if val & R.VAL_REQUEST else None
-            res = (node.expr_res or node.expr) if val & R.VAL_RESPONSE else None
-            pieces.append(_expr_piece(req, res if res is not req else None, mandatory))
-        else:
-            pieces.append(node)
+def compile_nodes(nodes: list[Node], cap: int, mandatory: bool = False) -> Piece:
+    pieces: list[Piece | bytes] = [
+        node.text if node.expr is None else _expr_piece(expr_value(node, cap), mandatory)
+        for node in nodes
+    ]
     if all(isinstance(p, bytes) for p in pieces):
         literal = b"".join(p for p in pieces if isinstance(p, bytes))
         return lambda txn: literal
@@ -238,9 +248,7 @@ class LogFormat:
     def __post_init__(self) -> None:
         nodes = parse_logformat(self.text, Compiler(where="in tcp-check expression in"), self.cap)
         object.__setattr__(self, "build", compile_nodes(nodes, self.cap))
-        object.__setattr__(
-            self, "literal", all(isinstance(n, Node) and n.expr is None for n in nodes)
-        )
+        object.__setattr__(self, "literal", all(n.expr is None for n in nodes))
 
     def evaluate_bytes(self, ctx: CheckCtx | Txn) -> bytes:
         return self.build(check_txn(ctx))

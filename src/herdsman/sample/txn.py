@@ -251,6 +251,10 @@ class Txn:
         assert self.res_hdrs is not None
         return self.res_hdrs
 
+    def tracking(self) -> bool:
+        """Whether a stick counter is tracked (its counters see every response)."""
+        return self.sc is not None or self.sess_sc is not None
+
     def now_ms(self) -> int:
         world = self.world
         return world.now_ms() if world is not None else 0

@@ -1,0 +1,55 @@
+"""A transaction's heads (``sample/txn.py``) loaded from the parsed messages,
+and written back as HTTP/1 bytes once rules changed them (as ``head_bytes()``
+writes an unchanged head: the proxy's added lines, then its Connection line)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from herdsman.http.model import RequestHead, ResponseHead
+from herdsman.sample.txn import Headers, Txn
+
+
+def load_request(txn: Txn, head: RequestHead) -> None:
+    txn.new_stream()
+    txn.method = head.method
+    txn.meth = int(head.meth)
+    txn.uri = head.target
+    txn.version = head.version
+    txn.req_head = head
+    txn.req_load = lambda: list(head.headers)
+
+
+def load_response(txn: Txn, resp: ResponseHead) -> None:
+    txn.status = resp.status
+    txn.reason = resp.reason
+    txn.res_version = resp.version
+    txn.res_load = lambda: list(resp.headers)
+
+
+def request_head(txn: Txn, connection: bytes | None, add: Sequence[bytes]) -> bytes:
+    """The request head as the rules left it (``txn.req_hdrs``), then the lines
+    the proxy adds and its Connection line, as ``head_bytes()`` writes them."""
+    hdrs: Headers = txn.req_headers() or []
+    parts = [b"%s %s %s\r\n" % (txn.method or b"GET", txn.uri or b"/", txn.version or b"HTTP/1.1")]
+    parts.extend(n + b": " + v + b"\r\n" for n, v in hdrs if n.lower() != b"connection")
+    parts.extend(line + b"\r\n" for line in add)
+    if connection is not None:
+        parts.append(b"connection: " + connection + b"\r\n")
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def response_head(txn: Txn, connection: bytes | None, after: Sequence[bytes]) -> bytes:
+    hdrs: Headers = txn.res_headers() or []
+    reason = txn.reason if txn.reason is not None else b""
+    parts = [b"%s %d %s\r\n" % (txn.res_version or b"HTTP/1.1", txn.status, reason)]
+    parts.extend(n + b": " + v + b"\r\n" for n, v in hdrs if n.lower() != b"connection")
+    if connection is not None:
+        parts.append(b"connection: " + connection + b"\r\n")
+    parts.extend(line + b"\r\n" for line in after)
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+__all__ = ["load_request", "load_response", "request_head", "response_head"]
