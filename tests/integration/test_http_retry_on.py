@@ -15,11 +15,19 @@ import pytest
 from httppeers import Client, Origin, Reply, Seen, ok
 from tcppeers import KINDS, loopback_host, stack, traffic
 
-from herdsman.testing import wait_for_async
+from herdsman.testing import free_port, wait_for_async
 
 pytestmark = pytest.mark.haproxy
 
 UNAVAILABLE = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nbusy"
+# what s0 does with a request: answer 503, close without answering, answer
+# garbage, or nothing (the proxy's timeout server, 300 ms, strikes)
+FAILURES = {
+    "503": Reply(UNAVAILABLE),
+    "close": Reply(b"", close=True),
+    "junk": Reply(b"garbage\r\n\r\n"),
+    "silent": Reply(None),
+}
 
 
 def post(path: str, body: bytes) -> bytes:
@@ -39,11 +47,13 @@ async def retry_trace(kind: str, lines: str, s0: str, request: str) -> list[obje
 
     def first(seen: Seen) -> Reply:
         answered.append(1)
-        return Reply(UNAVAILABLE) if len(answered) == 1 or s0 == "503" else ok(seen)
+        if len(answered) > 1 and s0.endswith("-once"):
+            return ok(seen)
+        return FAILURES[s0.removesuffix("-once")]
 
     origins = [await Origin(first, host).start(), await Origin(ok, host).start()]
     body = (
-        f"    option httplog\n    balance roundrobin\n{lines}"
+        f"    option httplog\n    balance roundrobin\n    timeout server 300ms\n{lines}"
         f"    server s0 {host}:{origins[0].port}\n"
         f"    server s1 {host}:{origins[1].port}\n"
     )
@@ -71,7 +81,15 @@ async def retry_trace(kind: str, lines: str, s0: str, request: str) -> list[obje
             rows = await st.stat()
             trace.append(
                 {
-                    k: (r["wretr"], r["wredis"], r["econ"], r["stot"], r["hrsp_2xx"], r["hrsp_5xx"])
+                    k: (
+                        r["wretr"],
+                        r["wredis"],
+                        r["econ"],
+                        r["eresp"],
+                        r["stot"],
+                        r["hrsp_2xx"],
+                        r["hrsp_5xx"],
+                    )
                     for k, r in rows.items()
                     if k != "FRONTEND"
                 }
@@ -122,4 +140,73 @@ async def test_body(request_: str, buffer: str) -> None:
     lines = f"    retries 3\n    retry-on 503\n    option redispatch\n{buffer}"
     got = {kind: await retry_trace(kind, lines, "503", request_) for kind in KINDS}
     print(request_, buffer, got)
+    assert got["herdsman"] == got["haproxy"]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "    retries 2\n    retry-on all-retryable-errors\n    option redispatch\n",
+        "    retries 2\n    retry-on all-retryable-errors\n",
+        "    retries 2\n    retry-on empty-response junk-response response-timeout\n",
+        "    retries 2\n    retry-on 503\n",
+    ],
+)
+@pytest.mark.parametrize("s0", ["close", "junk", "silent", "close-once", "junk-once"])
+async def test_failure(lines: str, s0: str) -> None:
+    """A server that closes without answering, answers garbage or nothing."""
+    got = {kind: await retry_trace(kind, lines, s0, "get") for kind in KINDS}
+    print(lines, s0, got)
+    assert got["herdsman"] == got["haproxy"]
+
+
+async def direct_trace(kind: str, lines: str) -> list[object]:
+    """``use-server`` sends the request to s0 (``SF_DIRECT``), which refuses
+    connections."""
+    host = loopback_host()
+    origin = await Origin(ok, host).start()
+    body = (
+        f"    option httplog\n    balance roundrobin\n    timeout connect 200ms\n{lines}"
+        f"    use-server s0 if TRUE\n"
+        f"    server s0 {host}:{free_port(host)}\n"
+        f"    server s1 {host}:{origin.port}\n"
+    )
+    trace: list[object] = []
+    try:
+        async with stack(kind, body, host, mode="http") as st:
+            c = await Client.open(st.port, host)
+            c.send(b"GET /a HTTP/1.1\r\nhost: t\r\n\r\n")
+            got = await c.response()
+            trace.append(("client", got[1] if got else None))
+            c.close()
+            await wait_for_async(lambda: any(traffic(x) for x in st.log.poll()))
+            rows = await st.stat()
+            trace.append(
+                {
+                    k: (r["wretr"], r["wredis"], r["econ"], r["stot"])
+                    for k, r in rows.items()
+                    if k != "FRONTEND"
+                }
+            )
+            trace.append(sorted(t for x in st.log.poll() if (t := traffic(x))))
+    finally:
+        await origin.close()
+    return trace
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "    retries 3\n    option redispatch\n",
+        "    retries 3\n    option redispatch 1\n",
+        "    retries 3\n    option redispatch 2\n",
+        "    retries 2\n",
+    ],
+)
+async def test_direct(lines: str) -> None:
+    """A stream on the server a rule chose (SF_DIRECT) is not redispatched at once
+    on a retry: only every N-th retry, or the last one with plain ``option
+    redispatch``."""
+    got = {kind: await direct_trace(kind, lines) for kind in KINDS}
+    print(lines, got)
     assert got["herdsman"] == got["haproxy"]

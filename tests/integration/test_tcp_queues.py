@@ -207,7 +207,9 @@ async def down_trace(kind: str, how: str, opts: str) -> list[object]:
 
 
 @pytest.mark.parametrize("how", ["check", "maint"])
-@pytest.mark.parametrize("opts", ["    option redispatch\n", ""])
+@pytest.mark.parametrize(
+    "opts", ["    option redispatch\n", "", "    option redispatch\n    option persist\n"]
+)
 async def test_down(how: str, opts: str) -> None:
     got = {kind: await down_trace(kind, how, opts) for kind in KINDS}
     print(how, opts, got)

@@ -245,6 +245,7 @@ class Connecting:
         "queue_pos",
         "retries",
         "redispatched",
+        "direct",
     )
 
     def __init__(self) -> None:
@@ -259,6 +260,7 @@ class Connecting:
         self.queue_pos = (0, 0)
         self.retries = 0
         self.redispatched = False
+        self.direct = False  # SF_DIRECT: a rule or persistence chose the server
 
     def new_request(self) -> None:
         """A new stream on this connection (HTTP's next transaction): what the
@@ -267,6 +269,7 @@ class Connecting:
         self.queue_pos = (0, 0)
         self.retries = 0
         self.redispatched = False
+        self.direct = False
 
     def dequeued(self, srv: Server | None) -> None:
         """Core unlinked our queue entry (``Stream.dequeued()``): wake the connect.
@@ -306,9 +309,10 @@ class Connecting:
         raise NotImplementedError
 
 
-def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
+def _redispatch(be: Backend, srv: Server, attempt: int, direct: bool) -> bool:
     """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7), as
-    2.6.12 has it (406efb96d): on every retry for any algorithm but the hashes."""
+    2.6.12 has it (406efb96d): on every retry for any algorithm but the hashes,
+    unless a rule or persistence chose the server (``SF_DIRECT``)."""
     interval = be.cfg.redispatch
     if interval is None:
         return False
@@ -319,7 +323,7 @@ def _redispatch(be: Backend, srv: Server, attempt: int) -> bool:
         return True
     if interval < 0 and (retries + 1 + interval) and attempt % (retries + 1 + interval) == 0:
         return True
-    return be.srv_act > 1 and not be.cfg.balance.is_hash
+    return not direct and be.srv_act > 1 and not be.cfg.balance.is_hash
 
 
 def _queue_pos(stream: Connecting, p: Pending) -> None:
@@ -373,6 +377,8 @@ async def _slot(
         srv, stream._granted = stream._granted, None
         if stream.is_closed():
             raise Aborted(queued=True)
+        if srv is None:
+            stream.direct = False  # pendconn_redistribute() clears SF_DIRECT
         got = srv if srv is not None else be.reassign(stream, key)
     if got is None:
         be.counters.failed_conns += 1
@@ -423,7 +429,7 @@ async def connect_from(
             raise ConnectFailed(err)
         attempt += 1
         stream.retries = attempt
-        again = not _redispatch(be, srv, attempt)
+        again = not _redispatch(be, srv, attempt, stream.direct)
         if err != errno_.ETIMEDOUT and (again or be.srv_act <= 1):
             # turn-around, after an error only (a timed-out connect is retried at
             # once), before retrying the same server or when no other one is
@@ -435,6 +441,7 @@ async def connect_from(
             be.retry(srv)
         else:
             stream.redispatched = True
+            stream.direct = False
             stream.server = None
             srv = await _slot(stream, be, be.redispatch(stream, srv, key), key)
             stream.server = srv
@@ -449,8 +456,9 @@ def l7_retry(stream: Connecting, be: Backend, srv: Server, key: int | None) -> o
     stream.retries += 1
     srv.counters.retries += 1
     be.counters.retries += 1
-    if _redispatch(be, srv, stream.retries):
+    if _redispatch(be, srv, stream.retries, stream.direct):
         stream.redispatched = True
+        stream.direct = False
         stream.server = None
         return be.redispatch(stream, srv, key)
     be.retry(srv)

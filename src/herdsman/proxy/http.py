@@ -37,7 +37,7 @@ import ipaddress
 import time
 from typing import TYPE_CHECKING
 
-from herdsman.config.model import ProxyConfig
+from herdsman.config.model import ProxyConfig, RetryOn
 from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
 from herdsman.defs.status import HanaEvent
@@ -401,7 +401,9 @@ class HttpSession(Connecting, asyncio.Protocol):
             else request_key(bal, http_rules.as_rewritten(self, head), add, rest)
         )
         self.lb_key = key
-        got = be.acquire(self, key, self.outcome.server if self.outcome is not None else None)
+        direct = self.outcome.server if self.outcome is not None else None
+        self.direct = direct is not None
+        got = be.acquire(self, key, direct)
         if isinstance(got, Server):
             self.server = got
             self.srv_c = got.counters
@@ -523,8 +525,8 @@ class HttpSession(Connecting, asyncio.Protocol):
     def request_sent(self) -> None:
         http_retry.sent(self)
 
-    def retry_on(self, status: int) -> bool:
-        return http_retry.response(self, status)
+    def retry_on(self, cause: int | RetryOn) -> bool:
+        return http_retry.response(self, cause)
 
     def reconnect(self, be: Backend, got: object) -> None:
         """An L7 retry (proxy/http_retry.py): connect again, then send the request again."""
@@ -619,6 +621,8 @@ class HttpSession(Connecting, asyncio.Protocol):
         if self.up.resp is not None:
             self.close()  # the response started: nothing to answer, abort
             return
+        if be is not None:
+            be.counters.http_rsp[4] += 1  # the backend counts the 502 answered
         self.reply(status, self.req, request_pending=not self.req_done)
 
     def reply(
@@ -730,8 +734,13 @@ class HttpSession(Connecting, asyncio.Protocol):
             self.close()
             return
         if phase in (SENDING, WAITING) and self.up.conn is not None and self.up.resp is None:
+            if http_retry.response(self, RetryOn.RESPONSE_TIMEOUT):
+                return
             be = self.backend
             srv = self.server
+            if be is not None:
+                be.counters.http_rsp[4] += 1  # the backend counts the 504 answered
+                be.counters.failed_resp += 1  # and the failed response (eresp)
             if be is not None and srv is not None:
                 be.passive(srv, HanaEvent.HTTP_READ_TIMEOUT)
                 srv.counters.failed_resp += 1

@@ -11,9 +11,13 @@ server and the backend, and ``stream_choose_redispatch()`` picks the server:
 another one as a connection retry would (``option redispatch``), or the same
 one, which counts the retry a second time. The request goes again on a new
 connection; the traffic log's retries field counts it (``+N`` once
-redispatched). tests/integration/test_http_retry_on.py compares it with the
-binary. The other HTTP conditions (``empty-response``, ``junk-response``,
-``response-timeout``, ``0rtt-rejected``) are not retried yet.
+redispatched). The same goes for a server that closes before its response
+(``empty-response``: a FIN; a reset is a read error, never retried), a
+response head that does not parse (``junk-response``: counted in ``eresp``
+and as a passive health event first, as ``return_bad_res`` does) and
+``timeout server`` before the head (``response-timeout``).
+``0rtt-rejected`` needs TLS early data, which herdsman does not send.
+tests/integration/test_http_retry_on.py compares them with the binary.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Protocol
 
 from herdsman.config.model import RetryOn
 from herdsman.core.backend import Backend, Server
+from herdsman.defs.status import HanaEvent
 from herdsman.proxy.connect import l7_retry
 
 STATUS = {
@@ -36,9 +41,7 @@ STATUS = {
     503: RetryOn.S503,
     504: RetryOn.S504,
 }
-ANY_STATUS = RetryOn.NONE
-for _flag in STATUS.values():
-    ANY_STATUS |= _flag
+L7 = ~RetryOn.CONN_FAILURE  # what needs the request kept
 
 
 class ServerSide(Protocol):
@@ -64,22 +67,27 @@ class Session(Protocol):
 
 def sent(s: Session) -> None:
     """The request goes to a server: keep what a retry would send again, when
-    the request is complete and the backend retries on a status."""
+    the request is complete and the backend retries on a response."""
     be = s.backend
-    if s.req_done and be is not None and be.cfg.retry_on & ANY_STATUS and be.cfg.retries:
+    if s.req_done and be is not None and be.cfg.retry_on & L7 and be.cfg.retries:
         s.l7 = list(s.early)
     else:
         s.l7 = None
 
 
-def response(s: Session, status: int) -> bool:
-    """The server's response head came: True when it is dropped for a retry."""
+def response(s: Session, cause: int | RetryOn) -> bool:
+    """The server's response head came with status ``cause``, or the response
+    failed (``cause`` a ``RetryOn`` condition): True when the request goes again."""
     body, be, srv = s.l7, s.backend, s.server
     if body is None or be is None or srv is None or s.retries >= be.cfg.retries:
         return False
-    flag = STATUS.get(status)
+    flag = cause if isinstance(cause, RetryOn) else STATUS.get(cause)
     if flag is None or not be.cfg.retry_on & flag:
         return False
+    if flag is RetryOn.JUNK_RESPONSE:
+        be.counters.failed_resp += 1
+        srv.counters.failed_resp += 1
+        be.passive(srv, HanaEvent.HTTP_HDRRSP)
     s.up.release(keep=False)
     s.early = list(body)
     s.reconnect(be, l7_retry(s, be, srv, s.lb_key))  # type: ignore[arg-type]

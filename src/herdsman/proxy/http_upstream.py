@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from herdsman.config.model import HttpReuse
+from herdsman.config.model import HttpReuse, RetryOn
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters, FeCounters
 from herdsman.core.streamlog import StreamLog
@@ -119,9 +119,9 @@ class Session(Protocol):
         """The request is about to go to the server (kept for an L7 retry)."""
         ...
 
-    def retry_on(self, status: int) -> bool:
-        """The response head's status: True when the request goes again instead
-        (proxy/http_retry.py)."""
+    def retry_on(self, cause: int | RetryOn) -> bool:
+        """The response head's status, or how the response failed: True when the
+        request goes again instead (proxy/http_retry.py)."""
         ...
 
     def pause_client(self) -> None: ...
@@ -299,7 +299,10 @@ class Upstream:
             try:
                 resp = self.rparser.parse(buf, req.meth, upgrade=upgrade)
             except HttpError:
-                s.server_error(502)
+                if not s.retry_on(RetryOn.JUNK_RESPONSE):
+                    if s.log is not None:
+                        s.log.set_term("P", "H")  # return_bad_res: SF_ERR_PRXCOND
+                    s.server_error(502)
                 return
             if resp is None:
                 self.sbuf = buf
@@ -448,6 +451,8 @@ class Upstream:
             self.body.done = True
             self.keep = False
             s.transaction_done()
+            return
+        if self.resp is None and s.retry_on(RetryOn.EMPTY_RESPONSE):
             return
         self._gone()
 

@@ -330,6 +330,7 @@ class TcpStream(Connecting):
 
     async def _connect(self, be: Backend, direct: Server | None = None) -> None:
         key = client_key(be, self.peer_addr)
+        self.direct = direct is not None
         try:
             srv = await connect_from(self, be, be.acquire(self, key, direct), key)
         except ConnectError as exc:

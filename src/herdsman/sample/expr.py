@@ -246,7 +246,9 @@ def parse_standalone(text: str, c: Compiler | None = None) -> Expr:
 
 # the keyword tables are filled by importing the modules that define them
 from herdsman.sample import convs as _convs  # noqa: E402, F401
+from herdsman.sample import convs_num as _convs_num  # noqa: E402, F401
 from herdsman.sample import f_http as _f_http  # noqa: E402, F401
+from herdsman.sample import f_http_params as _f_http_params  # noqa: E402, F401
 from herdsman.sample import f_internal as _f_internal  # noqa: E402, F401
 from herdsman.sample import f_payload as _f_payload  # noqa: E402, F401
 from herdsman.sample import f_stick as _f_stick  # noqa: E402, F401
