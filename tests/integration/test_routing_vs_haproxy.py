@@ -123,6 +123,8 @@ CONVERTERS = [
     "str(abc),djb2",
     "str(abc),sdbm",
     "str(abc),wt6",
+    "str(abc),sdbm(1)",
+    "str(abc),crc32(1)",
     "str(abc),sha1,hex",
     "str(abc),xxh32",
     "str(abc),xxh64",

@@ -124,7 +124,8 @@ ALLOWED: dict[str, set[str]] = {
     "rules": {"sample", "http", "defs"},
     "version": set(),
     "config": {"defs", "sample", "rules", "http", "tls", "version"},
-    "lb": {"config", "defs", "http"},  # http: the request keys read the engine's heads
+    # http: the request keys read the engine's heads; sample: HAProxy's hash functions
+    "lb": {"config", "defs", "http", "sample"},
     "core": {"lb", "config"} | _LEAVES,
     "checks": {"core", "lb", "config"} | _LEAVES,
     "proxy": {"core", "lb", "config"} | _LEAVES,

@@ -19,8 +19,8 @@ from herdsman.lb.ebtree import Eb32Tree
 from herdsman.lb.fas import FasAlgorithm
 from herdsman.lb.fwlc import FwlcAlgorithm
 from herdsman.lb.fwrr import FwrrAlgorithm
-from herdsman.lb.hashing import full_hash
 from herdsman.lb.map import MapAlgorithm
+from herdsman.sample.hash import full_hash
 
 
 def _random() -> Algorithm:

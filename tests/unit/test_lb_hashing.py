@@ -16,15 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from herdsman.config.model import Balance, HashMethod
-from herdsman.lb.hashing import (
-    full_hash,
-    hash_bytes,
-    hash_crc32,
-    hash_djb2,
-    hash_sdbm,
-    hash_wt6,
-    source_key,
-)
+from herdsman.lb.hashing import hash_bytes, source_key
+from herdsman.sample.hash import full_hash, hash_crc32, hash_djb2, hash_sdbm, hash_wt6
 
 FOX = b"The quick brown fox jumps over the lazy dog"
 

@@ -197,6 +197,8 @@ EVALUATIONS = [
     ("str(hello),djb2", 261238937),
     ("str(hello),crc32", 907060870),
     ("str(hello),wt6", 3538347703),
+    # the avalanche form is full_hash() of the result (values of test_lb_hashing.py)
+    ("str(hello),sdbm(1)", 2061535398),
     ("bin(4142),hex", b"4142"),
     ("bool(true)", True),
     ("ipv6(::1)", IPv6Address("::1")),

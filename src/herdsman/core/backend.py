@@ -546,17 +546,12 @@ class Backend:
         if srv is not prev:
             srv.counters.cum_lbconn += 1
             self.counters.cum_lbconn += 1
-        if srv.maxconn and (srv.nbpend or srv.served >= self.limit(srv)):
-            if 0 < srv.maxqueue <= srv.nbpend:
-                srv.counters.failed_conns += 1
-                self.counters.failed_conns += 1
-                return QUEUE_FULL
-            return pendconn.add(self, stream, srv)
-        self._take(srv, stream)
-        return srv
+        return self._direct(stream, srv)
 
     def _direct(self, stream: Stream, srv: Server) -> Server | Pending | QueueFull:
-        """``assign_server_and_queue()`` with ``SF_ASSIGNED``: no balancing."""
+        """``assign_server_and_queue()`` once the server is known (the balancer's
+        pick, or ``SF_ASSIGNED``: a rule's or a cookie's): its slot, a place in
+        its queue, or ``QUEUE_FULL``."""
         if srv.maxconn and (srv.nbpend or srv.served >= self.limit(srv)):
             if 0 < srv.maxqueue <= srv.nbpend:
                 srv.counters.failed_conns += 1
@@ -576,29 +571,15 @@ class Backend:
         now_ms = self.clock.now_ms()
         srv.streams[stream] = (now_ms, -1)
         self.algo.take_conn(srv)
-        self._session(srv, now_ms)
-        c = self.counters
-        c.cum_sess += 1
-        c.last_sess = now_ms // 1000
-        if self.beconn > c.sess_max:
-            c.sess_max = self.beconn
-        c.add_session(now_ms)
-
-    def _session(self, srv: Server, now_ms: int) -> None:
-        """``srv_inc_sess_ctr()``: one more connection attempt to ``srv``."""
-        c = srv.counters
-        c.cum_sess += 1
-        c.last_sess = now_ms // 1000
-        if srv.served > c.sess_max:
-            c.sess_max = srv.served
-        c.add_session(now_ms)
+        srv.counters.add_session(now_ms, srv.served)
+        self.counters.add_session(now_ms, self.beconn)
 
     def retry(self, srv: Server) -> None:
         """A stream retries ``srv``, keeping its slot (``stream_choose_redispatch()``
         without a redispatch): a retry, and one more session on the server."""
         srv.counters.retries += 1
         self.counters.retries += 1
-        self._session(srv, self.clock.now_ms())
+        srv.counters.add_session(self.clock.now_ms(), srv.served)
 
     def connected(self, srv: Server, stream: Stream) -> None:
         """``stream``'s connection to ``srv`` is established: its connect time."""

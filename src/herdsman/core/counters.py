@@ -214,8 +214,14 @@ class BeCounters:
         self.q_time = self.c_time = self.d_time = self.t_time = 0
         self.sess_per_sec.reset()
 
-    def add_session(self, now_ms: int) -> None:
-        """A stream was given to this server (or backend): its rate and maximum."""
+    def add_session(self, now_ms: int, current: int) -> None:
+        """A stream was given to this server (or backend), which now has
+        ``current`` (``srv_inc_sess_ctr()``, ``proxy_inc_be_ctr()``): the total,
+        the last one's date, the highest concurrency, the rate and its maximum."""
+        self.cum_sess += 1
+        self.last_sess = now_ms // 1000
+        if current > self.sess_max:
+            self.sess_max = current
         count = self.sess_per_sec.add(now_ms)
         if count > self.sps_max:
             self.sps_max = count

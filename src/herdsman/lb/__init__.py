@@ -9,9 +9,10 @@ from herdsman.lb.chash import ChashAlgorithm, RandomAlgorithm
 from herdsman.lb.fas import FasAlgorithm
 from herdsman.lb.fwlc import FwlcAlgorithm
 from herdsman.lb.fwrr import FwrrAlgorithm
-from herdsman.lb.hashing import full_hash, hash_bytes, source_key
+from herdsman.lb.hashing import hash_bytes, source_key
 from herdsman.lb.map import MapAlgorithm
 from herdsman.lb.select import make_algorithm
+from herdsman.sample.hash import full_hash
 
 __all__ = [
     "REGISTRY",

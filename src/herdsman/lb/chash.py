@@ -31,7 +31,8 @@ from herdsman.lb.base import (
     register,
 )
 from herdsman.lb.ebtree import Eb32Tree, Leaf
-from herdsman.lb.hashing import full_hash, lookup_key
+from herdsman.lb.hashing import lookup_key
+from herdsman.sample.hash import full_hash
 
 SRV_EWGHT_RANGE = 256 * BE_WEIGHT_SCALE
 _M32 = 0xFFFFFFFF

@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Callable
 
 from herdsman.sample import args as A
 from herdsman.sample import types as T
 from herdsman.sample.args import Arg, ArgSpec
 from herdsman.sample.f_internal import var_getter, wire
+from herdsman.sample.hash import full_hash, hash_crc32, hash_djb2, hash_sdbm, hash_wt6
 from herdsman.sample.registry import (
     CompileError,
     Compiler,
@@ -137,61 +137,15 @@ def _hash(name: str, fn: Callable[[bytes], int]) -> None:
         def apply(v: Value, txn: Txn) -> Value | None:
             data: bytes = v  # type: ignore[assignment]
             h = fn(data) & 0xFFFFFFFF
-            return full_avalanche(h) if avalanche else h
+            return full_hash(h) if avalanche else h
 
         return apply
 
 
-def full_avalanche(a: int) -> int:
-    """``hash_full_avalanche()`` (Bob Jenkins' 32-bit mixer)."""
-    m = 0xFFFFFFFF
-    a = ((a + 0x7ED55D16) + (a << 12)) & m
-    a = ((a ^ 0xC761C23C) ^ (a >> 19)) & m
-    a = ((a + 0x165667B1) + (a << 5)) & m
-    a = ((a + 0xD3A2646C) ^ (a << 9)) & m
-    a = ((a + 0xFD7046C5) + (a << 3)) & m
-    a = ((a ^ 0xB55A4F09) ^ (a >> 16)) & m
-    return a
-
-
-def sdbm(data: bytes) -> int:
-    h = 0
-    for c in data:
-        h = (c + (h << 6) + (h << 16) - h) & 0xFFFFFFFF
-    return h
-
-
-def djb2(data: bytes) -> int:
-    h = 5381
-    for c in data:
-        h = ((h << 5) + h + c) & 0xFFFFFFFF
-    return h
-
-
-def wt6(data: bytes) -> int:
-    """``hash_wt6()``"""
-    h0 = 0xA53C965A
-    h1 = 0x5CA6953A
-    step0 = 6
-    step1 = 18
-    m = 0xFFFFFFFF
-    for c in data:
-        t = c
-        h0 = (~(h0 ^ t)) & m
-        h1 = (~(h1 + t)) & m
-        t = ((h1 << step0) | (h1 >> (32 - step0))) & m
-        h1 = ((h0 << step1) | (h0 >> (32 - step1))) & m
-        h0 = t
-        t = ((h0 >> 16) ^ h1) & 0xFFFF
-        step0 = t & 0x1F
-        step1 = t >> 11
-    return h0 ^ h1
-
-
-_hash("sdbm", sdbm)
-_hash("djb2", djb2)
-_hash("wt6", wt6)
-_hash("crc32", lambda v: zlib.crc32(v))
+_hash("sdbm", hash_sdbm)
+_hash("djb2", hash_djb2)
+_hash("wt6", hash_wt6)
+_hash("crc32", hash_crc32)
 
 
 def _xxh(name: str, fn: Callable[[bytes, int], int], bits: int) -> None:

@@ -56,7 +56,7 @@ __all__ = [
 
 
 _PORTS_LOW = 10000  # below: well-known services; above the slices: the kernel's ephemeral range
-_PORTS_SLICE = 2000
+_PORTS_SLICE = 1000  # 22 slices below 32768: a slice per worker of 11 concurrent two-worker runs
 
 
 def _ephemeral_low() -> int:
