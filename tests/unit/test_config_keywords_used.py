@@ -16,9 +16,8 @@ and the classes of the rules it adds. Each of those must be read somewhere in
 A read that only copies the value (``nolinger=cfg.option("nolinger")``,
 ``self.x = cfg.x``) counts when the copy itself is read, followed a few
 steps. Keywords whose whole effect is at configuration time are in ``AT_PARSE``,
-each with its reason; keywords waiting for the part of herdsman that will use
-them are in ``PENDING``/``LATER``, and those must really be unread, so the
-sets shrink as the work lands.
+each with its reason. There is no "stored for later": a keyword is read at
+run time, or it is refused (or noticed as without effect) at start-up.
 """
 
 from __future__ import annotations
@@ -506,15 +505,6 @@ UNREAD_OK = {
     ("global", "ssl-dh-param-file"): {"dh_param_file": "its DH parameters (dh_pem) are read"},
 }
 
-# Implemented by the data path (issue 12): stored, applied when it lands.
-PENDING: set[tuple[str, str]] = set()
-
-# Stored for a feature still to come, which reads them; they have no effect in
-# TCP mode without it, in HAProxy either (the buffer sizes only feed HAProxy's
-# own checks at start-up, config/errpages.py).
-HTTP = "HTTP mode"
-LATER: dict[tuple[str, str], str] = {}
-
 
 def implemented() -> list[tuple[str, str]]:
     """Every (family, name) the tables mark IMPLEMENTED, sub-keywords expanded."""
@@ -683,30 +673,18 @@ def test_every_implemented_keyword_has_an_example() -> None:
     """A new IMPLEMENTED keyword needs an example here (or an AT_PARSE reason)."""
     missing = [k for k in implemented() if k not in EXAMPLES and k not in AT_PARSE]
     assert not missing, f"add an example configuration for {missing}"
-    listed = set(EXAMPLES) | set(AT_PARSE) | PENDING | set(LATER) | set(UNREAD_OK)
+    listed = set(EXAMPLES) | set(AT_PARSE) | set(UNREAD_OK)
     assert not listed - set(implemented()), "stale entries"
     assert all(AT_PARSE.values()), "every exception says why"
-    assert all(LATER.values()), "every exception says why"
 
 
 @pytest.mark.parametrize(
     ("family", "name"),
-    [k for k in CHECKED_KEYWORDS if k not in PENDING | set(LATER)],
-    ids=[" ".join(k) for k in CHECKED_KEYWORDS if k not in PENDING | set(LATER)],
+    CHECKED_KEYWORDS,
+    ids=[" ".join(k) for k in CHECKED_KEYWORDS],
 )
 def test_keyword_is_read_at_run_time(family: str, name: str) -> None:
     """What the keyword sets in the model is read outside the configuration parser."""
     found = sets(family, name)
     assert found, f"'{name}' changes nothing in the model: give it an AT_PARSE reason"
     assert not unread(family, name), f"nothing outside config/ reads {unread(family, name)}"
-
-
-@pytest.mark.parametrize(
-    ("family", "name"),
-    sorted(PENDING | set(LATER)),
-    ids=[" ".join(k) for k in sorted(PENDING | set(LATER))],
-)
-def test_pending_keyword_is_not_read_yet(family: str, name: str) -> None:
-    """Stored for a part of herdsman still to come: drop it from the set when it lands."""
-    assert sets(family, name)
-    assert unread(family, name), "read at run time now: remove it from PENDING/LATER"
