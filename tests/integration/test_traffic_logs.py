@@ -334,3 +334,30 @@ async def test_format_without_target_logs_nothing() -> None:
             fe = hm.frontends[0]
             await wait_for_async(lambda: fe.feconn == 0)
             assert fe.traffic_log is None
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "http-request deny",
+        "http-request deny deny_status 429",
+        "http-request reject",
+        'http-request return status 200 content-type text/plain string "ok"',
+        "http-request redirect location /elsewhere",
+        "http-request auth realm r",
+        "redirect prefix http://example.org code 301",
+    ],
+)
+async def test_requests_answered_by_rules_log_as_haproxy(rule: str) -> None:
+    """The termination state and the status of a request the rules answer
+    (deny/reject/auth: PR--, return/redirect: LR--, as 2.6's
+    http_process_req_common() and its actions set them)."""
+    async with backends("http") as (ok,):
+        port = free_port()
+        body = f"    option httplog\n    {rule}\n    server s 127.0.0.1:{ok.port}\n"
+        text = config(port, body, "http")
+
+        async def script(p: int, _: Syslog) -> None:
+            await exchange(p, GET)
+
+        await compare(text, port, script, 1, HTTP_TIMERS)

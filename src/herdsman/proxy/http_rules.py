@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters, FeCounters
+from herdsman.core.streamlog import StreamLog
 from herdsman.http import errors
 from herdsman.http.body import ChunkedBody
 from herdsman.http.errors import Reply
@@ -48,6 +49,7 @@ class RulesSession(Protocol):
     fe_c: FeCounters
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
+    log: StreamLog | None
     req: RequestHead | None
     req_done: bool
     parser: RequestParser
@@ -130,6 +132,14 @@ def request(
         return True
     if out.action in (R.REPLY, R.TARPIT):
         s.fe_c.denied_req += 1
+    log = s.log
+    if log is not None and out.term:
+        log.set_term(out.term[0], out.term[1])
+        if txn.reply is REJECT:
+            # reject ends the stream before http_process_request() stamps the
+            # request (TR -1) and with no response (status -1)
+            log.t_request = -1
+            log.status = -1
     end = _complete_at(head, buf, s.ctx.limits)
     if end >= 0:
         # the whole body came with the head: the request is complete and the

@@ -130,6 +130,9 @@ class Outcome:
     ignore: bool = False  # ignore-persist matched
     found: ck.Persisted[Server] | None = None
     stores: list[tuple[StickRule, object]] = field(default_factory=list)
+    # the log's termination state when the rules answered ("PR": refused by a
+    # rule, "LR": answered locally), as http_process_req_common() sets it
+    term: str = ""
 
 
 class Router:
@@ -587,18 +590,24 @@ def _stop(txn: Txn, out: Outcome, verdict: int) -> Outcome:
     if verdict == RES_DENY:
         count_http_error(txn)
         out.action = TARPIT if txn.tarpit else REPLY
+        out.term = "PT" if txn.tarpit else "PR"
     elif verdict in (RES_ABRT, RES_DONE):
         from herdsman.rules.http_actions import REJECT
 
         out.action = CLOSE if txn.reply is REJECT or txn.reply is None else REPLY
         if verdict == RES_DENY or txn.reply is REJECT:
             count_http_error(txn)
+        # reject is a refusal (SF_ERR_PRXCOND); return, redirect and auth
+        # answer locally (SF_ERR_LOCAL), with SF_FINST_R
+        out.term = "PR" if txn.reply is REJECT else "LR"
     elif verdict == RES_BADREQ:
         txn.reply = _errmsg(400)
         out.action = REPLY
+        out.term = "PR"
     elif verdict == RES_ERROR:
         txn.reply = _errmsg(500)
         out.action = REPLY
+        out.term = "IR"
     return out
 
 
