@@ -346,11 +346,12 @@ async def test_format_without_target_logs_nothing() -> None:
         "http-request redirect location /elsewhere",
         "http-request auth realm r",
         "redirect prefix http://example.org code 301",
+        "timeout tarpit 50ms\n    http-request tarpit",
     ],
 )
 async def test_requests_answered_by_rules_log_as_haproxy(rule: str) -> None:
     """The termination state and the status of a request the rules answer
-    (deny/reject/auth: PR--, return/redirect: LR--, as 2.6's
+    (deny/reject: PR--, tarpit: PT--, return/redirect/auth: LR--, as 2.6's
     http_process_req_common() and its actions set them)."""
     async with backends("http") as (ok,):
         port = free_port()

@@ -50,6 +50,9 @@ class RulesSession(Protocol):
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
     log: StreamLog | None
+
+    def _ms(self, at: float) -> int: ...
+
     req: RequestHead | None
     req_done: bool
     parser: RequestParser
@@ -189,7 +192,17 @@ def _tarpit(s: RulesSession, head: RequestHead) -> None:
     txn = s.txn
     assert txn is not None
     reply = txn.reply
-    s.timer_tarpit = s.loop.call_later(delay, lambda: send(s, head, reply))
+    s.timer_tarpit = s.loop.call_later(delay, lambda: _tarpit_end(s, head, reply))
+
+
+def _tarpit_end(s: RulesSession, head: RequestHead, reply: object) -> None:
+    """``http_process_tarpit()``: the wait is logged as queue time (Tw), the
+    request was never stamped (TR -1)."""
+    log = s.log
+    if log is not None:
+        log.t_request = -1
+        log.t_queue = s._ms(s.loop.time())
+    send(s, head, reply)
 
 
 def send(s: RulesSession, head: RequestHead | None, reply: object) -> None:
