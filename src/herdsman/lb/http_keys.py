@@ -60,6 +60,7 @@ from herdsman.http.body import chunk_data
 from herdsman.http.chars import LWS_SET, TOKEN_SET
 from herdsman.http.uri import scheme_authority
 from herdsman.lb.hashing import hash_bytes
+from herdsman.sample.httpfmt import value_end
 
 
 def uri_path(target: bytes) -> bytes:
@@ -157,20 +158,7 @@ def header_value(head: bytes, name: bytes) -> bytes | None:
     value = head[start : head.find(b"\r\n", start)].strip(b" \t")
     if b"," not in value:
         return value
-    quoted = pair = False
-    for i, c in enumerate(value):
-        if pair:
-            pair = False
-        elif quoted:
-            if c == 0x5C:
-                pair = True
-            elif c == 0x22:
-                quoted = False
-        elif c == 0x22:
-            quoted = True
-        elif c == 0x2C:
-            return value[:i].rstrip(b" \t")
-    return value
+    return value[: value_end(value, 0)].rstrip(b" \t")
 
 
 def domain_only(value: bytes) -> bytes:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from herdsman.rules.model import CookieConfig
+from herdsman.sample.httpfmt import value_end
 from herdsman.sample.txn import Headers
 
 S = TypeVar("S")
@@ -69,26 +70,6 @@ def b64tos30(data: bytes) -> int:
             return -1
         out = (out << 6) + v
     return out
-
-
-def _value_end(v: bytearray | bytes, s: int, e: int, semicolon: bool = True) -> int:
-    """``http_find_cookie_value_end()`` (``semicolon``) or ``http_find_hdr_value_end()``."""
-    quoted = qdpair = False
-    while s < e:
-        c = v[s]
-        if qdpair:
-            qdpair = False
-        elif quoted:
-            if c == 0x5C:
-                qdpair = True
-            elif c == 0x22:
-                quoted = False
-        elif c == 0x22:
-            quoted = True
-        elif c == 0x2C or (semicolon and c == 0x3B):
-            return s
-        s += 1
-    return s
 
 
 def _del_value(v: bytearray, start: int, end: int, frm: int, nxt: int) -> tuple[int, int]:
@@ -162,7 +143,7 @@ def _walk(v: bytearray, pos: int, end: int, first: bool, comma: bool) -> tuple[i
         val_beg = equal + 1
         while val_beg < end and v[val_beg] in _SPHT:
             val_beg += 1
-        nxt = _value_end(v, val_beg, end)
+        nxt = value_end(v, val_beg, True, end)
         val_end = nxt
         while val_end > val_beg and v[val_end - 1] in _SPHT:
             val_end -= 1
@@ -376,7 +357,7 @@ def _server_header(
         att_beg, att_end, equal, val_beg, val_end, nxt = _walk(v, prev, hdr_end, first, comma)
         first = False
         if nxt < hdr_end:
-            nxt = _value_end(v, nxt, hdr_end, False) if comma else hdr_end
+            nxt = value_end(v, nxt, False, hdr_end) if comma else hdr_end
         if equal == val_end:
             prev = nxt
             continue

@@ -13,10 +13,11 @@ import binascii
 _LWS = b" \t\r\n"
 
 
-def value_end(v: bytes, i: int, cookie: bool = False) -> int:
+def value_end(v: bytes | bytearray, i: int, cookie: bool = False, end: int = -1) -> int:
     """``http_find_hdr_value_end()`` (``cookie``: ``http_find_cookie_value_end()``):
-    the first comma (or semicolon) outside a quoted string, from ``i``."""
-    n = len(v)
+    the first comma (or semicolon) outside a quoted string, from ``i`` up to
+    ``end`` (the whole value by default); ``end`` when there is none."""
+    n = len(v) if end < 0 else end
     quoted = qdpair = False
     while i < n:
         c = v[i]
