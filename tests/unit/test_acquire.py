@@ -17,6 +17,8 @@ from herdsman.runtime import Herdsman
 
 
 class Stream:
+    force = False  # SF_FORCE_PRST
+
     def __init__(self) -> None:
         self.aborted = False
         self.granted: list[Server | None] = []

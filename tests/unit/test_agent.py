@@ -323,6 +323,8 @@ def test_maxconn_lets_the_queue_move() -> None:
     be = hm.backend("L")
 
     class Stream:
+        force = False  # SF_FORCE_PRST
+
         granted: list[Server | None]
 
         def __init__(self) -> None:

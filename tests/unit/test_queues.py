@@ -22,6 +22,8 @@ from herdsman.runtime import Herdsman
 
 
 class Stream:
+    force = False  # SF_FORCE_PRST
+
     def __init__(self, name: str = "") -> None:
         self.name = name
         self.granted: list[Server | None] = []
@@ -258,6 +260,22 @@ def test_a_server_going_down_redistributes_its_queue_with_option_redispatch() ->
     assert logs[-1].endswith(
         "1 active and 0 backup servers left. 1 sessions active, 2 requeued, 0 remaining in queue."
     )
+
+
+def test_a_force_persist_entry_stays_on_its_server_when_it_goes_down() -> None:
+    """``pendconn_redistribute()`` skips streams with ``SF_FORCE_PRST``."""
+    be = backend(
+        "a 127.0.0.1:1 maxconn 1;b 127.0.0.1:2", "    option redispatch\n", balance="source"
+    )
+    a = be.servers[0]
+    be.acquire(Stream(), 0)
+    forced, free = Stream("forced"), Stream("free")
+    forced.force = True
+    for st in (forced, free):
+        assert isinstance(be.acquire(st, 0), Pending)
+    transitions.set_stopped(a, "test")
+    assert (forced.granted, free.granted) == ([], [None])
+    assert a.nbpend == 1
 
 
 def test_without_redispatch_the_queue_stays_on_the_dead_server() -> None:

@@ -40,6 +40,8 @@ class Logs:
 
 
 class Stream:
+    force = False  # SF_FORCE_PRST
+
     def __init__(self) -> None:
         self.granted: list[Server | None] = []
 

@@ -43,6 +43,8 @@ from herdsman.lb.base import Algorithm, LbServer
 class Stream(Protocol):
     """What core knows of a client stream attached to a server."""
 
+    force: bool  # SF_FORCE_PRST: its queue entry stays when its server goes down
+
     def abort(self) -> None:
         """Kill the stream now (both connections reset)."""
         ...

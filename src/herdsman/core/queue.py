@@ -231,6 +231,8 @@ def redistribute(be: QueueOwner[S], srv: S) -> int:
         return 0
     moved = 0
     for p in srv.queue.entries():
+        if p.stream.force:
+            continue  # a force-persist stream waits for its server
         srv.queue.unlink(p)
         p.stream.dequeued(None)
         moved += 1

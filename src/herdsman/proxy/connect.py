@@ -246,6 +246,7 @@ class Connecting:
         "retries",
         "redispatched",
         "direct",
+        "force",
     )
 
     def __init__(self) -> None:
@@ -261,6 +262,7 @@ class Connecting:
         self.retries = 0
         self.redispatched = False
         self.direct = False  # SF_DIRECT: a rule or persistence chose the server
+        self.force = False  # SF_FORCE_PRST: never redispatched nor redistributed
 
     def new_request(self) -> None:
         """A new stream on this connection (HTTP's next transaction): what the
@@ -270,6 +272,7 @@ class Connecting:
         self.retries = 0
         self.redispatched = False
         self.direct = False
+        self.force = False
 
     def dequeued(self, srv: Server | None) -> None:
         """Core unlinked our queue entry (``Stream.dequeued()``): wake the connect.
@@ -309,12 +312,13 @@ class Connecting:
         raise NotImplementedError
 
 
-def _redispatch(be: Backend, srv: Server, attempt: int, direct: bool) -> bool:
+def _redispatch(be: Backend, srv: Server, attempt: int, stream: Connecting) -> bool:
     """``stream_choose_redispatch()`` with the retry count fixed (spec §2.7), as
     2.6.12 has it (406efb96d): on every retry for any algorithm but the hashes,
-    unless a rule or persistence chose the server (``SF_DIRECT``)."""
+    unless a rule or persistence chose the server (``SF_DIRECT``); never for a
+    stream a ``force-persist`` rule matched (``SF_FORCE_PRST``)."""
     interval = be.cfg.redispatch
-    if interval is None:
+    if interval is None or stream.force:
         return False
     retries = be.cfg.retries
     if srv.cur_state is not SrvState.RUNNING:
@@ -323,7 +327,7 @@ def _redispatch(be: Backend, srv: Server, attempt: int, direct: bool) -> bool:
         return True
     if interval < 0 and (retries + 1 + interval) and attempt % (retries + 1 + interval) == 0:
         return True
-    return not direct and be.srv_act > 1 and not be.cfg.balance.is_hash
+    return not stream.direct and be.srv_act > 1 and not be.cfg.balance.is_hash
 
 
 def _queue_pos(stream: Connecting, p: Pending) -> None:
@@ -429,7 +433,7 @@ async def connect_from(
             raise ConnectFailed(err)
         attempt += 1
         stream.retries = attempt
-        again = not _redispatch(be, srv, attempt, stream.direct)
+        again = not _redispatch(be, srv, attempt, stream)
         if err != errno_.ETIMEDOUT and (again or be.srv_act <= 1):
             # turn-around, after an error only (a timed-out connect is retried at
             # once), before retrying the same server or when no other one is
@@ -456,7 +460,7 @@ def l7_retry(stream: Connecting, be: Backend, srv: Server, key: int | None) -> o
     stream.retries += 1
     srv.counters.retries += 1
     be.counters.retries += 1
-    if _redispatch(be, srv, stream.retries, stream.direct):
+    if _redispatch(be, srv, stream.retries, stream):
         stream.redispatched = True
         stream.direct = False
         stream.server = None

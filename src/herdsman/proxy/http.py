@@ -466,6 +466,7 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.lb_key = key
         direct = self.outcome.server if self.outcome is not None else None
         self.direct = direct is not None  # a rule or a cookie (SF_DIRECT), not a preference
+        self.force = self.outcome is not None and self.outcome.force
         be_http = self.be_http
         prefer = be_http is not None and (self.prefer_last or be_http.prefer_last)
         if direct is None and self.private and prefer and be_http is not None:

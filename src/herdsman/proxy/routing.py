@@ -133,6 +133,7 @@ class Outcome:
     # the log's termination state when the rules answered ("PR": refused by a
     # rule, "LR": answered locally), as http_process_req_common() sets it
     term: str = ""
+    force: bool = False  # SF_FORCE_PRST: a force-persist rule matched
 
 
 class Router:
@@ -367,6 +368,7 @@ class Router:
             if prule.cond.run(txn):
                 force, out.ignore = prule.force, not prule.force
                 break
+        out.force = force
         keep_down = force or bp.persist_opt
         for cond, srv, piece in bp.servers:
             if not cond.run(txn):

@@ -311,6 +311,7 @@ class TcpStream(Connecting):
         if self.client.eof and not self.early:
             self.close()  # a client FIN with nothing to send aborts (back_handle_st_con())
             return
+        self.force = out.force
         self.task = self.loop.create_task(self._connect(be, out.server))
 
     def keep(self, data: bytes) -> None:
