@@ -8,7 +8,10 @@ transactions one at a time, as HAProxy's H1 mux does: parse a request head
 the head as received unless something must change, stream the bodies both
 ways with back-pressure, and when the response ends release the slot, keep
 or close the server connection and go on with the next request, pipelined
-or not. Its server half is ``proxy/http_upstream.py``.
+or not. Its server half is ``proxy/http_upstream.py``; its request body,
+replies, timeouts, end and traffic log are mixins (``http_reqbody.py``,
+``http_replies.py``, ``http_timers.py``, ``http_close.py``, ``http_txlog.py``)
+over ``http_state.py``'s declarations.
 
 Hot path rules: no task per request (a coroutine runs only when a slot or a
 connection must be waited for), no per-request objects beyond the parsed
@@ -34,16 +37,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import time
 from typing import TYPE_CHECKING
 
 from herdsman.config.model import ProxyConfig, RetryOn
 from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
-from herdsman.defs.status import HanaEvent
 from herdsman.http import (
     ChunkedBody,
-    Flag,
     Framing,
     HttpError,
     LengthBody,
@@ -52,19 +52,15 @@ from herdsman.http import (
     ResponseHead,
     ResponseParser,
     connmode,
-    errors,
     forwarded,
     head_bytes,
 )
-from herdsman.http.errors import Reply
-from herdsman.http.model import Method
 from herdsman.lb.http_keys import request_body, request_key
 from herdsman.proxy import (
     http_abort,
     http_body,
     http_hdrnames,
     http_local,
-    http_log,
     http_prefer,
     http_redir,
     http_retry,
@@ -72,23 +68,21 @@ from herdsman.proxy import (
 )
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
+from herdsman.proxy.http_close import Closing
+from herdsman.proxy.http_replies import Replies
+from herdsman.proxy.http_reqbody import RequestBody
 from herdsman.proxy.http_server import ServerConn
-from herdsman.proxy.http_upstream import Upstream, frame
+from herdsman.proxy.http_state import CLOSED, IDLE, SENDING, TUNNEL, WAITING
+from herdsman.proxy.http_timers import Timers
+from herdsman.proxy.http_txlog import TxLog
+from herdsman.proxy.http_upstream import Upstream
 from herdsman.rules.http_actions import Service
 
 if TYPE_CHECKING:
-    from herdsman.http.errors import Reply
     from herdsman.http.model import ResponseHead
     from herdsman.proxy.http_context import HttpContext
     from herdsman.proxy.routing import Outcome, Plan
     from herdsman.sample.txn import Txn
-
-# transaction phases (one transaction at a time per client connection)
-IDLE = 0  # waiting for (the rest of) a request head
-SENDING = 1  # request head parsed: its body still comes from the client
-WAITING = 2  # request complete, waiting for the server
-TUNNEL = 3  # after a 101 or a CONNECT: raw bytes both ways
-CLOSED = 4
 
 
 def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -100,63 +94,10 @@ def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return None
 
 
-class HttpSession(Connecting, asyncio.Protocol):
+class HttpSession(RequestBody, Replies, Timers, Closing, TxLog, Connecting, asyncio.Protocol):
     """A client connection in HTTP mode and its current transaction."""
 
-    __slots__ = (
-        "ctx",
-        "frontend",
-        "listener",
-        "loop",
-        "fe_http",
-        "backend",
-        "be_http",
-        "transport",
-        "held",
-        "phase",
-        "buf",
-        "parser",
-        "up",
-        "req",
-        "req_out",
-        "req_body",
-        "req_done",
-        "req_held",
-        "early",
-        "first",
-        "client_close",
-        "server_close",
-        "got_byte",
-        "idle_start",
-        "last_client",
-        "last_server",
-        "timer",
-        "task",
-        "peer_addr",
-        "local_addr",
-        "client_paused",
-        "fe_c",
-        "be_c",
-        "srv_c",
-        "private",
-        "rules",
-        "be_plan",
-        "txn",
-        "outcome",
-        "timer_tarpit",
-        "log",
-        "head_at",
-        "local",
-        "local_body",
-        "gone",
-        "lb_key",
-        "l7",
-        "body_wait",
-        "body_early",
-        "waited",
-        "prefer_last",
-        "req_add",
-    )
+    __slots__ = ()  # the session's are SessionState's (proxy/http_state.py)
 
     def __init__(self, ctx: HttpContext, frontend: Frontend, listener: Listener) -> None:
         Connecting.__init__(self)
@@ -490,133 +431,6 @@ class HttpSession(Connecting, asyncio.Protocol):
         self.task = self.loop.create_task(self._connect(be, got, key))
         self.arm()
 
-    def _frame(self, head: RequestHead) -> None:
-        if head.framing is Framing.LENGTH:
-            self.req_body = LengthBody(head.content_length)
-        elif head.framing is Framing.CHUNKED:
-            self.req_body = ChunkedBody(True, self.ctx.limits)
-
-    def _body_waited(self, arm: bool) -> None:
-        """The body came, or fills the buffer: the rules (the frontend waited), or
-        the server (the backend waited)."""
-        req = self.req
-        assert req is not None
-        held = sum(len(p) for p in self.early)
-        limits = self.ctx.limits
-        if not self.req_done and held < http_body.limit(limits.bufsize, limits.maxrewrite, req):
-            if arm:
-                self.arm()
-            return
-        self.body_wait = 0.0
-        early = self.body_early
-        if early is not None:
-            self.body_early = None
-            self.waited = True
-            pipelined, self.buf = self.buf, b""
-            monitor = (
-                self.fe_http.monitor_uri is not None and req.target == self.fe_http.monitor_uri
-            )
-            self._routed(req, early + pipelined, monitor, b"".join(self.early))
-            return
-        be = self.backend
-        assert be is not None
-        self._assign(be, b"".join(self.early))
-
-    def _answer(self, status: int, head: RequestHead, buf: bytes) -> None:
-        """A request herdsman answers itself (monitor-uri, no backend)."""
-        if self.req_done:
-            self.buf = buf[head.size :]  # what follows is the next request
-        self.reply(status, head, request_pending=not self.req_done)
-
-    def _request_body(self, data: bytes) -> None:
-        """Client bytes of the request body: forward (or keep) what belongs to it."""
-        framer = self.req_body
-        if framer is None:
-            return
-        if self.req_held:
-            data = self.req_held + data
-            self.req_held = b""
-        pieces, rest, error = frame(framer, data)
-        if pieces and self.local is not None:
-            self.local_body.extend(bytes(p) for p in pieces)
-        elif pieces:
-            n = sum(len(p) for p in pieces)
-            if not self.up.forward(pieces, n):
-                self.early.extend(bytes(p) for p in pieces)
-                if sum(len(p) for p in self.early) >= self.ctx.limits.bufsize:
-                    self.pause_client()
-        if error is not None:
-            self.fe_c.failed_req += 1
-            self._client_error(error)
-            return
-        if not framer.done:
-            if len(rest):
-                self.req_held = bytes(rest)  # an incomplete line, read again with more
-            return
-        self.req_done = True
-        self.phase = WAITING
-        if len(rest):
-            self.buf = bytes(rest)
-        if self.local is not None:
-            self._serve_local()
-            return
-        if not http_abort.watched(self):
-            self.pause_client()
-        self.arm()
-
-    # -- requests answered by a service of the views (stats page, use-service) -------------
-
-    def _local(self, px: ProxyConfig | Service, head: RequestHead, buf: bytes) -> None:
-        """The request is for ``px``'s stats page or a service: read its body, then answer."""
-        if px is self.frontend.cfg:
-            self.fe_c.intercepted_req += 1
-        if self.log is not None:
-            self.log.target = px.applet if isinstance(px, Service) else "<STATS>"
-            # the applet is the stream's server, "connected" at once: %Tw %Tc %Tr are 0
-            self.log.t_queue = self.log.t_connect = self.log.t_data = self._ms(self.loop.time())
-            self.log.set_term("L", "R")  # SF_ERR_LOCAL | SF_FINST_R
-        self.local = px
-        rest = buf[head.size :]
-        if head.framing is Framing.NONE:
-            self.buf = rest  # what follows is the next request
-            self._serve_local()
-            return
-        if head.framing is Framing.LENGTH:
-            self.req_body = LengthBody(head.content_length)
-        else:
-            self.req_body = ChunkedBody(True, self.ctx.limits)
-        self.phase = SENDING
-        self.arm()
-        if rest:
-            self._request_body(rest)
-
-    def _serve_local(self) -> None:
-        px, head, hook = self.local, self.req, self.ctx.stats
-        assert px is not None
-        assert head is not None
-        body = b"".join(self.local_body)
-        self.local = None
-        self.local_body = []
-        if isinstance(px, Service):  # its refusals are HAProxy's built-in messages
-            answer = self.ctx.services[px.name](head.target.decode("latin-1"))
-            if self.backend is not None:  # a backend's rule: the backend counts it too
-                self.be_c.http_rsp[answer[0] // 100 - 1] += 1
-            self.reply(answer[0], head, msg=http_local.to_reply(answer, {}))
-            return
-        assert px.stats is not None
-        assert hook is not None
-        line = (
-            head.method.decode("latin-1"),
-            head.target.decode("latin-1"),
-            head.version_11,
-            http_local.authorization(head),
-        )
-        be = self.backend
-        admin = http_rules.stats_admin(self, px.stats.admin)
-        answer = hook.answer(px, px.stats, line, admin, be.name if be else "", body)
-        replies = self.be_http.replies if self.be_http is not None else self.fe_http.replies
-        self.reply(answer[0], head, msg=http_local.to_reply(answer, replies))
-
     # -- the server side -------------------------------------------------------------------
 
     async def _connect(self, be: Backend, got: object, key: int | None) -> None:
@@ -700,17 +514,7 @@ class HttpSession(Connecting, asyncio.Protocol):
             self.resume_client()
             self.arm()
 
-    # -- errors and replies ------------------------------------------------------------------
-
-    def _client_error(self, exc: HttpError) -> None:
-        if self.log is None:
-            self._log_session_error(exc.status, "P", "R")
-        if exc.stream:
-            # a request the stream refuses: answered as a close (HAProxy's 400 says so)
-            self.reply(exc.status, None, request_pending=True, client_close=True)
-        else:
-            self.to_client(errors.mux_bytes(exc.status))
-            self.close()
+    # -- the response's rules (errors and replies: proxy/http_replies.py) -------------------
 
     def response_rules(
         self, resp: ResponseHead, connection: bytes | None, after: list[bytes]
@@ -718,306 +522,3 @@ class HttpSession(Connecting, asyncio.Protocol):
         """The response rules (``Upstream`` asks): the head to send if changed,
         b"" if unchanged, None if the session answered instead."""
         return http_rules.response(self, resp, connection, after)
-
-    def server_error(self, status: int) -> None:
-        """A bad, missing or late response: 502/504, or an abort once it started."""
-        if self.log is not None:
-            self.log.set_term(
-                "s" if status == 504 else "S", "D" if self.up.resp is not None else "H"
-            )
-        be = self.backend
-        srv = self.server
-        if be is not None:
-            be.counters.failed_resp += 1
-        if srv is not None:
-            srv.counters.failed_resp += 1
-            if be is not None:
-                be.passive(srv, HanaEvent.HTTP_HDRRSP)
-        if self.up.resp is not None:
-            self.close()  # the response started: nothing to answer, abort
-            return
-        if be is not None:
-            be.counters.http_rsp[4] += 1  # the backend counts the 502 answered
-        self.reply(status, self.req, request_pending=not self.req_done)
-
-    def reply(
-        self,
-        status: int,
-        req: RequestHead | None,
-        *,
-        request_pending: bool = False,
-        client_close: bool | None = None,
-        msg: Reply | None = None,
-    ) -> None:
-        """One of HAProxy's own responses (or the proxy's errorfile) ends the
-        transaction; the client connection stays open when the connection mode
-        lets it (a complete request, a reply that does not say close), as in 2.6.
-        """
-        be_http = self.be_http
-        replies = be_http.replies if be_http is not None else self.fe_http.replies
-        reply = msg if msg is not None else replies.get(status, errors.DEFAULT_REPLIES.get(status))
-        if msg is None and reply is not None and self.txn is not None:
-            reply = http_rules.after_reply(self, reply)
-        idx = status // 100 - 1 if 100 <= status < 600 else 5
-        self.fe_c.http_rsp[idx] += 1
-        if self.log is not None:
-            http_log.reply(self.log, status, reply)
-        close = True
-        if reply is not None:
-            meth = req.meth if req is not None else Method.OTHER
-            flags = req.flags if req is not None else Flag.VER_11
-            value, close = connmode.response_connection(
-                reply.status,
-                meth,
-                flags,
-                reply.flags,
-                Framing.LENGTH,
-                self.client_close if client_close is None else client_close,
-                self.fe_http.mode,
-                reply_close=bool(reply.flags & Flag.CONN_CLOSE),
-                reply_keepalive=bool(reply.flags & Flag.CONN_KEEPALIVE),
-                request_pending=request_pending,
-            )
-            self.to_client(errors.reply_bytes(reply, value, meth is Method.HEAD))
-        if close or request_pending or self.phase == CLOSED:
-            self.close()
-            return
-        self.up.keep = False  # the server connection is not trusted any more
-        self.transaction_done()
-
-    # -- timeouts ----------------------------------------------------------------------------
-
-    def _deadline(self) -> float | None:
-        """When the current phase times out (loop time), or None."""
-        fe_http = self.fe_http
-        be_http = self.be_http
-        phase = self.phase
-        if phase == IDLE:
-            limit = fe_http.http_request if self.got_byte or self.first else fe_http.keep_alive
-            limit = limit or fe_http.client
-            return self.idle_start + limit if limit else None
-        if phase == TUNNEL:
-            tunnel = be_http.tunnel if be_http is not None else None
-            limits = [tunnel] if tunnel else [fe_http.client, be_http.server if be_http else None]
-            last = max(self.last_client, self.last_server)
-            values = [last + t for t in limits if t]
-            return min(values) if values else None
-        values = []
-        if fe_http.client:
-            values.append(self.last_client + fe_http.client)
-        if self.body_wait:
-            wait = http_body.timeout(fe_http, be_http)
-            if wait:
-                values.append(self.body_wait + wait)
-        if self.up.conn is not None and be_http is not None and be_http.server:
-            values.append(self.last_server + be_http.server)
-        return min(values) if values else None
-
-    def arm(self) -> None:
-        """Re-arm the one timer of the session, lazily: a timer due later than the
-        new deadline is replaced, an earlier one finds the new deadline when it fires."""
-        due = self._deadline()
-        if due is None:
-            return
-        timer = self.timer
-        if timer is not None:
-            if timer.when() <= due:
-                return
-            timer.cancel()
-        self.timer = self.loop.call_at(due, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self.timer = None
-        if self.phase == CLOSED:
-            return
-        due = self._deadline()
-        if due is None:
-            return
-        if self.loop.time() < due:
-            self.timer = self.loop.call_at(due, self._on_timer)
-            return
-        self._expired()
-
-    def _expired(self) -> None:
-        phase = self.phase
-        if phase == IDLE:
-            # h1_handle_req_tout(): a 408 unless nothing arrived on a keep-alive
-            # connection, or on a new one with option http-ignore-probes
-            if self.buf or self.got_byte or (self.first and not self.fe_http.ignore_probes):
-                fe_c = self.fe_c
-                fe_c.cum_req += 1
-                fe_c.http_rsp[3] += 1
-                fe_c.failed_req += 1
-                self._log_session_error(408, "c", "R")
-                self.to_client(errors.mux_bytes(408))
-            self.close()
-            return
-        if self.body_wait:
-            # http_wait_for_msg_body(): the body did not come in time
-            self.fe_c.failed_req += 1
-            self.reply(408, self.req, request_pending=True)
-            return
-        if phase in (SENDING, WAITING) and self.up.conn is not None and self.up.resp is None:
-            if http_retry.response(self, RetryOn.RESPONSE_TIMEOUT):
-                return
-            be = self.backend
-            srv = self.server
-            if be is not None:
-                be.counters.http_rsp[4] += 1  # the backend counts the 504 answered
-                be.counters.failed_resp += 1  # and the failed response (eresp)
-            if be is not None and srv is not None:
-                be.passive(srv, HanaEvent.HTTP_READ_TIMEOUT)
-                srv.counters.failed_resp += 1
-            if self.log is not None:
-                self.log.set_term("s", "H")
-            self.reply(504, self.req, request_pending=not self.req_done)
-            return
-        self.close()
-
-    # -- end -----------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self.phase == CLOSED:
-            return
-        tr = self.transport
-        if (tr is None or tr.is_closing()) and self.phase == WAITING:
-            self.gone = True  # a write found the client gone (http_abort.py)
-        if tr is not None:
-            tr.close()  # flushes what was written
-        self._finish()
-
-    def soft_stop(self) -> None:
-        """The process is stopping (``mux_h1.c h1_process()``): a keep-alive connection
-        waiting for its next request, no byte of it read, closes now, unless
-        ``option idle-close-on-response``; every other one ends after its current
-        or next response, which announces close (``h1_set_cli_conn_mode()``)."""
-        if (
-            self.phase == IDLE
-            and not self.first
-            and not self.buf
-            and not self.got_byte
-            and not self.fe_http.idle_close_on_response
-        ):
-            self.close()
-
-    def abort(self) -> None:
-        """Kill the client connection and the transaction now (shutdown sessions)."""
-        tr = self.transport
-        if tr is not None:
-            tr.abort()
-        self._finish()
-
-    def _finish(self) -> None:
-        if self.phase == CLOSED:
-            return
-        self.phase = CLOSED
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        task = self.task
-        if task is not None and not task.done() and task is not asyncio.current_task():
-            task.cancel()
-        self.up.release(keep=False)
-        for own in self.private.values():
-            own.close()
-        self.private.clear()
-        if self.gone:
-            http_abort.gone(self)
-        be = self.backend
-        if be is not None:
-            self.leave_queue(be)
-        srv = self.server
-        if srv is not None and be is not None:
-            self.server = None
-            be.release(srv, self)
-        log = self.log
-        if log is not None:
-            if log.err == "-" and log.fin == "-":  # an abort in the middle of the transaction
-                started = self.up.resp is not None
-                log.set_term("C" if self.transport is None else "S", "D" if started else "H")
-            self._log_end(srv)
-        if self.txn is not None or self.timer_tarpit is not None:
-            http_rules.end(self)  # after the line: its trackers still count (stream_free())
-        self.frontend.stream_closed(self)
-
-    # -- the traffic log (proxy/http_log.py makes the facts) ------------------------------
-
-    def _ms(self, at: float) -> int:
-        """Milliseconds since the transaction started (-1 for a step not reached)."""
-        return int((at - self.idle_start) * 1000) if at >= 0 else -1
-
-    def _new_log(self, head: RequestHead) -> None:
-        """A request head: its transaction's log facts begin."""
-        now = self.loop.time()
-        fe = self.frontend
-        log = StreamLog(
-            time.time() - (now - self.idle_start),
-            self.peer_addr,
-            self.local_addr,
-            fe.listener_id(self.listener),
-        )
-        log.t_idle = self._ms(self.head_at) if self.head_at >= self.idle_start else 0
-        log.t_request = self._ms(now)
-        http_log.request(log, head, fe.cfg.capture_req, self.ctx.logurilen)
-        self.log = log
-
-    def _log_connected(self) -> None:
-        log = self.log
-        if log is not None:
-            log.t_queue = self._ms(self.assigned_at)
-            log.t_connect = self._ms(self.loop.time())
-            conn = self.up.conn
-            if conn is not None and conn.transport is not None:
-                log.server_addr = conn.transport.get_extra_info("peername")
-
-    def log_response(self, resp: ResponseHead) -> None:
-        log = self.log
-        assert log is not None
-        log.t_data = self._ms(self.loop.time())
-        http_log.response(log, resp, self.frontend.cfg.capture_rsp)
-
-    def _log_end(self, srv: Server | None) -> None:
-        """The transaction's line, once it left its server (``%sc`` no longer counts it)."""
-        log = self.log
-        assert log is not None
-        self.log = None
-        log.t_close = self._ms(self.loop.time())
-        log.backend = self.backend
-        log.server = srv
-        log.retries = self.retries
-        log.redispatched = self.redispatched
-        log.srv_queue_pos, log.prx_queue_pos = self.queue_pos
-        if log.t_queue < 0 and self.assigned_at >= 0:
-            log.t_queue = self._ms(self.assigned_at)
-        router = self.ctx.router
-        txn = self.txn
-        if txn is not None and router is not None:
-            log.txn = router.at_log(txn, self.backend, srv)
-            if txn.captures is not None:  # declare capture, http-request capture
-                log.req_caps = http_log.slots(txn.captures, log.req_caps)
-            if txn.captures_res is not None:
-                log.rsp_caps = http_log.slots(txn.captures_res, log.rsp_caps)
-        traffic_log = self.frontend.traffic_log
-        if traffic_log is not None:
-            traffic_log(log)
-
-    def _log_session_error(self, status: int, err: str, fin: str) -> None:
-        """``sess_log()``: a request that never became a stream (400, 408)."""
-        fe = self.frontend
-        traffic_log = fe.traffic_log
-        if traffic_log is None or (
-            not (self.buf or self.got_byte) and fe.cfg.option("dontlognull")
-        ):
-            return
-        log = StreamLog(
-            time.time() - (self.loop.time() - self.idle_start),
-            self.peer_addr,
-            self.local_addr,
-            fe.listener_id(self.listener),
-        )
-        log.in_stream = False
-        log.t_idle = self._ms(self.head_at) if self.head_at >= self.idle_start else 0
-        log.t_close = self._ms(self.loop.time())
-        log.status = status
-        log.set_term(err, fin)
-        traffic_log(log)

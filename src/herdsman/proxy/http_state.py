@@ -1,0 +1,192 @@
+"""What the parts of an ``HttpSession`` (``proxy/http.py``) share: its transaction
+phases, its slots, and the types of the attributes and methods its mixins
+(``http_reqbody.py``, ``http_replies.py``, ``http_timers.py``, ``http_close.py``,
+``http_txlog.py``) read of one another.
+
+The slots are declared here rather than in ``HttpSession`` so that mypy holds every
+mixin to them (a mixin with empty slots could assign nothing); the mixins and
+``HttpSession`` add none. ``HttpSession.__init__`` sets the values; the method
+stubs exist for the type checker only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from herdsman.config.model import ProxyConfig
+from herdsman.core.backend import Backend, Server
+from herdsman.core.counters import BeCounters, FeCounters
+from herdsman.core.streamlog import StreamLog
+from herdsman.http import ChunkedBody, HttpError, LengthBody, RequestHead, RequestParser
+from herdsman.http.errors import Reply
+from herdsman.proxy.connect import Connecting
+from herdsman.proxy.frontend import Frontend, Listener
+from herdsman.proxy.http_context import HttpContext
+from herdsman.proxy.http_server import ServerConn
+from herdsman.proxy.http_settings import BackHttp, FrontHttp
+from herdsman.proxy.http_upstream import Upstream
+from herdsman.proxy.routing import Outcome, Plan
+from herdsman.rules.http_actions import Service
+from herdsman.sample.txn import Txn
+
+# transaction phases (one transaction at a time per client connection)
+IDLE = 0  # waiting for (the rest of) a request head
+SENDING = 1  # request head parsed: its body still comes from the client
+WAITING = 2  # request complete, waiting for the server
+TUNNEL = 3  # after a 101 or a CONNECT: raw bytes both ways
+CLOSED = 4
+
+
+class SessionState(Connecting):
+    """The session's slots, and the types of what its mixins read (``HttpSession.__init__``
+    sets them)."""
+
+    __slots__ = (
+        "ctx",
+        "frontend",
+        "listener",
+        "loop",
+        "fe_http",
+        "backend",
+        "be_http",
+        "transport",
+        "held",
+        "phase",
+        "buf",
+        "parser",
+        "up",
+        "req",
+        "req_out",
+        "req_body",
+        "req_done",
+        "req_held",
+        "early",
+        "first",
+        "client_close",
+        "server_close",
+        "got_byte",
+        "idle_start",
+        "last_client",
+        "last_server",
+        "timer",
+        "task",
+        "peer_addr",
+        "local_addr",
+        "client_paused",
+        "fe_c",
+        "be_c",
+        "srv_c",
+        "private",
+        "rules",
+        "be_plan",
+        "txn",
+        "outcome",
+        "timer_tarpit",
+        "log",
+        "head_at",
+        "local",
+        "local_body",
+        "gone",
+        "lb_key",
+        "l7",
+        "body_wait",
+        "body_early",
+        "waited",
+        "prefer_last",
+        "req_add",
+    )
+
+    ctx: HttpContext
+    frontend: Frontend
+    listener: Listener
+    loop: asyncio.AbstractEventLoop
+    fe_http: FrontHttp
+    backend: Backend | None
+    be_http: BackHttp | None
+    transport: asyncio.Transport | None
+    phase: int
+    buf: bytes
+    up: Upstream
+    req: RequestHead | None
+    req_body: LengthBody | ChunkedBody | None
+    req_done: bool
+    req_held: bytes
+    early: list[bytes | memoryview]
+    first: bool
+    client_close: bool
+    got_byte: bool
+    idle_start: float
+    last_client: float
+    last_server: float
+    timer: asyncio.TimerHandle | None
+    task: asyncio.Task[None] | None
+    peer_addr: object
+    local_addr: object
+    fe_c: FeCounters
+    be_c: BeCounters | FeCounters
+    private: dict[int, ServerConn]
+    txn: Txn | None
+    timer_tarpit: asyncio.TimerHandle | None
+    log: StreamLog | None
+    head_at: float
+    local: ProxyConfig | Service | None
+    local_body: list[bytes]
+    gone: bool
+    body_wait: float
+    body_early: bytes | None
+    waited: bool
+    srv_c: BeCounters | FeCounters
+    parser: RequestParser
+    rules: Plan | None
+    be_plan: Plan | None
+    outcome: Outcome | None
+    held: bool
+    l7: list[bytes | memoryview] | None
+    lb_key: int | None
+
+    if TYPE_CHECKING:
+        # proxy/http.py
+        def to_client(self, data: bytes | memoryview) -> None: ...
+        def pause_client(self) -> None: ...
+        def transaction_done(self) -> None: ...
+        def _routed(
+            self, head: RequestHead, buf: bytes, monitor: bool, body: bytes | None
+        ) -> None: ...
+        def _assign(self, be: Backend, rest: bytes) -> None: ...
+        @property
+        def client(self) -> asyncio.Protocol: ...
+        def client_transport(self) -> asyncio.BaseTransport | None: ...
+        def start(self) -> None: ...
+        def reconnect(self, be: Backend, got: object) -> None: ...
+
+        # proxy/http_reqbody.py
+        def _request_body(self, data: bytes) -> None: ...
+
+        # proxy/http_replies.py
+        def reply(
+            self,
+            status: int,
+            req: RequestHead | None,
+            *,
+            request_pending: bool = False,
+            client_close: bool | None = None,
+            msg: Reply | None = None,
+        ) -> None: ...
+        def _client_error(self, exc: HttpError) -> None: ...
+        def _serve_local(self) -> None: ...
+        def _answer(self, status: int, head: RequestHead, buf: bytes) -> None: ...
+        def _local(self, px: ProxyConfig | Service, head: RequestHead, buf: bytes) -> None: ...
+
+        # proxy/http_timers.py
+        def arm(self) -> None: ...
+
+        # proxy/http_close.py
+        def close(self) -> None: ...
+        def abort(self) -> None: ...
+        def soft_stop(self) -> None: ...
+
+        # proxy/http_txlog.py
+        def _ms(self, at: float) -> int: ...
+        def _log_end(self, srv: Server | None) -> None: ...
+        def _log_session_error(self, status: int, err: str, fin: str) -> None: ...
