@@ -127,6 +127,7 @@ class Scheduler:
                 continue
             chk.in_progress = True
             chk.start_ms = now
+            chk.desc = ""  # set_server_check_status(HCHK_STATUS_START) clears it
             started.append(chk)
             chk.running = self.starter(chk, self._done_callback(chk))
         return started
