@@ -118,7 +118,11 @@ class Replies(SessionState):
         if self.log is not None:
             self.log.target = px.applet if isinstance(px, Service) else "<STATS>"
             # the applet is the stream's server, "connected" at once: %Tw %Tc %Tr are 0
-            self.log.t_queue = self.log.t_connect = self.log.t_data = self._ms(self.loop.time())
+            # (the request's own stamp: a fresh clock reading may cross a millisecond)
+            at = self.log.t_request
+            if at < 0:
+                at = self._ms(self.loop.time())
+            self.log.t_queue = self.log.t_connect = self.log.t_data = at
             self.log.set_term("L", "R")  # SF_ERR_LOCAL | SF_FINST_R
         self.local = px
         rest = buf[head.size :]
