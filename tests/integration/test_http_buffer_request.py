@@ -13,6 +13,8 @@ origin, where without the option the origin gets the head at once. Expect:
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from dataclasses import dataclass
 
 import pytest
@@ -59,6 +61,18 @@ class Case:
     lines: str
     send: bytes
     backend: bool = False  # ``lines`` in a backend behind a plain frontend
+    front: str = ""  # with ``backend``: the frontend's lines
+
+
+def errorfile_408(who: str) -> str:
+    """An ``errorfile 408`` line whose page says which proxy's it is."""
+    path = os.path.join(tempfile.mkdtemp(prefix="hm-ef-"), f"{who}408.http")
+    with open(path, "wb") as f:
+        f.write(
+            b"HTTP/1.1 408 Request Time-out\r\nx-from: %s\r\ncontent-length: 0\r\n"
+            b"connection: close\r\n\r\n" % who.encode()
+        )
+    return f"    errorfile 408 {path}\n"
 
 
 CASES = [
@@ -112,6 +126,21 @@ CASES = [
         "    balance url_param id\n    use-server s if TRUE\n",
         post(b"abc", 10),
     ),
+    # before the switching rules the stream's backend is the frontend: its page
+    Case(
+        "the frontend waits: the frontend's 408",
+        errorfile_408("be"),
+        post(b"abc", 10),
+        backend=True,
+        front=BUFFER + errorfile_408("fe"),
+    ),
+    Case(
+        "the backend waits: the backend's 408",
+        BUFFER + errorfile_408("be"),
+        post(b"abc", 10),
+        backend=True,
+        front=errorfile_408("fe"),
+    ),
     Case("own timeout http-request", BUFFER + "    timeout http-request 100ms\n", post(b"", 5)),
     Case(
         "no timeout http-request: timeout client",
@@ -125,7 +154,7 @@ async def run_cases(kind: str) -> list[object]:
     origins = [await Origin().start() for _ in CASES]
     ports = [free_port() for _ in CASES]
     sections = "".join(
-        f"frontend c{i}\n    bind 127.0.0.1:{port}\n    default_backend b{i}\n"
+        f"frontend c{i}\n    bind 127.0.0.1:{port}\n{case.front}    default_backend b{i}\n"
         f"backend b{i}\n{case.lines}    server s 127.0.0.1:{origin.port}\n"
         if case.backend
         else f"listen c{i}\n    bind 127.0.0.1:{port}\n{case.lines}"

@@ -79,7 +79,9 @@ class Replies(SessionState):
         transaction; the client connection stays open when the connection mode
         lets it (a complete request, a reply that does not say close), as in 2.6.
         """
-        be_http = self.be_http
+        # while the frontend waits for the body (before the switching rules)
+        # the stream's backend is still the frontend (s->be): its pages
+        be_http = self.be_http if self.body_early is None else None
         replies = be_http.replies if be_http is not None else self.fe_http.replies
         reply = msg if msg is not None else replies.get(status, errors.DEFAULT_REPLIES.get(status))
         if msg is None and reply is not None and self.txn is not None:
