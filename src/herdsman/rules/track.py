@@ -218,31 +218,28 @@ def _each(txn: Txn) -> list[Tracker]:
     return out
 
 
-def count_http_request(txn: Txn) -> None:
-    """``stream_inc_http_req_ctr()``: a request was received."""
+def _count(txn: Txn, cnt: str, rate: str) -> None:
+    """One event in the counter and rate pair of every tracker of ``txn``."""
     if txn.sc is None and txn.sess_sc is None:
         return
     now = txn.now_ms()
     for trk in _each(txn):
-        trk.table.inc_pair(trk.entry, "http_req_cnt", "http_req_rate", now)
+        trk.table.inc_pair(trk.entry, cnt, rate, now)
+
+
+def count_http_request(txn: Txn) -> None:
+    """``stream_inc_http_req_ctr()``: a request was received."""
+    _count(txn, "http_req_cnt", "http_req_rate")
 
 
 def count_http_error(txn: Txn) -> None:
     """``stream_inc_http_err_ctr()``: a denied request or a 4xx response."""
-    if txn.sc is None and txn.sess_sc is None:
-        return
-    now = txn.now_ms()
-    for trk in _each(txn):
-        trk.table.inc_pair(trk.entry, "http_err_cnt", "http_err_rate", now)
+    _count(txn, "http_err_cnt", "http_err_rate")
 
 
 def count_http_fail(txn: Txn) -> None:
     """``stream_inc_http_fail_ctr()``: a 5xx response (but 501 and 505)."""
-    if txn.sc is None and txn.sess_sc is None:
-        return
-    now = txn.now_ms()
-    for trk in _each(txn):
-        trk.table.inc_pair(trk.entry, "http_fail_cnt", "http_fail_rate", now)
+    _count(txn, "http_fail_cnt", "http_fail_rate")
 
 
 def count_session(txn: Txn) -> None:
