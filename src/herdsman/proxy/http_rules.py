@@ -20,6 +20,7 @@ from herdsman.http.body import ChunkedBody
 from herdsman.http.errors import Reply
 from herdsman.http.model import Framing, HttpError, Limits, RequestHead, ResponseHead
 from herdsman.http.parse import RequestParser
+from herdsman.lb.http_keys import FROM_REQUEST
 from herdsman.proxy import routing as R
 from herdsman.proxy import rule_heads
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
@@ -263,9 +264,13 @@ def after_reply(s: RulesSession, reply: Reply) -> Reply | None:
 
 def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
     """The request as the rules left it, which ``balance uri|url_param|hdr()``
-    hash (2.6 chooses the server from the rewritten HTX message)."""
+    hash (2.6 chooses the server from the rewritten HTX message); other
+    algorithms read nothing of it, so the head is not written and parsed again."""
     txn = s.txn
     if txn is None or not (txn.req_dirty or txn.line_dirty):
+        return head
+    be = s.backend
+    if be is None or be.cfg.balance.algo not in FROM_REQUEST:
         return head
     parsed = s.parser.parse(rule_heads.request_head(txn, None, ()))
     return parsed if parsed is not None else head

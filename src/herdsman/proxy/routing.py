@@ -23,15 +23,25 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from herdsman.config.model import Cap, Config, ProxyConfig, ServerConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock
 from herdsman.http.model import RequestHead, ResponseHead
+from herdsman.proxy.plan import (
+    CLOSE,
+    CONTINUE,
+    INTERCEPT,
+    REPLY,
+    SERVICE,
+    TARPIT,
+    Outcome,
+    Plan,
+)
 from herdsman.proxy.routing_views import BeView, FeView, SrvView, World
 from herdsman.proxy.rule_heads import load_request, load_response
+from herdsman.proxy.switching import compile_switching
 from herdsman.rules import cookie as ck
 from herdsman.rules.eval import run_rules, run_tcp_rules
 from herdsman.rules.http_actions import Service
@@ -43,10 +53,7 @@ from herdsman.rules.model import (
     RES_DONE,
     RES_ERROR,
     RES_STOP,
-    CookieConfig,
-    PersistRule,
     Rule,
-    StickRule,
 )
 from herdsman.rules.track import (
     count_http_error,
@@ -56,84 +63,10 @@ from herdsman.rules.track import (
 )
 from herdsman.rules.userlist import Userlist
 from herdsman.sample import args as A
-from herdsman.sample.cond import Condition
 from herdsman.sample.lfparse import Expr as LfExpr
-from herdsman.sample.logformat import Piece
 from herdsman.sample.stick import Table, TableSpec
 from herdsman.sample.txn import Txn
 from herdsman.tls.fetches import ClientTls
-
-# -- one proxy's rules ------------------------------------------------------------------
-
-
-@dataclass
-class Plan:
-    """What a proxy runs, its named defaults section's rules first."""
-
-    cfg: ProxyConfig
-    view: Any
-    tcp_conn: list[Rule] = field(default_factory=list)
-    tcp_sess: list[Rule] = field(default_factory=list)
-    tcp_req: list[Rule] = field(default_factory=list)
-    tcp_res: list[Rule] = field(default_factory=list)
-    http_req: list[Rule] = field(default_factory=list)
-    http_res: list[Rule] = field(default_factory=list)
-    http_after: list[Rule] = field(default_factory=list)
-    redirects: list[Rule] = field(default_factory=list)
-    monitor_fail: list[Condition] = field(default_factory=list)
-    switching: list[tuple[Condition | None, Backend | None, Piece | None]] = field(
-        default_factory=list
-    )
-    default: Backend | None = None
-    servers: list[tuple[Condition, Server | None, Piece | None]] = field(default_factory=list)
-    persist: list[PersistRule] = field(default_factory=list)
-    sticking: list[StickRule] = field(default_factory=list)
-    store_rsp: list[StickRule] = field(default_factory=list)
-    cookie: CookieConfig | None = None
-    cookies: list[tuple[bytes, Server]] = field(default_factory=list)
-    cookie_of: dict[int, bytes | None] = field(default_factory=dict)
-    # "capture request|response header": (lower-case name, length, slot)
-    req_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
-    res_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
-    persist_opt: bool = False
-    be_view: Any = None  # its own backend's view (a proxy with the backend capability)
-    # anything to do on a response of this proxy as a backend: rules, cookie, stick
-    # store-response, captures (tracked counters are looked at separately)
-    on_response: bool = False
-
-    @property
-    def request_rules(self) -> bool:
-        return bool(self.tcp_req or self.http_req or self.redirects or self.req_captures)
-
-    @property
-    def response_rules(self) -> bool:
-        return bool(
-            self.http_res or self.http_after or self.store_rsp or self.cookie or self.res_captures
-        )
-
-
-# what the session does after the request rules
-CONTINUE = 0
-REPLY = 1  # send txn.reply (a Reply, an Errmsg, an AuthReply)
-CLOSE = 2  # close the connection without a word (reject)
-TARPIT = 3  # hold the request for "timeout tarpit", then send txn.reply
-INTERCEPT = 4  # answer with the status in txn.status (monitor URI)
-SERVICE = 5  # a use-service rule chose the service in txn.reply (a Service)
-
-
-@dataclass(slots=True)
-class Outcome:
-    action: int = CONTINUE
-    backend: Backend | None = None
-    server: Server | None = None  # SF_ASSIGNED: a rule or a cookie chose it
-    direct: bool = False  # SF_DIRECT: the cookie's server
-    ignore: bool = False  # ignore-persist matched
-    found: ck.Persisted[Server] | None = None
-    stores: list[tuple[StickRule, object]] = field(default_factory=list)
-    # the log's termination state when the rules answered ("PR": refused by a
-    # rule, "LR": answered locally), as http_process_req_common() sets it
-    term: str = ""
-    force: bool = False  # SF_FORCE_PRST: a force-persist rule matched
 
 
 class Router:
@@ -241,6 +174,7 @@ class Router:
             p.default = self.backends.get(cfg.default_backend)
         elif cfg.kind == "listen":
             p.default = self.backends.get(cfg.name)
+        p.switch = compile_switching(p.switching, p.default, self.backends.get)
         be = self.backends.get(cfg.name) if cfg.cap & Cap.BE else None
         for srule in r.servers:
             if srule.dynamic is not None:
@@ -350,16 +284,7 @@ class Router:
 
     def switch(self, txn: Txn, fe: Plan) -> Backend | None:
         """``process_switching_rules()``"""
-        for cond, be, piece in fe.switching:
-            if cond is not None and not cond.run(txn):
-                continue
-            if piece is not None:
-                be = self.backends.get(piece(txn).decode("utf-8", "surrogateescape"))
-                if be is None:
-                    continue
-            if be is not None:
-                return be
-        return fe.default
+        return fe.switch(txn)
 
     def server(self, txn: Txn, bp: Plan, out: Outcome) -> None:
         """Persistence rules, ``use-server``, the cookie, ``stick match``."""
@@ -626,4 +551,15 @@ def _ip(text: object) -> Any:
         return None
 
 
-__all__ = ["Outcome", "Plan", "Router", "uses_routing"]
+__all__ = [
+    "CLOSE",
+    "CONTINUE",
+    "INTERCEPT",
+    "REPLY",
+    "SERVICE",
+    "TARPIT",
+    "Outcome",
+    "Plan",
+    "Router",
+    "uses_routing",
+]

@@ -68,6 +68,8 @@ class AclExpr:
     # the same as a yes/no closure when the value never waits for more data
     # (PASS or FAIL only): what a one-ACL condition runs, one call less
     test: Callable[[Txn], bool] | None = None
+    # the patterns, for the look-ups compiled over several rules (proxy/switching.py)
+    patterns: list[P.PatternExpr] = field(default_factory=list)
 
 
 @dataclass
@@ -418,7 +420,7 @@ def parse_acl_expr(words: list[str], ctx: AclContext) -> AclExpr:
     may_change = expr.fetch.name in MAY_CHANGE
     term = _term(expr, method, matcher, may_change)
     test = _test(expr, method, matcher) if term.__name__ == "single" else None
-    return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val, test)
+    return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val, test, exprs)
 
 
 def _auth_group_matcher(c: Compiler, exprs: list[P.PatternExpr]) -> P.Matcher:
