@@ -267,7 +267,7 @@ def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
     hash (2.6 chooses the server from the rewritten HTX message); other
     algorithms read nothing of it, so the head is not written and parsed again."""
     txn = s.txn
-    if txn is None or not (txn.req_dirty or txn.line_dirty):
+    if txn is None or not (txn.req_dirty or txn.line_dirty or txn.req_tail):
         return head
     be = s.backend
     if be is None or be.cfg.balance.algo not in FROM_REQUEST:
@@ -279,7 +279,7 @@ def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
 def request_out(s: RulesSession, connection: bytes | None, add: list[bytes]) -> bytes | None:
     """The request head rewritten by the rules, or None when they left it."""
     txn = s.txn
-    if txn is None or not (txn.req_dirty or txn.line_dirty):
+    if txn is None or not (txn.req_dirty or txn.line_dirty or txn.req_tail):
         return None
     return rule_heads.request_head(txn, connection, add)
 

@@ -40,13 +40,22 @@ def p_set_header(words: list[str], i: int, where: Where) -> Parsed:
     rw = _hdrs_rw(where)
     setting = kw == "set-header"
 
-    def act(txn: Txn) -> int:
-        v = value(txn)
+    def edit(txn: Txn, v: bytes) -> int:
         hdrs = rw(txn)
         if setting:
             H.remove(hdrs, lname)
         hdrs.append((lname, v))
         return ACT_CONT
+
+    if where.response:
+        return lambda txn: edit(txn, value(txn)), i + 2, False
+
+    def act(txn: Txn) -> int:
+        # the common case: a name the request does not have, appended without a copy
+        v = value(txn)
+        if txn.req_append(lname, v, setting):
+            return ACT_CONT
+        return edit(txn, v)
 
     return act, i + 2, False
 

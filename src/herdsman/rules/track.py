@@ -80,8 +80,8 @@ def track_action(
     one = expr.one
 
     def act(txn: Txn) -> int:
-        slots = _slots(txn, session)
-        if slots[num] is not None:
+        slots = txn.sess_sc if session else txn.sc
+        if slots is not None and slots[num] is not None:
             return ACT_CONT
         if not session and txn.sess_sc is not None and txn.sess_sc[num] is not None:
             return ACT_CONT
@@ -97,6 +97,8 @@ def track_action(
         if ts is None:
             return ACT_CONT
         table.start_counters(ts, now)
+        if slots is None:
+            slots = _slots(txn, session)
         slots[num] = Tracker(table, ts, content)
         if txn.method is not None and not session:
             # the request was counted before tracking began: count it now

@@ -63,11 +63,20 @@ def _locate(form: str, num: int, ref: Ref | None, create: bool) -> Locate:
 
         return src
 
+    if not 0 <= num < MAX_SESS_STKCTR:
+        return lambda txn: None
+
     def sc(txn: Txn) -> Slot | None:
-        n = num if num >= 0 else -1
-        trk = tracker(txn, n)
+        # tracker(), inlined: the stream's counter, else the session's
+        sc = txn.sc
+        trk = sc[num] if sc is not None else None
         if trk is None:
-            return None
+            sess = txn.sess_sc
+            if sess is None:
+                return None
+            trk = sess[num]
+            if trk is None:
+                return None
         if ref is not None and ref.target is not None:
             table: Table = ref.target
             return table, table.lookup(trk.entry.key, txn.now_ms()), True

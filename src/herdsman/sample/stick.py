@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
 from typing import Final
 
 from herdsman.sample import types as T
@@ -153,12 +154,20 @@ class Table:
         self.entries: dict[object, Entry] = {}
         self.smp_type = spec.smp_type
         self.key_size = spec.key_size
+        # decided once: which stored counters are rates, 64-bit, moved by a new tracker
+        self._rates = frozenset(n for n in self.store if DATA_TYPES[n][0] == "frqp")
+        self._ull = frozenset(n for n in self.store if DATA_TYPES[n][0] == "ull")
+        self._on_start = [n for n in ("conn_cur", "conn_cnt", "conn_rate") if n in self.store]
+        # the sample type a key of this table is as it comes (an address fetch)
+        self._native = {T.IPV4: IPv4Address, T.IPV6: IPv6Address}.get(self.smp_type)
 
     # -- keys ----------------------------------------------------------------------------
 
     def key_of(self, value: Value) -> object | None:
         """``smp_to_stkey()``: the sample cast to the key type, sized; None when
         the sample does not cast."""
+        if type(value) is self._native:
+            return value
         t = self.smp_type
         v = T.cast(value, t)
         if v is None:
@@ -239,28 +248,30 @@ class Table:
 
     def read(self, ts: Entry, name: str, now: int) -> int | None:
         """A stored counter's value (a rate over its period), None when not stored."""
-        if name not in self.store:
+        period = self.store.get(name)
+        if period is None:
             return None
         value = ts.data.get(name, 0)
         if isinstance(value, FreqCtr):
-            return value.read(now, self.store[name])
-        if DATA_TYPES[name][0] == "frqp":
+            return value.read(now, period)
+        if name in self._rates:
             return 0
         return value
 
     def add(self, ts: Entry, name: str, now: int, inc: int = 1) -> bool:
         """Count ``inc`` events on a stored counter; False when it is not stored."""
-        if name not in self.store:
+        period = self.store.get(name)
+        if period is None:
             return False
-        if DATA_TYPES[name][0] == "frqp":
+        if name in self._rates:
             ctr = ts.data.get(name)
             if not isinstance(ctr, FreqCtr):
                 ctr = ts.data[name] = FreqCtr()
-            ctr.add(now, self.store[name], inc)
+            ctr.add(now, period, inc)
         else:
             old = ts.data.get(name, 0)
             assert isinstance(old, int)
-            bits = 0xFFFFFFFFFFFFFFFF if DATA_TYPES[name][0] == "ull" else 0xFFFFFFFF
+            bits = 0xFFFFFFFFFFFFFFFF if name in self._ull else 0xFFFFFFFF
             ts.data[name] = (old + inc) & bits
         return True
 
@@ -277,10 +288,8 @@ class Table:
     def start_counters(self, ts: Entry, now: int) -> None:
         """``stream_start_counters()``: a new tracker on ``ts``."""
         ts.ref_cnt += 1
-        if "conn_cur" in self.store:
-            self.add(ts, "conn_cur", now)
-        self.add(ts, "conn_cnt", now)
-        self.add(ts, "conn_rate", now)
+        for name in self._on_start:  # conn_cur, conn_cnt, conn_rate: those stored
+            self.add(ts, name, now)
         self.touch(ts, now)
 
     def stop_counters(self, ts: Entry, now: int) -> None:

@@ -16,7 +16,10 @@ path provides; the stick tables are this package's own (``stick.py``).
 
 Header lists are ``(name, value)`` pairs of bytes in wire order. A rule that
 changes them first takes its own copy (``req_hdrs_rw()``); the data path sees
-``req_dirty`` and writes the head again.
+``req_dirty`` and writes the head again. The common rewrite, a ``set-header``
+or ``add-header`` of a name the request does not have, takes no copy: the
+field goes to ``req_tail``, the fields after the received ones
+(``req_append()``), until something reads or changes the whole list.
 """
 
 from __future__ import annotations
@@ -176,6 +179,8 @@ class Txn:
         "req_hdrs",
         "req_dirty",
         "req_load",
+        "req_tail",
+        "req_names",
         "req_body",
         "req_final",
         "req_buf",
@@ -235,6 +240,8 @@ class Txn:
         self.req_hdrs: Headers | None = None
         self.req_dirty = False
         self.req_load: Callable[[], Headers] | None = None
+        self.req_tail: Headers | None = None  # fields appended to the received ones
+        self.req_names: set[bytes] | None = None  # lower-case names, received and tail
         self.req_body: bytes | None = None
         self.req_final = True
         self.req_buf: bytes | None = None
@@ -263,9 +270,20 @@ class Txn:
 
     def req_headers(self) -> Headers | None:
         """The request's header list as HAProxy's HTX holds it, None without a request."""
+        if self.req_tail is not None:
+            return self.req_hdrs_rw()
         hdrs = self.req_hdrs
         if hdrs is None and self.req_load is not None:
             hdrs = self.req_hdrs = self.req_load()
+        return hdrs
+
+    def req_received(self) -> Headers:
+        """The request's fields before ``req_tail`` (the received ones, or the
+        transaction's own list once changed), not to be changed in place."""
+        hdrs = self.req_hdrs
+        if hdrs is None:
+            load = self.req_load
+            hdrs = self.req_hdrs = load() if load is not None else []
         return hdrs
 
     def res_headers(self) -> Headers | None:
@@ -277,10 +295,36 @@ class Txn:
     def req_hdrs_rw(self) -> Headers:
         """The request's header list, this transaction's own copy, to change."""
         if not self.req_dirty:
-            self.req_hdrs = list(self.req_headers() or ())
+            hdrs = list(self.req_received())
+            tail = self.req_tail
+            if tail is not None:
+                hdrs += tail
+                self.req_tail = self.req_names = None
+            self.req_hdrs = hdrs
             self.req_dirty = True
         assert self.req_hdrs is not None
         return self.req_hdrs
+
+    def req_append(self, lname: bytes, value: bytes, unique: bool) -> bool:
+        """Add a field named ``lname`` (lower case) after the others, without a
+        copy of the list; ``unique`` (set-header) when no field has that name yet.
+        False when it cannot: the caller edits ``req_hdrs_rw()``."""
+        if self.req_dirty:
+            return False
+        names = self.req_names
+        if unique:
+            if names is None:
+                names = self.req_names = {n.lower() for n, _ in self.req_received()}
+                names.update(n for n, _ in self.req_tail or ())
+            if lname in names:
+                return False
+        if names is not None:
+            names.add(lname)
+        tail = self.req_tail
+        if tail is None:
+            tail = self.req_tail = []
+        tail.append((lname, value))
+        return True
 
     def res_hdrs_rw(self) -> Headers:
         if not self.res_dirty:
