@@ -121,7 +121,7 @@ def request(
         s.be_http = s.ctx.back(be.cfg)
         s.be_c = be.counters
         s.srv_c = be.counters
-    s.be_plan = router.plan(be.cfg) if be is not None else None
+    s.be_plan = out.plan
     if out.action == R.CONTINUE:
         return False
     if out.action == R.SERVICE:

@@ -59,6 +59,10 @@ class Plan:
     # anything to do on a response of this proxy as a backend: rules, cookie, stick
     # store-response, captures (tracked counters are looked at separately)
     on_response: bool = False
+    # decided once, what a request skips: the content and http-request rules of
+    # this proxy, the rules choosing a server (persistence, use-server, cookie, stick)
+    req_phase: bool = False
+    choose: bool = False
 
     @property
     def request_rules(self) -> bool:
@@ -93,6 +97,7 @@ class Outcome:
     # rule, "LR": answered locally), as http_process_req_common() sets it
     term: str = ""
     force: bool = False  # SF_FORCE_PRST: a force-persist rule matched
+    plan: Plan | None = None  # the backend's (``backend``'s plan)
 
 
 __all__ = [

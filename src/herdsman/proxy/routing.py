@@ -201,6 +201,8 @@ class Router:
                 item = (cap.header.lower().encode(), cap.length, slot)
                 (p.res_captures if cap.response else p.req_captures).append(item)
         p.on_response = p.response_rules or bool(p.tcp_res or p.sticking)
+        p.req_phase = bool(p.tcp_req or p.http_req)
+        p.choose = bool(p.persist or p.servers or p.cookie or p.sticking)
         return p
 
     # -- transactions --------------------------------------------------------------
@@ -250,8 +252,9 @@ class Router:
                     break
             out.action = INTERCEPT
             return out
-        count_http_request(txn)
-        verdict = _phase(txn, fe.tcp_req, fe.http_req)
+        if txn.sess_sc is not None:  # (the stream's own trackers start below)
+            count_http_request(txn)
+        verdict = _phase(txn, fe.tcp_req, fe.http_req) if fe.req_phase else RES_CONT
         if isinstance(txn.reply, Service):
             # http_process_req_common(): a service answers before the redirect rules,
             # the stats URI and the switching rules (the backend stays the frontend)
@@ -266,20 +269,22 @@ class Router:
                     break
         if verdict != RES_CONT:
             return _stop(txn, out, verdict)
-        be = self.switch(txn, fe)
+        be = fe.switch(txn)
         out.backend = be
         if be is None:
             return out
-        bp = self.plan(be.cfg)
+        bp = self.plans.get(id(be.cfg)) or self.plan(be.cfg)
+        out.plan = bp
         txn.be = bp.be_view
-        if bp is not fe:
+        if bp is not fe and bp.req_phase:
             verdict = _phase(txn, bp.tcp_req, bp.http_req)
             if isinstance(txn.reply, Service):
                 out.action = SERVICE
                 return out
             if verdict != RES_CONT:
                 return _stop(txn, out, verdict)
-        self.server(txn, bp, out)
+        if bp.choose:
+            self.server(txn, bp, out)
         return out
 
     def switch(self, txn: Txn, fe: Plan) -> Backend | None:

@@ -30,15 +30,17 @@ def load_response(txn: Txn, resp: ResponseHead) -> None:
 def request_head(txn: Txn, connection: bytes | None, add: Sequence[bytes]) -> bytes:
     """The request head as the rules left it (``txn.req_hdrs``, ``txn.req_tail``), then the lines
     the proxy adds and its Connection line, as ``head_bytes()`` writes them."""
-    hdrs: Headers = txn.req_received()
-    parts = [b"%s %s %s\r\n" % (txn.method or b"GET", txn.uri or b"/", txn.version or b"HTTP/1.1")]
-    parts.extend(n + b": " + v + b"\r\n" for n, v in hdrs if n.lower() != b"connection")
-    tail = txn.req_tail
-    if tail is not None:
-        parts.extend(n + b": " + v + b"\r\n" for n, v in tail if n != b"connection")
-    parts.extend(line + b"\r\n" for line in add)
+    parts = [txn.method or b"GET", b" ", txn.uri or b"/", b" ", txn.version or b"HTTP/1.1", b"\r\n"]
+    for n, v in txn.req_received():
+        if len(n) != 10 or n.lower() != b"connection":
+            parts += (n, b": ", v, b"\r\n")
+    for n, v in txn.req_tail or ():
+        if n != b"connection":  # (names set by rules are lower case)
+            parts += (n, b": ", v, b"\r\n")
+    for line in add:
+        parts += (line, b"\r\n")
     if connection is not None:
-        parts.append(b"connection: " + connection + b"\r\n")
+        parts += (b"connection: ", connection, b"\r\n")
     parts.append(b"\r\n")
     return b"".join(parts)
 

@@ -80,16 +80,17 @@ def track_action(
     one = expr.one
 
     def act(txn: Txn) -> int:
-        slots = txn.sess_sc if session else txn.sc
+        sess = txn.sess_sc
+        slots = sess if session else txn.sc
         if slots is not None and slots[num] is not None:
             return ACT_CONT
-        if not session and txn.sess_sc is not None and txn.sess_sc[num] is not None:
+        if not session and sess is not None and sess[num] is not None:
             return ACT_CONT
         table: Table = ref.target
         value = one(txn)
         if value is None:
             return ACT_CONT
-        key = table.key_of(value)
+        key = value if type(value) is table.native else table.key_of(value)
         if key is None:
             return ACT_CONT
         now = txn.now_ms()

@@ -159,14 +159,14 @@ class Table:
         self._ull = frozenset(n for n in self.store if DATA_TYPES[n][0] == "ull")
         self._on_start = [n for n in ("conn_cur", "conn_cnt", "conn_rate") if n in self.store]
         # the sample type a key of this table is as it comes (an address fetch)
-        self._native = {T.IPV4: IPv4Address, T.IPV6: IPv6Address}.get(self.smp_type)
+        self.native = {T.IPV4: IPv4Address, T.IPV6: IPv6Address}.get(self.smp_type)
 
     # -- keys ----------------------------------------------------------------------------
 
     def key_of(self, value: Value) -> object | None:
         """``smp_to_stkey()``: the sample cast to the key type, sized; None when
         the sample does not cast."""
-        if type(value) is self._native:
+        if type(value) is self.native:
             return value
         t = self.smp_type
         v = T.cast(value, t)
@@ -197,9 +197,11 @@ class Table:
     def get(self, key: object, now: int) -> Entry | None:
         """``stktable_get_entry()``: the entry, created if needed (None when the
         table is full and cannot purge)."""
-        ts = self.lookup(key, now)
+        ts = self.entries.get(key)  # lookup(), inlined
         if ts is not None:
-            return ts
+            if ts.ref_cnt or not self.expire or ts.expire > now:
+                return ts
+            del self.entries[key]
         if len(self.entries) >= self.size:
             self.expire_all(now)
             if len(self.entries) >= self.size and (
@@ -290,7 +292,8 @@ class Table:
         ts.ref_cnt += 1
         for name in self._on_start:  # conn_cur, conn_cnt, conn_rate: those stored
             self.add(ts, name, now)
-        self.touch(ts, now)
+        if self.expire:  # touch()
+            ts.expire = now + self.expire
 
     def stop_counters(self, ts: Entry, now: int) -> None:
         """``stream_store_counters()``: the tracker ends."""
@@ -302,10 +305,16 @@ class Table:
 
     def inc_pair(self, ts: Entry, cnt: str, rate: str, now: int, inc: int = 1) -> None:
         """One of HAProxy's paired counters (``stkctr_inc_http_req_ctr()``...)."""
-        a = self.add(ts, cnt, now, inc)
-        b = self.add(ts, rate, now, inc)
-        if a or b:
-            self.touch(ts, now)
+        period = self.store.get(rate)
+        if period is not None:  # add(), inlined for the rate
+            ctr = ts.data.get(rate)
+            if not isinstance(ctr, FreqCtr):
+                ctr = ts.data[rate] = FreqCtr()
+            ctr.add(now, period, inc)
+        if not self.add(ts, cnt, now, inc) and period is None:
+            return
+        if self.expire:  # touch()
+            ts.expire = now + self.expire
 
 
 class Tracker:

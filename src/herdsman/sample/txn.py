@@ -270,7 +270,7 @@ class Txn:
 
     def req_headers(self) -> Headers | None:
         """The request's header list as HAProxy's HTX holds it, None without a request."""
-        if self.req_tail is not None:
+        if self.req_tail:
             return self.req_hdrs_rw()
         hdrs = self.req_hdrs
         if hdrs is None and self.req_load is not None:
@@ -312,18 +312,13 @@ class Txn:
         if self.req_dirty:
             return False
         names = self.req_names
-        if unique:
-            if names is None:
-                names = self.req_names = {n.lower() for n, _ in self.req_received()}
-                names.update(n for n, _ in self.req_tail or ())
-            if lname in names:
-                return False
-        if names is not None:
-            names.add(lname)
-        tail = self.req_tail
-        if tail is None:
-            tail = self.req_tail = []
-        tail.append((lname, value))
+        if names is None:  # the first: req_tail and req_names come and go together
+            names = self.req_names = {n.lower() for n, _ in self.req_received()}
+            self.req_tail = []
+        if unique and lname in names:
+            return False
+        names.add(lname)
+        self.req_tail.append((lname, value))  # type: ignore[union-attr]
         return True
 
     def res_hdrs_rw(self) -> Headers:
