@@ -12,13 +12,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from herdsman.http.parse import RequestParser
-from herdsman.proxy.rule_heads import load_request, request_head
+from herdsman.proxy.rule_heads import load_request, plain_names, request_head
+from herdsman.rules.eval import run_rules
 from herdsman.rules.http_actions import parse_http_rule
+from herdsman.rules.http_rewrite import merge_fields
 from herdsman.rules.parsing import ParseEnv
 from herdsman.sample.pattern import PatternFiles
 from herdsman.sample.txn import Txn
 
-RAW = b"GET /x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nConnection: keep-alive\r\nx-b:2\r\n\r\n"
+# heads written again field by field (a line without its space, blanks, a TE
+# value the parser rewrites), and heads the rules' fields are appended to
+ODD = [
+    b"GET /x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nConnection: keep-alive\r\nx-b:2\r\n\r\n",
+    b"GET /x HTTP/1.1\r\nHost: a\r\nX-A:  1\r\n\r\n",
+    b"GET /x HTTP/1.1\r\nHost: a \r\nX-A: 1\r\n\r\n",
+    b"GET /x HTTP/1.1\r\nHost: a\r\nTE: trailers, gzip\r\n\r\n",
+]
+PLAIN = [
+    b"GET /x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-b: 2\r\n\r\n",
+    b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nX-A: 1\r\n\r\n",
+    b"GET /x HTTP/1.1\r\nconnection: close\r\nHost: a\r\nX-A: 1:2\r\n\r\n",
+]
 
 
 def _env() -> ParseEnv:
@@ -27,57 +41,120 @@ def _env() -> ParseEnv:
     )
 
 
-def _txn() -> Txn:
-    head = RequestParser().parse(RAW)
+def _txn(raw: bytes) -> Txn:
+    head = RequestParser().parse(raw)
     assert head is not None
     txn = Txn()
     load_request(txn, head)
     return txn
 
 
+def test_plain_heads() -> None:
+    assert all(plain_names(RequestParser().parse(raw)) is None for raw in ODD)
+    names = [plain_names(RequestParser().parse(raw)) for raw in PLAIN]
+    assert names == [
+        {b"host", b"x-a", b"x-b"},
+        {b"host", b"connection", b"x-a"},
+        {b"host", b"connection", b"x-a"},
+    ]
+
+
 def _render(fields: list[tuple[bytes, bytes]]) -> bytes:
+    """The head as writing every field again makes it."""
     lines = b"".join(n + b": " + v + b"\r\n" for n, v in fields if n.lower() != b"connection")
     return b"GET /x HTTP/1.1\r\n" + lines + b"x-add: 1\r\nconnection: close\r\n\r\n"
 
 
 NAMES = st.sampled_from(["Host", "X-A", "x-a", "X-B", "X-New", "x-new", "Connection"])
+# a literal value, or one made at run time (not merged)
+VALUES = st.sampled_from(["1", "2", "%[str(3)]"])
 OPS = st.one_of(
-    st.tuples(st.sampled_from(["set-header", "add-header"]), NAMES, st.sampled_from("12")),
+    st.tuples(st.sampled_from(["set-header", "add-header"]), NAMES, VALUES),
     st.tuples(st.just("del-header"), NAMES, st.just("")),
     st.tuples(st.just("read"), st.just(""), st.just("")),
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(OPS, max_size=8))
-def test_rewrites_and_reads_as_one_list(ops: list[Any]) -> None:
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(ODD + PLAIN), st.lists(OPS, max_size=10))
+def test_rewrites_and_reads_as_one_list(raw: bytes, ops: list[Any]) -> None:
+    """The rules run as the data path runs them (runs of literal fields merged),
+    the reads between them."""
     env = _env()
-    txn = _txn()
-    model = list(_txn().req_headers() or [])
-    for action, name, value in ops:
+    txn = _txn(raw)
+    model = list(_txn(raw).req_headers() or [])
+    rules = []
+    for action, name, value in [*ops, ("read", "", "")]:
         lname = name.lower().encode()
         if action == "read":
+            run_rules(merge_fields(rules), txn)
+            rules = []
             assert txn.req_headers() == model
             continue
-        rule = parse_http_rule("request", [action, name, *([value] if value else [])], env)
-        rule.action(txn)
+        rules.append(parse_http_rule("request", [action, name, *([value] if value else [])], env))
         if action != "add-header":
             model = [(n, v) for n, v in model if n.lower() != lname]
         if action != "del-header":
-            model.append((lname, value.encode()))
+            model.append((lname, value.replace("%[str(3)]", "3").encode()))
+    assert request_head(txn, b"close", [b"x-add: 1"]) == _render(model)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(ODD + PLAIN), st.lists(OPS.filter(lambda op: op[0] != "read"), max_size=8))
+def test_head_written_as_every_field_again(raw: bytes, ops: list[Any]) -> None:
+    """Without reads: what is appended to the received bytes (or merged) is written
+    as writing every field again writes it."""
+    env = _env()
+    txn = _txn(raw)
+    model = list(_txn(raw).req_headers() or [])
+    rules = [parse_http_rule("request", [a, n, *([v] if v else [])], env) for a, n, v in ops]
+    run_rules(merge_fields(rules), txn)
+    for action, name, value in ops:
+        lname = name.lower().encode()
+        if action != "add-header":
+            model = [(n, v) for n, v in model if n.lower() != lname]
+        if action != "del-header":
+            model.append((lname, value.replace("%[str(3)]", "3").encode()))
     assert request_head(txn, b"close", [b"x-add: 1"]) == _render(model)
     assert txn.req_headers() == model
+
+
+def test_merged_fields() -> None:
+    env = _env()
+    words = [
+        ["set-header", "X-P", "1"],
+        ["add-header", "X-Q", "2"],
+        ["set-header", "X-R", "%[str(3)]"],  # made at run time: not merged
+        ["set-header", "X-S", "4"],
+        ["set-header", "x-s", "5"],  # the same name again: a run of its own
+        ["add-header", "X-T", "6"],
+    ]
+    rules = merge_fields([parse_http_rule("request", w, env) for w in words])
+    assert len(rules) == 4
+    txn = _txn(PLAIN[0])
+    run_rules(rules[:3], txn)
+    assert txn.req_tail == [(b"x-p", b"1"), (b"x-q", b"2"), (b"x-r", b"3"), (b"x-s", b"4")]
+    run_rules(rules[3:], txn)
+    assert txn.req_dirty  # x-s again: the whole list
+    assert txn.req_headers()[-5:] == [
+        (b"x-p", b"1"),
+        (b"x-q", b"2"),
+        (b"x-r", b"3"),
+        (b"x-s", b"5"),
+        (b"x-t", b"6"),
+    ]
 
 
 def test_absent_name_takes_no_copy() -> None:
     """The received list stays the parsed head's own until something needs the whole."""
     env = _env()
-    txn = _txn()
+    txn = _txn(PLAIN[0])
     received = txn.req_received()
     for words in (["set-header", "X-New", "1"], ["add-header", "X-Other", "2"]):
         parse_http_rule("request", words, env).action(txn)
     assert txn.req_received() is received
     assert not txn.req_dirty
+    assert txn.req_plain  # written by appending to the received bytes
     assert txn.req_tail == [(b"x-new", b"1"), (b"x-other", b"2")]
     parse_http_rule("request", ["set-header", "x-NEW", "3"], env).action(txn)
     assert txn.req_dirty  # the name is there now: one list

@@ -45,6 +45,7 @@ from herdsman.proxy.switching import compile_switching
 from herdsman.rules import cookie as ck
 from herdsman.rules.eval import run_rules, run_tcp_rules
 from herdsman.rules.http_actions import Service
+from herdsman.rules.http_rewrite import merge_fields
 from herdsman.rules.model import (
     RES_ABRT,
     RES_BADREQ,
@@ -163,6 +164,7 @@ class Router:
             "http_after",
         ):
             setattr(p, name, [*(getattr(d, name) if d is not None else ()), *getattr(r, name)])
+        p.http_req = merge_fields(p.http_req)
         p.redirects = list(r.redirects)
         p.monitor_fail = list(r.monitor_fail)
         for rule in r.switching:
@@ -356,7 +358,7 @@ class Router:
         HAProxy where the request's HTX was forwarded; the method stays."""
         txn.uri = None
         txn.req_hdrs = txn.req_load = txn.req_tail = txn.req_names = None
-        txn.req_dirty = False
+        txn.req_dirty = txn.req_plain = False
         txn.srv = self.srv_views.get(id(srv)) if srv is not None else None
         load_response(txn, resp)
         if fe.res_captures:
