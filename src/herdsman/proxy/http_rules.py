@@ -296,7 +296,7 @@ def response(
         return b""
     bp = s.be_plan
     if not (fe.on_response or (bp is not None and bp.on_response)):
-        if txn.tracking():
+        if txn.sc is not None or txn.sess_sc is not None:  # tracking()
             R.count_status(txn, resp.status)
         return b""  # nothing else reads or changes this response
     out = s.outcome if s.outcome is not None else R.Outcome()
@@ -319,7 +319,7 @@ def response(
 def done(s: RulesSession) -> None:
     """The transaction ended: its stream-level trackers stop."""
     txn = s.txn
-    if txn is not None:
+    if txn is not None and txn.sc is not None:
         end_stream(txn)
     s.outcome = None
 

@@ -92,7 +92,7 @@ class Outcome:
     direct: bool = False  # SF_DIRECT: the cookie's server
     ignore: bool = False  # ignore-persist matched
     found: ck.Persisted[Server] | None = None
-    stores: list[tuple[StickRule, object]] = field(default_factory=list)
+    stores: tuple[tuple[StickRule, object], ...] = ()  # stick store-request keys
     # the log's termination state when the rules answered ("PR": refused by a
     # rule, "LR": answered locally), as http_process_req_common() sets it
     term: str = ""

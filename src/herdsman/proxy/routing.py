@@ -257,7 +257,7 @@ class Router:
         if txn.sess_sc is not None:  # (the stream's own trackers start below)
             count_http_request(txn)
         verdict = _phase(txn, fe.tcp_req, fe.http_req) if fe.req_phase else RES_CONT
-        if isinstance(txn.reply, Service):
+        if txn.reply is not None and isinstance(txn.reply, Service):
             # http_process_req_common(): a service answers before the redirect rules,
             # the stats URI and the switching rules (the backend stays the frontend)
             out.action = SERVICE
@@ -280,7 +280,7 @@ class Router:
         txn.be = bp.be_view
         if bp is not fe and bp.req_phase:
             verdict = _phase(txn, bp.tcp_req, bp.http_req)
-            if isinstance(txn.reply, Service):
+            if txn.reply is not None and isinstance(txn.reply, Service):
                 out.action = SERVICE
                 return out
             if verdict != RES_CONT:
@@ -342,7 +342,7 @@ class Router:
                 if srv is not None and (srv.is_up or keep_down):
                     out.server, out.direct = srv, True
             if stick.store:
-                out.stores.append((stick, key))
+                out.stores += ((stick, key),)
 
     def response(
         self,
@@ -508,8 +508,6 @@ def _by_id(be: Backend | None, sid: int | None) -> Server | None:
 
 def _phase(txn: Txn, tcp: list[Rule], http: list[Rule]) -> int:
     if tcp:
-        from herdsman.rules.eval import run_tcp_rules
-
         verdict, _ = run_tcp_rules(tcp, txn, True)
         if verdict not in (RES_CONT, RES_STOP):
             return verdict

@@ -225,12 +225,42 @@ def _default_method(out: int) -> int:
     return -1
 
 
-def _test(expr: Expr, method: int, matcher: P.Matcher) -> Callable[[Txn], bool]:
+def _test(
+    expr: Expr, method: int, matcher: P.Matcher, exprs: list[P.PatternExpr]
+) -> Callable[[Txn], bool]:
     """``_term()``'s ``single`` as a boolean."""
     expect = P.EXPECT[method]
     ok = NO_CAST[expect]
     cast = T.cast
     one = expr.one
+    if method in (P.STR, P.BEG) and exprs and not any(e.icase for e in exprs):
+        # the matcher inlined: a set of exact strings, a tuple of prefixes
+        pats = [p for e in exprs for p, _ in e.items if isinstance(p, bytes)]
+        exact = frozenset(pats)
+        prefixes = tuple(pats)
+
+        def test_str(txn: Txn) -> bool:
+            v = one(txn)
+            if v is None:
+                return False
+            if type(v) is not bytes:
+                v = cast(v, T.STR)
+                if v is None:
+                    return False
+            return v in exact
+
+        def test_beg(txn: Txn) -> bool:
+            v = one(txn)
+            if v is None:
+                return False
+            if type(v) is not bytes:
+                v = cast(v, T.STR)
+                if v is None:
+                    return False
+            data: bytes = v  # type: ignore[assignment]
+            return data.startswith(prefixes)
+
+        return test_str if method == P.STR else test_beg
 
     def test(txn: Txn) -> bool:
         v = one(txn)
@@ -419,7 +449,8 @@ def parse_acl_expr(words: list[str], ctx: AclContext) -> AclExpr:
         matcher = P.compile_match(method, exprs)
     may_change = expr.fetch.name in MAY_CHANGE
     term = _term(expr, method, matcher, may_change)
-    test = _test(expr, method, matcher) if term.__name__ == "single" else None
+    plain = exprs if kw != "http_auth_group" else []  # (its own matcher)
+    test = _test(expr, method, matcher, plain) if term.__name__ == "single" else None
     return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val, test, exprs)
 
 
