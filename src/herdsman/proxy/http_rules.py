@@ -296,8 +296,8 @@ def response(
         return b""
     bp = s.be_plan
     if not (fe.on_response or (bp is not None and bp.on_response)):
-        if txn.sc is not None or txn.sess_sc is not None:  # tracking()
-            R.count_status(txn, resp.status)
+        if resp.status >= 400 and (txn.sc is not None or txn.sess_sc is not None):
+            R.count_status(txn, resp.status)  # tracked counters see errors
         return b""  # nothing else reads or changes this response
     out = s.outcome if s.outcome is not None else R.Outcome()
     verdict = router.response(txn, fe, bp, resp, out, s.server)

@@ -109,10 +109,12 @@ def merge_fields(rules: list[Rule]) -> list[Rule]:
 
 
 def _fields(run: list[RequestField]) -> Callable[[Txn], int]:
-    fields = [(f.lname, f.value, f.unique) for f in run]
+    fields = [(f.lname, f.value) for f in run]
+    unique = frozenset(f.lname for f in run if f.unique)
+    names = frozenset(f.lname for f in run)
 
     def act(txn: Txn) -> int:
-        if not txn.req_extend(fields):
+        if not txn.req_extend(fields, unique, names):
             for f in run:
                 f(txn)
         return ACT_CONT

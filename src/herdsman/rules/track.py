@@ -99,7 +99,11 @@ def track_action(
             return ACT_CONT
         table.start_counters(ts, now)
         if slots is None:
-            slots = _slots(txn, session)
+            slots = [None] * MAX_SESS_STKCTR
+            if session:
+                txn.sess_sc = slots
+            else:
+                txn.sc = slots
         slots[num] = Tracker(table, ts, content)
         if txn.method is not None and not session:
             # the request was counted before tracking began: count it now
@@ -112,16 +116,6 @@ def track_action(
         return ACT_CONT
 
     return act
-
-
-def _slots(txn: Txn, session: bool) -> list[Tracker | None]:
-    if session:
-        if txn.sess_sc is None:
-            txn.sess_sc = [None] * MAX_SESS_STKCTR
-        return txn.sess_sc
-    if txn.sc is None:
-        txn.sc = [None] * MAX_SESS_STKCTR
-    return txn.sc
 
 
 def tracked(txn: Txn, num: int) -> Tracker | None:

@@ -255,7 +255,7 @@ class Table:
             return None
         value = ts.data.get(name, 0)
         if isinstance(value, FreqCtr):
-            return value.read(now, period)
+            return value.total(now, period) // period if period else 0  # FreqCtr.read()
         if name in self._rates:
             return 0
         return value
@@ -311,7 +311,9 @@ class Table:
             if not isinstance(ctr, FreqCtr):
                 ctr = ts.data[rate] = FreqCtr()
             ctr.add(now, period, inc)
-        if not self.add(ts, cnt, now, inc) and period is None:
+        if cnt in self.store:
+            self.add(ts, cnt, now, inc)
+        elif period is None:
             return
         if self.expire:  # touch()
             ts.expire = now + self.expire

@@ -149,12 +149,17 @@ class Ref:
         return f"Ref({self.kind}, {self.name!r})"
 
 
+def _no_clock() -> int:
+    return 0
+
+
 class Txn:
     """The session and its current stream. Attribute names follow HAProxy's."""
 
     __slots__ = (
         # session (the client connection)
         "world",
+        "now_ms",
         "fe",
         "src",
         "src_port",
@@ -212,6 +217,8 @@ class Txn:
 
     def __init__(self, world: World | None = None, fe: FrontendView | None = None) -> None:
         self.world = world
+        # the world's clock (ms), 0 without one: one call per reading
+        self.now_ms: Callable[[], int] = world.now_ms if world is not None else _no_clock
         self.fe = fe
         self.src: IP | None = None
         self.src_port = 0
@@ -338,18 +345,18 @@ class Txn:
         self.req_tail.append((lname, value))  # type: ignore[union-attr]
         return True
 
-    def req_extend(self, fields: list[tuple[bytes, bytes, bool]]) -> bool:
-        """``req_append()`` of each (name, value, unique), names all different:
-        all of them, or none (False)."""
+    def req_extend(
+        self, fields: list[tuple[bytes, bytes]], unique: frozenset[bytes], names: frozenset[bytes]
+    ) -> bool:
+        """``req_append()`` of each field (lower-case ``names`` all different; those
+        in ``unique`` by set-header): all of them, or none (False)."""
         if self.req_dirty:
             return False
-        names = self._req_index()
-        for lname, _, unique in fields:
-            if unique and lname in names:
-                return False
-        for lname, value, _ in fields:
-            names.add(lname)
-            self.req_tail.append((lname, value))  # type: ignore[union-attr]
+        present = self._req_index()
+        if not unique.isdisjoint(present):
+            return False
+        present |= names
+        self.req_tail.extend(fields)  # type: ignore[union-attr]
         return True
 
     def res_hdrs_rw(self) -> Headers:
@@ -362,7 +369,3 @@ class Txn:
     def tracking(self) -> bool:
         """Whether a stick counter is tracked (its counters see every response)."""
         return self.sc is not None or self.sess_sc is not None
-
-    def now_ms(self) -> int:
-        world = self.world
-        return world.now_ms() if world is not None else 0
