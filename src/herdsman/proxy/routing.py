@@ -271,7 +271,7 @@ class Router:
                     break
         if verdict != RES_CONT:
             return _stop(txn, out, verdict)
-        be = fe.switch(txn)
+        be = fe.switch(txn) if fe.switching else fe.default
         out.backend = be
         if be is None:
             return out

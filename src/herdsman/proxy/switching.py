@@ -63,8 +63,9 @@ def _fetch_key(e: AclExpr) -> tuple[str, str]:
     return e.expr.fetch.name, text[keyword_end(text, 0) :]
 
 
-def _prefix_run(run: list[tuple[AclExpr, Backend]]) -> Step:
-    """The rules of a run as one look-up (see the module's docstring)."""
+def _prefix_run(run: list[tuple[AclExpr, Backend]], miss: Backend | None) -> Step:
+    """The rules of a run as one look-up (see the module's docstring); ``miss``
+    when none matches."""
     exact: dict[bytes, tuple[int, Backend]] = {}
     prefixes: dict[int, dict[bytes, tuple[int, Backend]]] = {}
     for index, (e, be) in enumerate(run):
@@ -81,11 +82,11 @@ def _prefix_run(run: list[tuple[AclExpr, Backend]]) -> Step:
     def lookup(txn: Txn) -> Backend | None:
         v = one(txn)
         if v is None:
-            return None
+            return miss
         if type(v) not in ok:
             v = cast(v, T.STR)
             if v is None:
-                return None
+                return miss
         data: bytes = v  # type: ignore[assignment]
         best = exact.get(data)
         n = len(data)
@@ -95,37 +96,43 @@ def _prefix_run(run: list[tuple[AclExpr, Backend]]) -> Step:
             hit = table.get(data[:size])
             if hit is not None and (best is None or hit[0] < best[0]):
                 best = hit
-        return None if best is None else best[1]
+        return miss if best is None else best[1]
 
     return lookup
 
 
-def _one_rule(rule: SwitchRule, find: Callable[[str], Backend | None]) -> Step:
+def _one_rule(
+    rule: SwitchRule, find: Callable[[str], Backend | None], miss: Backend | None
+) -> Step:
+    """One rule as it is; ``miss`` when it does not choose."""
     cond, be, piece = rule
     if piece is not None:
         dynamic = piece
 
         def named(txn: Txn) -> Backend | None:
             if cond is not None and not cond.run(txn):
-                return None
+                return miss
             # a name that is no backend lets the next rule try
-            return find(dynamic(txn).decode("utf-8", "surrogateescape"))
+            found = find(dynamic(txn).decode("utf-8", "surrogateescape"))
+            return miss if found is None else found
 
         return named
     if be is None:
-        return lambda txn: None
+        return lambda txn: miss
     chosen = be
     if cond is None:
         return lambda txn: chosen
     run = cond.run
-    return lambda txn: chosen if run(txn) else None
+    return lambda txn: chosen if run(txn) else miss
 
 
 def compile_switching(
     rules: Sequence[SwitchRule], default: Backend | None, find: Callable[[str], Backend | None]
 ) -> Step:
-    """The switching rules of a proxy and its default backend, as one function."""
-    steps: list[Step] = []
+    """The switching rules of a proxy and its default backend, as one function
+    (its steps return None when they do not choose; a single step returns the
+    default backend itself)."""
+    groups: list[list[tuple[AclExpr, Backend]] | SwitchRule] = []
     i = 0
     while i < len(rules):
         e = _run_expr(rules[i])
@@ -139,22 +146,21 @@ def compile_switching(
             run.append((nxt, be))
             i += 1
         if len(run) > 1:
-            steps.append(_prefix_run(run))
+            groups.append(run)
             continue
         if run:
             i -= 1  # a run of one: the rule as it is
-        steps.append(_one_rule(rules[i], find))
+        groups.append(rules[i])
         i += 1
-    if not steps:
+    if not groups:
         return lambda txn: default
-    if len(steps) == 1:
-        (step,) = steps
-
-        def only(txn: Txn) -> Backend | None:
-            be = step(txn)
-            return default if be is None else be
-
-        return only
+    alone = len(groups) == 1
+    miss = default if alone else None
+    steps = [
+        _prefix_run(g, miss) if isinstance(g, list) else _one_rule(g, find, miss) for g in groups
+    ]
+    if alone:
+        return steps[0]
 
     def switch(txn: Txn) -> Backend | None:
         for step in steps:
