@@ -256,7 +256,13 @@ class Router:
             return out
         if txn.sess_sc is not None:  # (the stream's own trackers start below)
             count_http_request(txn)
-        verdict = _phase(txn, fe.tcp_req, fe.http_req) if fe.req_phase else RES_CONT
+        verdict = RES_CONT
+        if fe.tcp_req:
+            verdict = _phase(txn, fe.tcp_req, fe.http_req)
+        elif fe.http_req:
+            verdict = run_rules(fe.http_req, txn)
+            if verdict == RES_STOP:  # (_phase(): allow lets the next steps run)
+                verdict = RES_CONT
         if txn.reply is not None and isinstance(txn.reply, Service):
             # http_process_req_common(): a service answers before the redirect rules,
             # the stats URI and the switching rules (the backend stays the frontend)
