@@ -290,6 +290,13 @@ def test_ip_patterns_across_families() -> None:
         (("dst_port", "-m", "beg", "44"), True),
         (("dst_port", "-m", "beg", "80"), False),
         (("req.hdr(nosuch)", "-m", "str", "x"), False),  # no value
+        (("dst_port", "gt", "442"), True),
+        (("dst_port", "gt", "443"), False),
+        (("dst_port", "ge", "443"), True),
+        (("dst_port", "lt", "444"), True),
+        (("dst_port", "443:444"), True),
+        (("dst_port", "gt", "4", "lt", "5"), True),  # two ranges
+        (("req.hdr(content-length)", "-m", "int", "gt", "41"), True),  # a string, cast
     ],
 )
 def test_one_acl_conditions_run_as_their_terms(words: tuple[str, ...], want: bool) -> None:

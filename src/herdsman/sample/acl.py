@@ -261,6 +261,23 @@ def _test(
             return data.startswith(prefixes)
 
         return test_str if method == P.STR else test_beg
+    items = [p for e in exprs for p, _ in e.items]
+    if method == P.INT and len(items) == 1 and isinstance(items[0], tuple):
+        low, high = items[0]
+        if high is None and low is not None:  # "gt N": the comparison inlined
+            floor: int = low
+
+            def test_ge(txn: Txn) -> bool:
+                v = one(txn)
+                if v is None:
+                    return False
+                if type(v) not in ok:
+                    v = cast(v, expect)
+                    if v is None:
+                        return False
+                return floor <= v  # type: ignore[operator]
+
+            return test_ge
 
     def test(txn: Txn) -> bool:
         v = one(txn)

@@ -297,11 +297,16 @@ class Table:
 
     def stop_counters(self, ts: Entry, now: int) -> None:
         """``stream_store_counters()``: the tracker ends."""
-        cur = ts.data.get("conn_cur", 0)
-        if "conn_cur" in self.store and isinstance(cur, int) and cur > 0:
-            ts.data["conn_cur"] = cur - 1
-            self.touch(ts, now)
-        self.release(ts, now)
+        if "conn_cur" in self.store:
+            cur = ts.data.get("conn_cur", 0)
+            if isinstance(cur, int) and cur > 0:
+                ts.data["conn_cur"] = cur - 1
+                self.touch(ts, now)
+        # release(), inlined
+        if ts.ref_cnt > 0:
+            ts.ref_cnt -= 1
+        if ts.ref_cnt == 0 and self.expire and ts.expire <= now:
+            self.entries.pop(ts.key, None)
 
     def inc_pair(self, ts: Entry, cnt: str, rate: str, now: int, inc: int = 1) -> None:
         """One of HAProxy's paired counters (``stkctr_inc_http_req_ctr()``...)."""
