@@ -237,7 +237,7 @@ CASES: list[tuple[str, str, list[bytes]]] = [
         ],
     ),
     (
-        # literal fields of absent names: appended to the received bytes in herdsman
+        # literal fields of absent names: one merged rule appending to Txn.req_tail
         "set-header-literal",
         frontend(
             "http-request set-header x-a 1",

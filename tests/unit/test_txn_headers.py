@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from herdsman.http.parse import RequestParser
-from herdsman.proxy.rule_heads import load_request, plain_names, request_head
+from herdsman.proxy.rule_heads import load_request, request_head
 from herdsman.rules.eval import run_rules
 from herdsman.rules.http_actions import parse_http_rule
 from herdsman.rules.http_rewrite import merge_fields
@@ -20,8 +20,8 @@ from herdsman.rules.parsing import ParseEnv
 from herdsman.sample.pattern import PatternFiles
 from herdsman.sample.txn import Txn
 
-# heads written again field by field (a line without its space, blanks, a TE
-# value the parser rewrites), and heads the rules' fields are appended to
+# received heads: odd lines (no space, blanks, a TE value the parser rewrites),
+# and canonical ones, with and without Connection lines
 ODD = [
     b"GET /x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nConnection: keep-alive\r\nx-b:2\r\n\r\n",
     b"GET /x HTTP/1.1\r\nHost: a\r\nX-A:  1\r\n\r\n",
@@ -47,16 +47,6 @@ def _txn(raw: bytes) -> Txn:
     txn = Txn()
     load_request(txn, head)
     return txn
-
-
-def test_plain_heads() -> None:
-    assert all(plain_names(RequestParser().parse(raw)) is None for raw in ODD)
-    names = [plain_names(RequestParser().parse(raw)) for raw in PLAIN]
-    assert names == [
-        {b"host", b"x-a", b"x-b"},
-        {b"host", b"connection", b"x-a"},
-        {b"host", b"connection", b"x-a"},
-    ]
 
 
 def _render(fields: list[tuple[bytes, bytes]]) -> bytes:
@@ -154,7 +144,6 @@ def test_absent_name_takes_no_copy() -> None:
         parse_http_rule("request", words, env).action(txn)
     assert txn.req_received() is received
     assert not txn.req_dirty
-    assert txn.req_plain  # written by appending to the received bytes
     assert txn.req_tail == [(b"x-new", b"1"), (b"x-other", b"2")]
     parse_http_rule("request", ["set-header", "x-NEW", "3"], env).action(txn)
     assert txn.req_dirty  # the name is there now: one list

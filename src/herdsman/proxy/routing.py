@@ -364,7 +364,7 @@ class Router:
         HAProxy where the request's HTX was forwarded; the method stays."""
         txn.uri = None
         txn.req_hdrs = txn.req_load = txn.req_tail = txn.req_names = None
-        txn.req_dirty = txn.req_plain = False
+        txn.req_dirty = False
         txn.srv = self.srv_views.get(id(srv)) if srv is not None else None
         load_response(txn, resp)
         if fe.res_captures:

@@ -186,8 +186,6 @@ class Txn:
         "req_load",
         "req_tail",
         "req_names",
-        "req_plain",
-        "names_of",
         "req_body",
         "req_final",
         "req_buf",
@@ -233,9 +231,6 @@ class Txn:
         self.date_us: int | None = None  # fixed time (tests); None reads the clock
         self.check_vars: dict[str, Value] | None = None
         self.extra: dict[str, Any] | None = None  # context of a health check (names, ids)
-        # the data path's reading of the received head (req_head): its field names
-        # when it can be written again by appending to its bytes, else None
-        self.names_of: Callable[[Any], set[bytes] | None] | None = None
         self.new_stream()
 
     def new_stream(self) -> None:
@@ -254,7 +249,6 @@ class Txn:
         self.req_load: Callable[[], Headers] | None = None
         self.req_tail: Headers | None = None  # fields appended to the received ones
         self.req_names: set[bytes] | None = None  # lower-case names, received and tail
-        self.req_plain = False  # req_names came from names_of(): the head's bytes may be kept
         self.req_body: bytes | None = None
         self.req_final = True
         self.req_buf: bytes | None = None
@@ -313,7 +307,6 @@ class Txn:
             if tail is not None:
                 hdrs += tail
                 self.req_tail = self.req_names = None
-                self.req_plain = False
             self.req_hdrs = hdrs
             self.req_dirty = True
         assert self.req_hdrs is not None
@@ -323,12 +316,7 @@ class Txn:
         """``req_names``, made on the first field appended (with ``req_tail``)."""
         names = self.req_names
         if names is None:
-            head, names_of = self.req_head, self.names_of
-            names = names_of(head) if names_of is not None and head is not None else None
-            self.req_plain = names is not None
-            if names is None:
-                names = {n.lower() for n, _ in self.req_received()}
-            self.req_names = names
+            names = self.req_names = {n.lower() for n, _ in self.req_received()}
             self.req_tail = []
         return names
 
