@@ -7,6 +7,7 @@ are compared with what HAProxy 2.6 does (observed-2.6.12-checks.md §4).
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import random
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
+from herdsman.checks.scheduler import RUN_DEPTH
 from herdsman.checks.target import CheckResult
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
@@ -260,3 +262,32 @@ def test_many_checks_due_in_the_same_millisecond() -> None:
     assert [n for _, n in sim.started[:3]] == ["s0", "s1", "s2"]
     sim.run_until(199)  # and the next round too
     assert len(sim.started) == 600
+
+
+def test_at_most_run_depth_checks_start_per_call() -> None:
+    """``run_due()`` starts ``RUN_DEPTH`` checks at most, earliest first, as
+    HAProxy runs ``tune.runqueue-depth`` tasks between two polls; the rest are
+    still due and start on the next calls, in the same order."""
+    servers = "".join(
+        f"    server s{i} 127.0.0.1:{10000 + i} check inter 100\n" for i in range(150)
+    )
+    sim = Sim(cfg(servers))
+    sched = sim.hm.checks.scheduler
+    sim.clock.set(T0 + 99)
+    batches = []
+    while (nxt := sched.next_deadline()) is not None and nxt <= sim.clock.now_ms():
+        batches.append([chk.server.name for chk in sched.run_due()])
+    assert [len(b) for b in batches] == [RUN_DEPTH, RUN_DEPTH, 150 - 2 * RUN_DEPTH]
+    assert [name for batch in batches for name in batch] == [f"s{i}" for i in range(150)]
+
+
+def test_waiting_checks_are_not_followed_by_the_garbage_collector() -> None:
+    """The heap holds (expire, seq) pairs of ints, which the GC stops tracking at
+    its first collection: a check waiting its interval costs no full collection."""
+    servers = "".join(f"    server s{i} 127.0.0.1:{10000 + i} check\n" for i in range(10))
+    sim = Sim(cfg(servers))
+    sim.run_until(3000, duration=1)
+    gc.collect()
+    heap = sim.hm.checks.scheduler._heap
+    assert heap
+    assert not any(gc.is_tracked(entry) for entry in heap)

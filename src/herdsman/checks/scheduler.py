@@ -16,7 +16,12 @@ Timing rules reproduced from HAProxy 2.6 (``check.c start_checks()``,
 * next run: ``completion + getinter(check) + rv``, ``rv`` a uniform jitter of
   ``±spread-checks %`` (so the period is check duration + interval);
 * a due check that is disabled, paused or whose proxy is stopped is not run,
-  only pushed forward by whole ``inter`` steps.
+  only pushed forward by whole ``inter`` steps;
+* at most ``RUN_DEPTH`` checks start per ``run_due()`` call, as HAProxy runs at
+  most ``tune.runqueue-depth`` tasks between two polls (``task.c
+  process_runnable_tasks()``): the loop's timer fires again at once, after the
+  loop has handled the I/O waiting, so the runs already started finish (and
+  are rescheduled) at their own time instead of behind a burst of starts.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ from herdsman.core.backend import Check
 from herdsman.core.clock import Clock
 
 SRV_CHK_INTER_THRES = 1000
+# HAProxy's default tune.runqueue-depth is 280 tasks for one thread (defaults.h
+# RUNQUEUE_DEPTH), about 1 ms of its checks; a start costs herdsman about five
+# times as much, so about 1 ms of its starts is 64.
+RUN_DEPTH = 64
 
 # starter(check, on_done) launches one run; on_done(result) is called once.
 Starter = Callable[[Check, Callable[[CheckResult], None]], object]
@@ -52,7 +61,13 @@ class Scheduler:
         self.max_spread_checks = max_spread_checks
         self.rng = rng or random.Random()
         self.checks: list[Check] = []
-        self._heap: list[tuple[int, int, Check]] = []
+        self.depth = RUN_DEPTH  # the most checks started by one run_due()
+        # (expire, seq) and seq -> check: a tuple of two ints is untracked by the
+        # garbage collector, where one holding its Check lived an interval,
+        # reached the oldest generation and made every check run count toward
+        # a full collection (docs/performance.md section 11)
+        self._heap: list[tuple[int, int]] = []
+        self._waiting: dict[int, Check] = {}
         self._seq = 0
         # told each new deadline: the driver re-arms its timer if it is earlier
         self.on_change: Callable[[int], None] | None = None
@@ -93,9 +108,11 @@ class Scheduler:
         # HAProxy's timer tree, and an entry whose seq is not the check's
         # current one is stale (the check was rescheduled since).
         self._seq += 1
+        self._waiting.pop(chk.seq, None)
         chk.expire = expire
         chk.seq = self._seq
-        heapq.heappush(self._heap, (expire, self._seq, chk))
+        self._waiting[self._seq] = chk
+        heapq.heappush(self._heap, (expire, self._seq))
         if self.on_change is not None:
             self.on_change(expire)
 
@@ -106,18 +123,27 @@ class Scheduler:
 
     def next_deadline(self) -> int | None:
         heap = self._heap
-        while heap and heap[0][1] != heap[0][2].seq:
-            heapq.heappop(heap)  # stale entry of a rescheduled check
-        return heap[0][0] if heap else None
+        waiting = self._waiting
+        while heap:
+            seq = heap[0][1]
+            chk = waiting.get(seq)
+            if chk is not None and chk.seq == seq:
+                return heap[0][0]
+            heapq.heappop(heap)  # stale entry of a rescheduled or removed check
+            waiting.pop(seq, None)
+        return None
 
     def run_due(self) -> list[Check]:
-        """Start every check whose time has come; returns the ones started."""
+        """Start the checks whose time has come, ``depth`` at most, earliest
+        first; returns the ones started."""
         now = self.clock.now_ms()
         started: list[Check] = []
         heap = self._heap
-        while heap and heap[0][0] <= now:
-            expire, seq, chk = heapq.heappop(heap)
-            if seq != chk.seq or chk.in_progress:
+        waiting = self._waiting
+        while heap and heap[0][0] <= now and len(started) < self.depth:
+            expire, seq = heapq.heappop(heap)
+            chk = waiting.pop(seq, None)
+            if chk is None or seq != chk.seq or chk.in_progress:
                 continue
             if self.stopped or not chk.active or chk.server.backend.cfg.disabled:
                 nxt = expire
