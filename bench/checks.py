@@ -37,6 +37,7 @@ import array
 import asyncio
 import collections
 import csv
+import gc
 import io
 import json
 import math
@@ -246,6 +247,7 @@ async def _herdsman_async(cfg_path: str) -> None:
     assert isinstance(hm.clock, MonotonicClock)
     default_starter = hm.checks.start_run
     trace = _Trace(hm.checks.scheduler)
+    hm.checks.scheduler.on_first_round = gc.freeze  # as the command does (process.py)
     await hm.start()
     print("ready", flush=True)
 
@@ -287,8 +289,6 @@ class _Trace:
     each garbage collection (start, generation, duration), on the probe's clock."""
 
     def __init__(self, scheduler: Any) -> None:
-        import gc
-
         self.batches = array.array("d")  # (start ms, checks started, duration ms) triples
         self.gcs = array.array("d")  # (start ms, generation, duration ms) triples
         self._gc_t0 = 0.0

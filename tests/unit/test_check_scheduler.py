@@ -277,7 +277,8 @@ def test_at_most_run_depth_checks_start_per_call() -> None:
     batches = []
     while (nxt := sched.next_deadline()) is not None and nxt <= sim.clock.now_ms():
         batches.append([chk.server.name for chk in sched.run_due()])
-    assert [len(b) for b in batches] == [RUN_DEPTH, RUN_DEPTH, 150 - 2 * RUN_DEPTH]
+    full, rest = divmod(150, RUN_DEPTH)
+    assert [len(b) for b in batches] == [RUN_DEPTH] * full + [rest] * (rest > 0)
     assert [name for batch in batches for name in batch] == [f"s{i}" for i in range(150)]
 
 
@@ -291,3 +292,34 @@ def test_waiting_checks_are_not_followed_by_the_garbage_collector() -> None:
     heap = sim.hm.checks.scheduler._heap
     assert heap
     assert not any(gc.is_tracked(entry) for entry in heap)
+
+
+def test_a_late_start_does_not_move_the_next_runs() -> None:
+    """HAProxy starts a check when its timer expires; herdsman, started late, plans
+    the next run as if it had not been: deadline + duration + inter. Two checks
+    due 5 ms apart, both started late in one batch and answered together, stay
+    5 ms apart (else they would be due together from then on)."""
+    servers = "".join(f"    server s{i} 127.0.0.1:{10000 + i} check inter 1s\n" for i in range(2))
+    sim = Sim(cfg(servers, globals_="    max-spread-checks 10\n"))
+    sched = sim.hm.checks.scheduler
+    sim.clock.set(T0 + 40)  # both due (at +0 and +5), 40 and 35 ms late
+    started = sched.run_due()
+    assert [c.server.name for c in started] == ["s0", "s1"]
+    sim.clock.advance(2)
+    for name in ("s0", "s1"):
+        sim.pending.pop(name)(CheckResult(Status.L4OK, None, "", 2))
+    assert [c.expire - T0 for c in started] == [1002, 1007]
+
+
+def test_the_first_round_is_told_once() -> None:
+    """``on_first_round`` (the process freezes the GC's heap then) comes once,
+    when the last check of start-up has run once; a check that is not run
+    (maintenance) counts when it is passed over."""
+    servers = "".join(f"    server s{i} 127.0.0.1:{10000 + i} check\n" for i in range(2))
+    sim = Sim(cfg(servers + "    server s2 127.0.0.1:10002 check disabled\n"))
+    calls: list[int] = []
+    sim.hm.checks.scheduler.on_first_round = lambda: calls.append(sim.clock.now_ms() - T0)
+    sim.run_until(1300, duration=1)  # first runs at +0, +666, +1333 (inter 2s)
+    assert calls == []
+    sim.run_until(9000, duration=1)
+    assert calls == [1333]
