@@ -262,7 +262,7 @@ class Server:
 
     def willbe_usable(self) -> bool:
         """``srv_willbe_usable()``: may the balancer pick this server (spec §11.1)?"""
-        if not self.eweight or self.next_admin.value & NOT_LB:
+        if not self.eweight or self.next_admin._value_ & NOT_LB:  # an IntFlag's & is a call
             return False
         return self.next_state in LB_STATES
 
@@ -605,7 +605,8 @@ class Backend:
         slot goes at once to the next waiter (``process_srv_queue()``)."""
         self._give_back(srv, stream)
         self.beconn -= 1
-        self.process_queue(srv)
+        if srv.nbpend or self.queue.length:  # process_srv_queue()'s own first test
+            self.process_queue(srv)
 
     # -- queues (core/queue.py, queue.c) ------------------------------------------
 

@@ -117,7 +117,7 @@ class FwrrAlgorithm(WeightedAlgorithm):
             slot.leaf = None
 
     def _insert(self, tree: Eb32Tree[LbServer], key: int, srv: LbServer) -> None:
-        slot = _slot(srv)
+        slot: _Slot = srv.lb
         slot.leaf = (tree, tree.insert(key, srv))
         slot.tree = tree
 
@@ -132,9 +132,11 @@ class FwrrAlgorithm(WeightedAlgorithm):
         window that would follow) waits in ``next`` with its position made
         relative to that window.
         """
-        slot = _slot(srv)
+        slot: _Slot = srv.lb
         grp = slot.group
-        if not self._backend().server_usable(srv):
+        be = self._be
+        assert be is not None
+        if not be.server_usable(srv):
             slot.tree = None
         elif (
             srv.eweight <= 0
@@ -273,6 +275,26 @@ class FwrrAlgorithm(WeightedAlgorithm):
             grp = self._bck
         else:
             return None
+
+        if avoid is None and grp.curr_weight:
+            # The common pick in one pass: the head of ``curr`` is due and not
+            # full. The loop below would do the same moves in the same order
+            # (update the position, dequeue, advance, requeue); being full
+            # depends on none of them, so it is asked first.
+            srv = grp.curr.first()
+            if srv is not None:
+                slot: _Slot = srv.lb
+                if (
+                    slot.cur_eweight
+                    and slot.npos <= grp.curr_pos
+                    and not (srv.maxconn and be.server_is_full(srv))
+                ):
+                    self._update_position(grp, slot)
+                    grp.curr.delete_first()
+                    slot.leaf = None
+                    grp.curr_pos += 1
+                    self._queue(srv)
+                    return srv
 
         switched = False
         avoided: LbServer | None = None

@@ -51,7 +51,17 @@ class ConnUser(Protocol):
 class ServerConn(asyncio.Protocol):
     """One connection to a server (H1), used by one transaction at a time."""
 
-    __slots__ = ("transport", "server", "key", "session", "pool", "requests", "private", "idle")
+    __slots__ = (
+        "transport",
+        "server",
+        "key",
+        "session",
+        "pool",
+        "home",
+        "requests",
+        "private",
+        "idle",
+    )
 
     def __init__(self, server: Server, key: object) -> None:
         self.transport: asyncio.Transport | None = None
@@ -59,6 +69,7 @@ class ServerConn(asyncio.Protocol):
         self.key = key  # what a reused connection must match (spec §3.5)
         self.session: ConnUser | None = None
         self.pool: Pool | None = None  # the pool holding it while idle
+        self.home: Pool | None = None  # its server's pool, once a transaction used it
         self.requests = 0  # transactions it carried
         self.private = False  # owned by one client session (http-reuse never)
         self.idle = False

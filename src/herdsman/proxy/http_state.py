@@ -95,6 +95,7 @@ class SessionState(Connecting):
         "waited",
         "prefer_last",
         "req_add",
+        "plain",
     )
 
     ctx: HttpContext

@@ -40,12 +40,13 @@ from herdsman.proxy import http_prefer
 from herdsman.proxy.connect import open_transport
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
-from herdsman.proxy.http_server import ServerConn
+from herdsman.proxy.http_server import Pool, ServerConn
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.sample.txn import Txn
 
 Body = LengthBody | ChunkedBody | CloseBody
 Piece = bytes | memoryview
+_NO_LINES: list[bytes] = []  # shared, never appended to: no list per response
 
 
 def frame(
@@ -105,6 +106,7 @@ class Session(Protocol):
     fe_c: FeCounters
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
+    l7: list[bytes | memoryview] | None  # what an L7 retry sends again (http_retry.py)
     txn: Txn | None  # the rules' transaction, None without rules
     prefer_last: bool  # an NTLM/Negotiate challenge was seen (proxy/http_prefer.py)
     log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
@@ -173,23 +175,30 @@ class Upstream:
             return (id(srv), self.s.local_addr, self.s.peer_addr)
         return id(srv)
 
-    def idle(self, srv: Server) -> ServerConn | None:
-        """A connection to ``srv`` to reuse: this client's own first, then the pool."""
+    def reuse(self, srv: Server) -> bool:
+        """Attach a connection to ``srv`` to reuse, this client's own first, then
+        one of the pool; False when there is none."""
         s = self.s
-        be_http = s.be_http
-        assert be_http is not None
-        own = s.private.pop(id(srv), None)
-        if own is not None and own.transport is not None:
-            return own
-        return s.ctx.pools.of(srv).take(self.key(srv), be_http.reuse, s.first)
+        pool = s.ctx.pools.of(srv)
+        conn = None
+        if s.private:
+            conn = s.private.pop(id(srv), None)
+            if conn is not None and conn.transport is None:
+                conn = None
+        if conn is None:
+            be_http = s.be_http
+            assert be_http is not None
+            conn = pool.take(self.key(srv), be_http.reuse, s.first)
+            if conn is None:
+                return False
+        self.attach(conn, True, pool)
+        return True
 
     async def open(self, srv: Server, timeout: float | None) -> int | None:
         """A connection to ``srv`` for this transaction: an idle one, else a new one
         (``Connecting.open_to()``): None when open, else an errno."""
         s = self.s
-        conn = self.idle(srv)
-        if conn is not None:
-            self.attach(conn, reused=True)
+        if self.reuse(srv):
             return None
         conn = ServerConn(srv, self.key(srv))
         conn.session = self
@@ -201,14 +210,16 @@ class Upstream:
         srv.counters.connect += 1
         if s.backend is not None:
             s.backend.passive(srv, HanaEvent.L4_OK)
-        self.attach(conn, reused=False)
+        self.attach(conn, False, s.ctx.pools.of(srv))
         return None
 
-    def attach(self, conn: ServerConn, reused: bool) -> None:
+    def attach(self, conn: ServerConn, reused: bool, pool: Pool) -> None:
+        """``conn`` carries this transaction (``pool``: its server's)."""
         conn.session = self
+        conn.home = pool
         self.conn = conn
         self.reused = reused
-        self.s.ctx.pools.of(conn.server).using()
+        pool.using()
         if reused:
             conn.server.counters.reuse += 1
 
@@ -221,9 +232,14 @@ class Upstream:
         tr = conn.transport
         conn.requests += 1
         s.last_server = s.loop.time()
-        s.request_sent()
+        be_http = s.be_http
+        assert be_http is not None
+        if be_http.l7_retry:
+            s.request_sent()
+        else:
+            s.l7 = None
         out = s.req_out
-        name = s.be_http.send_name_header if s.be_http is not None else None
+        name = be_http.send_name_header
         if name is not None:
             # http-send-name-header: the H1 output writes it last, after the
             # Connection header, for the server of this attempt (h1_process_mux())
@@ -258,14 +274,15 @@ class Upstream:
         self.held = self.sbuf = b""
         if conn is None:
             return
-        pool = self.s.ctx.pools.of(conn.server)
+        pool = conn.home
+        assert pool is not None
         conn.session = None
-        kept = keep and self.keep and conn.transport is not None and self._keep(conn)
+        kept = keep and self.keep and conn.transport is not None and self._keep(conn, pool)
         pool.done_using()  # after the admission, which counts it as used
         if not kept:
             conn.close()
 
-    def _keep(self, conn: ServerConn) -> bool:
+    def _keep(self, conn: ServerConn, pool: Pool) -> bool:
         s = self.s
         be_http = s.be_http
         assert be_http is not None
@@ -276,7 +293,7 @@ class Upstream:
                 old.close()
             s.private[id(conn.server)] = conn
             return True
-        return s.ctx.pools.of(conn.server).put(conn)
+        return pool.put(conn)
 
     # -- the response ---------------------------------------------------------------------
 
@@ -302,7 +319,7 @@ class Upstream:
         req = s.req
         assert req is not None
         upgrade = bool(req.flags & Flag.CONN_UPGRADE)
-        interim: list[bytes] = []  # 1xx heads of this read: HAProxy drops them with a bad head
+        interim: list[bytes] = _NO_LINES  # 1xx heads of this read: dropped with a bad head
         while True:
             try:
                 resp = self.rparser.parse(buf, req.meth, upgrade=upgrade)
@@ -317,8 +334,10 @@ class Upstream:
                 for out in interim:
                     s.to_client(out)
                 return
-            if not resp.informational:
+            if resp.status >= 200 or not resp.informational:
                 break
+            if interim is _NO_LINES:
+                interim = []
             interim.append(head_bytes(resp, None))
             buf = buf[resp.size :]
         self.sbuf = b""
@@ -332,7 +351,7 @@ class Upstream:
         req = s.req
         assert req is not None
         status = resp.status
-        if s.retry_on(status):
+        if s.l7 is not None and s.retry_on(status):  # http_retry.response() needs l7
             return
         self.resp = resp
         cls = status // 100
@@ -362,7 +381,7 @@ class Upstream:
             status, req.meth, req.flags, resp.flags, resp.framing, s.client_close, s.fe_http.mode
         )
         s.client_close = close_client
-        after = [websocket.accept_line(req)] if resp.flags & Flag.WS_ACCEPT_MISSING else []
+        after = [websocket.accept_line(req)] if resp.flags & Flag.WS_ACCEPT_MISSING else _NO_LINES
         out = head_bytes(resp, value, after=after)
         if s.txn is not None:
             ruled = s.response_rules(resp, value, after)
