@@ -548,6 +548,9 @@ class Backend:
         if srv is not prev:
             srv.counters.cum_lbconn += 1
             self.counters.cum_lbconn += 1
+        if not srv.maxconn:  # _direct() without a limit to test
+            self._take(srv, stream)
+            return srv
         return self._direct(stream, srv)
 
     def _direct(self, stream: Stream, srv: Server) -> Server | Pending | QueueFull:

@@ -42,6 +42,13 @@ class Mode(enum.IntEnum):
     CLO = 2  # option httpclose
 
 
+# members as module globals: on Python 3.11 ``Framing.CLOSE`` is a lookup
+# through the enum's metaclass, about 80 ns, and these run on every request
+_KAL, _CLO = Mode.KAL, Mode.CLO
+_CONNECT = Method.CONNECT
+_CLOSE = Framing.CLOSE
+
+
 def combine(frontend: Mode, backend: Mode) -> Mode:
     """The §3.1 frontend x backend table (the stronger mode wins): the mode of
     the server side of a transaction."""
@@ -69,11 +76,11 @@ def server_wants_close(
 ) -> bool:
     """When the request is sent (``h1_set_srv_conn_mode()``, first pass): does the
     server connection close after this transaction?"""
-    if req_flags & Flag.XFER_ENC and (not req_flags & Flag.VER_11 or meth is Method.CONNECT):
+    if req_flags & Flag.XFER_ENC and (not req_flags & Flag.VER_11 or meth is _CONNECT):
         # h1_process_mux(): T-E with HTTP/1.0, or T-E on a bodyless message (a
         # CONNECT), which the output flags as T-E with C-L
         return True
-    return combine(frontend, backend) is not Mode.KAL or backend_stopping
+    return combine(frontend, backend) is not _KAL or backend_stopping
 
 
 def request_connection(
@@ -91,7 +98,7 @@ def request_connection(
 def server_keeps_alive(server_close: bool, resp_flags: int, framing: Framing) -> bool:
     """After the response head (``h1_set_srv_conn_mode()``, second pass): may the
     server connection serve another request (go idle, be reused)?"""
-    if server_close or framing is Framing.CLOSE or resp_flags & Flag.CONN_CLOSE:
+    if server_close or framing is _CLOSE or resp_flags & Flag.CONN_CLOSE:
         return False
     return bool(resp_flags & (Flag.VER_11 | Flag.CONN_KEEPALIVE))
 
@@ -122,13 +129,13 @@ def response_connection(
     if status < 200:
         # 1xx and 101: no Connection processing (H1S_F_HAVE_O_CONN); 101 tunnels
         return None, False
-    if req_meth is Method.CONNECT and status < 300:
+    if req_meth is _CONNECT and status < 300:
         return None, False  # a tunnel: H1S_F_WANT_TUN
     close = client_close or request_pending
     if resp_flags & Flag.XFER_ENC and not resp_flags & Flag.VER_11:
         close = True  # T-E with HTTP/1.0
     if not close and (
-        framing is Framing.CLOSE or reply_close or (not reply_keepalive and frontend is Mode.CLO)
+        framing is _CLOSE or reply_close or (not reply_keepalive and frontend is _CLO)
     ):
         close = True
     if resp_flags & Flag.UPGRADE_TOKEN:

@@ -85,6 +85,9 @@ if TYPE_CHECKING:
     from herdsman.sample.txn import Txn
 
 
+_NO_BODY = Framing.NONE  # a module global: an enum member is a slow lookup (http/connmode.py)
+
+
 def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if isinstance(addr, tuple) and addr:
         try:
@@ -310,7 +313,7 @@ class HttpSession(RequestBody, Replies, Timers, Closing, TxLog, Connecting, asyn
         self.got_byte = False
         self.client_close = connmode.client_wants_close(head.flags, self.frontend.stopping)
         self.req_body = None
-        self.req_done = head.framing is Framing.NONE
+        self.req_done = head.framing is _NO_BODY
         if self.plain and self.req_done and self.frontend.traffic_log is None:
             self._plain(head, buf)
             return
@@ -528,7 +531,7 @@ class HttpSession(RequestBody, Replies, Timers, Closing, TxLog, Connecting, asyn
         if tr is None or tr.is_closing():
             self.close()  # the client is gone: writing the response failed
             return
-        self.up.release(keep=self.req_done)
+        self.up.release(self.req_done)
         be = self.backend
         srv = self.server
         if be is not None and srv is not None:
