@@ -184,9 +184,6 @@ class HttpSession(RequestBody, Replies, Timers, Closing, TxLog, Connecting, asyn
     def is_closed(self) -> bool:
         return self.phase == CLOSED
 
-    def tunneling(self) -> bool:
-        return self.phase == TUNNEL
-
     # -- client connection events --------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

@@ -40,6 +40,7 @@ from herdsman.proxy import http_prefer
 from herdsman.proxy.connect import open_transport
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
+from herdsman.proxy.http_phase import CLOSED, TUNNEL
 from herdsman.proxy.http_server import Pool, ServerConn
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.sample.txn import Txn
@@ -47,10 +48,12 @@ from herdsman.sample.txn import Txn
 Body = LengthBody | ChunkedBody | CloseBody
 Piece = bytes | memoryview
 _NO_LINES: list[bytes] = []  # shared, never appended to: no list per response
-# members as module globals: ``Framing.NONE`` is a lookup through the enum's
-# metaclass on Python 3.11, about 80 ns (http/connmode.py)
+# constants as module globals: a class attribute is a slow lookup on Python
+# 3.11, an enum member's slower still (http/connmode.py)
 _NONE, _LENGTH, _CHUNKED, _TUNNEL = Framing.NONE, Framing.LENGTH, Framing.CHUNKED, Framing.TUNNEL
 _NEVER = HttpReuse.NEVER
+_CONN_UPGRADE, _WS_ACCEPT_MISSING = Flag.CONN_UPGRADE, Flag.WS_ACCEPT_MISSING
+_HTTP_OK, _HTTP_STS = HanaEvent.HTTP_OK, HanaEvent.HTTP_STS
 
 
 def frame(
@@ -81,8 +84,8 @@ def frame(
 def _passive_event(status: int) -> HanaEvent:
     """``observe layer7``: a 5xx but 501 and 505 is an error (``http_wait_for_response()``)."""
     if 500 <= status <= 599 and status not in (501, 505):
-        return HanaEvent.HTTP_STS
-    return HanaEvent.HTTP_OK
+        return _HTTP_STS
+    return _HTTP_OK
 
 
 class Session(Protocol):
@@ -91,6 +94,7 @@ class Session(Protocol):
     ctx: HttpContext
     loop: asyncio.AbstractEventLoop
     frontend: Frontend
+    phase: int  # proxy/http_phase.py
     backend: Backend | None
     server: Server | None
     fe_http: FrontHttp
@@ -115,13 +119,9 @@ class Session(Protocol):
     prefer_last: bool  # an NTLM/Negotiate challenge was seen (proxy/http_prefer.py)
     log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
 
-    def is_closed(self) -> bool: ...
-
     def log_response(self, resp: ResponseHead) -> None:
         """The response head arrived (its time, status and captured headers)."""
         ...
-
-    def tunneling(self) -> bool: ...
 
     def request_sent(self) -> None:
         """The request is about to go to the server (kept for an L7 retry)."""
@@ -231,7 +231,7 @@ class Upstream:
         """The connection is ready: the request head, then what body came so far."""
         s = self.s
         conn = self.conn
-        if conn is None or conn.transport is None or s.is_closed():
+        if conn is None or conn.transport is None or s.phase == CLOSED:
             return
         tr = conn.transport
         conn.requests += 1
@@ -304,7 +304,7 @@ class Upstream:
     def server_data(self, conn: ServerConn, data: bytes) -> None:
         self._server_data(data)
         s = self.s
-        if s.transport is None and not s.is_closed():
+        if s.transport is None and s.phase != CLOSED:
             s.close()  # the client reset unseen: these bytes find it gone (http_abort.py)
 
     def _server_data(self, data: bytes) -> None:
@@ -313,7 +313,7 @@ class Upstream:
         n = len(data)
         s.be_c.bytes_out += n
         s.srv_c.bytes_out += n
-        if s.tunneling():
+        if s.phase == TUNNEL:
             s.to_client(data)
             return
         if self.body is not None:
@@ -322,7 +322,7 @@ class Upstream:
         buf = self.sbuf + data if self.sbuf else data
         req = s.req
         assert req is not None
-        upgrade = bool(req.flags & Flag.CONN_UPGRADE)
+        upgrade = bool(req.flags & _CONN_UPGRADE)
         interim: list[bytes] = _NO_LINES  # 1xx heads of this read: dropped with a bad head
         while True:
             try:
@@ -385,7 +385,7 @@ class Upstream:
             status, req.meth, req.flags, resp.flags, resp.framing, s.client_close, s.fe_http.mode
         )
         s.client_close = close_client
-        after = [websocket.accept_line(req)] if resp.flags & Flag.WS_ACCEPT_MISSING else _NO_LINES
+        after = [websocket.accept_line(req)] if resp.flags & _WS_ACCEPT_MISSING else _NO_LINES
         out = head_bytes(resp, value, after=after) if after else head_bytes(resp, value)
         if s.txn is not None:
             ruled = s.response_rules(resp, value, after)
@@ -484,7 +484,7 @@ class Upstream:
 
     def server_eof(self, conn: ServerConn) -> None:
         s = self.s
-        if s.tunneling():
+        if s.phase == TUNNEL:
             tr = s.transport
             if tr is not None and not tr.is_closing():
                 tr.write_eof()
@@ -501,7 +501,7 @@ class Upstream:
     def server_lost(self, conn: ServerConn, exc: Exception | None) -> None:
         if conn is not self.conn:
             return
-        if self.s.tunneling():
+        if self.s.phase == TUNNEL:
             self.s.close()
             return
         self._gone()
