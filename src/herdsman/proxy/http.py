@@ -44,6 +44,7 @@ from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
 from herdsman.http import (
     ChunkedBody,
+    Flag,
     Framing,
     HttpError,
     LengthBody,
@@ -85,6 +86,7 @@ if TYPE_CHECKING:
     from herdsman.sample.txn import Txn
 
 
+_XFER_ENC = Flag.XFER_ENC
 _NO_BODY = Framing.NONE  # a module global: an enum member is a slow lookup (http/connmode.py)
 
 
@@ -171,6 +173,8 @@ class HttpSession(RequestBody, Replies, Timers, Closing, TxLog, Connecting, asyn
             and self.be_http.plain
             and not be.cfg.balance.is_hash
         )
+        self.plain_flags = -1  # the request flags plain_modes were decided for
+        self.plain_modes: tuple[bool, bytes | None] = (False, None)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -418,10 +422,18 @@ class HttpSession(RequestBody, Replies, Timers, Closing, TxLog, Connecting, asyn
         assert be_http is not None
         self.be_c.cum_req += 1
         flags = head.flags
-        self.server_close = server_close = connmode.server_wants_close(
-            flags, self.fe_http.mode, be_http.mode, self.frontend.stopping, head.meth
-        )
-        value = connmode.request_connection(flags, server_close, be_http.pretend_keepalive)
+        stopping = self.frontend.stopping
+        if flags == self.plain_flags and not stopping:
+            server_close, value = self.plain_modes  # decided for the same flags before
+        else:
+            server_close = connmode.server_wants_close(
+                flags, self.fe_http.mode, be_http.mode, stopping, head.meth
+            )
+            value = connmode.request_connection(flags, server_close, be_http.pretend_keepalive)
+            if not stopping and not flags & _XFER_ENC:  # else the method matters too
+                self.plain_flags = flags
+                self.plain_modes = server_close, value
+        self.server_close = server_close
         self.req_out = head_bytes(head, value)
         self.phase = WAITING
         if len(buf) > head.size:

@@ -92,6 +92,8 @@ class SessionState(Connecting):
         "prefer_last",
         "req_add",
         "plain",
+        "plain_flags",
+        "plain_modes",
     )
 
     ctx: HttpContext
