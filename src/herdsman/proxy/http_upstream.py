@@ -29,6 +29,7 @@ from herdsman.http import (
     Framing,
     HttpError,
     LengthBody,
+    Method,
     ResponseHead,
     ResponseParser,
     connmode,
@@ -52,6 +53,7 @@ _NO_LINES: list[bytes] = []  # shared, never appended to: no list per response
 # 3.11, an enum member's slower still (http/connmode.py)
 _NONE, _LENGTH, _CHUNKED, _TUNNEL = Framing.NONE, Framing.LENGTH, Framing.CHUNKED, Framing.TUNNEL
 _NEVER = HttpReuse.NEVER
+_CONNECT = Method.CONNECT
 _CONN_UPGRADE, _WS_ACCEPT_MISSING = Flag.CONN_UPGRADE, Flag.WS_ACCEPT_MISSING
 _HTTP_OK, _HTTP_STS = HanaEvent.HTTP_OK, HanaEvent.HTTP_STS
 
@@ -156,7 +158,19 @@ class Session(Protocol):
 class Upstream:
     """A session's server side; ``ConnUser`` of its server connection."""
 
-    __slots__ = ("s", "conn", "rparser", "resp", "body", "held", "sbuf", "reused", "keep")
+    __slots__ = (
+        "s",
+        "conn",
+        "rparser",
+        "resp",
+        "body",
+        "held",
+        "sbuf",
+        "reused",
+        "keep",
+        "modes_for",
+        "modes",
+    )
 
     def __init__(self, session: Session, rparser: ResponseParser) -> None:
         self.s = session
@@ -168,6 +182,10 @@ class Upstream:
         self.sbuf = b""  # server bytes of a response head not complete yet
         self.reused = False
         self.keep = False  # the server connection may serve another transaction
+        # a response's connection modes (its Connection value, whether the client
+        # and the server connections stay) and the facts they were decided from
+        self.modes_for: tuple[int, int, Framing, bool, bool] | None = None
+        self.modes: tuple[bytes | None, bool, bool] = (None, False, False)
 
     # -- the connection ---------------------------------------------------------------
 
@@ -381,9 +399,20 @@ class Upstream:
             # the connection modes are decided again on the response: a stopping
             # proxy closes both sides (h1_set_cli_conn_mode(), h1_set_srv_conn_mode())
             s.client_close = s.server_close = True
-        value, close_client = connmode.response_connection(
-            status, req.meth, req.flags, resp.flags, resp.framing, s.client_close, s.fe_http.mode
-        )
+        framing = resp.framing
+        # without rules, the same request and response flags, framing and modes
+        # decide the same (the status matters below 200 and for a CONNECT only)
+        seen = (req.flags, resp.flags, framing, s.client_close, s.server_close)
+        plain = s.txn is None and status >= 200 and req.meth is not _CONNECT
+        if plain and seen == self.modes_for:
+            value, close_client, keep = self.modes
+        else:
+            value, close_client = connmode.response_connection(
+                status, req.meth, req.flags, resp.flags, framing, s.client_close, s.fe_http.mode
+            )
+            keep = connmode.server_keeps_alive(s.server_close, resp.flags, framing)
+            self.modes_for = seen if plain else None
+            self.modes = value, close_client, keep
         s.client_close = close_client
         after = [websocket.accept_line(req)] if resp.flags & _WS_ACCEPT_MISSING else _NO_LINES
         out = head_bytes(resp, value, after=after) if after else head_bytes(resp, value)
@@ -392,8 +421,8 @@ class Upstream:
             if ruled is None:
                 return  # the rules answered instead (http-response deny)
             out = ruled or out
-        self.keep = connmode.server_keeps_alive(s.server_close, resp.flags, resp.framing)
-        framing = resp.framing
+            keep = connmode.server_keeps_alive(s.server_close, resp.flags, framing)
+        self.keep = keep
         size = resp.size
         if framing is _TUNNEL:
             self.keep = False
