@@ -71,6 +71,7 @@ _REQUEST = re.compile(
 )
 _RESPONSE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3}) ([^\r\n\t ][^\r\n]*+)\r\n" + _lines(4, False))
 _VERSIONS = {b"0": b"HTTP/1.0", b"1": b"HTTP/1.1"}
+_STATUS = {b"%03d" % i: i for i in range(1000)}  # a look-up costs less than int()
 # a payload HAProxy refuses in an HTTP/1.0 request (semantics.finish_request())
 _NO_PAYLOAD_10 = (Method.GET, Method.HEAD, Method.DELETE)
 _VER_11 = Flag.VER_11
@@ -165,7 +166,7 @@ def response(buf: bytes, limits: Limits, below: int, meth: Method) -> ResponseHe
     minor, code, reason, cl, conn, kal, _, te, other = m.groups()
     if other is not None:
         return None
-    status = int(code)
+    status = _STATUS[code]
     if status < 200 or status == 204 or meth is _CONNECT:
         return None
     size = m.end()
