@@ -165,6 +165,8 @@ USUAL_RESPONSES = [
     b"Content-Length: 196\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n",
     b"HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.7\r\nContent-type: text/html\r\n\r\n",
     b"HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    b"HTTP/1.1 204 No Content\r\nDate: Tue, 12 Dec 2023 10:00:00 GMT\r\nConnection: keep-alive\r\n\r\n",
+    b"HTTP/1.1 100 Continue\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nHost: x\r\nhost: y\r\n"
     b"Content-Length: 2\r\n\r\nok",
 ]

@@ -157,8 +157,9 @@ def request(buf: bytes, limits: Limits, below: int, accept_any_payload: bool) ->
 def response(buf: bytes, limits: Limits, below: int, meth: Method) -> ResponseHead | None:
     """The head at the start of ``buf`` if it is one of the usual ones, else None.
 
-    1xx and 204 responses (whose length the H1 output drops), 101s and answers
-    to CONNECT are left to the general path. ``below``: ``small(limits)``.
+    101s, answers to CONNECT, statuses under 100, and 1xx or 204 responses with
+    a length (which the H1 output drops) are left to the general path.
+    ``below``: ``small(limits)``.
     """
     m = _RESPONSE.match(buf, 0, limits.raw_max)
     if m is None:
@@ -167,8 +168,13 @@ def response(buf: bytes, limits: Limits, below: int, meth: Method) -> ResponseHe
     if other is not None:
         return None
     status = _STATUS[code]
-    if status < 200 or status == 204 or meth is _CONNECT:
+    if meth is _CONNECT:
         return None
+    bodyless = meth is _HEAD or status == 304
+    if status < 200 or status == 204:
+        if status < 100 or status == 101 or cl is not None or te is not None:
+            return None
+        bodyless = True
     size = m.end()
     if size > below and _over(buf, size, limits):
         return None
@@ -193,7 +199,7 @@ def response(buf: bytes, limits: Limits, below: int, meth: Method) -> ResponseHe
         framing = _NONE
     else:
         framing = _LENGTH
-    if meth is _HEAD or status == 304:
+    if bodyless:
         framing, length = _NONE, 0
     return ResponseHead(
         size,
