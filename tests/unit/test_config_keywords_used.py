@@ -371,6 +371,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("bind", "namespace"): same(bind="namespace hm-test"),  # see netns()
     ("bind", "defer-accept"): same(bind="defer-accept"),
     ("bind", "tfo"): same(bind="tfo"),
+    ("bind", "accept-proxy"): same(bind="accept-proxy"),
     ("bind", "mode"): same(bind="mode 600"),
     ("bind", "uid"): same(bind="uid 1"),
     ("bind", "gid"): same(bind="gid 1"),

@@ -63,6 +63,11 @@ from herdsman.sample.stick import Table, TableSpec
 from herdsman.sample.txn import Txn
 from herdsman.tls.fetches import ClientTls
 
+# what a client transport shows under this name: the transaction its ``tcp-request
+# connection`` rules ran on before a PROXY header was read (``Router.connection()``)
+EARLY_TXN = "herdsman_early_txn"
+_CONN_DONE, _SESSION_DONE = 1, 2  # its txn.extra["early"]: the rules already run
+
 # -- one proxy's rules ------------------------------------------------------------------
 
 
@@ -271,10 +276,41 @@ class Router:
 
     # -- transactions --------------------------------------------------------------
 
+    def connection(self, fe: Plan, tr: asyncio.BaseTransport) -> Txn | None:
+        """``tcp-request connection`` rules alone, before a PROXY header is read
+        (``session_accept_fd()`` runs them before the handshake, on the
+        connection's own addresses): their transaction, None when rejected. The
+        client transport then shows it as ``EARLY_TXN`` (``proxy/proxylayer.py``)."""
+        peer, local = tr.get_extra_info("peername"), tr.get_extra_info("sockname")
+        txn = self.new_txn(fe, peer, local, None)
+        verdict, _ = run_tcp_rules(fe.tcp_conn, txn, True)
+        if verdict not in (RES_CONT, RES_STOP):
+            return None
+        assert txn.extra is not None
+        txn.extra["early"] = _CONN_DONE
+        return txn
+
+    def session(self, fe: Plan, tr: asyncio.BaseTransport) -> bool:
+        """``tcp-request session`` rules once the PROXY header is read, before the
+        stream (``conn_complete_session()``), on the transaction ``tr`` shows as
+        ``EARLY_TXN`` with the header's addresses: False when rejected."""
+        peer, local = tr.get_extra_info("peername"), tr.get_extra_info("sockname")
+        txn = self.new_txn(fe, peer, local, tr)
+        if not self.accept(txn, fe):
+            return False
+        assert txn.extra is not None
+        txn.extra["early"] = _SESSION_DONE
+        return True
+
     def accept(self, txn: Txn, fe: Plan) -> bool:
-        """``tcp-request connection`` then ``session`` rules at accept time:
-        False when the connection is rejected."""
-        for rules in (fe.tcp_conn, fe.tcp_sess):
+        """``tcp-request connection`` then ``session`` rules at accept time, those
+        not run before already (``connection()``, ``session()``): False when the
+        connection is rejected."""
+        assert txn.extra is not None
+        early = txn.extra.get("early", 0)
+        if early == _SESSION_DONE:
+            return True
+        for rules in (() if early else fe.tcp_conn, fe.tcp_sess):
             if rules:
                 verdict, _ = run_tcp_rules(rules, txn, True)
                 if verdict not in (RES_CONT, RES_STOP):
@@ -283,8 +319,12 @@ class Router:
         return True
 
     def new_txn(self, fe: Plan, src: object, dst: object, tr: asyncio.BaseTransport | None) -> Txn:
-        """``tr``'s ``ssl_object`` shows the connection's TLS to the ``ssl_*`` fetches."""
-        txn = Txn(self.world, fe.view)
+        """``tr``'s ``ssl_object`` shows the connection's TLS to the ``ssl_*`` fetches;
+        the transaction of connection rules run before a PROXY header goes on,
+        with the header's addresses."""
+        early = tr.get_extra_info(EARLY_TXN) if tr is not None else None
+        txn = early if early is not None else Txn(self.world, fe.view)
+        stage = early.extra.get("early", 0) if early is not None and early.extra else 0
         sslobj = tr.get_extra_info("ssl_object") if tr is not None else None
         if sslobj is not None:
             txn.tls = ClientTls(sslobj)
@@ -293,6 +333,8 @@ class Router:
         if isinstance(dst, tuple) and dst:
             txn.dst, txn.dst_port = _ip(dst[0]), int(dst[1])
         txn.extra = {"addrs": (txn.src, txn.src_port, txn.dst, txn.dst_port)}
+        if stage:
+            txn.extra["early"] = stage
         return txn
 
     def request(
