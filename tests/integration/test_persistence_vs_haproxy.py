@@ -12,13 +12,14 @@ proxy is compared as ``<date>``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 
 import pytest
-from sidebyside import HEADER, Seen, both, exchange, free_port, get, listen, through
+from sidebyside import HEADER, Origin, Seen, both, exchange, free_port, get, listen, through
 
-from herdsman.testing import Haproxy, running
+from herdsman.testing import Haproxy, Syslog, running, wait_for_async
 
 pytestmark = pytest.mark.haproxy
 
@@ -241,3 +242,80 @@ async def test_rate_limit_429_and_recovery() -> None:
 
 
 __all__ = ["through"]
+
+
+LOGGED = '    log 127.0.0.1:@log format raw local0\n    log-format "%s %tsc %rc"\n'
+DEAD_S1 = "    server s1 127.0.0.1:@dead cookie A{}\n    server s2 127.0.0.1:@s2 cookie B\n"
+CK_LOG: list[tuple[str, str, list[bytes]]] = [
+    (
+        "flags",
+        listen("cookie SRV insert indirect nocache", servers=S1S2),
+        [get("/"), get("/", "cookie: SRV=B"), get("/", "cookie: SRV=Z"),
+         get("/", "cookie: SRV=B", "x-reply-hdr: set-cookie: SRV=mine"),
+         get("/", "x-reply-hdr: set-cookie: SRV=mine")],
+    ),
+    (
+        "rewrite-prefix-flags",
+        listen("cookie SRV rewrite", servers=S1S2),
+        [get("/", "x-reply-hdr: set-cookie: SRV=app"), get("/", "cookie: SRV=B")],
+    ),
+    (
+        # s1 refuses: the retry is redispatched to s2, whose cookie the response
+        # gets; the valid cookie is logged as a down server's ("--DI")
+        "redispatched-after-connect-failure",
+        listen("option redispatch", "retries 1", "cookie SRV insert indirect nocache",
+               servers=DEAD_S1.format("")),
+        [get("/", "cookie: SRV=A"), get("/", "cookie: SRV=B"), get("/")],
+    ),
+    (
+        "cookie-of-a-server-checked-down",
+        listen("option redispatch", "cookie SRV insert indirect nocache",
+               servers=DEAD_S1.format(" check inter 100 fall 1")),
+        [get("/", "cookie: SRV=A"), get("/", "cookie: SRV=B")],
+    ),
+]  # fmt: skip
+
+
+async def _logged_run(
+    which: str, text: str, requests: list[bytes]
+) -> tuple[list[bytes], list[str]]:
+    log = Syslog()
+    origins = {name: await Origin(name).start() for name in ("s1", "s2")}
+    fe, dead = free_port(), free_port()
+    config = text.replace("listen L\n", "listen L\n" + LOGGED).replace("@log", str(log.port))
+    config = config.replace("@fe", str(fe)).replace("@dead", str(dead))
+    for name, o in origins.items():
+        config = config.replace("@" + name, str(o.port))
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if which == "haproxy":
+                proxy = stack.enter_context(Haproxy(config))
+                await asyncio.to_thread(proxy.start, fe)
+            else:
+                await stack.enter_async_context(running(config))
+            if "check" in text:
+                await log.wait_line("is DOWN")
+            responses = []
+            for request in requests:  # one at a time: each line is logged at its close
+                want = len(log.poll()) + 1
+                responses += await exchange(fe, [request], False)
+                try:
+                    await wait_for_async(lambda: len(log.poll()) >= want, timeout=10)  # noqa: B023
+                except AssertionError:
+                    raise AssertionError((which, log.lines, responses, config)) from None
+    finally:
+        log.close()
+        for o in origins.values():
+            await o.close()
+    return _dates(Seen(responses, {})).responses, [x for x in log.lines if "is DOWN" not in x]
+
+
+@pytest.mark.parametrize(("text", "requests"), [c[1:] for c in CK_LOG], ids=[c[0] for c in CK_LOG])
+async def test_cookie_flags_in_the_log_and_after_a_redispatch(
+    text: str, requests: list[bytes]
+) -> None:
+    """``%tsc``'s two cookie letters (the client's cookie, what the response did)
+    and the Set-Cookie after a redispatch, as 2.6.12 logs and sends them."""
+    theirs = await _logged_run("haproxy", text, requests)
+    mine = await _logged_run("herdsman", text, requests)
+    assert mine == theirs

@@ -301,7 +301,7 @@ VALUES: dict[str, Render] = {
     "sslc": _none,
     "sslv": _none,
     "ts": lambda o, rec, f, c: rec.err + rec.fin,
-    "tsc": lambda o, rec, f, c: rec.err + rec.fin + "--",  # no persistence cookie in herdsman
+    "tsc": lambda o, rec, f, c: rec.err + rec.fin + rec.cookie,
     "ac": lambda o, rec, f, c: str(f.process.actconn),
     "fc": lambda o, rec, f, c: str(f.fe.feconn),
     "bc": lambda o, rec, f, c: str(rec.backend.beconn if rec.backend else 0),

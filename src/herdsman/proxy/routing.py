@@ -139,6 +139,7 @@ class Outcome:
     # rule, "LR": answered locally), as http_process_req_common() sets it
     term: str = ""
     force: bool = False  # SF_FORCE_PRST: a force-persist rule matched
+    sck: int = ck.SCK_NONE  # TX_SCK_*: what the response did with the cookie
 
 
 class Router:
@@ -502,11 +503,13 @@ class Router:
         sck = ck.SCK_NONE
         if any(n.lower() in (b"set-cookie", b"set-cookie2") for n, _ in hdrs):
             sck, _present, _changed = ck.server_side(c, txn.res_hdrs_rw(), value, True, out.direct)
+        out.sck = sck
         found = out.found if out.found is not None else ck.Persisted()
         meth = txn.method or b""
         made = ck.set_cookie(c, value, found, out.direct, sck, meth == b"POST", _now_s())
         if made is None:
             return
+        out.sck = made[1]
         rw = txn.res_hdrs_rw()
         rw.append((b"set-cookie", made[0]))
         if c.nocache and ck.cacheable_response(ck.cacheable_request(meth), resp.status, rw):
@@ -536,6 +539,25 @@ class Router:
             if ts is not None:
                 table.set(ts, "server_id", srv.puid)
                 table.touch(ts, now)
+
+    @staticmethod
+    def redispatched(out: Outcome) -> None:
+        """The connection went to another server than the one chosen
+        (``assign_server_and_queue()``): no longer ``SF_DIRECT``, so the response
+        gets the new server's cookie, and a valid cookie becomes ``TX_CK_DOWN``."""
+        out.direct = False
+        found = out.found
+        if found is not None and found.ck == ck.CK_VALID:
+            found.ck = ck.CK_DOWN
+
+    @staticmethod
+    def cookie_flags(bp: Plan | None, out: Outcome | None) -> str:
+        """``%tsc``'s cookie letters (``sess_cookie[]``, ``sess_set_cookie[]``)."""
+        if bp is None or bp.cookie is None:
+            return "--"
+        found = out.found if out is not None else None
+        client = found.ck if found is not None else ck.CK_NONE
+        return "NIDVEO67"[client] + "NPDIRU67"[out.sck if out is not None else ck.SCK_NONE]
 
     def at_log(self, txn: Txn, be: Backend | None, srv: Server | None) -> Txn:
         """The transaction as a log line's ``%[...]`` reads it, at the stream's end."""
