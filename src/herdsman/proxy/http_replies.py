@@ -19,7 +19,7 @@ from herdsman.http import (
 )
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
-from herdsman.proxy import http_local, http_log, http_rules
+from herdsman.proxy import http_body, http_local, http_log, http_rules
 from herdsman.proxy.http_state import CLOSED, SENDING, SessionState
 from herdsman.rules.http_actions import Service
 
@@ -111,7 +111,8 @@ class Replies(SessionState):
             self.close()
             return
         self.up.keep = False  # the server connection is not trusted any more
-        self.transaction_done()
+        if not self.local_drain:  # else the transaction ends with the body
+            self.transaction_done()
 
     def _local(self, px: ProxyConfig | Service, head: RequestHead, buf: bytes) -> None:
         """The request is for ``px``'s stats page or a service: read its body, then answer."""
@@ -128,6 +129,10 @@ class Replies(SessionState):
             self.log.set_term("L", "R")  # SF_ERR_LOCAL | SF_FINST_R
         self.local = px
         rest = buf[head.size :]
+        if http_body.expects(head) and not self.waited:
+            # HAProxy answers an applet's Expect itself (http_handle_expect_hdr()), even
+            # with "Content-Length: 0"
+            self.to_client(http_body.CONTINUE)
         if head.framing is Framing.NONE:
             self.buf = rest  # what follows is the next request
             self._serve_local()
@@ -138,8 +143,23 @@ class Replies(SessionState):
             self.req_body = ChunkedBody(True, self.ctx.limits)
         self.phase = SENDING
         self.arm()
+        if not self._reads_body(px, head):
+            # the exporter and the stats page (but its admin form) answer at once; the
+            # body is read and dropped before the next request
+            self.local_drain = True
+            self._serve_local()
+            if self.phase != SENDING:
+                self.local_drain = False  # the answer closed the connection
+                return
         if rest:
             self._request_body(rest)
+
+    def _reads_body(self, px: ProxyConfig | Service, head: RequestHead) -> bool:
+        """Only a POST with the admin form granted waits for its body
+        (``http_handle_stats()``: ``STAT_HTTP_POST``)."""
+        if isinstance(px, Service) or px.stats is None or head.meth is not Method.POST:
+            return False
+        return http_rules.stats_admin(self, px.stats.admin)
 
     def _serve_local(self) -> None:
         px, head, hook = self.local, self.req, self.ctx.stats
