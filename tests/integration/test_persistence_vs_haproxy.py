@@ -244,7 +244,7 @@ async def test_rate_limit_429_and_recovery() -> None:
 __all__ = ["through"]
 
 
-LOGGED = '    log 127.0.0.1:@log format raw local0\n    log-format "%s %tsc %rc"\n'
+LOGGED = '    log 127.0.0.1:@log format raw local0\n    log-format "{}"\n'
 DEAD_S1 = "    server s1 127.0.0.1:@dead cookie A{}\n    server s2 127.0.0.1:@s2 cookie B\n"
 CK_LOG: list[tuple[str, str, list[bytes]]] = [
     (
@@ -277,12 +277,14 @@ CK_LOG: list[tuple[str, str, list[bytes]]] = [
 
 
 async def _logged_run(
-    which: str, text: str, requests: list[bytes]
-) -> tuple[list[bytes], list[str]]:
+    which: str, text: str, requests: list[bytes], fmt: str = "%s %tsc %rc"
+) -> tuple[list[bytes], list[str], dict[str, list[bytes]]]:
+    """The responses, the log lines (``fmt``) and what the servers received."""
     log = Syslog()
     origins = {name: await Origin(name).start() for name in ("s1", "s2")}
     fe, dead = free_port(), free_port()
-    config = text.replace("listen L\n", "listen L\n" + LOGGED).replace("@log", str(log.port))
+    config = text.replace("listen L\n", "listen L\n" + LOGGED.format(fmt))
+    config = config.replace("@log", str(log.port))
     config = config.replace("@fe", str(fe)).replace("@dead", str(dead))
     for name, o in origins.items():
         config = config.replace("@" + name, str(o.port))
@@ -307,7 +309,8 @@ async def _logged_run(
         log.close()
         for o in origins.values():
             await o.close()
-    return _dates(Seen(responses, {})).responses, [x for x in log.lines if "is DOWN" not in x]
+    lines = [x for x in log.lines if "is DOWN" not in x]
+    return _dates(Seen(responses, {})).responses, lines, {n: o.received for n, o in origins.items()}
 
 
 @pytest.mark.parametrize(("text", "requests"), [c[1:] for c in CK_LOG], ids=[c[0] for c in CK_LOG])
@@ -318,4 +321,42 @@ async def test_cookie_flags_in_the_log_and_after_a_redispatch(
     and the Set-Cookie after a redispatch, as 2.6.12 logs and sends them."""
     theirs = await _logged_run("haproxy", text, requests)
     mine = await _logged_run("herdsman", text, requests)
+    assert mine == theirs
+
+
+CAPTURES: list[tuple[str, str, list[bytes]]] = [
+    (
+        "capture-only",
+        listen("capture cookie sess len 10"),
+        [get("/"), get("/", "cookie: sessid=abcdefghijklmnop"),
+         get("/", "cookie: a=1; sess = x ; sessB=2"), get("/", "cookie: $sess=1; sessA=2"),
+         get("/", "cookie: other", "cookie: sessX=3"), get("/", "cookie: se=1"),
+         get("/", "x-reply-hdr: set-cookie: sessionid=zzz; path=/"),
+         get("/", "x-reply-hdr: set-cookie: a=1; sess=2"),
+         get("/", "x-reply-hdr: set-cookie2: a=1, sess = 2;Version=1"),
+         get("/", "x-reply-status: 302", "x-reply-hdr: set-cookie: sess=r")],
+    ),
+    (
+        "capture-the-persistence-cookie",
+        listen("capture cookie SRV len 32", "cookie SRV insert indirect nocache", servers=S1S2),
+        [get("/"), get("/", "cookie: SRV=B; x=1"), get("/", "x-reply-hdr: set-cookie: SRV=own")],
+    ),
+    (
+        "denied-and-tarpitted",
+        listen("capture cookie s len 64", "http-request deny if { path /d }",
+               "http-request tarpit if { path /t }", "timeout tarpit 1"),
+        [get("/d", "cookie: s=1"), get("/t", "cookie: s=2")],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "requests"), [c[1:] for c in CAPTURES], ids=[c[0] for c in CAPTURES]
+)
+async def test_capture_cookie_in_the_log(text: str, requests: list[bytes]) -> None:
+    """``capture cookie``: ``%CC``/``%CS`` (the first cookie named by the prefix,
+    cut to its length), the headers the server gets (blanks around '=' removed)."""
+    fmt = "%ST %CC %CS %tsc"
+    theirs = await _logged_run("haproxy", text, requests, fmt)
+    mine = await _logged_run("herdsman", text, requests, fmt)
     assert mine == theirs

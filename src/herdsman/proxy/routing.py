@@ -100,6 +100,7 @@ class Plan:
     # "capture request|response header": (lower-case name, length, slot)
     req_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
     res_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
+    capture_cookie: tuple[bytes, int] | None = None  # a frontend's "capture cookie"
     persist_opt: bool = False
     be_view: Any = None  # its own backend's view (a proxy with the backend capability)
     # anything to do on a response of this proxy as a backend: rules, cookie, stick
@@ -140,6 +141,8 @@ class Outcome:
     term: str = ""
     force: bool = False  # SF_FORCE_PRST: a force-persist rule matched
     sck: int = ck.SCK_NONE  # TX_SCK_*: what the response did with the cookie
+    # "capture cookie": what the request and the response had (%CC, %CS)
+    cookies: tuple[bytes | None, bytes | None] = (None, None)
 
 
 class Router:
@@ -272,7 +275,9 @@ class Router:
             if cap.header is not None:
                 item = (cap.header.lower().encode(), cap.length, slot)
                 (p.res_captures if cap.response else p.req_captures).append(item)
-        p.on_response = p.response_rules or bool(p.tcp_res or p.sticking)
+        if cfg.capture_cookie is not None and cfg.cap & Cap.FE:
+            p.capture_cookie = (cfg.capture_cookie[0].encode(), cfg.capture_cookie[1])
+        p.on_response = p.response_rules or bool(p.tcp_res or p.sticking or p.capture_cookie)
         return p
 
     # -- transactions --------------------------------------------------------------
@@ -374,7 +379,7 @@ class Router:
                     verdict = RES_ABRT
                     break
         if verdict != RES_CONT:
-            return _stop(txn, out, verdict)
+            return self._stop(txn, fe, out, verdict)
         be = self.switch(txn, fe)
         out.backend = be
         if be is None:
@@ -387,9 +392,16 @@ class Router:
                 out.action = SERVICE
                 return out
             if verdict != RES_CONT:
-                return _stop(txn, out, verdict)
+                return self._stop(txn, fe, out, verdict)
+        _capture_cookie(txn, fe, out, False)
         self.server(txn, bp, out)
         return out
+
+    @staticmethod
+    def _stop(txn: Txn, fe: Plan, out: Outcome, verdict: int) -> Outcome:
+        if verdict == RES_DENY:  # deny and tarpit capture the cookie ("Allow cookie logging")
+            _capture_cookie(txn, fe, out, False)
+        return _stop(txn, out, verdict)
 
     def switch(self, txn: Txn, fe: Plan) -> Backend | None:
         """``process_switching_rules()``"""
@@ -487,6 +499,8 @@ class Router:
             verdict = run_rules(fe.http_res, txn)
         if verdict not in (RES_CONT, RES_STOP, RES_DONE):
             return verdict
+        if resp.status >= 200 or resp.status == 101:
+            _capture_cookie(txn, fe, out, True)
         if bp is not None and srv is not None:
             self._cookie_response(txn, bp, resp, out, srv)
             self._store(txn, bp, out, srv)
@@ -589,6 +603,7 @@ def uses_routing(config: Config) -> bool:
             or r.persist
             or r.servers
             or r.captures
+            or px.capture_cookie is not None
             or any(rule.cond is not None or "%" in rule.name for rule in r.switching)
             or any(isinstance(node, LfExpr) for node in px.log_nodes)  # %[...] reads a Txn
             or (px.stats is not None and px.stats.admin)
@@ -650,6 +665,21 @@ def _phase(txn: Txn, tcp: list[Rule], http: list[Rule]) -> int:
         if verdict != RES_STOP:
             return verdict
     return RES_CONT
+
+
+def _capture_cookie(txn: Txn, fe: Plan, out: Outcome, response: bool) -> None:
+    """``capture cookie``: the first matching cookie of the request or the response
+    (``http_manage_client_side_cookies()``, ``..._server_side_...``)."""
+    cap = fe.capture_cookie
+    if cap is None:
+        return
+    hdrs = txn.res_headers() if response else txn.req_headers()
+    if not hdrs:
+        return
+    got, changed = ck.capture(list(hdrs), response, *cap)
+    if changed:  # blanks around '=' removed: the headers as HAProxy forwards them
+        ck.capture(txn.res_hdrs_rw() if response else txn.req_hdrs_rw(), response, *cap)
+    out.cookies = (out.cookies[0], got) if response else (got, out.cookies[1])
 
 
 def _stop(txn: Txn, out: Outcome, verdict: int) -> Outcome:
