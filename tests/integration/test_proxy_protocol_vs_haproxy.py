@@ -10,13 +10,19 @@ from __future__ import annotations
 import asyncio
 import re
 import struct
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 
 from herdsman.defs.proxyproto import PP2_SIGNATURE
 from herdsman.testing import Haproxy, Syslog, free_port, running, wait_for_async
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tlscerts
 
 pytestmark = pytest.mark.haproxy
 
@@ -263,3 +269,92 @@ async def test_expect_proxy_rule_runs_between_connection_and_session_rules() -> 
     assert logs[1] == logs[0], logs
     assert results[1][0] == (REPLY.decode(), b"PROXY TCP4 10.1.1.1 5.6.7.8 1111 2222\r\nhi")
     assert results[1][1][1] == b""
+
+
+async def test_send_proxy_v2_and_connect_line_after_a_header() -> None:
+    """HTTP mode behind another load balancer: ``send-proxy-v2`` towards the server
+    carries the header's addresses (a TCP6 client), ``option forwardfor`` its
+    source, and the "Connect from" line of a frontend without a log format shows
+    them: byte for byte as 2.6.12."""
+
+    def text(port: int, srv: int, log: int) -> str:
+        return (
+            "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n"
+            f"    timeout server 5s\nlisten L\n    log 127.0.0.1:{log} format raw local0\n"
+            f"    bind 127.0.0.1:{port} accept-proxy\n    option forwardfor\n"
+            f"    server s1 127.0.0.1:{srv} send-proxy-v2\n"
+        )
+
+    header = b"PROXY TCP6 2001:db8::7 ::ffff:10.0.0.1 40000 8080\r\n"
+    results = []
+    for run in ("haproxy", "herdsman"):
+        port, log = free_port(), Syslog()
+        async with server() as (srv, got):
+            hap = Haproxy(text(port, srv, log.port))
+            try:
+                if run == "haproxy":
+                    hap.start(port)
+                async with running(text(port, srv, log.port)) if run == "herdsman" else _nothing():
+                    answer = await exchange(port, [header + b"GET / HTTP/1.0\r\n\r\n"])
+                    lines = await lines_of(log, 1)
+                    results.append((answer, got.pop(), lines))
+            finally:
+                hap.stop()
+                log.close()
+    assert results[1] == results[0]
+    assert results[1][2] == ["Connect from 2001:db8::7:40000 to ::ffff:10.0.0.1:8080 (L/HTTP)"]
+
+
+async def test_a_header_before_tls_and_a_held_connection() -> None:
+    """``accept-proxy`` with ``ssl``: the header, then the handshake; and a second
+    client beyond ``bind ... maxconn 1`` is read (header included) once the first
+    leaves. The log lines show the headers' addresses in both, as in 2.6.12."""
+    import ssl
+
+    def text(port: int, srv: int, log: int) -> str:
+        return (
+            "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 5s\n"
+            f"    timeout server 5s\nlisten L\n    log 127.0.0.1:{log} format raw local0\n"
+            '    log-format "%ci:%cp %fi:%fp %ts"\n'
+            f"    bind 127.0.0.1:{port} accept-proxy ssl crt {tlscerts.path('a.pem')} maxconn 1\n"
+            f"    server s1 127.0.0.1:{srv}\n"
+        )
+
+    client_ctx = ssl.create_default_context()
+    client_ctx.check_hostname = False
+    client_ctx.verify_mode = ssl.CERT_NONE
+
+    async def tls_client(port: int, src: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"PROXY TCP4 {src} 5.6.7.8 1111 443\r\n".encode())
+        await writer.drain()
+        await writer.start_tls(client_ctx)
+        return reader, writer
+
+    results = []
+    for run in ("haproxy", "herdsman"):
+        port, log = free_port(), Syslog()
+        async with server() as (srv, _got):
+            hap = Haproxy(text(port, srv, log.port))
+            try:
+                if run == "haproxy":
+                    hap.start(port)
+                async with running(text(port, srv, log.port)) if run == "herdsman" else _nothing():
+                    # the first holds the only slot (its handshake is done, nothing sent)
+                    r1, w1 = await tls_client(port, "1.1.1.1")
+                    # the second waits in the backlog: its header and handshake come later
+                    second = asyncio.ensure_future(tls_client(port, "2.2.2.2"))
+                    w1.write(b"hi")
+                    first = await asyncio.wait_for(r1.read(), 5)
+                    w1.close()
+                    r2, w2 = await asyncio.wait_for(second, 10)
+                    w2.write(b"hi")
+                    again = await asyncio.wait_for(r2.read(), 5)
+                    w2.close()
+                    lines = await lines_of(log, 2)
+                    results.append((first, again, normal(lines, (port,))))
+            finally:
+                hap.stop()
+                log.close()
+    assert results[1] == results[0]
+    assert results[1][2] == ["1.1.1.1:1111 5.6.7.8:443 --", "2.2.2.2:1111 5.6.7.8:443 --"]

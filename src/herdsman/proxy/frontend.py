@@ -203,30 +203,10 @@ class Listener:
         # frees, which for the client is the same as waiting in the backlog.
         fe = self.frontend
         stream = fe.new_stream(fe, self)
+        proto: asyncio.Protocol = stream.client
         first: Handshake | None = None
-        # the handshakes must end within "timeout client" (session_accept_fd())
-        timeout = fe.timeout_client / 1000.0 if fe.timeout_client else None
-        if self.tls is None:
-            proto: asyncio.Protocol = stream.client
-        else:
-            proto = first = tls = TlsLayer(
-                stream.client,
-                self.tls.initial,
-                fe.loop,
-                timeout,
-                lambda: self._tls_failed(stream, tls),
-            )
-        if self.proxy is not None:
-            accept_proxy, rules = self.proxy
-            proto = first = pp = ProxyLayer(
-                proto,
-                fe.loop,
-                timeout,
-                lambda: self._tls_failed(stream, pp),
-                accept_proxy,
-                rules,
-                self.tls is None,
-            )
+        if self.tls is not None or self.proxy is not None:
+            proto, first = self._handshakes(stream)
         if self.full or fe.full or fe.process.full or fe.throttled(self):
             stream.held = True
             self.held.append(stream)
@@ -238,6 +218,32 @@ class Listener:
         self.count_in(stream)
         self._pause_full_scopes()
         return proto
+
+    def _handshakes(self, stream: ClientStream) -> tuple[asyncio.Protocol, Handshake]:
+        """The layers before the stream: the PROXY header, then TLS. Both must end
+        within "timeout client" (session_accept_fd())."""
+        fe = self.frontend
+        timeout = fe.timeout_client / 1000.0 if fe.timeout_client else None
+        proto: asyncio.Protocol = stream.client
+        first: Handshake | None = None
+        if self.tls is not None:
+            proto = first = tls = TlsLayer(
+                proto, self.tls.initial, fe.loop, timeout, lambda: self._tls_failed(stream, tls)
+            )
+        if self.proxy is not None:
+            accept_proxy, rules = self.proxy
+            pp = ProxyLayer(
+                proto,
+                fe.loop,
+                timeout,
+                lambda: self._tls_failed(stream, pp),
+                accept_proxy,
+                rules,
+                self.tls is None,
+            )
+            proto = first = pp
+        assert first is not None
+        return proto, first
 
     def _tls_failed(self, stream: ClientStream, layer: Handshake) -> None:
         """A handshake (PROXY header, TLS) failed, or the client left before its end:

@@ -37,7 +37,7 @@ from herdsman.http import (
 )
 from herdsman.http.model import RequestHead
 from herdsman.proxy import http_prefer
-from herdsman.proxy.connect import open_transport
+from herdsman.proxy.connect import open_transport, proxy_header
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
 from herdsman.proxy.http_server import ServerConn
@@ -198,6 +198,10 @@ class Upstream:
         err = await open_transport(srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls)
         if err is not None:
             return err
+        cfg = srv.cfg
+        if (cfg.send_proxy or cfg.send_proxy_v2) and conn.transport is not None:
+            # the connection's first bytes: its client's addresses (the key keeps it theirs)
+            conn.transport.write(proxy_header(srv, s.peer_addr, s.local_addr))
         srv.counters.connect += 1
         if s.backend is not None:
             s.backend.passive(srv, HanaEvent.L4_OK)
