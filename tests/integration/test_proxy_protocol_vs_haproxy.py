@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import struct
 import sys
 from collections.abc import AsyncIterator
@@ -122,11 +123,12 @@ def normal(lines: list[str], ports: tuple[int, ...]) -> list[str]:
 async def test_headers_accepted_and_refused_as_haproxy(mode: str) -> None:
     """Every header of CASES, then a request: the reply or the close, what the
     server got (``X-Forwarded-For`` in HTTP mode), the log line; a rule on ``src``
-    sees the header's address."""
+    sees the header's address (in TCP mode a session rule: a content rule races
+    with 2.6's first read of the payload, a reset or a close)."""
     deny = (
         "    http-request deny if { src 9.9.9.9 }\n    option forwardfor\n"
         if mode == "http"
-        else "    tcp-request content reject if { src 9.9.9.9 }\n"
+        else "    tcp-request session reject if { src 9.9.9.9 }\n"
     )
 
     def text(port: int, srv: int, log: int) -> str:
@@ -358,3 +360,54 @@ async def test_a_header_before_tls_and_a_held_connection() -> None:
                 log.close()
     assert results[1] == results[0]
     assert results[1][2] == ["1.1.1.1:1111 5.6.7.8:443 --", "2.2.2.2:1111 5.6.7.8:443 --"]
+
+
+@pytest.mark.parametrize("mode", ["tcp", "http"])
+async def test_send_proxy_to_a_tls_server_goes_before_the_handshake(mode: str) -> None:
+    """``server ... ssl send-proxy``: the header is sent in clear, then the TLS
+    handshake, as 2.6.12 does (the server reads the line, then starts TLS)."""
+    import ssl
+
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(tlscerts.path("b.pem"))
+
+    def serve_one(sock: socket.socket) -> tuple[bytes, bytes]:
+        """Read the line without a byte more (the ClientHello may follow in the same
+        segment), then TLS on the same socket."""
+        conn, _ = sock.accept()
+        with conn:
+            conn.settimeout(5)
+            peek = conn.recv(512, socket.MSG_PEEK)
+            line = conn.recv(peek.index(b"\r\n") + 2)
+            with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                data = tls.recv(65536)
+                tls.sendall(REPLY)
+        return line, data
+
+    def text(port: int, srv: int) -> str:
+        return (
+            f"defaults\n    mode {mode}\n    timeout connect 2s\n    timeout client 5s\n"
+            f"    timeout server 5s\nlisten L\n    bind 127.0.0.1:{port} accept-proxy\n"
+            f"    server s1 127.0.0.1:{srv} ssl verify none send-proxy\n"
+        )
+
+    payload = b"GET / HTTP/1.0\r\n\r\n" if mode == "http" else b"hi"
+    results = []
+    for run in ("haproxy", "herdsman"):
+        port = free_port()
+        listener = socket.create_server(("127.0.0.1", 0))
+        srv = listener.getsockname()[1]
+        hap = Haproxy(text(port, srv))
+        try:
+            if run == "haproxy":
+                hap.start(port)
+            async with running(text(port, srv)) if run == "herdsman" else _nothing():
+                seen = asyncio.ensure_future(asyncio.to_thread(serve_one, listener))
+                answer = await exchange(port, [b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n" + payload])
+                results.append((answer, await asyncio.wait_for(seen, 5)))
+        finally:
+            hap.stop()
+            listener.close()
+    assert results[1] == results[0]
+    assert results[1][1] is not None
+    assert results[1][1][0] == b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n"

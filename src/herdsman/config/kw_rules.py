@@ -547,7 +547,9 @@ KEYWORDS = [
     _kw("ignore-persist", kw_persist_rule, ("frontend", "listen", "backend"), "ignore cookies"),
     _kw("redirect", kw_redirect, ("frontend", "listen", "backend"), "legacy redirect rules"),
     _kw("monitor", kw_monitor, ("frontend", "listen"), "`monitor fail if|unless <cond>`"),
-    _kw("capture", kw_capture, ("frontend", "listen"), "request/response header captures"),
+    _kw(
+        "capture", kw_capture, ("frontend", "listen"), "request/response header and cookie captures"
+    ),
     _kw("declare", kw_declare, ("frontend", "listen"), "`declare capture` slots"),
 ]
 

@@ -195,13 +195,13 @@ class Upstream:
         conn.session = self
         fe = s.frontend
         tls = fe.tls.server(srv) if fe.tls is not None else None
-        err = await open_transport(srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls)
+        # send-proxy: the connection's first bytes, its client's (the pool key keeps it theirs)
+        header = proxy_header(srv, s.peer_addr, s.local_addr)
+        err = await open_transport(
+            srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls, header
+        )
         if err is not None:
             return err
-        cfg = srv.cfg
-        if (cfg.send_proxy or cfg.send_proxy_v2) and conn.transport is not None:
-            # the connection's first bytes: its client's addresses (the key keeps it theirs)
-            conn.transport.write(proxy_header(srv, s.peer_addr, s.local_addr))
         srv.counters.connect += 1
         if s.backend is not None:
             s.backend.passive(srv, HanaEvent.L4_OK)
