@@ -67,12 +67,20 @@ DATE = re.compile(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]")
 
 @asynccontextmanager
 async def server() -> AsyncIterator[tuple[int, list[bytes]]]:
-    """Answers REPLY to the first bytes of each connection; keeps what it read."""
+    """Answers REPLY to what each connection sends first (up to the payload of the
+    tests, "hi" or a request head, which may come after a PROXY header in another
+    segment); keeps what it read."""
     port = free_port()
     got: list[bytes] = []
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        got.append(await reader.read(65536))
+        data = b""
+        while not data.endswith((b"hi", b"\r\n\r\n")):
+            chunk = await reader.read(65536)
+            if not chunk:
+                break
+            data += chunk
+        got.append(data)
         writer.write(REPLY)
         await writer.drain()
         writer.close()
