@@ -8,6 +8,7 @@ answer at once without it. After the body the connection serves the next request
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -132,3 +133,36 @@ async def test_expect_100_continue_on_local_answers(head: str, body: bytes, wait
     async with proxy("herdsman") as port:
         mine = await observe(port, head, body, waits)
     assert mine == theirs
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "POST /stats HTTP/1.1\r\nexpect: 100-continue\r\ncontent-length: 5\r\n",
+        "GET /stats HTTP/1.1\r\ncontent-length: 5\r\n",
+    ],
+)
+async def test_a_refused_login_is_answered_at_once_and_closes(head: str) -> None:
+    """``stats auth`` refusing the request: the 401 comes before the body (no 100
+    Continue) with ``connection: close`` and the connection closes, as 2.6.12's
+    ``http_reply_and_close()``."""
+    config = CONFIG.replace("    stats uri /stats\n", "    stats uri /stats\n    stats auth a:b\n")
+    seen = []
+    for which in ("haproxy", "herdsman"):
+        port = free_port()
+        text = config.format(port=port)
+        async with contextlib.AsyncExitStack() as stack:
+            if which == "haproxy":
+                hap = stack.enter_context(Haproxy(text))
+                await asyncio.to_thread(hap.start, port)
+            else:
+                await stack.enter_async_context(running(text))
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"{head}host: x\r\n\r\n".encode())
+            got = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            body = await asyncio.wait_for(reader.read(), 5)  # to the close
+            writer.close()
+            seen.append((got, body))
+    assert seen[1] == seen[0]
+    assert seen[1][0].startswith(b"HTTP/1.1 401 Unauthorized\r\n")
+    assert b"\r\nconnection: close\r\n" in seen[1][0]

@@ -129,6 +129,11 @@ class Replies(SessionState):
             self.log.set_term("L", "R")  # SF_ERR_LOCAL | SF_FINST_R
         self.local = px
         rest = buf[head.size :]
+        if head.framing is not Framing.NONE and not self._stats_allowed(px, head):
+            # a refused login is answered before the applet (http_reply_and_close()):
+            # at once, no 100 Continue, and the connection closes
+            self._serve_local(pending=True)
+            return
         if http_body.expects(head) and not self.waited:
             # HAProxy answers an applet's Expect itself (http_handle_expect_hdr()), even
             # with "Content-Length: 0"
@@ -154,6 +159,12 @@ class Replies(SessionState):
         if rest:
             self._request_body(rest)
 
+    def _stats_allowed(self, px: ProxyConfig | Service, head: RequestHead) -> bool:
+        hook = self.ctx.stats
+        if isinstance(px, Service) or px.stats is None or hook is None:
+            return True
+        return hook.authorized(px.stats, http_local.authorization(head))
+
     def _reads_body(self, px: ProxyConfig | Service, head: RequestHead) -> bool:
         """Only a POST with the admin form granted waits for its body
         (``http_handle_stats()``: ``STAT_HTTP_POST``)."""
@@ -161,7 +172,9 @@ class Replies(SessionState):
             return False
         return http_rules.stats_admin(self, px.stats.admin)
 
-    def _serve_local(self) -> None:
+    def _serve_local(self, pending: bool = False) -> None:
+        """Answer the stats page or the service (``pending``: its request body is
+        not read, the answer closes)."""
         px, head, hook = self.local, self.req, self.ctx.stats
         assert px is not None
         assert head is not None
@@ -186,4 +199,5 @@ class Replies(SessionState):
         admin = http_rules.stats_admin(self, px.stats.admin)
         answer = hook.answer(px, px.stats, line, admin, be.name if be else "", body)
         replies = self.be_http.replies if self.be_http is not None else self.fe_http.replies
-        self.reply(answer[0], head, msg=http_local.to_reply(answer, replies))
+        msg = http_local.to_reply(answer, replies)
+        self.reply(answer[0], head, msg=msg, request_pending=pending)
