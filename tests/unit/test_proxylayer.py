@@ -181,3 +181,22 @@ async def test_held_until_begin() -> None:
     assert tr.reading
     pl.data_received(HEADER)
     assert stream.transport is not None
+
+
+async def test_the_tls_handshake_gets_what_is_left_of_the_timeout() -> None:
+    """One embryonic timeout for the header and the handshake (session_accept_fd())."""
+    import ssl
+
+    from herdsman.proxy.tlslayer import TlsLayer
+
+    loop = asyncio.get_running_loop()
+    tls = TlsLayer(Stream(), ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), loop, 5.0, lambda: None)
+    tr = Transport()
+    pl = ProxyLayer(tls, loop, 5.0, lambda: None, True, None, False)
+    pl.connection_made(tr)  # type: ignore[arg-type]
+    pl.data_received(HEADER)
+    assert tr.protocol is tls
+    assert tls.timeout is not None
+    assert 0 < tls.timeout < 5.0
+    assert tls.timer is not None  # its handshake runs on what was left
+    tls.connection_lost(None)

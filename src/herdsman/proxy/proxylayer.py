@@ -39,6 +39,7 @@ from typing import Any, Protocol
 from herdsman.defs import proxyrecv as pr
 from herdsman.proxy.routing import EARLY_TXN
 from herdsman.proxy.sockopts import set_nolinger
+from herdsman.proxy.tlslayer import TlsLayer
 from herdsman.sample.txn import Txn
 
 __all__ = ["ProxiedTransport", "ProxyLayer", "Rules"]
@@ -216,6 +217,10 @@ class ProxyLayer(asyncio.Protocol):
     def _hand_over(self, header: pr.Header | None, rest: bytes) -> None:
         tr = self.tr
         assert tr is not None
+        timer = self.timer
+        if timer is not None and isinstance(self.app, TlsLayer):
+            # one embryonic timeout covers the header and the handshake (session_accept_fd())
+            self.app.timeout = max(timer.when() - self.loop.time(), 0.0)
         self._stop_timer()
         extra: dict[str, object] = {}
         if self.txn is not None:
