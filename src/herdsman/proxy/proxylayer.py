@@ -218,9 +218,10 @@ class ProxyLayer(asyncio.Protocol):
         tr = self.tr
         assert tr is not None
         timer = self.timer
-        if timer is not None and isinstance(self.app, TlsLayer):
+        if timer is not None and self.timeout is not None and isinstance(self.app, TlsLayer):
             # one embryonic timeout covers the header and the handshake (session_accept_fd())
-            self.app.timeout = max(timer.when() - self.loop.time(), 0.0)
+            left = timer.when() - self.loop.time()
+            self.app.timeout = min(max(left, 0.0), self.timeout)
         self._stop_timer()
         extra: dict[str, object] = {}
         if self.txn is not None:
