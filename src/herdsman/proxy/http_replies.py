@@ -74,10 +74,12 @@ class Replies(SessionState):
         request_pending: bool = False,
         client_close: bool | None = None,
         msg: Reply | None = None,
+        then_close: bool = False,
     ) -> None:
         """One of HAProxy's own responses (or the proxy's errorfile) ends the
         transaction; the client connection stays open when the connection mode
-        lets it (a complete request, a reply that does not say close), as in 2.6.
+        lets it (a complete request, a reply that does not say close), as in 2.6,
+        unless ``then_close`` (closed after the reply, whatever it says).
         """
         # while the frontend waits for the body (before the switching rules)
         # the stream's backend is still the frontend (s->be): its pages
@@ -107,7 +109,7 @@ class Replies(SessionState):
                 request_pending=request_pending,
             )
             self.to_client(errors.reply_bytes(reply, value, meth is Method.HEAD))
-        if close or request_pending or self.phase == CLOSED:
+        if close or request_pending or then_close or self.phase == CLOSED:
             self.close()
             return
         self.up.keep = False  # the server connection is not trusted any more
@@ -200,4 +202,6 @@ class Replies(SessionState):
         answer = hook.answer(px, px.stats, line, admin, be.name if be else "", body)
         replies = self.be_http.replies if self.be_http is not None else self.fe_http.replies
         msg = http_local.to_reply(answer, replies)
-        self.reply(answer[0], head, msg=msg, request_pending=pending)
+        # a refused login closes after its 401 (http_reply_and_close()), whatever it says
+        refused = not hook.authorized(px.stats, line[3])
+        self.reply(answer[0], head, msg=msg, request_pending=pending, then_close=refused)
