@@ -100,8 +100,21 @@ class ProxiedTransport:
     def __init__(self, tr: asyncio.Transport, extra: dict[str, object]) -> None:
         self.tr = tr
         self.extra = extra
-        for name in ProxiedTransport.__slots__[2:]:
-            setattr(self, name, getattr(tr, name))
+        self.write = tr.write
+        self.writelines = tr.writelines
+        self.write_eof = tr.write_eof
+        self.can_write_eof = tr.can_write_eof
+        self.close = tr.close
+        self.abort = tr.abort
+        self.is_closing = tr.is_closing
+        self.pause_reading = tr.pause_reading
+        self.resume_reading = tr.resume_reading
+        self.is_reading = tr.is_reading
+        self.get_write_buffer_size = tr.get_write_buffer_size
+        self.get_write_buffer_limits = tr.get_write_buffer_limits
+        self.set_write_buffer_limits = tr.set_write_buffer_limits
+        self.set_protocol = tr.set_protocol
+        self.get_protocol = tr.get_protocol
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if name in self.extra:
