@@ -54,6 +54,7 @@ class Plan:
     # "capture request|response header": (lower-case name, length, slot)
     req_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
     res_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
+    capture_cookie: tuple[bytes, int] | None = None  # a frontend's "capture cookie"
     persist_opt: bool = False
     be_view: Any = None  # its own backend's view (a proxy with the backend capability)
     # anything to do on a response of this proxy as a backend: rules, cookie, stick
@@ -97,6 +98,9 @@ class Outcome:
     # rule, "LR": answered locally), as http_process_req_common() sets it
     term: str = ""
     force: bool = False  # SF_FORCE_PRST: a force-persist rule matched
+    sck: int = ck.SCK_NONE  # TX_SCK_*: what the response did with the cookie
+    # "capture cookie": what the request and the response had (%CC, %CS)
+    cookies: tuple[bytes | None, bytes | None] = (None, None)
     plan: Plan | None = None  # the backend's (``backend``'s plan)
 
 
