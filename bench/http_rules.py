@@ -9,6 +9,7 @@ configuration has).
     .venv/bin/python bench/http_rules.py                     # both ways, herdsman
     taskset -c 1 .venv/bin/python bench/http_rules.py --way path
     .venv/bin/python bench/http_rules.py --way wrk --proxies herdsman,haproxy
+    .venv/bin/python bench/http_rules.py --way calls         # per group of rules
 
 No request matches a ``use_backend`` or the redirect, so every rule is
 evaluated for every request (the worst case of the list). Two ways:
@@ -17,6 +18,9 @@ evaluated for every request (the worst case of the list). Two ways:
   bench/http_path.py measures it (µs per transaction, best of 5 windows), for
   both configurations; the ratio of the rates is the share kept. It moves
   little on a shared machine.
+* ``calls``: Python function calls per transaction (cProfile's count), for
+  no rule, each group of the 20 alone and all of them: exact, whatever the
+  load, and what the time follows (each call costs about the same).
 * ``wrk``: requests/s of ``wrk -c<conns>`` through the proxy to nginx
   (bench/_load.py's set-up and pinning), both configurations in interleaved
   rounds (``--rounds``), medians per configuration.
@@ -29,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import statistics
 import sys
 import tempfile
@@ -63,7 +69,15 @@ RULES = [
 ]
 
 
-def make_config(port: int, origin: int, rules: bool) -> str:
+GROUPS = {
+    "use_backend": RULES[0:10],
+    "set-header": RULES[10:15],
+    "track+deny": RULES[15:18],
+    "redirect": RULES[18:19],
+}
+
+
+def make_config(port: int, origin: int, rules: bool, only: list[str] | None = None) -> str:
     lines = [
         "global",
         "    maxconn 5000",
@@ -75,7 +89,7 @@ def make_config(port: int, origin: int, rules: bool) -> str:
         "    timeout server 60s",
         "frontend fe",
         f"    bind {HOST}:{port}",
-        *(f"    {r}" for r in (RULES if rules else [])),
+        *(f"    {r}" for r in ((RULES if only is None else only) if rules else [])),
         "    default_backend b",
         "backend b",
         f"    server s1 {HOST}:{origin}",
@@ -89,10 +103,12 @@ def make_config(port: int, origin: int, rules: bool) -> str:
 # -- path: the Python per transaction -------------------------------------------------------
 
 
-async def _path_us(rules: bool, seconds: float) -> float:
+async def _path_us(rules: bool, seconds: float, only: list[str] | None = None) -> float:
+    """µs per transaction, best of 5 windows (``seconds < 0``: function calls
+    per transaction instead); ``only``: these rules instead of the 20."""
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "rules.cfg"
-        cfg.write_text(make_config(free_port(), 9, rules))
+        cfg.write_text(make_config(free_port(), 9, rules, only))
         diag = Diagnostics()
         config = parse([str(cfg)], diag)
         assert config is not None, diag.messages
@@ -100,6 +116,13 @@ async def _path_us(rules: bool, seconds: float) -> float:
         hm.bind(asyncio.get_running_loop())
         await hm.frontends[0].start()
         keepalive(hm, 2000)  # warm-up
+        if seconds < 0:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            keepalive(hm, 2000)
+            profiler.disable()
+            hm.unbind()
+            return float(pstats.Stats(profiler).total_calls) / 2000
         n = 2000
         while keepalive(hm, n) < seconds / 5:
             n *= 2
@@ -114,6 +137,17 @@ def way_path(args: argparse.Namespace) -> dict[str, Any]:
     kept = plain / ruled
     print(f"path  plain {plain:7.2f} µs  rules {ruled:7.2f} µs  kept {kept:6.1%} (goal >= 85 %)")
     return {"plain_us": round(plain, 2), "rules_us": round(ruled, 2), "kept": round(kept, 3)}
+
+
+def way_calls(args: argparse.Namespace) -> dict[str, Any]:
+    plain = uvloop.run(_path_us(False, -1))
+    out = {"plain": plain}
+    print(f"calls plain        {plain:6.1f} per transaction")
+    for name, only in [*GROUPS.items(), ("all 20", RULES)]:
+        calls = uvloop.run(_path_us(True, -1, only))
+        out[name] = calls
+        print(f"calls {name:12} {calls:6.1f} per transaction  (+{calls - plain:.1f})")
+    return out
 
 
 # -- wrk: requests/s through the proxy ------------------------------------------------------
@@ -171,7 +205,7 @@ def way_wrk(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--way", choices=("path", "wrk", "both"), default="both")
+    ap.add_argument("--way", choices=("path", "calls", "wrk", "both"), default="both")
     ap.add_argument("--proxies", default="herdsman", help="wrk: herdsman,haproxy")
     ap.add_argument("--seconds", type=int, default=10, help="wrk: length of a window")
     ap.add_argument("--seconds-path", type=float, default=0.5, help="path: the 5 windows")
@@ -183,6 +217,8 @@ def main(argv: list[str]) -> int:
     t0 = time.monotonic()
     if args.way in ("path", "both"):
         way_path(args)
+    if args.way == "calls":
+        way_calls(args)
     if args.way in ("wrk", "both"):
         way_wrk(args)
     print(f"{time.monotonic() - t0:.0f} s")

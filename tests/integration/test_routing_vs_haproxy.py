@@ -212,6 +212,48 @@ CASES: list[tuple[str, str, list[bytes]]] = [
         [get("/a"), get("/a", "x-k: 1"), get("/c"), get("/b"), get("/z")],
     ),
     (
+        # consecutive path_beg/path rules: one look-up in herdsman, first rule wins
+        "use_backend-prefix-table",
+        frontend(
+            "use_backend b2 if { path_beg /api/ /static }",
+            "use_backend b3 if { path_beg /api/v2/ }",  # never: b2's /api/ comes first
+            "use_backend b3 if { path /exact }",
+            "use_backend b4 if { path_beg /e }",
+            "use_backend b3 if { path_beg -i /UP }",
+            "use_backend b4 if { path_beg /u }",
+            backends="backend b3\n    http-request set-header x-be b3\n"
+            "    server s3 127.0.0.1:@s3\n"
+            "backend b4\n    http-request set-header x-be b4\n    server s3 127.0.0.1:@s3\n",
+        ),
+        [
+            get("/api/v2/x"),
+            get("/exact"),
+            get("/exact?q=1"),
+            get("/ex"),
+            get("/up"),
+            get("/u"),
+            get("/static.css"),
+            get("/"),
+        ],
+    ),
+    (
+        # literal fields of absent names: one merged rule appending to Txn.req_tail
+        "set-header-literal",
+        frontend(
+            "http-request set-header x-a 1",
+            "http-request add-header x-b 2",
+            "http-request set-header x-c 3",
+            "http-request add-header x-b 4",
+        ),
+        [
+            get("/"),
+            get("/", "connection: keep-alive", "x-z: 9"),
+            get("/", "x-odd:  v "),
+            get("/", "x-a: 0", "X-C: 0"),
+            get("/", "connection: close"),
+        ],
+    ),
+    (
         "use_backend-dynamic",
         frontend("use_backend %[req.hdr(x-be)]"),
         [get("/", "x-be: b2"), get("/", "x-be: nope"), get("/")],

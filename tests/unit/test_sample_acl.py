@@ -277,3 +277,34 @@ def test_ip_patterns_across_families() -> None:
     assert not P.ip_matches(v4, IPv6Address("2001:db8::1"))
     v6 = P.parse_ip("::ffff:10.0.0.0/104", True)
     assert P.ip_matches(v6, IPv4Address("10.2.3.4"))
+
+
+@pytest.mark.parametrize(
+    ("words", "want"),
+    [
+        (("path", "/static/img/logo.PNG"), True),
+        (("path", "/static"), False),
+        (("path_beg", "/img", "/stat"), True),
+        (("path_beg", "-i", "/STATIC"), True),
+        (("dst_port", "-m", "str", "443"), True),  # an integer, cast to a string
+        (("dst_port", "-m", "beg", "44"), True),
+        (("dst_port", "-m", "beg", "80"), False),
+        (("req.hdr(nosuch)", "-m", "str", "x"), False),  # no value
+        (("dst_port", "gt", "442"), True),
+        (("dst_port", "gt", "443"), False),
+        (("dst_port", "ge", "443"), True),
+        (("dst_port", "lt", "444"), True),
+        (("dst_port", "443:444"), True),
+        (("dst_port", "gt", "4", "lt", "5"), True),  # two ranges
+        (("req.hdr(content-length)", "-m", "int", "gt", "41"), True),  # a string, cast
+    ],
+)
+def test_one_acl_conditions_run_as_their_terms(words: tuple[str, ...], want: bool) -> None:
+    """A condition of one ACL runs its boolean test (``run``): the same answer
+    as the three-valued term, ``unless`` the opposite."""
+    ctx = AclContext(Compiler())
+    cond = parse_condition(["if", "{", *words, "}"], {}, ctx)
+    assert cond.run(_txn()) is want
+    assert (cond.result(_txn()) == PASS) is want
+    unless = parse_condition(["unless", "{", *words, "}"], {}, ctx)
+    assert unless.run(_txn()) is not want

@@ -105,3 +105,28 @@ def test_counter_fetches() -> None:
     txn.src = IPv4Address("10.9.9.9")
     assert src_rate.one(txn) == 0  # not in the table: 0
     assert conv.one(txn) == 0
+
+
+def test_tracked_counter_reads() -> None:
+    """``sc<n>_*`` read the stream's tracker, else the session's; a counter the
+    table does not store fails; ``kbytes_*`` are the byte counters >> 10."""
+    spec = TableSpec("t", "ip", 4, 3, store={"http_req_rate": 10_000, "bytes_in_cnt": 0})
+    t = Table(spec)
+    ts = t.get(IPv4Address("10.0.0.1"), 0)
+    assert ts is not None
+    t.inc_pair(ts, "http_req_cnt", "http_req_rate", 0)
+    t.inc_pair(ts, "bytes_in_cnt", "bytes_in_rate", 0, 5000)
+    txn = Txn()
+    c = Compiler(proxy="t")
+    rate1 = parse_expr("sc1_http_req_rate", c)[0]
+    kbytes = parse_expr("sc_kbytes_in(1)", c)[0]
+    bytes_rate = parse_expr("sc1_bytes_in_rate", c)[0]  # not stored
+    far = parse_expr("sc_http_req_rate(7)", c)[0]  # no such counter
+    assert rate1.one(txn) is None  # nothing tracked
+    txn.sess_sc = [None, Tracker(t, ts), None]
+    assert rate1.one(txn) == 1
+    assert kbytes.one(txn) == 4
+    assert bytes_rate.one(txn) is None
+    assert far.one(txn) is None
+    txn.sc = [None, None, None]  # the stream tracks nothing itself: the session's
+    assert rate1.one(txn) == 1

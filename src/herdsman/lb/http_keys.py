@@ -192,6 +192,10 @@ def _word(text: str | None) -> bytes:
     return (text or "").encode("utf-8", "surrogateescape")
 
 
+# the algorithms whose key request_key() reads from the request (head, body)
+FROM_REQUEST = frozenset({"uri", "url_param", "hdr"})
+
+
 def request_key(bal: Balance, head: RequestHead, add: Sequence[bytes], rest: bytes) -> int | None:
     """The key of a request for the backend's hash input, or None (round robin,
     and any input that does not come from the request: ``source`` is the
@@ -224,6 +228,7 @@ def request_key(bal: Balance, head: RequestHead, add: Sequence[bytes], rest: byt
 
 
 __all__ = [
+    "FROM_REQUEST",
     "body_param",
     "domain_only",
     "header_value",

@@ -20,6 +20,7 @@ from herdsman.http.body import ChunkedBody
 from herdsman.http.errors import Reply
 from herdsman.http.model import Framing, HttpError, Limits, RequestHead, ResponseHead
 from herdsman.http.parse import RequestParser
+from herdsman.lb.http_keys import FROM_REQUEST
 from herdsman.proxy import routing as R
 from herdsman.proxy import rule_heads
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
@@ -121,7 +122,7 @@ def request(
         s.be_http = s.ctx.back(be.cfg)
         s.be_c = be.counters
         s.srv_c = be.counters
-    s.be_plan = router.plan(be.cfg) if be is not None else None
+    s.be_plan = out.plan
     if out.action == R.CONTINUE:
         return False
     if out.action == R.SERVICE:
@@ -264,9 +265,13 @@ def after_reply(s: RulesSession, reply: Reply) -> Reply | None:
 
 def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
     """The request as the rules left it, which ``balance uri|url_param|hdr()``
-    hash (2.6 chooses the server from the rewritten HTX message)."""
+    hash (2.6 chooses the server from the rewritten HTX message); other
+    algorithms read nothing of it, so the head is not written and parsed again."""
     txn = s.txn
-    if txn is None or not (txn.req_dirty or txn.line_dirty):
+    if txn is None or not (txn.req_dirty or txn.line_dirty or txn.req_tail):
+        return head
+    be = s.backend
+    if be is None or be.cfg.balance.algo not in FROM_REQUEST:
         return head
     parsed = s.parser.parse(rule_heads.request_head(txn, None, ()))
     return parsed if parsed is not None else head
@@ -275,7 +280,7 @@ def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
 def request_out(s: RulesSession, connection: bytes | None, add: list[bytes]) -> bytes | None:
     """The request head rewritten by the rules, or None when they left it."""
     txn = s.txn
-    if txn is None or not (txn.req_dirty or txn.line_dirty):
+    if txn is None or not (txn.req_dirty or txn.line_dirty or txn.req_tail):
         return None
     return rule_heads.request_head(txn, connection, add)
 
@@ -292,8 +297,8 @@ def response(
         return b""
     bp = s.be_plan
     if not (fe.on_response or (bp is not None and bp.on_response)):
-        if txn.tracking():
-            R.count_status(txn, resp.status)
+        if resp.status >= 400 and (txn.sc is not None or txn.sess_sc is not None):
+            R.count_status(txn, resp.status)  # tracked counters see errors
         return b""  # nothing else reads or changes this response
     out = s.outcome if s.outcome is not None else R.Outcome()
     if s.redispatched:
@@ -317,7 +322,7 @@ def response(
 def done(s: RulesSession) -> None:
     """The transaction ended: its stream-level trackers stop."""
     txn = s.txn
-    if txn is not None:
+    if txn is not None and txn.sc is not None:
         end_stream(txn)
     s.outcome = None
 

@@ -23,18 +23,29 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from herdsman.config.model import Cap, Config, ProxyConfig, ServerConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock
 from herdsman.http.model import RequestHead, ResponseHead
+from herdsman.proxy.plan import (
+    CLOSE,
+    CONTINUE,
+    INTERCEPT,
+    REPLY,
+    SERVICE,
+    TARPIT,
+    Outcome,
+    Plan,
+)
 from herdsman.proxy.routing_views import BeView, FeView, SrvView, World
 from herdsman.proxy.rule_heads import load_request, load_response
+from herdsman.proxy.switching import compile_switching
 from herdsman.rules import cookie as ck
 from herdsman.rules.eval import run_rules, run_tcp_rules
 from herdsman.rules.http_actions import Service
+from herdsman.rules.http_rewrite import merge_fields
 from herdsman.rules.model import (
     RES_ABRT,
     RES_BADREQ,
@@ -43,10 +54,7 @@ from herdsman.rules.model import (
     RES_DONE,
     RES_ERROR,
     RES_STOP,
-    CookieConfig,
-    PersistRule,
     Rule,
-    StickRule,
 )
 from herdsman.rules.track import (
     count_http_error,
@@ -56,9 +64,7 @@ from herdsman.rules.track import (
 )
 from herdsman.rules.userlist import Userlist
 from herdsman.sample import args as A
-from herdsman.sample.cond import Condition
 from herdsman.sample.lfparse import Expr as LfExpr
-from herdsman.sample.logformat import Piece
 from herdsman.sample.stick import Table, TableSpec
 from herdsman.sample.txn import Txn
 from herdsman.tls.fetches import ClientTls
@@ -67,82 +73,6 @@ from herdsman.tls.fetches import ClientTls
 # connection`` rules ran on before a PROXY header was read (``Router.connection()``)
 EARLY_TXN = "herdsman_early_txn"
 _CONN_DONE, _SESSION_DONE = 1, 2  # its txn.extra["early"]: the rules already run
-
-# -- one proxy's rules ------------------------------------------------------------------
-
-
-@dataclass
-class Plan:
-    """What a proxy runs, its named defaults section's rules first."""
-
-    cfg: ProxyConfig
-    view: Any
-    tcp_conn: list[Rule] = field(default_factory=list)
-    tcp_sess: list[Rule] = field(default_factory=list)
-    tcp_req: list[Rule] = field(default_factory=list)
-    tcp_res: list[Rule] = field(default_factory=list)
-    http_req: list[Rule] = field(default_factory=list)
-    http_res: list[Rule] = field(default_factory=list)
-    http_after: list[Rule] = field(default_factory=list)
-    redirects: list[Rule] = field(default_factory=list)
-    monitor_fail: list[Condition] = field(default_factory=list)
-    switching: list[tuple[Condition | None, Backend | None, Piece | None]] = field(
-        default_factory=list
-    )
-    default: Backend | None = None
-    servers: list[tuple[Condition, Server | None, Piece | None]] = field(default_factory=list)
-    persist: list[PersistRule] = field(default_factory=list)
-    sticking: list[StickRule] = field(default_factory=list)
-    store_rsp: list[StickRule] = field(default_factory=list)
-    cookie: CookieConfig | None = None
-    cookies: list[tuple[bytes, Server]] = field(default_factory=list)
-    cookie_of: dict[int, bytes | None] = field(default_factory=dict)
-    # "capture request|response header": (lower-case name, length, slot)
-    req_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
-    res_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
-    capture_cookie: tuple[bytes, int] | None = None  # a frontend's "capture cookie"
-    persist_opt: bool = False
-    be_view: Any = None  # its own backend's view (a proxy with the backend capability)
-    # anything to do on a response of this proxy as a backend: rules, cookie, stick
-    # store-response, captures (tracked counters are looked at separately)
-    on_response: bool = False
-
-    @property
-    def request_rules(self) -> bool:
-        return bool(self.tcp_req or self.http_req or self.redirects or self.req_captures)
-
-    @property
-    def response_rules(self) -> bool:
-        return bool(
-            self.http_res or self.http_after or self.store_rsp or self.cookie or self.res_captures
-        )
-
-
-# what the session does after the request rules
-CONTINUE = 0
-REPLY = 1  # send txn.reply (a Reply, an Errmsg, an AuthReply)
-CLOSE = 2  # close the connection without a word (reject)
-TARPIT = 3  # hold the request for "timeout tarpit", then send txn.reply
-INTERCEPT = 4  # answer with the status in txn.status (monitor URI)
-SERVICE = 5  # a use-service rule chose the service in txn.reply (a Service)
-
-
-@dataclass(slots=True)
-class Outcome:
-    action: int = CONTINUE
-    backend: Backend | None = None
-    server: Server | None = None  # SF_ASSIGNED: a rule or a cookie chose it
-    direct: bool = False  # SF_DIRECT: the cookie's server
-    ignore: bool = False  # ignore-persist matched
-    found: ck.Persisted[Server] | None = None
-    stores: list[tuple[StickRule, object]] = field(default_factory=list)
-    # the log's termination state when the rules answered ("PR": refused by a
-    # rule, "LR": answered locally), as http_process_req_common() sets it
-    term: str = ""
-    force: bool = False  # SF_FORCE_PRST: a force-persist rule matched
-    sck: int = ck.SCK_NONE  # TX_SCK_*: what the response did with the cookie
-    # "capture cookie": what the request and the response had (%CC, %CS)
-    cookies: tuple[bytes | None, bytes | None] = (None, None)
 
 
 class Router:
@@ -239,6 +169,7 @@ class Router:
             "http_after",
         ):
             setattr(p, name, [*(getattr(d, name) if d is not None else ()), *getattr(r, name)])
+        p.http_req = merge_fields(p.http_req)
         p.redirects = list(r.redirects)
         p.monitor_fail = list(r.monitor_fail)
         for rule in r.switching:
@@ -250,6 +181,7 @@ class Router:
             p.default = self.backends.get(cfg.default_backend)
         elif cfg.kind == "listen":
             p.default = self.backends.get(cfg.name)
+        p.switch = compile_switching(p.switching, p.default, self.backends.get)
         be = self.backends.get(cfg.name) if cfg.cap & Cap.BE else None
         for srule in r.servers:
             if srule.dynamic is not None:
@@ -278,6 +210,8 @@ class Router:
         if cfg.capture_cookie is not None and cfg.cap & Cap.FE:
             p.capture_cookie = (cfg.capture_cookie[0].encode(), cfg.capture_cookie[1])
         p.on_response = p.response_rules or bool(p.tcp_res or p.sticking or p.capture_cookie)
+        p.req_phase = bool(p.tcp_req or p.http_req)
+        p.choose = bool(p.persist or p.servers or p.cookie or p.sticking)
         return p
 
     # -- transactions --------------------------------------------------------------
@@ -364,9 +298,16 @@ class Router:
                     break
             out.action = INTERCEPT
             return out
-        count_http_request(txn)
-        verdict = _phase(txn, fe.tcp_req, fe.http_req)
-        if isinstance(txn.reply, Service):
+        if txn.sess_sc is not None:  # (the stream's own trackers start below)
+            count_http_request(txn)
+        verdict = RES_CONT
+        if fe.tcp_req:
+            verdict = _phase(txn, fe.tcp_req, fe.http_req)
+        elif fe.http_req:
+            verdict = run_rules(fe.http_req, txn)
+            if verdict == RES_STOP:  # (_phase(): allow lets the next steps run)
+                verdict = RES_CONT
+        if txn.reply is not None and isinstance(txn.reply, Service):
             # http_process_req_common(): a service answers before the redirect rules,
             # the stats URI and the switching rules (the backend stays the frontend)
             out.action = SERVICE
@@ -380,21 +321,24 @@ class Router:
                     break
         if verdict != RES_CONT:
             return self._stop(txn, fe, out, verdict)
-        be = self.switch(txn, fe)
+        be = fe.switch(txn) if fe.switching else fe.default
         out.backend = be
         if be is None:
             return out
-        bp = self.plan(be.cfg)
+        bp = self.plans.get(id(be.cfg)) or self.plan(be.cfg)
+        out.plan = bp
         txn.be = bp.be_view
-        if bp is not fe:
+        if bp is not fe and bp.req_phase:
             verdict = _phase(txn, bp.tcp_req, bp.http_req)
-            if isinstance(txn.reply, Service):
+            if txn.reply is not None and isinstance(txn.reply, Service):
                 out.action = SERVICE
                 return out
             if verdict != RES_CONT:
                 return self._stop(txn, fe, out, verdict)
-        _capture_cookie(txn, fe, out, False)
-        self.server(txn, bp, out)
+        if fe.capture_cookie is not None:
+            _capture_cookie(txn, fe, out, False)
+        if bp.choose:
+            self.server(txn, bp, out)
         return out
 
     @staticmethod
@@ -405,16 +349,7 @@ class Router:
 
     def switch(self, txn: Txn, fe: Plan) -> Backend | None:
         """``process_switching_rules()``"""
-        for cond, be, piece in fe.switching:
-            if cond is not None and not cond.run(txn):
-                continue
-            if piece is not None:
-                be = self.backends.get(piece(txn).decode("utf-8", "surrogateescape"))
-                if be is None:
-                    continue
-            if be is not None:
-                return be
-        return fe.default
+        return fe.switch(txn)
 
     def server(self, txn: Txn, bp: Plan, out: Outcome) -> None:
         """Persistence rules, ``use-server``, the cookie, ``stick match``."""
@@ -465,7 +400,7 @@ class Router:
                 if srv is not None and (srv.is_up or keep_down):
                     out.server, out.direct = srv, True
             if stick.store:
-                out.stores.append((stick, key))
+                out.stores += ((stick, key),)
 
     def response(
         self,
@@ -480,7 +415,7 @@ class Router:
         The request went: its volatile parts (URI, headers) are gone, as in
         HAProxy where the request's HTX was forwarded; the method stays."""
         txn.uri = None
-        txn.req_hdrs = txn.req_load = None
+        txn.req_hdrs = txn.req_load = txn.req_tail = txn.req_names = None
         txn.req_dirty = False
         txn.srv = self.srv_views.get(id(srv)) if srv is not None else None
         load_response(txn, resp)
@@ -655,8 +590,6 @@ def _by_id(be: Backend | None, sid: int | None) -> Server | None:
 
 def _phase(txn: Txn, tcp: list[Rule], http: list[Rule]) -> int:
     if tcp:
-        from herdsman.rules.eval import run_tcp_rules
-
         verdict, _ = run_tcp_rules(tcp, txn, True)
         if verdict not in (RES_CONT, RES_STOP):
             return verdict
@@ -720,4 +653,15 @@ def _ip(text: object) -> Any:
         return None
 
 
-__all__ = ["Outcome", "Plan", "Router", "uses_routing"]
+__all__ = [
+    "CLOSE",
+    "CONTINUE",
+    "INTERCEPT",
+    "REPLY",
+    "SERVICE",
+    "TARPIT",
+    "Outcome",
+    "Plan",
+    "Router",
+    "uses_routing",
+]

@@ -98,9 +98,7 @@ class World:
         self.clock = clock
         self._stopping = stopping
         self.proc_vars: dict[str, Value] = {}
-
-    def now_ms(self) -> int:
-        return self.clock.now_ms()
+        self.now_ms = clock.now_ms  # one call less for every counter and rate
 
     def stopping(self) -> bool:
         return self._stopping()

@@ -17,25 +17,30 @@ def load_request(txn: Txn, head: RequestHead) -> None:
     txn.uri = head.target
     txn.version = head.version
     txn.req_head = head
-    txn.req_load = lambda: list(head.headers)
+    txn.req_load = lambda: head.headers  # changed only through a copy (req_hdrs_rw())
 
 
 def load_response(txn: Txn, resp: ResponseHead) -> None:
     txn.status = resp.status
     txn.reason = resp.reason
     txn.res_version = resp.version
-    txn.res_load = lambda: list(resp.headers)
+    txn.res_load = lambda: resp.headers
 
 
 def request_head(txn: Txn, connection: bytes | None, add: Sequence[bytes]) -> bytes:
-    """The request head as the rules left it (``txn.req_hdrs``), then the lines
+    """The request head as the rules left it (``txn.req_hdrs``, ``txn.req_tail``), then the lines
     the proxy adds and its Connection line, as ``head_bytes()`` writes them."""
-    hdrs: Headers = txn.req_headers() or []
-    parts = [b"%s %s %s\r\n" % (txn.method or b"GET", txn.uri or b"/", txn.version or b"HTTP/1.1")]
-    parts.extend(n + b": " + v + b"\r\n" for n, v in hdrs if n.lower() != b"connection")
-    parts.extend(line + b"\r\n" for line in add)
+    parts = [txn.method or b"GET", b" ", txn.uri or b"/", b" ", txn.version or b"HTTP/1.1", b"\r\n"]
+    for n, v in txn.req_received():
+        if len(n) != 10 or n.lower() != b"connection":
+            parts += (n, b": ", v, b"\r\n")
+    for n, v in txn.req_tail or ():
+        if n != b"connection":  # (names set by rules are lower case)
+            parts += (n, b": ", v, b"\r\n")
+    for line in add:
+        parts += (line, b"\r\n")
     if connection is not None:
-        parts.append(b"connection: " + connection + b"\r\n")
+        parts += (b"connection: ", connection, b"\r\n")
     parts.append(b"\r\n")
     return b"".join(parts)
 

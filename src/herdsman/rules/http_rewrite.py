@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from herdsman.rules import headers as H
-from herdsman.rules.model import ACT_CONT
+from herdsman.rules.model import ACT_CONT, Rule
 from herdsman.rules.parsing import RuleError, Where
 from herdsman.sample import registry as R
 from herdsman.sample.convs import exp_replace
@@ -40,15 +41,85 @@ def p_set_header(words: list[str], i: int, where: Where) -> Parsed:
     rw = _hdrs_rw(where)
     setting = kw == "set-header"
 
-    def act(txn: Txn) -> int:
-        v = value(txn)
+    def edit(txn: Txn, v: bytes) -> int:
         hdrs = rw(txn)
         if setting:
             H.remove(hdrs, lname)
         hdrs.append((lname, v))
         return ACT_CONT
 
+    if where.response:
+        return lambda txn: edit(txn, value(txn)), i + 2, False
+    if "%" not in words[i + 1]:  # a literal value (no log-format tag)
+        return RequestField(lname, value(Txn()), setting, edit), i + 2, False
+
+    def act(txn: Txn) -> int:
+        # the common case: a name the request does not have, appended without a copy
+        v = value(txn)
+        if txn.req_append(lname, v, setting):
+            return ACT_CONT
+        return edit(txn, v)
+
     return act, i + 2, False
+
+
+class RequestField:
+    """``http-request set-header|add-header <name> <literal>``: the action, and
+    what it adds, which ``merge_fields()`` reads."""
+
+    __slots__ = ("lname", "value", "unique", "edit")
+
+    def __init__(
+        self, lname: bytes, value: bytes, unique: bool, edit: Callable[[Txn, bytes], int]
+    ) -> None:
+        self.lname = lname
+        self.value = value
+        self.unique = unique  # set-header
+        self.edit = edit  # on the transaction's own list
+
+    def __call__(self, txn: Txn) -> int:
+        if txn.req_append(self.lname, self.value, self.unique):
+            return ACT_CONT
+        return self.edit(txn, self.value)
+
+
+def merge_fields(rules: list[Rule]) -> list[Rule]:
+    """Runs of unconditional ``RequestField`` rules on distinct names as one rule
+    each, adding all its fields at once (``Txn.req_extend()``), else one by one
+    in order: the same list, fewer calls per request."""
+    out: list[Rule] = []
+    i = 0
+    while i < len(rules):
+        run: list[RequestField] = []
+        names: set[bytes] = set()
+        while i + len(run) < len(rules):
+            rule = rules[i + len(run)]
+            act = rule.action
+            if rule.cond is not None or not isinstance(act, RequestField) or act.lname in names:
+                break
+            names.add(act.lname)
+            run.append(act)
+        if len(run) < 2:
+            out.append(rules[i])
+            i += 1
+            continue
+        out.append(replace(rules[i], action=_fields(run)))
+        i += len(run)
+    return out
+
+
+def _fields(run: list[RequestField]) -> Callable[[Txn], int]:
+    fields = [(f.lname, f.value) for f in run]
+    unique = frozenset(f.lname for f in run if f.unique)
+    names = frozenset(f.lname for f in run)
+
+    def act(txn: Txn) -> int:
+        if not txn.req_extend(fields, unique, names):
+            for f in run:
+                f(txn)
+        return ACT_CONT
+
+    return act
 
 
 def p_del_header(words: list[str], i: int, where: Where) -> Parsed:

@@ -80,16 +80,17 @@ def track_action(
     one = expr.one
 
     def act(txn: Txn) -> int:
-        slots = _slots(txn, session)
-        if slots[num] is not None:
+        sess = txn.sess_sc
+        slots = sess if session else txn.sc
+        if slots is not None and slots[num] is not None:
             return ACT_CONT
-        if not session and txn.sess_sc is not None and txn.sess_sc[num] is not None:
+        if not session and sess is not None and sess[num] is not None:
             return ACT_CONT
         table: Table = ref.target
         value = one(txn)
         if value is None:
             return ACT_CONT
-        key = table.key_of(value)
+        key = value if type(value) is table.native else table.key_of(value)
         if key is None:
             return ACT_CONT
         now = txn.now_ms()
@@ -97,6 +98,12 @@ def track_action(
         if ts is None:
             return ACT_CONT
         table.start_counters(ts, now)
+        if slots is None:
+            slots = [None] * MAX_SESS_STKCTR
+            if session:
+                txn.sess_sc = slots
+            else:
+                txn.sc = slots
         slots[num] = Tracker(table, ts, content)
         if txn.method is not None and not session:
             # the request was counted before tracking began: count it now
@@ -109,16 +116,6 @@ def track_action(
         return ACT_CONT
 
     return act
-
-
-def _slots(txn: Txn, session: bool) -> list[Tracker | None]:
-    if session:
-        if txn.sess_sc is None:
-            txn.sess_sc = [None] * MAX_SESS_STKCTR
-        return txn.sess_sc
-    if txn.sc is None:
-        txn.sc = [None] * MAX_SESS_STKCTR
-    return txn.sc
 
 
 def tracked(txn: Txn, num: int) -> Tracker | None:

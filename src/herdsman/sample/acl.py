@@ -68,6 +68,8 @@ class AclExpr:
     # the same as a yes/no closure when the value never waits for more data
     # (PASS or FAIL only): what a one-ACL condition runs, one call less
     test: Callable[[Txn], bool] | None = None
+    # the patterns, for the look-ups compiled over several rules (proxy/switching.py)
+    patterns: list[P.PatternExpr] = field(default_factory=list)
 
 
 @dataclass
@@ -223,12 +225,59 @@ def _default_method(out: int) -> int:
     return -1
 
 
-def _test(expr: Expr, method: int, matcher: P.Matcher) -> Callable[[Txn], bool]:
+def _test(
+    expr: Expr, method: int, matcher: P.Matcher, exprs: list[P.PatternExpr]
+) -> Callable[[Txn], bool]:
     """``_term()``'s ``single`` as a boolean."""
     expect = P.EXPECT[method]
     ok = NO_CAST[expect]
     cast = T.cast
     one = expr.one
+    if method in (P.STR, P.BEG) and exprs and not any(e.icase for e in exprs):
+        # the matcher inlined: a set of exact strings, a tuple of prefixes
+        pats = [p for e in exprs for p, _ in e.items if isinstance(p, bytes)]
+        exact = frozenset(pats)
+        prefixes = tuple(pats)
+
+        def test_str(txn: Txn) -> bool:
+            v = one(txn)
+            if v is None:
+                return False
+            if type(v) is not bytes:
+                v = cast(v, T.STR)
+                if v is None:
+                    return False
+            return v in exact
+
+        def test_beg(txn: Txn) -> bool:
+            v = one(txn)
+            if v is None:
+                return False
+            if type(v) is not bytes:
+                v = cast(v, T.STR)
+                if v is None:
+                    return False
+            data: bytes = v  # type: ignore[assignment]
+            return data.startswith(prefixes)
+
+        return test_str if method == P.STR else test_beg
+    items = [p for e in exprs for p, _ in e.items]
+    if method == P.INT and len(items) == 1 and isinstance(items[0], tuple):
+        low, high = items[0]
+        if high is None and low is not None:  # "gt N": the comparison inlined
+            floor: int = low
+
+            def test_ge(txn: Txn) -> bool:
+                v = one(txn)
+                if v is None:
+                    return False
+                if type(v) not in ok:
+                    v = cast(v, expect)
+                    if v is None:
+                        return False
+                return floor <= v  # type: ignore[operator]
+
+            return test_ge
 
     def test(txn: Txn) -> bool:
         v = one(txn)
@@ -417,8 +466,9 @@ def parse_acl_expr(words: list[str], ctx: AclContext) -> AclExpr:
         matcher = P.compile_match(method, exprs)
     may_change = expr.fetch.name in MAY_CHANGE
     term = _term(expr, method, matcher, may_change)
-    test = _test(expr, method, matcher) if term.__name__ == "single" else None
-    return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val, test)
+    plain = exprs if kw != "http_auth_group" else []  # (its own matcher)
+    test = _test(expr, method, matcher, plain) if term.__name__ == "single" else None
+    return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val, test, exprs)
 
 
 def _auth_group_matcher(c: Compiler, exprs: list[P.PatternExpr]) -> P.Matcher:

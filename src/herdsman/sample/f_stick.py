@@ -63,11 +63,20 @@ def _locate(form: str, num: int, ref: Ref | None, create: bool) -> Locate:
 
         return src
 
+    if not 0 <= num < MAX_SESS_STKCTR:
+        return lambda txn: None
+
     def sc(txn: Txn) -> Slot | None:
-        n = num if num >= 0 else -1
-        trk = tracker(txn, n)
+        # tracker(), inlined: the stream's counter, else the session's
+        sc = txn.sc
+        trk = sc[num] if sc is not None else None
         if trk is None:
-            return None
+            sess = txn.sess_sc
+            if sess is None:
+                return None
+            trk = sess[num]
+            if trk is None:
+                return None
         if ref is not None and ref.target is not None:
             table: Table = ref.target
             return table, table.lookup(trk.entry.key, txn.now_ms()), True
@@ -76,16 +85,9 @@ def _locate(form: str, num: int, ref: Ref | None, create: bool) -> Locate:
     return sc
 
 
-def _reader(name: str, shift: int = 0) -> Callable[[Table, Entry, int], int | None]:
-    def read(table: Table, ts: Entry, now: int) -> int | None:
-        value = table.read(ts, name, now)
-        return None if value is None else value >> shift
-
-    return read
-
-
-_READERS: dict[str, Callable[[Table, Entry, int], int | None]] = {
-    name: _reader(name)
+# what a reading fetch shows: the stored counter, shifted right (kbytes_*)
+_READ_AS: dict[str, tuple[str, int]] = {
+    name: (name, 0)
     for name in (
         "bytes_in_rate",
         "bytes_out_rate",
@@ -104,11 +106,26 @@ _READERS: dict[str, Callable[[Table, Entry, int], int | None]] = {
         "sess_rate",
     )
 }
-_READERS["get_gpt0"] = _reader("gpt0")
-_READERS["get_gpc0"] = _reader("gpc0")
-_READERS["get_gpc1"] = _reader("gpc1")
-_READERS["kbytes_in"] = _reader("bytes_in_cnt", 10)
-_READERS["kbytes_out"] = _reader("bytes_out_cnt", 10)
+_READ_AS |= {
+    "get_gpt0": ("gpt0", 0),
+    "get_gpc0": ("gpc0", 0),
+    "get_gpc1": ("gpc1", 0),
+    "kbytes_in": ("bytes_in_cnt", 10),
+    "kbytes_out": ("bytes_out_cnt", 10),
+}
+
+
+def _reader(name: str, shift: int = 0) -> Callable[[Table, Entry, int], int | None]:
+    def read(table: Table, ts: Entry, now: int) -> int | None:
+        value = table.read(ts, name, now)
+        return None if value is None else value >> shift
+
+    return read
+
+
+_READERS: dict[str, Callable[[Table, Entry, int], int | None]] = {
+    what: _reader(name, shift) for what, (name, shift) in _READ_AS.items()
+}
 
 
 def _inc(gpc: str) -> Callable[[Table, Entry, int], int | None]:
@@ -175,6 +192,9 @@ def _counter_fetch(form: str, num: int, what: str) -> Callable[[list[Arg], Compi
         ref = c.ref(A.TAB, str(rest[0]), pos) if rest else None
         if form == "src" and ref is None:
             ref = c.ref(A.TAB, "", 0)
+        counter = _READ_AS.get(what)
+        if form != "src" and ref is None and counter is not None and 0 <= n < MAX_SESS_STKCTR:
+            return _tracked_counter(n, *counter)
         locate = _locate(form if form == "src" else "sc", n, ref, create)
 
         def fn(txn: Txn) -> Value | None:
@@ -189,6 +209,26 @@ def _counter_fetch(form: str, num: int, what: str) -> Callable[[list[Arg], Compi
         return fn
 
     return build
+
+
+def _tracked_counter(num: int, name: str, shift: int) -> Fn:
+    """``sc*_<counter>`` of a tracker's own table, the common case: ``_locate()``'s
+    and the reader's work in one closure."""
+
+    def fn(txn: Txn) -> Value | None:
+        sc = txn.sc
+        trk = sc[num] if sc is not None else None
+        if trk is None:
+            sess = txn.sess_sc
+            if sess is None:
+                return None
+            trk = sess[num]
+            if trk is None:
+                return None
+        value = trk.table.read(trk.entry, name, txn.now_ms())
+        return None if value is None else value >> shift
+
+    return fn
 
 
 def _tracked(form: str, num: int) -> Callable[[list[Arg], Compiler], Fn]:

@@ -299,6 +299,16 @@ def compile_match(method: int, exprs: list[PatternExpr]) -> Matcher:
     if method == BOOL:
         return lambda v: bool(v)
     items = [p for e in exprs for p, _ in e.items]
+    if method == INT and len(items) == 1:
+        only: Range = items[0]  # type: ignore[assignment]
+        low, high = only
+        # one bound, as "gt 10" makes it: one comparison
+        if high is None and low is not None:
+            floor = low
+            return lambda v: floor <= v  # type: ignore[operator]
+        if low is None and high is not None:
+            ceiling = high
+            return lambda v: v <= ceiling  # type: ignore[operator]
     if method in (INT, LEN):
         ranges: list[Range] = items  # type: ignore[assignment]
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
 from typing import Final
 
 from herdsman.sample import types as T
@@ -153,12 +154,20 @@ class Table:
         self.entries: dict[object, Entry] = {}
         self.smp_type = spec.smp_type
         self.key_size = spec.key_size
+        # decided once: which stored counters are rates, 64-bit, moved by a new tracker
+        self._rates = frozenset(n for n in self.store if DATA_TYPES[n][0] == "frqp")
+        self._ull = frozenset(n for n in self.store if DATA_TYPES[n][0] == "ull")
+        self._on_start = [n for n in ("conn_cur", "conn_cnt", "conn_rate") if n in self.store]
+        # the sample type a key of this table is as it comes (an address fetch)
+        self.native = {T.IPV4: IPv4Address, T.IPV6: IPv6Address}.get(self.smp_type)
 
     # -- keys ----------------------------------------------------------------------------
 
     def key_of(self, value: Value) -> object | None:
         """``smp_to_stkey()``: the sample cast to the key type, sized; None when
         the sample does not cast."""
+        if type(value) is self.native:
+            return value
         t = self.smp_type
         v = T.cast(value, t)
         if v is None:
@@ -188,9 +197,11 @@ class Table:
     def get(self, key: object, now: int) -> Entry | None:
         """``stktable_get_entry()``: the entry, created if needed (None when the
         table is full and cannot purge)."""
-        ts = self.lookup(key, now)
+        ts = self.entries.get(key)  # lookup(), inlined
         if ts is not None:
-            return ts
+            if ts.ref_cnt or not self.expire or ts.expire > now:
+                return ts
+            del self.entries[key]
         if len(self.entries) >= self.size:
             self.expire_all(now)
             if len(self.entries) >= self.size and (
@@ -239,28 +250,30 @@ class Table:
 
     def read(self, ts: Entry, name: str, now: int) -> int | None:
         """A stored counter's value (a rate over its period), None when not stored."""
-        if name not in self.store:
+        period = self.store.get(name)
+        if period is None:
             return None
         value = ts.data.get(name, 0)
         if isinstance(value, FreqCtr):
-            return value.read(now, self.store[name])
-        if DATA_TYPES[name][0] == "frqp":
+            return value.total(now, period) // period if period else 0  # FreqCtr.read()
+        if name in self._rates:
             return 0
         return value
 
     def add(self, ts: Entry, name: str, now: int, inc: int = 1) -> bool:
         """Count ``inc`` events on a stored counter; False when it is not stored."""
-        if name not in self.store:
+        period = self.store.get(name)
+        if period is None:
             return False
-        if DATA_TYPES[name][0] == "frqp":
+        if name in self._rates:
             ctr = ts.data.get(name)
             if not isinstance(ctr, FreqCtr):
                 ctr = ts.data[name] = FreqCtr()
-            ctr.add(now, self.store[name], inc)
+            ctr.add(now, period, inc)
         else:
             old = ts.data.get(name, 0)
             assert isinstance(old, int)
-            bits = 0xFFFFFFFFFFFFFFFF if DATA_TYPES[name][0] == "ull" else 0xFFFFFFFF
+            bits = 0xFFFFFFFFFFFFFFFF if name in self._ull else 0xFFFFFFFF
             ts.data[name] = (old + inc) & bits
         return True
 
@@ -277,26 +290,38 @@ class Table:
     def start_counters(self, ts: Entry, now: int) -> None:
         """``stream_start_counters()``: a new tracker on ``ts``."""
         ts.ref_cnt += 1
-        if "conn_cur" in self.store:
-            self.add(ts, "conn_cur", now)
-        self.add(ts, "conn_cnt", now)
-        self.add(ts, "conn_rate", now)
-        self.touch(ts, now)
+        for name in self._on_start:  # conn_cur, conn_cnt, conn_rate: those stored
+            self.add(ts, name, now)
+        if self.expire:  # touch()
+            ts.expire = now + self.expire
 
     def stop_counters(self, ts: Entry, now: int) -> None:
         """``stream_store_counters()``: the tracker ends."""
-        cur = ts.data.get("conn_cur", 0)
-        if "conn_cur" in self.store and isinstance(cur, int) and cur > 0:
-            ts.data["conn_cur"] = cur - 1
-            self.touch(ts, now)
-        self.release(ts, now)
+        if "conn_cur" in self.store:
+            cur = ts.data.get("conn_cur", 0)
+            if isinstance(cur, int) and cur > 0:
+                ts.data["conn_cur"] = cur - 1
+                self.touch(ts, now)
+        # release(), inlined
+        if ts.ref_cnt > 0:
+            ts.ref_cnt -= 1
+        if ts.ref_cnt == 0 and self.expire and ts.expire <= now:
+            self.entries.pop(ts.key, None)
 
     def inc_pair(self, ts: Entry, cnt: str, rate: str, now: int, inc: int = 1) -> None:
         """One of HAProxy's paired counters (``stkctr_inc_http_req_ctr()``...)."""
-        a = self.add(ts, cnt, now, inc)
-        b = self.add(ts, rate, now, inc)
-        if a or b:
-            self.touch(ts, now)
+        period = self.store.get(rate)
+        if period is not None:  # add(), inlined for the rate
+            ctr = ts.data.get(rate)
+            if not isinstance(ctr, FreqCtr):
+                ctr = ts.data[rate] = FreqCtr()
+            ctr.add(now, period, inc)
+        if cnt in self.store:
+            self.add(ts, cnt, now, inc)
+        elif period is None:
+            return
+        if self.expire:  # touch()
+            ts.expire = now + self.expire
 
 
 class Tracker:

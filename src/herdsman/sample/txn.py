@@ -16,7 +16,10 @@ path provides; the stick tables are this package's own (``stick.py``).
 
 Header lists are ``(name, value)`` pairs of bytes in wire order. A rule that
 changes them first takes its own copy (``req_hdrs_rw()``); the data path sees
-``req_dirty`` and writes the head again.
+``req_dirty`` and writes the head again. The common rewrite, a ``set-header``
+or ``add-header`` of a name the request does not have, takes no copy: the
+field goes to ``req_tail``, the fields after the received ones
+(``req_append()``), until something reads or changes the whole list.
 """
 
 from __future__ import annotations
@@ -146,12 +149,17 @@ class Ref:
         return f"Ref({self.kind}, {self.name!r})"
 
 
+def _no_clock() -> int:
+    return 0
+
+
 class Txn:
     """The session and its current stream. Attribute names follow HAProxy's."""
 
     __slots__ = (
         # session (the client connection)
         "world",
+        "now_ms",
         "fe",
         "src",
         "src_port",
@@ -177,6 +185,8 @@ class Txn:
         "req_hdrs",
         "req_dirty",
         "req_load",
+        "req_tail",
+        "req_names",
         "req_body",
         "req_final",
         "req_buf",
@@ -206,6 +216,8 @@ class Txn:
 
     def __init__(self, world: World | None = None, fe: FrontendView | None = None) -> None:
         self.world = world
+        # the world's clock (ms), 0 without one: one call per reading
+        self.now_ms: Callable[[], int] = world.now_ms if world is not None else _no_clock
         self.fe = fe
         self.src: IP | None = None
         self.src_port = 0
@@ -238,6 +250,8 @@ class Txn:
         self.req_hdrs: Headers | None = None
         self.req_dirty = False
         self.req_load: Callable[[], Headers] | None = None
+        self.req_tail: Headers | None = None  # fields appended to the received ones
+        self.req_names: set[bytes] | None = None  # lower-case names, received and tail
         self.req_body: bytes | None = None
         self.req_final = True
         self.req_buf: bytes | None = None
@@ -266,9 +280,20 @@ class Txn:
 
     def req_headers(self) -> Headers | None:
         """The request's header list as HAProxy's HTX holds it, None without a request."""
+        if self.req_tail:
+            return self.req_hdrs_rw()
         hdrs = self.req_hdrs
         if hdrs is None and self.req_load is not None:
             hdrs = self.req_hdrs = self.req_load()
+        return hdrs
+
+    def req_received(self) -> Headers:
+        """The request's fields before ``req_tail`` (the received ones, or the
+        transaction's own list once changed), not to be changed in place."""
+        hdrs = self.req_hdrs
+        if hdrs is None:
+            load = self.req_load
+            hdrs = self.req_hdrs = load() if load is not None else []
         return hdrs
 
     def res_headers(self) -> Headers | None:
@@ -280,10 +305,50 @@ class Txn:
     def req_hdrs_rw(self) -> Headers:
         """The request's header list, this transaction's own copy, to change."""
         if not self.req_dirty:
-            self.req_hdrs = list(self.req_headers() or ())
+            hdrs = list(self.req_received())
+            tail = self.req_tail
+            if tail is not None:
+                hdrs += tail
+                self.req_tail = self.req_names = None
+            self.req_hdrs = hdrs
             self.req_dirty = True
         assert self.req_hdrs is not None
         return self.req_hdrs
+
+    def _req_index(self) -> set[bytes]:
+        """``req_names``, made on the first field appended (with ``req_tail``)."""
+        names = self.req_names
+        if names is None:
+            names = self.req_names = {n.lower() for n, _ in self.req_received()}
+            self.req_tail = []
+        return names
+
+    def req_append(self, lname: bytes, value: bytes, unique: bool) -> bool:
+        """Add a field named ``lname`` (lower case) after the others, without a
+        copy of the list; ``unique`` (set-header) when no field has that name yet.
+        False when it cannot: the caller edits ``req_hdrs_rw()``."""
+        if self.req_dirty:
+            return False
+        names = self._req_index()
+        if unique and lname in names:
+            return False
+        names.add(lname)
+        self.req_tail.append((lname, value))  # type: ignore[union-attr]
+        return True
+
+    def req_extend(
+        self, fields: list[tuple[bytes, bytes]], unique: frozenset[bytes], names: frozenset[bytes]
+    ) -> bool:
+        """``req_append()`` of each field (lower-case ``names`` all different; those
+        in ``unique`` by set-header): all of them, or none (False)."""
+        if self.req_dirty:
+            return False
+        present = self._req_index()
+        if not unique.isdisjoint(present):
+            return False
+        present |= names
+        self.req_tail.extend(fields)  # type: ignore[union-attr]
+        return True
 
     def res_hdrs_rw(self) -> Headers:
         if not self.res_dirty:
@@ -295,7 +360,3 @@ class Txn:
     def tracking(self) -> bool:
         """Whether a stick counter is tracked (its counters see every response)."""
         return self.sc is not None or self.sess_sc is not None
-
-    def now_ms(self) -> int:
-        world = self.world
-        return world.now_ms() if world is not None else 0
