@@ -195,7 +195,9 @@ class Upstream:
         conn.session = self
         fe = s.frontend
         tls = fe.tls.server(srv) if fe.tls is not None else None
-        err = await open_transport(srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls)
+        err = await open_transport(
+            s.loop, srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls
+        )
         if err is not None:
             return err
         srv.counters.connect += 1

@@ -354,7 +354,9 @@ class TcpStream(Connecting):
         side.peer = self.client
         fe = self.frontend
         tls = fe.tls.server(srv) if fe.tls is not None else None
-        err = await open_transport(srv, self.local_addr, fe.server_bufs, lambda: side, timeout, tls)
+        err = await open_transport(
+            self.loop, srv, self.local_addr, fe.server_bufs, lambda: side, timeout, tls
+        )
         if err is None:
             self.server_side = side
         return err
