@@ -238,6 +238,7 @@ class HttpSession(RequestBody, Replies, Timers, Closing, TxLog, Connecting, asyn
             self.gone = True
             return
         self._finish()
+        self._unlink()
 
     def pause_writing(self) -> None:
         conn = self.up.conn

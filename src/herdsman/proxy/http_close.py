@@ -78,3 +78,19 @@ class Closing(SessionState):
         if self.txn is not None or self.timer_tarpit is not None:
             http_rules.end(self)  # after the line: its trackers still count (stream_free())
         self.frontend.stream_closed(self)
+
+    def _unlink(self) -> None:
+        """The session ended and its client connection is gone: cut the link from its
+        upstream back to it, so that reference counting frees both at once; left to
+        the cycle collector, a session's dozen objects cost several µs per
+        connection (docs/performance.md §7). Not while the connect task runs: its
+        coroutine still reads the session through the upstream."""
+        task = self.task
+        if self.phase != CLOSED or self.transport is not None:
+            return
+        if task is not None and not task.done():
+            return  # left to the collector (a connect the client did not wait for)
+        self.task = None
+        up = self.up
+        if hasattr(up, "s"):
+            del up.s
