@@ -443,7 +443,12 @@ async def connect_from(
     cfg = be.cfg
     retries = cfg.retries
     tconnect = (cfg.timeouts.connect or 0) / 1000.0 or None
-    srv = await _slot(stream, be, got, key)
+    if isinstance(got, Server):  # the usual answer: no queue, no coroutine for it
+        srv = got
+        if stream.assigned_at < 0:
+            stream.assigned_at = stream.loop.time()
+    else:
+        srv = await _slot(stream, be, got, key)
     stream.server = srv
     attempt = stream.retries  # an L7 retry already spent some (one count, as conn_retries)
     while True:
