@@ -44,15 +44,27 @@ setup_python() {
     fi
 }
 
+build_compiled() {
+    # the hot modules compiled with mypyc (src/herdsman/_accel.py): a C compiler and
+    # Python's headers; skipped when the sources did not change since the last build
+    command -v cc >/dev/null 2>&1 || apt_install gcc libc6-dev
+    "$VENV/bin/python" -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' ||
+        apt_install python3-dev
+    "$VENV/bin/python" -m herdsman.accel build
+}
+
 case "${1:-}" in
 demo)
     shift
     setup_python
+    build_compiled || echo "run.sh: the demo runs interpreted" >&2
     exec "$VENV/bin/python" -m herdsman.demo "$@"
     ;;
 test)
     shift
     setup_python
+    build_compiled  # the suite runs what users run: a build that fails stops it
     # real peers and the reference binary the tests compare against, the real
     # servers of the protocol checks (tests/servers/), and the stats socket's
     # third-party clients; the stats page's browser and the exporter's scraper

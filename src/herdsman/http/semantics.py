@@ -96,8 +96,8 @@ class Fields:
                 self.te_last, self.te_seen, other = fields.transfer_encoding(
                     value, self.request, self.te_last, self.te_seen
                 )
-            except ValueError as exc:
-                raise parse_error(self.request, str(exc), offset) from None
+            except ValueError as err:  # not `exc`: mypyc types a name once per function
+                raise parse_error(self.request, str(err), offset) from None
             self.te_other |= other
             return value
         if lname == b"connection":

@@ -212,11 +212,8 @@ AlgorithmFactory = Callable[[], Algorithm]
 REGISTRY: dict[str, AlgorithmFactory] = {}
 
 
-def register(name: str) -> Callable[[AlgorithmFactory], AlgorithmFactory]:
-    """Decorator: ``@register("roundrobin")`` on an algorithm class."""
-
-    def deco(factory: AlgorithmFactory) -> AlgorithmFactory:
+def register(factory: AlgorithmFactory, *names: str) -> None:
+    """``register(FwrrAlgorithm, "roundrobin")`` after an algorithm class (a call,
+    not a decorator: mypyc compiles only undecorated classes as native ones)."""
+    for name in names:
         REGISTRY[name] = factory
-        return factory
-
-    return deco

@@ -64,7 +64,6 @@ def _slot(srv: LbServer) -> _Slot:
     return slot
 
 
-@register("hash-consistent")
 class ChashAlgorithm(WeightedAlgorithm):
     """``hash-type consistent`` for the hash algorithms."""
 
@@ -283,7 +282,6 @@ class ChashAlgorithm(WeightedAlgorithm):
         return srv
 
 
-@register("random")
 class RandomAlgorithm(ChashAlgorithm):
     """``balance random(<draws>)``: power of N choices on the chash ring."""
 
@@ -323,3 +321,9 @@ class RandomAlgorithm(ChashAlgorithm):
         if curr is not None and (curr.nbpend or be.server_is_full(curr)):
             return None
         return curr
+
+
+register(ChashAlgorithm, "hash-consistent")
+
+
+register(RandomAlgorithm, "random")

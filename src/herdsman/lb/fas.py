@@ -15,7 +15,6 @@ from herdsman.lb.base import LbServer, register
 from herdsman.lb.fwlc import TreeAlgorithm
 
 
-@register("first")
 class FasAlgorithm(TreeAlgorithm):
     """``balance first`` (``lb_fas.c``)."""
 
@@ -27,3 +26,6 @@ class FasAlgorithm(TreeAlgorithm):
     def _accepts(self, srv: LbServer) -> bool:
         """Not full: no maxconn, or an empty queue and room under it."""
         return not self._backend().server_is_full(srv)
+
+
+register(FasAlgorithm, "first")

@@ -146,7 +146,6 @@ class TreeAlgorithm(WeightedAlgorithm):
         return avoided
 
 
-@register("leastconn")
 class FwlcAlgorithm(TreeAlgorithm):
     """``balance leastconn`` (``lb_fwlc.c``)."""
 
@@ -172,3 +171,6 @@ class FwlcAlgorithm(TreeAlgorithm):
         new_key = self._key(srv, slot.cur_eweight)
         if slot.leaf is None or slot.key != new_key:
             super()._reposition(srv)
+
+
+register(FwlcAlgorithm, "leastconn")

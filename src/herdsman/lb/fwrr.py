@@ -78,7 +78,6 @@ def _slot(srv: LbServer) -> _Slot:
     return slot
 
 
-@register("roundrobin")
 class FwrrAlgorithm(WeightedAlgorithm):
     """``balance roundrobin`` (``lb_fwrr.c``)."""
 
@@ -312,3 +311,6 @@ class FwrrAlgorithm(WeightedAlgorithm):
             else:
                 self._queue(other)
         return srv
+
+
+register(FwrrAlgorithm, "roundrobin")

@@ -64,8 +64,6 @@ def build_map(backend: LbBackend) -> list[LbServer]:
     return table
 
 
-@register("static-rr")
-@register("hash-map-based")
 class MapAlgorithm:
     """static-rr (``pick()`` without a key) and map-based hashing (with one)."""
 
@@ -104,9 +102,15 @@ class MapAlgorithm:
         """Any state or weight change rebuilds the table (core has recounted)."""
         self._table = build_map(self._backend())
 
-    set_server_up = _rebuild
-    set_server_down = _rebuild
-    update_server_eweight = _rebuild
+    # methods, not aliases of _rebuild: mypyc compiles no method assigned in a class body
+    def set_server_up(self, srv: LbServer) -> None:
+        self._rebuild(srv)
+
+    def set_server_down(self, srv: LbServer) -> None:
+        self._rebuild(srv)
+
+    def update_server_eweight(self, srv: LbServer) -> None:
+        self._rebuild(srv)
 
     def take_conn(self, srv: LbServer) -> None:
         """The map ignores connection counts."""
@@ -154,3 +158,6 @@ class MapAlgorithm:
         if avoided is not None:
             self._rr_idx = avoided_idx
         return avoided
+
+
+register(MapAlgorithm, "static-rr", "hash-map-based")
