@@ -105,6 +105,12 @@ class Process:
             reuseport=not opts.no_reuseport,
         )
         hm.loop = loop
+        # what start-up built (the configuration, modules, tables) lives as long as
+        # the process: out of the collector's sight, a full collection no longer
+        # walks it (11-14 ms each, every few seconds under load; docs/performance.md
+        # §3). Before binding: the collection must not delay the first clients.
+        gc.collect()
+        gc.freeze()
         self.handover = Handover(loop, hm.frontends, self.shared)
         inherited = take_over(opts.takeover or opts.oldpids)
         try:
@@ -133,11 +139,6 @@ class Process:
                 return 1
         self.install_signals(loop)
         await hm.start(bind=False)
-        # what start-up built (the configuration, modules, tables) lives as long as
-        # the process: out of the collector's sight, a full collection no longer
-        # walks it (about 30 ms each, every few seconds under load; docs/performance.md §7)
-        gc.collect()
-        gc.freeze()
         self.handover.open()
         if opts.oldpids and opts.oldsig:
             tell_pids(opts.oldpids, opts.oldsig)
