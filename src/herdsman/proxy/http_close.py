@@ -54,7 +54,7 @@ class Closing(SessionState):
             self.timer.cancel()
             self.timer = None
         task = self.task
-        if task is not None and not task.done() and task is not asyncio.current_task():
+        if task is not None and not task.done() and task is not asyncio.current_task(self.loop):
             task.cancel()
         self.up.release(keep=False)
         for own in self.private.values():

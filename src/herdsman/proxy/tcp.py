@@ -544,7 +544,7 @@ class TcpStream(Connecting):
             self.timer.cancel()
             self.timer = None
         task = self.task
-        if task is not None and not task.done() and task is not asyncio.current_task():
+        if task is not None and not task.done() and task is not asyncio.current_task(self.loop):
             task.cancel()
         be = self.backend
         if be is not None:
