@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -44,9 +45,10 @@ def build() -> int:
         "from setuptools import setup\n"
         "from mypyc.build import mypycify\n"
         "setup(name='herdsman-accel', ext_modules=mypycify(sys.argv[2:], opt_level='3',"
-        f" group_name={GROUP!r}, target_dir=sys.argv[1]),"
-        " script_args=['-q', 'build_ext', '--inplace', '--build-temp', sys.argv[1]])\n"
-    )
+        f" group_name={GROUP!r}, target_dir=sys.argv[1], multi_file=True),"
+        " script_args=['-q', 'build_ext', '--inplace', '--build-temp', sys.argv[1],"
+        f" '--parallel', '{os.cpu_count() or 1}'])\n"
+    )  # multi_file: one C file per module, compiled in parallel
     with tempfile.TemporaryDirectory(prefix="herdsman-accel-") as tmp:
         done = subprocess.run(
             [sys.executable, "-c", script, tmp, *rel], cwd=SRC, capture_output=True, text=True

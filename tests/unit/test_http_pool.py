@@ -8,66 +8,79 @@ that it was closed.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
+import io
 from collections.abc import Callable
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
+from herdsman.config.diag import Diagnostics
 from herdsman.config.model import HttpReuse
+from herdsman.config.parser import parse_text
+from herdsman.core.backend import Server
+from herdsman.core.clock import ManualClock
 from herdsman.proxy.http_server import Pool, ServerConn
+from herdsman.runtime import Herdsman
 
 
-class Timer:
+class Timer(asyncio.TimerHandle):  # the types the pool declares (compiled, it checks them)
     def __init__(self, when: float, fn: Callable[[], None]) -> None:
-        self.when, self.fn, self.cancelled = when, fn, False
+        self.at, self.fn, self.is_cancelled = when, fn, False
 
-    def __lt__(self, other: Timer) -> bool:
-        return self.when < other.when
+    def __lt__(self, other: Timer) -> bool:  # type: ignore[override]
+        return self.at < other.at
 
     def cancel(self) -> None:
-        self.cancelled = True
+        self.is_cancelled = True
 
 
-class VirtualLoop:
+class VirtualLoop(asyncio.AbstractEventLoop):
     """``call_later`` on a virtual clock: ``advance()`` runs what falls due."""
 
     def __init__(self) -> None:
         self.now = 0.0
         self.timers: list[Timer] = []
 
-    def call_later(self, delay: float, fn: Callable[[], None]) -> Timer:
+    def call_later(self, delay: float, fn: Callable[[], None]) -> Timer:  # type: ignore[override]
         t = Timer(self.now + delay, fn)
         heapq.heappush(self.timers, t)
         return t
 
     def advance(self, seconds: float) -> None:
         end = self.now + seconds
-        while self.timers and self.timers[0].when <= end:
+        while self.timers and self.timers[0].at <= end:
             t = heapq.heappop(self.timers)
-            self.now = t.when
-            if not t.cancelled:
+            self.now = t.at
+            if not t.is_cancelled:
                 t.fn()
         self.now = end
 
 
-class Transport:
+class Transport(asyncio.Transport):
     closed = False
 
     def close(self) -> None:
         self.closed = True
 
 
-def pool(max_conn: int = -1, purge_ms: int = 1000, low: int = 0) -> tuple[Pool, VirtualLoop, Any]:
+def pool(
+    max_conn: int = -1, purge_ms: int = 1000, low: int = 0
+) -> tuple[Pool, VirtualLoop, Server]:
     loop = VirtualLoop()
-    srv = SimpleNamespace(
-        cfg=SimpleNamespace(pool_max_conn=max_conn, pool_purge_delay=purge_ms, pool_low_conn=low)
+    text = (
+        "defaults\n    mode http\nbackend b\n    server s 127.0.0.1:9000"
+        f" pool-max-conn {max_conn} pool-purge-delay {purge_ms} pool-low-conn {low}\n"
     )
-    return Pool(loop, srv), loop, srv  # type: ignore[arg-type]
+    cfg = parse_text(text, Diagnostics(), "a.cfg")
+    assert cfg is not None
+    hm = Herdsman(cfg, clock=ManualClock(), stderr=io.StringIO(), check_starter=lambda c, d: None)
+    srv = hm.backend("b").servers[0]
+    assert (srv.cfg.pool_max_conn, srv.cfg.pool_purge_delay) == (max_conn, purge_ms)
+    return Pool(loop, srv), loop, srv
 
 
-def use(p: Pool, srv: Any, requests: int = 1) -> ServerConn:
+def use(p: Pool, srv: Server, requests: int = 1) -> ServerConn:
     conn = ServerConn(srv, "k")
     conn.transport = Transport()  # type: ignore[assignment]
     conn.requests = requests

@@ -212,10 +212,13 @@ def client_key(be: Backend, client: object) -> int | None:
 
 class ConnectError(Exception):
     """The stream got no server connection. ``status`` is what HTTP mode answers,
-    ``term`` the termination state of the traffic log (spec §2.6)."""
+    ``term`` the termination state of the traffic log (spec §2.6). Set per
+    instance, not as class attributes: mypyc's compiled exceptions have none."""
 
-    status = 503
-    term = ("S", "C")
+    def __init__(self, *args: object, term: tuple[str, str] = ("S", "C")) -> None:
+        super().__init__(*args)
+        self.status = 503
+        self.term = term
 
 
 class NoServer(ConnectError):
@@ -225,37 +228,37 @@ class NoServer(ConnectError):
 class QueueFull(ConnectError):
     """The stream's server queue reached ``maxqueue``: ``SQ``."""
 
-    term = ("S", "Q")
+    def __init__(self) -> None:
+        super().__init__(term=("S", "Q"))
 
 
 class QueueTimeout(ConnectError):
     """``timeout queue`` (else ``timeout connect``) expired in a queue: ``sQ``."""
 
-    term = ("s", "Q")
+    def __init__(self) -> None:
+        super().__init__(term=("s", "Q"))
 
 
 class ConnectFailed(ConnectError):
     """Every attempt failed; ``errno`` is the last attempt's error: ``SC``/``sC``."""
 
     def __init__(self, err: int) -> None:
-        super().__init__(errno_.errorcode.get(err, str(err)))
+        timed_out = err == errno_.ETIMEDOUT
+        super().__init__(errno_.errorcode.get(err, str(err)), term=("s" if timed_out else "S", "C"))
         self.errno = err
-        if err == errno_.ETIMEDOUT:
-            self.term = ("s", "C")
 
 
 class Aborted(ConnectError):
     """The client went away while queued or connecting: nobody to answer (``CQ``/``CC``)."""
 
     def __init__(self, queued: bool = False) -> None:
-        super().__init__()
-        self.term = ("C", "Q" if queued else "C")
+        super().__init__(term=("C", "Q" if queued else "C"))
 
 
 # -- the policy -----------------------------------------------------------------------
 
 
-class Connecting:
+class Connecting(asyncio.Protocol):
     """What ``connect()`` needs from the stream it connects (a base class of streams).
 
     ``server`` is the server whose slot the stream holds (set by ``connect()``),

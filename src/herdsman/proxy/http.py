@@ -9,9 +9,10 @@ the head as received unless something must change, stream the bodies both
 ways with back-pressure, and when the response ends release the slot, keep
 or close the server connection and go on with the next request, pipelined
 or not. Its server half is ``proxy/http_upstream.py``; its request body,
-replies, timeouts, end and traffic log are mixins (``http_reqbody.py``,
-``http_replies.py``, ``http_timers.py``, ``http_close.py``, ``http_txlog.py``)
-over ``http_state.py``'s declarations.
+replies, timeouts, end and traffic log are its base classes, one chain
+(``http_reqbody.py`` over ``http_replies.py`` over ``http_timers.py`` over
+``http_close.py`` over ``http_txlog.py`` over ``http_state.py``'s declarations:
+single inheritance, which mypyc compiles).
 
 Hot path rules: no task per request (a coroutine runs only when a slot or a
 connection must be waited for), no per-request objects beyond the parsed
@@ -68,13 +69,9 @@ from herdsman.proxy import (
 )
 from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key, connect_from
 from herdsman.proxy.frontend import Frontend, Listener
-from herdsman.proxy.http_close import Closing
-from herdsman.proxy.http_replies import Replies
 from herdsman.proxy.http_reqbody import RequestBody
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_state import CLOSED, IDLE, SENDING, TUNNEL, WAITING
-from herdsman.proxy.http_timers import Timers
-from herdsman.proxy.http_txlog import TxLog
 from herdsman.proxy.http_upstream import Upstream
 from herdsman.rules.http_actions import Service
 
@@ -94,7 +91,7 @@ def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return None
 
 
-class HttpSession(RequestBody, Replies, Timers, Closing, TxLog, Connecting, asyncio.Protocol):
+class HttpSession(RequestBody):
     """A client connection in HTTP mode and its current transaction."""
 
     __slots__ = ()  # the session's are SessionState's (proxy/http_state.py)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 
 from herdsman.proxy import http_abort, http_rules
-from herdsman.proxy.http_state import CLOSED, IDLE, WAITING, SessionState
+from herdsman.proxy.http_state import CLOSED, IDLE, WAITING
+from herdsman.proxy.http_txlog import TxLog
 
 
-class Closing(SessionState):
+class Closing(TxLog):
     """The end of the client connection and of its transaction."""
 
     __slots__ = ()

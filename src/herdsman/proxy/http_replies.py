@@ -20,11 +20,12 @@ from herdsman.http import (
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
 from herdsman.proxy import http_local, http_log, http_rules
-from herdsman.proxy.http_state import CLOSED, SENDING, SessionState
+from herdsman.proxy.http_state import CLOSED, SENDING
+from herdsman.proxy.http_timers import Timers
 from herdsman.rules.http_actions import Service
 
 
-class Replies(SessionState):
+class Replies(Timers):
     """The responses the session writes itself."""
 
     __slots__ = ()

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from herdsman.http import ChunkedBody, Framing, LengthBody, RequestHead
 from herdsman.proxy import http_abort, http_body
-from herdsman.proxy.http_state import WAITING, SessionState
+from herdsman.proxy.http_replies import Replies
+from herdsman.proxy.http_state import WAITING
 from herdsman.proxy.http_upstream import frame
 
 
-class RequestBody(SessionState):
+class RequestBody(Replies):
     """The client's request body."""
 
     __slots__ = ()

@@ -1,18 +1,17 @@
 """What the parts of an ``HttpSession`` (``proxy/http.py``) share: its transaction
-phases, its slots, and the types of the attributes and methods its mixins
-(``http_reqbody.py``, ``http_replies.py``, ``http_timers.py``, ``http_close.py``,
-``http_txlog.py``) read of one another.
+phases, its slots, and the types of the attributes and methods its base classes
+(the chain ``http_reqbody.py`` > ``http_replies.py`` > ``http_timers.py`` >
+``http_close.py`` > ``http_txlog.py`` > this one) read of one another.
 
 The slots are declared here rather than in ``HttpSession`` so that mypy holds every
-mixin to them (a mixin with empty slots could assign nothing); the mixins and
-``HttpSession`` add none. ``HttpSession.__init__`` sets the values; the method
-stubs exist for the type checker only.
+part to them; the others and ``HttpSession`` add none. ``HttpSession.__init__``
+sets the values; the methods declared at the end are defined further down the
+chain, and raise if ever reached here.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend, Server
@@ -145,48 +144,87 @@ class SessionState(Connecting):
     l7: list[bytes | memoryview] | None
     lb_key: int | None
 
-    if TYPE_CHECKING:
-        # proxy/http.py
-        def to_client(self, data: bytes | memoryview) -> None: ...
-        def pause_client(self) -> None: ...
-        def transaction_done(self) -> None: ...
-        def _routed(
-            self, head: RequestHead, buf: bytes, monitor: bool, body: bytes | None
-        ) -> None: ...
-        def _assign(self, be: Backend, rest: bytes) -> None: ...
-        @property
-        def client(self) -> asyncio.Protocol: ...
-        def client_transport(self) -> asyncio.BaseTransport | None: ...
-        def start(self) -> None: ...
-        def reconnect(self, be: Backend, got: object) -> None: ...
+    # Defined by the classes above this one in the chain (http.py, http_reqbody.py,
+    # http_replies.py, http_timers.py, http_close.py, http_txlog.py), declared here
+    # for the ones below: a chain, not mixins, because mypyc compiles single
+    # inheritance only (herdsman/_accel.py).
+    # proxy/http.py
+    def to_client(self, data: bytes | memoryview) -> None:
+        raise NotImplementedError
 
-        # proxy/http_reqbody.py
-        def _request_body(self, data: bytes) -> None: ...
+    def pause_client(self) -> None:
+        raise NotImplementedError
 
-        # proxy/http_replies.py
-        def reply(
-            self,
-            status: int,
-            req: RequestHead | None,
-            *,
-            request_pending: bool = False,
-            client_close: bool | None = None,
-            msg: Reply | None = None,
-        ) -> None: ...
-        def _client_error(self, exc: HttpError) -> None: ...
-        def _serve_local(self) -> None: ...
-        def _answer(self, status: int, head: RequestHead, buf: bytes) -> None: ...
-        def _local(self, px: ProxyConfig | Service, head: RequestHead, buf: bytes) -> None: ...
+    def transaction_done(self) -> None:
+        raise NotImplementedError
 
-        # proxy/http_timers.py
-        def arm(self) -> None: ...
+    def _routed(self, head: RequestHead, buf: bytes, monitor: bool, body: bytes | None) -> None:
+        raise NotImplementedError
 
-        # proxy/http_close.py
-        def close(self) -> None: ...
-        def abort(self) -> None: ...
-        def soft_stop(self) -> None: ...
+    def _assign(self, be: Backend, rest: bytes) -> None:
+        raise NotImplementedError
 
-        # proxy/http_txlog.py
-        def _ms(self, at: float) -> int: ...
-        def _log_end(self, srv: Server | None) -> None: ...
-        def _log_session_error(self, status: int, err: str, fin: str) -> None: ...
+    @property
+    def client(self) -> asyncio.Protocol:
+        raise NotImplementedError
+
+    def client_transport(self) -> asyncio.BaseTransport | None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def reconnect(self, be: Backend, got: object) -> None:
+        raise NotImplementedError
+
+    # proxy/http_reqbody.py
+    def _request_body(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    # proxy/http_replies.py
+    def reply(
+        self,
+        status: int,
+        req: RequestHead | None,
+        *,
+        request_pending: bool = False,
+        client_close: bool | None = None,
+        msg: Reply | None = None,
+    ) -> None:
+        raise NotImplementedError
+
+    def _client_error(self, exc: HttpError) -> None:
+        raise NotImplementedError
+
+    def _serve_local(self) -> None:
+        raise NotImplementedError
+
+    def _answer(self, status: int, head: RequestHead, buf: bytes) -> None:
+        raise NotImplementedError
+
+    def _local(self, px: ProxyConfig | Service, head: RequestHead, buf: bytes) -> None:
+        raise NotImplementedError
+
+    # proxy/http_timers.py
+    def arm(self) -> None:
+        raise NotImplementedError
+
+    # proxy/http_close.py
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def soft_stop(self) -> None:
+        raise NotImplementedError
+
+    # proxy/http_txlog.py
+    def _ms(self, at: float) -> int:
+        raise NotImplementedError
+
+    def _log_end(self, srv: Server | None) -> None:
+        raise NotImplementedError
+
+    def _log_session_error(self, status: int, err: str, fin: str) -> None:
+        raise NotImplementedError

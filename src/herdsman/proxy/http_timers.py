@@ -10,10 +10,11 @@ from herdsman.config.model import RetryOn
 from herdsman.defs.status import HanaEvent
 from herdsman.http import errors
 from herdsman.proxy import http_body, http_retry
-from herdsman.proxy.http_state import CLOSED, IDLE, SENDING, TUNNEL, WAITING, SessionState
+from herdsman.proxy.http_close import Closing
+from herdsman.proxy.http_state import CLOSED, IDLE, SENDING, TUNNEL, WAITING
 
 
-class Timers(SessionState):
+class Timers(Closing):
     """The session's timer and what its deadlines do."""
 
     __slots__ = ()
