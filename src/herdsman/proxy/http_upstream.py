@@ -151,6 +151,7 @@ class Upstream:
     """A session's server side; ``ConnUser`` of its server connection."""
 
     __slots__ = ("s", "conn", "rparser", "resp", "body", "held", "sbuf", "reused", "keep")
+    __deletable__ = ("s",)  # cut once the session ended (Closing._unlink(); mypyc)
 
     def __init__(self, session: Session, rparser: ResponseParser) -> None:
         self.s = session

@@ -61,6 +61,7 @@ class _Side(Side, asyncio.Protocol):
     """One socket of a stream; forwards what it reads to the other side."""
 
     __slots__ = ("stream", "transport", "peer", "clock")
+    __deletable__ = ("stream",)  # cut once the stream ended (TcpStream._unlink(); mypyc)
 
     def __init__(self, stream: TcpStream, is_server: bool) -> None:
         Side.__init__(self, is_server)
