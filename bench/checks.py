@@ -37,6 +37,7 @@ import array
 import asyncio
 import collections
 import csv
+import gc
 import io
 import json
 import math
@@ -63,6 +64,7 @@ from _common import (
     pin,
     py_spy_record,
     raise_nofile,
+    realtime,
     renice,
     results_dir,
     stop_process,
@@ -244,6 +246,8 @@ async def _herdsman_async(cfg_path: str) -> None:
     hm = Herdsman(config, stderr=sys.stderr, check_starter=starter)
     assert isinstance(hm.clock, MonotonicClock)
     default_starter = hm.checks.start_run
+    trace = _Trace(hm.checks.scheduler)
+    hm.checks.scheduler.on_first_round = gc.freeze  # as the command does (process.py)
     await hm.start()
     print("ready", flush=True)
 
@@ -273,9 +277,79 @@ async def _herdsman_async(cfg_path: str) -> None:
         "statuses": dict(statuses),
         "servers": len(servers),
         "servers_up": up,
-    }
+    } | trace.report(t0_ms, t1_ms)
+    if len(words) > 3:  # where to write the series: lateness per 100 ms, batches, GC pauses
+        trace.write(Path(words[3]), t0_ms, t1_ms, times, late)
     print(json.dumps(report), flush=True)
     hm.hard_stop()
+
+
+class _Trace:
+    """Why checks start late: each ``run_due()`` batch (start, size, duration) and
+    each garbage collection (start, generation, duration), on the probe's clock."""
+
+    def __init__(self, scheduler: Any) -> None:
+        self.batches = array.array("d")  # (start ms, checks started, duration ms) triples
+        self.gcs = array.array("d")  # (start ms, generation, duration ms) triples
+        self._gc_t0 = 0.0
+        run_due = scheduler.run_due
+        monotonic_ns = time.monotonic_ns
+
+        def traced_run_due() -> Any:
+            t0 = monotonic_ns() / 1e6
+            started = run_due()
+            self.batches.extend((t0, len(started), monotonic_ns() / 1e6 - t0))
+            return started
+
+        scheduler.run_due = traced_run_due
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                self._gc_t0 = monotonic_ns() / 1e6
+            else:
+                self.gcs.extend(
+                    (self._gc_t0, info["generation"], monotonic_ns() / 1e6 - self._gc_t0)
+                )
+
+        gc.callbacks.append(on_gc)
+
+    @staticmethod
+    def _triples(a: array.array[float], t0: float, t1: float) -> list[tuple[float, ...]]:
+        return [tuple(a[i : i + 3]) for i in range(0, len(a), 3) if t0 <= a[i] <= t1]
+
+    def report(self, t0: float, t1: float) -> dict[str, Any]:
+        batches = self._triples(self.batches, t0, t1)
+        sizes = sorted(b[1] for b in batches)
+        durations = sorted(b[2] for b in batches)
+        gcs = self._triples(self.gcs, t0, t1)
+        gen2 = sorted(g[2] for g in gcs if g[1] == 2)
+        return {
+            "batches": len(batches),
+            "batch_size": _stats(sizes),
+            "batch_ms": _stats(durations),
+            "gc_count": [sum(1 for g in gcs if g[1] == n) for n in range(3)],
+            "gc_ms_total": round(sum(g[2] for g in gcs), 1),
+            "gc_ms_max": round(max((g[2] for g in gcs), default=0.0), 2),
+            "gc2_ms": _stats(gen2),
+        }
+
+    def write(
+        self, path: Path, t0: float, t1: float, times: array.array[float], late: array.array[float]
+    ) -> None:
+        buckets: dict[int, list[float]] = collections.defaultdict(list)
+        for t, lat in zip(times, late, strict=False):
+            if t0 <= t <= t1:
+                buckets[int((t - t0) // 100)].append(lat)
+        series = [
+            {"t_ms": k * 100, "runs": len(v), "late": _stats(sorted(v))}
+            for k, v in sorted(buckets.items())
+        ]
+        data = {
+            "series": series,
+            "batches": self._triples(self.batches, t0, t1),
+            "gcs": self._triples(self.gcs, t0, t1),
+        }
+        path.write_text(json.dumps(data))
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -295,7 +369,7 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 
 def start_listeners(
-    variant: str, servers: int, per: int, cpus: set[int] | None, nice: int = 0
+    variant: str, servers: int, per: int, cpus: set[int] | None, nice: int = 0, fifo: bool = False
 ) -> list[subprocess.Popen[str]]:
     procs: list[subprocess.Popen[str]] = []
     for first in range(0, servers, per):
@@ -309,6 +383,8 @@ def start_listeners(
             raise RuntimeError("a listener process failed to start")
         pin(proc.pid, cpus)
         renice(proc.pid, nice)
+        if fifo:
+            realtime(proc.pid)
     return procs
 
 
@@ -345,7 +421,9 @@ def run_one(proxy: str, variant: str, args: argparse.Namespace, outdir: Path) ->
     cpu_proxy, cpu_listeners = parse_cpus(args.cpu_proxy), parse_cpus(args.cpu_listeners)
     print(f"== {name}: {args.servers} servers, inter {args.inter}", flush=True)
     busiest = wait_quiet(args.quiet_below, args.quiet_timeout) if args.quiet_timeout else None
-    listeners = start_listeners(variant, args.servers, args.per_listener, cpu_listeners, args.nice)
+    listeners = start_listeners(
+        variant, args.servers, args.per_listener, cpu_listeners, args.nice, args.fifo
+    )
     log: IO[str] = open(outdir / f"{name}.stderr", "w")  # noqa: SIM115
     proc: subprocess.Popen[str] | None = None
     result: dict[str, Any] = {
@@ -378,6 +456,8 @@ def run_one(proxy: str, variant: str, args: argparse.Namespace, outdir: Path) ->
         time.sleep(args.warmup)
         pin(proc.pid, cpu_proxy)  # threads started since
         renice(proc.pid, args.nice)
+        if args.fifo:
+            realtime(proc.pid)
         pids = {"proxy": proc.pid} | {f"listener{i}": p.pid for i, p in enumerate(listeners)}
         window = CpuWindow(pids)
         calib = [calibrate(cpu_proxy)]
@@ -416,7 +496,7 @@ def run_one(proxy: str, variant: str, args: argparse.Namespace, outdir: Path) ->
         if inprocess:
             assert proc.stdin is not None
             assert proc.stdout is not None
-            proc.stdin.write(f"dump {window.t0} {window.t1}\n")
+            proc.stdin.write(f"dump {window.t0} {window.t1} {outdir / (name + '-trace.json')}\n")
             proc.stdin.flush()
             result |= json.loads(proc.stdout.readline())
         elif proxy == "haproxy":
@@ -464,6 +544,13 @@ def _print_result(r: dict[str, Any]) -> None:
             f"; {r['runs_per_s']} checks/s; lateness p50 {lat['p50']:.2f} ms"
             f" p99 {lat['p99']:.2f} ms max {lat['max']:.2f} ms"
         )
+    if r.get("batch_size"):
+        line += (
+            f"\n   run_due batches: {r['batches']}, size p50 {r['batch_size']['p50']:.0f}"
+            f" p99 {r['batch_size']['p99']:.0f} max {r['batch_size']['max']:.0f};"
+            f" ms p99 {r['batch_ms']['p99']:.2f} max {r['batch_ms']['max']:.2f};"
+            f" GC per generation {r['gc_count']}, max {r['gc_ms_max']} ms\n  "
+        )
     if "servers_up" in r:
         line += f"; {r['servers_up']}/{r['servers']} UP"
     line += f"; {r['down_events']} DOWN events; calibration {r.get('calibration_ms')} ms"
@@ -501,6 +588,11 @@ def main(argv: list[str]) -> int:
         choices=["auto", "off"],
         default="auto",
         help="auto: work around known herdsman bugs when present (bench/_patches.py)",
+    )
+    ap.add_argument(
+        "--fifo",
+        action="store_true",
+        help="run the checker and listeners in SCHED_FIFO: lateness on a shared machine",
     )
     ap.add_argument("--profile", action="store_true", help="py-spy record herdsman (30 s max)")
     ap.add_argument("--perf", action="store_true", help="perf record the checker (30 s max)")

@@ -7,6 +7,7 @@ are compared with what HAProxy 2.6 does (observed-2.6.12-checks.md §4).
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import random
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
+from herdsman.checks.scheduler import RUN_DEPTH
 from herdsman.checks.target import CheckResult
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
@@ -260,3 +262,64 @@ def test_many_checks_due_in_the_same_millisecond() -> None:
     assert [n for _, n in sim.started[:3]] == ["s0", "s1", "s2"]
     sim.run_until(199)  # and the next round too
     assert len(sim.started) == 600
+
+
+def test_at_most_run_depth_checks_start_per_call() -> None:
+    """``run_due()`` starts ``RUN_DEPTH`` checks at most, earliest first, as
+    HAProxy runs ``tune.runqueue-depth`` tasks between two polls; the rest are
+    still due and start on the next calls, in the same order."""
+    servers = "".join(
+        f"    server s{i} 127.0.0.1:{10000 + i} check inter 100\n" for i in range(150)
+    )
+    sim = Sim(cfg(servers))
+    sched = sim.hm.checks.scheduler
+    sim.clock.set(T0 + 99)
+    batches = []
+    while (nxt := sched.next_deadline()) is not None and nxt <= sim.clock.now_ms():
+        batches.append([chk.server.name for chk in sched.run_due()])
+    full, rest = divmod(150, RUN_DEPTH)
+    assert [len(b) for b in batches] == [RUN_DEPTH] * full + [rest] * (rest > 0)
+    assert [name for batch in batches for name in batch] == [f"s{i}" for i in range(150)]
+
+
+def test_waiting_checks_are_not_followed_by_the_garbage_collector() -> None:
+    """The heap holds (expire, seq) pairs of ints, which the GC stops tracking at
+    its first collection: a check waiting its interval costs no full collection."""
+    servers = "".join(f"    server s{i} 127.0.0.1:{10000 + i} check\n" for i in range(10))
+    sim = Sim(cfg(servers))
+    sim.run_until(3000, duration=1)
+    gc.collect()
+    heap = sim.hm.checks.scheduler._heap
+    assert heap
+    assert not any(gc.is_tracked(entry) for entry in heap)
+
+
+def test_a_late_start_does_not_move_the_next_runs() -> None:
+    """HAProxy starts a check when its timer expires; herdsman, started late, plans
+    the next run as if it had not been: deadline + duration + inter. Two checks
+    due 5 ms apart, both started late in one batch and answered together, stay
+    5 ms apart (else they would be due together from then on)."""
+    servers = "".join(f"    server s{i} 127.0.0.1:{10000 + i} check inter 1s\n" for i in range(2))
+    sim = Sim(cfg(servers, globals_="    max-spread-checks 10\n"))
+    sched = sim.hm.checks.scheduler
+    sim.clock.set(T0 + 40)  # both due (at +0 and +5), 40 and 35 ms late
+    started = sched.run_due()
+    assert [c.server.name for c in started] == ["s0", "s1"]
+    sim.clock.advance(2)
+    for name in ("s0", "s1"):
+        sim.pending.pop(name)(CheckResult(Status.L4OK, None, "", 2))
+    assert [c.expire - T0 for c in started] == [1002, 1007]
+
+
+def test_the_first_round_is_told_once() -> None:
+    """``on_first_round`` (the process freezes the GC's heap then) comes once,
+    when the last check of start-up has run once; a check that is not run
+    (maintenance) counts when it is passed over."""
+    servers = "".join(f"    server s{i} 127.0.0.1:{10000 + i} check\n" for i in range(2))
+    sim = Sim(cfg(servers + "    server s2 127.0.0.1:10002 check disabled\n"))
+    calls: list[int] = []
+    sim.hm.checks.scheduler.on_first_round = lambda: calls.append(sim.clock.now_ms() - T0)
+    sim.run_until(1300, duration=1)  # first runs at +0, +666, +1333 (inter 2s)
+    assert calls == []
+    sim.run_until(9000, duration=1)
+    assert calls == [1333]

@@ -3,6 +3,7 @@ is built but not started (virtual time), and the counters the views print."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from herdsman.admin.api.cli import Level, Session
@@ -120,6 +121,22 @@ def test_history_keeps_checks_and_transitions() -> None:
     )
     assert lines[2].startswith("+1000000ms state UP->DOWN cause=health")
     assert lines[3].startswith("+1001000ms admin none->FMAINT cause=operator")
+
+
+def test_history_entries_are_not_followed_by_the_garbage_collector() -> None:
+    """A kept check result holds plain values only: after one collection the GC
+    no longer tracks it, so 64 results per server never reach the oldest
+    generation (whose full collections paused the loop for 350 ms at 10,000
+    servers, docs/performance.md section 11)."""
+    hm = build()
+    s1 = hm.server("be/s1")
+    assert s1.check is not None
+    for _ in range(3):
+        health.complete(s1.check, CheckResult(Status.L4OK, None, "", 1))
+    gc.collect()
+    kept = hm.history.checks[("be", "s1")]
+    assert len(kept) == 3
+    assert not any(gc.is_tracked(entry) for entry in kept)
 
 
 def test_freq_ctr_is_haproxys() -> None:

@@ -29,13 +29,22 @@ class _Entry:
     mark: str = ""  # the stats page's cell class: active_up, active_going_down...
 
 
+# A check result as kept: (seq, agent, at_ms, status, code, duration_ms, desc,
+# health, rise, fall). A tuple of ints, strings and None is untracked by the
+# garbage collector at its first collection: 64 results of 10,000 servers
+# kept as objects were 1.3 million tracked objects, each full collection
+# scanned them (350 ms pauses at 10,000 checks per second,
+# docs/performance.md section 11).
+_Result = tuple[int, bool, int, str, int | None, int, str, int, int, int]
+
+
 class History:
     """Check results and transitions per server, fed by the hooks' subscriptions."""
 
     def __init__(self, wall_offset_ms: int | None = None) -> None:
         # clock ms + offset = Unix ms (the clock is monotonic); set by the runtime
         self.wall_offset_ms = wall_offset_ms
-        self.checks: dict[tuple[str, str], collections.deque[tuple[int, CheckEvent]]] = {}
+        self.checks: dict[tuple[str, str], collections.deque[_Result]] = {}
         self.transitions: dict[tuple[str, str], collections.deque[_Entry]] = {}
         self._seq = 0
 
@@ -44,14 +53,27 @@ class History:
         return self._seq
 
     def checked(self, ev: CheckEvent) -> None:
-        # one per check run, nearly always a repeated success: the event is kept
-        # as it came, its text made when shown (_check_entry)
+        # one per check run, nearly always a repeated success: the values are
+        # kept as they came, the text made when shown (_check_entry)
         key = (ev.backend, ev.server)
         q = self.checks.get(key)
         if q is None:
             q = self.checks[key] = collections.deque(maxlen=CHECKS_KEPT)
         self._seq += 1
-        q.append((self._seq, ev))
+        q.append(
+            (
+                self._seq,
+                ev.agent,
+                ev.at_ms,
+                ev.status,
+                ev.code,
+                ev.duration_ms,
+                ev.desc,
+                ev.health,
+                ev.rise,
+                ev.fall,
+            )
+        )
 
     def changed(self, ev: ServerEvent) -> None:
         parts = []
@@ -79,8 +101,8 @@ class History:
     def strip(self, backend: str, server: str, count: int) -> list[tuple[str, str]]:
         """The last ``count`` health-check results of a server (not the agent's), oldest
         first, as (stats page class, text): the stats page's history strip."""
-        checks = [(seq, ev) for seq, ev in self.checks.get((backend, server), ()) if not ev.agent]
-        entries = [_check_entry(seq, ev) for seq, ev in checks[-count:]]
+        checks = [r for r in self.checks.get((backend, server), ()) if not r[1]]
+        entries = [_check_entry(r) for r in checks[-count:]]
         return [(e.mark, f"{self._stamp(e.at_ms)} {e.line}") for e in entries]
 
     def forget(self, backend: str, server: str) -> None:
@@ -92,7 +114,7 @@ class History:
         """The server's history, oldest first, one event per line."""
         key = (backend, server)
         # events arrive in time order: the arrival order is the time order
-        checks = [_check_entry(seq, ev) for seq, ev in self.checks.get(key, ())]
+        checks = [_check_entry(r) for r in self.checks.get(key, ())]
         entries = sorted([*checks, *self.transitions.get(key, ())], key=lambda e: e.seq)
         out = [f"# {backend}/{server}\n"]
         out += [f"{self._stamp(e.at_ms)} {e.line}\n" for e in entries]
@@ -107,27 +129,24 @@ class History:
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ms:03d}Z"
 
 
-def _check_entry(seq: int, ev: CheckEvent) -> _Entry:
+def _check_entry(result: _Result) -> _Entry:
     """A check result's line and the stats page's cell class."""
-    a, b, up = (
-        (ev.health - ev.rise + 1, ev.fall, True)
-        if ev.health >= ev.rise
-        else (ev.health, ev.rise, False)
-    )
-    code = "-" if ev.code is None else str(ev.code)
-    duration = "-" if ev.duration_ms < 0 else f"{ev.duration_ms}ms"
+    seq, agent, at_ms, status, code, duration_ms, desc, health, rise, fall = result
+    a, b, up = (health - rise + 1, fall, True) if health >= rise else (health, rise, False)
+    code_text = "-" if code is None else str(code)
+    duration = "-" if duration_ms < 0 else f"{duration_ms}ms"
     line = (
-        f"{'agent' if ev.agent else 'check'} {ev.status or '-'} code={code} "
+        f"{'agent' if agent else 'check'} {status or '-'} code={code_text} "
         f"duration={duration} health={a}/{b} {'UP' if up else 'DOWN'}"
     )
-    if ev.desc:
-        line += f' info="{ev.desc}"'
-    passed = ev.status.endswith(("OK", "OKC"))
+    if desc:
+        line += f' info="{desc}"'
+    passed = status.endswith(("OK", "OKC"))
     if up:
         mark = "active_up" if passed else "active_going_down"
     else:
         mark = "active_going_up" if passed else "active_down"
-    return _Entry(ev.at_ms, seq, line, mark)
+    return _Entry(at_ms, seq, line, mark)
 
 
 def _state(st: SrvState) -> str:

@@ -130,10 +130,9 @@ class CheckService:
                 cancel()
             chk.in_progress = False
             chk.enabled = False
-            chk.seq = -1  # its heap entries are stale from now on
-            for checks in (self.checks, self.scheduler.checks):
-                if chk in checks:
-                    checks.remove(chk)
+            if chk in self.checks:
+                self.checks.remove(chk)
+            self.scheduler.forget(chk)
             self._targets.pop(id(chk), None)
             self._specs.pop(id(chk), None)
 
