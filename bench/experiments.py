@@ -8,7 +8,8 @@ the real command line with them::
     .venv/bin/python bench/experiments.py fast_connect -- -db -f haproxy.cfg
 
 Each experiment is a proposal of docs/performance.md, registered in
-``EXPERIMENTS`` under its name. None is pending: the last four (``fast_connect``,
+``EXPERIMENTS`` under its name. Pending: ``read_on`` (measured, left: §7). The
+four before it (``fast_connect``,
 ``uv_connect``, ``check_quickack``, ``check_target_cache``) were measured here,
 then written properly in src/ (commits a825b55, 1fd9e36, 0028858 and e41ed2f),
 and removed from this file.
@@ -20,6 +21,26 @@ import sys
 from collections.abc import Callable
 
 EXPERIMENTS: dict[str, Callable[[], None]] = {}
+
+
+def _read_on() -> None:
+    """docs/performance.md §7 "reading the client between requests": the client
+    is not paused while its complete request is served (HAProxy keeps reading,
+    ``h1_recv_allowed()``); back-pressure on a full buffer still pauses. A
+    prototype: a FIN read meanwhile is not handled as haproxy 2.6.12 does."""
+    from herdsman.proxy.http import HttpSession
+    from herdsman.proxy.http_state import WAITING
+
+    pause = HttpSession.pause_client
+
+    def pause_client(self: HttpSession) -> None:
+        if self.phase != WAITING or len(self.buf) >= self.ctx.limits.bufsize:
+            pause(self)
+
+    HttpSession.pause_client = pause_client  # type: ignore[method-assign]
+
+
+EXPERIMENTS["read_on"] = _read_on
 
 
 def apply(names: str) -> list[str]:

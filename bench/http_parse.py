@@ -6,6 +6,7 @@ responses) it times, per head, what the proxy does on the hot path:
 * herdsman: ``RequestParser.parse()`` + the connection-mode decisions +
   ``head_bytes()`` (the bytes to forward) + a body framer; for responses
   ``ResponseParser.parse()`` + ``response_connection()`` + ``head_bytes()``;
+* herdsman, parse only: ``RequestParser.parse()`` / ``ResponseParser.parse()``;
 * herdsman, exact lexer: the same head through ``exact.ExactParser`` (the
   path taken by non-canonical heads and by heads that arrive in pieces);
 * httptools (llhttp in C) parsing the same bytes, with no callbacks, and with
@@ -37,6 +38,7 @@ from herdsman.http import (
 from herdsman.http.exact import ExactParser
 
 REQUESTS = {
+    "wrk GET (1 header)": b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
     "curl GET (3 headers)": b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n",
     "browser GET (11 headers)": (
         b"GET /api/v1/items?id=12345&sort=desc HTTP/1.1\r\n"
@@ -89,6 +91,10 @@ REQUESTS = {
 }
 
 RESPONSES = {
+    "nginx 200 of http_path.py (5)": (
+        b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Mon, 07 Dec 2026 02:50:00 GMT\r\n"
+        b"Content-Type: text/plain\r\nContent-Length: 6\r\nConnection: keep-alive\r\n\r\nhello\n"
+    ),
     "nginx 200 (7 headers)": (
         b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 12 Dec 2023 10:00:00 GMT\r\n"
         b"Content-Type: text/html\r\nContent-Length: 615\r\nLast-Modified: Tue, 12 Dec 2023 09:00:00 GMT\r\n"
@@ -122,6 +128,16 @@ def herdsman_request(buf: bytes) -> Callable[[], object]:
         return connmode.client_wants_close(head.flags), out
 
     return run
+
+
+def parse_request(buf: bytes) -> Callable[[], object]:
+    parse = RequestParser().parse
+    return lambda: parse(buf)
+
+
+def parse_response(buf: bytes) -> Callable[[], object]:
+    parse = ResponseParser().parse
+    return lambda: parse(buf, Method.GET)
 
 
 def exact_request(buf: bytes) -> Callable[[], object]:
@@ -224,11 +240,12 @@ def main() -> None:
     )
     ap.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     args = ap.parse_args()
-    cols = ("herdsman", "exact lexer", "httptools bare", "httptools+callbacks")
+    cols = ("herdsman", "parse only", "exact lexer", "httptools bare", "httptools+callbacks")
     print(f"{'head':32} " + " ".join(f"{c:>20}" for c in cols) + "   (microseconds per head)")
     for name, buf in REQUESTS.items():
         row = [
             per_op(herdsman_request(buf), args.seconds),
+            per_op(parse_request(buf), args.seconds),
             per_op(exact_request(buf), args.seconds),
             per_op(httptools_bare(buf, False), args.seconds),
             per_op(httptools_minimal(buf, False), args.seconds),
@@ -237,6 +254,7 @@ def main() -> None:
     for name, buf in RESPONSES.items():
         row = [
             per_op(herdsman_response(buf), args.seconds),
+            per_op(parse_response(buf), args.seconds),
             float("nan"),
             per_op(httptools_bare(buf, True), args.seconds),
             per_op(httptools_minimal(buf, True), args.seconds),

@@ -13,7 +13,8 @@ answer on a server connection from the idle pool), ``close`` (a new client
 connection per request, ``Connection: close``, the server connection opened
 by ``Upstream.open()`` replaced by a pooled one: what remains is the
 session's set-up and tear-down), ``big`` (a 100 KiB response in 64 KiB
-reads). Microseconds per transaction, best of 5 windows; pin it (``taskset
+reads), ``heads`` (``keepalive``'s two heads parsed alone: the parsers' share of
+it). Microseconds per transaction, best of 5 windows; pin it (``taskset
 -c 1``). On a shared machine these numbers move far less than wrk's: they
 guide changes to the data path, bench/http_mode.py measures them.
 """
@@ -33,6 +34,7 @@ import uvloop
 
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse
+from herdsman.http import Method
 from herdsman.proxy.http import HttpSession
 from herdsman.proxy.http_server import ServerConn
 from herdsman.runtime import Herdsman
@@ -172,7 +174,22 @@ def big(hm: Herdsman, n: int) -> float:
     return elapsed
 
 
-CASES = {"keepalive": keepalive, "close": close, "big": big}
+def heads(hm: Herdsman, n: int) -> float:
+    """The parsers' part of ``keepalive``: its two heads parsed, nothing else
+    (``keepalive`` minus this is the rest of the transaction's Python)."""
+    session = _new_session(hm)
+    parser, rparser = session.parser, session.up.rparser
+    meth = Method.GET
+    t0 = time.process_time()
+    for _ in range(n):
+        parser.parse(REQUEST)
+        rparser.parse(SMALL, meth)
+    elapsed = time.process_time() - t0
+    session.close()
+    return elapsed
+
+
+CASES = {"keepalive": keepalive, "close": close, "big": big, "heads": heads}
 
 
 async def run(args: argparse.Namespace) -> None:

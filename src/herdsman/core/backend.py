@@ -39,6 +39,8 @@ from herdsman.defs.rules import Ruleset
 from herdsman.defs.status import HanaEvent, Result, Status
 from herdsman.lb.base import Algorithm, LbServer
 
+_OBSERVE_NONE = Observe.NONE  # a module global: an enum member is a slow lookup (3.11)
+
 
 class Stream(Protocol):
     """What core knows of a client stream attached to a server."""
@@ -262,7 +264,7 @@ class Server:
 
     def willbe_usable(self) -> bool:
         """``srv_willbe_usable()``: may the balancer pick this server (spec §11.1)?"""
-        if not self.eweight or self.next_admin.value & NOT_LB:
+        if not self.eweight or self.next_admin._value_ & NOT_LB:  # an IntFlag's & is a call
             return False
         return self.next_state in LB_STATES
 
@@ -548,6 +550,9 @@ class Backend:
         if srv is not prev:
             srv.counters.cum_lbconn += 1
             self.counters.cum_lbconn += 1
+        if not srv.maxconn:  # _direct() without a limit to test
+            self._take(srv, stream)
+            return srv
         return self._direct(stream, srv)
 
     def _direct(self, stream: Stream, srv: Server) -> Server | Pending | QueueFull:
@@ -605,7 +610,8 @@ class Backend:
         slot goes at once to the next waiter (``process_srv_queue()``)."""
         self._give_back(srv, stream)
         self.beconn -= 1
-        self.process_queue(srv)
+        if srv.nbpend or self.queue.length:  # process_srv_queue()'s own first test
+            self.process_queue(srv)
 
     # -- queues (core/queue.py, queue.c) ------------------------------------------
 
@@ -638,5 +644,5 @@ class Backend:
 
     def passive(self, srv: Server, event: HanaEvent) -> None:
         """Report a live-traffic event for ``observe`` (spec §4.7)."""
-        if srv.check is not None and srv.cfg.observe is not Observe.NONE:
+        if srv.check is not None and srv.cfg.observe is not _OBSERVE_NONE:
             self.hooks.traffic(srv, event)

@@ -222,7 +222,12 @@ class BeCounters:
         self.last_sess = now_ms // 1000
         if current > self.sess_max:
             self.sess_max = current
-        count = self.sess_per_sec.add(now_ms)
+        ctr = self.sess_per_sec
+        if now_ms - ctr.tick < PERIOD_MS:  # FreqCtr.add()'s common case, once per stream
+            ctr.curr += 1
+            count = ctr.curr
+        else:
+            count = ctr.add(now_ms)
         if count > self.sps_max:
             self.sps_max = count
 

@@ -6,20 +6,22 @@ bytes received for the current message; it gets a head, None (send more), or
 an ``HttpError`` carrying HAProxy's status. A parser resets itself after each
 head, ready for the next pipelined message.
 
-Fast path. Most heads are canonical: one packet, CRLF line ends, single spaces
-in the start line, token header names, no obs-fold. For those a handful of
-C-level calls decide (``bytes.find``, ``split``, ``translate`` against a byte
+Three paths, each the reference of the one before. The usual head (what
+browsers, curl, nginx send) is decided by one regular expression
+(``canon.py``). Other canonical heads (one packet, CRLF line ends, single
+spaces in the start line, token header names, no obs-fold) by a handful of
+C-level calls here (``bytes.find``, ``split``, ``translate`` against a byte
 class, one regular expression that checks every header line, one that finds
 the header names HAProxy interprets). Everything else, and any head that is
-not complete yet, goes to ``exact.ExactParser``. Both feed the same
-``semantics.Fields``, and tests check that they agree.
+not complete yet, goes to ``exact.ExactParser``. The last two feed the same
+``semantics.Fields``, and tests check that all three agree.
 """
 
 from __future__ import annotations
 
 import re
 
-from . import semantics, uri
+from . import canon, semantics, uri
 from .chars import TOKEN, URI
 from .exact import ExactParser
 from .fields import te_trailers
@@ -160,7 +162,7 @@ class RequestParser:
     ``accept_any_payload``: the global ``h1-accept-payload-with-any-method``.
     """
 
-    __slots__ = ("limits", "accept_invalid", "accept_any_payload", "_exact")
+    __slots__ = ("limits", "accept_invalid", "accept_any_payload", "_small", "_exact")
 
     def __init__(
         self,
@@ -172,6 +174,7 @@ class RequestParser:
         self.limits = limits
         self.accept_invalid = accept_invalid
         self.accept_any_payload = accept_any_payload
+        self._small = canon.small(limits)
         self._exact: ExactParser | None = None
 
     def reset(self) -> None:
@@ -188,7 +191,9 @@ class RequestParser:
             if not buf:
                 return None
             # a canonical head is as valid in lenient mode, but for the authority
-            head = self._fast(buf)
+            head = canon.request(buf, self.limits, self._small, self.accept_any_payload)
+            if head is None:
+                head = self._fast(buf)
             if head is not None:
                 return head
             self._exact = ExactParser(True, self.limits, self.accept_invalid)
@@ -339,11 +344,12 @@ class ResponseParser:
     CONNECT change the framing).
     """
 
-    __slots__ = ("limits", "accept_invalid", "_exact")
+    __slots__ = ("limits", "accept_invalid", "_small", "_exact")
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS, *, accept_invalid: bool = False) -> None:
         self.limits = limits
         self.accept_invalid = accept_invalid
+        self._small = canon.small(limits)
         self._exact: ExactParser | None = None
 
     def reset(self) -> None:
@@ -359,7 +365,9 @@ class ResponseParser:
         if self._exact is None:
             if not buf:
                 return None
-            head = self._fast(buf, meth)
+            head = canon.response(buf, self.limits, self._small, meth)
+            if head is None:
+                head = self._fast(buf, meth)
             if head is None:
                 self._exact = ExactParser(False, self.limits, self.accept_invalid)
         if self._exact is not None:

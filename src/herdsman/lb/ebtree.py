@@ -64,6 +64,11 @@ class Eb32Tree(Generic[T]):
     def first(self) -> T | None:
         return self._items[0] if self._items else None
 
+    def delete_first(self) -> None:
+        """``delete(leaf)`` of the first leaf, without looking for it."""
+        del self._pos[0]
+        del self._items[0]
+
     def lookup_ge(self, key: int) -> int:
         """Index of the first leaf whose key is >= ``key`` (may be ``len``)."""
         return bisect_left(self._pos, (key, -1))

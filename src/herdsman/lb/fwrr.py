@@ -116,7 +116,7 @@ class FwrrAlgorithm(WeightedAlgorithm):
             slot.leaf = None
 
     def _insert(self, tree: Eb32Tree[LbServer], key: int, srv: LbServer) -> None:
-        slot = _slot(srv)
+        slot: _Slot = srv.lb
         slot.leaf = (tree, tree.insert(key, srv))
         slot.tree = tree
 
@@ -131,9 +131,11 @@ class FwrrAlgorithm(WeightedAlgorithm):
         window that would follow) waits in ``next`` with its position made
         relative to that window.
         """
-        slot = _slot(srv)
+        slot: _Slot = srv.lb
         grp = slot.group
-        if not self._backend().server_usable(srv):
+        be = self._be
+        assert be is not None
+        if not be.server_usable(srv):
             slot.tree = None
         elif (
             srv.eweight <= 0
@@ -263,7 +265,8 @@ class FwrrAlgorithm(WeightedAlgorithm):
         advances) and requeued afterwards; the avoided one is used only when
         nothing else is available. ``key`` is ignored.
         """
-        be = self._backend()
+        be = self._be
+        assert be is not None, "init() not called"
         if be.srv_act:
             grp = self._act
         elif be.fbck is not None:
@@ -272,6 +275,53 @@ class FwrrAlgorithm(WeightedAlgorithm):
             grp = self._bck
         else:
             return None
+
+        curr_pos = grp.curr_pos
+        if avoid is None and grp.curr_weight:
+            # The common pick in one pass: the head of ``curr`` is due and not
+            # full. The loop below would do the same moves in the same order
+            # (_update_position(), _dequeue(), advance, _queue()); being full
+            # depends on none of them, so it is asked first.
+            curr = grp.curr
+            srv = curr.first()
+            if srv is not None:
+                slot: _Slot = srv.lb
+                eweight = slot.cur_eweight
+                if (
+                    eweight
+                    and slot.npos <= curr_pos
+                    and not (srv.maxconn and be.server_is_full(srv))
+                ):
+                    # _update_position()
+                    npos = slot.npos or curr_pos
+                    slot.lpos = npos
+                    next_weight = grp.next_weight
+                    npos += next_weight // eweight
+                    rweight = slot.rweight + next_weight % eweight
+                    if rweight >= eweight:
+                        rweight -= eweight
+                        npos += 1
+                    slot.npos = npos
+                    slot.rweight = rweight
+                    curr.delete_first()
+                    grp.curr_pos = curr_pos + 1
+                    weight = srv.eweight
+                    curr_weight = grp.curr_weight
+                    if (
+                        weight > 0
+                        and npos < 2 * curr_weight
+                        and npos < curr_weight + next_weight
+                        and be.server_usable(srv)
+                    ):
+                        # _queue()'s case of a server staying in the window
+                        key = SRV_UWGHT_RANGE * npos + (
+                            (SRV_EWGHT_MAX + rweight - weight) // BE_WEIGHT_SCALE
+                        )
+                        slot.leaf = (curr, curr.insert(key, srv))
+                    else:
+                        slot.leaf = None
+                        self._queue(srv)
+                    return srv
 
         switched = False
         avoided: LbServer | None = None

@@ -45,6 +45,7 @@ from herdsman.core.backend import Backend, Server
 from herdsman.core.streamlog import StreamLog
 from herdsman.http import (
     ChunkedBody,
+    Flag,
     Framing,
     HttpError,
     LengthBody,
@@ -80,6 +81,10 @@ if TYPE_CHECKING:
     from herdsman.proxy.http_context import HttpContext
     from herdsman.proxy.routing import Outcome, Plan
     from herdsman.sample.txn import Txn
+
+
+_XFER_ENC = Flag.XFER_ENC
+_NO_BODY = Framing.NONE  # a module global: an enum member is a slow lookup (http/connmode.py)
 
 
 def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -154,6 +159,19 @@ class HttpSession(RequestBody):
         self.waited = False  # the frontend waited for the body, before the rules
         self.prefer_last = False  # SESS_FL_PREFER_LAST (proxy/http_prefer.py)
         self.req_add: list[bytes] = []  # the lines added to the request (hash inputs)
+        # no rules, stats page, header options, body wait or hash key (decided
+        # once): a bodyless request takes _plain(), the same steps without the checks
+        self.plain = (
+            self.rules is None
+            and ctx.stats is None
+            and be is not None
+            and self.fe_http.plain
+            and self.be_http is not None
+            and self.be_http.plain
+            and not be.cfg.balance.is_hash
+        )
+        self.plain_flags = -1  # the request flags plain_modes were decided for
+        self.plain_modes: tuple[bool, bytes | None] = (False, None)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -166,9 +184,6 @@ class HttpSession(RequestBody):
 
     def is_closed(self) -> bool:
         return self.phase == CLOSED
-
-    def tunneling(self) -> bool:
-        return self.phase == TUNNEL
 
     # -- client connection events --------------------------------------------------------
 
@@ -297,7 +312,10 @@ class HttpSession(RequestBody):
         self.got_byte = False
         self.client_close = connmode.client_wants_close(head.flags, self.frontend.stopping)
         self.req_body = None
-        self.req_done = head.framing is Framing.NONE
+        self.req_done = head.framing is _NO_BODY
+        if self.plain and self.req_done and self.frontend.traffic_log is None:
+            self._plain(head, buf)
+            return
         monitor = fe_http.monitor_uri is not None and head.target == fe_http.monitor_uri
         if not monitor and self.frontend.traffic_log is not None:
             self._new_log(head)  # before the rules: a denied request is logged too
@@ -391,6 +409,43 @@ class HttpSession(RequestBody):
             return
         self._assign(be, rest if body is None else body)
 
+    def _plain(self, head: RequestHead, buf: bytes) -> None:
+        """``_routed()`` and ``_assign()`` for a bodyless request of a plain session
+        (``self.plain``): what they do when no rule, stats page, header option,
+        body wait or hash key applies, and nothing to log."""
+        self.new_request()
+        be = self.backend
+        be_http = self.be_http
+        assert be is not None
+        assert be_http is not None
+        self.be_c.cum_req += 1
+        flags = head.flags
+        stopping = self.frontend.stopping
+        if flags == self.plain_flags and not stopping:
+            server_close, value = self.plain_modes  # decided for the same flags before
+        else:
+            server_close = connmode.server_wants_close(
+                flags, self.fe_http.mode, be_http.mode, stopping, head.meth
+            )
+            value = connmode.request_connection(flags, server_close, be_http.pretend_keepalive)
+            if not stopping and not flags & _XFER_ENC:  # else the method matters too
+                self.plain_flags = flags
+                self.plain_modes = server_close, value
+        self.server_close = server_close
+        self.req_out = head_bytes(head, value)
+        self.phase = WAITING
+        if len(buf) > head.size:
+            self.buf = buf[head.size :]  # a pipelined request
+        if not be.abortonclose:  # http_abort.watched()
+            self.pause_client()  # one transaction at a time
+        if self.req_add:
+            self.req_add = []
+        self.lb_key = None
+        if self.prefer_last and self.private:
+            self._assign(be, b"")  # option prefer-last-server set by an NTLM challenge
+            return
+        self._got(be, be.acquire(self), None)
+
     def _assign(self, be: Backend, rest: bytes) -> None:
         """Choose the server and take its slot, then reuse a connection or open one
         (``rest``: what came after the head, a POST's body for ``url_param``)."""
@@ -412,17 +467,20 @@ class HttpSession(RequestBody):
             direct = http_prefer.last_server(
                 be, self.private.values(), be_http.max_ka_queue, self.prefer_last
             )
-        got = be.acquire(self, key, direct)
-        if isinstance(got, Server):
+        self._got(be, be.acquire(self, key, direct), key)
+
+    def _got(self, be: Backend, got: object, key: int | None) -> None:
+        """``acquire()``'s answer: reuse an idle connection to the server, or connect
+        (or queue, or fail) in a task."""
+        if type(got) is Server:
             self.server = got
             self.srv_c = got.counters
             self.assigned_at = self.loop.time()
             if got.cfg.redir is not None and http_redir.answer(self, got.cfg.redir):
                 return
-            conn = self.up.idle(got)
-            if conn is not None:
-                self.up.attach(conn, reused=True)
-                self._log_connected()
+            if self.up.reuse(got):
+                if self.log is not None:
+                    self._log_connected()
                 self.up.send()
                 self.arm()
                 return
@@ -480,7 +538,7 @@ class HttpSession(RequestBody):
         if tr is None or tr.is_closing():
             self.close()  # the client is gone: writing the response failed
             return
-        self.up.release(keep=self.req_done)
+        self.up.release(self.req_done)
         be = self.backend
         srv = self.server
         if be is not None and srv is not None:
@@ -495,7 +553,8 @@ class HttpSession(RequestBody):
         self.req_held = b""
         self.body_wait = 0.0
         self.waited = False
-        self.early = []
+        if self.early:
+            self.early = []
         self.first = False
         if self.client_close or not self.req_done:
             self.close()

@@ -41,7 +41,6 @@ STATUS = {
     503: RetryOn.S503,
     504: RetryOn.S504,
 }
-L7 = ~RetryOn.CONN_FAILURE  # what needs the request kept
 
 
 class ServerSide(Protocol):
@@ -67,12 +66,9 @@ class Session(Protocol):
 
 def sent(s: Session) -> None:
     """The request goes to a server: keep what a retry would send again, when
-    the request is complete and the backend retries on a response."""
-    be = s.backend
-    if s.req_done and be is not None and be.cfg.retry_on & L7 and be.cfg.retries:
-        s.l7 = list(s.early)
-    else:
-        s.l7 = None
+    the request is complete and the backend retries on a response (the
+    upstream calls this only then: ``BackHttp.l7_retry``)."""
+    s.l7 = list(s.early) if s.req_done else None
 
 
 def response(s: Session, cause: int | RetryOn) -> bool:

@@ -85,6 +85,9 @@ class FrontHttp:
     http_request: float | None  # an incomplete head; a body waited for
     keep_alive: float | None  # between two requests (else http-request)
     client: float | None
+    # none of forwardfor, originalto, monitor-uri, http-buffer-request,
+    # http-restrict-req-hdr-names: a request goes out as received (proxy/http.py)
+    plain: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,12 @@ class BackHttp:
     server: float | None
     tunnel: float | None
     server_fin: float | None
+    # retry-on with a response condition and retries left: the request is kept
+    # for an L7 retry (proxy/http_retry.py)
+    l7_retry: bool
+    # none of forwardfor, originalto, http-buffer-request,
+    # http-restrict-req-hdr-names, http-send-name-header, prefer-last-server
+    plain: bool
 
 
 def limits(g: GlobalConfig) -> Limits:
@@ -116,6 +125,13 @@ def front(px: ProxyConfig) -> FrontHttp:
     h = px.http
     t = px.timeouts
     request = _seconds(t.http_request)
+    plain = not (
+        h.forwardfor
+        or h.originalto
+        or h.monitor_uri
+        or px.option("http-buffer-request")
+        or h.restrict_req_hdr_names is not HdrNames.PRESERVE
+    )
     return FrontHttp(
         mode=_MODES[h.conn_mode],
         forwardfor=_option(h.forwardfor),
@@ -130,12 +146,21 @@ def front(px: ProxyConfig) -> FrontHttp:
         http_request=request,
         keep_alive=_seconds(t.http_keep_alive) or request,
         client=_seconds(t.client),
+        plain=plain,
     )
 
 
 def back(px: ProxyConfig) -> BackHttp:
     h = px.http
     t = px.timeouts
+    plain = not (
+        h.forwardfor
+        or h.originalto
+        or px.option("http-buffer-request")
+        or h.restrict_req_hdr_names is not HdrNames.PRESERVE
+        or h.send_name_header
+        or px.option("prefer-last-server")
+    )
     return BackHttp(
         mode=_MODES[h.conn_mode],
         pretend_keepalive=px.option("http-pretend-keepalive"),
@@ -154,4 +179,6 @@ def back(px: ProxyConfig) -> BackHttp:
         server=_seconds(t.server),
         tunnel=_seconds(t.tunnel),
         server_fin=_seconds(t.server_fin),
+        l7_retry=bool(px.retry_on & ~RetryOn.CONN_FAILURE) and px.retries > 0,
+        plain=plain,
     )

@@ -22,6 +22,7 @@ from herdsman.http.errors import Reply
 from herdsman.proxy.connect import Connecting
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_context import HttpContext
+from herdsman.proxy.http_phase import CLOSED, IDLE, SENDING, TUNNEL, WAITING
 from herdsman.proxy.http_server import ServerConn
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.proxy.http_upstream import Upstream
@@ -29,12 +30,7 @@ from herdsman.proxy.routing import Outcome, Plan
 from herdsman.rules.http_actions import Service
 from herdsman.sample.txn import Txn
 
-# transaction phases (one transaction at a time per client connection)
-IDLE = 0  # waiting for (the rest of) a request head
-SENDING = 1  # request head parsed: its body still comes from the client
-WAITING = 2  # request complete, waiting for the server
-TUNNEL = 3  # after a 101 or a CONNECT: raw bytes both ways
-CLOSED = 4
+__all__ = ["CLOSED", "IDLE", "SENDING", "TUNNEL", "WAITING", "SessionState"]
 
 
 class SessionState(Connecting):
@@ -94,6 +90,9 @@ class SessionState(Connecting):
         "waited",
         "prefer_last",
         "req_add",
+        "plain",
+        "plain_flags",
+        "plain_modes",
     )
 
     ctx: HttpContext

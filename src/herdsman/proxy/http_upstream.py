@@ -29,6 +29,7 @@ from herdsman.http import (
     Framing,
     HttpError,
     LengthBody,
+    Method,
     ResponseHead,
     ResponseParser,
     connmode,
@@ -40,12 +41,21 @@ from herdsman.proxy import http_prefer
 from herdsman.proxy.connect import open_transport
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
-from herdsman.proxy.http_server import ServerConn
+from herdsman.proxy.http_phase import CLOSED, TUNNEL
+from herdsman.proxy.http_server import Pool, ServerConn
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.sample.txn import Txn
 
 Body = LengthBody | ChunkedBody | CloseBody
 Piece = bytes | memoryview
+_NO_LINES: list[bytes] = []  # shared, never appended to: no list per response
+# constants as module globals: a class attribute is a slow lookup on Python
+# 3.11, an enum member's slower still (http/connmode.py)
+_NONE, _LENGTH, _CHUNKED, _TUNNEL = Framing.NONE, Framing.LENGTH, Framing.CHUNKED, Framing.TUNNEL
+_NEVER = HttpReuse.NEVER
+_CONNECT = Method.CONNECT
+_CONN_UPGRADE, _WS_ACCEPT_MISSING = Flag.CONN_UPGRADE, Flag.WS_ACCEPT_MISSING
+_HTTP_OK, _HTTP_STS = HanaEvent.HTTP_OK, HanaEvent.HTTP_STS
 
 
 def frame(
@@ -76,8 +86,8 @@ def frame(
 def _passive_event(status: int) -> HanaEvent:
     """``observe layer7``: a 5xx but 501 and 505 is an error (``http_wait_for_response()``)."""
     if 500 <= status <= 599 and status not in (501, 505):
-        return HanaEvent.HTTP_STS
-    return HanaEvent.HTTP_OK
+        return _HTTP_STS
+    return _HTTP_OK
 
 
 class Session(Protocol):
@@ -86,6 +96,7 @@ class Session(Protocol):
     ctx: HttpContext
     loop: asyncio.AbstractEventLoop
     frontend: Frontend
+    phase: int  # proxy/http_phase.py
     backend: Backend | None
     server: Server | None
     fe_http: FrontHttp
@@ -105,17 +116,14 @@ class Session(Protocol):
     fe_c: FeCounters
     be_c: BeCounters | FeCounters
     srv_c: BeCounters | FeCounters
+    l7: list[bytes | memoryview] | None  # what an L7 retry sends again (http_retry.py)
     txn: Txn | None  # the rules' transaction, None without rules
     prefer_last: bool  # an NTLM/Negotiate challenge was seen (proxy/http_prefer.py)
     log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
 
-    def is_closed(self) -> bool: ...
-
     def log_response(self, resp: ResponseHead) -> None:
         """The response head arrived (its time, status and captured headers)."""
         ...
-
-    def tunneling(self) -> bool: ...
 
     def request_sent(self) -> None:
         """The request is about to go to the server (kept for an L7 retry)."""
@@ -150,7 +158,19 @@ class Session(Protocol):
 class Upstream:
     """A session's server side; ``ConnUser`` of its server connection."""
 
-    __slots__ = ("s", "conn", "rparser", "resp", "body", "held", "sbuf", "reused", "keep")
+    __slots__ = (
+        "s",
+        "conn",
+        "rparser",
+        "resp",
+        "body",
+        "held",
+        "sbuf",
+        "reused",
+        "keep",
+        "modes_for",
+        "modes",
+    )
     __deletable__ = ("s",)  # cut once the session ended (Closing._unlink(); mypyc)
 
     def __init__(self, session: Session, rparser: ResponseParser) -> None:
@@ -163,6 +183,10 @@ class Upstream:
         self.sbuf = b""  # server bytes of a response head not complete yet
         self.reused = False
         self.keep = False  # the server connection may serve another transaction
+        # a response's connection modes (its Connection value, whether the client
+        # and the server connections stay) and the facts they were decided from
+        self.modes_for: tuple[int, int, Framing, bool, bool] | None = None
+        self.modes: tuple[bytes | None, bool, bool] = (None, False, False)
 
     # -- the connection ---------------------------------------------------------------
 
@@ -174,23 +198,30 @@ class Upstream:
             return (id(srv), self.s.local_addr, self.s.peer_addr)
         return id(srv)
 
-    def idle(self, srv: Server) -> ServerConn | None:
-        """A connection to ``srv`` to reuse: this client's own first, then the pool."""
+    def reuse(self, srv: Server) -> bool:
+        """Attach a connection to ``srv`` to reuse, this client's own first, then
+        one of the pool; False when there is none."""
         s = self.s
-        be_http = s.be_http
-        assert be_http is not None
-        own = s.private.pop(id(srv), None)
-        if own is not None and own.transport is not None:
-            return own
-        return s.ctx.pools.of(srv).take(self.key(srv), be_http.reuse, s.first)
+        pool = s.ctx.pools.of(srv)
+        conn = None
+        if s.private:
+            conn = s.private.pop(id(srv), None)
+            if conn is not None and conn.transport is None:
+                conn = None
+        if conn is None:
+            be_http = s.be_http
+            assert be_http is not None
+            conn = pool.take(self.key(srv), be_http.reuse, s.first)
+            if conn is None:
+                return False
+        self.attach(conn, True, pool)
+        return True
 
     async def open(self, srv: Server, timeout: float | None) -> int | None:
         """A connection to ``srv`` for this transaction: an idle one, else a new one
         (``Connecting.open_to()``): None when open, else an errno."""
         s = self.s
-        conn = self.idle(srv)
-        if conn is not None:
-            self.attach(conn, reused=True)
+        if self.reuse(srv):
             return None
         conn = ServerConn(srv, self.key(srv))
         conn.session = self
@@ -204,14 +235,16 @@ class Upstream:
         srv.counters.connect += 1
         if s.backend is not None:
             s.backend.passive(srv, HanaEvent.L4_OK)
-        self.attach(conn, reused=False)
+        self.attach(conn, False, s.ctx.pools.of(srv))
         return None
 
-    def attach(self, conn: ServerConn, reused: bool) -> None:
+    def attach(self, conn: ServerConn, reused: bool, pool: Pool) -> None:
+        """``conn`` carries this transaction (``pool``: its server's)."""
         conn.session = self
+        conn.home = pool
         self.conn = conn
         self.reused = reused
-        self.s.ctx.pools.of(conn.server).using()
+        pool.using()
         if reused:
             conn.server.counters.reuse += 1
 
@@ -219,14 +252,19 @@ class Upstream:
         """The connection is ready: the request head, then what body came so far."""
         s = self.s
         conn = self.conn
-        if conn is None or conn.transport is None or s.is_closed():
+        if conn is None or conn.transport is None or s.phase == CLOSED:
             return
         tr = conn.transport
         conn.requests += 1
         s.last_server = s.loop.time()
-        s.request_sent()
+        be_http = s.be_http
+        assert be_http is not None
+        if be_http.l7_retry:
+            s.request_sent()
+        else:
+            s.l7 = None
         out = s.req_out
-        name = s.be_http.send_name_header if s.be_http is not None else None
+        name = be_http.send_name_header
         if name is not None:
             # http-send-name-header: the H1 output writes it last, after the
             # Connection header, for the server of this attempt (h1_process_mux())
@@ -261,32 +299,33 @@ class Upstream:
         self.held = self.sbuf = b""
         if conn is None:
             return
-        pool = self.s.ctx.pools.of(conn.server)
+        pool = conn.home
+        assert pool is not None
         conn.session = None
-        kept = keep and self.keep and conn.transport is not None and self._keep(conn)
+        kept = keep and self.keep and conn.transport is not None and self._keep(conn, pool)
         pool.done_using()  # after the admission, which counts it as used
         if not kept:
             conn.close()
 
-    def _keep(self, conn: ServerConn) -> bool:
+    def _keep(self, conn: ServerConn, pool: Pool) -> bool:
         s = self.s
         be_http = s.be_http
         assert be_http is not None
-        if be_http.reuse is HttpReuse.NEVER or conn.private:
+        if be_http.reuse is _NEVER or conn.private:
             conn.private = True  # HAProxy's session list: reused by this client only
             old = s.private.pop(id(conn.server), None)
             if old is not None:
                 old.close()
             s.private[id(conn.server)] = conn
             return True
-        return s.ctx.pools.of(conn.server).put(conn)
+        return pool.put(conn)
 
     # -- the response ---------------------------------------------------------------------
 
     def server_data(self, conn: ServerConn, data: bytes) -> None:
         self._server_data(data)
         s = self.s
-        if s.transport is None and not s.is_closed():
+        if s.transport is None and s.phase != CLOSED:
             s.close()  # the client reset unseen: these bytes find it gone (http_abort.py)
 
     def _server_data(self, data: bytes) -> None:
@@ -295,7 +334,7 @@ class Upstream:
         n = len(data)
         s.be_c.bytes_out += n
         s.srv_c.bytes_out += n
-        if s.tunneling():
+        if s.phase == TUNNEL:
             s.to_client(data)
             return
         if self.body is not None:
@@ -304,8 +343,8 @@ class Upstream:
         buf = self.sbuf + data if self.sbuf else data
         req = s.req
         assert req is not None
-        upgrade = bool(req.flags & Flag.CONN_UPGRADE)
-        interim: list[bytes] = []  # 1xx heads of this read: HAProxy drops them with a bad head
+        upgrade = bool(req.flags & _CONN_UPGRADE)
+        interim: list[bytes] = _NO_LINES  # 1xx heads of this read: dropped with a bad head
         while True:
             try:
                 resp = self.rparser.parse(buf, req.meth, upgrade=upgrade)
@@ -320,8 +359,10 @@ class Upstream:
                 for out in interim:
                     s.to_client(out)
                 return
-            if not resp.informational:
+            if resp.status >= 200 or not resp.informational:
                 break
+            if interim is _NO_LINES:
+                interim = []
             interim.append(head_bytes(resp, None))
             buf = buf[resp.size :]
         self.sbuf = b""
@@ -335,7 +376,7 @@ class Upstream:
         req = s.req
         assert req is not None
         status = resp.status
-        if s.retry_on(status):
+        if s.l7 is not None and s.retry_on(status):  # http_retry.response() needs l7
             return
         self.resp = resp
         cls = status // 100
@@ -361,30 +402,41 @@ class Upstream:
             # the connection modes are decided again on the response: a stopping
             # proxy closes both sides (h1_set_cli_conn_mode(), h1_set_srv_conn_mode())
             s.client_close = s.server_close = True
-        value, close_client = connmode.response_connection(
-            status, req.meth, req.flags, resp.flags, resp.framing, s.client_close, s.fe_http.mode
-        )
+        framing = resp.framing
+        # without rules, the same request and response flags, framing and modes
+        # decide the same (the status matters below 200 and for a CONNECT only)
+        seen = (req.flags, resp.flags, framing, s.client_close, s.server_close)
+        plain = s.txn is None and status >= 200 and req.meth is not _CONNECT
+        if plain and seen == self.modes_for:
+            value, close_client, keep = self.modes
+        else:
+            value, close_client = connmode.response_connection(
+                status, req.meth, req.flags, resp.flags, framing, s.client_close, s.fe_http.mode
+            )
+            keep = connmode.server_keeps_alive(s.server_close, resp.flags, framing)
+            self.modes_for = seen if plain else None
+            self.modes = value, close_client, keep
         s.client_close = close_client
-        after = [websocket.accept_line(req)] if resp.flags & Flag.WS_ACCEPT_MISSING else []
-        out = head_bytes(resp, value, after=after)
+        after = [websocket.accept_line(req)] if resp.flags & _WS_ACCEPT_MISSING else _NO_LINES
+        out = head_bytes(resp, value, after=after) if after else head_bytes(resp, value)
         if s.txn is not None:
             ruled = s.response_rules(resp, value, after)
             if ruled is None:
                 return  # the rules answered instead (http-response deny)
             out = ruled or out
-        self.keep = connmode.server_keeps_alive(s.server_close, resp.flags, resp.framing)
-        framing = resp.framing
+            keep = connmode.server_keeps_alive(s.server_close, resp.flags, framing)
+        self.keep = keep
         size = resp.size
-        if framing is Framing.TUNNEL:
+        if framing is _TUNNEL:
             self.keep = False
             s.to_client(out)
             s.tunnel(buf[size:])
             return
-        if framing is Framing.NONE:
+        if framing is _NONE:
             s.to_client(out)
             s.transaction_done()
             return
-        if framing is Framing.LENGTH:
+        if framing is _LENGTH:
             length = resp.content_length
             got = len(buf) - size
             if got <= length:
@@ -394,7 +446,10 @@ class Upstream:
                 if out is resp.raw:
                     s.to_client(buf)
                 elif got:
-                    self._to_client([out, memoryview(buf)[size:]])
+                    tr = s.transport
+                    if tr is not None:
+                        tr.writelines((out, memoryview(buf)[size:]))
+                    s.fe_c.bytes_out += len(out) + got
                 else:
                     s.to_client(out)
                 if s.log is not None:
@@ -405,7 +460,7 @@ class Upstream:
                     self.body = LengthBody(length - got)
                 return
             self.body = LengthBody(length)
-        elif framing is Framing.CHUNKED:
+        elif framing is _CHUNKED:
             self.body = ChunkedBody(False, s.ctx.limits)
         else:
             self.body = CloseBody()
@@ -461,7 +516,7 @@ class Upstream:
 
     def server_eof(self, conn: ServerConn) -> None:
         s = self.s
-        if s.tunneling():
+        if s.phase == TUNNEL:
             tr = s.transport
             if tr is not None and not tr.is_closing():
                 tr.write_eof()
@@ -478,7 +533,7 @@ class Upstream:
     def server_lost(self, conn: ServerConn, exc: Exception | None) -> None:
         if conn is not self.conn:
             return
-        if self.s.tunneling():
+        if self.s.phase == TUNNEL:
             self.s.close()
             return
         self._gone()
