@@ -12,13 +12,14 @@ proxy is compared as ``<date>``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 
 import pytest
-from sidebyside import HEADER, Seen, both, exchange, free_port, get, listen, through
+from sidebyside import HEADER, Origin, Seen, both, exchange, free_port, get, listen, through
 
-from herdsman.testing import Haproxy, running
+from herdsman.testing import Haproxy, Syslog, running, wait_for_async
 
 pytestmark = pytest.mark.haproxy
 
@@ -241,3 +242,121 @@ async def test_rate_limit_429_and_recovery() -> None:
 
 
 __all__ = ["through"]
+
+
+LOGGED = '    log 127.0.0.1:@log format raw local0\n    log-format "{}"\n'
+DEAD_S1 = "    server s1 127.0.0.1:@dead cookie A{}\n    server s2 127.0.0.1:@s2 cookie B\n"
+CK_LOG: list[tuple[str, str, list[bytes]]] = [
+    (
+        "flags",
+        listen("cookie SRV insert indirect nocache", servers=S1S2),
+        [get("/"), get("/", "cookie: SRV=B"), get("/", "cookie: SRV=Z"),
+         get("/", "cookie: SRV=B", "x-reply-hdr: set-cookie: SRV=mine"),
+         get("/", "x-reply-hdr: set-cookie: SRV=mine")],
+    ),
+    (
+        "rewrite-prefix-flags",
+        listen("cookie SRV rewrite", servers=S1S2),
+        [get("/", "x-reply-hdr: set-cookie: SRV=app"), get("/", "cookie: SRV=B")],
+    ),
+    (
+        # s1 refuses: the retry is redispatched to s2, whose cookie the response
+        # gets; the valid cookie is logged as a down server's ("--DI")
+        "redispatched-after-connect-failure",
+        listen("option redispatch", "retries 1", "cookie SRV insert indirect nocache",
+               servers=DEAD_S1.format("")),
+        [get("/", "cookie: SRV=A"), get("/", "cookie: SRV=B"), get("/")],
+    ),
+    (
+        "cookie-of-a-server-checked-down",
+        listen("option redispatch", "cookie SRV insert indirect nocache",
+               servers=DEAD_S1.format(" check inter 100 fall 1")),
+        [get("/", "cookie: SRV=A"), get("/", "cookie: SRV=B")],
+    ),
+]  # fmt: skip
+
+
+async def _logged_run(
+    which: str, text: str, requests: list[bytes], fmt: str = "%s %tsc %rc"
+) -> tuple[list[bytes], list[str], dict[str, list[bytes]]]:
+    """The responses, the log lines (``fmt``) and what the servers received."""
+    log = Syslog()
+    origins = {name: await Origin(name).start() for name in ("s1", "s2")}
+    fe, dead = free_port(), free_port()
+    config = text.replace("listen L\n", "listen L\n" + LOGGED.format(fmt))
+    config = config.replace("@log", str(log.port))
+    config = config.replace("@fe", str(fe)).replace("@dead", str(dead))
+    for name, o in origins.items():
+        config = config.replace("@" + name, str(o.port))
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if which == "haproxy":
+                proxy = stack.enter_context(Haproxy(config))
+                await asyncio.to_thread(proxy.start, fe)
+            else:
+                await stack.enter_async_context(running(config))
+            if "check" in text:
+                await log.wait_line("is DOWN")
+            responses = []
+            for request in requests:  # one at a time: each line is logged at its close
+                want = len(log.poll()) + 1
+                responses += await exchange(fe, [request], False)
+                try:
+                    await wait_for_async(lambda: len(log.poll()) >= want, timeout=10)  # noqa: B023
+                except AssertionError:
+                    raise AssertionError((which, log.lines, responses, config)) from None
+    finally:
+        log.close()
+        for o in origins.values():
+            await o.close()
+    lines = [x for x in log.lines if "is DOWN" not in x]
+    return _dates(Seen(responses, {})).responses, lines, {n: o.received for n, o in origins.items()}
+
+
+@pytest.mark.parametrize(("text", "requests"), [c[1:] for c in CK_LOG], ids=[c[0] for c in CK_LOG])
+async def test_cookie_flags_in_the_log_and_after_a_redispatch(
+    text: str, requests: list[bytes]
+) -> None:
+    """``%tsc``'s two cookie letters (the client's cookie, what the response did)
+    and the Set-Cookie after a redispatch, as 2.6.12 logs and sends them."""
+    theirs = await _logged_run("haproxy", text, requests)
+    mine = await _logged_run("herdsman", text, requests)
+    assert mine == theirs
+
+
+CAPTURES: list[tuple[str, str, list[bytes]]] = [
+    (
+        "capture-only",
+        listen("capture cookie sess len 10"),
+        [get("/"), get("/", "cookie: sessid=abcdefghijklmnop"),
+         get("/", "cookie: a=1; sess = x ; sessB=2"), get("/", "cookie: $sess=1; sessA=2"),
+         get("/", "cookie: other", "cookie: sessX=3"), get("/", "cookie: se=1"),
+         get("/", "x-reply-hdr: set-cookie: sessionid=zzz; path=/"),
+         get("/", "x-reply-hdr: set-cookie: a=1; sess=2"),
+         get("/", "x-reply-hdr: set-cookie2: a=1, sess = 2;Version=1"),
+         get("/", "x-reply-status: 302", "x-reply-hdr: set-cookie: sess=r")],
+    ),
+    (
+        "capture-the-persistence-cookie",
+        listen("capture cookie SRV len 32", "cookie SRV insert indirect nocache", servers=S1S2),
+        [get("/"), get("/", "cookie: SRV=B; x=1"), get("/", "x-reply-hdr: set-cookie: SRV=own")],
+    ),
+    (
+        "denied-and-tarpitted",
+        listen("capture cookie s len 64", "http-request deny if { path /d }",
+               "http-request tarpit if { path /t }", "timeout tarpit 1"),
+        [get("/d", "cookie: s=1"), get("/t", "cookie: s=2")],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "requests"), [c[1:] for c in CAPTURES], ids=[c[0] for c in CAPTURES]
+)
+async def test_capture_cookie_in_the_log(text: str, requests: list[bytes]) -> None:
+    """``capture cookie``: ``%CC``/``%CS`` (the first cookie named by the prefix,
+    cut to its length), the headers the server gets (blanks around '=' removed)."""
+    fmt = "%ST %CC %CS %tsc"
+    theirs = await _logged_run("haproxy", text, requests, fmt)
+    mine = await _logged_run("herdsman", text, requests, fmt)
+    assert mine == theirs

@@ -371,6 +371,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("bind", "namespace"): same(bind="namespace hm-test"),  # see netns()
     ("bind", "defer-accept"): same(bind="defer-accept"),
     ("bind", "tfo"): same(bind="tfo"),
+    ("bind", "accept-proxy"): same(bind="accept-proxy"),
     ("bind", "mode"): same(bind="mode 600"),
     ("bind", "uid"): same(bind="uid 1"),
     ("bind", "gid"): same(bind="gid 1"),
@@ -450,6 +451,7 @@ EXAMPLES["global", "tune.ssl.default-dh-param"] = same(global_="tune.ssl.default
 
 # Whole effect at configuration time: nothing to read at run time.
 AT_PARSE = {
+    ("global", "tune.http.cookielen"): "cuts the capture cookie lengths at validation",
     ("global", "nbthread"): "only 1 is accepted, which is the default",
     ("global", "nbproc"): "always an error since HAProxy 2.5",
     ("global", "description"): "free text for the stats page (runtime API not implemented)",

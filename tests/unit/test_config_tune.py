@@ -136,7 +136,7 @@ ERRORS = [
     noticed("maxcomprate-missing", G("maxcomprate"), P(2) + "'maxcomprate' expects an integer argument in kb/s.", *FATAL_PARSE),
     noticed("maxzlibmem-missing", G("maxzlibmem"), P(2) + INT_ARG.format(kw="maxzlibmem"), *FATAL_PARSE),
     noticed("maxsslrate-missing", G("maxsslrate"), P(2) + INT_ARG.format(kw="maxsslrate"), *FATAL_PARSE),
-    noticed("cookielen-not-a-number", G("tune.http.cookielen x"), N(2, "tune.http.cookielen")),
+    noticed("cookielen-not-a-number", G("tune.http.cookielen x")),
     noticed("buffers-limit-below-3", G("tune.buffers.limit 1"), N(2, "tune.buffers.limit")),
     # atoi() and a range
     noticed("maxhdr-zero", G("tune.http.maxhdr 0"), P(2) + "'tune.http.maxhdr' expects a numeric value between 1 and 32767", *FATAL_PARSE),
@@ -309,7 +309,7 @@ def test_bufsize_and_maxrewrite(lines: list[str], bufsize: int, maxrewrite: int)
 )
 def test_cookielen(line: str, cookielen: int) -> None:
     """-1 gives 0, which HAProxy replaces by the default after parsing."""
-    assert _global(line).tuning["tune.http.cookielen"] == cookielen
+    assert _global(line).tune_http_cookielen == cookielen
 
 
 def test_maxaccept_unlimited() -> None:

@@ -255,7 +255,7 @@ def _request_piece(part: str) -> Render:
 
 
 def _none(o: int, rec: StreamLog, f: _Facts, c: tuple[int, int]) -> str:
-    return _text(None, o)  # no cookie capture, unique id or TLS in herdsman
+    return _text(None, o)  # no unique id or TLS in herdsman
 
 
 VALUES: dict[str, Render] = {
@@ -295,13 +295,13 @@ VALUES: dict[str, Render] = {
     "ST": lambda o, rec, f, c: str(rec.status),
     "B": lambda o, rec, f, c: str(rec.bytes_out),
     "U": lambda o, rec, f, c: str(rec.bytes_in),
-    "CC": _none,
-    "CS": _none,
+    "CC": lambda o, rec, f, c: _text(rec.cookies[0], o),
+    "CS": lambda o, rec, f, c: _text(rec.cookies[1], o),
     "ID": _none,
     "sslc": _none,
     "sslv": _none,
     "ts": lambda o, rec, f, c: rec.err + rec.fin,
-    "tsc": lambda o, rec, f, c: rec.err + rec.fin + "--",  # no persistence cookie in herdsman
+    "tsc": lambda o, rec, f, c: rec.err + rec.fin + rec.cookie,
     "ac": lambda o, rec, f, c: str(f.process.actconn),
     "fc": lambda o, rec, f, c: str(f.fe.feconn),
     "bc": lambda o, rec, f, c: str(rec.backend.beconn if rec.backend else 0),

@@ -146,7 +146,12 @@ _ROWS = [
     BindKw("gid", p_uid, doc="UNIX socket group"),
     BindKw("user", p_uid, doc="UNIX socket owner"),
     BindKw("group", p_uid, doc="UNIX socket group"),
-    BindKw("accept-proxy", p_flag("accept_proxy"), 0, _P, "PROXY protocol on listeners"),
+    BindKw(
+        "accept-proxy",
+        p_flag("accept_proxy"),
+        0,
+        doc="read a PROXY protocol header (v1 or v2) first",
+    ),
     BindKw("process", p_extra, 1, _P, "multi-core"),
     BindKw("thread", p_extra, 1, _P, "multi-core"),
     BindKw("shards", p_extra, 1, _P, "multi-core"),

@@ -469,9 +469,18 @@ def kw_capture(ctx: Ctx, args: list[str]) -> None:
     what = arg(args, 1)
     px = ctx.px
     if what == "cookie":
-        raise ConfigError(
-            f"'{args[0]} {what}' is not implemented in herdsman yet; remove it or use haproxy."
-        )
+        if px.cap & Cap.DEF:
+            raise ConfigError(f"'{args[0]} {what}' not allowed in 'defaults' section.")
+        extra = too_many_args(args, 4, 1)  # as 2.6 counts: a 6th word passes, a 7th not
+        if extra is not None:
+            ctx.alert(extra)
+            return
+        if not arg(args, 4):  # 2.6 does not check the word "len" itself
+            raise ConfigError(f"'{args[0]}' expects 'cookie' <cookie_name> 'len' <len>.")
+        from herdsman.config.keywords import parse_int
+
+        px.capture_cookie = (args[2], parse_int(args[4]))
+        return
     if (what, arg(args, 2)) not in (("request", "header"), ("response", "header")):
         raise ConfigError(f"'{args[0]}' expects 'cookie' or 'request header' or 'response header'.")
     if px.cap & Cap.DEF:
@@ -538,7 +547,9 @@ KEYWORDS = [
     _kw("ignore-persist", kw_persist_rule, ("frontend", "listen", "backend"), "ignore cookies"),
     _kw("redirect", kw_redirect, ("frontend", "listen", "backend"), "legacy redirect rules"),
     _kw("monitor", kw_monitor, ("frontend", "listen"), "`monitor fail if|unless <cond>`"),
-    _kw("capture", kw_capture, ("frontend", "listen"), "request/response header captures"),
+    _kw(
+        "capture", kw_capture, ("frontend", "listen"), "request/response header and cookie captures"
+    ),
     _kw("declare", kw_declare, ("frontend", "listen"), "`declare capture` slots"),
 ]
 

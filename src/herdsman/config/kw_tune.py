@@ -58,7 +58,6 @@ MQ = "one thread: no per-thread queues or pools"
 PEERS = "herdsman has no peers"
 ACCEPT = "uvloop accepts every pending connection on each wake-up"
 FDS = "idle server connections are bounded by pool-max-conn and pool-purge-delay only"
-COOKIE = "'capture cookie' is not implemented yet"
 
 
 class _Tight(ConfigError):
@@ -396,7 +395,12 @@ def keywords() -> list[Keyword]:
             field="tune_http_maxhdr",
             doc="headers per message, stored for HTTP mode; must fit the default error pages",
         ),
-        _row("tune.http.cookielen", _global_int(convert=_capture_len(CAPTURE_LEN)), reason=COOKIE),
+        _row(
+            "tune.http.cookielen",
+            _global_int(convert=_capture_len(CAPTURE_LEN)),
+            field="tune_http_cookielen",
+            doc="the longest `capture cookie` (the capture lengths are cut to it)",
+        ),
         _row(
             "tune.http.logurilen",
             _global_int(convert=_capture_len(REQURI_LEN)),

@@ -494,6 +494,8 @@ class ProxyConfig:
     log_nodes: tuple[object, ...] = ()
     capture_req: list[Capture] = field(default_factory=list)
     capture_rsp: list[Capture] = field(default_factory=list)
+    # "capture cookie <name> len <n>": the name prefix and the length (%CC, %CS)
+    capture_cookie: tuple[str, int] | None = None
     stats: StatsPage | None = None  # the stats page, with any "stats" line
     # every keyword seen, for diagnostics ("used in defaults", not implemented...)
     keywords: dict[str, Location] = field(default_factory=dict)
@@ -543,6 +545,8 @@ class GlobalConfig:
     # The logged URI's buffer in bytes with the trailing NUL: "tune.http.logurilen 1023"
     # stores 1024 (the default) and at most 1023 characters are kept.
     tune_http_logurilen: int = 1024
+    # "capture cookie" buffers with the trailing NUL: "tune.http.cookielen 63"
+    tune_http_cookielen: int = 64
     # h1-case-adjust <from> <to> (lower case -> as sent), h1-case-adjust-file
     h1_case_adjust: dict[str, str] = field(default_factory=dict)
     h1_case_adjust_file: str | None = None

@@ -89,6 +89,10 @@ def _check_proxy(config: Config, px: ProxyConfig, diag: Diagnostics, applied: Tr
     httpmode.tarpit_fallback(px)
     for text in late:
         diag.warning(text)
+    cookie_len = config.global_.tune_http_cookielen
+    if px.capture_cookie is not None and px.capture_cookie[1] >= cookie_len:
+        diag.warning(f"truncating capture length to {cookie_len - 1} bytes for {kind} '{px.name}'.")
+        px.capture_cookie = (px.capture_cookie[0], cookie_len - 1)
     if px.cap & Cap.BE:
         _check_servers(config, px, diag, applied)
     for text in ignored:

@@ -78,6 +78,8 @@ class StreamLog:
         "rsp_caps",
         "in_stream",
         "txn",
+        "cookie",
+        "cookies",
     )
 
     def __init__(self, accept_wall: float, client: object, local: object, luid: int) -> None:
@@ -97,6 +99,10 @@ class StreamLog:
         self.fin = FIN_NONE
         self.retries = 0
         self.redispatched = False
+        # %tsc's last two: the persistence cookie the client sent and what the
+        # response did with it (TX_CK_*, TX_SCK_*), "--" when the backend has none
+        self.cookie = "--"
+        self.cookies: tuple[str | None, str | None] = (None, None)  # %CC, %CS
         self.srv_queue_pos = 0
         self.prx_queue_pos = 0
         self.client = client  # the client's address (a sockaddr tuple, or a UNIX path)

@@ -55,11 +55,18 @@ def _v6(ip: _IP) -> ipaddress.IPv6Address:
     return ipaddress.IPv6Address(b"\x00" * 10 + b"\xff\xff" + ip.packed)
 
 
-def _v6_text(ip: ipaddress.IPv6Address) -> str:
-    # inet_ntop() prints a mapped IPv4 address in dotted form, as ipaddress
-    # does only through ipv4_mapped; compressed would give "::ffff:7f00:1".
-    mapped = ip.ipv4_mapped
-    return f"::ffff:{mapped}" if mapped is not None else ip.compressed
+def v6_text(ip: ipaddress.IPv6Address) -> str:
+    """An IPv6 address as glibc's ``inet_ntop()`` prints it (HAProxy's logs and
+    headers, Python's peer names): ``ipaddress``'s compressed form, except that
+    a mapped (``::ffff:a.b.c.d``) or compatible (``::a.b.c.d``) IPv4 address ends
+    in dotted form, where ``compressed`` would give ``::ffff:7f00:1``."""
+    packed = ip.packed
+    if packed[:10] == bytes(10) and (
+        packed[10:12] == b"\xff\xff"
+        or (packed[10:12] == b"\x00\x00" and packed[12:14] != b"\x00\x00")
+    ):
+        return f"::{'ffff:' if packed[10] else ''}{ipaddress.IPv4Address(packed[12:])}"
+    return ip.compressed
 
 
 def proxy_v1(local: SockAddr, peer: SockAddr) -> bytes:
@@ -70,7 +77,7 @@ def proxy_v1(local: SockAddr, peer: SockAddr) -> bytes:
     (sip, sport), (dip, dport) = src, dst
     if isinstance(sip, ipaddress.IPv4Address) and isinstance(dip, ipaddress.IPv4Address):
         return f"PROXY TCP4 {sip} {dip} {sport} {dport}\r\n".encode("ascii")
-    line = f"PROXY TCP6 {_v6_text(_v6(sip))} {_v6_text(_v6(dip))} {sport} {dport}\r\n"
+    line = f"PROXY TCP6 {v6_text(_v6(sip))} {v6_text(_v6(dip))} {sport} {dport}\r\n"
     return line.encode("ascii")
 
 

@@ -122,13 +122,15 @@ async def open_transport(
     protocol: Callable[[], asyncio.BaseProtocol],
     timeout: float | None,
     tls: ServerTls | None,
+    first: bytes = b"",
 ) -> int | None:
     """One connection attempt to ``srv`` for a client whose local address is
     ``local``, driven by ``protocol()``, over TLS with ``tls`` (an ``ssl``
     server), in a task of ``loop``: None when open, else an errno
     (``ETIMEDOUT`` past ``timeout``, ``ECONNABORTED`` when the TLS handshake or
-    the server's name check fails). A socket that did not connect is closed,
-    on cancellation too."""
+    the server's name check fails). ``first`` (a PROXY header) goes first, in
+    clear before any TLS, as HAProxy sends it. A socket that did not connect is
+    closed, on cancellation too."""
     try:
         family, addr = destination(srv, local)
     except OSError as exc:
@@ -136,12 +138,16 @@ async def open_transport(
     cfg = srv.cfg
     sock: socket.socket | None = None
     ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
+    clear = first and ctx is not None
+    factory: Callable[[], asyncio.BaseProtocol] = asyncio.Protocol if clear else protocol
+    if clear:
+        ctx, sni = None, None  # TLS starts once the header is written
     deadline = _Deadline(loop, timeout) if timeout else None
     try:
         if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
             # the common case: one call, uvloop connects a numeric address itself
             host, port = addr[0], addr[1]  # type: ignore[index]
-            tr, _ = await loop.create_connection(protocol, host, port, ssl=ctx, server_hostname=sni)
+            tr, _ = await loop.create_connection(factory, host, port, ssl=ctx, server_hostname=sni)
         else:
             sock = make_socket(srv, family)
             if family != socket.AF_UNIX:
@@ -149,12 +155,21 @@ async def open_transport(
             await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
             if family == socket.AF_UNIX:
                 tr, _ = await loop.create_unix_connection(
-                    protocol, sock=sock, ssl=ctx, server_hostname=sni
+                    factory, sock=sock, ssl=ctx, server_hostname=sni
                 )
             else:
                 tr, _ = await loop.create_connection(
-                    protocol, sock=sock, ssl=ctx, server_hostname=sni
+                    factory, sock=sock, ssl=ctx, server_hostname=sni
                 )
+        if first:
+            tr.write(first)
+        if clear:
+            assert tls is not None
+            app = protocol()
+            tls_tr = await loop.start_tls(tr, app, tls.ctx, server_hostname=tls.sni or "")
+            assert tls_tr is not None
+            tr = tls_tr
+            app.connection_made(tr)
         if tls is not None and not tls.verified(tr):
             tr.abort()
             return errno_.ECONNABORTED

@@ -36,6 +36,7 @@ from herdsman.core.streamlog import StreamLog
 from herdsman.core.tasks import spawn
 from herdsman.defs.levels import LOG_INFO
 from herdsman.proxy.listen import open_listener_socket
+from herdsman.proxy.proxylayer import ProxyLayer, Rules
 from herdsman.proxy.sockopts import set_bufs, set_nolinger
 from herdsman.proxy.tls import TlsRuntime
 from herdsman.proxy.tlslayer import TlsLayer
@@ -72,6 +73,19 @@ class ClientStream(Protocol):
 StreamFactory = Callable[["Frontend", "Listener"], ClientStream]
 
 
+class Handshake(Protocol):
+    """A layer between an accepted connection and its stream (the PROXY header, TLS):
+    held beyond a limit until ``begin()``; ``failure`` and ``peer`` say what the
+    listener logs when it fails."""
+
+    held: bool
+    accepted: float
+    peer: object
+    failure: tuple[str, bool]
+
+    def begin(self) -> None: ...
+
+
 def static_backend(cfg: ProxyConfig, backends: dict[str, Backend]) -> Backend | None:
     """The backend a frontend's streams go to: the first unconditional
     ``use_backend``, else ``default_backend``, else a ``listen`` section itself."""
@@ -83,6 +97,21 @@ def static_backend(cfg: ProxyConfig, backends: dict[str, Backend]) -> Backend | 
     if cfg.kind == "listen":
         return backends.get(cfg.name)
     return None
+
+
+class _Rules:
+    """A frontend's connection and session rules, for its ``ProxyLayer``s."""
+
+    __slots__ = ("router", "plan")
+
+    def __init__(self, router: Any, plan: Any) -> None:
+        self.router, self.plan = router, plan
+
+    def connection(self, tr: asyncio.BaseTransport) -> Any:
+        return self.router.connection(self.plan, tr)
+
+    def session(self, tr: Any) -> bool:
+        return bool(self.router.session(self.plan, tr))
 
 
 class Listener:
@@ -98,7 +127,10 @@ class Listener:
         self.bind = bind
         # ssl bind lines: the contexts, and the held connections whose handshake waits
         self.tls = frontend.tls.bind(bind) if frontend.tls is not None else None
-        self.tls_waiting: dict[ClientStream, TlsLayer] = {}
+        # the held connections whose handshake (PROXY header, TLS) waits
+        self.tls_waiting: dict[ClientStream, Handshake] = {}
+        # accept-proxy, or the connection rules that may ask for a PROXY header
+        self.proxy: tuple[bool, Rules | None] | None = None
         self.backlog = frontend.backlog_for(bind)
         self.sock = sock
         self.maxconn = bind.maxconn
@@ -119,6 +151,7 @@ class Listener:
         if not self.paused or self.stopped:
             return
         self.paused = False
+        self._proxy_setup()
         loop = self.frontend.loop
         dup = self.sock.dup()
         dup.setblocking(False)
@@ -128,6 +161,17 @@ class Listener:
             self.server = await loop.create_unix_server(self._accept, sock=dup, backlog=backlog)
         else:
             self.server = await loop.create_server(self._accept, sock=dup, backlog=backlog)
+
+    def _proxy_setup(self) -> None:
+        """Whether connections start with a ``ProxyLayer``: ``accept-proxy``, or an
+        ``expect-proxy`` connection rule (the layer then runs the connection rules)."""
+        fe = self.frontend
+        plan = fe.rules
+        expect = plan is not None and any(r.name == "expect-proxy" for r in plan.tcp_conn)
+        if not (self.bind.accept_proxy or expect):
+            return
+        rules = _Rules(fe.router, plan) if plan is not None else None
+        self.proxy = (self.bind.accept_proxy, rules)
 
     def pause(self) -> None:
         if self.paused:
@@ -159,33 +203,52 @@ class Listener:
         # frees, which for the client is the same as waiting in the backlog.
         fe = self.frontend
         stream = fe.new_stream(fe, self)
-        if self.tls is None:
-            proto: asyncio.Protocol = stream.client
-        else:
-            # the handshake must end within "timeout client" (session_accept_fd())
-            timeout = fe.timeout_client / 1000.0 if fe.timeout_client else None
-            proto = layer = TlsLayer(
-                stream.client,
-                self.tls.initial,
-                fe.loop,
-                timeout,
-                lambda: self._tls_failed(stream, layer),
-            )
+        proto: asyncio.Protocol = stream.client
+        first: Handshake | None = None
+        if self.tls is not None or self.proxy is not None:
+            proto, first = self._handshakes(stream)
         if self.full or fe.full or fe.process.full or fe.throttled(self):
             stream.held = True
             self.held.append(stream)
-            if self.tls is not None:
-                layer.held = True  # no handshake before its slot
-                self.tls_waiting[stream] = layer
+            if first is not None:
+                first.held = True  # no handshake before its slot
+                self.tls_waiting[stream] = first
             self.pause()
             return proto
         self.count_in(stream)
         self._pause_full_scopes()
         return proto
 
-    def _tls_failed(self, stream: ClientStream, layer: TlsLayer) -> None:
-        """A handshake failed, or the client left before its end: the stream never
-        started; with a log format, the reason is logged (``session_kill_embryonic()``)."""
+    def _handshakes(self, stream: ClientStream) -> tuple[asyncio.Protocol, Handshake]:
+        """The layers before the stream: the PROXY header, then TLS. Both must end
+        within "timeout client" (session_accept_fd())."""
+        fe = self.frontend
+        timeout = fe.timeout_client / 1000.0 if fe.timeout_client else None
+        proto: asyncio.Protocol = stream.client
+        first: Handshake | None = None
+        if self.tls is not None:
+            proto = first = tls = TlsLayer(
+                proto, self.tls.initial, fe.loop, timeout, lambda: self._tls_failed(stream, tls)
+            )
+        if self.proxy is not None:
+            accept_proxy, rules = self.proxy
+            pp = ProxyLayer(
+                proto,
+                fe.loop,
+                timeout,
+                lambda: self._tls_failed(stream, pp),
+                accept_proxy,
+                rules,
+                self.tls is None,
+            )
+            proto = first = pp
+        assert first is not None
+        return proto, first
+
+    def _tls_failed(self, stream: ClientStream, layer: Handshake) -> None:
+        """A handshake (PROXY header, TLS) failed, or the client left before its end:
+        the stream never started; with a log format, the reason is logged
+        (``session_kill_embryonic()``)."""
         self.tls_waiting.pop(stream, None)
         fe = self.frontend
         text, empty = layer.failure

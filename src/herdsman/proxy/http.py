@@ -151,6 +151,7 @@ class HttpSession(RequestBody):
         # whose stats page the request asks for, or the use-service that answers it
         self.local: ProxyConfig | Service | None = None
         self.local_body: list[bytes] = []  # its body (a POST of the admin form)
+        self.local_drain = False  # answered before its body: the body is read and dropped
         self.gone = False  # the client reset, unseen until a write (proxy/http_abort.py)
         self.lb_key: int | None = None  # the balancer's key for this request
         self.l7: list[bytes | memoryview] | None = None  # the body an L7 retry resends

@@ -33,6 +33,10 @@ class StatsHook(Protocol):
 
     def matches(self, settings: StatsPage, method: str, target: str) -> bool: ...
 
+    def authorized(self, settings: StatsPage, authorization: str | None) -> bool:
+        """``stats auth``: the credentials are one of the page's users (or none is set)."""
+        ...
+
     def answer(
         self,
         px: ProxyConfig,

@@ -19,7 +19,7 @@ from herdsman.http import (
 )
 from herdsman.http.errors import Reply
 from herdsman.http.model import Method
-from herdsman.proxy import http_local, http_log, http_rules
+from herdsman.proxy import http_body, http_local, http_log, http_rules
 from herdsman.proxy.http_state import CLOSED, SENDING
 from herdsman.proxy.http_timers import Timers
 from herdsman.rules.http_actions import Service
@@ -75,10 +75,12 @@ class Replies(Timers):
         request_pending: bool = False,
         client_close: bool | None = None,
         msg: Reply | None = None,
+        then_close: bool = False,
     ) -> None:
         """One of HAProxy's own responses (or the proxy's errorfile) ends the
         transaction; the client connection stays open when the connection mode
-        lets it (a complete request, a reply that does not say close), as in 2.6.
+        lets it (a complete request, a reply that does not say close), as in 2.6,
+        unless ``then_close`` (closed after the reply, whatever it says).
         """
         # while the frontend waits for the body (before the switching rules)
         # the stream's backend is still the frontend (s->be): its pages
@@ -108,11 +110,12 @@ class Replies(Timers):
                 request_pending=request_pending,
             )
             self.to_client(errors.reply_bytes(reply, value, meth is Method.HEAD))
-        if close or request_pending or self.phase == CLOSED:
+        if close or request_pending or then_close or self.phase == CLOSED:
             self.close()
             return
         self.up.keep = False  # the server connection is not trusted any more
-        self.transaction_done()
+        if not self.local_drain:  # else the transaction ends with the body
+            self.transaction_done()
 
     def _local(self, px: ProxyConfig | Service, head: RequestHead, buf: bytes) -> None:
         """The request is for ``px``'s stats page or a service: read its body, then answer."""
@@ -129,6 +132,15 @@ class Replies(Timers):
             self.log.set_term("L", "R")  # SF_ERR_LOCAL | SF_FINST_R
         self.local = px
         rest = buf[head.size :]
+        if head.framing is not Framing.NONE and not self._stats_allowed(px, head):
+            # a refused login is answered before the applet (http_reply_and_close()):
+            # at once, no 100 Continue, and the connection closes
+            self._serve_local(pending=True)
+            return
+        if http_body.expects(head) and not self.waited:
+            # HAProxy answers an applet's Expect itself (http_handle_expect_hdr()), even
+            # with "Content-Length: 0"
+            self.to_client(http_body.CONTINUE)
         if head.framing is Framing.NONE:
             self.buf = rest  # what follows is the next request
             self._serve_local()
@@ -139,10 +151,33 @@ class Replies(Timers):
             self.req_body = ChunkedBody(True, self.ctx.limits)
         self.phase = SENDING
         self.arm()
+        if not self._reads_body(px, head):
+            # the exporter and the stats page (but its admin form) answer at once; the
+            # body is read and dropped before the next request
+            self.local_drain = True
+            self._serve_local()
+            if self.phase != SENDING:
+                self.local_drain = False  # the answer closed the connection
+                return
         if rest:
             self._request_body(rest)
 
-    def _serve_local(self) -> None:
+    def _stats_allowed(self, px: ProxyConfig | Service, head: RequestHead) -> bool:
+        hook = self.ctx.stats
+        if isinstance(px, Service) or px.stats is None or hook is None:
+            return True
+        return hook.authorized(px.stats, http_local.authorization(head))
+
+    def _reads_body(self, px: ProxyConfig | Service, head: RequestHead) -> bool:
+        """Only a POST with the admin form granted waits for its body
+        (``http_handle_stats()``: ``STAT_HTTP_POST``)."""
+        if isinstance(px, Service) or px.stats is None or head.meth is not Method.POST:
+            return False
+        return http_rules.stats_admin(self, px.stats.admin)
+
+    def _serve_local(self, pending: bool = False) -> None:
+        """Answer the stats page or the service (``pending``: its request body is
+        not read, the answer closes)."""
         px, head, hook = self.local, self.req, self.ctx.stats
         assert px is not None
         assert head is not None
@@ -167,4 +202,7 @@ class Replies(Timers):
         admin = http_rules.stats_admin(self, px.stats.admin)
         answer = hook.answer(px, px.stats, line, admin, be.name if be else "", body)
         replies = self.be_http.replies if self.be_http is not None else self.fe_http.replies
-        self.reply(answer[0], head, msg=http_local.to_reply(answer, replies))
+        msg = http_local.to_reply(answer, replies)
+        # a refused login closes after its 401 (http_reply_and_close()), whatever it says
+        refused = not hook.authorized(px.stats, line[3])
+        self.reply(answer[0], head, msg=msg, request_pending=pending, then_close=refused)

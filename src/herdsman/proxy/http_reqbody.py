@@ -31,7 +31,9 @@ class RequestBody(Replies):
             data = self.req_held + data
             self.req_held = b""
         pieces, rest, error = frame(framer, data)
-        if pieces and self.local is not None:
+        if self.local_drain:
+            pass  # answered already: the body goes nowhere
+        elif pieces and self.local is not None:
             self.local_body.extend(bytes(p) for p in pieces)
         elif pieces:
             n = sum(len(p) for p in pieces)
@@ -51,6 +53,10 @@ class RequestBody(Replies):
         self.phase = WAITING
         if len(rest):
             self.buf = bytes(rest)
+        if self.local_drain:
+            self.local_drain = False
+            self.transaction_done()
+            return
         if self.local is not None:
             self._serve_local()
             return

@@ -44,6 +44,7 @@ class RulesSession(Protocol):
     timer_tarpit: asyncio.TimerHandle | None
     backend: Backend | None
     server: Server | None
+    redispatched: bool
     fe_http: FrontHttp
     be_http: BackHttp | None
     fe_c: FeCounters
@@ -295,6 +296,8 @@ def response(
             R.count_status(txn, resp.status)
         return b""  # nothing else reads or changes this response
     out = s.outcome if s.outcome is not None else R.Outcome()
+    if s.redispatched:
+        router.redispatched(out)
     verdict = router.response(txn, fe, bp, resp, out, s.server)
     if verdict == RES_CONT:
         verdict = router.after(txn, fe, bp)

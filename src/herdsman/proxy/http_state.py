@@ -82,6 +82,7 @@ class SessionState(Connecting):
         "head_at",
         "local",
         "local_body",
+        "local_drain",
         "gone",
         "lb_key",
         "l7",
@@ -130,6 +131,7 @@ class SessionState(Connecting):
     head_at: float
     local: ProxyConfig | Service | None
     local_body: list[bytes]
+    local_drain: bool
     gone: bool
     body_wait: float
     body_early: bytes | None

@@ -71,6 +71,16 @@ class TxLog(SessionState):
         txn = self.txn
         if txn is not None and router is not None:
             log.txn = router.at_log(txn, self.backend, srv)
+            out = self.outcome
+            if out is not None and self.redispatched:
+                router.redispatched(out)
+            log.cookie = router.cookie_flags(self.be_plan, out)
+            if out is not None and out.cookies != (None, None):
+                cc, cs = out.cookies
+                log.cookies = (
+                    cc.decode("latin-1") if cc is not None else None,
+                    cs.decode("latin-1") if cs is not None else None,
+                )
             if txn.captures is not None:  # declare capture, http-request capture
                 log.req_caps = http_log.slots(txn.captures, log.req_caps)
             if txn.captures_res is not None:

@@ -38,7 +38,7 @@ from herdsman.http import (
 )
 from herdsman.http.model import RequestHead
 from herdsman.proxy import http_prefer
-from herdsman.proxy.connect import open_transport
+from herdsman.proxy.connect import open_transport, proxy_header
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
 from herdsman.proxy.http_phase import CLOSED, TUNNEL
@@ -227,8 +227,10 @@ class Upstream:
         conn.session = self
         fe = s.frontend
         tls = fe.tls.server(srv) if fe.tls is not None else None
+        # send-proxy: the connection's first bytes, its client's (the pool key keeps it theirs)
+        header = proxy_header(srv, s.peer_addr, s.local_addr)
         err = await open_transport(
-            s.loop, srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls
+            s.loop, srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls, header
         )
         if err is not None:
             return err

@@ -63,6 +63,11 @@ from herdsman.sample.stick import Table, TableSpec
 from herdsman.sample.txn import Txn
 from herdsman.tls.fetches import ClientTls
 
+# what a client transport shows under this name: the transaction its ``tcp-request
+# connection`` rules ran on before a PROXY header was read (``Router.connection()``)
+EARLY_TXN = "herdsman_early_txn"
+_CONN_DONE, _SESSION_DONE = 1, 2  # its txn.extra["early"]: the rules already run
+
 # -- one proxy's rules ------------------------------------------------------------------
 
 
@@ -95,6 +100,7 @@ class Plan:
     # "capture request|response header": (lower-case name, length, slot)
     req_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
     res_captures: list[tuple[bytes, int, int]] = field(default_factory=list)
+    capture_cookie: tuple[bytes, int] | None = None  # a frontend's "capture cookie"
     persist_opt: bool = False
     be_view: Any = None  # its own backend's view (a proxy with the backend capability)
     # anything to do on a response of this proxy as a backend: rules, cookie, stick
@@ -134,6 +140,9 @@ class Outcome:
     # rule, "LR": answered locally), as http_process_req_common() sets it
     term: str = ""
     force: bool = False  # SF_FORCE_PRST: a force-persist rule matched
+    sck: int = ck.SCK_NONE  # TX_SCK_*: what the response did with the cookie
+    # "capture cookie": what the request and the response had (%CC, %CS)
+    cookies: tuple[bytes | None, bytes | None] = (None, None)
 
 
 class Router:
@@ -266,15 +275,48 @@ class Router:
             if cap.header is not None:
                 item = (cap.header.lower().encode(), cap.length, slot)
                 (p.res_captures if cap.response else p.req_captures).append(item)
-        p.on_response = p.response_rules or bool(p.tcp_res or p.sticking)
+        if cfg.capture_cookie is not None and cfg.cap & Cap.FE:
+            p.capture_cookie = (cfg.capture_cookie[0].encode(), cfg.capture_cookie[1])
+        p.on_response = p.response_rules or bool(p.tcp_res or p.sticking or p.capture_cookie)
         return p
 
     # -- transactions --------------------------------------------------------------
 
+    def connection(self, fe: Plan, tr: asyncio.BaseTransport) -> Txn | None:
+        """``tcp-request connection`` rules alone, before a PROXY header is read
+        (``session_accept_fd()`` runs them before the handshake, on the
+        connection's own addresses): their transaction, None when rejected. The
+        client transport then shows it as ``EARLY_TXN`` (``proxy/proxylayer.py``)."""
+        peer, local = tr.get_extra_info("peername"), tr.get_extra_info("sockname")
+        txn = self.new_txn(fe, peer, local, None)
+        verdict, _ = run_tcp_rules(fe.tcp_conn, txn, True)
+        if verdict not in (RES_CONT, RES_STOP):
+            return None
+        assert txn.extra is not None
+        txn.extra["early"] = _CONN_DONE
+        return txn
+
+    def session(self, fe: Plan, tr: asyncio.BaseTransport) -> bool:
+        """``tcp-request session`` rules once the PROXY header is read, before the
+        stream (``conn_complete_session()``), on the transaction ``tr`` shows as
+        ``EARLY_TXN`` with the header's addresses: False when rejected."""
+        peer, local = tr.get_extra_info("peername"), tr.get_extra_info("sockname")
+        txn = self.new_txn(fe, peer, local, tr)
+        if not self.accept(txn, fe):
+            return False
+        assert txn.extra is not None
+        txn.extra["early"] = _SESSION_DONE
+        return True
+
     def accept(self, txn: Txn, fe: Plan) -> bool:
-        """``tcp-request connection`` then ``session`` rules at accept time:
-        False when the connection is rejected."""
-        for rules in (fe.tcp_conn, fe.tcp_sess):
+        """``tcp-request connection`` then ``session`` rules at accept time, those
+        not run before already (``connection()``, ``session()``): False when the
+        connection is rejected."""
+        assert txn.extra is not None
+        early = txn.extra.get("early", 0)
+        if early == _SESSION_DONE:
+            return True
+        for rules in (() if early else fe.tcp_conn, fe.tcp_sess):
             if rules:
                 verdict, _ = run_tcp_rules(rules, txn, True)
                 if verdict not in (RES_CONT, RES_STOP):
@@ -283,8 +325,12 @@ class Router:
         return True
 
     def new_txn(self, fe: Plan, src: object, dst: object, tr: asyncio.BaseTransport | None) -> Txn:
-        """``tr``'s ``ssl_object`` shows the connection's TLS to the ``ssl_*`` fetches."""
-        txn = Txn(self.world, fe.view)
+        """``tr``'s ``ssl_object`` shows the connection's TLS to the ``ssl_*`` fetches;
+        the transaction of connection rules run before a PROXY header goes on,
+        with the header's addresses."""
+        early = tr.get_extra_info(EARLY_TXN) if tr is not None else None
+        txn = early if early is not None else Txn(self.world, fe.view)
+        stage = early.extra.get("early", 0) if early is not None and early.extra else 0
         sslobj = tr.get_extra_info("ssl_object") if tr is not None else None
         if sslobj is not None:
             txn.tls = ClientTls(sslobj)
@@ -293,6 +339,8 @@ class Router:
         if isinstance(dst, tuple) and dst:
             txn.dst, txn.dst_port = _ip(dst[0]), int(dst[1])
         txn.extra = {"addrs": (txn.src, txn.src_port, txn.dst, txn.dst_port)}
+        if stage:
+            txn.extra["early"] = stage
         return txn
 
     def request(
@@ -331,7 +379,7 @@ class Router:
                     verdict = RES_ABRT
                     break
         if verdict != RES_CONT:
-            return _stop(txn, out, verdict)
+            return self._stop(txn, fe, out, verdict)
         be = self.switch(txn, fe)
         out.backend = be
         if be is None:
@@ -344,9 +392,16 @@ class Router:
                 out.action = SERVICE
                 return out
             if verdict != RES_CONT:
-                return _stop(txn, out, verdict)
+                return self._stop(txn, fe, out, verdict)
+        _capture_cookie(txn, fe, out, False)
         self.server(txn, bp, out)
         return out
+
+    @staticmethod
+    def _stop(txn: Txn, fe: Plan, out: Outcome, verdict: int) -> Outcome:
+        if verdict == RES_DENY:  # deny and tarpit capture the cookie ("Allow cookie logging")
+            _capture_cookie(txn, fe, out, False)
+        return _stop(txn, out, verdict)
 
     def switch(self, txn: Txn, fe: Plan) -> Backend | None:
         """``process_switching_rules()``"""
@@ -444,6 +499,8 @@ class Router:
             verdict = run_rules(fe.http_res, txn)
         if verdict not in (RES_CONT, RES_STOP, RES_DONE):
             return verdict
+        if resp.status >= 200 or resp.status == 101:
+            _capture_cookie(txn, fe, out, True)
         if bp is not None and srv is not None:
             self._cookie_response(txn, bp, resp, out, srv)
             self._store(txn, bp, out, srv)
@@ -460,11 +517,13 @@ class Router:
         sck = ck.SCK_NONE
         if any(n.lower() in (b"set-cookie", b"set-cookie2") for n, _ in hdrs):
             sck, _present, _changed = ck.server_side(c, txn.res_hdrs_rw(), value, True, out.direct)
+        out.sck = sck
         found = out.found if out.found is not None else ck.Persisted()
         meth = txn.method or b""
         made = ck.set_cookie(c, value, found, out.direct, sck, meth == b"POST", _now_s())
         if made is None:
             return
+        out.sck = made[1]
         rw = txn.res_hdrs_rw()
         rw.append((b"set-cookie", made[0]))
         if c.nocache and ck.cacheable_response(ck.cacheable_request(meth), resp.status, rw):
@@ -494,6 +553,25 @@ class Router:
             if ts is not None:
                 table.set(ts, "server_id", srv.puid)
                 table.touch(ts, now)
+
+    @staticmethod
+    def redispatched(out: Outcome) -> None:
+        """The connection went to another server than the one chosen
+        (``assign_server_and_queue()``): no longer ``SF_DIRECT``, so the response
+        gets the new server's cookie, and a valid cookie becomes ``TX_CK_DOWN``."""
+        out.direct = False
+        found = out.found
+        if found is not None and found.ck == ck.CK_VALID:
+            found.ck = ck.CK_DOWN
+
+    @staticmethod
+    def cookie_flags(bp: Plan | None, out: Outcome | None) -> str:
+        """``%tsc``'s cookie letters (``sess_cookie[]``, ``sess_set_cookie[]``)."""
+        if bp is None or bp.cookie is None:
+            return "--"
+        found = out.found if out is not None else None
+        client = found.ck if found is not None else ck.CK_NONE
+        return "NIDVEO67"[client] + "NPDIRU67"[out.sck if out is not None else ck.SCK_NONE]
 
     def at_log(self, txn: Txn, be: Backend | None, srv: Server | None) -> Txn:
         """The transaction as a log line's ``%[...]`` reads it, at the stream's end."""
@@ -525,6 +603,7 @@ def uses_routing(config: Config) -> bool:
             or r.persist
             or r.servers
             or r.captures
+            or px.capture_cookie is not None
             or any(rule.cond is not None or "%" in rule.name for rule in r.switching)
             or any(isinstance(node, LfExpr) for node in px.log_nodes)  # %[...] reads a Txn
             or (px.stats is not None and px.stats.admin)
@@ -586,6 +665,21 @@ def _phase(txn: Txn, tcp: list[Rule], http: list[Rule]) -> int:
         if verdict != RES_STOP:
             return verdict
     return RES_CONT
+
+
+def _capture_cookie(txn: Txn, fe: Plan, out: Outcome, response: bool) -> None:
+    """``capture cookie``: the first matching cookie of the request or the response
+    (``http_manage_client_side_cookies()``, ``..._server_side_...``)."""
+    cap = fe.capture_cookie
+    if cap is None:
+        return
+    hdrs = txn.res_headers() if response else txn.req_headers()
+    if not hdrs:
+        return
+    got, changed = ck.capture(list(hdrs), response, *cap)
+    if changed:  # blanks around '=' removed: the headers as HAProxy forwards them
+        ck.capture(txn.res_hdrs_rw() if response else txn.req_hdrs_rw(), response, *cap)
+    out.cookies = (out.cookies[0], got) if response else (got, out.cookies[1])
 
 
 def _stop(txn: Txn, out: Outcome, verdict: int) -> Outcome:

@@ -355,8 +355,9 @@ class TcpStream(Connecting):
         side.peer = self.client
         fe = self.frontend
         tls = fe.tls.server(srv) if fe.tls is not None else None
+        header = proxy_header(srv, self.peer_addr, self.local_addr)  # send-proxy: first, in clear
         err = await open_transport(
-            self.loop, srv, self.local_addr, fe.server_bufs, lambda: side, timeout, tls
+            self.loop, srv, self.local_addr, fe.server_bufs, lambda: side, timeout, tls, header
         )
         if err is None:
             self.server_side = side
@@ -398,8 +399,6 @@ class TcpStream(Connecting):
         side.indep = be.cfg.option("independent-streams")
         side.nolinger = be.nolinger
         side.r_base = now
-        if srv.cfg.send_proxy or srv.cfg.send_proxy_v2:
-            side.transport.write(proxy_header(srv, self.peer_addr, self.local_addr))
         if client.paused:
             client.resume(now)
         for chunk in self.early:

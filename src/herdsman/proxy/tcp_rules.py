@@ -18,6 +18,7 @@ import asyncio
 from typing import Any, Protocol
 
 from herdsman.core.backend import Backend
+from herdsman.core.streamlog import ERR_PRXCOND, FIN_R, StreamLog
 from herdsman.proxy import routing as R
 from herdsman.rules.eval import run_tcp_rules
 from herdsman.rules.model import RES_CONT, RES_STOP, Rule
@@ -39,6 +40,7 @@ class RulesStream(Protocol):
     server_side: Any
     closed: bool
     be_c: Any
+    log: StreamLog | None
 
     def close(self) -> None: ...
 
@@ -150,7 +152,7 @@ def evaluate(s: RulesStream, router: R.Router) -> None:
         return  # a condition may still change: wait for more
     if verdict not in (RES_CONT, RES_STOP):
         _done(s)
-        s.close()
+        _rejected(s)
         return
     if not final and _switch_may_change(insp.plan, txn):
         return  # the switching rules decide on the same contents: wait
@@ -162,6 +164,13 @@ def _switch_may_change(plan: R.Plan, txn: Txn) -> bool:
     from herdsman.sample.acl import MISS
 
     return any(cond is not None and cond.result(txn) == MISS for cond, _, _ in plan.switching)
+
+
+def _rejected(s: RulesStream) -> None:
+    """A content rule rejected: ``SF_ERR_PRXCOND``, ``SF_FINST_R`` ("PR" in the log)."""
+    if s.log is not None:
+        s.log.set_term(ERR_PRXCOND, FIN_R)
+    s.close()
 
 
 def _done(s: RulesStream) -> None:
@@ -186,7 +195,7 @@ def _route(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
     bp = router.plan(be.cfg)
     txn.be = router.be_views.get(be.name)
     if bp is not plan and bp.tcp_req and not _passes(bp.tcp_req, txn):
-        s.close()
+        _rejected(s)
         return
     router.server(txn, bp, out)
     s.backend = be

@@ -152,6 +152,56 @@ def _walk(v: bytearray, pos: int, end: int, first: bool, comma: bool) -> tuple[i
     return att_beg, att_end, equal, val_beg, val_end, nxt
 
 
+def capture(hdrs: Headers, response: bool, name: bytes, length: int) -> tuple[bytes | None, bool]:
+    """``capture cookie``: the first cookie whose name starts with ``name``, as
+    ``name=value`` cut to ``length`` bytes (``txn->cli_cookie``/``srv_cookie``), from
+    the ``Cookie`` headers or the ``Set-Cookie`` then ``Set-Cookie2`` ones. The walk
+    is HAProxy's, which also removes blanks around '=' in the headers it reads
+    (edited in place); returns (the capture or None, whether ``hdrs`` changed)."""
+    got: bytes | None = None
+    changed = False
+    for wanted in (b"set-cookie", b"set-cookie2") if response else (b"cookie",):
+        comma = not response or wanted == b"set-cookie2"
+        for i, (hname, value) in enumerate(hdrs):
+            if hname.lower() != wanted:
+                continue
+            v = bytearray(value)
+            got = _capture_header(v, response, comma, name, length, got)
+            if v != value:
+                hdrs[i] = (hname, bytes(v))
+                changed = True
+    return got, changed
+
+
+def _capture_header(
+    v: bytearray, response: bool, comma: bool, name: bytes, length: int, got: bytes | None
+) -> bytes | None:
+    hdr_end = len(v)
+    first = True
+    prev = 0
+    while prev < hdr_end:
+        att_beg, att_end, equal, val_beg, val_end, nxt = _walk(v, prev, hdr_end, first, comma)
+        first = False
+        if response:
+            if nxt < hdr_end:
+                nxt = value_end(v, nxt, False, hdr_end) if comma else hdr_end
+            skip = equal == val_end
+        else:
+            skip = (att_beg < hdr_end and v[att_beg] == 0x24) or equal == nxt  # '$', no '='
+        if skip:
+            prev = nxt
+            continue
+        if att_end != equal or val_beg > equal + 1:
+            shift = _strip_blanks(v, att_end, equal, val_beg)
+            val_end += shift
+            nxt += shift
+            hdr_end += shift
+        if got is None and val_end - att_beg >= len(name) and v[att_beg:].startswith(name):
+            got = bytes(v[att_beg : att_beg + min(val_end - att_beg, length)])
+        prev = nxt
+    return got
+
+
 def client_side(
     ck: CookieConfig,
     hdrs: Headers,

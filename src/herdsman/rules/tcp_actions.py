@@ -17,7 +17,7 @@ from herdsman.rules.http_actions import (
     p_vars,
     service_name,
 )
-from herdsman.rules.model import ACT_ABRT, ACT_DENY, ACT_STOP, Rule
+from herdsman.rules.model import ACT_ABRT, ACT_CONT, ACT_DENY, ACT_STOP, Rule
 from herdsman.rules.parsing import AclError, ParseEnv, RuleError, Where
 from herdsman.rules.track import parse_sc_action, parse_track
 from herdsman.sample import registry as R
@@ -114,6 +114,13 @@ def _reject(txn: Txn) -> int:
     return ACT_DENY
 
 
+def _expect_proxy(txn: Txn) -> int:
+    """``ACT_TCP_EXPECT_PX``: read a PROXY header before the session (the data path's
+    ``proxy/proxylayer.py``), and go on with the next rule."""
+    txn.expect_proxy = True
+    return ACT_CONT
+
+
 def _close(txn: Txn) -> int:
     txn.reply = TCP_CLOSE
     return ACT_ABRT
@@ -153,11 +160,7 @@ def parse_tcp_rule(head: str, which: str, words: list[str], env: ParseEnv) -> Ru
                 f"'{kw_word} {mode}' is not allowed in '{args0} {args1}' rules in "
                 f"{_type_str(env)} '{env.proxy}'"
             )
-        # accepted by 2.6; herdsman's listeners do not read the PROXY protocol yet
-        raise RuleError(
-            f"'{args0} {args1} {kw_word} {mode}' is not supported by herdsman yet (the PROXY "
-            "protocol on listeners); remove it or use haproxy"
-        )
+        action, i = _expect_proxy, 2
     else:
         keywords = _RESPONSE if response else (_CONTENT if which == "content" else _L4)
         kw = _lookup(keywords, kw_word)

@@ -78,3 +78,14 @@ def hash_crc32(data: bytes) -> int:
         for _ in range(8):
             h = (h >> 1) ^ (0xEDB88320 if h & 1 else 0)
     return ~h & _M32
+
+
+def hash_crc32c(data: bytes) -> int:
+    """``hash.c hash_crc32c()``: CRC-32C (Castagnoli, reflected poly 0x82F63B78), as
+    the PROXY protocol v2's ``PP2_TYPE_CRC32C`` TLV carries it."""
+    h = _M32
+    for c in data:
+        h ^= c
+        for _ in range(8):
+            h = (h >> 1) ^ (0x82F63B78 if h & 1 else 0)
+    return ~h & _M32

@@ -161,6 +161,7 @@ class Txn:
         "sess_sc",
         "first_req",
         "tls",
+        "expect_proxy",
         # stream (one request/response)
         "be",
         "srv",
@@ -214,6 +215,8 @@ class Txn:
         self.sess_sc: list[Tracker | None] | None = None
         self.first_req = True
         self.tls: TlsView | None = None  # None on a plain connection
+        # tcp-request connection expect-proxy layer4: a PROXY header comes first
+        self.expect_proxy = False
         self.be: BackendView | None = None
         self.srv: ServerView | None = None
         self.date_us: int | None = None  # fixed time (tests); None reads the clock

@@ -151,6 +151,9 @@ class StatsService:
     def matches(self, settings: StatsPage, method: str, target: str) -> bool:
         return matches(settings, method, target)
 
+    def authorized(self, settings: StatsPage, authorization: str | None) -> bool:
+        return _authorized(settings, authorization)
+
     def answer(
         self,
         px: ProxyConfig,
