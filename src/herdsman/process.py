@@ -105,6 +105,12 @@ class Process:
             reuseport=not opts.no_reuseport,
         )
         hm.loop = loop
+        # what start-up built (the configuration, modules, tables) lives as long as
+        # the process: out of the collector's sight, a full collection under load no
+        # longer walks it (11-14 ms each, every few seconds; docs/performance.md §3).
+        # No gc.collect() first (a pause at 10,000 servers, see below); the first
+        # check round freezes what the checks add.
+        gc.freeze()
         self.handover = Handover(loop, hm.frontends, self.shared)
         inherited = take_over(opts.takeover or opts.oldpids)
         try:

@@ -91,7 +91,31 @@ def make_socket(srv: Server, family: int) -> socket.socket:
     return sock
 
 
+class _Deadline:
+    """``timeout connect`` on the connecting task: a plain loop timer that cancels
+    it. ``asyncio.timeout()`` reads the running loop and the current task, each a
+    ``getpid()`` system call in Python 3.11, three per connection."""
+
+    __slots__ = ("task", "handle", "struck")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
+        task = asyncio.current_task(loop)
+        assert task is not None
+        self.task = task
+        self.struck = False
+        self.handle = loop.call_later(delay, self._strike)
+
+    def _strike(self) -> None:
+        self.struck = True
+        self.task.cancel()
+
+    def expired(self) -> bool:
+        """The cancellation being handled is ours alone (as ``asyncio.timeout()`` decides)."""
+        return self.struck and self.task.uncancel() == 0
+
+
 async def open_transport(
+    loop: asyncio.AbstractEventLoop,
     srv: Server,
     local: object,
     bufs: tuple[int, int],
@@ -102,15 +126,15 @@ async def open_transport(
 ) -> int | None:
     """One connection attempt to ``srv`` for a client whose local address is
     ``local``, driven by ``protocol()``, over TLS with ``tls`` (an ``ssl``
-    server): None when open, else an errno (``ETIMEDOUT`` past ``timeout``,
-    ``ECONNABORTED`` when the TLS handshake or the server's name check fails).
-    ``first`` (a PROXY header) goes first, in clear before any TLS, as HAProxy
-    sends it. A socket that did not connect is closed, on cancellation too."""
+    server), in a task of ``loop``: None when open, else an errno
+    (``ETIMEDOUT`` past ``timeout``, ``ECONNABORTED`` when the TLS handshake or
+    the server's name check fails). ``first`` (a PROXY header) goes first, in
+    clear before any TLS, as HAProxy sends it. A socket that did not connect is
+    closed, on cancellation too."""
     try:
         family, addr = destination(srv, local)
     except OSError as exc:
         return exc.errno or errno_.EIO
-    loop = asyncio.get_running_loop()
     cfg = srv.cfg
     sock: socket.socket | None = None
     ctx, sni = (tls.ctx, tls.sni or "") if tls is not None else (None, None)
@@ -118,36 +142,34 @@ async def open_transport(
     factory: Callable[[], asyncio.BaseProtocol] = asyncio.Protocol if clear else protocol
     if clear:
         ctx, sni = None, None  # TLS starts once the header is written
+    deadline = _Deadline(loop, timeout) if timeout else None
     try:
-        async with asyncio.timeout(timeout):
-            if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
-                # the common case: one call, uvloop connects a numeric address itself
-                host, port = addr[0], addr[1]  # type: ignore[index]
-                tr, _ = await loop.create_connection(
-                    factory, host, port, ssl=ctx, server_hostname=sni
+        if family != socket.AF_UNIX and not cfg.namespace and not cfg.tfo and not any(bufs):
+            # the common case: one call, uvloop connects a numeric address itself
+            host, port = addr[0], addr[1]  # type: ignore[index]
+            tr, _ = await loop.create_connection(factory, host, port, ssl=ctx, server_hostname=sni)
+        else:
+            sock = make_socket(srv, family)
+            if family != socket.AF_UNIX:
+                set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
+            await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
+            if family == socket.AF_UNIX:
+                tr, _ = await loop.create_unix_connection(
+                    factory, sock=sock, ssl=ctx, server_hostname=sni
                 )
             else:
-                sock = make_socket(srv, family)
-                if family != socket.AF_UNIX:
-                    set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
-                await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
-                if family == socket.AF_UNIX:
-                    tr, _ = await loop.create_unix_connection(
-                        factory, sock=sock, ssl=ctx, server_hostname=sni
-                    )
-                else:
-                    tr, _ = await loop.create_connection(
-                        factory, sock=sock, ssl=ctx, server_hostname=sni
-                    )
-            if first:
-                tr.write(first)
-            if clear:
-                assert tls is not None
-                app = protocol()
-                tls_tr = await loop.start_tls(tr, app, tls.ctx, server_hostname=tls.sni or "")
-                assert tls_tr is not None
-                tr = tls_tr
-                app.connection_made(tr)
+                tr, _ = await loop.create_connection(
+                    factory, sock=sock, ssl=ctx, server_hostname=sni
+                )
+        if first:
+            tr.write(first)
+        if clear:
+            assert tls is not None
+            app = protocol()
+            tls_tr = await loop.start_tls(tr, app, tls.ctx, server_hostname=tls.sni or "")
+            assert tls_tr is not None
+            tr = tls_tr
+            app.connection_made(tr)
         if tls is not None and not tls.verified(tr):
             tr.abort()
             return errno_.ECONNABORTED
@@ -166,7 +188,12 @@ async def open_transport(
     except asyncio.CancelledError:
         if sock is not None:
             sock.close()
+        if deadline is not None and deadline.expired():
+            return errno_.ETIMEDOUT
         raise
+    finally:
+        if deadline is not None:
+            deadline.handle.cancel()
     return None
 
 
@@ -267,6 +294,8 @@ class Connecting(asyncio.Protocol):
         "force",
     )
 
+    loop: asyncio.AbstractEventLoop  # the stream's (a slot of the subclass)
+
     def __init__(self) -> None:
         self.server: Server | None = None
         self.pending: Pending | None = None
@@ -316,7 +345,7 @@ class Connecting(asyncio.Protocol):
             be.abandon(p)
             _queue_pos(self, p)
             if self.assigned_at < 0:
-                self.assigned_at = asyncio.get_running_loop().time()
+                self.assigned_at = self.loop.time()
 
     def abort(self) -> None:
         raise NotImplementedError
@@ -370,9 +399,9 @@ async def _slot(
 ) -> Server:
     """Wait in the queue while ``got`` is a queue entry; the server whose slot we hold."""
     cfg = be.cfg
-    tqueue = cfg.timeouts.queue if cfg.timeouts.queue is not None else cfg.timeouts.connect
-    loop = asyncio.get_running_loop()
+    loop = stream.loop
     while isinstance(got, Pending):
+        tqueue = cfg.timeouts.queue if cfg.timeouts.queue is not None else cfg.timeouts.connect
         waiter: asyncio.Future[None] = loop.create_future()
         stream._waiter = waiter
         stream.pending = got
@@ -432,7 +461,12 @@ async def connect_from(
     cfg = be.cfg
     retries = cfg.retries
     tconnect = (cfg.timeouts.connect or 0) / 1000.0 or None
-    srv = await _slot(stream, be, got, key)
+    if isinstance(got, Server):  # the usual answer: no queue, no coroutine for it
+        srv = got
+        if stream.assigned_at < 0:
+            stream.assigned_at = stream.loop.time()
+    else:
+        srv = await _slot(stream, be, got, key)
     stream.server = srv
     attempt = stream.retries  # an L7 retry already spent some (one count, as conn_retries)
     while True:

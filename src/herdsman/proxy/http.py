@@ -251,6 +251,7 @@ class HttpSession(RequestBody):
             self.gone = True
             return
         self._finish()
+        self._unlink()
 
     def pause_writing(self) -> None:
         conn = self.up.conn

@@ -55,7 +55,7 @@ class Closing(TxLog):
             self.timer.cancel()
             self.timer = None
         task = self.task
-        if task is not None and not task.done() and task is not asyncio.current_task():
+        if task is not None and not task.done() and task is not asyncio.current_task(self.loop):
             task.cancel()
         self.up.release(keep=False)
         for own in self.private.values():
@@ -79,3 +79,19 @@ class Closing(TxLog):
         if self.txn is not None or self.timer_tarpit is not None:
             http_rules.end(self)  # after the line: its trackers still count (stream_free())
         self.frontend.stream_closed(self)
+
+    def _unlink(self) -> None:
+        """The session ended and its client connection is gone: cut the link from its
+        upstream back to it, so that reference counting frees both at once; left to
+        the cycle collector, a session's dozen objects cost several µs per
+        connection (docs/performance.md §7). Not while the connect task runs: its
+        coroutine still reads the session through the upstream."""
+        task = self.task
+        if self.phase != CLOSED or self.transport is not None:
+            return
+        if task is not None and not task.done():
+            return  # left to the collector (a connect the client did not wait for)
+        self.task = None
+        up = self.up
+        if hasattr(up, "s"):
+            del up.s

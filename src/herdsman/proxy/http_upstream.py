@@ -171,6 +171,7 @@ class Upstream:
         "modes_for",
         "modes",
     )
+    __deletable__ = ("s",)  # cut once the session ended (Closing._unlink(); mypyc)
 
     def __init__(self, session: Session, rparser: ResponseParser) -> None:
         self.s = session
@@ -229,7 +230,7 @@ class Upstream:
         # send-proxy: the connection's first bytes, its client's (the pool key keeps it theirs)
         header = proxy_header(srv, s.peer_addr, s.local_addr)
         err = await open_transport(
-            srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls, header
+            s.loop, srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls, header
         )
         if err is not None:
             return err
