@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 import shutil
+from collections.abc import Iterator
 
 import pytest
 import uvloop
@@ -25,3 +27,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if "haproxy" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _environ_restored() -> Iterator[None]:
+    """Each test gets the environment the session started with: the CLI and the
+    parser run in-process write to ``os.environ`` as haproxy writes to its own
+    (``HAPROXY_CFGFILES``, ``HAPROXY_LOCALPEER``), and a later test's child
+    processes would inherit it."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
