@@ -248,8 +248,13 @@ def test_directory_files_in_lexical_order_and_double_dash(proc_runner: Runner) -
 
 
 @needs_haproxy
-def test_localpeer_and_cfgfiles_in_the_configuration(proc_runner: Runner) -> None:
+def test_localpeer_and_cfgfiles_in_the_configuration(
+    proc_runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """HAPROXY_LOCALPEER is the host name or -L; HAPROXY_CFGFILES is set once files are read."""
+    # not inherited from this process: parses at collection time set them here
+    monkeypatch.delenv("HAPROXY_CFGFILES", raising=False)
+    monkeypatch.delenv("HAPROXY_LOCALPEER", raising=False)
     proc_runner.write("e.cfg", '.notice "peer=${HAPROXY_LOCALPEER} cfg=${HAPROXY_CFGFILES}"\n')
     proc_runner.write("h.cfg", VALID.format(port=8))
     mine, theirs = both(proc_runner, ["-c", "-f", "e.cfg", "-f", "h.cfg"])

@@ -476,7 +476,12 @@ async def test_check_ssl_marks_tls_servers_up_and_down(tmp_path: Path) -> None:
                         return {k: v[:2] for k, v in got.items()} == want, got
 
                     results.append(await poll(done))
-                assert results[0] == results[1]
+                mine_got, theirs_got = results
+                # haproxy 2.6.12 gives the name mismatch's description in most runs
+                # and an empty one in some (seen under load): either is its answer
+                if theirs_got["name"][2] == "":
+                    theirs_got["name"] = mine_got["name"]
+                assert mine_got == theirs_got
                 assert results[0]["plain"][2] == "SSL handshake failure"
                 assert results[0]["name"][2] == (
                     "Server presented an SSL certificate different from the expected one"
