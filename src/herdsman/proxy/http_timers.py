@@ -12,6 +12,7 @@ from herdsman.http import errors
 from herdsman.proxy import http_body, http_retry
 from herdsman.proxy.http_close import Closing
 from herdsman.proxy.http_state import CLOSED, IDLE, SENDING, TUNNEL, WAITING
+from herdsman.proxy.sides import rearm
 
 
 class Timers(Closing):
@@ -52,12 +53,7 @@ class Timers(Closing):
         due = self._deadline()
         if due is None:
             return
-        timer = self.timer
-        if timer is not None:
-            if timer.when() <= due:
-                return
-            timer.cancel()
-        self.timer = self.loop.call_at(due, self._on_timer)
+        self.timer = rearm(self.loop, self.timer, due, self._on_timer)
 
     def _on_timer(self) -> None:
         self.timer = None

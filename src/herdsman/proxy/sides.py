@@ -66,7 +66,13 @@ aborts the connection attempt; with data waiting, the attempt goes on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from mypy_extensions import mypyc_attr
+
+if TYPE_CHECKING:
+    import asyncio
 
 # HAProxy's ticks are milliseconds: a timer firing within one tick of its
 # deadline has expired (and a loop waking slightly early must not spin)
@@ -75,6 +81,21 @@ TICK = 0.001
 # stuck output is looked at every write timeout / 16, so its write timer
 # restarts at most that much later than HAProxy's after a partial write
 PROGRESS = 1 / 16
+
+
+def rearm(
+    loop: asyncio.AbstractEventLoop,
+    timer: asyncio.TimerHandle | None,
+    due: float,
+    fire: Callable[[], None],
+) -> asyncio.TimerHandle:
+    """A stream's one timer for ``due``, lazily: one due no later is kept (when it
+    fires, the stream finds its real deadline), a later one is replaced."""
+    if timer is not None:
+        if timer.when() <= due:
+            return timer
+        timer.cancel()
+    return loop.call_at(due, fire)
 
 
 # a base class with hooks: the TCP relay's sides and tests' recorders (interpreted) extend it

@@ -47,7 +47,7 @@ from herdsman.proxy.connect import (
 )
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.routing import Outcome
-from herdsman.proxy.sides import Side, expire, next_deadline, propagate, start_tunnel
+from herdsman.proxy.sides import Side, expire, next_deadline, propagate, rearm, start_tunnel
 from herdsman.proxy.sockopts import set_nolinger
 from herdsman.sample.txn import Txn
 
@@ -495,12 +495,7 @@ class TcpStream(Connecting):
         due = next_deadline(self.client, self.server_side if self.established else None)
         if due is None:
             return
-        timer = self.timer
-        if timer is not None:
-            if timer.when() <= due:
-                return
-            timer.cancel()
-        self.timer = self.loop.call_at(due, self._on_timer)
+        self.timer = rearm(self.loop, self.timer, due, self._on_timer)
 
     def _on_timer(self) -> None:
         self.timer = None
