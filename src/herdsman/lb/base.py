@@ -46,7 +46,7 @@ class LbServer(Protocol):
     nbpend: int  # entries in this server's queue
     maxconn: int
     maxqueue: int
-    cumulative_weight: int  # set by LbBackend.recount(): sum of previous eweights
+    cumulative_weight: int  # set by core/lbprm.py recount(): sum of previous eweights
     lb: Any  # per-algorithm slot
 
 
