@@ -40,7 +40,8 @@ from herdsman.checks.scheduler import Starter
 from herdsman.checks.service import CheckService
 from herdsman.config.limits import default_maxconn, fullconns
 from herdsman.config.log import max_syslog_len
-from herdsman.config.model import BindConfig, Config, Family, LogTarget, ProxyConfig, StatsSocket
+from herdsman.config.model import BindConfig, Config, LogTarget, ProxyConfig, StatsSocket
+from herdsman.config.model_addr import Family
 from herdsman.control import RuntimeOperator
 from herdsman.core import lbprm, transitions
 from herdsman.core.backend import Backend, Server

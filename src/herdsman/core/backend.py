@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from typing import Any, Final, Protocol, cast
 
-from herdsman.config.model import Address, Observe, ProxyConfig, ServerConfig
+from herdsman.config.model import Observe, ProxyConfig, ServerConfig
+from herdsman.config.model_addr import Address
 from herdsman.core import queue as pendconn
 from herdsman.core.clock import Clock
 from herdsman.core.counters import BeCounters

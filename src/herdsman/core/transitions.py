@@ -15,7 +15,7 @@ an inherited drain reads "leaving forced drain", as in 2.6).
 
 from __future__ import annotations
 
-from herdsman.config.model import Address, Family
+from herdsman.config.model_addr import Address, Family
 from herdsman.core import lbprm
 from herdsman.core.backend import Check, Server
 from herdsman.core.commit import update_status
