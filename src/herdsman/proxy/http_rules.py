@@ -22,8 +22,8 @@ from herdsman.http.errors import Reply
 from herdsman.http.model import Framing, HttpError, Limits, RequestHead, ResponseHead
 from herdsman.http.parse import RequestParser
 from herdsman.lb.http_keys import FROM_REQUEST
+from herdsman.proxy import persistence, rule_heads
 from herdsman.proxy import routing as R
-from herdsman.proxy import rule_heads
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.rules.http_actions import REJECT, AuthReply, Service
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
@@ -318,7 +318,7 @@ def response(
         return b""  # nothing else reads or changes this response
     out = s.outcome if s.outcome is not None else R.Outcome()
     if s.redispatched:
-        router.redispatched(out)
+        persistence.redispatched(out)
     verdict = router.response(txn, fe, bp, resp, out, s.server)
     if verdict == RES_CONT:
         verdict = router.after(txn, fe, bp)

@@ -19,10 +19,10 @@ from herdsman.config.model import (
     GlobalConfig,
     HdrNames,
     HttpReuse,
-    Network,
     ProxyConfig,
     RetryOn,
 )
+from herdsman.config.model_addr import Network
 from herdsman.http import Limits
 from herdsman.http.connmode import Mode
 from herdsman.http.errors import DEFAULT_REPLIES, Reply, load_reply

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend, Server
@@ -77,12 +77,12 @@ class Plan:
 
 
 # what the session does after the request rules
-CONTINUE = 0
-REPLY = 1  # send txn.reply (a Reply, an Errmsg, an AuthReply)
-CLOSE = 2  # close the connection without a word (reject)
-TARPIT = 3  # hold the request for "timeout tarpit", then send txn.reply
-INTERCEPT = 4  # answer with the status in txn.status (monitor URI)
-SERVICE = 5  # a use-service rule chose the service in txn.reply (a Service)
+CONTINUE: Final = 0
+REPLY: Final = 1  # send txn.reply (a Reply, an Errmsg, an AuthReply)
+CLOSE: Final = 2  # close the connection without a word (reject)
+TARPIT: Final = 3  # hold the request for "timeout tarpit", then send txn.reply
+INTERCEPT: Final = 4  # answer with the status in txn.status (monitor URI)
+SERVICE: Final = 5  # a use-service rule chose the service in txn.reply (a Service)
 
 
 class Outcome:
