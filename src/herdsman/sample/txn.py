@@ -189,6 +189,7 @@ class Txn:
         "req_names",
         "req_raw",
         "req_lower",
+        "req_wire",
         "req_body",
         "req_final",
         "req_buf",
@@ -256,6 +257,9 @@ class Txn:
         self.req_names: set[bytes] | None = None  # their names (lower case)
         self.req_raw: bytes | None = None  # the received head (RequestHead.raw)
         self.req_lower: bytes | None = None  # its names, lower case, found by _req_has()
+        # req_tail as HTTP/1 lines (CRLF each, Connection fields left out: the
+        # proxy writes its own), what rule_heads.appended_head() sends
+        self.req_wire = b""
         self.req_body: bytes | None = None
         self.req_final = True
         self.req_buf: bytes | None = None
@@ -350,6 +354,8 @@ class Txn:
         else:
             tail.append((lname, value))
             self.req_names.add(lname)  # type: ignore[union-attr]
+        if lname != b"connection":
+            self.req_wire += lname + b": " + value + b"\r\n"
         return True
 
     def req_extend(
@@ -357,10 +363,11 @@ class Txn:
         fields: list[tuple[bytes, bytes]],
         unique: tuple[tuple[bytes, bytes], ...],
         names: frozenset[bytes],
+        wire: bytes,
     ) -> bool:
         """``req_append()`` of each field (lower-case ``names`` all different; those
-        in ``unique``, as (name, ``_req_has()``'s needle), by set-header): all of
-        them, or none (False)."""
+        in ``unique``, as (name, ``_req_has()``'s needle), by set-header; ``wire``:
+        their ``req_wire`` lines): all of them, or none (False)."""
         if self.req_dirty:
             return False
         for lname, needle in unique:
@@ -373,6 +380,7 @@ class Txn:
         else:
             tail.extend(fields)
             self.req_names |= names  # type: ignore[operator]
+        self.req_wire += wire
         return True
 
     def res_hdrs_rw(self) -> Headers:
