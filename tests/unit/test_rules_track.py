@@ -99,8 +99,11 @@ def test_address_keys() -> None:
 
 
 def test_alternate_table_of_another_key_type() -> None:
-    """``sc0_http_req_cnt(other)``: the tracked key looked up in another table;
-    an integer table never holds an address's entry."""
+    """``sc0_http_req_cnt(other)``: the tracked key looked up in another table.
+    herdsman keeps key types apart (an integer table never holds an address's
+    entry), as it did with address objects as keys; HAProxy compares the raw
+    key bytes (``stktable_lookup()``), a difference only such a configuration
+    shows."""
     table, txn, _ = _setup({"http_req_cnt": 0})
     ints = Table(TableSpec("i", "integer", 4, 10, store={"http_req_cnt": 0}))
     other = ints.get(0x0A000001, 0)
