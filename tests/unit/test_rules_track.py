@@ -36,7 +36,7 @@ def _setup(store: dict[str, int], expire: int = 0) -> tuple[Table, Txn, Clock]:
 def _track(table: Table) -> Callable[[Txn], int]:
     ref = Ref(A.TAB, "t", None)
     ref.target = table
-    return track_action(0, parse_expr("src")[0], ref, response=False, content=True)
+    return track_action(0, parse_expr("src")[0], ref, response=False)
 
 
 def test_streams_of_a_session() -> None:

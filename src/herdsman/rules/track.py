@@ -85,11 +85,11 @@ def parse_track(words: list[str], i: int, where: Where) -> tuple[Callable[[Txn],
     ref = Ref(A.TAB, name, TrackSite(env.proxy, num, expr, env.file, env.line))
     env.refs.append(ref)
     session = where.which in ("tcp-request connection", "tcp-request session")
-    return track_action(num, expr, ref, response, content=True, session=session), i, False
+    return track_action(num, expr, ref, response, session=session), i, False
 
 
 def track_action(
-    num: int, expr: Expr, ref: Ref, response: bool, content: bool, session: bool = False
+    num: int, expr: Expr, ref: Ref, response: bool, session: bool = False
 ) -> Callable[[Txn], int]:
     """Start tracking the key ``expr`` gives in the table (``http_action_track_sc()``;
     ``session`` for ``tcp-request connection/session`` rules)."""

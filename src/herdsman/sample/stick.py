@@ -10,9 +10,10 @@ functions of it, so tests run on virtual time.
 Rule 2: an entry expires ``expire`` ms after it was last touched (an update
 or a new tracker, ``stktable_touch_local()``) unless a tracker holds it
 (``ref_cnt``); it then disappears at its next lookup (or when a full table
-makes room), which is what HAProxy's expiry task makes observable. A full table makes room by dropping
-the oldest unreferenced entries (``__stktable_trash_oldest()``), unless
-``nopurge`` is set: then a new key is not stored (tracking it fails).
+makes room), which is what HAProxy's expiry task makes observable. A full
+table makes room by dropping the oldest unreferenced entries
+(``__stktable_trash_oldest()``), unless ``nopurge`` is set: then a new key is
+not stored (tracking it fails).
 
 Rule 3: counters change only through the functions here, named after
 HAProxy's (``start_counters``, ``inc_pair``...), so the data path says
