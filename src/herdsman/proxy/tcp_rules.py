@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from herdsman.core.backend import Backend
 from herdsman.core.streamlog import ERR_PRXCOND, FIN_R, StreamLog
+from herdsman.proxy import persistence
 from herdsman.proxy import routing as R
 from herdsman.rules.eval import run_tcp_rules
 from herdsman.rules.model import RES_CONT, RES_STOP, Rule
@@ -197,7 +198,7 @@ def _route(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
     if bp is not plan and bp.tcp_req and not _passes(bp.tcp_req, txn):
         _rejected(s)
         return
-    router.server(txn, bp, out)
+    persistence.choose(txn, bp, out)
     s.backend = be
     s.be_c = be.counters
     if bp.tcp_res:
