@@ -29,7 +29,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from herdsman.sample.stick import Tracker
+    from herdsman.sample.stick import Entry
     from herdsman.sample.types import Value
 
 Headers = list[tuple[bytes, bytes]]
@@ -167,6 +167,7 @@ class Txn:
         "dst_port",
         "sess_vars",
         "sess_sc",
+        "sc_spare",
         "first_req",
         "tls",
         "expect_proxy",
@@ -227,7 +228,9 @@ class Txn:
         self.dst: IP | None = None
         self.dst_port = 0
         self.sess_vars: dict[str, Value] | None = None
-        self.sess_sc: list[Tracker | None] | None = None
+        # tracking counters: the entries tracked (a stick table's Entry), by number
+        self.sess_sc: list[Entry | None] | None = None
+        self.sc_spare: list[Entry | None] | None = None  # a finished stream's ``sc``, to reuse
         self.first_req = True
         self.tls: TlsView | None = None  # None on a plain connection
         # tcp-request connection expect-proxy layer4: a PROXY header comes first
@@ -244,7 +247,7 @@ class Txn:
         self.txn_vars: dict[str, Value] | None = None
         self.req_vars: dict[str, Value] | None = None
         self.res_vars: dict[str, Value] | None = None
-        self.sc: list[Tracker | None] | None = None
+        self.sc: list[Entry | None] | None = None
         self.meth = 0
         self.method: bytes | None = None
         self.uri: bytes | None = None
