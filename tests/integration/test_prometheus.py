@@ -323,8 +323,8 @@ async def test_logged_as_haproxy(tmp_path: Path) -> None:
     mine = await lines("herdsman")
     assert mine == theirs
     assert theirs[:2] == [
-        'prom prom/<PROMEX> N/0/0/0/N 200 116 - - LR-- 1/1/0/0/0 0/0 "GET /metrics?scope= HTTP/1.0"',
-        'prom be/<PROMEX> N/0/0/0/N 200 116 - - LR-- 1/1/0/0/0 0/0 "GET /bm?scope= HTTP/1.0"',
+        'prom prom/<PROMEX> N/0/0/0/N 200 116 - - LR-- A/A/0/0/0 0/0 "GET /metrics?scope= HTTP/1.0"',
+        'prom be/<PROMEX> N/0/0/0/N 200 116 - - LR-- A/A/0/0/0 0/0 "GET /bm?scope= HTTP/1.0"',
     ]
 
 
