@@ -204,6 +204,7 @@ class HttpSession(RequestBody):
         if self.rules is not None and not http_rules.accept(self):
             self.close()  # tcp-request connection/session reject
             return
+        self.frontend.count_sess()
         self.idle_start = self.last_client = self.loop.time()
         if self.transport is not None:
             self.transport.resume_reading()

@@ -289,6 +289,7 @@ class TcpStream(Connecting):
         rules = fe.rules
         if rules is not None and not tcp_rules.accept(self, fe.router, rules):
             return
+        fe.count_sess()
         be = self.backend
         if rules is None and be is None:
             self.close()
