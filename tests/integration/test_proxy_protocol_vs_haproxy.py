@@ -30,6 +30,21 @@ pytestmark = pytest.mark.haproxy
 REPLY = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 V2_INET = bytes((9, 9, 9, 9, 8, 8, 8, 8)) + struct.pack("!HH", 1234, 80)
 
+
+def _v2_padded(total: int) -> bytes:
+    """A v2 PROXY header of ``total`` bytes: TCP over IPv4, then a NOOP TLV."""
+    pad = total - 16 - 12 - 3
+    return (
+        PP2_SIGNATURE
+        + bytes((0x21, 0x11))
+        + struct.pack("!H", total - 16)
+        + V2_INET
+        + b"\x04"
+        + struct.pack("!H", pad)
+        + bytes(pad)
+    )
+
+
 CASES: list[tuple[str, bytes]] = [
     ("v1", b"PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n"),
     ("v1 three groups", b"PROXY TCP4 1.2.3 5.6.7.8 1111 2222\r\n"),
@@ -59,6 +74,11 @@ CASES: list[tuple[str, bytes]] = [
     ("v2 udp", PP2_SIGNATURE + bytes((0x21, 0x12, 0, 12)) + V2_INET),
     ("v2 command 2", PP2_SIGNATURE + bytes((0x22, 0x11, 0, 12)) + V2_INET),
     ("v2 version 1", PP2_SIGNATURE + bytes((0x11, 0x11, 0, 12)) + V2_INET),
+    # a NETNS TLV naming no namespace of the configuration: ignored
+    ("v2 netns tlv", PP2_SIGNATURE + bytes((0x21, 0x11, 0, 21)) + V2_INET + b"\x30\x00\x06nosuch"),
+    # 2.6 peeks into a buffer of tune.bufsize (16384): a longer header is truncated
+    ("v2 within bufsize", _v2_padded(16000)),
+    ("v2 beyond bufsize", _v2_padded(16400)),
 ]
 
 STAMP = re.compile(r"^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] ")

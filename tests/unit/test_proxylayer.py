@@ -124,6 +124,23 @@ async def test_header_then_hand_over_with_the_rest() -> None:
     assert not failed
 
 
+async def test_a_header_longer_than_the_buffer_is_truncated() -> None:
+    """2.6 peeks into a buffer of ``tune.bufsize`` bytes: a header that does not
+    fit is truncated, even when all of it came in the first read."""
+    loop = asyncio.get_running_loop()
+    for bufsize, failure in ((len(HEADER), None), (len(HEADER) - 1, (pr.TRUNCATED, False))):
+        stream, tr, failed = Stream(), Transport(), []
+        pl = ProxyLayer(stream, loop, None, lambda: failed.append(1), True, None, True, bufsize)
+        pl.connection_made(tr)  # type: ignore[arg-type]
+        pl.data_received(HEADER + b"GET /")
+        if failure is None:
+            assert stream.data == [b"GET /"]
+            assert not failed
+        else:
+            assert pl.failure == failure
+            assert failed == [1]
+
+
 @pytest.mark.parametrize("cut", [1, 10, len(HEADER) - 1])
 async def test_a_header_in_two_reads_is_truncated(cut: int) -> None:
     """2.6 peeks once: what the first read lacks is not waited for."""
