@@ -128,8 +128,9 @@ async def test_a_header_longer_than_the_buffer_is_truncated() -> None:
     """2.6 peeks into a buffer of ``tune.bufsize`` bytes: a header that does not
     fit is truncated, even when all of it came in the first read."""
     loop = asyncio.get_running_loop()
+    failed: list[int] = []
     for bufsize, failure in ((len(HEADER), None), (len(HEADER) - 1, (pr.TRUNCATED, False))):
-        stream, tr, failed = Stream(), Transport(), []
+        stream, tr = Stream(), Transport()
         pl = ProxyLayer(stream, loop, None, lambda: failed.append(1), True, None, True, bufsize)
         pl.connection_made(tr)  # type: ignore[arg-type]
         pl.data_received(HEADER + b"GET /")
