@@ -244,9 +244,11 @@ class ProxyLayer(asyncio.Protocol):
         extra: dict[str, object] = {}
         if self.txn is not None:
             extra[EARLY_TXN] = self.txn
-        if header is not None and header.src is not None:
-            extra["peername"], extra["sockname"] = header.src, header.dst
-            self.peer = header.src
+        if header is not None:
+            extra[pr.HEADER_INFO] = header  # fc_rcvd_proxy, fc_pp_* (Router.new_txn())
+            if header.src is not None:
+                extra["peername"], extra["sockname"] = header.src, header.dst
+                self.peer = header.src
         face = ProxiedTransport(tr, extra)
         rules = self.rules
         if self.txn is not None and self.session and rules is not None and not rules.session(face):

@@ -28,6 +28,7 @@ from typing import Any
 from herdsman.config.model import Cap, Config, ProxyConfig, ServerConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock
+from herdsman.defs.proxyrecv import HEADER_INFO
 from herdsman.http.model import RequestHead, ResponseHead
 from herdsman.proxy.plan import (
     CLOSE,
@@ -286,6 +287,9 @@ class Router:
         if isinstance(dst, tuple) and dst:
             txn.dst, txn.dst_port = _ip(dst[0]), int(dst[1])
         txn.extra = {"addrs": (txn.src, txn.src_port, txn.dst, txn.dst_port)}
+        header = tr.get_extra_info(HEADER_INFO) if tr is not None else None
+        if header is not None:  # the PROXY header's TLVs, for fc_rcvd_proxy and fc_pp_*
+            txn.extra["pp"] = (header.authority, header.unique_id)
         if stage:
             txn.extra["early"] = stage
         return txn

@@ -576,6 +576,38 @@ def _dst_port(args: list[Arg], c: Compiler) -> Fn:
     return lambda txn: txn.dst_port if txn.dst is not None else None
 
 
+# the PROXY header the connection came with (connection.c): the data path puts
+# (authority, unique id) in txn.extra["pp"] when there was one
+
+
+def _pp(txn: Txn) -> tuple[bytes | None, bytes | None] | None:
+    extra = txn.extra
+    return None if extra is None else extra.get("pp")
+
+
+@fetch("fc_rcvd_proxy", T.BOOL, USE_L4CLI)
+def _fc_rcvd_proxy(args: list[Arg], c: Compiler) -> Fn:
+    return lambda txn: _pp(txn) is not None
+
+
+@fetch("fc_pp_authority", T.STR, USE_L4CLI)
+def _fc_pp_authority(args: list[Arg], c: Compiler) -> Fn:
+    def fn(txn: Txn) -> Value | None:
+        pp = _pp(txn)
+        return None if pp is None else pp[0]
+
+    return fn
+
+
+@fetch("fc_pp_unique_id", T.STR, USE_L4CLI)
+def _fc_pp_unique_id(args: list[Arg], c: Compiler) -> Fn:
+    def fn(txn: Txn) -> Value | None:
+        pp = _pp(txn)
+        return None if pp is None else pp[1]
+
+    return fn
+
+
 def is_local(addr: IPv4Address | IPv6Address) -> bool:
     """``addr_is_local()``: whether an address of this host's (binding it works)."""
     fam = socket.AF_INET6 if isinstance(addr, IPv6Address) else socket.AF_INET
