@@ -492,9 +492,9 @@ def parse_http_rule(which: str, words: list[str], env: ParseEnv) -> Rule:
     if nxt in ("if", "unless"):
         try:
             cond = env.condition(words[i:], where.response)
-        except AclError as err:
+        except AclError as acl_err:
             raise RuleError(
-                f" : error detected while parsing an '{head} {word}' condition : {err.message}."
+                f" : error detected while parsing an '{head} {word}' condition : {acl_err.message}."
             ) from None
     elif nxt:
         raise RuleError(

@@ -194,10 +194,10 @@ def parse_tcp_rule(head: str, which: str, words: list[str], env: ParseEnv) -> Ru
     if nxt in ("if", "unless"):
         try:
             cond = env.condition(words[i:], response)
-        except AclError as err:
+        except AclError as acl_err:
             raise RuleError(
                 f"'{args0} {args1} {kw_word}' : error detected in {_type_str(env)} "
-                f"'{env.proxy}' while parsing '{nxt}' condition : {err.message}"
+                f"'{env.proxy}' while parsing '{nxt}' condition : {acl_err.message}"
             ) from None
     elif nxt:
         raise RuleError(

@@ -184,8 +184,8 @@ def _acl_keyword_expr(word: str, c: Compiler) -> tuple[Expr, str, int] | None:
         raise AclError(unsupported_fetch(fetch_name))
     try:
         args, end = make_arg_list(word, end, fetch.spec)
-    except ArgError as err:
-        raise AclError(f"ACL keyword '{kw}' : {err.message}") from None
+    except ArgError as arg_err:
+        raise AclError(f"ACL keyword '{kw}' : {arg_err.message}") from None
     if fetch.check is not None and args:
         problem = fetch.check(args)
         if problem is not None:
@@ -363,8 +363,8 @@ def parse_acl_expr(words: list[str], ctx: AclContext) -> AclExpr:
     first = words[0] if words else ""
     try:
         found = _acl_keyword_expr(first, c)
-    except CompileError as err:
-        raise AclError(err.message) from None
+    except CompileError as comp_err:
+        raise AclError(comp_err.message) from None
     if found is not None:
         expr, kw, method = found
         cur_type = expr.out
@@ -456,8 +456,8 @@ def parse_acl_expr(words: list[str], ctx: AclContext) -> AclExpr:
                 text = _apply_operator(text, operator, dotted)
         try:
             parsed = _dotted_range(text) if dotted else P.parse_pattern(method, text, icase, no_dns)
-        except P.PatternError as err:
-            raise AclError(err.message) from None
+        except P.PatternError as pat_err:
+            raise AclError(pat_err.message) from None
         inline.items.append((parsed, None))
     exprs.append(inline)
     if kw == "http_auth_group":
@@ -467,7 +467,8 @@ def parse_acl_expr(words: list[str], ctx: AclContext) -> AclExpr:
     may_change = expr.fetch.name in MAY_CHANGE
     term = _term(expr, method, matcher, may_change)
     plain = exprs if kw != "http_auth_group" else []  # (its own matcher)
-    test = _test(expr, method, matcher, plain) if term.__name__ == "single" else None
+    single = method != P.FOUND and expr.fetch.many is None and not may_change  # _term()'s single
+    test = _test(expr, method, matcher, plain) if single else None
     return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val, test, exprs)
 
 

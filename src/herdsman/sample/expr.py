@@ -62,6 +62,11 @@ class Expr:
     one: Fn
     many: ManyFn
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Expr:
+        # immutable once compiled: a ``defaults`` section's copy shares it (and
+        # mypyc's compiled closures cannot be copied)
+        return self
+
     @property
     def use(self) -> int:
         return self.fetch.use

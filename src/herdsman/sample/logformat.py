@@ -296,6 +296,9 @@ class LogFormat:
         object.__setattr__(self, "build", compile_nodes(nodes, self.cap))
         object.__setattr__(self, "literal", all(n.expr is None for n in nodes))
 
+    def __deepcopy__(self, memo: dict[int, object]) -> LogFormat:
+        return self  # immutable: shared by a ``defaults`` section's copies, as Expr
+
     def evaluate_bytes(self, ctx: CheckCtx | Txn) -> bytes:
         return self.build(check_txn(ctx))
 
@@ -313,6 +316,9 @@ class SampleExpr:
 
     text: str
     expr: Expr
+
+    def __deepcopy__(self, memo: dict[int, object]) -> SampleExpr:
+        return self  # immutable: shared by a ``defaults`` section's copies, as Expr
 
     def evaluate(self, ctx: CheckCtx | Txn) -> Sample | None:
         return self.expr.one(check_txn(ctx))
