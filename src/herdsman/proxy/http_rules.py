@@ -137,7 +137,7 @@ def request(
         assert isinstance(txn.reply, Service)
         s._local(txn.reply, head, buf)
         return True
-    rejected = txn.reply is REJECT or txn.reply is TCP_REJECT
+    rejected = txn.reply is REJECT or txn.reply == TCP_REJECT
     if out.action in (R.REPLY, R.TARPIT):
         s.fe_c.denied_req += 1
     elif rejected:

@@ -633,7 +633,7 @@ def _capture_cookie(txn: Txn, fe: Plan, out: Outcome, response: bool) -> None:
 
 
 def _stop(txn: Txn, out: Outcome, verdict: int) -> Outcome:
-    if verdict == RES_DENY and txn.reply is TCP_REJECT:
+    if verdict == RES_DENY and txn.reply == TCP_REJECT:
         # tcp-request content reject: the stream ends before the HTTP analysers
         # (tcp_inspect_request()), without a reply
         out.action = CLOSE
