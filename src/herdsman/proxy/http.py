@@ -237,8 +237,10 @@ class HttpSession(RequestBody):
             if conn is not None and conn.transport is not None:
                 conn.transport.write_eof()
             return True
-        if self.phase == IDLE and not self.buf:
-            self.close()  # a keep-alive client leaves between requests
+        if self.phase == IDLE:
+            # no request whole: 2.6 answers a 400 unless nothing came on a
+            # keep-alive connection (or http-ignore-probes)
+            self.idle_error(400, "C")
             return False
         if self.phase == SENDING:
             self.close()  # the request will never end: abort
@@ -248,7 +250,9 @@ class HttpSession(RequestBody):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
-        if self.phase == WAITING and not self.gone and http_abort.client_lost(self):
+        if self.phase == IDLE:
+            self.idle_error(400, "C")  # a reset before a request came whole
+        elif self.phase == WAITING and not self.gone and http_abort.client_lost(self):
             self.gone = True
             return
         self._finish()
