@@ -194,7 +194,7 @@ def _count_reject(s: RulesSession, be: Backend | None, http_rule: bool) -> None:
         return
     router = s.ctx.router
     own = router.be_views.get(s.frontend.cfg.name) if router is not None else None
-    if own is not None:
+    if own is not None and own.be.cfg is s.frontend.cfg:  # (not a backend of the same name)
         own.be.counters.denied_req += 1
 
 
