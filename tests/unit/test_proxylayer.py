@@ -219,3 +219,24 @@ async def test_the_tls_handshake_gets_what_is_left_of_the_timeout() -> None:
     assert 0 < tls.timeout <= 4.96
     assert tls.timer is not None  # its handshake runs on what was left
     tls.connection_lost(None)
+
+
+def test_the_client_namespace_from_netns_tlvs() -> None:
+    """``conn->proxy_netns``: the last NETNS TLV naming a namespace of the
+    configuration, else the bind line's (none when the configuration names none)."""
+    from herdsman.core.netns import STORE
+    from herdsman.proxy.connect import proxy_netns
+
+    header = pr.Header(10, netns=(b"a", b"b", b"zz"))
+    face = ProxiedTransport(Transport(), {pr.HEADER_INFO: header})  # type: ignore[arg-type]
+    saved = set(STORE.names)
+    try:
+        STORE.names.clear()
+        assert proxy_netns(face, "bindns") == "bindns"
+        STORE.names.update({"a", "b"})
+        assert proxy_netns(face, "bindns") == "b"
+        assert proxy_netns(Transport(), "bindns") == "bindns"  # type: ignore[arg-type]
+        assert proxy_netns(None, None) is None
+    finally:
+        STORE.names.clear()
+        STORE.names.update(saved)

@@ -104,7 +104,16 @@ def test_authority_and_unique_id_tlvs() -> None:
     assert (got.authority, got.unique_id) == (b"a" * 255, b"u" * 128)
     got = pr.read_header(v2(0x21, 0x11, INET))
     assert isinstance(got, pr.Header)
-    assert (got.authority, got.unique_id) == (None, None)
+    assert (got.authority, got.unique_id, got.netns) == (None, None, ())
+    assert got == pr.read_header(v2(0x21, 0x11, INET))
+
+
+def test_netns_tlvs_in_order() -> None:
+    """Every NETNS (0x30) name, in order: which one counts depends on the
+    configuration's namespaces (proxy/connect.py proxy_netns())."""
+    got = pr.read_header(v2(0x21, 0x11, INET + b"\x30\x00\x01a\x30\x00\x02bc"))
+    assert isinstance(got, pr.Header)
+    assert got.netns == (b"a", b"bc")
 
 
 @pytest.mark.parametrize(("data", "reason", "src"), REFUSED)
