@@ -37,7 +37,8 @@ import os
 import socket
 import struct
 
-from herdsman.config.model import BindConfig, Family
+from herdsman.config.model import BindConfig
+from herdsman.config.model_addr import Family
 from herdsman.proxy.frontend import Frontend
 
 XFER_NAME = "\0herdsman-listeners-{pid}"

@@ -40,9 +40,10 @@ from herdsman.checks.scheduler import Starter
 from herdsman.checks.service import CheckService
 from herdsman.config.limits import default_maxconn, fullconns
 from herdsman.config.log import max_syslog_len
-from herdsman.config.model import BindConfig, Config, Family, LogTarget, ProxyConfig, StatsSocket
+from herdsman.config.model import BindConfig, Config, LogTarget, ProxyConfig, StatsSocket
+from herdsman.config.model_addr import Family
 from herdsman.control import RuntimeOperator
-from herdsman.core import transitions
+from herdsman.core import lbprm, transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
 from herdsman.core.events import ServerEvent
@@ -185,7 +186,7 @@ class Herdsman:
         for srv in servers:
             transitions.inherit_maintenance(srv)
         for be in self.backends.values():
-            be.start_lb()
+            lbprm.start(be)
         # apply_server_state(), after the balancers are set up (haproxy.c init())
         statefile.apply(self.config, self.backends, self.hooks)
 

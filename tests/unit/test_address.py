@@ -23,7 +23,7 @@ from herdsman.config.address import (
     split_bind_addresses,
 )
 from herdsman.config.diag import ConfigError
-from herdsman.config.model import Address, Family
+from herdsman.config.model_addr import Address, Family
 
 HAPROXY = shutil.which("haproxy")
 needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="haproxy binary not installed")

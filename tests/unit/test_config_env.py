@@ -21,7 +21,8 @@ import pytest
 
 from configcase import FATAL_PARSE, LISTEN, Case, case, check_herdsman, listen, params
 from herdsman.config.diag import Diagnostics
-from herdsman.config.model import Address, Config, Family
+from herdsman.config.model import Config
+from herdsman.config.model_addr import Address, Family
 from herdsman.config.parser import parse_text
 
 S = "server s1 127.0.0.1:80"

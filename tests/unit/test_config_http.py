@@ -26,17 +26,8 @@ from configcase import (
     refused,
 )
 from herdsman.config.diag import Diagnostics
-from herdsman.config.model import (
-    AddedHeader,
-    Config,
-    ConnMode,
-    Family,
-    HdrNames,
-    HttpReuse,
-    Mode,
-    Network,
-    RetryOn,
-)
+from herdsman.config.model import AddedHeader, Config, ConnMode, HdrNames, HttpReuse, Mode, RetryOn
+from herdsman.config.model_addr import Family, Network
 from herdsman.config.parser import parse_text
 
 HTTP_DEFAULTS = DEFAULTS.replace("mode tcp", "mode http")

@@ -19,7 +19,8 @@ from herdsman.checks.external import (
 from herdsman.checks.snapshot import external_spec
 from herdsman.config.address import parse_address
 from herdsman.config.diag import Diagnostics
-from herdsman.config.model import Address, BindConfig, Family
+from herdsman.config.model import BindConfig
+from herdsman.config.model_addr import Address, Family
 from herdsman.config.parser import parse_text
 from herdsman.core.clock import ManualClock
 from herdsman.runtime import Herdsman

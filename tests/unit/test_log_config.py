@@ -31,7 +31,8 @@ from herdsman.config.log import (
     parse_log_tag,
     parse_sample,
 )
-from herdsman.config.model import Family, LogTarget
+from herdsman.config.model import LogTarget
+from herdsman.config.model_addr import Family
 
 HAPROXY = shutil.which("haproxy")
 needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed")

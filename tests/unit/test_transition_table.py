@@ -15,7 +15,7 @@ import pytest
 
 from herdsman.config.diag import Diagnostics
 from herdsman.config.parser import parse_text
-from herdsman.core import commit
+from herdsman.core import commit, lbprm
 from herdsman.core.backend import Server
 from herdsman.core.clock import ManualClock
 from herdsman.core.states import DRAIN, MAINT, SrvAdmin, SrvState
@@ -42,7 +42,7 @@ def put(srv: Server, state: SrvState, admin: SrvAdmin = SrvAdmin.NONE) -> None:
     """Set a committed state directly, with the balancer in step."""
     srv.next_state = state
     srv.next_admin = admin
-    srv.backend.commit_lb(srv)
+    lbprm.commit(srv)
 
 
 def balancer_agrees(hm: Herdsman) -> None:

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from herdsman.http.parse import RequestParser
-from herdsman.proxy.rule_heads import load_request, request_head
+from herdsman.http.rewrite import head_bytes
+from herdsman.proxy.rule_heads import appended_head, load_request, request_head
 from herdsman.rules.eval import run_rules
 from herdsman.rules.http_actions import parse_http_rule
 from herdsman.rules.http_rewrite import merge_fields
@@ -149,3 +150,37 @@ def test_absent_name_takes_no_copy() -> None:
     assert txn.req_dirty  # the name is there now: one list
     assert txn.req_tail is None
     assert txn.req_headers() == [*received, (b"x-other", b"2"), (b"x-new", b"3")]
+
+
+APPENDS = st.tuples(st.sampled_from(["set-header", "add-header"]), NAMES, VALUES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(ODD + PLAIN), st.lists(APPENDS, max_size=6))
+def test_appended_fields_follow_the_received_bytes(raw: bytes, ops: list[Any]) -> None:
+    """What the data path sends when the rules only appended fields
+    (``appended_head()``): the received head as ``head_bytes()`` forwards it, the
+    appended fields after it; for a canonical head, the bytes ``request_head()``
+    writes from the list."""
+    env = _env()
+    txn = _txn(raw)
+    run_rules(merge_fields([parse_http_rule("request", [a, n, v], env) for a, n, v in ops]), txn)
+    if txn.req_dirty or not txn.req_tail:
+        return  # a name the request had: the list is written again (above)
+    head = txn.req_head
+    tail = [n + b": " + v for n, v in txn.req_tail if n != b"connection"]
+    out = appended_head(head, txn.req_tail, b"close", [b"x-add: 1"])
+    assert out == head_bytes(head, b"close", add=[*tail, b"x-add: 1"])
+    if raw in PLAIN:
+        assert out == request_head(txn, b"close", [b"x-add: 1"])
+
+
+def test_set_header_sees_received_names_in_any_case() -> None:
+    env = _env()
+    for raw in PLAIN:
+        txn = _txn(raw)
+        parse_http_rule("request", ["set-header", "x-a", "9"], env).action(txn)
+        assert txn.req_dirty  # X-A was there: the list
+        assert txn.req_tail is None
+        assert txn.req_headers()[-1] == (b"x-a", b"9")
+        assert [n for n, _ in txn.req_headers()].count(b"X-A") == 0

@@ -48,7 +48,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from herdsman.config.diag import Level, Message
 from herdsman.config.log import FACILITIES, FORMAT_UNSPEC, LEVELS
-from herdsman.config.model import Family, LogTarget
+from herdsman.config.model import LogTarget
+from herdsman.config.model_addr import Family
 
 __all__ = [
     "DEFAULT_TAG",

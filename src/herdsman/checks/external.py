@@ -40,7 +40,8 @@ from dataclasses import dataclass
 
 from herdsman.checks.runner import CheckPoller, poller
 from herdsman.checks.target import CheckResult
-from herdsman.config.model import Address, BindConfig, Family
+from herdsman.config.model import BindConfig
+from herdsman.config.model_addr import Address, Family
 from herdsman.defs.status import Status
 
 NOT_USED = "NOT_USED"

@@ -13,7 +13,8 @@ import socket
 from herdsman.checks.external import ExternalSpec, listener_words
 from herdsman.checks.target import CheckTarget
 from herdsman.checks.tls import CheckContexts
-from herdsman.config.model import Family, Mode
+from herdsman.config.model import Mode
+from herdsman.config.model_addr import Family
 from herdsman.core.backend import Check
 from herdsman.core.netns import STORE
 from herdsman.core.states import SrvState

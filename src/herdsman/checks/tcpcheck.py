@@ -15,10 +15,9 @@ check is over). A WAIT on an expect resumes at the head of its expect chain
 expect only evaluates once new data, a close or an error has been seen since
 the last send or connect (``must_read``).
 
-Rule 2 -- one buffer. Received data accumulates in one input buffer of
-``tune.bufsize`` (16384) bytes, shared by consecutive expects and cleared by
-each send and connect. Data beyond a full buffer is kept aside, as HAProxy
-leaves it in the socket, and becomes readable once a send empties the buffer.
+Rule 2 -- one buffer (``inbuf.py``). Received data accumulates in one input
+buffer of ``tune.bufsize`` bytes, shared by consecutive expects and emptied by
+each send and connect; data beyond a full buffer waits until a send.
 
 Rule 3 -- exactly one ``Done``. Every path ends with one ``Done`` (preceded by
 a ``Close`` while a connection is open); events after it return nothing.
@@ -49,7 +48,7 @@ from herdsman.checks.expect import (
     generic_error,
 )
 from herdsman.checks.http_request import build_request
-from herdsman.checks.http_response import ResponseParser
+from herdsman.checks.inbuf import InputBuffer
 from herdsman.checks.target import CheckResult, CheckTarget, check_desc
 from herdsman.defs.proxyproto import SockAddr, proxy_header
 from herdsman.defs.rules import (
@@ -78,7 +77,6 @@ from herdsman.sample.logformat import (
 )
 
 _IMPLICIT_CONNECT = ConnectRule(default=True, implicit=True)
-_NO_RESPONSE = ResponseParser()  # stands for the parser of non-HTTP checks: never fed
 _UNCLEAN = frozenset(
     (0, errno_mod.EAGAIN, errno_mod.EINPROGRESS, errno_mod.EISCONN, errno_mod.EALREADY)
 )
@@ -145,11 +143,7 @@ class TcpCheck:
         self._send_proxy = False
         self._eos = False
         self._error = 0
-        # input: raw buffer (tcp) or HTTP response, plus what did not fit
-        self._buf = bytearray()
-        self._resp = _NO_RESPONSE  # an HTTP response parser per request, HTTP only
-        self._backlog = bytearray()
-        self._got = 0  # bytes added to the input since the last read (cur_read)
+        self._in = InputBuffer(self._http)
         self._early: CheckResult | None = None  # a success a custom expect reported
 
     # -- events ----------------------------------------------------------------------
@@ -188,16 +182,14 @@ class TcpCheck:
     def received(self, data: bytes) -> list[Action]:
         if self._done or not self._connected or not data:
             return []
-        self._backlog += data
-        self._fill()
+        self._in.received(data)
         return self._run(self._loop)
 
     def peer_closed(self) -> list[Action]:
         if self._done or not self._connected:
             return []
         self._eos = True
-        if self._http:
-            self._resp.eof()
+        self._in.eof()
         return self._run(self._loop)
 
     def conn_failed(self, err: int) -> list[Action]:
@@ -229,7 +221,7 @@ class TcpCheck:
         """The context plus the input buffer, for ``res.payload`` (not on HTTP checks)."""
         if self._http:
             return self._ctx
-        return {**self._ctx, PAYLOAD: bytes(self._buf)}
+        return {**self._ctx, PAYLOAD: bytes(self._in.raw)}
 
     def _text(self, fmt: LogFormat) -> str:
         """A log-format text (``on-success``, ``on-error``): literal ones cost nothing."""
@@ -244,13 +236,9 @@ class TcpCheck:
 
     @property
     def room(self) -> int:
-        """How many more bytes ``received()`` may usefully take now.
-
-        HAProxy reads no further than a full buffer; the rest waits in the
-        socket. The driver stops reading at 0 and asks again after each event.
-        """
-        used = (self._resp.received if self._http else len(self._buf)) + len(self._backlog)
-        return max(BUFSIZE - used, 0) if not self._done else 0
+        """How many more bytes ``received()`` may usefully take now. The driver
+        stops reading at 0 and asks again after each event."""
+        return self._in.room() if not self._done else 0
 
     # -- the loop (tcpcheck_main) ------------------------------------------------------
 
@@ -284,7 +272,7 @@ class TcpCheck:
                     return
                 if self._target.timeout_check:
                     self._out.append(Arm(self._target.timeout_check))
-                must_read, last_read = not self._buffered(), False
+                must_read, last_read = not self._in.buffered(), False
             elif kind is HttpSendRule or kind is SendRule:
                 assert isinstance(rule, SendRule | HttpSendRule)
                 self._pos = i
@@ -341,11 +329,7 @@ class TcpCheck:
         self._send_proxy = rule.send_proxy or (
             rule.default and t.send_proxy and self._kind is not RulesetKind.AGENT
         )
-        self._buf.clear()
-        self._backlog.clear()
-        if self._http:
-            self._resp = ResponseParser()
-        self._got = 0
+        self._in.connecting()
         deadline = t.inter
         if t.timeout_check and t.timeout_connect:
             deadline = min(deadline, t.timeout_connect)
@@ -382,12 +366,7 @@ class TcpCheck:
         """``tcpcheck_eval_send()``: every send empties the input buffer first."""
         if self._error:
             self._conn_error(self._error, expired=False)
-        self._buf.clear()
-        if self._http:
-            head = isinstance(rule, HttpSendRule) and rule.meth == "HEAD"
-            self._resp = ResponseParser(head_request=head)
-        self._got = 0
-        self._fill()  # what the full buffer kept out is readable now
+        self._in.sending(isinstance(rule, HttpSendRule) and rule.meth == "HEAD")
         if isinstance(rule, HttpSendRule):
             state = None
             if self._send_state and self._target.state_header is not None:
@@ -424,27 +403,6 @@ class TcpCheck:
 
     # -- receive -----------------------------------------------------------------------
 
-    def _fill(self) -> None:
-        """Move data kept aside into the input buffer, up to its size."""
-        if not self._backlog:
-            return
-        room = BUFSIZE - (self._resp.received if self._http else len(self._buf))
-        if room <= 0:
-            return
-        chunk = bytes(self._backlog[:room])
-        del self._backlog[:room]
-        if self._http:
-            self._resp.feed(chunk)
-        else:
-            self._buf += chunk
-        self._got += len(chunk)
-
-    def _buffered(self) -> bool:
-        return bool(self._resp.received if self._http else self._buf)
-
-    def _full(self) -> bool:
-        return (self._resp.received if self._http else len(self._buf)) >= BUFSIZE
-
     def _recv(self, rule: ExpectRule) -> bool:
         """``tcpcheck_eval_recv()``: False to wait; stops the check on an empty close.
 
@@ -453,13 +411,13 @@ class TcpCheck:
         empty close is "TCPCHK got an empty response" for tcp-check; the H1
         mux turns it into an invalid response for HTTP (L7RSP, no info).
         """
-        got, self._got = self._got, 0
-        empty = not self._buffered()
+        got = self._in.took()
+        empty = not self._in.buffered()
         if empty and self._error:
             self._conn_error(self._error, expired=False)
         if got:
             return True
-        if not (self._eos or self._error or self._full()):
+        if not (self._eos or self._error or self._in.full()):
             return False
         if empty and not self._http:
             text = f"TCPCHK got an empty response at step {self._step()}"
@@ -473,13 +431,13 @@ class TcpCheck:
     def _expect(self, rule: ExpectRule, last_read: bool) -> bool:
         """``tcpcheck_eval_expect()`` / ``_expect_http()`` (``expect.py``): False to wait."""
         if self._http:
-            resp = self._resp
+            resp = self._in.resp
             outcome = eval_http_expect(rule, resp, last_read, self._ctx, skip_404=self._skip_404)
             if resp.headers_done and not resp.error:
                 self._code = resp.status
         else:
-            data = bytes(self._buf)
-            last_read = last_read or self._full()
+            data = bytes(self._in.raw)
+            last_read = last_read or self._in.full()
             if rule.kind is ExpectKind.CUSTOM:
                 if not last_read and 0 < rule.min_recv > len(data):
                     return False

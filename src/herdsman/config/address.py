@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from herdsman.config.diag import ConfigError
-from herdsman.config.model import Address, Family
+from herdsman.config.model_addr import Address, Family
 from herdsman.config.units import c_atoi, c_strtol
 
 __all__ = [

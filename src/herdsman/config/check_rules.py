@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from herdsman.config.address import invalid_address_message, parse_address
 from herdsman.config.diag import ConfigError
-from herdsman.config.model import Family
+from herdsman.config.model_addr import Family
 from herdsman.config.resolve import resolve_now
 from herdsman.defs.rules import (
     ActionRule,

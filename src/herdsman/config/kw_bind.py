@@ -23,7 +23,8 @@ from herdsman.config.address import (
 )
 from herdsman.config.diag import ConfigError, Err, indent_msg
 from herdsman.config.keywords import Ctx, Support, parse_int, warn_if_not_cap
-from herdsman.config.model import BindConfig, Cap, Family
+from herdsman.config.model import BindConfig, Cap
+from herdsman.config.model_addr import Family
 from herdsman.config.resolve import resolve_now
 from herdsman.config.units import c_atoi, c_strtol
 from herdsman.defs.words import best_match

@@ -26,16 +26,8 @@ from herdsman.config.keywords import (
     warn_if_not_cap,
     words_from,
 )
-from herdsman.config.model import (
-    AddedHeader,
-    Cap,
-    ConnMode,
-    Family,
-    HdrNames,
-    HttpReuse,
-    Network,
-    RetryOn,
-)
+from herdsman.config.model import AddedHeader, Cap, ConnMode, HdrNames, HttpReuse, RetryOn
+from herdsman.config.model_addr import Family, Network
 from herdsman.config.units import c_strtol
 from herdsman.sample.net import str2net, str62net
 

@@ -15,15 +15,8 @@ from herdsman.config import kw_tls
 from herdsman.config.address import parse_address
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import Ctx, Support, parse_int, proxy_type_str
-from herdsman.config.model import (
-    Address,
-    Cap,
-    Family,
-    Observe,
-    OnError,
-    ProxyConfig,
-    ServerConfig,
-)
+from herdsman.config.model import Cap, Observe, OnError, ProxyConfig, ServerConfig
+from herdsman.config.model_addr import Address, Family
 from herdsman.config.units import c_atoi, server_time_arg
 
 

@@ -17,7 +17,8 @@ from herdsman.config import kw_bind
 from herdsman.config.address import invalid_address_message, parse_address
 from herdsman.config.diag import ConfigError, Err
 from herdsman.config.keywords import Ctx, Keyword, Support, arg, warn_if_not_cap
-from herdsman.config.model import BindConfig, Cap, Family, StatsSocket
+from herdsman.config.model import BindConfig, Cap, StatsSocket
+from herdsman.config.model_addr import Family
 from herdsman.config.resolve import resolve_now
 from herdsman.config.units import UnitError, parse_time
 from herdsman.defs.words import best_match

@@ -47,7 +47,8 @@ from collections.abc import Callable, Iterable, Mapping
 from herdsman.config.address import env_expand
 from herdsman.config.diag import NOWHERE, ConfigError, Location
 from herdsman.config.keywords import parse_int
-from herdsman.config.model import Address, Family, LogTarget
+from herdsman.config.model import LogTarget
+from herdsman.config.model_addr import Address, Family
 
 __all__ = [
     "DEFAULT_MAXLEN",

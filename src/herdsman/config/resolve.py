@@ -13,7 +13,8 @@ import dataclasses
 import socket
 
 from herdsman.config.diag import Diagnostics
-from herdsman.config.model import Address, Config, Family, ServerConfig
+from herdsman.config.model import Config, ServerConfig
+from herdsman.config.model_addr import Address, Family
 
 
 def _getaddrinfo(host: str, force: Family | None) -> tuple[Family, str] | None:

@@ -25,7 +25,8 @@ from herdsman.config.diag import Diagnostics, Err, Level
 from herdsman.config.errfiles import resolve as resolve_error_pages
 from herdsman.config.errpages import http_size_alerts
 from herdsman.config.keywords import proxy_type_str
-from herdsman.config.model import Cap, Config, Family, Mode, ProxyConfig, RetryOn, ServerConfig
+from herdsman.config.model import Cap, Config, Mode, ProxyConfig, RetryOn, ServerConfig
+from herdsman.config.model_addr import Family
 from herdsman.config.resolve import init_addresses
 from herdsman.defs.rules import RulesetKind
 

@@ -4,8 +4,8 @@ backend, ``struct server``, ``struct check``).
 Rule 1: these objects are the one place server state lives. Checks, the
 balancer, the data path and the views (runtime API, stats, Prometheus) read
 them; only ``core/transitions.py`` changes a server's operational state,
-admin flags, weight or limits, and it commits through ``Backend.commit_lb()``
-so the balancer, trackers, logs and queues see every change at once.
+admin flags, weight or limits, and it commits through ``core/lbprm.py``'s
+``commit()`` so the balancer, trackers, logs and queues see every change at once.
 
 Rule 2: the state is plain data (ints, enums, counters), so it can be dumped
 by ``show servers state`` or, later, shared with worker processes.
@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from typing import Any, Final, Protocol, cast
 
-from herdsman.config.model import Address, Observe, ProxyConfig, ServerConfig
+from herdsman.config.model import Observe, ProxyConfig, ServerConfig
+from herdsman.config.model_addr import Address
 from herdsman.core import queue as pendconn
 from herdsman.core.clock import Clock
 from herdsman.core.counters import BeCounters
@@ -336,38 +337,6 @@ class Backend:
         self.servers = servers
         self.by_name = {s.name: s for s in servers}
 
-    def start_lb(self) -> None:
-        """``configure`` → eweights → recount → ``init`` (lb/base.py, rule 2)."""
-        self.algo.configure(self)
-        for srv in self.servers:
-            self.recalc_eweight(srv)
-        self.recount()
-        self.algo.init(self)
-        for srv in self.servers:
-            srv.lb_usable = srv.willbe_usable()
-            srv.lb_eweight = srv.eweight
-
-    def _reinit_lb(self) -> None:
-        """The server list changed at run time: the algorithm starts over on it."""
-        self.recount()
-        self.algo.init(self)
-        for srv in self.servers:
-            srv.lb_usable = srv.willbe_usable()
-            srv.lb_eweight = srv.eweight
-
-    def insert_server(self, srv: Server) -> None:
-        """``add server``: a new server (in maintenance) at the end of the list."""
-        self.servers.append(srv)
-        self.by_name[srv.name] = srv
-        self.recalc_eweight(srv)
-        self._reinit_lb()
-
-    def remove_server(self, srv: Server) -> None:
-        """``del server``: the server leaves the list (it is in maintenance: unused)."""
-        self.servers.remove(srv)
-        self.by_name.pop(srv.name, None)
-        self._reinit_lb()
-
     def find(self, name: str) -> Server | None:
         """``findserver()``: by name or ``#<id>``."""
         if name.startswith("#") and name[1:].isdigit():
@@ -375,81 +344,7 @@ class Backend:
             return next((s for s in self.servers if s.puid == puid), None)
         return self.by_name.get(name)
 
-    # -- balancer bookkeeping (backend.c) -------------------------------------
-
-    def recount(self) -> None:
-        """``recount_servers()`` + ``update_backend_weight()``.
-
-        A loop over every server, as in HAProxy, run at each committed change:
-        ``willbe_usable()`` is inlined (with the flags' raw ints: an IntFlag's
-        ``&`` and ``.value`` are Python calls): half the time at 10,000 servers.
-        """
-        act = bck = wact = wbck = 0
-        fbck: Server | None = None
-        allbackups = self.allbackups
-        starting, running = LB_STATES
-        for srv in self.servers:
-            w = srv.eweight
-            st = srv.next_state
-            if (
-                not w
-                or srv.next_admin._value_ & NOT_LB
-                or (st is not running and st is not starting)
-            ):
-                continue
-            if srv.backup:
-                if not bck and not allbackups:
-                    fbck = srv
-                bck += 1
-                srv.cumulative_weight = wbck
-                wbck += w
-            else:
-                act += 1
-                srv.cumulative_weight = wact
-                wact += w
-        self.srv_act, self.srv_bck = act, bck
-        self.tot_wact, self.tot_wbck, self.fbck = wact, wbck, fbck
-        if act:
-            self.tot_weight, self.tot_used = wact, act
-        elif fbck is not None:
-            self.tot_weight, self.tot_used = fbck.eweight, 1
-        else:
-            self.tot_weight, self.tot_used = wbck, bck
-
-    def recalc_eweight(self, srv: Server) -> None:
-        """``server_recalc_eweight()``: the effective weight from the user weight.
-
-        A STARTING server whose slow start is over becomes RUNNING. Until then
-        a dynamic algorithm's weight factor grows from 1 to ``wdiv`` (16) in
-        proportion to the whole seconds elapsed (spec §10.3); static
-        algorithms get the full weight, only the connection limit ramps.
-        """
-        now = self.clock.now_s()
-        ss = srv.slowstart_s
-        over = now < srv.last_change or now >= srv.last_change + ss
-        if over and srv.next_state is SrvState.STARTING:
-            srv.next_state = SrvState.RUNNING
-        w = self.wdiv
-        if srv.next_state is SrvState.STARTING and self.algo.dynamic:
-            w = (self.wdiv * (now - srv.last_change) + ss) // ss
-        srv.eweight = (srv.uweight * w + self.wmult - 1) // self.wmult
-
-    def commit_lb(self, srv: Server) -> None:
-        """Tell the algorithm what changed since it last saw ``srv``."""
-        # srv_lb_commit_status(): both next values become current
-        srv.cur_state = srv.next_state
-        srv.cur_admin = srv.next_admin
-        self.recount()
-        was = srv.lb_usable
-        now = srv.willbe_usable()
-        if was and not now:
-            self.algo.set_server_down(srv)
-        elif now and not was:
-            self.algo.set_server_up(srv)
-        elif now and srv.eweight != srv.lb_eweight:
-            self.algo.update_server_eweight(srv)
-        srv.lb_usable = now
-        srv.lb_eweight = srv.eweight
+    # -- what the balancer asks (lb/base.py's LbBackend) -------------------------
 
     def dynamic_maxconn(self, srv: LbServer) -> int:
         """``srv_dynamic_maxconn()`` for the balancer (lb/base.py's view of a server)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from herdsman.core import lbprm
 from herdsman.core.backend import Server
 from herdsman.core.messages import append_status, prefix, via
 from herdsman.core.states import DRAIN, MAINT, SrvAdmin, SrvState
@@ -92,11 +93,11 @@ def _stamp(c: Commit) -> None:
 
 
 def _commit(c: Commit) -> None:
-    c.srv.backend.commit_lb(c.srv)
+    lbprm.commit(c.srv)
 
 
 def _recalc(c: Commit) -> None:
-    c.srv.backend.recalc_eweight(c.srv)
+    lbprm.recalc_eweight(c.srv)
 
 
 def _warmup(c: Commit) -> None:

@@ -29,8 +29,10 @@ objects.
 
 from __future__ import annotations
 
-TIME_STATS_SAMPLES = 1024
-PERIOD_MS = 1000
+from typing import Final
+
+TIME_STATS_SAMPLES: Final = 1024
+PERIOD_MS: Final = 1000
 
 
 class FreqCtr:

@@ -14,8 +14,9 @@ import ctypes.util
 import os
 import socket
 from functools import cache
+from typing import Final
 
-CLONE_NEWNET = 0x40000000
+CLONE_NEWNET: Final = 0x40000000
 NETNS_RUN_DIR = "/var/run/netns"
 
 

@@ -31,14 +31,14 @@ the backend calls them when a stream arrives, leaves or gives up, and
 from __future__ import annotations
 
 import heapq
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from herdsman.config.model import ProxyConfig
 from herdsman.core.clock import Clock
 from herdsman.core.counters import BeCounters
 
-PRIO_CLASS_MAX = 2047  # ``set-priority-class`` is clamped to ±2047
-PRIO_OFFSET_MAX = 524287  # ``set-priority-offset`` to ±524287 ms
+PRIO_CLASS_MAX: Final = 2047  # ``set-priority-class`` is clamped to ±2047
+PRIO_OFFSET_MAX: Final = 524287  # ``set-priority-offset`` to ±524287 ms
 
 
 class Pending:

@@ -15,7 +15,8 @@ an inherited drain reads "leaving forced drain", as in 2.6).
 
 from __future__ import annotations
 
-from herdsman.config.model import Address, Family
+from herdsman.config.model_addr import Address, Family
+from herdsman.core import lbprm
 from herdsman.core.backend import Check, Server
 from herdsman.core.commit import update_status
 from herdsman.core.events import Cause, ServerEvent
@@ -167,7 +168,7 @@ def set_weight(srv: Server, uweight: int, cause: Cause = Cause.OPERATOR) -> None
     """Change the user weight and commit it (runtime API, agents)."""
     before = _snapshot(srv)
     srv.uweight = uweight
-    srv.backend.recalc_eweight(srv)
+    lbprm.recalc_eweight(srv)
     _commit_change(srv, before, cause)
 
 
@@ -248,7 +249,7 @@ def warmup_step(srv: Server) -> bool:
     if srv.next_admin & MAINT or srv.next_state is not SrvState.STARTING:
         return False
     before = _snapshot(srv)
-    srv.backend.recalc_eweight(srv)
+    lbprm.recalc_eweight(srv)
     _commit_change(srv, before, Cause.SLOWSTART)
     srv.backend.grab_backend_queue(srv)
     return srv.next_state is SrvState.STARTING
@@ -291,7 +292,7 @@ def add_server(srv: Server) -> None:
     for chk in (srv.check, srv.agent):
         if chk is not None:
             chk.health = 0
-    srv.backend.insert_server(srv)
+    lbprm.insert_server(srv)
     _publish(srv, (SrvState.STOPPED, SrvAdmin.NONE, 0, 0, 0), Cause.OPERATOR, [], "added")
 
 
@@ -300,7 +301,7 @@ def del_server(srv: Server) -> None:
     if srv.track is not None and srv in srv.track.trackers:
         srv.track.trackers.remove(srv)
     before = _snapshot(srv)
-    srv.backend.remove_server(srv)
+    lbprm.remove_server(srv)
     _publish(srv, before, Cause.OPERATOR, [], "deleted")
 
 

@@ -21,16 +21,17 @@ body, which must fit whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from .exact import ExactParser
 from .model import Flag, HttpError, Limits
 
 __all__ = ["HTX_HEADER", "ErrorfileError", "Message", "convert", "load"]
 
-HTX_HEADER = 48  # sizeof(struct htx) on 64-bit
-HTX_BLOCK = 8  # sizeof(struct htx_blk)
-HTX_START_LINE = 20  # sizeof(struct htx_sl)
-OUT_OF_DATA = -2  # h1m->err_pos as h1m_init_res() sets it
+HTX_HEADER: Final = 48  # sizeof(struct htx) on 64-bit
+HTX_BLOCK: Final = 8  # sizeof(struct htx_blk)
+HTX_START_LINE: Final = 20  # sizeof(struct htx_sl)
+OUT_OF_DATA: Final = -2  # h1m->err_pos as h1m_init_res() sets it
 
 
 class ErrorfileError(ValueError):

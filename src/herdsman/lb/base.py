@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
 # BE_WEIGHT_SCALE (spec §12.1): dynamic algorithms work on uweight * 16.
-BE_WEIGHT_SCALE = 16
-SRV_UWGHT_MAX = 256
+BE_WEIGHT_SCALE: Final = 16
+SRV_UWGHT_MAX: Final = 256
 SRV_EWGHT_MAX = SRV_UWGHT_MAX * BE_WEIGHT_SCALE
 
 
@@ -46,7 +46,7 @@ class LbServer(Protocol):
     nbpend: int  # entries in this server's queue
     maxconn: int
     maxqueue: int
-    cumulative_weight: int  # set by LbBackend.recount(): sum of previous eweights
+    cumulative_weight: int  # set by core/lbprm.py recount(): sum of previous eweights
     lb: Any  # per-algorithm slot
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from herdsman.lb.base import (
     BE_WEIGHT_SCALE,
@@ -34,7 +34,7 @@ from herdsman.lb.ebtree import Eb32Tree, Leaf
 from herdsman.lb.hashing import lookup_key
 from herdsman.sample.hash import full_hash
 
-SRV_EWGHT_RANGE = 256 * BE_WEIGHT_SCALE
+SRV_EWGHT_RANGE: Final = 256 * BE_WEIGHT_SCALE
 _M32 = 0xFFFFFFFF
 
 Ring = Eb32Tree[LbServer]

@@ -25,7 +25,7 @@ The trees are :class:`herdsman.lb.ebtree.Eb32Tree`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from herdsman.lb.base import (
     BE_WEIGHT_SCALE,
@@ -38,7 +38,7 @@ from herdsman.lb.base import (
 )
 from herdsman.lb.ebtree import Eb32Tree, Leaf
 
-SRV_UWGHT_RANGE = 256
+SRV_UWGHT_RANGE: Final = 256
 _M32 = 0xFFFFFFFF
 
 

@@ -37,7 +37,8 @@ import socket
 import ssl
 from collections.abc import Callable
 
-from herdsman.config.model import Family, RetryOn
+from herdsman.config.model import RetryOn
+from herdsman.config.model_addr import Family
 from herdsman.core.backend import QUEUE_FULL, Backend, Server
 from herdsman.core.netns import STORE
 from herdsman.core.queue import Pending

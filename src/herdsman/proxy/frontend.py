@@ -29,7 +29,8 @@ import socket
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from herdsman.config.model import BindConfig, Family, GlobalConfig, ProxyConfig
+from herdsman.config.model import BindConfig, GlobalConfig, ProxyConfig
+from herdsman.config.model_addr import Family
 from herdsman.core.backend import Backend
 from herdsman.core.registry import FrontendState, ProcessState
 from herdsman.core.streamlog import StreamLog

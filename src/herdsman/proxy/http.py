@@ -72,6 +72,7 @@ from herdsman.proxy.connect import Aborted, ConnectError, Connecting, client_key
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_reqbody import RequestBody
 from herdsman.proxy.http_server import ServerConn
+from herdsman.proxy.http_settings import BackHttp
 from herdsman.proxy.http_state import CLOSED, IDLE, SENDING, TUNNEL, WAITING
 from herdsman.proxy.http_upstream import Upstream
 from herdsman.rules.http_actions import Service
@@ -142,6 +143,7 @@ class HttpSession(RequestBody):
         self.private: dict[int, ServerConn] = {}  # http-reuse never: this client's own
         # ACLs and rules (proxy/routing.py): None when the frontend has none
         self.rules: Plan | None = frontend.rules
+        self.res_rules = self.rules is not None
         self.be_plan: Plan | None = None
         self.txn: Txn | None = None
         self.outcome: Outcome | None = None
@@ -168,11 +170,11 @@ class HttpSession(RequestBody):
             and be is not None
             and self.fe_http.plain
             and self.be_http is not None
-            and self.be_http.plain
-            and not be.cfg.balance.is_hash
+            and self.be_http.straight
         )
         self.plain_flags = -1  # the request flags plain_modes were decided for
-        self.plain_modes: tuple[bool, bytes | None] = (False, None)
+        # (server close, Connection value, the backend's settings: rules may switch)
+        self.plain_modes: tuple[bool, bytes | None, BackHttp | None] = (False, None, None)
 
     # -- the frontend's view (ClientStream) ------------------------------------------
 
@@ -347,13 +349,24 @@ class HttpSession(RequestBody):
         seen = None if body is None else request_body(head, body)
         if self.rules is not None and http_rules.request(self, head, buf, monitor, seen):
             return
+        be_http = self.be_http
+        out = self.outcome
+        if (
+            be_http is not None
+            and be_http.straight
+            and fe_http.plain  # (no monitor-uri, no body waited for)
+            and self.req_done
+            and self.ctx.stats is None
+            and (out is None or out.server is None)
+        ):
+            self._plain(head, buf)  # what the steps below come to for this request
+            return
         if monitor:
             self.fe_c.intercepted_req += 1
             self._answer(200, head, buf)  # never logged (SF_MONITOR)
             return
         self.new_request()
         be = self.backend
-        be_http = self.be_http
         hook = self.ctx.stats
         if hook is not None:
             px = http_local.stats_target(hook, head, self.frontend.cfg, be.cfg if be else None)
@@ -417,8 +430,9 @@ class HttpSession(RequestBody):
 
     def _plain(self, head: RequestHead, buf: bytes) -> None:
         """``_routed()`` and ``_assign()`` for a bodyless request of a plain session
-        (``self.plain``): what they do when no rule, stats page, header option,
-        body wait or hash key applies, and nothing to log."""
+        (``self.plain``), or of a session with rules once they let the request through
+        to a backend without header options or hash and chose no server: what they
+        do when no stats page, header option, body wait or hash key applies."""
         self.new_request()
         be = self.backend
         be_http = self.be_http
@@ -427,8 +441,9 @@ class HttpSession(RequestBody):
         self.be_c.cum_req += 1
         flags = head.flags
         stopping = self.frontend.stopping
-        if flags == self.plain_flags and not stopping:
-            server_close, value = self.plain_modes  # decided for the same flags before
+        modes = self.plain_modes
+        if flags == self.plain_flags and modes[2] is be_http and not stopping:
+            server_close, value = modes[0], modes[1]  # decided for the same flags before
         else:
             server_close = connmode.server_wants_close(
                 flags, self.fe_http.mode, be_http.mode, stopping, head.meth
@@ -436,9 +451,10 @@ class HttpSession(RequestBody):
             value = connmode.request_connection(flags, server_close, be_http.pretend_keepalive)
             if not stopping and not flags & _XFER_ENC:  # else the method matters too
                 self.plain_flags = flags
-                self.plain_modes = server_close, value
+                self.plain_modes = server_close, value, be_http
         self.server_close = server_close
-        self.req_out = head_bytes(head, value)
+        rewritten = None if self.txn is None else http_rules.request_out(self, value, ())
+        self.req_out = rewritten or head_bytes(head, value)
         self.phase = WAITING
         if len(buf) > head.size:
             self.buf = buf[head.size :]  # a pipelined request

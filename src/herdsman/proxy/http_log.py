@@ -15,6 +15,7 @@ last occurrence of the header cut to its length (``http_capture_headers()``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from herdsman.config.model import Capture
 from herdsman.core.streamlog import StreamLog
@@ -22,8 +23,8 @@ from herdsman.http import ResponseHead
 from herdsman.http.errors import Reply
 from herdsman.http.model import Flag, RequestHead
 
-SL_BLOCK = 20  # sizeof(struct htx_sl) on 64-bit Linux
-EOH_BLOCK = 1
+SL_BLOCK: Final = 20  # sizeof(struct htx_sl) on 64-bit Linux
+EOH_BLOCK: Final = 1
 
 
 def htx_size(words: Iterable[bytes], fields: Iterable[tuple[bytes, bytes]]) -> int:

@@ -10,6 +10,7 @@ come here (``self.rules`` is None).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from herdsman.core.backend import Backend, Server
@@ -21,8 +22,8 @@ from herdsman.http.errors import Reply
 from herdsman.http.model import Framing, HttpError, Limits, RequestHead, ResponseHead
 from herdsman.http.parse import RequestParser
 from herdsman.lb.http_keys import FROM_REQUEST
+from herdsman.proxy import persistence, rule_heads
 from herdsman.proxy import routing as R
-from herdsman.proxy import rule_heads
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.rules.http_actions import REJECT, AuthReply, Service
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
@@ -40,6 +41,7 @@ class RulesSession(Protocol):
     frontend: Any
     loop: asyncio.AbstractEventLoop
     rules: R.Plan | None
+    res_rules: bool
     be_plan: R.Plan | None
     txn: Txn | None
     outcome: R.Outcome | None
@@ -124,7 +126,15 @@ def request(
         s.be_http = s.ctx.back(be.cfg)
         s.be_c = be.counters
         s.srv_c = be.counters
-    s.be_plan = out.plan
+    bp = s.be_plan = out.plan
+    # what response() would find nothing to do for: the plans' own flags, and
+    # trackers (they count 4xx/5xx responses)
+    s.res_rules = (
+        s.rules.on_response
+        or (bp is not None and bp.on_response)
+        or txn.sc is not None
+        or txn.sess_sc is not None
+    )
     if out.action == R.CONTINUE:
         return False
     if out.action == R.SERVICE:
@@ -314,12 +324,18 @@ def as_rewritten(s: RulesSession, head: RequestHead) -> RequestHead:
     return parsed if parsed is not None else head
 
 
-def request_out(s: RulesSession, connection: bytes | None, add: list[bytes]) -> bytes | None:
+def request_out(s: RulesSession, connection: bytes | None, add: Sequence[bytes]) -> bytes | None:
     """The request head rewritten by the rules, or None when they left it."""
     txn = s.txn
-    if txn is None or not (txn.req_dirty or txn.line_dirty or txn.req_tail):
+    if txn is None:
         return None
-    return rule_heads.request_head(txn, connection, add)
+    if txn.req_dirty or txn.line_dirty:
+        return rule_heads.request_head(txn, connection, add)
+    tail = txn.req_tail
+    if not tail:
+        return None
+    head: RequestHead = txn.req_head  # the one whose fields req_tail follows
+    return rule_heads.appended_head(head, tail, connection, add)
 
 
 def response(
@@ -339,7 +355,7 @@ def response(
         return b""  # nothing else reads or changes this response
     out = s.outcome if s.outcome is not None else R.Outcome()
     if s.redispatched:
-        router.redispatched(out)
+        persistence.redispatched(out)
     verdict = router.response(txn, fe, bp, resp, out, s.server)
     if verdict == RES_CONT:
         verdict = router.after(txn, fe, bp)

@@ -19,10 +19,10 @@ from herdsman.config.model import (
     GlobalConfig,
     HdrNames,
     HttpReuse,
-    Network,
     ProxyConfig,
     RetryOn,
 )
+from herdsman.config.model_addr import Network
 from herdsman.http import Limits
 from herdsman.http.connmode import Mode
 from herdsman.http.errors import DEFAULT_REPLIES, Reply, load_reply
@@ -115,6 +115,9 @@ class BackHttp:
     # none of forwardfor, originalto, http-buffer-request,
     # http-restrict-req-hdr-names, http-send-name-header, prefer-last-server
     plain: bool
+    # plain, and a balance algorithm that hashes nothing of the request: a
+    # bodyless request the rules let through takes HttpSession._plain()
+    straight: bool
 
 
 def limits(g: GlobalConfig) -> Limits:
@@ -181,4 +184,5 @@ def back(px: ProxyConfig) -> BackHttp:
         server_fin=_seconds(t.server_fin),
         l7_retry=bool(px.retry_on & ~RetryOn.CONN_FAILURE) and px.retries > 0,
         plain=plain,
+        straight=plain and not px.balance.is_hash,
     )

@@ -74,6 +74,7 @@ class SessionState(Connecting):
         "srv_c",
         "private",
         "rules",
+        "res_rules",
         "be_plan",
         "txn",
         "outcome",
@@ -139,6 +140,9 @@ class SessionState(Connecting):
     srv_c: BeCounters | FeCounters
     parser: RequestParser
     rules: Plan | None
+    # the response goes through the rules (http_rules.response()): set by the
+    # request's rules, from what the plans and the trackers of the stream have
+    res_rules: bool
     be_plan: Plan | None
     outcome: Outcome | None
     held: bool

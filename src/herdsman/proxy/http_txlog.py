@@ -11,7 +11,7 @@ from herdsman.core.backend import Server
 from herdsman.core.streamlog import StreamLog
 from herdsman.http import RequestHead
 from herdsman.http.model import ResponseHead
-from herdsman.proxy import http_log
+from herdsman.proxy import http_log, persistence
 from herdsman.proxy.http_state import SessionState
 
 
@@ -73,8 +73,8 @@ class TxLog(SessionState):
             log.txn = router.at_log(txn, self.backend, srv)
             out = self.outcome
             if out is not None and self.redispatched:
-                router.redispatched(out)
-            log.cookie = router.cookie_flags(self.be_plan, out)
+                persistence.redispatched(out)
+            log.cookie = persistence.cookie_flags(self.be_plan, out)
             if out is not None and out.cookies != (None, None):
                 cc, cs = out.cookies
                 log.cookies = (

@@ -119,6 +119,7 @@ class Session(Protocol):
     srv_c: BeCounters | FeCounters
     l7: list[bytes | memoryview] | None  # what an L7 retry sends again (http_retry.py)
     txn: Txn | None  # the rules' transaction, None without rules
+    res_rules: bool  # the response goes through response_rules()
     prefer_last: bool  # an NTLM/Negotiate challenge was seen (proxy/http_prefer.py)
     log: StreamLog | None  # the transaction's traffic log facts, when the frontend logs
 
@@ -410,7 +411,7 @@ class Upstream:
         # without rules, the same request and response flags, framing and modes
         # decide the same (the status matters below 200 and for a CONNECT only)
         seen = (req.flags, resp.flags, framing, s.client_close, s.server_close)
-        plain = s.txn is None and status >= 200 and req.meth is not _CONNECT
+        plain = not s.res_rules and status >= 200 and req.meth is not _CONNECT
         if plain and seen == self.modes_for:
             value, close_client, keep = self.modes
         else:
@@ -423,7 +424,7 @@ class Upstream:
         s.client_close = close_client
         after = [websocket.accept_line(req)] if resp.flags & _WS_ACCEPT_MISSING else _NO_LINES
         out = head_bytes(resp, value, after=after) if after else head_bytes(resp, value)
-        if s.txn is not None:
+        if s.res_rules:
             ruled = s.response_rules(resp, value, after)
             if ruled is None:
                 return  # the rules answered instead (http-response deny)

@@ -13,7 +13,8 @@ import os
 import socket
 import stat
 
-from herdsman.config.model import BindConfig, Family
+from herdsman.config.model import BindConfig
+from herdsman.config.model_addr import Family
 from herdsman.core.netns import STORE
 
 IP_TRANSPARENT = getattr(socket, "IP_TRANSPARENT", 19)

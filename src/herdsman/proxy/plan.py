@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend, Server
@@ -77,31 +77,50 @@ class Plan:
 
 
 # what the session does after the request rules
-CONTINUE = 0
-REPLY = 1  # send txn.reply (a Reply, an Errmsg, an AuthReply)
-CLOSE = 2  # close the connection without a word (reject)
-TARPIT = 3  # hold the request for "timeout tarpit", then send txn.reply
-INTERCEPT = 4  # answer with the status in txn.status (monitor URI)
-SERVICE = 5  # a use-service rule chose the service in txn.reply (a Service)
+CONTINUE: Final = 0
+REPLY: Final = 1  # send txn.reply (a Reply, an Errmsg, an AuthReply)
+CLOSE: Final = 2  # close the connection without a word (reject)
+TARPIT: Final = 3  # hold the request for "timeout tarpit", then send txn.reply
+INTERCEPT: Final = 4  # answer with the status in txn.status (monitor URI)
+SERVICE: Final = 5  # a use-service rule chose the service in txn.reply (a Service)
 
 
-@dataclass(slots=True)
 class Outcome:
-    action: int = CONTINUE
-    backend: Backend | None = None
-    server: Server | None = None  # SF_ASSIGNED: a rule or a cookie chose it
-    direct: bool = False  # SF_DIRECT: the cookie's server
-    ignore: bool = False  # ignore-persist matched
-    found: ck.Persisted[Server] | None = None
-    stores: tuple[tuple[StickRule, object], ...] = ()  # stick store-request keys
-    # the log's termination state when the rules answered ("PR": refused by a
-    # rule, "LR": answered locally), as http_process_req_common() sets it
-    term: str = ""
-    force: bool = False  # SF_FORCE_PRST: a force-persist rule matched
-    sck: int = ck.SCK_NONE  # TX_SCK_*: what the response did with the cookie
-    # "capture cookie": what the request and the response had (%CC, %CS)
-    cookies: tuple[bytes | None, bytes | None] = (None, None)
-    plan: Plan | None = None  # the backend's (``backend``'s plan)
+    """What the request rules decided for the stream. A plain class, not a
+    dataclass: mypyc compiles its ``__init__`` (a dataclass's is generated at
+    import, interpreted: 4x the cost, once per request)."""
+
+    __slots__ = (
+        "action",
+        "backend",
+        "server",
+        "direct",
+        "ignore",
+        "found",
+        "stores",
+        "term",
+        "force",
+        "sck",
+        "cookies",
+        "plan",
+    )
+
+    def __init__(self, backend: Backend | None = None) -> None:
+        self.action = CONTINUE
+        self.backend = backend
+        self.server: Server | None = None  # SF_ASSIGNED: a rule or a cookie chose it
+        self.direct = False  # SF_DIRECT: the cookie's server
+        self.ignore = False  # ignore-persist matched
+        self.found: ck.Persisted[Server] | None = None
+        self.stores: tuple[tuple[StickRule, object], ...] = ()  # stick store-request keys
+        # the log's termination state when the rules answered ("PR": refused by a
+        # rule, "LR": answered locally), as http_process_req_common() sets it
+        self.term = ""
+        self.force = False  # SF_FORCE_PRST: a force-persist rule matched
+        self.sck = ck.SCK_NONE  # TX_SCK_*: what the response did with the cookie
+        # "capture cookie": what the request and the response had (%CC, %CS)
+        self.cookies: tuple[bytes | None, bytes | None] = (None, None)
+        self.plan: Plan | None = None  # the backend's (``backend``'s plan)
 
 
 __all__ = [

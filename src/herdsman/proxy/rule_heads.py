@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from herdsman.http.model import RequestHead, ResponseHead
+from herdsman.http.rewrite import head_bytes
 from herdsman.sample.txn import Headers, Txn
 
 
@@ -17,6 +18,7 @@ def load_request(txn: Txn, head: RequestHead) -> None:
     txn.uri = head.target
     txn.version = head.version
     txn.req_head = head
+    txn.req_raw = head.raw
     txn.req_load = lambda: head.headers  # changed only through a copy (req_hdrs_rw())
 
 
@@ -45,6 +47,17 @@ def request_head(txn: Txn, connection: bytes | None, add: Sequence[bytes]) -> by
     return b"".join(parts)
 
 
+def appended_head(
+    head: RequestHead, tail: Headers, connection: bytes | None, add: Sequence[bytes]
+) -> bytes:
+    """The received head with only fields appended by the rules (``txn.req_tail``):
+    written as ``head_bytes()`` writes an unchanged one, the appended fields
+    first among the added lines (the order of ``request_head()``)."""
+    lines = [n + b": " + v for n, v in tail if n != b"connection"]
+    lines += add
+    return head_bytes(head, connection, add=lines)
+
+
 def response_head(txn: Txn, connection: bytes | None, after: Sequence[bytes]) -> bytes:
     hdrs: Headers = txn.res_headers() or []
     reason = txn.reason if txn.reason is not None else b""
@@ -57,4 +70,4 @@ def response_head(txn: Txn, connection: bytes | None, after: Sequence[bytes]) ->
     return b"".join(parts)
 
 
-__all__ = ["load_request", "load_response", "request_head", "response_head"]
+__all__ = ["appended_head", "load_request", "load_response", "request_head", "response_head"]

@@ -67,7 +67,7 @@ aborts the connection attempt; with data waiting, the attempt goes on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -76,11 +76,11 @@ if TYPE_CHECKING:
 
 # HAProxy's ticks are milliseconds: a timer firing within one tick of its
 # deadline has expired (and a loop waking slightly early must not spin)
-TICK = 0.001
+TICK: Final = 0.001
 # asyncio tells when a stuck output drains, not when part of it leaves: a
 # stuck output is looked at every write timeout / 16, so its write timer
 # restarts at most that much later than HAProxy's after a partial write
-PROGRESS = 1 / 16
+PROGRESS: Final = 1 / 16
 
 
 def secs(ms: int | None) -> float | None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from typing import Final
 
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters
@@ -188,7 +189,7 @@ class ServerSide(_Side):
 
 
 # client data kept while connecting before reading stops (HAProxy reads one tune.bufsize)
-EARLY_MAX = 1 << 16
+EARLY_MAX: Final = 1 << 16
 
 # a server counter sink for bytes moved before a server is chosen (never read)
 _NO_SERVER = BeCounters()

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from herdsman.core.backend import Backend
 from herdsman.core.streamlog import ERR_PRXCOND, FIN_R, StreamLog
+from herdsman.proxy import persistence
 from herdsman.proxy import routing as R
 from herdsman.rules.eval import run_tcp_rules
 from herdsman.rules.model import RES_CONT, RES_DENY, RES_STOP
@@ -199,7 +200,7 @@ def _route(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
         if verdict not in (RES_CONT, RES_STOP):
             _rejected(s, verdict)
             return
-    router.server(txn, bp, out)
+    persistence.choose(txn, bp, out)
     s.backend = be
     s.be_c = be.counters
     if bp.tcp_res:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 from herdsman.rules.model import CookieConfig
 from herdsman.sample.httpfmt import value_end
@@ -36,21 +36,21 @@ from herdsman.sample.txn import Headers
 S = TypeVar("S")
 
 # txn->flags & TX_CK_MASK (what the request's cookie said), for logs
-CK_NONE = 0
-CK_INVALID = 1  # a cookie naming no server
-CK_DOWN = 2  # a server that is down
-CK_VALID = 3
-CK_EXPIRED = 4  # maxidle
-CK_OLD = 5  # maxlife
-CK_UNUSED = 6  # persistence ignored, or a server already assigned
+CK_NONE: Final = 0
+CK_INVALID: Final = 1  # a cookie naming no server
+CK_DOWN: Final = 2  # a server that is down
+CK_VALID: Final = 3
+CK_EXPIRED: Final = 4  # maxidle
+CK_OLD: Final = 5  # maxlife
+CK_UNUSED: Final = 6  # persistence ignored, or a server already assigned
 
 # txn->flags & TX_SCK_MASK (what happened to the server's cookie)
-SCK_NONE = 0
-SCK_FOUND = 1
-SCK_DELETED = 2
-SCK_INSERTED = 3
-SCK_REPLACED = 4
-SCK_UPDATED = 5
+SCK_NONE: Final = 0
+SCK_FOUND: Final = 1
+SCK_DELETED: Final = 2
+SCK_INSERTED: Final = 3
+SCK_REPLACED: Final = 4
+SCK_UPDATED: Final = 5
 
 _SPHT = b" \t"
 _B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"

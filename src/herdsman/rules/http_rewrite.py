@@ -110,7 +110,7 @@ def merge_fields(rules: list[Rule]) -> list[Rule]:
 
 def _fields(run: list[RequestField]) -> Callable[[Txn], int]:
     fields = [(f.lname, f.value) for f in run]
-    unique = frozenset(f.lname for f in run if f.unique)
+    unique = tuple((f.lname, b"\n" + f.lname + b":") for f in run if f.unique)
     names = frozenset(f.lname for f in run)
 
     def act(txn: Txn) -> int:

@@ -17,6 +17,7 @@ or the response in an expression compiled for the response side
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Final
 
 from herdsman.sample import args as A
 from herdsman.sample import httpfmt as H
@@ -43,7 +44,7 @@ Builders = tuple[FetchBuilder, ManyBuilder]
 
 _NAME_OCC = ArgSpec((A.STR, A.SINT), 0)
 NAME_ARG = ArgSpec((A.STR,), 0)
-MAX_HDR_HISTORY = 10
+MAX_HDR_HISTORY: Final = 10
 
 
 def _check_occ(args: list[Arg]) -> str | None:

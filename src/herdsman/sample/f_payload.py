@@ -11,6 +11,7 @@ While more data may come (``req_final`` false) a fetch that lacks bytes sets
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from herdsman.sample import args as A
 from herdsman.sample import types as T
@@ -28,7 +29,7 @@ from herdsman.sample.registry import (
 from herdsman.sample.txn import Txn
 from herdsman.sample.types import Value
 
-BUFSIZE = 16384  # tune.bufsize: what a payload fetch can reach
+BUFSIZE: Final = 16384  # tune.bufsize: what a payload fetch can reach
 
 
 def _buffer(response: bool) -> Callable[[Txn], tuple[bytes | None, bool]]:

@@ -10,6 +10,7 @@ table reads 0 (``src_*``, ``table_*``), as in HAProxy.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from herdsman.sample import args as A
 from herdsman.sample import types as T
@@ -27,7 +28,7 @@ from herdsman.sample.stick import Entry, Table, Tracker
 from herdsman.sample.txn import Ref, Txn
 from herdsman.sample.types import Value
 
-MAX_SESS_STKCTR = 3
+MAX_SESS_STKCTR: Final = 3
 
 Slot = tuple[Table, Entry | None, bool]  # table, entry, whether it is a look-up (not tracked)
 Locate = Callable[[Txn], Slot | None]

@@ -14,6 +14,7 @@ follows the record header, so a hello may be taken as complete 4 bytes early.
 from __future__ import annotations
 
 import enum
+from typing import Final
 
 __all__ = ["INCOMPLETE", "Incomplete", "hello_sni", "hello_type", "req_ssl_ver"]
 
@@ -24,7 +25,7 @@ class Incomplete(enum.Enum):
 
 INCOMPLETE = Incomplete.INCOMPLETE
 # channel_recv_limit(): tune.bufsize less tune.maxrewrite
-RECV_LIMIT = 16384 - 1024
+RECV_LIMIT: Final = 16384 - 1024
 
 
 def hello_type(data: bytes) -> int | Incomplete | None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Final
 
 from herdsman.sample import expr as E
 from herdsman.sample import registry as R
@@ -40,7 +40,7 @@ from herdsman.sample.registry import Compiler
 from herdsman.sample.txn import Txn
 from herdsman.sample.types import Value as Sample
 
-BUFSIZE = 16384  # tune.bufsize: a check's buffer, what res.payload can reach
+BUFSIZE: Final = 16384  # tune.bufsize: a check's buffer, what res.payload can reach
 PAYLOAD = "res.payload"  # check context key: the check's input buffer (bytes)
 DATE_US = "date"  # check context key: the current time in microseconds (default: the clock)
 

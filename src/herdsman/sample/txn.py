@@ -187,6 +187,8 @@ class Txn:
         "req_load",
         "req_tail",
         "req_names",
+        "req_raw",
+        "req_lower",
         "req_body",
         "req_final",
         "req_buf",
@@ -251,7 +253,9 @@ class Txn:
         self.req_dirty = False
         self.req_load: Callable[[], Headers] | None = None
         self.req_tail: Headers | None = None  # fields appended to the received ones
-        self.req_names: set[bytes] | None = None  # lower-case names, received and tail
+        self.req_names: set[bytes] | None = None  # their names (lower case)
+        self.req_raw: bytes | None = None  # the received head (RequestHead.raw)
+        self.req_lower: bytes | None = None  # its names, lower case, found by _req_has()
         self.req_body: bytes | None = None
         self.req_final = True
         self.req_buf: bytes | None = None
@@ -315,39 +319,60 @@ class Txn:
         assert self.req_hdrs is not None
         return self.req_hdrs
 
-    def _req_index(self) -> set[bytes]:
-        """``req_names``, made on the first field appended (with ``req_tail``)."""
+    def _req_has(self, lname: bytes, needle: bytes) -> bool:
+        """Whether a field is named ``lname`` (lower case), received or appended;
+        ``needle`` is ``b"\n" + lname + b":"``. The received head is searched
+        as bytes, lower-cased once: a canonical head has every field on a line
+        of its own, named up to its colon, and no LF in a value."""
         names = self.req_names
-        if names is None:
-            names = self.req_names = {n.lower() for n, _ in self.req_received()}
-            self.req_tail = []
-        return names
+        if names is not None and lname in names:
+            return True
+        low = self.req_lower
+        if low is None:
+            raw = self.req_raw
+            if raw is None:  # a transaction without a parsed head (tests, checks)
+                raw = b"".join(b"\n" + n + b":" for n, _ in self.req_received())
+            low = self.req_lower = raw.lower()
+        # find(), not "in": bytes.__contains__ first tries the needle as an int
+        # and clears the TypeError, twice the cost (CPython 3.11)
+        return low.find(needle) >= 0
 
     def req_append(self, lname: bytes, value: bytes, unique: bool) -> bool:
         """Add a field named ``lname`` (lower case) after the others, without a
         copy of the list; ``unique`` (set-header) when no field has that name yet.
         False when it cannot: the caller edits ``req_hdrs_rw()``."""
-        if self.req_dirty:
+        if self.req_dirty or (unique and self._req_has(lname, b"\n" + lname + b":")):
             return False
-        names = self._req_index()
-        if unique and lname in names:
-            return False
-        names.add(lname)
-        self.req_tail.append((lname, value))  # type: ignore[union-attr]
+        tail = self.req_tail
+        if tail is None:
+            self.req_tail = [(lname, value)]
+            self.req_names = {lname}
+        else:
+            tail.append((lname, value))
+            self.req_names.add(lname)  # type: ignore[union-attr]
         return True
 
     def req_extend(
-        self, fields: list[tuple[bytes, bytes]], unique: frozenset[bytes], names: frozenset[bytes]
+        self,
+        fields: list[tuple[bytes, bytes]],
+        unique: tuple[tuple[bytes, bytes], ...],
+        names: frozenset[bytes],
     ) -> bool:
         """``req_append()`` of each field (lower-case ``names`` all different; those
-        in ``unique`` by set-header): all of them, or none (False)."""
+        in ``unique``, as (name, ``_req_has()``'s needle), by set-header): all of
+        them, or none (False)."""
         if self.req_dirty:
             return False
-        present = self._req_index()
-        if not unique.isdisjoint(present):
-            return False
-        present |= names
-        self.req_tail.extend(fields)  # type: ignore[union-attr]
+        for lname, needle in unique:
+            if self._req_has(lname, needle):
+                return False
+        tail = self.req_tail
+        if tail is None:
+            self.req_tail = list(fields)
+            self.req_names = set(names)
+        else:
+            tail.extend(fields)
+            self.req_names |= names  # type: ignore[operator]
         return True
 
     def res_hdrs_rw(self) -> Headers:

@@ -18,7 +18,8 @@ from herdsman.config.address import parse_address
 from herdsman.config.diag import NOWHERE, ConfigError, Diagnostics
 from herdsman.config.keywords import Ctx, Support
 from herdsman.config.kw_server import KEYWORDS, SrvCtx
-from herdsman.config.model import Family, ServerConfig
+from herdsman.config.model import ServerConfig
+from herdsman.config.model_addr import Family
 from herdsman.core import transitions
 from herdsman.core.backend import Backend, Server
 from herdsman.core.states import MAINT

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from herdsman.admin.api.cli import PERMISSION_DENIED, Command, Level, Session, arg
 from herdsman.admin.api.context import Api
-from herdsman.config.model import Address, Family
+from herdsman.config.model_addr import Address, Family
 from herdsman.core import transitions
 from herdsman.core.backend import Server
 from herdsman.core.states import SrvAdmin

@@ -32,7 +32,8 @@ from herdsman.admin.api.fields import (
     u64,
 )
 from herdsman.admin.api.names import STAT_FIELDS, STATIC_FIELDS
-from herdsman.config.model import Cap, Family, Mode, Observe, ProxyConfig
+from herdsman.config.model import Cap, Mode, Observe, ProxyConfig
+from herdsman.config.model_addr import Family
 from herdsman.core.backend import Backend, Check, Server
 from herdsman.core.counters import BeCounters, FeCounters, samples_window, swrate_avg
 from herdsman.core.registry import FrontendState

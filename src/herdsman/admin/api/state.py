@@ -13,7 +13,7 @@ import ipaddress
 
 from herdsman.admin.api.cli import Command, Session, arg
 from herdsman.admin.api.context import Api
-from herdsman.config.model import Address, Family
+from herdsman.config.model_addr import Address, Family
 from herdsman.core.backend import Backend, Check, Server
 from herdsman.defs.status import Result, Status
 
