@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -62,3 +63,28 @@ def test_pure_loads_every_module_from_its_source(monkeypatch: pytest.MonkeyPatch
     expected = ".py" if _accel.state() != "compiled" else ".so"
     assert _loaded_from(env).endswith(expected)
     assert _loaded_from({**env, "HERDSMAN_PURE": "1"}).endswith("/http/parse.py")
+
+
+def _except_names(fn: ast.AST) -> dict[str, set[str]]:
+    names: dict[str, set[str]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.ExceptHandler) and node.name and node.type is not None:
+            names.setdefault(node.name, set()).add(ast.unparse(node.type))
+    return names
+
+
+def test_no_exception_name_holds_two_types() -> None:
+    """mypyc types a local once: ``except A as err`` then ``except B as err`` in
+    one compiled function fails at run time with a TypeError (docs/architecture.md)."""
+    found = []
+    for path in _accel.sources():
+        tree = ast.parse(path.read_text())
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                for name, types in _except_names(fn).items():
+                    if len(types) > 1:
+                        found.append(f"{path.name}:{fn.lineno} {fn.name}: {name} {sorted(types)}")
+    assert found == []
+    assert _except_names(ast.parse("try: f()\nexcept A as e: g()\nexcept B as e: h()")) == {
+        "e": {"A", "B"}
+    }

@@ -60,3 +60,18 @@ def test_response() -> None:
     assert head_bytes(head, b"keep-alive") == (
         b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\nconnection: keep-alive\r\n\r\n"
     )
+
+
+def test_block_goes_before_the_added_lines() -> None:
+    """``block``: whole lines (the fields rules appended), before ``add`` and the
+    Connection line, with or without edits to make."""
+    head = parse_request_head(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert head is not None
+    assert head_bytes(head, block=b"x-a: 1\r\nx-b: 2\r\n") == (
+        b"GET / HTTP/1.1\r\nHost: a\r\nx-a: 1\r\nx-b: 2\r\n\r\n"
+    )
+    head = parse_request_head(b"GET / HTTP/1.1\r\nConnection: keep-alive\r\nHost: a\r\n\r\n")
+    assert head is not None
+    assert head_bytes(head, b"close", add=[b"x-c: 3"], block=b"x-a: 1\r\n") == (
+        b"GET / HTTP/1.1\r\nHost: a\r\nx-a: 1\r\nx-c: 3\r\nconnection: close\r\n\r\n"
+    )

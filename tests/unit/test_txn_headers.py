@@ -169,7 +169,8 @@ def test_appended_fields_follow_the_received_bytes(raw: bytes, ops: list[Any]) -
         return  # a name the request had: the list is written again (above)
     head = txn.req_head
     tail = [n + b": " + v for n, v in txn.req_tail if n != b"connection"]
-    out = appended_head(head, txn.req_tail, b"close", [b"x-add: 1"])
+    assert txn.req_wire == b"".join(line + b"\r\n" for line in tail)
+    out = appended_head(head, txn.req_wire, b"close", [b"x-add: 1"])
     assert out == head_bytes(head, b"close", add=[*tail, b"x-add: 1"])
     if raw in PLAIN:
         assert out == request_head(txn, b"close", [b"x-add: 1"])

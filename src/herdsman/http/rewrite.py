@@ -37,6 +37,7 @@ def head_bytes(
     add: Sequence[bytes] = (),
     remove: Collection[bytes] = (),
     after: Sequence[bytes] = (),
+    block: bytes = b"",
 ) -> bytes:
     """The head to send.
 
@@ -45,11 +46,12 @@ def head_bytes(
     ``remove``: lower-case names of header fields to delete.
     ``after``: lines the H1 output writes after its Connection line (the
     WebSocket accept HAProxy makes up, ``websocket.accept_line()``).
+    ``block``: whole lines with their CRLFs, before ``add`` (fields rules appended).
     """
     raw = head.raw
     edits = head.edits
     if not edits and connection is None and not add and not remove and not after:
-        return raw
+        return raw if not block else raw[:-2] + block + b"\r\n"
     if remove:
         edits = tuple(sorted(set(edits) | set(_removals(raw, remove))))
     parts = []
@@ -62,6 +64,8 @@ def head_bytes(
             parts.append(repl)
         pos = end
     parts.append(raw[pos : len(raw) - 2])
+    if block:
+        parts.append(block)
     for line in add:
         parts.append(line + b"\r\n")
     if connection is not None:

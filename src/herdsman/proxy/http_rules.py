@@ -89,7 +89,7 @@ class RulesSession(Protocol):
 
 def accept(s: RulesSession) -> bool:
     """The session starts: its transaction, ``tcp-request connection/session``."""
-    router = s.ctx.router
+    router: R.Router | None = s.ctx.router  # typed: mypyc calls it natively
     assert router is not None
     assert s.rules is not None
     tr = s.client_transport()
@@ -102,7 +102,7 @@ def request(
 ) -> bool:
     """Run the request rules; True when the session answered (or closed). ``body``:
     what ``option http-buffer-request`` waited for, else what ``buf`` holds."""
-    router = s.ctx.router
+    router: R.Router | None = s.ctx.router  # typed: mypyc calls it natively
     assert router is not None
     assert s.rules is not None
     txn = s.txn
@@ -289,7 +289,7 @@ def _page(s: RulesSession, status: int) -> Reply | None:
 
 def after_reply(s: RulesSession, reply: Reply) -> Reply | None:
     """``http-after-response`` on one of herdsman's own replies."""
-    router = s.ctx.router
+    router: R.Router | None = s.ctx.router  # typed: mypyc calls it natively
     txn = s.txn
     fe = s.rules
     assert router is not None
@@ -331,11 +331,10 @@ def request_out(s: RulesSession, connection: bytes | None, add: Sequence[bytes])
         return None
     if txn.req_dirty or txn.line_dirty:
         return rule_heads.request_head(txn, connection, add)
-    tail = txn.req_tail
-    if not tail:
+    if not txn.req_tail:
         return None
     head: RequestHead = txn.req_head  # the one whose fields req_tail follows
-    return rule_heads.appended_head(head, tail, connection, add)
+    return rule_heads.appended_head(head, txn.req_wire, connection, add)
 
 
 def response(
@@ -343,7 +342,7 @@ def response(
 ) -> bytes | None:
     """The response rules; the head to send when they changed it, b"" when
     unchanged, None when the session answered instead (http-response deny)."""
-    router = s.ctx.router
+    router: R.Router | None = s.ctx.router  # typed: mypyc calls it natively
     txn = s.txn
     fe = s.rules
     if router is None or txn is None or fe is None:

@@ -48,14 +48,12 @@ def request_head(txn: Txn, connection: bytes | None, add: Sequence[bytes]) -> by
 
 
 def appended_head(
-    head: RequestHead, tail: Headers, connection: bytes | None, add: Sequence[bytes]
+    head: RequestHead, wire: bytes, connection: bytes | None, add: Sequence[bytes]
 ) -> bytes:
-    """The received head with only fields appended by the rules (``txn.req_tail``):
+    """The received head with only fields appended by the rules (``txn.req_wire``):
     written as ``head_bytes()`` writes an unchanged one, the appended fields
     first among the added lines (the order of ``request_head()``)."""
-    lines = [n + b": " + v for n, v in tail if n != b"connection"]
-    lines += add
-    return head_bytes(head, connection, add=lines)
+    return head_bytes(head, connection, add=add, block=wire)
 
 
 def response_head(txn: Txn, connection: bytes | None, after: Sequence[bytes]) -> bytes:

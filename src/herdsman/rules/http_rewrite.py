@@ -112,9 +112,10 @@ def _fields(run: list[RequestField]) -> Callable[[Txn], int]:
     fields = [(f.lname, f.value) for f in run]
     unique = tuple((f.lname, b"\n" + f.lname + b":") for f in run if f.unique)
     names = frozenset(f.lname for f in run)
+    wire = b"".join(n + b": " + v + b"\r\n" for n, v in fields if n != b"connection")
 
     def act(txn: Txn) -> int:
-        if not txn.req_extend(fields, unique, names):
+        if not txn.req_extend(fields, unique, names, wire):
             for f in run:
                 f(txn)
         return ACT_CONT

@@ -19,7 +19,23 @@ from herdsman.sample import registry as R
 from herdsman.sample import types as T
 from herdsman.sample.expr import Expr
 from herdsman.sample.f_stick import MAX_SESS_STKCTR
-from herdsman.sample.stick import Table, Tracker
+from herdsman.sample.stick import (
+    DT,
+    DT_BYTES_IN_CNT,
+    DT_BYTES_IN_RATE,
+    DT_BYTES_OUT_CNT,
+    DT_BYTES_OUT_RATE,
+    DT_HTTP_ERR_CNT,
+    DT_HTTP_ERR_RATE,
+    DT_HTTP_FAIL_CNT,
+    DT_HTTP_FAIL_RATE,
+    DT_HTTP_REQ_CNT,
+    DT_HTTP_REQ_RATE,
+    DT_SESS_CNT,
+    DT_SESS_RATE,
+    Entry,
+    Table,
+)
 from herdsman.sample.txn import Ref, Txn
 
 
@@ -69,11 +85,11 @@ def parse_track(words: list[str], i: int, where: Where) -> tuple[Callable[[Txn],
     ref = Ref(A.TAB, name, TrackSite(env.proxy, num, expr, env.file, env.line))
     env.refs.append(ref)
     session = where.which in ("tcp-request connection", "tcp-request session")
-    return track_action(num, expr, ref, response, content=True, session=session), i, False
+    return track_action(num, expr, ref, response, session=session), i, False
 
 
 def track_action(
-    num: int, expr: Expr, ref: Ref, response: bool, content: bool, session: bool = False
+    num: int, expr: Expr, ref: Ref, response: bool, session: bool = False
 ) -> Callable[[Txn], int]:
     """Start tracking the key ``expr`` gives in the table (``http_action_track_sc()``;
     ``session`` for ``tcp-request connection/session`` rules)."""
@@ -90,7 +106,7 @@ def track_action(
         value = one(txn)
         if value is None:
             return ACT_CONT
-        key = value if type(value) is table.native else table.key_of(value)
+        key = table.key_of(value)
         if key is None:
             return ACT_CONT
         now = txn.now_ms()
@@ -99,26 +115,30 @@ def track_action(
             return ACT_CONT
         table.start_counters(ts, now)
         if slots is None:
-            slots = [None] * MAX_SESS_STKCTR
             if session:
-                txn.sess_sc = slots
+                slots = txn.sess_sc = [None] * MAX_SESS_STKCTR
             else:
+                # the list a previous stream of the session left (end_stream())
+                slots = txn.sc_spare
+                if slots is None:
+                    slots = [None] * MAX_SESS_STKCTR
+                txn.sc_spare = None
                 txn.sc = slots
-        slots[num] = Tracker(table, ts, content)
+        slots[num] = ts
         if txn.method is not None and not session:
             # the request was counted before tracking began: count it now
-            table.inc_pair(ts, "http_req_cnt", "http_req_rate", now)
+            table.inc_pair(ts, DT_HTTP_REQ_CNT, DT_HTTP_REQ_RATE, now)
             status = txn.status
             if response and 400 <= status < 500:
-                table.inc_pair(ts, "http_err_cnt", "http_err_rate", now)
+                table.inc_pair(ts, DT_HTTP_ERR_CNT, DT_HTTP_ERR_RATE, now)
             if response and 500 <= status < 600 and status not in (501, 505):
-                table.inc_pair(ts, "http_fail_cnt", "http_fail_rate", now)
+                table.inc_pair(ts, DT_HTTP_FAIL_CNT, DT_HTTP_FAIL_RATE, now)
         return ACT_CONT
 
     return act
 
 
-def tracked(txn: Txn, num: int) -> Tracker | None:
+def tracked(txn: Txn, num: int) -> Entry | None:
     """The stream's counter ``num``, else the session's."""
     sc = txn.sc
     if sc is not None and sc[num] is not None:
@@ -139,17 +159,18 @@ def parse_sc_action(
             raise RuleError(f"action '{word}' (sc-inc-gpc arrays) is not supported by herdsman")
         if rest[:1] not in ("0", "1"):
             raise RuleError(f"invalid gpc ID '{word}'. Expects sc-set-gpc(<GPC ID>,<Track ID>)")
-        gpc = f"gpc{rest[0]}"
+        gpc = DT[f"gpc{rest[0]}"]
+        gpc_rate = DT[f"gpc{rest[0]}_rate"]
         num = _sc_suffix(
             rest[1:], word, f"invalid stick table track ID. Expects {word}(<Track ID>)"
         )
 
         def inc(txn: Txn) -> int:
-            trk = tracked(txn, num)
-            if trk is not None:
-                table, ts = trk.table, trk.entry
+            ts = tracked(txn, num)
+            if ts is not None:
+                table = ts.table
                 now = txn.now_ms()
-                a = table.add(ts, f"{gpc}_rate", now)
+                a = table.add(ts, gpc_rate, now)
                 b = table.add(ts, gpc, now)
                 if a or b:
                     table.touch(ts, now)
@@ -177,10 +198,10 @@ def parse_sc_action(
             return None if v is None else T.to_int(v)
 
     def set_gpt(txn: Txn) -> int:
-        trk = tracked(txn, num)
+        ts = tracked(txn, num)
         v = get(txn)
-        if trk is not None and v is not None and trk.table.set(trk.entry, "gpt0", v & 0xFFFFFFFF):
-            trk.table.touch(trk.entry, txn.now_ms())
+        if ts is not None and v is not None and ts.table.set(ts, "gpt0", v & 0xFFFFFFFF):
+            ts.table.touch(ts, txn.now_ms())
         return ACT_CONT
 
     return set_gpt, i, False
@@ -200,43 +221,43 @@ def _sc_suffix(text: str, word: str, message: str) -> int:
 
 
 # -- counting points ------------------------------------------------------------------------
+# Each goes over the stream's trackers, the session's where the stream has none,
+# and reads the clock only when a tracked table stores what the event moves.
 
 
-def _each(txn: Txn) -> list[Tracker]:
-    """The trackers of the stream, the session's where the stream has none."""
-    out: list[Tracker] = []
+def _count(txn: Txn, cnt: int, rate: int, inc: int = 1, now: int = -1) -> int:
+    """``inc`` events in the counter and rate pair (DT_*) of every tracker of
+    ``txn``; the clock's reading (``now``, -1 before one), to share."""
     sc, sess = txn.sc, txn.sess_sc
+    if sc is None and sess is None:
+        return now
     for n in range(MAX_SESS_STKCTR):
-        trk = sc[n] if sc is not None else None
-        if trk is None and sess is not None:
-            trk = sess[n]
-        if trk is not None:
-            out.append(trk)
-    return out
-
-
-def _count(txn: Txn, cnt: str, rate: str) -> None:
-    """One event in the counter and rate pair of every tracker of ``txn``."""
-    if txn.sc is None and txn.sess_sc is None:
-        return
-    now = txn.now_ms()
-    for trk in _each(txn):
-        trk.table.inc_pair(trk.entry, cnt, rate, now)
+        ts = sc[n] if sc is not None else None
+        if ts is None and sess is not None:
+            ts = sess[n]
+        if ts is None:
+            continue
+        table = ts.table
+        if table.moves(cnt, rate):
+            if now < 0:
+                now = txn.now_ms()
+            table.inc_pair(ts, cnt, rate, now, inc)
+    return now
 
 
 def count_http_request(txn: Txn) -> None:
     """``stream_inc_http_req_ctr()``: a request was received."""
-    _count(txn, "http_req_cnt", "http_req_rate")
+    _count(txn, DT_HTTP_REQ_CNT, DT_HTTP_REQ_RATE)
 
 
 def count_http_error(txn: Txn) -> None:
     """``stream_inc_http_err_ctr()``: a denied request or a 4xx response."""
-    _count(txn, "http_err_cnt", "http_err_rate")
+    _count(txn, DT_HTTP_ERR_CNT, DT_HTTP_ERR_RATE)
 
 
 def count_http_fail(txn: Txn) -> None:
     """``stream_inc_http_fail_ctr()``: a 5xx response (but 501 and 505)."""
-    _count(txn, "http_fail_cnt", "http_fail_rate")
+    _count(txn, DT_HTTP_FAIL_CNT, DT_HTTP_FAIL_RATE)
 
 
 def count_session(txn: Txn) -> None:
@@ -244,22 +265,21 @@ def count_session(txn: Txn) -> None:
     sess = txn.sess_sc
     if sess is None:
         return
-    now = txn.now_ms()
-    for trk in sess:
-        if trk is not None:
-            trk.table.inc_pair(trk.entry, "sess_cnt", "sess_rate", now)
+    now = -1
+    for ts in sess:
+        if ts is not None and ts.table.moves(DT_SESS_CNT, DT_SESS_RATE):
+            if now < 0:
+                now = txn.now_ms()
+            ts.table.inc_pair(ts, DT_SESS_CNT, DT_SESS_RATE, now)
 
 
 def count_bytes(txn: Txn, incoming: int, outgoing: int) -> None:
     """``stkctr_inc_bytes_in_ctr()``/``_out_``: bytes of the stream."""
-    if txn.sc is None and txn.sess_sc is None:
-        return
-    now = txn.now_ms()
-    for trk in _each(txn):
-        if incoming:
-            trk.table.inc_pair(trk.entry, "bytes_in_cnt", "bytes_in_rate", now, incoming)
-        if outgoing:
-            trk.table.inc_pair(trk.entry, "bytes_out_cnt", "bytes_out_rate", now, outgoing)
+    now = -1
+    if incoming:
+        now = _count(txn, DT_BYTES_IN_CNT, DT_BYTES_IN_RATE, incoming)
+    if outgoing:
+        _count(txn, DT_BYTES_OUT_CNT, DT_BYTES_OUT_RATE, outgoing, now)
 
 
 def end_stream(txn: Txn) -> None:
@@ -268,12 +288,15 @@ def end_stream(txn: Txn) -> None:
     if sc is None:
         return
     sess = txn.sess_sc
-    now = txn.now_ms()
-    for n, trk in enumerate(sc):
-        if trk is None or (sess is not None and sess[n] is trk):
+    for n in range(MAX_SESS_STKCTR):
+        ts = sc[n]
+        if ts is None:
             continue
-        trk.table.stop_counters(trk.entry, now)
+        sc[n] = None
+        if sess is None or sess[n] is not ts:
+            ts.table.stop_counters(ts, txn.now_ms)
     txn.sc = None
+    txn.sc_spare = sc  # for the session's next stream (one list less per request)
 
 
 def end_session(txn: Txn) -> None:
@@ -282,8 +305,7 @@ def end_session(txn: Txn) -> None:
     sess = txn.sess_sc
     if sess is None:
         return
-    now = txn.now_ms()
-    for trk in sess:
-        if trk is not None:
-            trk.table.stop_counters(trk.entry, now)
+    for ts in sess:
+        if ts is not None:
+            ts.table.stop_counters(ts, txn.now_ms)
     txn.sess_sc = None

@@ -2,10 +2,8 @@
 <value>...``, anonymous ``{ ... }`` ACLs, ``if``/``unless`` conditions with
 ``!``, ``or``/``||`` and the implicit and, and the predefined ACLs.
 
-Everything is parsed once, with HAProxy's texts, and compiled into closures
-returning HAProxy's three-valued result (``acl_exec_cond()``): ``FAIL`` (0),
-``MISS`` (1, the data may still change: only on incomplete contents) and
-``PASS`` (3), so that ``&`` and ``|`` combine them as HAProxy does.
+Everything is parsed once, with HAProxy's texts, and compiled into the
+closures of ``acl_exec.py``, which return HAProxy's three-valued result.
 """
 
 from __future__ import annotations
@@ -14,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from herdsman.sample import acl_exec, known
 from herdsman.sample import args as A
-from herdsman.sample import known
 from herdsman.sample import pattern as P
 from herdsman.sample import types as T
+from herdsman.sample.acl_exec import FAIL, MISS, PASS, Cond
 from herdsman.sample.args import ArgError, make_arg_list
 from herdsman.sample.expr import (
     Expr,
@@ -28,15 +27,9 @@ from herdsman.sample.expr import (
     parse_converters,
     parse_expr,
 )
-from herdsman.sample.registry import FETCHES, NO_CAST, CompileError, Compiler
+from herdsman.sample.registry import FETCHES, CompileError, Compiler
 from herdsman.sample.txn import Txn
 from herdsman.sample.types import Value
-
-FAIL: Final = 0
-MISS: Final = 1
-PASS: Final = 3
-
-Cond = Callable[[Txn], int]
 
 
 class AclError(ValueError):
@@ -225,121 +218,6 @@ def _default_method(out: int) -> int:
     return -1
 
 
-def _test(
-    expr: Expr, method: int, matcher: P.Matcher, exprs: list[P.PatternExpr]
-) -> Callable[[Txn], bool]:
-    """``_term()``'s ``single`` as a boolean."""
-    expect = P.EXPECT[method]
-    ok = NO_CAST[expect]
-    cast = T.cast
-    one = expr.one
-    if method in (P.STR, P.BEG) and exprs and not any(e.icase for e in exprs):
-        # the matcher inlined: a set of exact strings, a tuple of prefixes
-        pats = [p for e in exprs for p, _ in e.items if isinstance(p, bytes)]
-        exact = frozenset(pats)
-        prefixes = tuple(pats)
-
-        def test_str(txn: Txn) -> bool:
-            v = one(txn)
-            if v is None:
-                return False
-            if type(v) is not bytes:
-                v = cast(v, T.STR)
-                if v is None:
-                    return False
-            return v in exact
-
-        def test_beg(txn: Txn) -> bool:
-            v = one(txn)
-            if v is None:
-                return False
-            if type(v) is not bytes:
-                v = cast(v, T.STR)
-                if v is None:
-                    return False
-            data: bytes = v  # type: ignore[assignment]
-            return data.startswith(prefixes)
-
-        return test_str if method == P.STR else test_beg
-    items = [p for e in exprs for p, _ in e.items]
-    if method == P.INT and len(items) == 1 and isinstance(items[0], tuple):
-        low, high = items[0]
-        if high is None and low is not None:  # "gt N": the comparison inlined
-            floor: int = low
-
-            def test_ge(txn: Txn) -> bool:
-                v = one(txn)
-                if v is None:
-                    return False
-                if type(v) not in ok:
-                    v = cast(v, expect)
-                    if v is None:
-                        return False
-                return floor <= v  # type: ignore[operator]
-
-            return test_ge
-
-    def test(txn: Txn) -> bool:
-        v = one(txn)
-        if v is None:
-            return False
-        if type(v) not in ok:
-            v = cast(v, expect)
-            if v is None:
-                return False
-        return matcher(v)
-
-    return test
-
-
-def _term(expr: Expr, method: int, matcher: P.Matcher, may_change: bool) -> Cond:
-    """The closure of one ACL expression: PASS when a value matches."""
-    expect = P.EXPECT[method]
-    ok = NO_CAST[expect]
-    cast = T.cast
-    if method == P.FOUND:
-        one = expr.one
-        if not may_change:
-            return lambda txn: PASS if one(txn) is not None else FAIL
-
-        def found(txn: Txn) -> int:
-            txn.need_more = False
-            if one(txn) is not None:
-                return PASS
-            return MISS if txn.need_more else FAIL
-
-        return found
-    if expr.fetch.many is None and not may_change:
-        one = expr.one
-
-        def single(txn: Txn) -> int:
-            v = one(txn)
-            if v is None:
-                return FAIL
-            if type(v) not in ok:
-                v = cast(v, expect)
-                if v is None:
-                    return FAIL
-            return PASS if matcher(v) else FAIL
-
-        return single
-    many = expr.many
-
-    def multi(txn: Txn) -> int:
-        txn.need_more = False
-        for v in many(txn):
-            if type(v) not in ok:
-                cv = cast(v, expect)
-                if cv is None:
-                    continue
-                v = cv
-            if matcher(v):
-                return PASS
-        return MISS if txn.need_more else FAIL
-
-    return multi
-
-
 @dataclass
 class AclContext:
     """What ACL parsing needs besides the words: the compiler, the pattern files
@@ -465,10 +343,10 @@ def parse_acl_expr(words: list[str], ctx: AclContext) -> AclExpr:
     else:
         matcher = P.compile_match(method, exprs)
     may_change = expr.fetch.name in MAY_CHANGE
-    term = _term(expr, method, matcher, may_change)
+    term = acl_exec.term(expr, method, matcher, may_change)
     plain = exprs if kw != "http_auth_group" else []  # (its own matcher)
-    single = method != P.FOUND and expr.fetch.many is None and not may_change  # _term()'s single
-    test = _test(expr, method, matcher, plain) if single else None
+    single = method != P.FOUND and expr.fetch.many is None and not may_change  # term()'s single
+    test = acl_exec.test(expr, method, matcher, plain) if single else None
     return AclExpr(kw, expr, method, term, expr.fetch.use, expr.fetch.val, test, exprs)
 
 

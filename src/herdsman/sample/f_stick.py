@@ -24,7 +24,7 @@ from herdsman.sample.registry import (
     conv,
     fetch,
 )
-from herdsman.sample.stick import Entry, Table, Tracker
+from herdsman.sample.stick import DT, DT_CONN_CNT, IS_RATE, Entry, Table
 from herdsman.sample.txn import Ref, Txn
 from herdsman.sample.types import Value
 
@@ -32,17 +32,6 @@ MAX_SESS_STKCTR: Final = 3
 
 Slot = tuple[Table, Entry | None, bool]  # table, entry, whether it is a look-up (not tracked)
 Locate = Callable[[Txn], Slot | None]
-
-
-def tracker(txn: Txn, num: int) -> Tracker | None:
-    """The stream's tracker ``num``, else the session's (``smp_fetch_sc_stkctr()``)."""
-    if num >= MAX_SESS_STKCTR or num < 0:
-        return None
-    sc = txn.sc
-    if sc is not None and sc[num] is not None:
-        return sc[num]
-    sess = txn.sess_sc
-    return sess[num] if sess is not None else None
 
 
 def _locate(form: str, num: int, ref: Ref | None, create: bool) -> Locate:
@@ -68,20 +57,22 @@ def _locate(form: str, num: int, ref: Ref | None, create: bool) -> Locate:
         return lambda txn: None
 
     def sc(txn: Txn) -> Slot | None:
-        # tracker(), inlined: the stream's counter, else the session's
+        # the stream's counter, else the session's (smp_fetch_sc_stkctr())
         sc = txn.sc
-        trk = sc[num] if sc is not None else None
-        if trk is None:
+        ts = sc[num] if sc is not None else None
+        if ts is None:
             sess = txn.sess_sc
             if sess is None:
                 return None
-            trk = sess[num]
-            if trk is None:
+            ts = sess[num]
+            if ts is None:
                 return None
         if ref is not None and ref.target is not None:
             table: Table = ref.target
-            return table, table.lookup(trk.entry.key, txn.now_ms()), True
-        return trk.table, trk.entry, False
+            if not table.same_keys(ts.table):
+                return table, None, True
+            return table, table.lookup(ts.key, txn.now_ms()), True
+        return ts.table, ts, False
 
     return sc
 
@@ -117,8 +108,10 @@ _READ_AS |= {
 
 
 def _reader(name: str, shift: int = 0) -> Callable[[Table, Entry, int], int | None]:
+    dt = DT[name]
+
     def read(table: Table, ts: Entry, now: int) -> int | None:
-        value = table.read(ts, name, now)
+        value = table.read_dt(ts, dt, now)
         return None if value is None else value >> shift
 
     return read
@@ -130,19 +123,16 @@ _READERS: dict[str, Callable[[Table, Entry, int], int | None]] = {
 
 
 def _inc(gpc: str) -> Callable[[Table, Entry, int], int | None]:
+    cnt, rate = DT[gpc], DT[f"{gpc}_rate"]
+
     def inc(table: Table, ts: Entry, now: int) -> int | None:
-        rate = f"{gpc}_rate"
-        has_rate = rate in table.store
-        has_cnt = gpc in table.store
-        if not (has_rate or has_cnt):
+        if not table.moves(cnt, rate):
             return 0
         value = 0
-        if has_rate:
-            table.add(ts, rate, now)
+        if table.add(ts, rate, now):
             value = table.rate_curr(ts, rate)
-        if has_cnt:
-            table.add(ts, gpc, now)
-            value = int(ts.data[gpc])  # type: ignore[arg-type]
+        if table.add(ts, cnt, now):
+            value = ts.cnt[table.pos[cnt]]
         table.touch(ts, now)
         return value
 
@@ -150,11 +140,14 @@ def _inc(gpc: str) -> Callable[[Table, Entry, int], int | None]:
 
 
 def _clr(gpc: str) -> Callable[[Table, Entry, int], int | None]:
+    cnt = DT[gpc]
+
     def clr(table: Table, ts: Entry, now: int) -> int | None:
-        if gpc not in table.store:
+        p = table.pos[cnt]
+        if p < 0:
             return None
-        value = int(ts.data.get(gpc, 0))  # type: ignore[arg-type]
-        ts.data[gpc] = 0
+        value = ts.cnt[p]
+        ts.cnt[p] = 0
         table.touch(ts, now)
         return value
 
@@ -163,11 +156,10 @@ def _clr(gpc: str) -> Callable[[Table, Entry, int], int | None]:
 
 def _updt_conn_cnt(table: Table, ts: Entry, now: int) -> int | None:
     """``src_updt_conn_cnt``: one more connection counted now."""
-    if "conn_cnt" not in table.store:
+    if not table.add(ts, DT_CONN_CNT, now):
         return None
-    table.add(ts, "conn_cnt", now)
     table.touch(ts, now)
-    return int(ts.data["conn_cnt"])  # type: ignore[arg-type]
+    return ts.cnt[table.pos[DT_CONN_CNT]]
 
 
 _WRITERS = {
@@ -214,19 +206,21 @@ def _counter_fetch(form: str, num: int, what: str) -> Callable[[list[Arg], Compi
 
 def _tracked_counter(num: int, name: str, shift: int) -> Fn:
     """``sc*_<counter>`` of a tracker's own table, the common case: ``_locate()``'s
-    and the reader's work in one closure."""
+    and the reader's work in one closure (the clock read for a rate only)."""
+    dt = DT[name]
+    rate = IS_RATE[dt]
 
     def fn(txn: Txn) -> Value | None:
         sc = txn.sc
-        trk = sc[num] if sc is not None else None
-        if trk is None:
+        ts = sc[num] if sc is not None else None
+        if ts is None:
             sess = txn.sess_sc
             if sess is None:
                 return None
-            trk = sess[num]
-            if trk is None:
+            ts = sess[num]
+            if ts is None:
                 return None
-        value = trk.table.read(trk.entry, name, txn.now_ms())
+        value = ts.table.read_dt(ts, dt, txn.now_ms() if rate else 0)
         return None if value is None else value >> shift
 
     return fn

@@ -29,7 +29,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from herdsman.sample.stick import Tracker
+    from herdsman.sample.stick import Entry
     from herdsman.sample.types import Value
 
 Headers = list[tuple[bytes, bytes]]
@@ -167,6 +167,7 @@ class Txn:
         "dst_port",
         "sess_vars",
         "sess_sc",
+        "sc_spare",
         "first_req",
         "tls",
         "expect_proxy",
@@ -189,6 +190,7 @@ class Txn:
         "req_names",
         "req_raw",
         "req_lower",
+        "req_wire",
         "req_body",
         "req_final",
         "req_buf",
@@ -226,7 +228,9 @@ class Txn:
         self.dst: IP | None = None
         self.dst_port = 0
         self.sess_vars: dict[str, Value] | None = None
-        self.sess_sc: list[Tracker | None] | None = None
+        # tracking counters: the entries tracked (a stick table's Entry), by number
+        self.sess_sc: list[Entry | None] | None = None
+        self.sc_spare: list[Entry | None] | None = None  # a finished stream's ``sc``, to reuse
         self.first_req = True
         self.tls: TlsView | None = None  # None on a plain connection
         # tcp-request connection expect-proxy layer4: a PROXY header comes first
@@ -243,7 +247,7 @@ class Txn:
         self.txn_vars: dict[str, Value] | None = None
         self.req_vars: dict[str, Value] | None = None
         self.res_vars: dict[str, Value] | None = None
-        self.sc: list[Tracker | None] | None = None
+        self.sc: list[Entry | None] | None = None
         self.meth = 0
         self.method: bytes | None = None
         self.uri: bytes | None = None
@@ -256,6 +260,9 @@ class Txn:
         self.req_names: set[bytes] | None = None  # their names (lower case)
         self.req_raw: bytes | None = None  # the received head (RequestHead.raw)
         self.req_lower: bytes | None = None  # its names, lower case, found by _req_has()
+        # req_tail as HTTP/1 lines (CRLF each, Connection fields left out: the
+        # proxy writes its own), what rule_heads.appended_head() sends
+        self.req_wire = b""
         self.req_body: bytes | None = None
         self.req_final = True
         self.req_buf: bytes | None = None
@@ -350,6 +357,8 @@ class Txn:
         else:
             tail.append((lname, value))
             self.req_names.add(lname)  # type: ignore[union-attr]
+        if lname != b"connection":
+            self.req_wire += lname + b": " + value + b"\r\n"
         return True
 
     def req_extend(
@@ -357,10 +366,11 @@ class Txn:
         fields: list[tuple[bytes, bytes]],
         unique: tuple[tuple[bytes, bytes], ...],
         names: frozenset[bytes],
+        wire: bytes,
     ) -> bool:
         """``req_append()`` of each field (lower-case ``names`` all different; those
-        in ``unique``, as (name, ``_req_has()``'s needle), by set-header): all of
-        them, or none (False)."""
+        in ``unique``, as (name, ``_req_has()``'s needle), by set-header; ``wire``:
+        their ``req_wire`` lines): all of them, or none (False)."""
         if self.req_dirty:
             return False
         for lname, needle in unique:
@@ -373,6 +383,7 @@ class Txn:
         else:
             tail.extend(fields)
             self.req_names |= names  # type: ignore[operator]
+        self.req_wire += wire
         return True
 
     def res_hdrs_rw(self) -> Headers:
