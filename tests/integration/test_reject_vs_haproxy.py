@@ -102,14 +102,22 @@ async def scenario(ports: dict[str, int], sock: str) -> dict[str, object]:
     for name, _, _, send, _ in CASES:
         # two connections each: the counters say per connection
         seen[name] = [await ending(ports[name], send) for _ in range(2)]
-    text = await asyncio.to_thread(cli_command, sock, "show stat")
-    lines = text.splitlines()
-    names = lines[0].lstrip("# ").split(",")
-    for line in lines[1:]:
-        row = dict(zip(names, line.split(","), strict=False))
-        if row.get("svname") in ("FRONTEND", "BACKEND") and row["pxname"] in (*ports, "bhr"):
-            seen[f"{row['pxname']}/{row['svname']}"] = {f: row[f] for f in FIELDS}
-    return seen
+    # the client sees the close before the stream's end is counted (hrsp_other):
+    # read again, with a deadline, until the last stream's end is there
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while True:
+        text = await asyncio.to_thread(cli_command, sock, "show stat")
+        lines = text.splitlines()
+        names = lines[0].lstrip("# ").split(",")
+        for line in lines[1:]:
+            row = dict(zip(names, line.split(","), strict=False))
+            if row.get("svname") in ("FRONTEND", "BACKEND") and row["pxname"] in (*ports, "bhr"):
+                seen[f"{row['pxname']}/{row['svname']}"] = {f: row[f] for f in FIELDS}
+        last = seen[f"{CASES[-1][0]}/FRONTEND"]
+        if last["hrsp_other"] == "2" or loop.time() > deadline:  # type: ignore[index]
+            return seen
+        await asyncio.sleep(0.02)
 
 
 async def test_rejects_as_haproxy(tmp_path: Path) -> None:
