@@ -48,6 +48,7 @@ from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock, MonotonicClock
 from herdsman.core.events import ServerEvent
 from herdsman.core.live import ServerState, server_state
+from herdsman.core.netns import STORE
 from herdsman.core.registry import Registry
 from herdsman.core.timer import LoopTimer
 from herdsman.core.warmup import Warmup
@@ -128,6 +129,12 @@ class Herdsman:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopping = False
         all_targets = list(g.logs) + [t for px in config.proxies for t in px.logs]
+        STORE.names.update(
+            ns
+            for px in config.proxies
+            for ns in (*(b.namespace for b in px.binds), *(s.namespace for s in px.servers))
+            if ns and ns != "*"
+        )  # the namespaces a PROXY header's NETNS TLV may name (core/netns.py)
         self._maxlen = max_syslog_len(all_targets) if all_targets else 1024
         self.global_logger = self._logger(g.logs, None) if g.logs else None
         self._build_backends()

@@ -30,6 +30,21 @@ pytestmark = pytest.mark.haproxy
 REPLY = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 V2_INET = bytes((9, 9, 9, 9, 8, 8, 8, 8)) + struct.pack("!HH", 1234, 80)
 
+
+def _v2_padded(total: int) -> bytes:
+    """A v2 PROXY header of ``total`` bytes: TCP over IPv4, then a NOOP TLV."""
+    pad = total - 16 - 12 - 3
+    return (
+        PP2_SIGNATURE
+        + bytes((0x21, 0x11))
+        + struct.pack("!H", total - 16)
+        + V2_INET
+        + b"\x04"
+        + struct.pack("!H", pad)
+        + bytes(pad)
+    )
+
+
 CASES: list[tuple[str, bytes]] = [
     ("v1", b"PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n"),
     ("v1 three groups", b"PROXY TCP4 1.2.3 5.6.7.8 1111 2222\r\n"),
@@ -59,6 +74,11 @@ CASES: list[tuple[str, bytes]] = [
     ("v2 udp", PP2_SIGNATURE + bytes((0x21, 0x12, 0, 12)) + V2_INET),
     ("v2 command 2", PP2_SIGNATURE + bytes((0x22, 0x11, 0, 12)) + V2_INET),
     ("v2 version 1", PP2_SIGNATURE + bytes((0x11, 0x11, 0, 12)) + V2_INET),
+    # a NETNS TLV naming no namespace of the configuration: ignored
+    ("v2 netns tlv", PP2_SIGNATURE + bytes((0x21, 0x11, 0, 21)) + V2_INET + b"\x30\x00\x06nosuch"),
+    # 2.6 peeks into a buffer of tune.bufsize (16384): a longer header is truncated
+    ("v2 within bufsize", _v2_padded(16000)),
+    ("v2 beyond bufsize", _v2_padded(16400)),
 ]
 
 STAMP = re.compile(r"^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] ")
@@ -419,3 +439,65 @@ async def test_send_proxy_to_a_tls_server_goes_before_the_handshake(mode: str) -
     assert results[1] == results[0]
     assert results[1][1] is not None
     assert results[1][1][0] == b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n"
+
+
+def _tlv(kind: int, value: bytes) -> bytes:
+    return bytes((kind,)) + struct.pack("!H", len(value)) + value
+
+
+def _v2_tlvs(*tlvs: bytes) -> bytes:
+    body = V2_INET + b"".join(tlvs)
+    return PP2_SIGNATURE + bytes((0x21, 0x11)) + struct.pack("!H", len(body)) + body
+
+
+TLV_CASES: list[tuple[str, bytes]] = [
+    ("v1", b"PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n"),
+    ("v2 no tlv", _v2_tlvs()),
+    ("v2 local", PP2_SIGNATURE + bytes((0x20, 0x00, 0, 0))),
+    ("v2 both", _v2_tlvs(_tlv(0x02, b"example.com"), _tlv(0x05, b"id-42"))),
+    ("v2 empty authority", _v2_tlvs(_tlv(0x02, b""))),
+    ("v2 twice", _v2_tlvs(_tlv(0x05, b"first"), _tlv(0x05, b"second"))),
+    ("v2 netns", _v2_tlvs(_tlv(0x30, b"nosuch"), _tlv(0x02, b"a"))),
+]
+
+
+@pytest.mark.parametrize("mode", ["tcp", "http"])
+async def test_tlv_fetches_as_haproxy(mode: str) -> None:
+    """``fc_rcvd_proxy``, ``fc_pp_authority`` and ``fc_pp_unique_id`` (the last TLV of
+    each kind; an empty one is found) after each header, and on a listener without
+    ``accept-proxy``: the log line of the same configuration, as 2.6.12's."""
+
+    def text(port: int, plain: int, srv: int, log: int) -> str:
+        return (
+            f"defaults\n    mode {mode}\n    timeout connect 2s\n    timeout client 5s\n"
+            f"    timeout server 5s\nlisten L\n    log 127.0.0.1:{log} format raw local0\n"
+            '    log-format "%[fc_rcvd_proxy] a=%[fc_pp_authority] u=%[fc_pp_unique_id]'
+            ' %[fc_pp_authority,length]"\n'
+            f"    bind 127.0.0.1:{port} accept-proxy\n    bind 127.0.0.1:{plain}\n"
+            f"    server s1 127.0.0.1:{srv}\n"
+        )
+
+    payload = b"GET / HTTP/1.0\r\n\r\n" if mode == "http" else b"hi"
+    results = []
+    for run in ("haproxy", "herdsman"):
+        port, plain, log = free_port(), free_port(), Syslog()
+        async with server() as (srv, _):
+            cfg = text(port, plain, srv, log.port)
+            hap = Haproxy(cfg)
+            try:
+                if run == "haproxy":
+                    hap.start(port)
+                async with running(cfg) if run == "herdsman" else _nothing():
+                    for _name, header in TLV_CASES:
+                        await exchange(port, [header + payload])
+                    await exchange(plain, [payload])
+                    results.append(await lines_of(log, len(TLV_CASES) + 1))
+            finally:
+                hap.stop()
+                log.close()
+    theirs, mine = results
+    # (sorted: a stream's log line and the next connection may cross)
+    assert sorted(mine) == sorted(theirs)
+    assert "1 a=example.com u=id-42 11" in mine
+    assert "1 a=- u=- 0" in mine  # an empty TLV is found (logged "-")
+    assert "0 a=- u=- -" in mine

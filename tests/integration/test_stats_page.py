@@ -140,6 +140,73 @@ async def test_page_matches_haproxy(backend_port: int, tmp_path: Path) -> None:
     assert "refresh" not in their_fields
 
 
+async def exchange(port: int, requests: list[bytes]) -> list[tuple[list[str], str]]:
+    """The requests one after the other on one connection: for each answer its
+    status line and header lines as sent, and its framing ("chunked" when the
+    body is in chunks ending with the last one, "none" without a body); then
+    "EOF" if the connection closed after the last answer, else "open"."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    out: list[tuple[list[str], str]] = []
+    try:
+        for req in requests:
+            writer.write(req)
+            head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)).decode()
+            lines = head.split("\r\n")[:-2]
+            framing = "none"
+            if "transfer-encoding: chunked" in lines:
+                while True:
+                    size = int(await asyncio.wait_for(reader.readuntil(b"\r\n"), 10), 16)
+                    await asyncio.wait_for(reader.readexactly(size + 2), 10)
+                    if not size:
+                        break
+                framing = "chunked"
+            out.append((lines, framing))
+        try:
+            rest = await asyncio.wait_for(reader.read(1), 0.5)
+            out.append(([], "EOF" if rest == b"" else repr(rest)))
+        except TimeoutError:
+            out.append(([], "open"))
+    finally:
+        writer.close()
+    return out
+
+
+FRAMING_CASES = {
+    "get-11": [b"GET /st HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /st;csv HTTP/1.1\r\nHost: x\r\n\r\n"],
+    "get-11-close": [b"GET /st;json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
+    "get-10": [b"GET /st;csv HTTP/1.0\r\nHost: x\r\n\r\n"],
+    "get-10-keepalive": [b"GET /st HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"],
+    "head-11": [b"HEAD /st HTTP/1.1\r\nHost: x\r\n\r\n", b"HEAD /st;csv HTTP/1.1\r\n\r\n"],
+    "head-10": [b"HEAD /st HTTP/1.0\r\n\r\n"],
+}
+
+
+async def test_framing_as_haproxy(backend_port: int, tmp_path: Path) -> None:
+    """2.6.12 sends the page chunked: an HTTP/1.1 GET gets the page's own
+    "transfer-encoding: chunked" before the Connection header, an HTTP/1.0 one
+    the H1 output's after it; a HEAD gets neither nor a Content-Length. The
+    same header lines in the same order, the same framing and connection."""
+    port = free_port()
+    text = config(port, backend_port, free_port(), str(tmp_path / "s.sock"))
+    async with running(text):
+        mine = {k: await exchange(port, reqs) for k, reqs in FRAMING_CASES.items()}
+    with Haproxy(text.replace("s.sock", "h.sock")).start(port):
+        theirs = {k: await exchange(port, reqs) for k, reqs in FRAMING_CASES.items()}
+    assert mine == theirs
+    assert mine["get-10"][0] == (
+        [
+            "HTTP/1.1 200 OK",
+            "cache-control: no-cache",
+            "content-type: text/plain",
+            "refresh: 10",
+            "connection: close",
+            "transfer-encoding: chunked",
+        ],
+        "chunked",
+    )
+    assert mine["get-11"][-1] == ([], "open")
+
+
 async def test_history_strip(backend_port: int, tmp_path: Path) -> None:
     """herdsman's extension: each checked server shows its last results as cells."""
     port = free_port()

@@ -124,6 +124,24 @@ async def test_header_then_hand_over_with_the_rest() -> None:
     assert not failed
 
 
+async def test_a_header_longer_than_the_buffer_is_truncated() -> None:
+    """2.6 peeks into a buffer of ``tune.bufsize`` bytes: a header that does not
+    fit is truncated, even when all of it came in the first read."""
+    loop = asyncio.get_running_loop()
+    failed: list[int] = []
+    for bufsize, failure in ((len(HEADER), None), (len(HEADER) - 1, (pr.TRUNCATED, False))):
+        stream, tr = Stream(), Transport()
+        pl = ProxyLayer(stream, loop, None, lambda: failed.append(1), True, None, True, bufsize)
+        pl.connection_made(tr)  # type: ignore[arg-type]
+        pl.data_received(HEADER + b"GET /")
+        if failure is None:
+            assert stream.data == [b"GET /"]
+            assert not failed
+        else:
+            assert pl.failure == failure
+            assert failed == [1]
+
+
 @pytest.mark.parametrize("cut", [1, 10, len(HEADER) - 1])
 async def test_a_header_in_two_reads_is_truncated(cut: int) -> None:
     """2.6 peeks once: what the first read lacks is not waited for."""
@@ -201,3 +219,24 @@ async def test_the_tls_handshake_gets_what_is_left_of_the_timeout() -> None:
     assert 0 < tls.timeout <= 4.96
     assert tls.timer is not None  # its handshake runs on what was left
     tls.connection_lost(None)
+
+
+def test_the_client_namespace_from_netns_tlvs() -> None:
+    """``conn->proxy_netns``: the last NETNS TLV naming a namespace of the
+    configuration, else the bind line's (none when the configuration names none)."""
+    from herdsman.core.netns import STORE
+    from herdsman.proxy.connect import proxy_netns
+
+    header = pr.Header(10, netns=(b"a", b"b", b"zz"))
+    face = ProxiedTransport(Transport(), {pr.HEADER_INFO: header})  # type: ignore[arg-type]
+    saved = set(STORE.names)
+    try:
+        STORE.names.clear()
+        assert proxy_netns(face, "bindns") == "bindns"
+        STORE.names.update({"a", "b"})
+        assert proxy_netns(face, "bindns") == "b"
+        assert proxy_netns(Transport(), "bindns") == "bindns"  # type: ignore[arg-type]
+        assert proxy_netns(None, None) is None
+    finally:
+        STORE.names.clear()
+        STORE.names.update(saved)

@@ -65,3 +65,20 @@ def test_dispatch() -> None:
     local, peer = ("127.0.0.1", 1), ("127.0.0.1", 2)
     assert proxy_header(local, peer) == proxy_v1(local, peer)
     assert proxy_header(local, peer, v2=True) == proxy_v2(local, peer)
+
+
+def test_v2_netns_tlv_after_the_addresses() -> None:
+    """``remote->proxy_netns`` goes as a NETNS (0x30) TLV, LOCAL or PROXY; the
+    length covers it (the bytes 2.6.12 sent in tests/e2e/test_netns.py)."""
+    got = proxy_v2(("9.9.9.9", 1234), ("8.8.8.8", 80), never_send_local=True, netns="ns1")
+    assert got == (
+        PP2_SIGNATURE
+        + b"\x21\x11\x00\x12"
+        + bytes((9, 9, 9, 9, 8, 8, 8, 8))
+        + b"\x04\xd2\x00\x50"
+        + b"\x30\x00\x03ns1"
+    )
+    assert (
+        proxy_v2("/sock", None, netns="ns1") == PP2_SIGNATURE + b"\x20\x00\x00\x06\x30\x00\x03ns1"
+    )
+    assert proxy_v2("/sock", None) == PP2_SIGNATURE + b"\x20\x00\x00\x00"

@@ -91,6 +91,31 @@ def test_accepted_whole_and_every_prefix_incomplete(data: bytes, src: object, ds
         assert pr.read_header(data[:n]) is pr.INCOMPLETE, data[:n]
 
 
+def test_authority_and_unique_id_tlvs() -> None:
+    """The last AUTHORITY (0x02) and UNIQUE_ID (0x05) values, an empty one found;
+    other TLVs (NETNS 0x30, NOOP 0x04) skipped; at their limits (255, 128) kept."""
+    tlvs = b"\x02\x00\x01a\x30\x00\x02ns\x05\x00\x00\x04\x00\x00\x02\x00\x02bc"
+    got = pr.read_header(v2(0x21, 0x11, INET + tlvs))
+    assert isinstance(got, pr.Header)
+    assert (got.authority, got.unique_id) == (b"bc", b"")
+    full = b"\x02\x00\xff" + b"a" * 255 + b"\x05\x00\x80" + b"u" * 128
+    got = pr.read_header(v2(0x21, 0x11, INET + full))
+    assert isinstance(got, pr.Header)
+    assert (got.authority, got.unique_id) == (b"a" * 255, b"u" * 128)
+    got = pr.read_header(v2(0x21, 0x11, INET))
+    assert isinstance(got, pr.Header)
+    assert (got.authority, got.unique_id, got.netns) == (None, None, ())
+    assert got == pr.read_header(v2(0x21, 0x11, INET))
+
+
+def test_netns_tlvs_in_order() -> None:
+    """Every NETNS (0x30) name, in order: which one counts depends on the
+    configuration's namespaces (proxy/connect.py proxy_netns())."""
+    got = pr.read_header(v2(0x21, 0x11, INET + b"\x30\x00\x01a\x30\x00\x02bc"))
+    assert isinstance(got, pr.Header)
+    assert got.netns == (b"a", b"bc")
+
+
 @pytest.mark.parametrize(("data", "reason", "src"), REFUSED)
 def test_refused(data: bytes, reason: str, src: object) -> None:
     assert pr.read_header(data) == pr.Refused(reason, src)  # type: ignore[arg-type]

@@ -358,7 +358,12 @@ _ROWS: list[SrvKw] = [
         p_init_addr,
         doc="last, libc, none, or an IP: how the address is resolved at start-up",
     ),
-    SrvKw("namespace", p_namespace, doc="connect from this network namespace (`ip netns`)"),
+    SrvKw(
+        "namespace",
+        p_namespace,
+        doc="connect from this network namespace (`ip netns`); `*`: the client "
+        "connection's (a PROXY header's NETNS TLV, else the bind line's)",
+    ),
     SrvKw("check", p_check, 0, doc="enable health checks"),
     SrvKw("no-check", _flag("check", False), 0, doc="cancel an inherited `check`"),
     SrvKw("inter", _check_time("inter"), doc="check interval when the server is fully up (2s)"),

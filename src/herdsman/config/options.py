@@ -93,7 +93,7 @@ SIMPLE: dict[str, Opt] = {
             "http-ignore-probes",
             _FE,
             _I,
-            doc="no 408 and no log for a connection closed before sending anything",
+            doc="no 408 or 400 and no log for a new connection that times out or closes before sending anything",
             http=True,
         ),
         Opt(

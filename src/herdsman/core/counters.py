@@ -247,9 +247,10 @@ class BeCounters:
             self.ttime_max = total_ms
 
 
-def count_accept(c: FeCounters | ProcessCounters, now_ms: int) -> None:
-    """An accepted connection that is also a session (TCP, no tcp-request rules):
-    ``listener_accept()``'s connection rate, ``session_accept_fd()``'s session rate."""
+def count_accept(c: ProcessCounters, now_ms: int) -> None:
+    """An accepted connection: ``listener_accept()`` counts the process's connection
+    and session rates before any rule (a frontend counts its session rate once
+    its rules let the connection through: ``FrontendState.count_sess()``)."""
     count = c.conn_per_sec.add(now_ms)
     if count > c.cps_max:
         c.cps_max = count

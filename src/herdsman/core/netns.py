@@ -37,6 +37,10 @@ class NamespaceStore:
     def __init__(self) -> None:
         self._fds: dict[str, int] = {}
         self._default: int | None = None
+        # the names the configuration gives (bind and server lines): 2.6 enters them
+        # in its store at parse time, and a PROXY header's NETNS TLV may name only
+        # those (netns_store_insert(), netns_store_lookup())
+        self.names: set[str] = set()
 
     def fd(self, name: str) -> int:
         fd = self._fds.get(name)

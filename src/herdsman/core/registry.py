@@ -37,15 +37,28 @@ class FrontendState:
         return bool(self.maxconn) and self.feconn >= self.maxconn
 
     def count_conn(self) -> None:
-        """A connection now counts against ``maxconn`` (accepted, or taken from hold)."""
+        """A connection now counts against ``maxconn`` (accepted, or taken from hold):
+        ``proxy_inc_fe_conn_ctr()``."""
         self.feconn += 1
         c = self.counters
         c.cum_conn += 1
-        c.cum_sess += 1
         if self.feconn > c.conn_max:
             c.conn_max = self.feconn
+        count = c.conn_per_sec.add(self.clock.now_ms())
+        if count > c.cps_max:
+            c.cps_max = count
+
+    def count_sess(self) -> None:
+        """The connection became a session: the ``tcp-request connection`` and
+        ``session`` rules, and a PROXY header or a TLS handshake, let it through
+        (``session_count_new()``; a rejected one counts ``dcon``/``dses`` instead,
+        and not against ``rate-limit sessions``)."""
+        c = self.counters
+        c.cum_sess += 1
         now = self.clock.now_ms()
-        count_accept(c, now)
+        count = c.sess_per_sec.add(now)
+        if count > c.sps_max:
+            c.sps_max = count
         if self.sps_lim:
             self.sess_rate.add(now)
 

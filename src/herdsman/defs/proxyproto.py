@@ -14,7 +14,8 @@ is the check socket's own address and the destination is the server (spec
   addresses (``make_proxy_line_v2()``).
 
 The TLVs that ``send-proxy-v2-options`` may add are not generated: herdsman
-refuses those server options. Addresses are Python socket addresses, as
+refuses those server options; a stream's header carries the client
+connection's network namespace as 2.6 does (``NETNS``). Addresses are Python socket addresses, as
 returned by ``getsockname()``/``getpeername()``: ``(host, port)`` for IPv4,
 ``(host, port, flowinfo, scope_id)`` for IPv6, a path for UNIX sockets.
 """
@@ -27,6 +28,7 @@ import struct
 SockAddr = tuple[str, int] | tuple[str, int, int, int] | str | bytes | None
 
 PP2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+_PP2_TYPE_NETNS = 0x30
 _PP2_VERSION = 0x20
 _PP2_CMD_LOCAL = 0x00
 _PP2_CMD_PROXY = 0x01
@@ -81,17 +83,27 @@ def proxy_v1(local: SockAddr, peer: SockAddr) -> bytes:
     return line.encode("ascii")
 
 
-def proxy_v2(local: SockAddr, peer: SockAddr, *, never_send_local: bool = False) -> bytes:
-    """``make_proxy_line_v2()`` for a check connection (LOCAL unless ``never_send_local``)."""
+def proxy_v2(
+    local: SockAddr, peer: SockAddr, *, never_send_local: bool = False, netns: str | None = None
+) -> bytes:
+    """``make_proxy_line_v2()`` for a check connection (LOCAL unless ``never_send_local``);
+    ``netns``: the client connection's namespace, sent as a ``NETNS`` TLV after
+    the addresses (``remote->proxy_netns``), LOCAL or not."""
     src, dst = _ip_port(local), _ip_port(peer)
+    tlv = b""
+    if netns:
+        name = netns.encode("utf-8", "surrogateescape")
+        tlv = bytes((_PP2_TYPE_NETNS,)) + struct.pack("!H", len(name)) + name
     if not never_send_local or src is None or dst is None:
-        return PP2_SIGNATURE + bytes((_PP2_VERSION | _PP2_CMD_LOCAL, _PP2_FAM_UNSPEC, 0, 0))
+        head = bytes((_PP2_VERSION | _PP2_CMD_LOCAL, _PP2_FAM_UNSPEC)) + struct.pack("!H", len(tlv))
+        return PP2_SIGNATURE + head + tlv
     (sip, sport), (dip, dport) = src, dst
     if isinstance(sip, ipaddress.IPv4Address) and isinstance(dip, ipaddress.IPv4Address):
         fam, body = _PP2_FAM_INET_STREAM, sip.packed + dip.packed + struct.pack("!HH", sport, dport)
     else:
         fam = _PP2_FAM_INET6_STREAM
         body = _v6(sip).packed + _v6(dip).packed + struct.pack("!HH", sport, dport)
+    body += tlv
     head = bytes((_PP2_VERSION | _PP2_CMD_PROXY, fam)) + struct.pack("!H", len(body))
     return PP2_SIGNATURE + head + body
 

@@ -22,7 +22,7 @@ first read into "Truncated PROXY protocol header received".
 * v2: ``LOCAL`` keeps the connection's addresses and skips the rest; ``PROXY``
   with TCP over IPv4 or IPv6 takes the addresses, then walks the TLVs
   (skipped, except that ``CRC32C`` must match and ``AUTHORITY`` and
-  ``UNIQUE_ID`` must fit 255 and 128 bytes). With any other family the TLV walk
+  ``UNIQUE_ID`` must fit 255 and 128 bytes; those and ``NETNS`` are kept). With any other family the TLV walk
   starts at offset 0, on the signature itself, which never fits: 2.6 refuses
   ``AF_UNSPEC``, UDP and UNIX addresses under ``PROXY`` as invalid headers
   (checked against the 2.6.12 binary).
@@ -44,6 +44,7 @@ from herdsman.sample.hash import hash_crc32c
 
 __all__ = [
     "INCOMPLETE",
+    "HEADER_INFO",
     "Header",
     "Refused",
     "read_header",
@@ -73,6 +74,7 @@ _PP2_ADDR_LEN_INET6 = 36
 _PP2_TYPE_AUTHORITY = 0x02
 _PP2_TYPE_CRC32C = 0x03
 _PP2_TYPE_UNIQUE_ID = 0x05
+_PP2_TYPE_NETNS = 0x30
 _PP2_AUTHORITY_MAX = 255
 _UNIQUEID_LEN = 128
 _M32 = 0xFFFFFFFF
@@ -82,11 +84,21 @@ _SP, _CR, _LF, _DOT = 0x20, 0x0D, 0x0A, 0x2E
 @dataclass(frozen=True, slots=True)
 class Header:
     """A header accepted: ``size`` bytes to drop; ``src``/``dst`` None keep the
-    connection's own addresses (v1 ``UNKNOWN``, v2 ``LOCAL``)."""
+    connection's own addresses (v1 ``UNKNOWN``, v2 ``LOCAL``); the values of a
+    v2 ``AUTHORITY`` and ``UNIQUE_ID`` TLV (the last of each; ``fc_pp_authority``,
+    ``fc_pp_unique_id``), the names of its ``NETNS`` TLVs (the last that names a
+    namespace of the configuration wins: ``proxy/connect.py proxy_netns()``)."""
 
     size: int
     src: Addr | None = None
     dst: Addr | None = None
+    authority: bytes | None = None
+    unique_id: bytes | None = None
+    netns: tuple[bytes, ...] = ()  # the NETNS TLVs' names, in order
+
+
+# the key under which a transport handed over after a header shows it (get_extra_info())
+HEADER_INFO: Final = "herdsman.proxy_header"
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,15 +306,18 @@ def _v2(data: bytes) -> Header | Refused:
         dst = (v6_text(ipaddress.IPv6Address(a[16:32])), int.from_bytes(a[34:36]), 0, 0)
         offset = _PP2_HEADER_LEN + _PP2_ADDR_LEN_INET6
     try:
-        _tlvs(data[:total], offset)
+        authority, unique_id, netns = _tlvs(data[:total], offset)
     except _Bad:
         raise _Bad(src) from None
-    return Header(total, src, dst)
+    return Header(total, src, dst, authority, unique_id, netns)
 
 
-def _tlvs(head: bytes, offset: int) -> None:
-    """Walk the TLVs from ``offset`` to the end of the header; ``_Bad`` if one
+def _tlvs(head: bytes, offset: int) -> tuple[bytes | None, bytes | None, tuple[bytes, ...]]:
+    """Walk the TLVs from ``offset`` to the end of the header: the last
+    ``AUTHORITY`` and ``UNIQUE_ID`` values, the ``NETNS`` names; ``_Bad`` if one
     does not fit or fails its check."""
+    authority = unique_id = None
+    netns: list[bytes] = []
     total = len(head)
     while offset < total:
         if offset + 3 > total:
@@ -319,7 +334,14 @@ def _tlvs(head: bytes, offset: int) -> None:
             zeroed = head[:value] + bytes(4) + head[value + 4 :]
             if hash_crc32c(zeroed) != int.from_bytes(head[value : value + 4]):
                 raise _Bad
-        elif (kind == _PP2_TYPE_AUTHORITY and size > _PP2_AUTHORITY_MAX) or (
-            kind == _PP2_TYPE_UNIQUE_ID and size > _UNIQUEID_LEN
-        ):
-            raise _Bad
+        elif kind == _PP2_TYPE_AUTHORITY:
+            if size > _PP2_AUTHORITY_MAX:
+                raise _Bad
+            authority = head[value:offset]
+        elif kind == _PP2_TYPE_UNIQUE_ID:
+            if size > _UNIQUEID_LEN:
+                raise _Bad
+            unique_id = head[value:offset]
+        elif kind == _PP2_TYPE_NETNS:
+            netns.append(head[value:offset])
+    return authority, unique_id, tuple(netns)

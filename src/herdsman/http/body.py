@@ -250,6 +250,12 @@ class ChunkedBody:
         return pos + ex.size
 
 
+def chunked(data: bytes) -> bytes:
+    """``data`` as one chunk and the last chunk (the sizes of an applet's chunks
+    follow its buffer in HAProxy; the framing is what matters)."""
+    return b"%X\r\n%s\r\n0\r\n\r\n" % (len(data), data) if data else b"0\r\n\r\n"
+
+
 def chunk_data(data: bytes | memoryview) -> bytes:
     """The data of the chunks at the start of ``data`` (a chunked body as
     received), as far as it goes: a chunk cut short gives what it has, as

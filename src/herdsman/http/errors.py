@@ -216,11 +216,14 @@ def reply_bytes(reply: Reply, connection: bytes | None, head_request: bool = Fal
     """The bytes of a reply given the Connection value the mode decided
     (``connmode.response_connection()`` with the reply's tokens). The reply to
     a HEAD request goes without its body (``H1S_F_BODYLESS_RESP``); its
-    Content-Length stays."""
+    Content-Length stays. A ``Flag.MUX_CHUNKED`` reply (its body already in
+    chunks) gets the Transfer-Encoding the H1 output adds after Connection."""
     parts = [reply.start_line]
     parts.extend(name + b": " + value + b"\r\n" for name, value in reply.fields)
     if connection is not None:
         parts.append(b"connection: " + connection + b"\r\n")
+    if reply.flags & Flag.MUX_CHUNKED and not head_request:
+        parts.append(b"transfer-encoding: chunked\r\n")
     parts.append(b"\r\n")
     if not head_request:
         parts.append(reply.body)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from herdsman.http.model import RequestHead
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -114,3 +116,34 @@ def originalto_line(
     ):
         return None
     return name.lower() + b": " + ntop(destination)
+
+
+def sock_ip(addr: object) -> IPAddress | None:
+    """The address of a socket name (``getpeername()``'s tuple), None for another."""
+    if isinstance(addr, tuple) and addr:
+        try:
+            return ipaddress.ip_address(addr[0])
+        except ValueError:
+            return None
+    return None
+
+
+Options = tuple[AddrHeaderOption | None, AddrHeaderOption | None]  # (frontend's, backend's)
+
+
+def added_lines(
+    forwardfor: Options, originalto: Options, head: RequestHead, peer: object, local: object
+) -> list[bytes]:
+    """The lines the two options add to ``head``, X-Forwarded-For first (``peer``,
+    ``local``: the client connection's socket names)."""
+    add: list[bytes] = []
+    if forwardfor[0] is not None or forwardfor[1] is not None:
+        present = frozenset(name.lower() for name, _ in head.headers)
+        line = forwardfor_line(forwardfor[0], forwardfor[1], sock_ip(peer), present)
+        if line is not None:
+            add.append(line)
+    if originalto[0] is not None or originalto[1] is not None:
+        line = originalto_line(originalto[0], originalto[1], sock_ip(local))
+        if line is not None:
+            add.append(line)
+    return add

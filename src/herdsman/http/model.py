@@ -60,6 +60,10 @@ class Flag:
     # (a 101 without one is refused): HAProxy's H1 output makes one up
     # (h1_process_mux(), websocket.accept_line())
     WS_ACCEPT_MISSING: Final = 1 << 8
+    # a reply of unknown length from an applet (the stats page): the H1 output
+    # chunks it and adds "transfer-encoding: chunked" after the Connection
+    # header, but not to a HEAD's reply (h1_process_mux(), H1S_F_BODYLESS_RESP)
+    MUX_CHUNKED: Final = 1 << 9
 
     @staticmethod
     def names(flags: int) -> str:

@@ -44,6 +44,7 @@ from herdsman.core.netns import STORE
 from herdsman.core.queue import Pending
 from herdsman.core.states import SrvState
 from herdsman.defs.proxyproto import proxy_v1, proxy_v2
+from herdsman.defs.proxyrecv import HEADER_INFO
 from herdsman.defs.status import HanaEvent
 from herdsman.lb.hashing import source_key
 from herdsman.proxy.sockopts import set_bufs
@@ -79,9 +80,12 @@ def destination(srv: Server, local: object) -> tuple[int, object]:
     return family, (host, port)
 
 
-def make_socket(srv: Server, family: int) -> socket.socket:
-    """A non-blocking stream socket for ``srv`` (namespace, tfo, no Nagle)."""
-    sock = STORE.socket(srv.cfg.namespace, family)
+def make_socket(srv: Server, family: int, netns: str | None = None) -> socket.socket:
+    """A non-blocking stream socket for ``srv`` (namespace, tfo, no Nagle); a server
+    with ``namespace *`` takes the client connection's, ``netns``
+    (``sock_create_server_socket()``: ``SRV_F_USE_NS_FROM_PP``)."""
+    ns = srv.cfg.namespace
+    sock = STORE.socket(netns if ns == "*" else ns, family)
     if family != socket.AF_UNIX:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if srv.cfg.tfo:
@@ -124,6 +128,7 @@ async def open_transport(
     timeout: float | None,
     tls: ServerTls | None,
     first: bytes = b"",
+    netns: str | None = None,
 ) -> int | None:
     """One connection attempt to ``srv`` for a client whose local address is
     ``local``, driven by ``protocol()``, over TLS with ``tls`` (an ``ssl``
@@ -150,7 +155,7 @@ async def open_transport(
             host, port = addr[0], addr[1]  # type: ignore[index]
             tr, _ = await loop.create_connection(factory, host, port, ssl=ctx, server_hostname=sni)
         else:
-            sock = make_socket(srv, family)
+            sock = make_socket(srv, family, netns)
             if family != socket.AF_UNIX:
                 set_bufs(sock, bufs)  # before connect(), as proto_tcp.c
             await loop.sock_connect(sock, addr)  # type: ignore[arg-type]
@@ -198,11 +203,27 @@ async def open_transport(
     return None
 
 
-def proxy_header(srv: Server, client: object, local: object) -> bytes:
-    """The PROXY header the server expects for this client, or b""."""
+def proxy_netns(client: asyncio.BaseTransport | None, bind_ns: str | None) -> str | None:
+    """The client connection's namespace (``conn->proxy_netns``): its bind line's,
+    unless its PROXY header's NETNS TLVs name a namespace of the configuration
+    (the last such wins: ``conn_recv_proxy()``, ``netns_store_lookup()``)."""
+    if not STORE.names:
+        return bind_ns  # no namespace in the configuration for a TLV to name
+    header = client.get_extra_info(HEADER_INFO) if client is not None else None
+    if header is not None:
+        for raw in reversed(header.netns):
+            name: str = raw.decode("utf-8", "surrogateescape")
+            if name in STORE.names:
+                return name
+    return bind_ns
+
+
+def proxy_header(srv: Server, client: object, local: object, netns: str | None = None) -> bytes:
+    """The PROXY header the server expects for this client, or b"" (v2 carries the
+    client connection's namespace, ``netns``)."""
     cfg = srv.cfg
     if cfg.send_proxy_v2:
-        return proxy_v2(client, local, never_send_local=True)  # type: ignore[arg-type]
+        return proxy_v2(client, local, never_send_local=True, netns=netns)  # type: ignore[arg-type]
     if cfg.send_proxy:
         return proxy_v1(client, local)  # type: ignore[arg-type]
     return b""

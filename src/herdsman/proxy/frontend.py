@@ -241,6 +241,7 @@ class Listener:
                 accept_proxy,
                 rules,
                 self.tls is None,
+                fe.bufsize,
             )
             proto = first = pp
         assert first is not None
@@ -339,6 +340,7 @@ class Frontend(FrontendState):
         self.timeout_client_fin = t.client_fin or 0
         self.clitcpka = cfg.option("clitcpka") or cfg.option("tcpka")
         self.nolinger = cfg.option("nolinger")
+        self.bufsize = g.tune_bufsize  # a PROXY header's limit (proxy/proxylayer.py)
         # tune.{snd,rcv}buf.{client,server}: set on accepted and on server sockets
         self.client_bufs = (g.tune_sndbuf_client, g.tune_rcvbuf_client)
         self.server_bufs = (g.tune_sndbuf_server, g.tune_rcvbuf_server)

@@ -37,7 +37,6 @@ the session closes.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from typing import TYPE_CHECKING
 
 from herdsman.config.model import ProxyConfig, RetryOn
@@ -86,15 +85,6 @@ if TYPE_CHECKING:
 
 _XFER_ENC = Flag.XFER_ENC
 _NO_BODY = Framing.NONE  # a module global: an enum member is a slow lookup (http/connmode.py)
-
-
-def _ip(addr: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if isinstance(addr, tuple) and addr:
-        try:
-            return ipaddress.ip_address(addr[0])
-        except ValueError:
-            return None
-    return None
 
 
 class HttpSession(RequestBody):
@@ -206,6 +196,7 @@ class HttpSession(RequestBody):
         if self.rules is not None and not http_rules.accept(self):
             self.close()  # tcp-request connection/session reject
             return
+        self.frontend.count_sess()
         self.idle_start = self.last_client = self.loop.time()
         if self.transport is not None:
             self.transport.resume_reading()
@@ -238,8 +229,10 @@ class HttpSession(RequestBody):
             if conn is not None and conn.transport is not None:
                 conn.transport.write_eof()
             return True
-        if self.phase == IDLE and not self.buf:
-            self.close()  # a keep-alive client leaves between requests
+        if self.phase == IDLE:
+            # no request whole: 2.6 answers a 400 unless nothing came on a
+            # keep-alive connection (or http-ignore-probes)
+            self.idle_error(400, "C")
             return False
         if self.phase == SENDING:
             self.close()  # the request will never end: abort
@@ -249,7 +242,9 @@ class HttpSession(RequestBody):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
-        if self.phase == WAITING and not self.gone and http_abort.client_lost(self):
+        if self.phase == IDLE:
+            self.idle_error(400, "C")  # a reset before a request came whole
+        elif self.phase == WAITING and not self.gone and http_abort.client_lost(self):
             self.gone = True
             return
         self._finish()
@@ -378,20 +373,13 @@ class HttpSession(RequestBody):
         self.server_close = connmode.server_wants_close(
             head.flags, fe_http.mode, be_http.mode, self.frontend.stopping, head.meth
         )
-        add: list[bytes] = []
-        if fe_http.forwardfor is not None or be_http.forwardfor is not None:
-            present = frozenset(name.lower() for name, _ in head.headers)
-            line = forwarded.forwardfor_line(
-                fe_http.forwardfor, be_http.forwardfor, _ip(self.peer_addr), present
-            )
-            if line is not None:
-                add.append(line)
-        if fe_http.originalto is not None or be_http.originalto is not None:
-            line = forwarded.originalto_line(
-                fe_http.originalto, be_http.originalto, _ip(self.local_addr)
-            )
-            if line is not None:
-                add.append(line)
+        add = forwarded.added_lines(
+            (fe_http.forwardfor, be_http.forwardfor),
+            (fe_http.originalto, be_http.originalto),
+            head,
+            self.peer_addr,
+            self.local_addr,
+        )
         value = connmode.request_connection(
             head.flags, self.server_close, be_http.pretend_keepalive
         )

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from herdsman.config.model import ProxyConfig, StatsPage
 from herdsman.http import Flag
+from herdsman.http.body import chunked
 from herdsman.http.errors import DEFAULT_REPLIES, Reply
 from herdsman.http.model import RequestHead
 
@@ -70,7 +71,9 @@ def authorization(head: RequestHead) -> str | None:
 
 def to_reply(answer: PageAnswer, replies: dict[int, Reply | None]) -> Reply:
     """The session's reply for the service's answer (the proxy's 401 page with the
-    ``WWW-Authenticate`` field for a refused login)."""
+    ``WWW-Authenticate`` field for a refused login). A body without
+    Content-Length or Transfer-Encoding is sent chunked, as 2.6's H1 output
+    sends an applet's."""
     status, reason, fields, body = answer
     extra = tuple((n.encode("latin-1"), v.encode("latin-1")) for n, v in fields)
     if body is None:
@@ -78,7 +81,16 @@ def to_reply(answer: PageAnswer, replies: dict[int, Reply | None]) -> Reply:
         names = {n for n, _ in extra}
         kept = tuple(f for f in base.fields if f[0] not in names)
         return Reply(base.status, base.start_line, kept + extra, base.body, base.flags)
-    if not any(n in (b"content-length", b"transfer-encoding") for n, _ in extra):
-        extra += ((b"content-length", str(len(body)).encode()),)
+    flags = Flag.VER_11
+    names = {n for n, _ in extra}
+    if b"transfer-encoding" in names:
+        # the service sent "chunked" itself (an HTTP/1.1 GET of the stats page, the
+        # exporter): its body is in chunks already
+        pass
+    elif b"content-length" not in names:
+        # an applet's response of unknown length: the H1 output chunks it
+        # (h1_process_mux(); 2.6.12 sends the stats page to HTTP/1.0 clients so)
+        body = chunked(body)
+        flags |= Flag.MUX_CHUNKED
     start = f"HTTP/1.1 {status} {reason}\r\n".encode()
-    return Reply(status, start, extra, body, Flag.VER_11)
+    return Reply(status, start, extra, body, flags)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from herdsman.core.backend import Backend
 from herdsman.http import errors
 from herdsman.http.body import ChunkedBody
 from herdsman.http.errors import Reply
@@ -22,6 +23,7 @@ from herdsman.proxy.http_state import SessionState
 from herdsman.rules.http_actions import REJECT, AuthReply, Service
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
 from herdsman.rules.reply import Errmsg
+from herdsman.rules.tcp_actions import TCP_REJECT
 from herdsman.rules.track import end_session, end_stream
 from herdsman.sample.cond import Condition
 
@@ -35,8 +37,9 @@ def accept(s: RulesSession) -> bool:
     router: R.Router | None = s.ctx.router  # typed: mypyc calls it natively
     assert router is not None
     assert s.rules is not None
-    s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr, s.client_transport())
-    return bool(router.accept(s.txn, s.rules))
+    tr = s.client_transport()
+    s.txn = router.new_txn(s.rules, s.peer_addr, s.local_addr, tr)
+    return bool(router.accept(s.txn, s.rules, tr))
 
 
 def request(
@@ -89,12 +92,15 @@ def request(
         assert isinstance(txn.reply, Service)
         s._local(txn.reply, head, buf)
         return True
+    rejected = txn.reply is REJECT or txn.reply == TCP_REJECT
     if out.action in (R.REPLY, R.TARPIT):
         s.fe_c.denied_req += 1
+    elif rejected:
+        _count_reject(s, be, txn.reply is REJECT)
     log = s.log
     if log is not None and out.term:
         log.set_term(out.term[0], out.term[1])
-        if txn.reply is REJECT:
+        if rejected:
             # reject ends the stream before http_process_request() stamps the
             # request (TR -1) and with no response (status -1)
             log.t_request = -1
@@ -113,6 +119,38 @@ def request(
     else:
         send(s, head, txn.reply)
     return True
+
+
+def _count_reject(s: RulesSession, be: Backend | None, http_rule: bool) -> None:
+    """A reject ends the stream without a response: ``dreq`` on the frontend, and
+    the status -1 its end counts as "other" (``process_stream()``: status / 100
+    out of 1..5). ``http-request reject`` counts ``dreq`` on ``s->be`` too
+    (``http_action_reject()``): the backend whose rule it was, else the
+    frontend's own backend side (a ``listen``'s BACKEND row). A frontend's
+    ``tcp-request content`` reject comes before ``http_wait_for_request()``:
+    no ``req_tot``."""
+    fe_c = s.fe_c
+    fe_c.denied_req += 1
+    fe_c.http_rsp[5] += 1
+    if be is not None:
+        # a backend's rule: the stream entered it (stream_set_backend(), SF_BE_ASSIGNED)
+        c = be.counters
+        c.cum_conn += 1
+        c.cum_req += 1
+        c.http_rsp[5] += 1
+        if http_rule:
+            c.denied_req += 1
+        count = c.sess_per_sec.add(be.clock.now_ms())
+        if count > c.sps_max:
+            c.sps_max = count
+        return
+    if not http_rule:
+        fe_c.cum_req -= 1  # counted with the head, which 2.6 had not parsed yet
+        return
+    router = s.ctx.router
+    own = router.be_views.get(s.frontend.cfg.name) if router is not None else None
+    if own is not None and own.be.cfg is s.frontend.cfg:  # (not a backend of the same name)
+        own.be.counters.denied_req += 1
 
 
 def stats_admin(s: RulesSession, conds: list[Condition]) -> bool:

@@ -67,19 +67,26 @@ class Timers(Closing):
             return
         self._expired()
 
+    def idle_error(self, status: int, err: str) -> None:
+        """No request came whole before the timeout (408, ``h1_handle_req_tout()``)
+        or the client's close (400, ``h1_handle_parsing_error()`` from
+        ``h1_process()``): counted (``req_tot``, ``ereq``, 4xx), answered and
+        logged as ``<BADREQ>``, unless nothing arrived on a keep-alive connection,
+        or on a new one with ``option http-ignore-probes``; then the connection
+        closes."""
+        if self.buf or self.got_byte or (self.first and not self.fe_http.ignore_probes):
+            fe_c = self.fe_c
+            fe_c.cum_req += 1
+            fe_c.http_rsp[3] += 1
+            fe_c.failed_req += 1
+            self._log_session_error(status, err, "R")
+            self.to_client(errors.mux_bytes(status))
+        self.close()
+
     def _expired(self) -> None:
         phase = self.phase
         if phase == IDLE:
-            # h1_handle_req_tout(): a 408 unless nothing arrived on a keep-alive
-            # connection, or on a new one with option http-ignore-probes
-            if self.buf or self.got_byte or (self.first and not self.fe_http.ignore_probes):
-                fe_c = self.fe_c
-                fe_c.cum_req += 1
-                fe_c.http_rsp[3] += 1
-                fe_c.failed_req += 1
-                self._log_session_error(408, "c", "R")
-                self.to_client(errors.mux_bytes(408))
-            self.close()
+            self.idle_error(408, "c")  # h1_handle_req_tout()
             return
         if self.body_wait:
             # http_wait_for_msg_body(): the body did not come in time

@@ -38,8 +38,8 @@ from herdsman.http import (
 )
 from herdsman.http.model import RequestHead
 from herdsman.proxy import http_prefer
-from herdsman.proxy.connect import open_transport, proxy_header
-from herdsman.proxy.frontend import Frontend
+from herdsman.proxy.connect import open_transport, proxy_header, proxy_netns
+from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_context import HttpContext
 from herdsman.proxy.http_phase import CLOSED, TUNNEL
 from herdsman.proxy.http_server import ConnUser, Pool, ServerConn
@@ -96,6 +96,7 @@ class Session(Protocol):
     ctx: HttpContext
     loop: asyncio.AbstractEventLoop
     frontend: Frontend
+    listener: Listener
     phase: int  # proxy/http_phase.py
     backend: Backend | None
     server: Server | None
@@ -229,9 +230,10 @@ class Upstream(ConnUser):
         fe = s.frontend
         tls = fe.tls.server(srv) if fe.tls is not None else None
         # send-proxy: the connection's first bytes, its client's (the pool key keeps it theirs)
-        header = proxy_header(srv, s.peer_addr, s.local_addr)
+        ns = proxy_netns(s.transport, s.listener.bind.namespace)
+        header = proxy_header(srv, s.peer_addr, s.local_addr, ns)
         err = await open_transport(
-            s.loop, srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls, header
+            s.loop, srv, s.local_addr, fe.server_bufs, lambda: conn, timeout, tls, header, ns
         )
         if err is not None:
             return err

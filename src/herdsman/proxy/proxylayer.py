@@ -18,8 +18,9 @@ the header's addresses, so ``src``, ``dst``, the logs, ``forwardfor``,
 the other load balancer, as 2.6's ``sess->src``/``sess->dst`` do.
 
 Failures, as 2.6 (checked with the binary): the header must be whole in the
-first read (2.6 peeks once with ``MSG_PEEK`` and cannot wait for more), else
-"Truncated PROXY protocol header received"; a bad header closes with a reset
+first read and within ``tune.bufsize`` bytes (2.6 peeks once with ``MSG_PEEK``
+into a buffer of that size and cannot wait for more), else "Truncated PROXY
+protocol header received"; a bad header closes with a reset
 (2.6 closes with the bytes unread); nothing within ``timeout client`` is
 "Timeout while waiting for PROXY protocol header". The listener logs the reason
 as it logs a failed TLS handshake (``session_kill_embryonic()``); a rejecting
@@ -133,6 +134,7 @@ class ProxyLayer(asyncio.Protocol):
         "accept_proxy",
         "rules",
         "session",
+        "bufsize",
         "tr",
         "txn",
         "timer",
@@ -151,6 +153,7 @@ class ProxyLayer(asyncio.Protocol):
         accept_proxy: bool,
         rules: Rules | None,
         session: bool,
+        bufsize: int = 16384,
     ) -> None:
         self.app = app
         self.loop = loop
@@ -160,6 +163,8 @@ class ProxyLayer(asyncio.Protocol):
         self.rules = rules  # tcp-request connection rules, one of them expect-proxy
         # the session rules run here too, unless a TLS handshake comes between
         self.session = session
+        # 2.6 peeks into a buffer of tune.bufsize: a longer header is truncated
+        self.bufsize = bufsize
         self.tr: asyncio.Transport | None = None
         self.txn: Txn | None = None
         self.timer: asyncio.TimerHandle | None = None
@@ -203,7 +208,7 @@ class ProxyLayer(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.tr is None:
             return
-        got = pr.read_header(data)
+        got = pr.read_header(data[: self.bufsize])
         if isinstance(got, pr.Header):
             self._hand_over(got, data[got.size :])
             return
@@ -239,9 +244,11 @@ class ProxyLayer(asyncio.Protocol):
         extra: dict[str, object] = {}
         if self.txn is not None:
             extra[EARLY_TXN] = self.txn
-        if header is not None and header.src is not None:
-            extra["peername"], extra["sockname"] = header.src, header.dst
-            self.peer = header.src
+        if header is not None:
+            extra[pr.HEADER_INFO] = header  # fc_rcvd_proxy, fc_pp_* (Router.new_txn())
+            if header.src is not None:
+                extra["peername"], extra["sockname"] = header.src, header.dst
+                self.peer = header.src
         face = ProxiedTransport(tr, extra)
         rules = self.rules
         if self.txn is not None and self.session and rules is not None and not rules.session(face):

@@ -28,6 +28,7 @@ from typing import Any
 from herdsman.config.model import Cap, Config, ProxyConfig, ServerConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.clock import Clock
+from herdsman.defs.proxyrecv import HEADER_INFO
 from herdsman.http.model import RequestHead, ResponseHead
 from herdsman.proxy import persistence
 from herdsman.proxy.plan import (
@@ -42,6 +43,7 @@ from herdsman.proxy.plan import (
 )
 from herdsman.proxy.routing_views import BeView, FeView, SrvView, World
 from herdsman.proxy.rule_heads import load_request, load_response
+from herdsman.proxy.sockopts import set_nolinger
 from herdsman.proxy.switching import compile_switching
 from herdsman.rules import cookie as ck
 from herdsman.rules.eval import run_rules, run_tcp_rules
@@ -57,6 +59,7 @@ from herdsman.rules.model import (
     RES_STOP,
     Rule,
 )
+from herdsman.rules.tcp_actions import TCP_REJECT
 from herdsman.rules.track import (
     count_http_error,
     count_http_fail,
@@ -226,6 +229,7 @@ class Router:
         txn = self.new_txn(fe, peer, local, None)
         verdict, _ = run_tcp_rules(fe.tcp_conn, txn, True)
         if verdict not in (RES_CONT, RES_STOP):
+            _count_denied(fe, verdict, True)
             return None
         assert txn.extra is not None
         txn.extra["early"] = _CONN_DONE
@@ -243,19 +247,29 @@ class Router:
         txn.extra["early"] = _SESSION_DONE
         return True
 
-    def accept(self, txn: Txn, fe: Plan) -> bool:
+    def accept(self, txn: Txn, fe: Plan, tr: asyncio.BaseTransport | None = None) -> bool:
         """``tcp-request connection`` then ``session`` rules at accept time, those
         not run before already (``connection()``, ``session()``): False when the
-        connection is rejected."""
+        connection is rejected. A connection rule's reject counts ``dcon`` and
+        closes ``tr`` with a reset, a session rule's counts ``dses`` and closes
+        it as usual (``tcp_exec_l4_rules()``, ``session_accept_fd()``: "a
+        no-linger now to close with a single RST"; ``tcp_exec_l5_rules()``)."""
         assert txn.extra is not None
         early = txn.extra.get("early", 0)
         if early == _SESSION_DONE:
             return True
-        for rules in (() if early else fe.tcp_conn, fe.tcp_sess):
-            if rules:
-                verdict, _ = run_tcp_rules(rules, txn, True)
-                if verdict not in (RES_CONT, RES_STOP):
-                    return False
+        if not early and fe.tcp_conn:
+            verdict, _ = run_tcp_rules(fe.tcp_conn, txn, True)
+            if verdict not in (RES_CONT, RES_STOP):
+                _count_denied(fe, verdict, True)
+                if tr is not None:
+                    set_nolinger(tr)
+                return False
+        if fe.tcp_sess:
+            verdict, _ = run_tcp_rules(fe.tcp_sess, txn, True)
+            if verdict not in (RES_CONT, RES_STOP):
+                _count_denied(fe, verdict, False)
+                return False
         count_session(txn)
         return True
 
@@ -274,6 +288,9 @@ class Router:
         if isinstance(dst, tuple) and dst:
             txn.dst, txn.dst_port = _ip(dst[0]), int(dst[1])
         txn.extra = {"addrs": (txn.src, txn.src_port, txn.dst, txn.dst_port)}
+        header = tr.get_extra_info(HEADER_INFO) if tr is not None else None
+        if header is not None:  # the PROXY header's TLVs, for fc_rcvd_proxy and fc_pp_*
+            txn.extra["pp"] = (header.authority, header.unique_id)
         if stage:
             txn.extra["early"] = stage
         return txn
@@ -480,7 +497,12 @@ def _capture_cookie(txn: Txn, fe: Plan, out: Outcome, response: bool) -> None:
 
 
 def _stop(txn: Txn, out: Outcome, verdict: int) -> Outcome:
-    if verdict == RES_DENY:
+    if verdict == RES_DENY and txn.reply == TCP_REJECT:
+        # tcp-request content reject: the stream ends before the HTTP analysers
+        # (tcp_inspect_request()), without a reply
+        out.action = CLOSE
+        out.term = "PR"
+    elif verdict == RES_DENY:
         count_http_error(txn)
         out.action = TARPIT if txn.tarpit else REPLY
         out.term = "PT" if txn.tarpit else "PR"
@@ -515,6 +537,19 @@ def _ip(text: object) -> Any:
         return ipaddress.ip_address(str(text))
     except ValueError:
         return None
+
+
+def _count_denied(fe: Plan, verdict: int, connection: bool) -> None:
+    """A ``reject`` counts ``dcon`` or ``dses`` of the frontend, a ``close`` nothing
+    (``ACT_ACTION_DENY`` in ``tcp_exec_l4_rules()``/``l5``); a plan built without
+    running frontends has no counters."""
+    view = fe.view
+    if verdict == RES_DENY and isinstance(view, FeView):
+        c = view.state.counters
+        if connection:
+            c.denied_conn += 1
+        else:
+            c.denied_sess += 1
 
 
 __all__ = [

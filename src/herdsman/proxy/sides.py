@@ -83,6 +83,11 @@ TICK: Final = 0.001
 PROGRESS: Final = 1 / 16
 
 
+def secs(ms: int | None) -> float | None:
+    """A configured timeout in seconds; unset and 0 both mean none (``TICK_ETERNITY``)."""
+    return ms / 1000.0 if ms else None
+
+
 def rearm(
     loop: asyncio.AbstractEventLoop,
     timer: asyncio.TimerHandle | None,

@@ -45,17 +45,13 @@ from herdsman.proxy.connect import (
     connect_from,
     open_transport,
     proxy_header,
+    proxy_netns,
 )
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.routing import Outcome
-from herdsman.proxy.sides import Side, expire, next_deadline, propagate, rearm, start_tunnel
+from herdsman.proxy.sides import Side, expire, next_deadline, propagate, rearm, secs, start_tunnel
 from herdsman.proxy.sockopts import set_nolinger
 from herdsman.sample.txn import Txn
-
-
-def _secs(ms: int | None) -> float | None:
-    """A configured timeout in seconds; unset and 0 both mean none (``TICK_ETERNITY``)."""
-    return ms / 1000.0 if ms else None
 
 
 class _Side(Side, asyncio.Protocol):
@@ -238,8 +234,8 @@ class TcpStream(Connecting):
         self.client = client = ClientSide(self, False)
         # the request channel reads and the response channel writes with the
         # frontend's timeouts (stream_new())
-        client.rto = client.wto = _secs(frontend.timeout_client)
-        client.hcto = _secs(frontend.timeout_client_fin)
+        client.rto = client.wto = secs(frontend.timeout_client)
+        client.hcto = secs(frontend.timeout_client_fin)
         client.indep = frontend.cfg.option("independent-streams")
         self.server_side: ServerSide | None = None
         self.early: list[bytes] = []  # client data read before the server connection
@@ -290,6 +286,7 @@ class TcpStream(Connecting):
         rules = fe.rules
         if rules is not None and not tcp_rules.accept(self, fe.router, rules):
             return
+        fe.count_sess()
         be = self.backend
         if rules is None and be is None:
             self.close()
@@ -356,9 +353,10 @@ class TcpStream(Connecting):
         side.peer = self.client
         fe = self.frontend
         tls = fe.tls.server(srv) if fe.tls is not None else None
-        header = proxy_header(srv, self.peer_addr, self.local_addr)  # send-proxy: first, in clear
+        ns = proxy_netns(self.client_transport(), self.listener.bind.namespace)
+        hdr = proxy_header(srv, self.peer_addr, self.local_addr, ns)  # send-proxy: first, in clear
         err = await open_transport(
-            self.loop, srv, self.local_addr, fe.server_bufs, lambda: side, timeout, tls, header
+            self.loop, srv, self.local_addr, fe.server_bufs, lambda: side, timeout, tls, hdr, ns
         )
         if err is None:
             self.server_side = side
@@ -395,8 +393,8 @@ class TcpStream(Connecting):
         # backend's timeouts from now on (back_establish())
         t = be.cfg.timeouts
         now = self.loop.time()
-        side.rto = side.wto = _secs(t.server)
-        side.hcto = _secs(t.server_fin)
+        side.rto = side.wto = secs(t.server)
+        side.hcto = secs(t.server_fin)
         side.indep = be.cfg.option("independent-streams")
         side.nolinger = be.nolinger
         side.r_base = now

@@ -22,7 +22,7 @@ from herdsman.core.streamlog import ERR_PRXCOND, FIN_R, StreamLog
 from herdsman.proxy import persistence
 from herdsman.proxy import routing as R
 from herdsman.rules.eval import run_tcp_rules
-from herdsman.rules.model import RES_CONT, RES_STOP, Rule
+from herdsman.rules.model import RES_CONT, RES_DENY, RES_STOP
 from herdsman.rules.tcp_actions import TCP_CLOSE
 from herdsman.rules.track import end_session
 from herdsman.sample.txn import Txn
@@ -80,16 +80,12 @@ class ResInspect:
 def accept(s: RulesStream, router: R.Router, plan: R.Plan) -> bool:
     """``tcp-request connection`` then ``session`` rules: False when rejected
     (the connection is then closed)."""
-    txn = s.txn = router.new_txn(plan, s.peer_addr, s.local_addr, s.client_transport())
-    if not router.accept(txn, plan):
+    tr = s.client_transport()
+    txn = s.txn = router.new_txn(plan, s.peer_addr, s.local_addr, tr)
+    if not router.accept(txn, plan, tr):
         s.close()
         return False
     return True
-
-
-def _passes(rules: list[Rule], txn: Txn) -> bool:
-    verdict, _ = run_tcp_rules(rules, txn, True)
-    return verdict in (RES_CONT, RES_STOP)
 
 
 def start(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
@@ -153,7 +149,7 @@ def evaluate(s: RulesStream, router: R.Router) -> None:
         return  # a condition may still change: wait for more
     if verdict not in (RES_CONT, RES_STOP):
         _done(s)
-        _rejected(s)
+        _rejected(s, verdict)
         return
     if not final and _switch_may_change(insp.plan, txn):
         return  # the switching rules decide on the same contents: wait
@@ -167,8 +163,12 @@ def _switch_may_change(plan: R.Plan, txn: Txn) -> bool:
     return any(cond is not None and cond.result(txn) == MISS for cond, _, _ in plan.switching)
 
 
-def _rejected(s: RulesStream) -> None:
-    """A content rule rejected: ``SF_ERR_PRXCOND``, ``SF_FINST_R`` ("PR" in the log)."""
+def _rejected(s: RulesStream, verdict: int) -> None:
+    """A content rule rejected: ``SF_ERR_PRXCOND``, ``SF_FINST_R`` ("PR" in the log);
+    a ``reject`` counts ``dreq`` on the frontend, a backend's rule too
+    (``tcp_inspect_request()``'s deny counts ``sess->fe``), a ``close`` nothing."""
+    if verdict == RES_DENY:
+        s.frontend.counters.denied_req += 1
     if s.log is not None:
         s.log.set_term(ERR_PRXCOND, FIN_R)
     s.close()
@@ -195,9 +195,11 @@ def _route(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
     out = R.Outcome(backend=be)
     bp = router.plan(be.cfg)
     txn.be = router.be_views.get(be.name)
-    if bp is not plan and bp.tcp_req and not _passes(bp.tcp_req, txn):
-        _rejected(s)
-        return
+    if bp is not plan and bp.tcp_req:
+        verdict, _ = run_tcp_rules(bp.tcp_req, txn, True)
+        if verdict not in (RES_CONT, RES_STOP):
+            _rejected(s, verdict)
+            return
     persistence.choose(txn, bp, out)
     s.backend = be
     s.be_c = be.counters

@@ -35,7 +35,8 @@ from herdsman.rules.redirect import parse_redirect, redirect_action
 from herdsman.rules.reply import Errmsg, ReplySpec, make_reply, parse_http_reply
 from herdsman.rules.track import parse_sc_action, parse_track
 from herdsman.sample import registry as R
-from herdsman.sample.f_internal import VAR_CONDITIONS, var_name, var_set, var_store, wire
+from herdsman.sample.f_internal import wire
+from herdsman.sample.f_vars import VAR_CONDITIONS, var_name, var_set, var_store
 from herdsman.sample.registry import CompileError
 from herdsman.sample.txn import Txn
 

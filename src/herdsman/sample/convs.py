@@ -16,7 +16,8 @@ from ipaddress import IPv4Address, IPv6Address
 from herdsman.sample import args as A
 from herdsman.sample import types as T
 from herdsman.sample.args import Arg, ArgSpec
-from herdsman.sample.f_internal import var_getter, var_name, wire
+from herdsman.sample.f_internal import wire
+from herdsman.sample.f_vars import var_getter, var_name
 from herdsman.sample.regex import RegexError, compile_regex
 from herdsman.sample.registry import (
     CompileError,
@@ -443,7 +444,7 @@ def _htonl(args: list[Arg], c: Compiler) -> ConvFn:
 
 @conv("set-var", T.ANY, T.ANY, ArgSpec((A.STR,) * 5, 1), check=lambda a: _var_problem(a))
 def _set_var_conv(args: list[Arg], c: Compiler) -> ConvFn:
-    from herdsman.sample.f_internal import VAR_CONDITIONS, var_set
+    from herdsman.sample.f_vars import VAR_CONDITIONS, var_set
 
     scope, key = var_name(str(args[0]))
     conds: set[str] = set()
@@ -461,7 +462,7 @@ def _set_var_conv(args: list[Arg], c: Compiler) -> ConvFn:
 
 @conv("unset-var", T.ANY, T.ANY, ArgSpec((A.STR,), 1), check=lambda a: _var_problem(a))
 def _unset_var_conv(args: list[Arg], c: Compiler) -> ConvFn:
-    from herdsman.sample.f_internal import var_store
+    from herdsman.sample.f_vars import var_store
 
     scope, key = var_name(str(args[0]))
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from herdsman.sample import args as A
 from herdsman.sample import types as T
 from herdsman.sample.args import Arg, ArgSpec
-from herdsman.sample.f_internal import var_getter, wire
+from herdsman.sample.f_internal import wire
+from herdsman.sample.f_vars import var_getter
 from herdsman.sample.hash import full_hash, hash_crc32, hash_djb2, hash_sdbm, hash_wt6
 from herdsman.sample.registry import (
     CompileError,

@@ -258,4 +258,5 @@ from herdsman.sample import f_internal as _f_internal  # noqa: E402, F401
 from herdsman.sample import f_payload as _f_payload  # noqa: E402, F401
 from herdsman.sample import f_ssl as _f_ssl  # noqa: E402, F401
 from herdsman.sample import f_stick as _f_stick  # noqa: E402, F401
+from herdsman.sample import f_vars as _f_vars  # noqa: E402, F401
 from herdsman.sample import maps as _maps  # noqa: E402, F401

@@ -1,6 +1,6 @@
-"""Fetches of constants, the environment, variables, proxies, servers and the
-client connection (``sample.c``, ``vars.c``, ``backend.c``, ``frontend.c``,
-``tcp_sample.c``).
+"""Fetches of constants, the environment, proxies, servers and the client
+connection (``sample.c``, ``backend.c``, ``frontend.c``, ``tcp_sample.c``);
+variables are ``f_vars.py``.
 """
 
 from __future__ import annotations
@@ -242,136 +242,6 @@ def _stopping(args: list[Arg], c: Compiler) -> Fn:
     return fn
 
 
-# -- variables (vars.c) -----------------------------------------------------------------
-
-SCOPES = ("proc", "sess", "txn", "req", "res", "check")
-
-
-def var_name(name: str) -> tuple[str, str]:
-    """``vars_hash_name()``: (scope, name); raises CompileError with HAProxy's text."""
-    if not name:
-        raise CompileError("Empty variable name cannot be accepted")
-    scope, dot, rest = name.partition(".")
-    if not dot or scope not in SCOPES or not rest:
-        raise CompileError(
-            f"invalid variable name '{name}'. A variable name must be start by its scope. "
-            "The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
-        )
-    for i, ch in enumerate(rest):
-        if not (ch.isascii() and (ch.isalnum() or ch in "_.")):
-            raise CompileError(f"invalid syntax at char '{rest[i:]}'")
-    return scope, rest
-
-
-def var_store(txn: Txn, scope: str, create: bool) -> dict[str, Value] | None:
-    """The variables of ``scope`` at this point (``get_vars()``): None when the
-    scope is not available (``req`` during the response and ``res`` before it)."""
-    if scope == "txn":
-        store = txn.txn_vars
-        if store is None and create:
-            store = txn.txn_vars = {}
-        return store
-    if scope == "req":
-        if txn.status:
-            return None
-        store = txn.req_vars
-        if store is None and create:
-            store = txn.req_vars = {}
-        return store
-    if scope == "res":
-        if not txn.status:
-            return None
-        store = txn.res_vars
-        if store is None and create:
-            store = txn.res_vars = {}
-        return store
-    if scope == "sess":
-        store = txn.sess_vars
-        if store is None and create:
-            store = txn.sess_vars = {}
-        return store
-    if scope == "proc":
-        world = txn.world
-        return world.proc_vars if world is not None else None
-    store = txn.check_vars
-    if store is None and create:
-        store = txn.check_vars = {}
-    return store
-
-
-VAR_CONDITIONS = (
-    "ifexists",
-    "ifnotexists",
-    "ifempty",
-    "ifnotempty",
-    "ifset",
-    "ifnotset",
-    "ifgt",
-    "iflt",
-)
-
-
-def var_set(
-    txn: Txn, scope: str, key: str, value: Value, conds: frozenset[str] = frozenset()
-) -> bool:
-    """``var_set()`` with its conditions (``ifexists``, ``ifgt``...)."""
-    store = var_store(txn, scope, True)
-    if store is None:
-        return False
-    if conds:
-        old = store.get(key)
-        if ("ifnotexists" in conds and old is not None) or ("ifexists" in conds and old is None):
-            return False
-        if ("ifset" in conds and old is None) or ("ifnotset" in conds and old is not None):
-            return False
-        blob = isinstance(value, bytes)
-        if "ifempty" in conds and (not blob or value):
-            return False
-        if "ifnotempty" in conds and blob and not value:
-            return False
-        if (
-            type(value) is int
-            and type(old) is int
-            and (("ifgt" in conds and not old > value) or ("iflt" in conds and not old < value))
-        ):
-            return False
-    store[key] = value
-    return True
-
-
-def var_getter(name: str) -> Fn:
-    """A closure reading variable ``name`` (already checked by ``var_name()``)."""
-    scope, key = var_name(name)
-
-    def fn(txn: Txn) -> Value | None:
-        store = var_store(txn, scope, False)
-        return None if store is None else store.get(key)
-
-    return fn
-
-
-def _check_var(args: list[Arg]) -> str | None:
-    try:
-        var_name(str(args[0]))
-    except CompileError as err:
-        return err.message
-    return None
-
-
-@fetch("var", T.ANY, USE_CONST, ArgSpec((A.STR, A.STR), 1), check=_check_var)
-def _var(args: list[Arg], c: Compiler) -> Fn:
-    get = var_getter(str(args[0]))
-    if len(args) < 2:
-        return get
-    default = wire(str(args[1]))
-
-    def fn(txn: Txn) -> Value | None:
-        value = get(txn)
-        return default if value is None else value
-
-    return fn
-
-
 # -- proxies and servers (backend.c, frontend.c) -------------------------------------------
 
 
@@ -574,6 +444,38 @@ def _src_port(args: list[Arg], c: Compiler) -> Fn:
 @fetch("dst_port", T.SINT, USE_L4CLI, aliases=("fc_dst_port",))
 def _dst_port(args: list[Arg], c: Compiler) -> Fn:
     return lambda txn: txn.dst_port if txn.dst is not None else None
+
+
+# the PROXY header the connection came with (connection.c): the data path puts
+# (authority, unique id) in txn.extra["pp"] when there was one
+
+
+def _pp(txn: Txn) -> tuple[bytes | None, bytes | None] | None:
+    extra = txn.extra
+    return None if extra is None else extra.get("pp")
+
+
+@fetch("fc_rcvd_proxy", T.BOOL, USE_L4CLI)
+def _fc_rcvd_proxy(args: list[Arg], c: Compiler) -> Fn:
+    return lambda txn: _pp(txn) is not None
+
+
+@fetch("fc_pp_authority", T.STR, USE_L4CLI)
+def _fc_pp_authority(args: list[Arg], c: Compiler) -> Fn:
+    def fn(txn: Txn) -> Value | None:
+        pp = _pp(txn)
+        return None if pp is None else pp[0]
+
+    return fn
+
+
+@fetch("fc_pp_unique_id", T.STR, USE_L4CLI)
+def _fc_pp_unique_id(args: list[Arg], c: Compiler) -> Fn:
+    def fn(txn: Txn) -> Value | None:
+        pp = _pp(txn)
+        return None if pp is None else pp[1]
+
+    return fn
 
 
 def is_local(addr: IPv4Address | IPv6Address) -> bool:

@@ -34,6 +34,7 @@ from herdsman.admin.page.actions import apply_form
 from herdsman.admin.page.style import HEAD_END, HEAD_START
 from herdsman.config.model import Cap, ProxyConfig, StatsPage
 from herdsman.core.backend import Server
+from herdsman.http.body import chunked
 from herdsman.version import HAPROXY_COMPAT, RELEASE_DATE, VERSION
 
 DEFAULT_REALM = "HAProxy Statistics"  # STATS_DEFAULT_REALM
@@ -209,7 +210,15 @@ class StatsService:
         )
         if settings.refresh > 0 and not view.no_refresh:
             fields.append(("refresh", str(settings.refresh)))
-        body = b"" if req.method == "HEAD" else self._body(px, settings, req, view, fmt, hide_maint)
+        if req.method == "HEAD":
+            return PageReply(200, "OK", fields, b"")
+        body = self._body(px, settings, req, view, fmt, hide_maint)
+        if req.version11:
+            # STAT_CHUNKED (http_handle_stats()): the page says "chunked" itself to an
+            # HTTP/1.1 GET; to HTTP/1.0 the H1 output chunks it after its Connection
+            # header (http_local.to_reply())
+            fields.append(("transfer-encoding", "chunked"))
+            body = chunked(body)
         return PageReply(200, "OK", fields, body)
 
     def _redirect(self, view: page.View, code: str) -> PageReply:
