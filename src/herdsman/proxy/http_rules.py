@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from herdsman.core.backend import Backend
 from herdsman.http import errors
 from herdsman.http.body import ChunkedBody
 from herdsman.http.errors import Reply
