@@ -42,7 +42,7 @@ from herdsman.proxy.connect import open_transport, proxy_header, proxy_netns
 from herdsman.proxy.frontend import Frontend, Listener
 from herdsman.proxy.http_context import HttpContext
 from herdsman.proxy.http_phase import CLOSED, TUNNEL
-from herdsman.proxy.http_server import Pool, ServerConn
+from herdsman.proxy.http_server import ConnUser, Pool, ServerConn
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.sample.txn import Txn
 
@@ -157,7 +157,7 @@ class Session(Protocol):
     def close(self) -> None: ...
 
 
-class Upstream:
+class Upstream(ConnUser):
     """A session's server side; ``ConnUser`` of its server connection."""
 
     __slots__ = (
