@@ -562,6 +562,8 @@ class HttpSession(RequestBody):
             self.server = None
             be.release(srv, self)
         if self.log is not None:
+            if self.txn is not None:
+                http_rules.count_stream_bytes(self)
             self._log_end(srv)
         self.srv_c = self.be_c
         if self.txn is not None:

@@ -24,7 +24,7 @@ from herdsman.proxy import routing as R
 from herdsman.rules.eval import run_tcp_rules
 from herdsman.rules.model import RES_CONT, RES_STOP, Rule
 from herdsman.rules.tcp_actions import TCP_CLOSE
-from herdsman.rules.track import end_session
+from herdsman.rules.track import count_bytes, counts_bytes, end_session
 from herdsman.sample.txn import Txn
 
 
@@ -50,6 +50,8 @@ class RulesStream(Protocol):
     def keep(self, data: bytes) -> None: ...
 
     def connect_to(self, be: Backend, out: R.Outcome) -> None: ...
+
+    def new_log(self) -> None: ...
 
 
 class Inspect:
@@ -205,7 +207,17 @@ def _route(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
         s.res_inspect = ResInspect(bp)
         txn.res_buf = b""
         txn.res_final = False
+    if s.log is None and txn.tracking() and counts_bytes(txn):
+        s.new_log()  # the stream's bytes, counted as the log counts them
     s.connect_to(be, out)
+
+
+def count_stream_bytes(s: RulesStream, log: StreamLog) -> None:
+    """The stream ends (before its log line, as ``process_stream()`` calls
+    ``stream_process_counters()`` first): its trackers count its bytes."""
+    txn = s.txn
+    if txn is not None and txn.tracking():
+        count_bytes(txn, log.bytes_in, log.bytes_out)
 
 
 def res_start(s: RulesStream, router: R.Router) -> None:
@@ -290,6 +302,7 @@ __all__ = [
     "Inspect",
     "ResInspect",
     "accept",
+    "count_stream_bytes",
     "data",
     "end",
     "eof",
