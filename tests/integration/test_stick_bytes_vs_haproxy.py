@@ -79,6 +79,7 @@ async def test_rate_limit_on_bytes_out_as_haproxy() -> None:
 
 
 def _tcp(rule: str) -> str:
+    """Connections tracked by source, rejected on ``rule`` (and a ``PUT`` always)."""
     return (
         "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n"
         "    timeout server 5s\n"
@@ -86,20 +87,21 @@ def _tcp(rule: str) -> str:
         "    stick-table type ip size 1k expire 1m store bytes_in_rate(10s),bytes_out_rate(10s)\n"
         "    tcp-request inspect-delay 1s\n"
         "    tcp-request content track-sc0 src\n"
+        "    tcp-request content reject if { req.payload(0,3) -m str PUT }\n"
         f"    tcp-request content reject if {{ {rule} }}\n"
         "    default_backend b1\n"
         "backend b1\n    server s1 127.0.0.1:@s1\n"
     )
 
 
-async def _tcp_exchange(port: int, count: int) -> list[bytes]:
-    """``count`` connections one after the other, each a request and a FIN, read
-    to the end (the stream has ended when the client sees the server's FIN)."""
+async def _tcp_exchange(port: int, requests: list[bytes]) -> list[bytes]:
+    """A connection per request, one after the other, each a request and a FIN,
+    read to the end (the stream has ended when the client sees the server's FIN)."""
     out = []
-    for _ in range(count):
+    for request in requests:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
-            writer.write(get("/"))
+            writer.write(request)
             writer.write_eof()
             got = await asyncio.wait_for(reader.read(), 5)
         except OSError:  # a rejected connection may be reset
@@ -111,36 +113,47 @@ async def _tcp_exchange(port: int, count: int) -> list[bytes]:
     return out
 
 
-async def _tcp_run(which: str, text: str, origins: dict[str, Origin], count: int) -> list[bytes]:
+async def _tcp_run(
+    which: str, text: str, origins: dict[str, Origin], requests: list[bytes]
+) -> list[bytes]:
     fe = free_port()
     config = text.replace("@fe", str(fe)).replace("@s1", str(origins["s1"].port))
     if which == "haproxy":
         with Haproxy(config) as proxy:
             await asyncio.to_thread(proxy.start, fe)
-            return await _tcp_exchange(fe, count)
+            return await _tcp_exchange(fe, requests)
     async with running(config):
-        return await _tcp_exchange(fe, count)
+        return await _tcp_exchange(fe, requests)
+
+
+PUT = get("/", method="PUT")
 
 
 @pytest.mark.parametrize(
-    ("rule", "served"),
-    [("sc0_bytes_in_rate gt 80", 3), ("sc_bytes_out_rate(0) gt 140", 3)],
-    ids=["bytes-in", "bytes-out"],
+    ("rule", "first", "served"),
+    [
+        ("sc0_bytes_in_rate gt 80", [], [0, 1, 2]),
+        ("sc_bytes_out_rate(0) gt 140", [], [0, 1, 2]),
+        ("sc0_bytes_in_rate gt 40", [PUT], [1]),
+    ],
+    ids=["bytes-in", "bytes-out", "rejected-counts"],
 )
-async def test_tcp_bytes_as_haproxy(rule: str, served: int) -> None:
+async def test_tcp_bytes_as_haproxy(rule: str, first: list[bytes], served: list[int]) -> None:
     """A 37-byte request, a 50-byte response per connection: a later connection
-    is rejected once the counter passes the limit."""
+    is rejected once the counter passes the limit. A rejected connection counts
+    the bytes it sent (2.6 counts what the channel received)."""
+    requests = first + [get("/")] * 4
     origins = {name: await Origin(name).start() for name in SERVERS}
     try:
         seen = {}
         for which in ("haproxy", "herdsman"):
             origins["s1"].received = []
-            responses = await _tcp_run(which, _tcp(rule), origins, 5)
+            responses = await _tcp_run(which, _tcp(rule), origins, requests)
             seen[which] = (responses, len(origins["s1"].received))
     finally:
         for o in origins.values():
             await o.close()
     assert seen["herdsman"] == seen["haproxy"]
     responses, received = seen["haproxy"]
-    assert received == served
-    assert responses[served:] == [b"<closed>"] * (5 - served)
+    assert received == len(served)
+    assert [i for i, r in enumerate(responses) if r != b"<closed>"] == served

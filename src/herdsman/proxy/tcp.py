@@ -555,10 +555,15 @@ class TcpStream(Connecting):
             be.release(srv, self)
             self.server = None
         log = self.log
-        if log is not None and not self.held:
+        if not self.held:
+            if log is not None:
+                # received, never forwarded (a rejected stream): 2.6 counts its
+                # channel's total (stream_process_counters())
+                log.bytes_in += self.early_size
             if self.txn is not None:
-                tcp_rules.count_stream_bytes(self, log)
-            self._log_end(log, srv)
+                tcp_rules.count_stream_bytes(self)
+            if log is not None:
+                self._log_end(log, srv)
         if self.txn is not None:
             tcp_rules.end(self)  # after the line: its trackers still count (stream_free())
         self.frontend.stream_closed(self)

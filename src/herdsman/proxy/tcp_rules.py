@@ -42,6 +42,7 @@ class RulesStream(Protocol):
     closed: bool
     be_c: Any
     log: StreamLog | None
+    early_size: int
 
     def close(self) -> None: ...
 
@@ -212,12 +213,18 @@ def _route(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
     s.connect_to(be, out)
 
 
-def count_stream_bytes(s: RulesStream, log: StreamLog) -> None:
+def count_stream_bytes(s: RulesStream) -> None:
     """The stream ends (before its log line, as ``process_stream()`` calls
-    ``stream_process_counters()`` first): its trackers count its bytes."""
+    ``stream_process_counters()`` first): its trackers count its bytes, those
+    of its log record, else (rejected before ``_route()``) what it received."""
     txn = s.txn
-    if txn is not None and txn.tracking():
+    if txn is None or not txn.tracking():
+        return
+    log = s.log
+    if log is not None:
         count_bytes(txn, log.bytes_in, log.bytes_out)
+    elif counts_bytes(txn):
+        count_bytes(txn, s.early_size, 0)
 
 
 def res_start(s: RulesStream, router: R.Router) -> None:
