@@ -148,7 +148,8 @@ class HttpSession(RequestBody):
         self.txn: Txn | None = None
         self.outcome: Outcome | None = None
         self.timer_tarpit: asyncio.TimerHandle | None = None
-        self.log: StreamLog | None = None  # the transaction's, when the frontend logs traffic
+        # the transaction's, when the frontend logs traffic or a tracked table counts bytes
+        self.log: StreamLog | None = None
         self.head_at = -1.0  # when the first byte of the current request head came
         # whose stats page the request asks for, or the use-service that answers it
         self.local: ProxyConfig | Service | None = None

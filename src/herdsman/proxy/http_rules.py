@@ -118,7 +118,12 @@ def request(
         )
     out = router.request(txn, s.rules, head, body, monitor)
     s.outcome = out
-    if s.log is None and not monitor and txn.tracking() and counts_bytes(txn):
+    if (
+        s.log is None
+        and (txn.sc is not None or txn.sess_sc is not None)
+        and not monitor
+        and counts_bytes(txn)
+    ):
         s._new_log(head)  # the stream's bytes, counted as the log counts them
     if out.action == R.INTERCEPT:
         s.fe_c.intercepted_req += 1
@@ -325,7 +330,7 @@ def response(
     if s.redispatched:
         persistence.redispatched(out)
     verdict = router.response(txn, fe, bp, resp, out, s.server)
-    if s.log is None and txn.tracking() and counts_bytes(txn):
+    if s.log is None and (txn.sc is not None or txn.sess_sc is not None) and counts_bytes(txn):
         # an http-response track-sc: the stream's bytes from here (its request's too)
         assert s.req is not None
         s._new_log(s.req)

@@ -260,7 +260,8 @@ class TcpStream(Connecting):
         self.txn: Txn | None = None  # the rules' (proxy/tcp_rules.py), with rules only
         self.inspect: tcp_rules.Inspect | None = None
         self.res_inspect: tcp_rules.ResInspect | None = None
-        self.log: StreamLog | None = None  # filled only when the frontend logs traffic
+        # only when the frontend logs traffic or a tracked table counts bytes
+        self.log: StreamLog | None = None
 
     def client_transport(self) -> asyncio.BaseTransport | None:
         return self.client.transport
