@@ -313,14 +313,18 @@ async def test_logged_as_haproxy(tmp_path: Path) -> None:
             syslog.close()
         # the client's address and port, the date; %Tq and %Ta (%Tw %Tc %Tr stay)
         got = [re.sub(r"^\S+ \[[^]]+\] ", "", line) for line in got]
-        return [re.sub(r" \d+/(\d+/\d+/\d+)/\d+ ", r" N/\1/N ", x, count=1) for x in got]
+        got = [re.sub(r" \d+/(\d+/\d+/\d+)/\d+ ", r" N/\1/N ", x, count=1) for x in got]
+        # actconn/feconn: the previous connection may still count when the next
+        # one logs (the log comes before the release, and haproxy may be slower
+        # to release under load): one or two, as the machine goes
+        return [re.sub(r" [12]/[12]/(\d+/\d+/\d+) ", r" A/A/\1 ", x, count=1) for x in got]
 
     theirs = await lines("haproxy")
     mine = await lines("herdsman")
     assert mine == theirs
     assert theirs[:2] == [
-        'prom prom/<PROMEX> N/0/0/0/N 200 116 - - LR-- 1/1/0/0/0 0/0 "GET /metrics?scope= HTTP/1.0"',
-        'prom be/<PROMEX> N/0/0/0/N 200 116 - - LR-- 1/1/0/0/0 0/0 "GET /bm?scope= HTTP/1.0"',
+        'prom prom/<PROMEX> N/0/0/0/N 200 116 - - LR-- A/A/0/0/0 0/0 "GET /metrics?scope= HTTP/1.0"',
+        'prom be/<PROMEX> N/0/0/0/N 200 116 - - LR-- A/A/0/0/0 0/0 "GET /bm?scope= HTTP/1.0"',
     ]
 
 
