@@ -9,85 +9,25 @@ come here (``self.rules`` is None).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from typing import Any, Protocol
 
-from herdsman.core.backend import Backend, Server
-from herdsman.core.counters import BeCounters, FeCounters
-from herdsman.core.streamlog import StreamLog
 from herdsman.http import errors
 from herdsman.http.body import ChunkedBody
 from herdsman.http.errors import Reply
 from herdsman.http.model import Framing, HttpError, Limits, RequestHead, ResponseHead
-from herdsman.http.parse import RequestParser
 from herdsman.lb.http_keys import FROM_REQUEST
 from herdsman.proxy import persistence, rule_heads
 from herdsman.proxy import routing as R
-from herdsman.proxy.http_settings import BackHttp, FrontHttp
+from herdsman.proxy.http_state import SessionState
 from herdsman.rules.http_actions import REJECT, AuthReply, Service
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
 from herdsman.rules.reply import Errmsg
 from herdsman.rules.track import count_bytes, counts_bytes, end_session, end_stream
 from herdsman.sample.cond import Condition
-from herdsman.sample.txn import Txn
 
-
-class RulesSession(Protocol):
-    """What the rule steps use of an ``HttpSession``."""
-
-    ctx: Any
-    frontend: Any
-    loop: asyncio.AbstractEventLoop
-    rules: R.Plan | None
-    res_rules: bool
-    be_plan: R.Plan | None
-    txn: Txn | None
-    outcome: R.Outcome | None
-    timer_tarpit: asyncio.TimerHandle | None
-    backend: Backend | None
-    server: Server | None
-    redispatched: bool
-    fe_http: FrontHttp
-    be_http: BackHttp | None
-    fe_c: FeCounters
-    be_c: BeCounters | FeCounters
-    srv_c: BeCounters | FeCounters
-    log: StreamLog | None
-
-    def _ms(self, at: float) -> int: ...
-
-    def _new_log(self, head: RequestHead) -> None: ...
-
-    def log_response(self, resp: ResponseHead) -> None: ...
-
-    req: RequestHead | None
-    req_done: bool
-    parser: RequestParser
-    buf: bytes
-    peer_addr: object
-    local_addr: object
-    up: Any
-
-    def _answer(self, status: int, head: RequestHead, buf: bytes) -> None: ...
-
-    def client_transport(self) -> asyncio.BaseTransport | None: ...
-
-    def _local(self, px: Service, head: RequestHead, buf: bytes) -> None: ...
-
-    def close(self) -> None: ...
-
-    def pause_client(self) -> None: ...
-
-    def reply(
-        self,
-        status: int,
-        req: RequestHead | None,
-        *,
-        request_pending: bool = False,
-        client_close: bool | None = None,
-        msg: Reply | None = None,
-    ) -> None: ...
+# the session the rule steps act on: its state class, whose attributes compiled
+# code reads natively (through a Protocol, each read is a dictionary look-up)
+RulesSession = SessionState
 
 
 def accept(s: RulesSession) -> bool:

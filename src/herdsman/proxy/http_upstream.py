@@ -406,10 +406,11 @@ class Upstream:
             # proxy closes both sides (h1_set_cli_conn_mode(), h1_set_srv_conn_mode())
             s.client_close = s.server_close = True
         framing = resp.framing
-        # without rules, the same request and response flags, framing and modes
-        # decide the same (the status matters below 200 and for a CONNECT only)
+        # the same request and response flags, framing and modes decide the same
+        # (the status matters below 200 and for a CONNECT only; response rules
+        # come after, and keep is decided again after them)
         seen = (req.flags, resp.flags, framing, s.client_close, s.server_close)
-        plain = not s.res_rules and status >= 200 and req.meth is not _CONNECT
+        plain = status >= 200 and req.meth is not _CONNECT
         if plain and seen == self.modes_for:
             value, close_client, keep = self.modes
         else:

@@ -106,9 +106,14 @@ def track_action(
         value = one(txn)
         if value is None:
             return ACT_CONT
-        key = table.key_of(value)
-        if key is None:
-            return ACT_CONT
+        memo = txn.key_memo
+        if memo is not None and memo[0] is value and memo[1] is table:
+            key = memo[2]
+        else:
+            key = table.key_of(value)
+            if key is None:
+                return ACT_CONT
+            txn.key_memo = (value, table, key)
         now = txn.now_ms()
         ts = table.get(key, now)
         if ts is None:

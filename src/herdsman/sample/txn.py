@@ -168,6 +168,7 @@ class Txn:
         "sess_vars",
         "sess_sc",
         "sc_spare",
+        "key_memo",
         "first_req",
         "tls",
         "expect_proxy",
@@ -231,6 +232,9 @@ class Txn:
         # tracking counters: the entries tracked (a stick table's Entry), by number
         self.sess_sc: list[Entry | None] | None = None
         self.sc_spare: list[Entry | None] | None = None  # a finished stream's ``sc``, to reuse
+        # the last (sample, table, key) track-sc converted: a session's requests
+        # track the same address object, converted once per connection
+        self.key_memo: tuple[object, object, object] | None = None
         self.first_req = True
         self.tls: TlsView | None = None  # None on a plain connection
         # tcp-request connection expect-proxy layer4: a PROXY header comes first
@@ -257,7 +261,8 @@ class Txn:
         self.req_dirty = False
         self.req_load: Callable[[], Headers] | None = None
         self.req_tail: Headers | None = None  # fields appended to the received ones
-        self.req_names: set[bytes] | None = None  # their names (lower case)
+        # their names (lower case): a merged run's own frozenset until more come
+        self.req_names: frozenset[bytes] | set[bytes] | None = None
         self.req_raw: bytes | None = None  # the received head (RequestHead.raw)
         self.req_lower: bytes | None = None  # its names, lower case, found by _req_has()
         # req_tail as HTTP/1 lines (CRLF each, Connection fields left out: the
@@ -356,7 +361,8 @@ class Txn:
             self.req_names = {lname}
         else:
             tail.append((lname, value))
-            self.req_names.add(lname)  # type: ignore[union-attr]
+            names = self.req_names
+            self.req_names = {lname} if names is None else names | {lname}
         if lname != b"connection":
             self.req_wire += lname + b": " + value + b"\r\n"
         return True
@@ -379,10 +385,11 @@ class Txn:
         tail = self.req_tail
         if tail is None:
             self.req_tail = list(fields)
-            self.req_names = set(names)
+            self.req_names = names
         else:
             tail.extend(fields)
-            self.req_names |= names  # type: ignore[operator]
+            have = self.req_names
+            self.req_names = names if have is None else have | names
         self.req_wire += wire
         return True
 
