@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Protocol
 
 from herdsman.config.model import HttpReuse
 from herdsman.core.backend import Server
@@ -40,16 +39,24 @@ from herdsman.core.backend import Server
 _NEVER, _SAFE, _AGGRESSIVE = HttpReuse.NEVER, HttpReuse.SAFE, HttpReuse.AGGRESSIVE
 
 
-class ConnUser(Protocol):
-    """What a server connection tells the session using it."""
+class ConnUser:
+    """What a server connection tells the session using it (``http_upstream.py``'s
+    ``Upstream`` extends it). A base class, not a Protocol: compiled, the calls
+    below are native (through a Protocol, each is a look-up and a generic call)."""
 
-    def server_data(self, conn: ServerConn, data: bytes) -> None: ...
+    __slots__ = ()
 
-    def server_eof(self, conn: ServerConn) -> None: ...
+    def server_data(self, conn: ServerConn, data: bytes) -> None:
+        raise NotImplementedError
 
-    def server_lost(self, conn: ServerConn, exc: Exception | None) -> None: ...
+    def server_eof(self, conn: ServerConn) -> None:
+        raise NotImplementedError
 
-    def server_writable(self, conn: ServerConn, writable: bool) -> None: ...
+    def server_lost(self, conn: ServerConn, exc: Exception | None) -> None:
+        raise NotImplementedError
+
+    def server_writable(self, conn: ServerConn, writable: bool) -> None:
+        raise NotImplementedError
 
 
 class ServerConn(asyncio.Protocol):

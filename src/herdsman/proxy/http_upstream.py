@@ -42,7 +42,7 @@ from herdsman.proxy.connect import open_transport, proxy_header
 from herdsman.proxy.frontend import Frontend
 from herdsman.proxy.http_context import HttpContext
 from herdsman.proxy.http_phase import CLOSED, TUNNEL
-from herdsman.proxy.http_server import Pool, ServerConn
+from herdsman.proxy.http_server import ConnUser, Pool, ServerConn
 from herdsman.proxy.http_settings import BackHttp, FrontHttp
 from herdsman.sample.txn import Txn
 
@@ -156,7 +156,7 @@ class Session(Protocol):
     def close(self) -> None: ...
 
 
-class Upstream:
+class Upstream(ConnUser):
     """A session's server side; ``ConnUser`` of its server connection."""
 
     __slots__ = (
