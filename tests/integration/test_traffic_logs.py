@@ -191,6 +191,28 @@ async def test_tcplog_lines_match_haproxy() -> None:
         assert " SC " in got[2]
 
 
+async def test_rejected_tcp_stream_logs_what_it_received() -> None:
+    """``%U`` of a stream that ``tcp-request content`` rejected: the bytes it
+    received, never forwarded (2.6's ``req.total``); then one forwarded."""
+    async with backends("tcp") as (tcp,):
+        port = free_port()
+        body = (
+            '    log-format "%U %B %ts"\n    tcp-request inspect-delay 1s\n'
+            "    tcp-request content reject if { req.payload(0,3) -m str PUT }\n"
+            "    tcp-request content accept if { req.len gt 0 }\n"
+            f"    server s1 127.0.0.1:{tcp.port}\n"
+        )
+
+        async def script(p: int, syslog: Syslog) -> None:
+            assert await exchange(p, b"PUT 12345\n", half=True) == b""
+            await syslog.wait_count(1)
+            assert await exchange(p, b"hi\n", half=True) == b"banner\nhi\n"
+
+        got = await compare(config(port, body), port, script, 2, TCP_TIMERS)
+        assert got[0].endswith("10 0 PR")
+        assert got[1].endswith("3 10 --")
+
+
 async def test_httplog_lines_match_haproxy() -> None:
     """A 200 with captured headers, a 400, a 503 (refused server), a 502 (server
     closed), a 504 (timeout server): the line, the status, %B as HAProxy counts it."""

@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
 
-from herdsman.rules.track import count_http_error, end_session, end_stream, track_action
+from herdsman.rules.track import (
+    count_bytes,
+    count_http_error,
+    counts_bytes,
+    end_session,
+    end_stream,
+    track_action,
+)
 from herdsman.sample import args as A
 from herdsman.sample.expr import parse_expr
 from herdsman.sample.registry import Compiler
@@ -119,3 +126,36 @@ def test_alternate_table_of_another_key_type() -> None:
         ref.target = ints
     assert alt.one(txn) == 0
     assert own.one(txn) == 1
+
+
+def test_stream_bytes_per_slot() -> None:
+    """``stream_process_counters()``: each slot's stream tracker counts the bytes,
+    else the session's; a table without bytes counters wants none and reads no
+    clock; the entry lives ``expire`` more ms (``stktable_touch_local()``)."""
+    store = {"bytes_in_cnt": 0, "bytes_out_cnt": 0, "bytes_out_rate": 10_000}
+    table, txn, clock = _setup(store, expire=5000)
+    plain = Table(TableSpec("p", "ip", 4, 10, store={"http_req_cnt": 0}))
+    assert table.counts_bytes
+    assert not plain.counts_bytes
+    a = table.get(1, clock.ms)
+    b = table.get(2, clock.ms)
+    c = plain.get(1, clock.ms)
+    assert a is not None
+    assert b is not None
+    assert c is not None
+    assert not counts_bytes(txn)
+    txn.sess_sc = [a, c, None]
+    txn.sc = [None, b, None]
+    assert counts_bytes(txn)
+    clock.ms = 2000
+    count_bytes(txn, 100, 7)
+    assert (table.read(a, "bytes_in_cnt", 0), table.read(a, "bytes_out_cnt", 0)) == (100, 7)
+    assert table.read(a, "bytes_out_rate", clock.ms) == 7
+    assert a.expire == 7000
+    assert table.read(b, "bytes_in_cnt", 0) == 100  # slot 1: the stream's, not the session's
+    txn.sess_sc = [None, c, None]
+    txn.sc = None
+    assert not counts_bytes(txn)
+    reads = clock.reads
+    count_bytes(txn, 100, 7)
+    assert clock.reads == reads

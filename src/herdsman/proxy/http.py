@@ -138,7 +138,8 @@ class HttpSession(RequestBody):
         self.txn: Txn | None = None
         self.outcome: Outcome | None = None
         self.timer_tarpit: asyncio.TimerHandle | None = None
-        self.log: StreamLog | None = None  # the transaction's, when the frontend logs traffic
+        # the transaction's, when the frontend logs traffic or a tracked table counts bytes
+        self.log: StreamLog | None = None
         self.head_at = -1.0  # when the first byte of the current request head came
         # whose stats page the request asks for, or the use-service that answers it
         self.local: ProxyConfig | Service | None = None
@@ -550,6 +551,8 @@ class HttpSession(RequestBody):
             self.server = None
             be.release(srv, self)
         if self.log is not None:
+            if self.txn is not None:
+                http_rules.count_stream_bytes(self)
             self._log_end(srv)
         self.srv_c = self.be_c
         if self.txn is not None:

@@ -75,6 +75,8 @@ class Closing(TxLog):
             if log.err == "-" and log.fin == "-":  # an abort in the middle of the transaction
                 started = self.up.resp is not None
                 log.set_term("C" if self.transport is None else "S", "D" if started else "H")
+            if self.txn is not None:
+                http_rules.count_stream_bytes(self)
             self._log_end(srv)
         if self.txn is not None or self.timer_tarpit is not None:
             http_rules.end(self)  # after the line: its trackers still count (stream_free())

@@ -24,7 +24,7 @@ from herdsman.rules.http_actions import REJECT, AuthReply, Service
 from herdsman.rules.model import RES_CONT, RES_DONE, RES_STOP
 from herdsman.rules.reply import Errmsg
 from herdsman.rules.tcp_actions import TCP_REJECT
-from herdsman.rules.track import end_session, end_stream
+from herdsman.rules.track import count_bytes, counts_bytes, end_session, end_stream
 from herdsman.sample.cond import Condition
 
 # the session the rule steps act on: its state class, whose attributes compiled
@@ -61,6 +61,13 @@ def request(
         )
     out = router.request(txn, s.rules, head, body, monitor)
     s.outcome = out
+    if (
+        s.log is None
+        and (txn.sc is not None or txn.sess_sc is not None)
+        and not monitor
+        and counts_bytes(txn)
+    ):
+        s._new_log(head)  # the stream's bytes, counted as the log counts them
     if out.action == R.INTERCEPT:
         s.fe_c.intercepted_req += 1
         s._answer(txn.status, head, buf)
@@ -301,6 +308,11 @@ def response(
     if s.redispatched:
         persistence.redispatched(out)
     verdict = router.response(txn, fe, bp, resp, out, s.server)
+    if s.log is None and (txn.sc is not None or txn.sess_sc is not None) and counts_bytes(txn):
+        # an http-response track-sc: the stream's bytes from here (its request's too)
+        assert s.req is not None
+        s._new_log(s.req)
+        s.log_response(resp)
     if verdict == RES_CONT:
         verdict = router.after(txn, fe, bp)
     if verdict not in (RES_CONT, RES_STOP, RES_DONE):
@@ -314,6 +326,15 @@ def response(
     if not (txn.res_dirty or txn.res_line_dirty):
         return b""
     return rule_heads.response_head(txn, connection, after)
+
+
+def count_stream_bytes(s: RulesSession) -> None:
+    """The stream ends (before its log line, as ``process_stream()`` calls
+    ``stream_process_counters()`` first): its trackers count its bytes."""
+    txn = s.txn
+    log = s.log
+    if txn is not None and log is not None and txn.tracking():
+        count_bytes(txn, log.bytes_in, log.bytes_out)
 
 
 def done(s: RulesSession) -> None:

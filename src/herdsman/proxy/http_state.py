@@ -17,7 +17,14 @@ from herdsman.config.model import ProxyConfig
 from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters, FeCounters
 from herdsman.core.streamlog import StreamLog
-from herdsman.http import ChunkedBody, HttpError, LengthBody, RequestHead, RequestParser
+from herdsman.http import (
+    ChunkedBody,
+    HttpError,
+    LengthBody,
+    RequestHead,
+    RequestParser,
+    ResponseHead,
+)
 from herdsman.http.errors import Reply
 from herdsman.proxy.connect import Connecting
 from herdsman.proxy.frontend import Frontend, Listener
@@ -226,6 +233,12 @@ class SessionState(Connecting):
 
     # proxy/http_txlog.py
     def _ms(self, at: float) -> int:
+        raise NotImplementedError
+
+    def _new_log(self, head: RequestHead) -> None:
+        raise NotImplementedError
+
+    def log_response(self, resp: ResponseHead) -> None:
         raise NotImplementedError
 
     def _log_end(self, srv: Server | None) -> None:

@@ -59,6 +59,9 @@ class TxLog(SessionState):
         log = self.log
         assert log is not None
         self.log = None
+        traffic_log = self.frontend.traffic_log
+        if traffic_log is None:
+            return  # a record kept for the trackers' bytes only (http_rules.request())
         log.t_close = self._ms(self.loop.time())
         log.backend = self.backend
         log.server = srv
@@ -85,9 +88,7 @@ class TxLog(SessionState):
                 log.req_caps = http_log.slots(txn.captures, log.req_caps)
             if txn.captures_res is not None:
                 log.rsp_caps = http_log.slots(txn.captures_res, log.rsp_caps)
-        traffic_log = self.frontend.traffic_log
-        if traffic_log is not None:
-            traffic_log(log)
+        traffic_log(log)
 
     def _log_session_error(self, status: int, err: str, fin: str) -> None:
         """``sess_log()``: a request that never became a stream (400, 408)."""

@@ -256,7 +256,8 @@ class TcpStream(Connecting):
         self.txn: Txn | None = None  # the rules' (proxy/tcp_rules.py), with rules only
         self.inspect: tcp_rules.Inspect | None = None
         self.res_inspect: tcp_rules.ResInspect | None = None
-        self.log: StreamLog | None = None  # filled only when the frontend logs traffic
+        # only when the frontend logs traffic or a tracked table counts bytes
+        self.log: StreamLog | None = None
 
     def client_transport(self) -> asyncio.BaseTransport | None:
         return self.client.transport
@@ -271,13 +272,18 @@ class TcpStream(Connecting):
         fe = self.frontend
         fe.accepted(tr, self.listener, "TCP")
         if fe.traffic_log is not None:
-            self.log = StreamLog(
-                time.time(), self.peer_addr, self.local_addr, fe.listener_id(self.listener)
-            )
+            self.new_log()
         if self.held:
             tr.pause_reading()
         else:
             self.start()
+
+    def new_log(self) -> None:
+        """The stream's log record: for its line, or for its trackers' bytes
+        (proxy/tcp_rules.py), counted as data goes."""
+        self.log = StreamLog(
+            time.time(), self.peer_addr, self.local_addr, self.frontend.listener_id(self.listener)
+        )
 
     def start(self) -> None:
         """Pick a server and connect (at accept time, or when a held stream gets a
@@ -548,8 +554,15 @@ class TcpStream(Connecting):
             be.release(srv, self)
             self.server = None
         log = self.log
-        if log is not None and not self.held:
-            self._log_end(log, srv)
+        if not self.held:
+            if log is not None:
+                # received, never forwarded (a rejected stream): 2.6 counts its
+                # channel's total (stream_process_counters())
+                log.bytes_in += self.early_size
+            if self.txn is not None:
+                tcp_rules.count_stream_bytes(self)
+            if log is not None:
+                self._log_end(log, srv)
         if self.txn is not None:
             tcp_rules.end(self)  # after the line: its trackers still count (stream_free())
         self.frontend.stream_closed(self)
@@ -582,6 +595,9 @@ class TcpStream(Connecting):
     def _log_end(self, log: StreamLog, srv: Server | None) -> None:
         """The traffic log line, once the stream has left its backend and server
         (``%bc``/``%sc`` no longer count it, ``%fc``/``%ac`` still do)."""
+        fe = self.frontend
+        if fe.traffic_log is None:
+            return  # a record kept for the trackers' bytes only
         log.t_close = self._ms(self.loop.time())
         log.backend = self.backend
         log.server = srv
@@ -590,8 +606,6 @@ class TcpStream(Connecting):
         log.srv_queue_pos, log.prx_queue_pos = self.queue_pos
         if log.t_queue < 0 and self.assigned_at >= 0:
             log.t_queue = self._ms(self.assigned_at)
-        fe = self.frontend
         if self.txn is not None and fe.router is not None:
             log.txn = fe.router.at_log(self.txn, self.backend, srv)
-        if fe.traffic_log is not None:
-            fe.traffic_log(log)
+        fe.traffic_log(log)

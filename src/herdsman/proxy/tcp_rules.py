@@ -24,7 +24,7 @@ from herdsman.proxy import routing as R
 from herdsman.rules.eval import run_tcp_rules
 from herdsman.rules.model import RES_CONT, RES_DENY, RES_STOP
 from herdsman.rules.tcp_actions import TCP_CLOSE
-from herdsman.rules.track import end_session
+from herdsman.rules.track import count_bytes, counts_bytes, end_session
 from herdsman.sample.txn import Txn
 
 
@@ -42,6 +42,7 @@ class RulesStream(Protocol):
     closed: bool
     be_c: Any
     log: StreamLog | None
+    early_size: int
 
     def close(self) -> None: ...
 
@@ -50,6 +51,8 @@ class RulesStream(Protocol):
     def keep(self, data: bytes) -> None: ...
 
     def connect_to(self, be: Backend, out: R.Outcome) -> None: ...
+
+    def new_log(self) -> None: ...
 
 
 class Inspect:
@@ -207,7 +210,23 @@ def _route(s: RulesStream, router: R.Router, plan: R.Plan) -> None:
         s.res_inspect = ResInspect(bp)
         txn.res_buf = b""
         txn.res_final = False
+    if s.log is None and txn.tracking() and counts_bytes(txn):
+        s.new_log()  # the stream's bytes, counted as the log counts them
     s.connect_to(be, out)
+
+
+def count_stream_bytes(s: RulesStream) -> None:
+    """The stream ends (before its log line, as ``process_stream()`` calls
+    ``stream_process_counters()`` first): its trackers count its bytes, those
+    of its log record, else (rejected before ``_route()``) what it received."""
+    txn = s.txn
+    if txn is None or not txn.tracking():
+        return
+    log = s.log
+    if log is not None:
+        count_bytes(txn, log.bytes_in, log.bytes_out)
+    elif counts_bytes(txn):
+        count_bytes(txn, s.early_size, 0)
 
 
 def res_start(s: RulesStream, router: R.Router) -> None:
@@ -292,6 +311,7 @@ __all__ = [
     "Inspect",
     "ResInspect",
     "accept",
+    "count_stream_bytes",
     "data",
     "end",
     "eof",

@@ -278,8 +278,22 @@ def count_session(txn: Txn) -> None:
             ts.table.inc_pair(ts, DT_SESS_CNT, DT_SESS_RATE, now)
 
 
+def counts_bytes(txn: Txn) -> bool:
+    """Whether a tracker of ``txn`` (the stream's or the session's) is in a table
+    that stores a bytes counter: the stream's bytes are then wanted at its end."""
+    for slots in (txn.sc, txn.sess_sc):
+        if slots is not None:
+            for ts in slots:
+                if ts is not None and ts.table.counts_bytes:
+                    return True
+    return False
+
+
 def count_bytes(txn: Txn, incoming: int, outgoing: int) -> None:
-    """``stkctr_inc_bytes_in_ctr()``/``_out_``: bytes of the stream."""
+    """``stream_process_counters()`` at the stream's end (2.6 counts no sooner
+    without ``option contstats``, which herdsman refuses): the stream's bytes,
+    from the client (``req.total``, the log's ``%U``) and to it (``res.total``,
+    ``%B``), in each slot's tracker, the stream's else the session's."""
     now = -1
     if incoming:
         now = _count(txn, DT_BYTES_IN_CNT, DT_BYTES_IN_RATE, incoming)

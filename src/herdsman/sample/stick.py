@@ -213,6 +213,12 @@ class Table:
         self._on_start = [
             dt for dt in (DT_CONN_CUR, DT_CONN_CNT, DT_CONN_RATE) if self.pos[dt] >= 0
         ]
+        # whether a stream tracking here counts its bytes at its end (its log's
+        # %U and %B, which nobody computes otherwise)
+        self.counts_bytes = any(
+            self.pos[dt] >= 0
+            for dt in (DT_BYTES_IN_CNT, DT_BYTES_IN_RATE, DT_BYTES_OUT_CNT, DT_BYTES_OUT_RATE)
+        )
         # address keys are their integer value (hashed in C, unlike an
         # ipaddress object); the last address converted is remembered, as a
         # connection's requests all bring the same one
