@@ -37,7 +37,7 @@ from herdsman.core.backend import Backend, Server
 from herdsman.core.counters import BeCounters
 from herdsman.core.streamlog import StreamLog
 from herdsman.defs.status import HanaEvent
-from herdsman.proxy import tcp_rules
+from herdsman.proxy import tcp_log, tcp_rules
 from herdsman.proxy.connect import (
     ConnectError,
     Connecting,
@@ -381,8 +381,8 @@ class TcpStream(Connecting):
             tcp_rules.res_start(self, self.frontend.router)
         log = self.log
         if log is not None:
-            log.t_queue = self._ms(self.assigned_at)
-            log.t_connect = self._ms(self.loop.time())
+            log.t_queue = tcp_log.ms(self.accepted, self.assigned_at)
+            log.t_connect = tcp_log.ms(self.accepted, self.loop.time())
             log.server_addr = side.transport.get_extra_info("peername")
         if client.w_since is not None:
             # the server answered while connecting and the client is not
@@ -562,7 +562,7 @@ class TcpStream(Connecting):
             if self.txn is not None:
                 tcp_rules.count_stream_bytes(self)
             if log is not None:
-                self._log_end(log, srv)
+                tcp_log.end(self, log, srv)
         if self.txn is not None:
             tcp_rules.end(self)  # after the line: its trackers still count (stream_free())
         self.frontend.stream_closed(self)
@@ -587,25 +587,3 @@ class TcpStream(Connecting):
             self.server_side = None
             server.peer = None
             del server.stream
-
-    def _ms(self, at: float) -> int:
-        """Milliseconds since the accept (-1 for a step not reached)."""
-        return int((at - self.accepted) * 1000) if at >= 0 else -1
-
-    def _log_end(self, log: StreamLog, srv: Server | None) -> None:
-        """The traffic log line, once the stream has left its backend and server
-        (``%bc``/``%sc`` no longer count it, ``%fc``/``%ac`` still do)."""
-        fe = self.frontend
-        if fe.traffic_log is None:
-            return  # a record kept for the trackers' bytes only
-        log.t_close = self._ms(self.loop.time())
-        log.backend = self.backend
-        log.server = srv
-        log.retries = self.retries
-        log.redispatched = self.redispatched
-        log.srv_queue_pos, log.prx_queue_pos = self.queue_pos
-        if log.t_queue < 0 and self.assigned_at >= 0:
-            log.t_queue = self._ms(self.assigned_at)
-        if self.txn is not None and fe.router is not None:
-            log.txn = fe.router.at_log(self.txn, self.backend, srv)
-        fe.traffic_log(log)

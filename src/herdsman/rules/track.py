@@ -33,7 +33,6 @@ from herdsman.sample.stick import (
     DT_HTTP_REQ_RATE,
     DT_SESS_CNT,
     DT_SESS_RATE,
-    Entry,
     Table,
 )
 from herdsman.sample.txn import Ref, Txn
@@ -143,15 +142,6 @@ def track_action(
     return act
 
 
-def tracked(txn: Txn, num: int) -> Entry | None:
-    """The stream's counter ``num``, else the session's."""
-    sc = txn.sc
-    if sc is not None and sc[num] is not None:
-        return sc[num]
-    sess = txn.sess_sc
-    return sess[num] if sess is not None else None
-
-
 def parse_sc_action(
     words: list[str], i: int, where: Where
 ) -> tuple[Callable[[Txn], int], int, bool]:
@@ -171,7 +161,7 @@ def parse_sc_action(
         )
 
         def inc(txn: Txn) -> int:
-            ts = tracked(txn, num)
+            ts = txn.tracked(num)
             if ts is not None:
                 table = ts.table
                 now = txn.now_ms()
@@ -203,7 +193,7 @@ def parse_sc_action(
             return None if v is None else T.to_int(v)
 
     def set_gpt(txn: Txn) -> int:
-        ts = tracked(txn, num)
+        ts = txn.tracked(num)
         v = get(txn)
         if ts is not None and v is not None and ts.table.set(ts, "gpt0", v & 0xFFFFFFFF):
             ts.table.touch(ts, txn.now_ms())

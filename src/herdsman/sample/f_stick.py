@@ -57,16 +57,9 @@ def _locate(form: str, num: int, ref: Ref | None, create: bool) -> Locate:
         return lambda txn: None
 
     def sc(txn: Txn) -> Slot | None:
-        # the stream's counter, else the session's (smp_fetch_sc_stkctr())
-        sc = txn.sc
-        ts = sc[num] if sc is not None else None
+        ts = txn.tracked(num)
         if ts is None:
-            sess = txn.sess_sc
-            if sess is None:
-                return None
-            ts = sess[num]
-            if ts is None:
-                return None
+            return None
         if ref is not None and ref.target is not None:
             table: Table = ref.target
             if not table.same_keys(ts.table):
@@ -211,15 +204,9 @@ def _tracked_counter(num: int, name: str, shift: int) -> Fn:
     rate = IS_RATE[dt]
 
     def fn(txn: Txn) -> Value | None:
-        sc = txn.sc
-        ts = sc[num] if sc is not None else None
+        ts = txn.tracked(num)
         if ts is None:
-            sess = txn.sess_sc
-            if sess is None:
-                return None
-            ts = sess[num]
-            if ts is None:
-                return None
+            return None
         value = ts.table.read_dt(ts, dt, txn.now_ms() if rate else 0)
         return None if value is None else value >> shift
 

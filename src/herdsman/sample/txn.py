@@ -400,6 +400,17 @@ class Txn:
         assert self.res_hdrs is not None
         return self.res_hdrs
 
+    def tracked(self, num: int) -> Entry | None:
+        """Tracking counter ``num``: the stream's, else the session's
+        (``smp_fetch_sc_stkctr()``)."""
+        sc = self.sc
+        ts = sc[num] if sc is not None else None
+        if ts is None:
+            sess = self.sess_sc
+            if sess is not None:
+                ts = sess[num]
+        return ts
+
     def tracking(self) -> bool:
         """Whether a stick counter is tracked (its counters see every response)."""
         return self.sc is not None or self.sess_sc is not None
